@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { dns1123Label, envVar } from './meta';
+import { gitRef, gitUri } from './builds';
+
+/** `POST /api/v1/namespaces/{ns}/apps`: what `oc new-app` takes, as one JSON body. */
+export const newAppRequest = z
+  .object({
+    name: dns1123Label,
+    source: z
+      .object({
+        git: gitUri,
+        ref: gitRef.default('main'),
+        contextDir: z.string().max(1024).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, 'must be a relative path inside the repository').optional(),
+      })
+      .strict(),
+    /** A builder from the catalog (`nodejs`). */
+    builder: z.string().min(1).max(255),
+    /** The port the app listens on inside its container (it gets it as `PORT`). */
+    port: z.number().int().min(1).max(65535).default(8080),
+    env: z.array(envVar).max(100).default([]),
+    replicas: z.number().int().min(0).max(20).default(1),
+    readinessPath: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
+    route: z.object({ host: z.string().max(253).optional() }).strict().default({}),
+  })
+  .strict();
+export type NewAppRequest = z.infer<typeof newAppRequest>;

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { envVar, objectMetaInput, type Resource } from './meta';
+
+/** A git URL (https, ssh, git, file) or an absolute path to a repository on the build host. */
+export const gitUri = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(2048)
+  .refine(
+    (uri) => /^(https?|git|ssh|file):\/\/\S+$/.test(uri) || /^[\w.-]+@[\w.-]+:\S+$/.test(uri) || /^\/\S*$/.test(uri),
+    'must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path',
+  );
+
+/** A branch, tag or commit; rejects what git itself would refuse or read as an option. */
+export const gitRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^(?!-)(?!.*\.\.)(?!.*[~^:?*[\\\s])[\x21-\x7e]+$/, 'must be a valid git branch, tag or commit');
+
+export const buildSourceSchema = z.object({
+  type: z.literal('Git').default('Git'),
+  git: z.object({ uri: gitUri, ref: gitRef.default('main') }),
+  contextDir: z
+    .string()
+    .max(1024)
+    .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, 'must be a relative path inside the repository')
+    .optional(),
+});
+export type BuildSource = z.infer<typeof buildSourceSchema>;
+
+/** `Builder` names an entry of the build-service's builder catalog (`nodejs`); `DockerImage` any local image. */
+export const builderRef = z.object({
+  kind: z.enum(['Builder', 'DockerImage']),
+  name: z.string().min(1).max(255),
+});
+export type BuilderRef = z.infer<typeof builderRef>;
+
+export const imageStreamTagRef = z.object({
+  kind: z.literal('ImageStreamTag'),
+  /** `<imagestream>:<tag>` in the same namespace. */
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[\w][\w.-]{0,127}$/, 'must be <imagestream>:<tag>'),
+});
+export type ImageStreamTagRef = z.infer<typeof imageStreamTagRef>;
+
+export const buildTriggerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ConfigChange') }),
+  z.object({
+    type: z.enum(['Generic', 'GitHub']),
+    secret: z.string().min(8, 'must be at least 8 characters').max(128).regex(/^[\w-]+$/),
+  }),
+]);
+
+export const buildConfigSpecSchema = z.object({
+  source: buildSourceSchema,
+  strategy: z.object({
+    type: z.literal('Source').default('Source'),
+    sourceStrategy: z.object({ from: builderRef, env: z.array(envVar).max(100).default([]) }),
+  }),
+  output: z.object({ to: imageStreamTagRef }),
+  triggers: z.array(buildTriggerSchema).max(10).default([{ type: 'ConfigChange' }]),
+  /** Seconds a build may run before it is stopped and marked Failed. */
+  completionDeadlineSeconds: z.number().int().min(10).max(6 * 3600).default(1800),
+});
+export type BuildConfigSpec = z.infer<typeof buildConfigSpecSchema>;
+
+export const buildConfigInput = z.object({
+  apiVersion: z.literal('v1').optional(),
+  kind: z.literal('BuildConfig').optional(),
+  metadata: objectMetaInput,
+  spec: buildConfigSpecSchema,
+});
+export type BuildConfigInput = z.infer<typeof buildConfigInput>;
+
+export interface BuildConfigStatus {
+  lastVersion: number;
+}
+export type BuildConfig = Resource<'BuildConfig', BuildConfigSpec, BuildConfigStatus>;
+
+export const BUILD_PHASES = ['New', 'Pending', 'Running', 'Complete', 'Failed', 'Error', 'Cancelled'] as const;
+export type BuildPhase = (typeof BUILD_PHASES)[number];
+export const TERMINAL_BUILD_PHASES: readonly BuildPhase[] = ['Complete', 'Failed', 'Error', 'Cancelled'];
+
+/** The stages of an S2I build, in order, each timed in the Build's status. */
+export const BUILD_STAGES = ['FetchSource', 'Assemble', 'Commit', 'Push'] as const;
+export type BuildStageName = (typeof BUILD_STAGES)[number];
+
+export interface BuildStage {
+  name: BuildStageName;
+  startTime: string;
+  durationMilliseconds: number;
+}
+
+/** Machine-readable reasons a Build fails, shown with a human message. */
+export const BUILD_FAILURE_REASONS = [
+  'FetchSourceFailed',
+  'InvalidContextDirectory',
+  'BuilderImageNotFound',
+  'AssembleFailed',
+  'CommitFailed',
+  'PushImageToRegistryFailed',
+  'BuildTimedOut',
+  'BuildPodDeleted',
+  'InternalError',
+] as const;
+export type BuildFailureReason = (typeof BUILD_FAILURE_REASONS)[number];
+
+export interface BuildSpec extends BuildConfigSpec {
+  /** The commit actually built, once the source is fetched. */
+  revision?: { commit: string; message?: string; author?: string };
+  triggeredBy: { message: string }[];
+}
+
+export interface BuildStatus {
+  phase: BuildPhase;
+  reason?: BuildFailureReason;
+  message?: string;
+  startTimestamp?: string;
+  completionTimestamp?: string;
+  durationMilliseconds?: number;
+  stages: BuildStage[];
+  /** `127.0.0.1:5000/<namespace>/<imagestream>:<tag>` */
+  outputDockerImageReference: string;
+  output?: { to: { imageDigest: string } };
+}
+export type Build = Resource<'Build', BuildSpec, BuildStatus>;
+
+export interface BuildLog {
+  /** The log text from byte `offset` on. */
+  log: string;
+  offset: number;
+  /** Where the next read should start. */
+  nextOffset: number;
+  phase: BuildPhase;
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { envVar, labelsSchema, objectMetaInput, type Condition, type Labels, type Resource } from './meta';
+import { imageStreamTagRef } from './builds';
+
+export const readinessProbeSchema = z.object({
+  httpGet: z.object({
+    path: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
+    port: z.number().int().min(1).max(65535),
+  }),
+  initialDelaySeconds: z.number().int().min(0).max(3600).default(0),
+  periodSeconds: z.number().min(0.1).max(300).default(1),
+  timeoutSeconds: z.number().min(0.1).max(60).default(1),
+  failureThreshold: z.number().int().min(1).max(100).default(3),
+});
+export type ReadinessProbe = z.infer<typeof readinessProbeSchema>;
+
+export const containerSchema = z.object({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63),
+  /** Empty until an ImageChange trigger resolves it. */
+  image: z.string().max(1024).default(''),
+  env: z.array(envVar).max(200).default([]),
+  ports: z.array(z.object({ containerPort: z.number().int().min(1).max(65535), protocol: z.literal('TCP').default('TCP') })).max(1).default([]),
+  readinessProbe: readinessProbeSchema.optional(),
+  resources: z
+    .object({ limits: z.object({ memoryBytes: z.number().int().min(4 << 20).optional(), cpuMillis: z.number().int().min(10).optional() }).default({}) })
+    .optional(),
+});
+export type Container = z.infer<typeof containerSchema>;
+
+export const podTemplateSchema = z.object({
+  metadata: z.object({ labels: labelsSchema.default({}) }).default({ labels: {} }),
+  spec: z.object({ containers: z.array(containerSchema).length(1, 'exactly one container is supported') }),
+});
+export type PodTemplate = z.infer<typeof podTemplateSchema>;
+
+export const deploymentTriggerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ConfigChange') }),
+  z.object({
+    type: z.literal('ImageChange'),
+    imageChangeParams: z.object({
+      automatic: z.boolean().default(true),
+      containerNames: z.array(z.string()).min(1),
+      from: imageStreamTagRef,
+      /** The last image this trigger rolled out; set by the deploy-service. */
+      lastTriggeredImage: z.string().optional(),
+    }),
+  }),
+]);
+export type DeploymentTrigger = z.infer<typeof deploymentTriggerSchema>;
+
+export const deploymentConfigSpecSchema = z.object({
+  replicas: z.number().int().min(0).max(100).default(1),
+  selector: labelsSchema,
+  template: podTemplateSchema,
+  triggers: z.array(deploymentTriggerSchema).max(10).default([{ type: 'ConfigChange' }]),
+  strategy: z
+    .object({
+      type: z.literal('Rolling').default('Rolling'),
+      rollingParams: z
+        .object({ maxSurge: z.number().int().min(0).default(1), maxUnavailable: z.number().int().min(0).default(0), timeoutSeconds: z.number().int().min(10).default(600) })
+        .default({ maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 }),
+    })
+    .default({ type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }),
+  paused: z.boolean().default(false),
+});
+export type DeploymentConfigSpec = z.infer<typeof deploymentConfigSpecSchema>;
+
+export const deploymentConfigInput = z.object({
+  apiVersion: z.literal('v1').optional(),
+  kind: z.literal('DeploymentConfig').optional(),
+  metadata: objectMetaInput,
+  spec: deploymentConfigSpecSchema,
+});
+export type DeploymentConfigInput = z.infer<typeof deploymentConfigInput>;
+
+export interface DeploymentConfigStatus {
+  latestVersion: number;
+  observedGeneration: number;
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  conditions: Condition[];
+}
+export type DeploymentConfig = Resource<'DeploymentConfig', DeploymentConfigSpec, DeploymentConfigStatus>;
+
+/** Annotations and labels that tie revisions and pods to their deployment, as OpenShift names them. */
+export const DEPLOYMENT_LABELS = {
+  deploymentConfig: 'deploymentconfig',
+  deployment: 'deployment',
+} as const;
+export const DEPLOYMENT_ANNOTATIONS = {
+  version: 'openshift.io/deployment-config.latest-version',
+  phase: 'openshift.io/deployment.phase',
+  cause: 'openshift.io/deployment.cause',
+} as const;
+
+export type DeploymentPhase = 'New' | 'Pending' | 'Running' | 'Complete' | 'Failed';
+
+export interface ReplicationControllerSpec {
+  replicas: number;
+  selector: Labels;
+  template: PodTemplate;
+}
+export interface ReplicationControllerStatus {
+  replicas: number;
+  readyReplicas: number;
+  observedGeneration: number;
+}
+export type ReplicationController = Resource<'ReplicationController', ReplicationControllerSpec, ReplicationControllerStatus>;
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface PodSpec {
+  containers: Container[];
+  /** The Docker engine that runs it. */
+  nodeName: string;
+}
+export interface PodStatus {
+  phase: PodPhase;
+  conditions: Condition[];
+  /** Pods publish on loopback: this plus `hostPort` is where the router reaches them. */
+  podIP?: string;
+  hostPort?: number;
+  containerID?: string;
+  startTime?: string;
+  restartCount: number;
+  reason?: string;
+  message?: string;
+}
+export type Pod = Resource<'Pod', PodSpec, PodStatus>;
+
+export const serviceSpecSchema = z.object({
+  selector: labelsSchema,
+  ports: z
+    .array(z.object({ name: z.string().max(63).default('http'), port: z.number().int().min(1).max(65535), targetPort: z.number().int().min(1).max(65535) }))
+    .min(1)
+    .max(1),
+});
+export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
+
+export const serviceInput = z.object({
+  apiVersion: z.literal('v1').optional(),
+  kind: z.literal('Service').optional(),
+  metadata: objectMetaInput,
+  spec: serviceSpecSchema,
+});
+export type ServiceInput = z.infer<typeof serviceInput>;
+export type Service = Resource<'Service', ServiceSpec, Record<string, never>>;
+
+export interface EndpointAddress {
+  ip: string;
+  port: number;
+  targetRef: { kind: 'Pod'; name: string; uid: string };
+}
+/** Endpoints: the ready addresses of a Service (pods each publish their own host port). */
+export interface Endpoints {
+  apiVersion: 'v1';
+  kind: 'Endpoints';
+  metadata: Resource<'Endpoints', unknown, unknown>['metadata'];
+  addresses: EndpointAddress[];
+  notReadyAddresses: EndpointAddress[];
+}

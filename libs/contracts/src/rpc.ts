@@ -1,0 +1,100 @@
+import type { Build, BuildConfig, BuildLog } from './builds';
+import type { DeploymentConfig, Endpoints, Pod, ReplicationController, Service } from './deployments';
+import type { ImageStream } from './images';
+import type { ResourceList } from './meta';
+import type { Route } from './routes';
+import type { Status } from './status';
+
+/**
+ * Request/reply between services over core NATS: subject `paas.rpc.<plural>.<verb>`, one
+ * queue group per owning service so replicas share the work. Every reply is an
+ * `RpcReply`: a result, or a Kubernetes `Status` that keeps its HTTP code across the hop.
+ */
+export const RPC_SUBJECT_PREFIX = 'paas.rpc';
+
+export const RESOURCE_OWNERS = {
+  buildconfigs: 'build-service',
+  builds: 'build-service',
+  imagestreams: 'registry-service',
+  deploymentconfigs: 'deploy-service',
+  replicationcontrollers: 'deploy-service',
+  pods: 'deploy-service',
+  services: 'deploy-service',
+  endpoints: 'deploy-service',
+  routes: 'router',
+} as const;
+
+export type Plural = keyof typeof RESOURCE_OWNERS;
+export const PLURALS = Object.keys(RESOURCE_OWNERS) as Plural[];
+
+export interface ResourceOfPlural {
+  buildconfigs: BuildConfig;
+  builds: Build;
+  imagestreams: ImageStream;
+  deploymentconfigs: DeploymentConfig;
+  replicationcontrollers: ReplicationController;
+  pods: Pod;
+  services: Service;
+  endpoints: Endpoints;
+  routes: Route;
+}
+
+export interface GetRequest {
+  namespace: string;
+  name: string;
+}
+export interface ListRequest {
+  /** Absent: every namespace. */
+  namespace?: string;
+  labelSelector?: string;
+}
+export interface CreateRequest {
+  namespace: string;
+  body: unknown;
+  /** Validate and answer what would be created, storing nothing. */
+  dryRun?: boolean;
+}
+export interface UpdateRequest {
+  namespace: string;
+  name: string;
+  body: unknown;
+}
+export type DeleteRequest = GetRequest;
+
+type CrudRpc<P extends Plural> = {
+  [V in `${P}.get`]: { request: GetRequest; response: ResourceOfPlural[P] };
+} & { [V in `${P}.list`]: { request: ListRequest; response: ResourceList<ResourceOfPlural[P]> } } & {
+  [V in `${P}.create`]: { request: CreateRequest; response: ResourceOfPlural[P] };
+} & { [V in `${P}.update`]: { request: UpdateRequest; response: ResourceOfPlural[P] } } & {
+  [V in `${P}.delete`]: { request: DeleteRequest; response: Status };
+};
+
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
+
+export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> & {
+  'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
+  'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
+  'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };
+};
+
+export type RpcMethod = keyof RpcMap & string;
+export type RpcRequest<M extends RpcMethod> = RpcMap[M]['request'];
+export type RpcResponse<M extends RpcMethod> = RpcMap[M]['response'];
+
+export type RpcReply<T> = { ok: true; result: T } | { ok: false; status: Status };
+
+export function rpcSubject(method: RpcMethod): string {
+  return `${RPC_SUBJECT_PREFIX}.${method}`;
+}
+
+export const RESOURCE_KINDS: Record<Plural, string> = {
+  buildconfigs: 'BuildConfig',
+  builds: 'Build',
+  imagestreams: 'ImageStream',
+  deploymentconfigs: 'DeploymentConfig',
+  replicationcontrollers: 'ReplicationController',
+  pods: 'Pod',
+  services: 'Service',
+  endpoints: 'Endpoints',
+  routes: 'Route',
+};
