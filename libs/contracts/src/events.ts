@@ -1,4 +1,5 @@
-import type { BuildFailureReason } from './builds';
+import { z } from 'zod';
+import { BUILD_FAILURE_REASONS } from './builds';
 
 /**
  * Domain events. Subjects, the stream and durable consumer names are an API: renaming one
@@ -8,40 +9,42 @@ import type { BuildFailureReason } from './builds';
 export const EVENT_STREAM = 'PAAS_EVENTS';
 export const EVENT_SUBJECT_PREFIX = 'paas.events';
 
-export interface ResourceKey {
-  namespace: string;
-  name: string;
-}
+const resourceKey = z.object({ namespace: z.string().min(1), name: z.string().min(1) });
+export type ResourceKey = z.infer<typeof resourceKey>;
 
-export interface EventMap {
-  'build.requested': ResourceKey & { buildConfig: string };
-  'build.started': ResourceKey & { buildConfig: string };
-  'build.completed': ResourceKey & {
-    buildConfig: string;
+/** Each event type with the schema its payload is checked against on both ends. */
+export const eventSchemas = {
+  'build.requested': resourceKey.extend({ buildConfig: z.string() }),
+  'build.started': resourceKey.extend({ buildConfig: z.string() }),
+  'build.completed': resourceKey.extend({
+    buildConfig: z.string(),
     /** Where the image went: `<imagestream>:<tag>` and the digest the registry stored. */
-    output: { imageStreamTag: string; digest: string; dockerImageReference: string };
-  };
-  'build.failed': ResourceKey & { buildConfig: string; reason: BuildFailureReason; message: string };
-  'image.pushed': { repository: string; tag?: string; digest: string; mediaType: string };
-  'imagestream.updated': ResourceKey & {
-    tag: string;
-    image: string;
-    dockerImageReference: string;
-    generation: number;
-  };
-  'deployment.triggered': ResourceKey & { version: number; cause: string };
-  'deployment.rolled': ResourceKey & { version: number; replicationController: string };
-  'deployment.failed': ResourceKey & { version: number; reason: string; message: string };
-  'pod.changed': ResourceKey & { phase: string; ready: boolean };
-  'endpoints.changed': ResourceKey & {
+    output: z.object({ imageStreamTag: z.string(), digest: z.string(), dockerImageReference: z.string() }),
+  }),
+  'build.failed': resourceKey.extend({ buildConfig: z.string(), reason: z.enum(BUILD_FAILURE_REASONS), message: z.string() }),
+  /** `repository` is `<namespace>/<name>`. */
+  'image.pushed': z.object({ repository: z.string(), tag: z.string().optional(), digest: z.string(), mediaType: z.string() }),
+  'imagestream.updated': resourceKey.extend({
+    tag: z.string(),
+    image: z.string(),
+    dockerImageReference: z.string(),
+    generation: z.number().int(),
+  }),
+  'deployment.triggered': resourceKey.extend({ version: z.number().int(), cause: z.string() }),
+  'deployment.rolled': resourceKey.extend({ version: z.number().int(), replicationController: z.string() }),
+  'deployment.failed': resourceKey.extend({ version: z.number().int(), reason: z.string(), message: z.string() }),
+  'pod.changed': resourceKey.extend({ phase: z.string(), ready: z.boolean() }),
+  'endpoints.changed': resourceKey.extend({
     /** Monotonic per Endpoints object: a consumer drops an update older than what it holds. */
-    generation: number;
-    addresses: { ip: string; port: number; pod: string }[];
-  };
-  'route.changed': ResourceKey & { generation: number; deleted: boolean };
-}
+    generation: z.number().int(),
+    addresses: z.array(z.object({ ip: z.string(), port: z.number().int(), pod: z.string() })),
+  }),
+  'route.changed': resourceKey.extend({ generation: z.number().int(), deleted: z.boolean() }),
+} as const;
 
-export type EventType = keyof EventMap;
+export type EventType = keyof typeof eventSchemas;
+export type EventMap = { [T in EventType]: z.infer<(typeof eventSchemas)[T]> };
+export const EVENT_TYPES = Object.keys(eventSchemas) as EventType[];
 
 export interface EventEnvelope<T extends EventType = EventType> {
   /** Unique per event; also the JetStream message id, so a re-publish is deduplicated. */

@@ -1,0 +1,33 @@
+import path from 'node:path';
+
+/** Settings every service reads from its environment; defaults match `npm run up`. */
+export interface PlatformConfig {
+  mongoUrl: string;
+  natsUrl: string;
+  /** Empty: spans are not exported. */
+  zipkinUrl: string;
+  /** Runtime state: data, logs, pid files. */
+  home: string;
+  host: string;
+  registryHost: string;
+  routerDomain: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  return {
+    mongoUrl: env.MONGO_URL || 'mongodb://127.0.0.1:27017',
+    natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
+    zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411/api/v2/spans',
+    home: env.PAAS_HOME || path.resolve(__dirname, '../../../.paas'),
+    host: env.HOST || '127.0.0.1',
+    registryHost: env.REGISTRY_HOST || '127.0.0.1:5000',
+    routerDomain: env.ROUTER_DOMAIN || 'apps.localhost',
+    logLevel: (env.LOG_LEVEL as PlatformConfig['logLevel']) || 'info',
+  };
+}
+
+export function portFromEnv(fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const port = Number(env.PORT);
+  return Number.isInteger(port) && port > 0 ? port : fallback;
+}

@@ -1,0 +1,175 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  durableName,
+  EVENT_STREAM,
+  EVENT_SUBJECT_PREFIX,
+  eventSchemas,
+  eventSubject,
+  type EventEnvelope,
+  type EventMap,
+  type EventType,
+} from '@paas/contracts/events';
+import { AckPolicy, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { randomUUID } from 'node:crypto';
+import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
+import { extractTraceContext, injectTraceHeaders } from './trace-headers';
+
+/** Thrown by a handler for an event that can never succeed: it is terminated, not redelivered. */
+export class TerminalEventError extends Error {}
+
+export type EventHandler<T extends EventType> = (event: EventEnvelope<T>) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Events of this type handled at once by this replica. */
+  concurrency?: number;
+}
+
+const ACK_WAIT_MS = 30_000;
+const MAX_BACKOFF_MS = 30_000;
+const tracer = trace.getTracer('paas-events');
+
+/**
+ * Domain events over JetStream: typed publish (payload checked against its schema, message
+ * id = envelope id for dedup, trace context in the headers) and durable subscriptions
+ * (explicit ack, nak with backoff when a handler throws, heartbeats while it works).
+ */
+@Injectable()
+export class EventBus implements OnApplicationShutdown {
+  private readonly logger = new Logger(EventBus.name);
+  private streamReady?: Promise<void>;
+  private readonly subscriptions: ConsumerMessages[] = [];
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(SERVICE_NAME) private readonly service: string,
+  ) {}
+
+  async publish<T extends EventType>(type: T, data: EventMap[T], options: { id?: string } = {}): Promise<EventEnvelope<T>> {
+    const payload = eventSchemas[type].parse(data) as EventMap[T];
+    const envelope: EventEnvelope<T> = {
+      id: options.id ?? randomUUID(),
+      type,
+      source: this.service,
+      subject: subjectOf(payload),
+      time: new Date().toISOString(),
+      data: payload,
+    };
+    await this.ensureStream();
+    await tracer.startActiveSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, attributes: eventAttributes(envelope) }, async (span) => {
+      try {
+        await this.nats.jetstream().publish(eventSubject(type), JSON.stringify(envelope), {
+          msgID: envelope.id,
+          headers: injectTraceHeaders(),
+        });
+      } finally {
+        span.end();
+      }
+    });
+    return envelope;
+  }
+
+  /** Handles every event of `type` once per service (durable consumer shared by replicas). */
+  async subscribe<T extends EventType>(type: T, handler: EventHandler<T>, options: SubscribeOptions = {}): Promise<void> {
+    await this.ensureStream();
+    const durable = durableName(this.service, type);
+    const jsm = await this.nats.jetstreamManager();
+    await jsm.consumers.info(EVENT_STREAM, durable).catch(() =>
+      jsm.consumers.add(EVENT_STREAM, {
+        durable_name: durable,
+        filter_subject: eventSubject(type),
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(ACK_WAIT_MS),
+        deliver_policy: DeliverPolicy.All,
+        max_ack_pending: 1000,
+      }),
+    );
+    const consumer = await this.nats.jetstream().consumers.get(EVENT_STREAM, durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    this.subscriptions.push(messages);
+    void this.dispatchAll(type, messages, handler, options.concurrency ?? 16);
+  }
+
+  async onApplicationShutdown() {
+    for (const messages of this.subscriptions) messages.stop();
+  }
+
+  private async dispatchAll<T extends EventType>(type: T, messages: ConsumerMessages, handler: EventHandler<T>, concurrency: number) {
+    const inFlight = new Set<Promise<void>>();
+    for await (const message of messages) {
+      const work = this.handle(type, message, handler).finally(() => inFlight.delete(work));
+      inFlight.add(work);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+  }
+
+  private async handle<T extends EventType>(type: T, message: JsMsg, handler: EventHandler<T>): Promise<void> {
+    const envelope = this.decode(type, message);
+    if (!envelope) return;
+    const parent = extractTraceContext(message.headers);
+    await context.with(parent, () =>
+      tracer.startActiveSpan(`process ${type}`, { kind: SpanKind.CONSUMER, attributes: eventAttributes(envelope) }, async (span) => {
+        const heartbeat = setInterval(() => message.working(), ACK_WAIT_MS / 3);
+        try {
+          await handler(envelope);
+          message.ack();
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          if (error instanceof TerminalEventError) {
+            this.logger.error({ msg: `dropping ${type} ${envelope.id}: ${(error as Error).message}` });
+            message.term();
+          } else {
+            const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** message.info.redeliveryCount);
+            this.logger.warn({ msg: `${type} ${envelope.id} failed, redelivering in ${delay} ms: ${(error as Error).message}` });
+            message.nak(delay);
+          }
+        } finally {
+          clearInterval(heartbeat);
+          span.end();
+        }
+      }),
+    );
+  }
+
+  /** A message that is not a valid envelope of its type can never be handled: terminate it. */
+  private decode<T extends EventType>(type: T, message: JsMsg): EventEnvelope<T> | undefined {
+    try {
+      const envelope = message.json<EventEnvelope<T>>();
+      const data = eventSchemas[type].safeParse(envelope?.data);
+      if (envelope?.type === type && data.success) return { ...envelope, data: data.data as EventMap[T] };
+    } catch {
+      // fall through: not JSON
+    }
+    this.logger.error({ msg: `terminating malformed ${type} message (stream sequence ${message.seq})` });
+    message.term();
+    return undefined;
+  }
+
+  private ensureStream(): Promise<void> {
+    this.streamReady ??= (async () => {
+      const jsm = await this.nats.jetstreamManager();
+      const config = {
+        name: EVENT_STREAM,
+        subjects: [`${EVENT_SUBJECT_PREFIX}.>`],
+        storage: StorageType.File,
+        max_age: nanos(7 * 24 * 3600 * 1000),
+        duplicate_window: nanos(2 * 60 * 1000),
+      };
+      await jsm.streams.info(EVENT_STREAM).catch(() => jsm.streams.add(config));
+    })().catch((error) => {
+      this.streamReady = undefined;
+      throw error;
+    });
+    return this.streamReady;
+  }
+}
+
+function subjectOf(data: object): string {
+  const { namespace, name, repository } = data as { namespace?: string; name?: string; repository?: string };
+  return repository ?? `${namespace}/${name}`;
+}
+
+function eventAttributes(envelope: EventEnvelope) {
+  return { 'messaging.system': 'nats', 'messaging.destination.name': eventSubject(envelope.type), 'paas.event.id': envelope.id, 'paas.event.subject': envelope.subject };
+}

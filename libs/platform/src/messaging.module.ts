@@ -1,0 +1,50 @@
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { connect, type NatsConnection } from 'nats';
+import { loadConfig } from './config';
+import { EventBus } from './events';
+import { RpcClient, RpcServer } from './rpc';
+import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
+
+
+@Injectable()
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(NATS_CONNECTION) private readonly nats: NatsConnection) {}
+
+  async onApplicationShutdown() {
+    if (!this.nats.isClosed()) await this.nats.drain();
+  }
+}
+
+/**
+ * NATS for one service: the connection (reconnecting forever), the JetStream event bus
+ * and request/reply in both directions. `service` names its durable consumers and its
+ * request queue group, so replicas of one service share the work.
+ */
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(service: string): DynamicModule {
+    return {
+      module: MessagingModule,
+      providers: [
+        { provide: SERVICE_NAME, useValue: service },
+        {
+          provide: NATS_CONNECTION,
+          useFactory: () =>
+            connect({
+              servers: loadConfig().natsUrl,
+              name: service,
+              maxReconnectAttempts: -1,
+              reconnectTimeWait: 500,
+              waitOnFirstConnect: true,
+            }),
+        },
+        NatsLifecycle,
+        EventBus,
+        RpcServer,
+        RpcClient,
+      ],
+      exports: [NATS_CONNECTION, SERVICE_NAME, EventBus, RpcServer, RpcClient],
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { RESOURCE_OWNERS, rpcSubject, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { ApiError, statusOf } from './api-error';
+import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
+import { extractTraceContext, injectTraceHeaders } from './trace-headers';
+
+export type RpcHandler<M extends RpcMethod> = (request: RpcRequest<M>) => Promise<RpcResponse<M>>;
+
+const tracer = trace.getTracer('paas-rpc');
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Answers `paas.rpc.<method>` requests; replicas of one service share them (queue group). */
+@Injectable()
+export class RpcServer implements OnApplicationShutdown {
+  private readonly logger = new Logger(RpcServer.name);
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(SERVICE_NAME) private readonly service: string,
+  ) {}
+
+  handle<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void {
+    const subscription = this.nats.subscribe(rpcSubject(method), {
+      queue: this.service,
+      callback: (error, message) => {
+        if (error) this.logger.error({ msg: `subscription to ${method} failed: ${error.message}` });
+        else void this.answer(method, message, handler);
+      },
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  onApplicationShutdown() {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  private async answer<M extends RpcMethod>(method: M, message: Msg, handler: RpcHandler<M>) {
+    const reply = await context.with(extractTraceContext(message.headers), () =>
+      tracer.startActiveSpan(`rpc ${method}`, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'nats', 'rpc.method': method } }, async (span) => {
+        try {
+          const request = message.json<RpcRequest<M>>();
+          if (typeof request !== 'object' || request === null) throw ApiError.of('BadRequest', `${method}: request must be a JSON object`);
+          return { ok: true, result: await handler(request) } satisfies RpcReply<RpcResponse<M>>;
+        } catch (error) {
+          const status = statusOf(error);
+          if (status.code >= 500) {
+            this.logger.error({ msg: `${method} failed`, error: (error as Error)?.stack ?? String(error) });
+            span.setStatus({ code: SpanStatusCode.ERROR, message: status.message });
+          }
+          return { ok: false, status } satisfies RpcReply<never>;
+        } finally {
+          span.end();
+        }
+      }),
+    );
+    message.respond(JSON.stringify(reply));
+  }
+}
+
+/** Asks the owning service; its Status errors are rethrown as ApiErrors with their code. */
+@Injectable()
+export class RpcClient {
+  constructor(@Inject(NATS_CONNECTION) private readonly nats: NatsConnection) {}
+
+  async request<M extends RpcMethod>(method: M, request: RpcRequest<M>, options: { timeoutMs?: number } = {}): Promise<RpcResponse<M>> {
+    return tracer.startActiveSpan(`rpc ${method}`, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'nats', 'rpc.method': method } }, async (span) => {
+      try {
+        const message = await this.nats
+          .request(rpcSubject(method), JSON.stringify(request), { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, headers: injectTraceHeaders() })
+          .catch((error: NatsError) => {
+            throw unavailable(method, error);
+          });
+        const reply = message.json<RpcReply<RpcResponse<M>>>();
+        if (reply.ok) return reply.result;
+        throw new ApiError(reply.status);
+      } catch (error) {
+        if (statusOf(error).code >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
+
+function unavailable(method: RpcMethod, error: NatsError): ApiError {
+  const owner = RESOURCE_OWNERS[method.split('.')[0] as Plural] ?? 'the owning service';
+  if (error.code === ErrorCode.NoResponders) return ApiError.of('ServiceUnavailable', `${owner} is not available to answer ${method}`);
+  if (error.code === ErrorCode.Timeout) return ApiError.of('Timeout', `${owner} did not answer ${method} in time`);
+  return ApiError.of('ServiceUnavailable', `messaging is unavailable: ${error.message}`);
+}

@@ -1,0 +1,44 @@
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
+import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { loadConfig } from './config';
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK. Call it from a module imported first in `main.ts`, before
+ * http, NestJS or mongodb are loaded, so their instrumentation patches take hold.
+ */
+export function startTracing(serviceName: string): void {
+  if (sdk) return;
+  const { zipkinUrl } = loadConfig();
+  const ignoredPaths = new Set(['/healthz', '/readyz', '/metrics']);
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
+    spanProcessors: zipkinUrl
+      ? [new BatchSpanProcessor(new ZipkinExporter({ url: zipkinUrl, serviceName }), { scheduledDelayMillis: 500 })]
+      : [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => ignoredPaths.has((req.url ?? '').split('?')[0]),
+        // The exporter's own posts to Zipkin would otherwise trace themselves.
+        ignoreOutgoingRequestHook: (req) => String(req.path ?? '').startsWith('/api/v2/spans'),
+      }),
+      new NestInstrumentation(),
+      new MongoDBInstrumentation(),
+      new UndiciInstrumentation(),
+    ],
+  });
+  sdk.start();
+}
+
+export async function stopTracing(): Promise<void> {
+  await sdk?.shutdown();
+  sdk = undefined;
+}

@@ -1,0 +1,111 @@
+import { Logger } from '@nestjs/common';
+
+/** Thrown by a reconcile that can never succeed as things stand: the key is not retried. */
+export class TerminalReconcileError extends Error {}
+
+export interface ReconcileResult {
+  /** Reconcile again after this long even without a new event (polling a rollout, say). */
+  requeueAfterMs?: number;
+}
+
+export interface WorkQueueOptions {
+  name: string;
+  concurrency?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * A level-triggered work queue after client-go's: events only add keys; a key is
+ * processed by one worker at a time, and re-added keys while processing run once more
+ * afterwards; failures requeue with exponential backoff; terminal errors drop the key.
+ */
+export class WorkQueue {
+  private readonly logger: Logger;
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private active = 0;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly reconcile: (key: string) => Promise<ReconcileResult | void>,
+    private readonly options: WorkQueueOptions,
+  ) {
+    this.logger = new Logger(`WorkQueue:${options.name}`);
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.pump();
+  }
+
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped || this.timers.has(key)) return;
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.add(key);
+      }, delayMs).unref(),
+    );
+  }
+
+  /** Resolves when nothing is queued or running (tests, graceful shutdown). */
+  whenIdle(): Promise<void> {
+    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < (this.options.concurrency ?? 4) && this.queue.length) {
+      const key = this.queue.shift() as string;
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.active++;
+      void this.run(key);
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      const result = await this.reconcile(key);
+      this.failures.delete(key);
+      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    } catch (error) {
+      if (error instanceof TerminalReconcileError) {
+        this.failures.delete(key);
+        this.logger.error({ msg: `giving up on ${key}: ${error.message}` });
+      } else {
+        const failures = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, failures);
+        const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.baseBackoffMs ?? 200) * 2 ** (failures - 1));
+        this.logger.warn({ msg: `reconcile ${key} failed (attempt ${failures}), retrying in ${delay} ms: ${(error as Error).message}` });
+        this.addAfter(key, delay);
+      }
+    } finally {
+      this.processing.delete(key);
+      this.active--;
+      if (this.dirty.delete(key)) this.add(key);
+      this.pump();
+      if (this.active === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    }
+  }
+}

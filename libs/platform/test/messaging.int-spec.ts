@@ -1,0 +1,95 @@
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { InjectModel, MongooseModule } from '@nestjs/mongoose';
+import { randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import type { EventEnvelope } from '@paas/contracts/events';
+import type { Route } from '@paas/contracts/routes';
+import { EventBus } from '../src/events';
+import { MessagingModule } from '../src/messaging.module';
+import { mongoRoot } from '../src/mongo';
+import { ResourceRepository, storedResourceSchema, type StoredResource } from '../src/resource-repository';
+import { RpcClient, RpcServer } from '../src/rpc';
+
+@Injectable()
+class RouteRepository extends ResourceRepository<Route> {
+  constructor(@InjectModel('routes') model: Model<StoredResource>) {
+    super(model, 'Route');
+  }
+}
+
+@Module({
+  imports: [
+    MessagingModule.forRoot(`platform-test-${randomUUID().slice(0, 8)}`),
+    mongoRoot('paas_platform_test'),
+    MongooseModule.forFeature([{ name: 'routes', schema: storedResourceSchema('routes') }]),
+  ],
+  providers: [RouteRepository],
+})
+class TestModule {}
+
+describe('platform against real NATS JetStream and the Mongo-compatible server', () => {
+  let app: INestApplicationContext;
+  const namespace = `t-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    app = await NestFactory.createApplicationContext(TestModule, { logger: false });
+    await app.init();
+  });
+  afterAll(async () => {
+    const model = app.get<Model<StoredResource>>('routesModel');
+    await model.deleteMany({ namespace });
+    await app.close();
+  });
+
+  it('stores resources with optimistic concurrency and label queries', async () => {
+    const routes = app.get(RouteRepository);
+    const spec = { host: 'a.apps.localhost', path: '/', to: { kind: 'Service' as const, name: 'a' } };
+    const created = await routes.create({ metadata: { name: 'a', namespace, labels: { app: 'a' } }, spec, status: { ingress: [] } });
+    expect(created.metadata).toMatchObject({ resourceVersion: '1', generation: 1 });
+    await expect(routes.create({ metadata: { name: 'a', namespace }, spec, status: { ingress: [] } })).rejects.toMatchObject({ status: { code: 409, reason: 'AlreadyExists' } });
+
+    const updated = await routes.update(namespace, 'a', (r) => ({ ...r, spec: { ...r.spec, path: '/x' } }), { resourceVersion: '1' });
+    expect(updated.metadata).toMatchObject({ resourceVersion: '2', generation: 2 });
+    await expect(routes.update(namespace, 'a', (r) => r, { resourceVersion: '1' })).rejects.toMatchObject({ status: { code: 409, reason: 'Conflict' } });
+    const statusOnly = await routes.updateStatus(namespace, 'a', () => ({ ingress: [{ host: 'h', routerName: 'default', conditions: [] }] }));
+    expect(statusOnly.metadata).toMatchObject({ resourceVersion: '3', generation: 2 });
+
+    await routes.create({ metadata: { name: 'b', namespace, labels: { app: 'b' } }, spec, status: { ingress: [] } });
+    expect((await routes.list({ namespace, labels: { app: 'b' } })).map((r) => r.metadata.name)).toEqual(['b']);
+    expect((await routes.list({ namespace })).map((r) => r.metadata.name)).toEqual(['a', 'b']);
+    await routes.delete(namespace, 'b');
+    await expect(routes.get(namespace, 'b')).rejects.toMatchObject({ status: { code: 404 } });
+  });
+
+  it('delivers a published event to a durable subscriber and redelivers after a failure', async () => {
+    const bus = app.get(EventBus);
+    const seen: EventEnvelope<'route.changed'>[] = [];
+    let failOnce = true;
+    const delivered = new Promise<void>((resolve) =>
+      bus.subscribe('route.changed', async (event) => {
+        if (event.data.namespace !== namespace) return;
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('transient');
+        }
+        seen.push(event);
+        resolve();
+      }),
+    );
+    await bus.publish('route.changed', { namespace, name: 'a', generation: 2, deleted: false });
+    await delivered;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ type: 'route.changed', subject: `${namespace}/a`, data: { generation: 2 } });
+  });
+
+  it('answers requests with results and Status errors', async () => {
+    const server = app.get(RpcServer);
+    const routes = app.get(RouteRepository);
+    server.handle('routes.get', (request) => routes.get(request.namespace, request.name));
+    const client = app.get(RpcClient);
+    await expect(client.request('routes.get', { namespace, name: 'a' })).resolves.toMatchObject({ spec: { path: '/x' } });
+    await expect(client.request('routes.get', { namespace, name: 'missing' })).rejects.toMatchObject({ status: { code: 404, reason: 'NotFound' } });
+    await expect(client.request('builds.get', { namespace, name: 'x' }, { timeoutMs: 500 })).rejects.toMatchObject({ status: { code: 503 } });
+  });
+});

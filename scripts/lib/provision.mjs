@@ -1,0 +1,132 @@
+// Installing what the platform needs, each step only when its result is missing:
+// Debian packages, node_modules, the FerretDB binary and the Zipkin server jar.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  FERRETDB_VERSION, PAAS_HOME, REPO, ZIPKIN_VERSION, artifacts, dirs, relative,
+} from './config.mjs';
+import { Failure, ok, seconds, step, timed } from './log.mjs';
+import { capture, commandExists, logFile, runLogged } from './proc.mjs';
+
+/** Debian packages, each present when its command is on PATH or dpkg has it installed. */
+const APT_PACKAGES = [
+  { name: 'docker.io', command: 'dockerd' },
+  { name: 'nats-server', command: 'nats-server' },
+  { name: 'git', command: 'git' },
+  { name: 'busybox-static' }, // the S2I builder images are made from its static /bin/busybox
+  { name: 'curl', command: 'curl' },
+  { name: 'default-jre-headless', command: 'java' }, // runs Zipkin
+  { name: 'maven', command: 'mvn' }, // fetches the Zipkin jar from Maven Central
+];
+
+const GO_HOME_BIN = '/usr/local/go/bin';
+
+/** Makes the Go toolchain at /usr/local/go visible to this process and its children. */
+export function addGoToPath() {
+  const entries = (process.env.PATH ?? '').split(':');
+  if (fs.existsSync(GO_HOME_BIN) && !entries.includes(GO_HOME_BIN)) {
+    process.env.PATH = [...entries, GO_HOME_BIN].join(':');
+  }
+}
+
+/** Runs a step that produces something, printing what it does and how long it took. */
+async function produce(doing, done, fn) {
+  step(doing);
+  const [, ms] = await timed(fn);
+  ok(`${done} (${seconds(ms)})`);
+}
+
+const dpkgInstalled = (name) =>
+  spawnSync('dpkg-query', ['-W', '-f=${db:Status-Status}', name], { encoding: 'utf8' }).stdout === 'installed';
+
+export async function ensureAptPackages() {
+  const missing = APT_PACKAGES
+    .filter(({ name, command }) => !(command && commandExists(command)) && !dpkgInstalled(name))
+    .map(({ name }) => name);
+  if (missing.length === 0) return ok('system packages present');
+  const script = 'apt-get update -q && apt-get install -y -q --no-install-recommends "$@"';
+  const [command, ...args] = [...(process.getuid() === 0 ? [] : ['sudo']), 'sh', '-c', script, 'sh', ...missing];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await produce(`installing ${missing.join(' ')} (apt-get; log ${relative(logFile('apt'))})`,
+    'system packages installed', () => runLogged('apt', command, args, { env }));
+}
+
+const mtime = (file) => fs.statSync(file).mtimeMs;
+
+export async function ensureNodeModules() {
+  const lock = path.join(REPO, 'package-lock.json');
+  const installed = path.join(REPO, 'node_modules', '.package-lock.json');
+  if (fs.existsSync(installed) && mtime(installed) >= mtime(lock)) return ok('node_modules up to date');
+  await produce(`npm install (log ${relative(logFile('npm-install'))})`, 'node_modules installed', () =>
+    runLogged('npm-install', 'npm', ['install', '--no-audit', '--no-fund'], { cwd: REPO }));
+}
+
+const runs = (file, ...args) =>
+  fs.existsSync(file) && spawnSync(file, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
+
+export async function ensureFerretdb() {
+  if (runs(artifacts.ferretdb, '--version')) return ok(`FerretDB ${FERRETDB_VERSION} binary present`);
+  if (!commandExists('go')) {
+    throw new Failure(`Go (1.24 or later) is needed to build FerretDB: install it under /usr/local/go, ` +
+      'or set MONGO_URL to use a MongoDB elsewhere');
+  }
+  await produce(`building FerretDB ${FERRETDB_VERSION} (first time, ~1 min; log ${relative(logFile('ferretdb-build'))})`,
+    `FerretDB built: ${relative(artifacts.ferretdb)}`, buildFerretdb);
+}
+
+/**
+ * `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a binary that panics
+ * at start: FerretDB embeds build/version/version.txt, which its module zip lacks. So build
+ * from a copy of the module with that file written, as FerretDB's own `task gen-version` does.
+ */
+async function buildFerretdb() {
+  const env = { ...process.env, GOFLAGS: '-buildvcs=false' };
+  const module = `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`;
+  fs.mkdirSync(dirs.bin, { recursive: true });
+  const { Dir } = JSON.parse(capture('go', ['mod', 'download', '-json', module], { cwd: dirs.bin, env }));
+  const source = path.join(PAAS_HOME, 'src', `ferretdb-${FERRETDB_VERSION}`);
+  fs.rmSync(source, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(source), { recursive: true });
+  capture('cp', ['-R', '--no-preserve=mode', Dir, source]); // the module cache is read-only
+  fs.writeFileSync(path.join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  const built = `${artifacts.ferretdb}.new`;
+  await runLogged('ferretdb-build', 'go', ['build', '-trimpath', '-o', built, './cmd/ferretdb'], { cwd: source, env });
+  fs.renameSync(built, artifacts.ferretdb);
+  fs.rmSync(source, { recursive: true, force: true });
+  if (!runs(artifacts.ferretdb, '--version')) {
+    throw new Failure(`${relative(artifacts.ferretdb)} was built but \`--version\` fails`);
+  }
+}
+
+function looksLikeJar(file) {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const magic = Buffer.alloc(4);
+    fs.readSync(fd, magic, 0, 4, 0);
+    fs.closeSync(fd);
+    return magic.toString('latin1') === 'PK\x03\x04' && fs.statSync(file).size > 1_000_000;
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureZipkin() {
+  if (looksLikeJar(artifacts.zipkinJar)) return ok(`Zipkin ${ZIPKIN_VERSION} server jar present`);
+  await produce(`fetching the Zipkin ${ZIPKIN_VERSION} server jar from Maven Central (log ${relative(logFile('zipkin-fetch'))})`,
+    `Zipkin jar fetched: ${relative(artifacts.zipkinJar)}`, fetchZipkin);
+}
+
+async function fetchZipkin() {
+  const download = path.join(dirs.bin, '.zipkin-download');
+  fs.rmSync(download, { recursive: true, force: true });
+  // dependency:get resolves the jar's transitive dependencies too, and fails on them here.
+  await runLogged('zipkin-fetch', 'mvn', ['-B', '-q', 'dependency:copy',
+    `-Dartifact=io.zipkin:zipkin-server:${ZIPKIN_VERSION}:jar:exec`,
+    `-DoutputDirectory=${download}`, '-Dtransitive=false'], { cwd: dirs.bin });
+  fs.renameSync(path.join(download, path.basename(artifacts.zipkinJar)), artifacts.zipkinJar);
+  fs.rmSync(download, { recursive: true, force: true });
+  if (!looksLikeJar(artifacts.zipkinJar)) {
+    throw new Failure(`${relative(artifacts.zipkinJar)} is not a jar: see ${relative(logFile('zipkin-fetch'))}`);
+  }
+}
