@@ -14,6 +14,13 @@ export async function timed(fn) {
   return [result, Date.now() - start];
 }
 
+/** Runs a step that produces something, printing what it does and how long it took. */
+export async function produce(doing, done, fn) {
+  step(doing);
+  const [, ms] = await timed(fn);
+  ok(`${done} (${seconds(ms)})`);
+}
+
 /** An error whose message is the whole story: printed without a stack trace. */
 export class Failure extends Error {}
 

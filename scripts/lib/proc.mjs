@@ -75,18 +75,19 @@ async function waitForExit(pid, timeoutMs) {
 
 /**
  * Stops what up started, by pid file: SIGTERM, then SIGKILL to its process group after the
- * entry's stop timeout. Returns a short description of what happened.
+ * entry's stop timeout. Resolves to null when there was no pid file, else to
+ * { stopped, message }.
  */
 export async function stop(entry) {
   if (readPid(entry.name) === null) return null;
   const pid = ownedPid(entry);
   removePidFile(entry.name);
-  if (!pid) return 'stale pid file removed';
+  if (!pid) return { stopped: false, message: 'stale pid file removed' };
   signal(pid, 'SIGTERM');
-  if (await waitForExit(pid, entry.stopTimeoutMs)) return `stopped (pid ${pid})`;
+  if (await waitForExit(pid, entry.stopTimeoutMs)) return { stopped: true, message: `stopped (pid ${pid})` };
   signal(-pid, 'SIGKILL') || signal(pid, 'SIGKILL'); // its process group, if it leads one
   await waitForExit(pid, 5_000);
-  return `killed after ${entry.stopTimeoutMs / 1000} s (pid ${pid})`;
+  return { stopped: true, message: `killed after ${entry.stopTimeoutMs / 1000} s (pid ${pid})` };
 }
 
 function signal(pid, name) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import {
   FERRETDB_VERSION, PAAS_HOME, REPO, ZIPKIN_VERSION, artifacts, dirs, relative,
 } from './config.mjs';
-import { Failure, ok, seconds, step, timed } from './log.mjs';
+import { Failure, ok, produce } from './log.mjs';
 import { capture, commandExists, logFile, runLogged } from './proc.mjs';
 
 /** Debian packages, each present when its command is on PATH or dpkg has it installed. */
@@ -28,13 +28,6 @@ export function addGoToPath() {
   if (fs.existsSync(GO_HOME_BIN) && !entries.includes(GO_HOME_BIN)) {
     process.env.PATH = [...entries, GO_HOME_BIN].join(':');
   }
-}
-
-/** Runs a step that produces something, printing what it does and how long it took. */
-async function produce(doing, done, fn) {
-  step(doing);
-  const [, ms] = await timed(fn);
-  ok(`${done} (${seconds(ms)})`);
 }
 
 const dpkgInstalled = (name) =>

@@ -23,6 +23,12 @@ export type EventHandler<T extends EventType> = (event: EventEnvelope<T>) => Pro
 export interface SubscribeOptions {
   /** Events of this type handled at once by this replica. */
   concurrency?: number;
+  /**
+   * Every replica gets every event from now on (a router's table, a cache), through its own
+   * ephemeral consumer that the server drops a minute after the replica is gone. The
+   * default is one durable consumer per service, shared by its replicas.
+   */
+  everyReplica?: boolean;
 }
 
 const ACK_WAIT_MS = 30_000;
@@ -72,22 +78,28 @@ export class EventBus implements OnApplicationShutdown {
   /** Handles every event of `type` once per service (durable consumer shared by replicas). */
   async subscribe<T extends EventType>(type: T, handler: EventHandler<T>, options: SubscribeOptions = {}): Promise<void> {
     await this.ensureStream();
-    const durable = durableName(this.service, type);
-    const jsm = await this.nats.jetstreamManager();
-    await jsm.consumers.info(EVENT_STREAM, durable).catch(() =>
-      jsm.consumers.add(EVENT_STREAM, {
-        durable_name: durable,
-        filter_subject: eventSubject(type),
-        ack_policy: AckPolicy.Explicit,
-        ack_wait: nanos(ACK_WAIT_MS),
-        deliver_policy: DeliverPolicy.All,
-        max_ack_pending: 1000,
-      }),
-    );
-    const consumer = await this.nats.jetstream().consumers.get(EVENT_STREAM, durable);
+    const name = await this.ensureConsumer(type, options.everyReplica ?? false);
+    const consumer = await this.nats.jetstream().consumers.get(EVENT_STREAM, name);
     const messages = await consumer.consume({ max_messages: 64 });
     this.subscriptions.push(messages);
     void this.dispatchAll(type, messages, handler, options.concurrency ?? 16);
+  }
+
+  private async ensureConsumer(type: EventType, everyReplica: boolean): Promise<string> {
+    const jsm = await this.nats.jetstreamManager();
+    const common = { filter_subject: eventSubject(type), ack_policy: AckPolicy.Explicit, ack_wait: nanos(ACK_WAIT_MS), max_ack_pending: 1000 };
+    if (everyReplica) {
+      const info = await jsm.consumers.add(EVENT_STREAM, {
+        ...common,
+        name: `${durableName(this.service, type)}--${randomUUID().slice(0, 8)}`,
+        deliver_policy: DeliverPolicy.New,
+        inactive_threshold: nanos(60_000),
+      });
+      return info.name;
+    }
+    const durable = durableName(this.service, type);
+    await jsm.consumers.info(EVENT_STREAM, durable).catch(() => jsm.consumers.add(EVENT_STREAM, { ...common, durable_name: durable, deliver_policy: DeliverPolicy.All }));
+    return durable;
   }
 
   async onApplicationShutdown() {

@@ -20,7 +20,7 @@ class RouteRepository extends ResourceRepository<Route> {
 
 @Module({
   imports: [
-    MessagingModule.forRoot(`platform-test-${randomUUID().slice(0, 8)}`),
+    MessagingModule.forRoot('platform-test'),
     mongoRoot('paas_platform_test'),
     MongooseModule.forFeature([{ name: 'routes', schema: storedResourceSchema('routes') }]),
   ],
@@ -81,6 +81,24 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
     await delivered;
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ type: 'route.changed', subject: `${namespace}/a`, data: { generation: 2 } });
+  });
+
+  it('gives every replica its own copy of an event when asked', async () => {
+    const bus = app.get(EventBus);
+    const copies: string[] = [];
+    const both = new Promise<void>((resolve) => {
+      const collect = (replica: string) => async (event: EventEnvelope<'endpoints.changed'>) => {
+        if (event.data.namespace !== namespace) return;
+        copies.push(replica);
+        if (copies.length === 2) resolve();
+      };
+      void bus.subscribe('endpoints.changed', collect('one'), { everyReplica: true });
+      void bus.subscribe('endpoints.changed', collect('two'), { everyReplica: true });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await bus.publish('endpoints.changed', { namespace, name: 'svc', generation: 1, addresses: [] });
+    await both;
+    expect(copies.sort()).toEqual(['one', 'two']);
   });
 
   it('answers requests with results and Status errors', async () => {
