@@ -123,4 +123,8 @@ export const services = Object.entries(SERVICE_READY_PORTS).map(([name, readyPor
 export const toolEnv = { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
 export const bin = (tool) => path.join(REPO, 'node_modules', '.bin', tool);
 
-export const relative = (file) => path.relative(process.cwd(), file) || '.';
+/** A path as short as it can be shown: relative when inside the working directory. */
+export function relative(file) {
+  const short = path.relative(process.cwd(), file);
+  return short === '' ? '.' : short.startsWith('..') ? file : short;
+}

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  FERRETDB_VERSION, PAAS_HOME, REPO, ZIPKIN_VERSION, artifacts, dirs, relative,
+  FERRETDB_VERSION, REPO, ZIPKIN_VERSION, artifacts, dirs, relative,
 } from './config.mjs';
 import { Failure, ok, produce } from './log.mjs';
 import { capture, commandExists, logFile, runLogged } from './proc.mjs';
@@ -78,9 +78,8 @@ async function buildFerretdb() {
   const module = `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`;
   fs.mkdirSync(dirs.bin, { recursive: true });
   const { Dir } = JSON.parse(capture('go', ['mod', 'download', '-json', module], { cwd: dirs.bin, env }));
-  const source = path.join(PAAS_HOME, 'src', `ferretdb-${FERRETDB_VERSION}`);
+  const source = path.join(dirs.bin, '.ferretdb-source');
   fs.rmSync(source, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(source), { recursive: true });
   capture('cp', ['-R', '--no-preserve=mode', Dir, source]); // the module cache is read-only
   fs.writeFileSync(path.join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
   const built = `${artifacts.ferretdb}.new`;
@@ -92,13 +91,15 @@ async function buildFerretdb() {
   }
 }
 
+/** A complete zip ends with an end-of-central-directory record (a jar may start with a script). */
 function looksLikeJar(file) {
   try {
+    const { size } = fs.statSync(file);
+    const end = Buffer.alloc(Math.min(size, 1024));
     const fd = fs.openSync(file, 'r');
-    const magic = Buffer.alloc(4);
-    fs.readSync(fd, magic, 0, 4, 0);
+    fs.readSync(fd, end, 0, end.length, size - end.length);
     fs.closeSync(fd);
-    return magic.toString('latin1') === 'PK\x03\x04' && fs.statSync(file).size > 1_000_000;
+    return size > 1_000_000 && end.includes(Buffer.from('PK\x05\x06', 'latin1'));
   } catch {
     return false;
   }
