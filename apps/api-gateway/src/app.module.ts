@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { HealthModule } from '@paas/platform/health.module';
+import { MessagingModule } from '@paas/platform/messaging.module';
+import { mongoRoot } from '@paas/platform/mongo';
+import { AppsModule } from './apps/apps.module';
+import { NamespacesModule } from './namespaces/namespaces.module';
+import { ResourcesModule } from './resources/resources.module';
+
+@Module({
+  imports: [MessagingModule.forRoot('api-gateway'), mongoRoot('paas_gateway'), HealthModule, NamespacesModule, AppsModule, ResourcesModule],
+})
+export class AppModule {}
+
+export const GATEWAY_OPTIONS: HttpServiceOptions = {
+  name: 'api-gateway',
+  defaultPort: 8000,
+  /** Bodies above this get 413: resources are small; sources come from git, not the API. */
+  bodyLimitBytes: 512 * 1024,
+};

@@ -1,0 +1,31 @@
+import { newAppRequest } from '@paas/contracts/apps';
+import { buildConfigInput } from '@paas/contracts/builds';
+import { deploymentConfigInput, serviceInput } from '@paas/contracts/deployments';
+import { imageStreamInput } from '@paas/contracts/images';
+import { routeInput } from '@paas/contracts/routes';
+import { appManifests } from './app-manifests';
+
+const request = (overrides: object = {}) =>
+  newAppRequest.parse({ name: 'hello', source: { git: 'https://git.example.test/hello.git' }, builder: 'nodejs', ...overrides });
+
+describe('appManifests', () => {
+  it('produces resources every owning service accepts', () => {
+    const manifests = appManifests(request());
+    expect(imageStreamInput.safeParse(manifests.imagestreams).success).toBe(true);
+    expect(serviceInput.safeParse(manifests.services).success).toBe(true);
+    expect(routeInput.safeParse(manifests.routes).success).toBe(true);
+    expect(deploymentConfigInput.safeParse(manifests.deploymentconfigs).error).toBeUndefined();
+    expect(buildConfigInput.safeParse(manifests.buildconfigs).error).toBeUndefined();
+  });
+
+  it('wires build output, image trigger, service selector and pod labels together', () => {
+    const { buildconfigs, deploymentconfigs, services, routes } = appManifests(request({ port: 3000, replicas: 2 }));
+    expect(buildconfigs.spec.output.to).toEqual({ kind: 'ImageStreamTag', name: 'hello:latest' });
+    expect(deploymentconfigs.spec.triggers[0]).toMatchObject({ type: 'ImageChange', imageChangeParams: { from: buildconfigs.spec.output.to, containerNames: ['hello'] } });
+    expect(deploymentconfigs.spec.template.metadata.labels).toMatchObject(services.spec.selector);
+    expect(deploymentconfigs.spec.replicas).toBe(2);
+    expect(services.spec.ports[0]).toMatchObject({ port: 3000, targetPort: 3000 });
+    expect(deploymentconfigs.spec.template.spec.containers[0].readinessProbe?.httpGet.port).toBe(3000);
+    expect(routes.spec.to.name).toBe(services.metadata.name);
+  });
+});

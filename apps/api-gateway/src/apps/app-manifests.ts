@@ -1,0 +1,77 @@
+import type { NewAppRequest } from '@paas/contracts/apps';
+import type { BuildConfigInput } from '@paas/contracts/builds';
+import type { DeploymentConfigInput, ServiceInput } from '@paas/contracts/deployments';
+import type { ImageStreamInput } from '@paas/contracts/images';
+import type { RouteInput } from '@paas/contracts/routes';
+
+export interface AppManifests {
+  imagestreams: ImageStreamInput;
+  services: ServiceInput;
+  routes: RouteInput;
+  deploymentconfigs: DeploymentConfigInput;
+  buildconfigs: BuildConfigInput;
+}
+
+/** Readiness is probed often so a new pod takes traffic within a second of answering. */
+const READINESS_PERIOD_SECONDS = 0.25;
+const OUTPUT_TAG = 'latest';
+
+/**
+ * What `oc new-app` makes of a repository and a builder: a BuildConfig that builds into an
+ * ImageStream tag, a DeploymentConfig triggered by that tag, a Service over its pods and a
+ * Route to the Service, all labelled `app=<name>`.
+ */
+export function appManifests(app: NewAppRequest): AppManifests {
+  const labels = { app: app.name };
+  const metadata = { name: app.name, labels };
+  const selector = { deploymentconfig: app.name };
+  const imageStreamTag = { kind: 'ImageStreamTag' as const, name: `${app.name}:${OUTPUT_TAG}` };
+  return {
+    imagestreams: { metadata, spec: { tags: [] } },
+    services: { metadata, spec: { selector, ports: [{ name: 'http', port: app.port, targetPort: app.port }] } },
+    routes: { metadata, spec: { host: app.route.host, path: '/', to: { kind: 'Service', name: app.name } } },
+    deploymentconfigs: {
+      metadata,
+      spec: {
+        replicas: app.replicas,
+        selector,
+        template: {
+          metadata: { labels: { ...labels, ...selector } },
+          spec: {
+            containers: [
+              {
+                name: app.name,
+                image: '',
+                env: app.env,
+                ports: [{ containerPort: app.port, protocol: 'TCP' }],
+                readinessProbe: {
+                  httpGet: { path: app.readinessPath, port: app.port },
+                  initialDelaySeconds: 0,
+                  periodSeconds: READINESS_PERIOD_SECONDS,
+                  timeoutSeconds: 1,
+                  failureThreshold: 3,
+                },
+              },
+            ],
+          },
+        },
+        triggers: [
+          { type: 'ImageChange', imageChangeParams: { automatic: true, containerNames: [app.name], from: imageStreamTag } },
+          { type: 'ConfigChange' },
+        ],
+        strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
+        paused: false,
+      },
+    },
+    buildconfigs: {
+      metadata,
+      spec: {
+        source: { type: 'Git', git: { uri: app.source.git, ref: app.source.ref }, contextDir: app.source.contextDir },
+        strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: app.builder }, env: [] } },
+        output: { to: imageStreamTag },
+        triggers: [{ type: 'ConfigChange' }],
+        completionDeadlineSeconds: 1800,
+      },
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { newAppRequest } from '@paas/contracts/apps';
+import { API_VERSION } from '@paas/contracts/meta';
+import type { RpcMethod } from '@paas/contracts/rpc';
+import { failureStatus } from '@paas/contracts/status';
+import { validate } from '@paas/contracts/validation';
+import { ApiError, statusOf } from '@paas/platform/api-error';
+import { RpcClient } from '@paas/platform/rpc';
+import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
+import { appManifests, type AppManifests } from './app-manifests';
+
+/** Creation order: the BuildConfig last, because creating it starts the first build. */
+const CREATION_ORDER: (keyof AppManifests)[] = ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs'];
+
+/**
+ * `new-app`: validate the request, have every owner dry-run its resource (so an unknown
+ * builder or an unreachable repository is a 422 before anything exists), then create them
+ * in order, deleting what was created if a later create fails: all or nothing.
+ */
+@Injectable()
+export class CreateAppUseCase {
+  private readonly logger = new Logger(CreateAppUseCase.name);
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly namespaces: NamespacesService,
+  ) {}
+
+  async execute(namespace: string, body: unknown) {
+    const request = validate(newAppRequest, body, 'App', (body as { name?: string })?.name);
+    if (!request.ok) throw new ApiError(request.status);
+    const manifests = appManifests(request.value);
+
+    assertNamespaceName(namespace);
+    await this.dryRun(namespace, manifests);
+    await this.namespaces.ensure(namespace);
+    const created = await this.createAll(namespace, manifests);
+    return { apiVersion: API_VERSION, kind: 'List', metadata: {}, items: created.map(({ resource }) => resource) };
+  }
+
+  private async dryRun(namespace: string, manifests: AppManifests): Promise<void> {
+    const results = await Promise.allSettled(
+      CREATION_ORDER.map((plural) => this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural], dryRun: true })),
+    );
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [statusOf(result.reason)] : []));
+    if (!failures.length) return;
+    const worst = failures.find((status) => status.code >= 500) ?? failures[0];
+    const causes = failures.flatMap((status) => status.details?.causes ?? [{ message: status.message }]);
+    throw new ApiError(failureStatus(worst.reason ?? 'Invalid', failures.map((status) => status.message).join('; '), { kind: 'App', causes }));
+  }
+
+  private async createAll(namespace: string, manifests: AppManifests) {
+    const created: { plural: keyof AppManifests; resource: unknown }[] = [];
+    try {
+      for (const plural of CREATION_ORDER) {
+        const resource = await this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural] });
+        created.push({ plural, resource });
+      }
+      return created;
+    } catch (error) {
+      await this.rollBack(namespace, created);
+      throw error;
+    }
+  }
+
+  private async rollBack(namespace: string, created: { plural: keyof AppManifests; resource: unknown }[]) {
+    for (const { plural, resource } of created.reverse()) {
+      const name = (resource as { metadata: { name: string } }).metadata.name;
+      await this.rpc
+        .request(`${plural}.delete` as RpcMethod & `${string}.delete`, { namespace, name })
+        .catch((error) => this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` }));
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { storedResourceSchema } from '@paas/platform/resource-repository';
+import { NAMESPACES_COLLECTION, NamespaceRepository } from './namespace.repository';
+import { NamespacesController } from './namespaces.controller';
+import { NamespacesService } from './namespaces.service';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: NAMESPACES_COLLECTION, schema: storedResourceSchema(NAMESPACES_COLLECTION) }])],
+  controllers: [NamespacesController],
+  providers: [NamespaceRepository, NamespacesService],
+  exports: [NamespacesService],
+})
+export class NamespacesModule {}

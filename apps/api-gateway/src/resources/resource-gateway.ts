@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
+import { RESOURCE_OWNERS, type Plural, type RpcMethod, type RpcRequest } from '@paas/contracts/rpc';
+import { ApiError } from '@paas/platform/api-error';
+import { RpcClient } from '@paas/platform/rpc';
+import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
+
+const LOG_POLL_INTERVAL_MS = 250;
+
+/**
+ * The REST verbs on `/api/v1/namespaces/{ns}/{plural}` as requests to the service that
+ * owns the plural; the owner's Status errors pass through with their codes.
+ */
+@Injectable()
+export class ResourceGateway {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly namespaces: NamespacesService,
+  ) {}
+
+  list(namespace: string, plural: string, labelSelector?: string) {
+    return this.call(namespace, plural, 'list', { namespace, labelSelector });
+  }
+
+  get(namespace: string, plural: string, name: string) {
+    return this.call(namespace, plural, 'get', { namespace, name });
+  }
+
+  async create(namespace: string, plural: string, body: unknown, dryRun: boolean) {
+    assertBodyNamespace(namespace, body);
+    if (!dryRun) await this.namespaces.ensure(namespace);
+    return this.call(namespace, plural, 'create', { namespace, body, dryRun });
+  }
+
+  update(namespace: string, plural: string, name: string, body: unknown) {
+    assertBodyNamespace(namespace, body);
+    const bodyName = (body as { metadata?: { name?: unknown } })?.metadata?.name;
+    if (bodyName !== undefined && bodyName !== name) {
+      throw ApiError.of('BadRequest', `the name of the object (${String(bodyName)}) does not match the name on the URL (${name})`);
+    }
+    return this.call(namespace, plural, 'update', { namespace, name, body });
+  }
+
+  delete(namespace: string, plural: string, name: string) {
+    return this.call(namespace, plural, 'delete', { namespace, name });
+  }
+
+  instantiate(namespace: string, name: string, message?: string) {
+    assertNamespaceName(namespace);
+    return this.rpc.request('buildconfigs.instantiate', { namespace, name, message });
+  }
+
+  scale(namespace: string, name: string, body: unknown) {
+    assertNamespaceName(namespace);
+    const replicas = (body as { spec?: { replicas?: unknown } })?.spec?.replicas;
+    if (!Number.isInteger(replicas) || (replicas as number) < 0 || (replicas as number) > 100) {
+      throw ApiError.invalid('Scale', name, 'spec.replicas', 'must be an integer from 0 to 100');
+    }
+    return this.rpc.request('deploymentconfigs.scale', { namespace, name, replicas: replicas as number });
+  }
+
+  /** The build log from `offset`; with `follow`, new output as it is written until the build ends. */
+  async *buildLog(namespace: string, name: string, follow: boolean): AsyncGenerator<string> {
+    assertNamespaceName(namespace);
+    let offset = 0;
+    for (;;) {
+      const chunk = await this.rpc.request('builds.log', { namespace, name, offset });
+      if (chunk.log) yield chunk.log;
+      offset = chunk.nextOffset;
+      const finished = TERMINAL_BUILD_PHASES.includes(chunk.phase);
+      if (!follow || (finished && !chunk.log)) return;
+      if (!chunk.log) await new Promise((resolve) => setTimeout(resolve, LOG_POLL_INTERVAL_MS));
+    }
+  }
+
+  private call(namespace: string, plural: string, verb: 'list' | 'get' | 'create' | 'update' | 'delete', request: object) {
+    assertNamespaceName(namespace);
+    const method = `${knownPlural(plural)}.${verb}` as RpcMethod;
+    return this.rpc.request(method, request as RpcRequest<typeof method>);
+  }
+}
+
+function knownPlural(plural: string): Plural {
+  if (!Object.hasOwn(RESOURCE_OWNERS, plural)) {
+    throw ApiError.of('NotFound', `the server could not find the requested resource: unknown resource type "${plural}"`);
+  }
+  return plural as Plural;
+}
+
+function assertBodyNamespace(namespace: string, body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ApiError.of('BadRequest', 'the request body must be a JSON object');
+  const bodyNamespace = (body as { metadata?: { namespace?: unknown } }).metadata?.namespace;
+  if (bodyNamespace !== undefined && bodyNamespace !== namespace) {
+    throw ApiError.of('BadRequest', `the namespace of the object (${String(bodyNamespace)}) does not match the namespace on the URL (${namespace})`);
+  }
+}

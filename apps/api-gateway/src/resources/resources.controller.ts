@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { ResourceGateway } from './resource-gateway';
+
+/** `/api/v1/namespaces/{namespace}/{plural}[/{name}[/{subresource}]]`, Kubernetes style. */
+@Controller('api/v1/namespaces/:namespace')
+export class ResourcesController {
+  constructor(private readonly resources: ResourceGateway) {}
+
+  @Get(':plural')
+  list(@Param('namespace') namespace: string, @Param('plural') plural: string, @Query('labelSelector') labelSelector?: string) {
+    return this.resources.list(namespace, plural, labelSelector);
+  }
+
+  @Post(':plural')
+  @HttpCode(201)
+  create(@Param('namespace') namespace: string, @Param('plural') plural: string, @Body() body: unknown, @Query('dryRun') dryRun?: string) {
+    return this.resources.create(namespace, plural, body, dryRun === 'All');
+  }
+
+  @Get(':plural/:name')
+  get(@Param('namespace') namespace: string, @Param('plural') plural: string, @Param('name') name: string) {
+    return this.resources.get(namespace, plural, name);
+  }
+
+  @Put(':plural/:name')
+  update(@Param('namespace') namespace: string, @Param('plural') plural: string, @Param('name') name: string, @Body() body: unknown) {
+    return this.resources.update(namespace, plural, name, body);
+  }
+
+  @Delete(':plural/:name')
+  delete(@Param('namespace') namespace: string, @Param('plural') plural: string, @Param('name') name: string) {
+    return this.resources.delete(namespace, plural, name);
+  }
+
+  @Post('buildconfigs/:name/instantiate')
+  @HttpCode(201)
+  instantiate(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body?: { message?: unknown }) {
+    const message = typeof body?.message === 'string' ? body.message.slice(0, 1024) : undefined;
+    return this.resources.instantiate(namespace, name, message);
+  }
+
+  @Put('deploymentconfigs/:name/scale')
+  scale(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {
+    return this.resources.scale(namespace, name, body);
+  }
+
+  /** Plain text; `?follow=true` keeps the response open until the build ends. */
+  @Get('builds/:name/log')
+  async log(@Param('namespace') namespace: string, @Param('name') name: string, @Query('follow') follow: string | undefined, @Res() reply: FastifyReply) {
+    const chunks = this.resources.buildLog(namespace, name, follow === 'true');
+    // Read the first chunk before answering, so a missing build is a 404 rather than a broken stream.
+    const first = await chunks.next();
+    const body = Readable.from(
+      (async function* () {
+        if (!first.done) yield first.value;
+        yield* chunks;
+      })(),
+    );
+    return reply.code(200).type('text/plain; charset=utf-8').send(body);
+  }
+}

@@ -1,0 +1,62 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHttpService } from '@paas/platform/bootstrap';
+import request from 'supertest';
+import { AppModule, GATEWAY_OPTIONS } from '../src/app.module';
+
+/** The gateway's own edge, in-process against the real NATS and Mongo-compatible server. */
+describe('api-gateway edge validation', () => {
+  let app: NestFastifyApplication;
+  let http: ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    http = request(app.getHttpServer());
+  });
+  afterAll(() => app.close());
+
+  const expectStatus = (body: unknown, code: number, reason: string) =>
+    expect(body).toMatchObject({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason });
+
+  it('answers an invalid app name and missing fields with 422 naming each field', async () => {
+    const res = await http.post('/api/v1/namespaces/demo/apps').send({ name: 'Hello_App', source: {} });
+    expect(res.status).toBe(422);
+    expectStatus(res.body, 422, 'Invalid');
+    expect(res.body.details.causes.map((c: { field: string }) => c.field)).toEqual(expect.arrayContaining(['name', 'source.git', 'builder']));
+  });
+
+  it('refuses a namespace that is not a DNS-1123 label', async () => {
+    const res = await http.post('/api/v1/namespaces/Not_A_Label/apps').send({ name: 'hello', source: { git: '/srv/x' }, builder: 'nodejs' });
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes[0].field).toBe('metadata.name');
+  });
+
+  it('answers malformed JSON with 400 and an oversized body with 413, both as Status', async () => {
+    const malformed = await http.post('/api/v1/namespaces/demo/apps').set('content-type', 'application/json').send('{"name":');
+    expect(malformed.status).toBe(400);
+    expectStatus(malformed.body, 400, 'BadRequest');
+
+    const huge = await http.post('/api/v1/namespaces/demo/apps').send({ name: 'hello', padding: 'x'.repeat(600 * 1024) });
+    expect(huge.status).toBe(413);
+    expectStatus(huge.body, 413, 'RequestEntityTooLarge');
+  });
+
+  it('answers an unknown resource type with 404', async () => {
+    const res = await http.get('/api/v1/namespaces/demo/widgets');
+    expect(res.status).toBe(404);
+    expect(res.body.message).toContain('widgets');
+  });
+
+  it('refuses a body whose namespace contradicts the URL', async () => {
+    const res = await http.post('/api/v1/namespaces/demo/routes').send({ metadata: { name: 'r', namespace: 'other' }, spec: {} });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('does not match');
+  });
+
+  it('reports readiness with its checks', async () => {
+    const res = await http.get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body.checks).toEqual({ nats: 'ok', mongo: 'ok' });
+  });
+});
