@@ -10,7 +10,7 @@ import {
   type EventMap,
   type EventType,
 } from '@paas/contracts/events';
-import { AckPolicy, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, ConsumerEvents, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
@@ -33,6 +33,7 @@ export interface SubscribeOptions {
 
 const ACK_WAIT_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
+const RESUBSCRIBE_DELAY_MS = 1_000;
 const tracer = trace.getTracer('paas-events');
 
 /**
@@ -44,7 +45,8 @@ const tracer = trace.getTracer('paas-events');
 export class EventBus implements OnApplicationShutdown {
   private readonly logger = new Logger(EventBus.name);
   private streamReady?: Promise<void>;
-  private readonly subscriptions: ConsumerMessages[] = [];
+  private readonly subscriptions = new Set<ConsumerMessages>();
+  private stopped = false;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -75,14 +77,49 @@ export class EventBus implements OnApplicationShutdown {
     return envelope;
   }
 
-  /** Handles every event of `type` once per service (durable consumer shared by replicas). */
+  /**
+   * Handles every event of `type` once per service (durable consumer shared by replicas), or
+   * once per replica with `everyReplica`. Resolves once the consumer exists; consuming then
+   * resumes by itself if the consumer goes away (a NATS restart, an expired ephemeral one).
+   */
   async subscribe<T extends EventType>(type: T, handler: EventHandler<T>, options: SubscribeOptions = {}): Promise<void> {
+    const first = await this.openConsumer(type, options);
+    void this.consumeForever(type, handler, options, first);
+  }
+
+  private async openConsumer(type: EventType, options: SubscribeOptions): Promise<ConsumerMessages> {
     await this.ensureStream();
     const name = await this.ensureConsumer(type, options.everyReplica ?? false);
     const consumer = await this.nats.jetstream().consumers.get(EVENT_STREAM, name);
     const messages = await consumer.consume({ max_messages: 64 });
-    this.subscriptions.push(messages);
-    void this.dispatchAll(type, messages, handler, options.concurrency ?? 16);
+    this.subscriptions.add(messages);
+    void this.stopWhenConsumerGone(messages);
+    return messages;
+  }
+
+  /** A deleted consumer does not end the iterator by itself; ending it lets `consumeForever` reopen. */
+  private async stopWhenConsumerGone(messages: ConsumerMessages) {
+    for await (const status of await messages.status()) {
+      if (status.type === ConsumerEvents.ConsumerDeleted || status.type === ConsumerEvents.ConsumerNotFound) {
+        messages.stop();
+        return;
+      }
+    }
+  }
+
+  private async consumeForever<T extends EventType>(type: T, handler: EventHandler<T>, options: SubscribeOptions, first: ConsumerMessages) {
+    let messages: ConsumerMessages | undefined = first;
+    while (!this.stopped) {
+      try {
+        messages ??= await this.openConsumer(type, options);
+        await this.dispatchAll(type, messages, handler, options.concurrency ?? 16);
+      } catch (error) {
+        this.logger.warn({ msg: `consuming ${type} stopped: ${(error as Error).message}; resuming` });
+      }
+      if (messages) this.subscriptions.delete(messages);
+      messages = undefined;
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_DELAY_MS));
+    }
   }
 
   private async ensureConsumer(type: EventType, everyReplica: boolean): Promise<string> {
@@ -103,6 +140,7 @@ export class EventBus implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
+    this.stopped = true;
     for (const messages of this.subscriptions) messages.stop();
   }
 

@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { InjectModel, MongooseModule } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import type { EventEnvelope } from '@paas/contracts/events';
+import { durableName, EVENT_STREAM, type EventEnvelope } from '@paas/contracts/events';
+import type { NatsConnection } from 'nats';
+import { NATS_CONNECTION } from '../src/tokens';
 import type { Route } from '@paas/contracts/routes';
 import { EventBus } from '../src/events';
 import { MessagingModule } from '../src/messaging.module';
@@ -99,6 +101,21 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
     await bus.publish('endpoints.changed', { namespace, name: 'svc', generation: 1, addresses: [] });
     await both;
     expect(copies.sort()).toEqual(['one', 'two']);
+  });
+
+  it('resumes consuming after its consumer is deleted on the server', async () => {
+    const bus = app.get(EventBus);
+    const received = new Set<string>();
+    await bus.subscribe('pod.changed', async (event) => {
+      if (event.data.namespace === namespace) received.add(event.data.name);
+    });
+    const nats = app.get<NatsConnection>(NATS_CONNECTION);
+    const jsm = await nats.jetstreamManager();
+    await jsm.consumers.delete(EVENT_STREAM, durableName('platform-test', 'pod.changed'));
+    await bus.publish('pod.changed', { namespace, name: 'after-delete', phase: 'Running', ready: true });
+    const deadline = Date.now() + 20_000;
+    while (!received.has('after-delete') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received.has('after-delete')).toBe(true);
   });
 
   it('answers requests with results and Status errors', async () => {

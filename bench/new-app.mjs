@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Time from `new-app` to the first 200 through the router, with its parts, median of N runs,
+// beside a reference: the same S2I work done by hand with the docker CLI (create builder
+// container, stream the tar, assemble, commit, push, run, poll until 200) on the same machine
+// in the same run. The ratio is the platform's overhead over bare Docker.
+//
+// Usage: npm run up && node bench/new-app.mjs [runs=5]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const GATEWAY = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
+const ROUTER = process.env.ROUTER_URL ?? 'http://127.0.0.1:8080';
+const REGISTRY = process.env.REGISTRY_HOST ?? '127.0.0.1:5000';
+const BUILDER = 'paas-builder/nodejs:latest';
+const RUNS = Number(process.argv[2] ?? 5);
+const namespace = `bench-${Date.now().toString(36)}`;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const seconds = (ms) => (ms / 1000).toFixed(2);
+
+function makeRepo(text) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'paas-bench-'));
+  const git = (...args) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '--quiet', '--initial-branch=main');
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench', version: '1.0.0', main: 'server.js' }));
+  writeFileSync(path.join(dir, 'server.js'), `require('node:http').createServer((q, s) => s.end(${JSON.stringify(text)})).listen(process.env.PORT || 8080);\n`);
+  git('add', '-A');
+  git('-c', 'user.email=bench@paas.test', '-c', 'user.name=bench', 'commit', '--quiet', '-m', 'bench');
+  return dir;
+}
+
+async function until(probe, intervalMs = 20, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(intervalMs);
+  }
+  throw new Error('timed out');
+}
+
+const api = async (method, url, body) => {
+  const res = await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}${url}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+};
+
+async function platformRun(i) {
+  const name = `app-${i}`;
+  const repo = makeRepo(`bench ${i}`);
+  const started = Date.now();
+  const created = await api('POST', '/apps', { name, source: { git: repo, ref: 'main' }, builder: 'nodejs' });
+  if (created.status !== 201) throw new Error(`new-app answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const build = await until(async () => {
+    const res = await api('GET', `/builds/${name}-1`);
+    if (res.body?.status?.phase === 'Failed') throw new Error(`build failed: ${res.body.status.message}`);
+    return res.body?.status?.phase === 'Complete' ? res.body : undefined;
+  }, 25);
+  const firstOk = await until(async () => {
+    const res = await fetch(`${ROUTER}/`, { headers: { host: `${name}-${namespace}.apps.localhost` } });
+    await res.arrayBuffer();
+    return res.status === 200 ? Date.now() : undefined;
+  }, 10);
+  const stage = Object.fromEntries(build.status.stages.map((s) => [s.name, s.durationMilliseconds]));
+  const buildEnd = Date.parse(build.status.completionTimestamp);
+  rmSync(repo, { recursive: true, force: true });
+  return {
+    total: firstOk - started,
+    untilBuildStart: Date.parse(build.status.startTimestamp) - started,
+    fetch: stage.FetchSource,
+    assemble: stage.Assemble,
+    commit: stage.Commit,
+    push: stage.Push,
+    rollout: firstOk - buildEnd,
+  };
+}
+
+function docker(args, input) {
+  const result = spawnSync('docker', args, { input, encoding: 'buffer', maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.toString().trim();
+}
+
+async function referenceRun(i) {
+  const repo = makeRepo(`reference ${i}`);
+  const label = 'paas.dev/bench=reference';
+  const image = `${REGISTRY}/${namespace}/reference:${i}`;
+  const started = Date.now();
+  const tar = execFileSync('git', ['archive', '--format=tar', 'HEAD'], { cwd: repo, maxBuffer: 64 << 20 });
+  const builder = docker(['create', '-i', '--label', label, BUILDER, '/bin/sh', '-c', 'mkdir -p /tmp/src && tar -C /tmp/src -xf - && /usr/libexec/s2i/assemble']);
+  docker(['start', '-i', builder], tar);
+  docker(['commit', '--change', 'CMD ["/usr/libexec/s2i/run"]', builder, image]);
+  docker(['push', image]);
+  const pod = docker(['run', '-d', '--init', '--label', label, '-p', '127.0.0.1::8080', image]);
+  const port = docker(['port', pod, '8080/tcp']).split(':').pop();
+  const firstOk = await until(async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    await res.arrayBuffer();
+    return res.status === 200 ? Date.now() : undefined;
+  }, 10);
+  docker(['rm', '-f', builder, pod]);
+  docker(['rmi', image]);
+  rmSync(repo, { recursive: true, force: true });
+  return firstOk - started;
+}
+
+async function cleanUp(runs) {
+  for (let i = 0; i < runs; i++) {
+    for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams']) await api('DELETE', `/${plural}/app-${i}`);
+    const ids = docker(['images', '-q', '--filter', `label=paas.dev/build=${namespace}.app-${i}-1`]);
+    if (ids) docker(['rmi', '-f', ...new Set(ids.split('\n'))]);
+  }
+}
+
+const platform = [];
+const reference = [];
+try {
+  // Alternate the two so machine noise falls on both alike.
+  for (let i = 0; i < RUNS; i++) {
+    reference.push(await referenceRun(i));
+    platform.push(await platformRun(i));
+    process.stderr.write(`run ${i + 1}/${RUNS}: platform ${seconds(platform[i].total)} s, reference ${seconds(reference[i])} s\n`);
+  }
+} finally {
+  await cleanUp(platform.length);
+}
+
+const rows = Object.keys(platform[0]).map((key) => [key, seconds(median(platform.map((run) => run[key])))]);
+console.log(`new-app → first 200 through the router, median of ${RUNS} runs (s)`);
+for (const [key, value] of rows) console.log(`  ${key.padEnd(16)} ${value}`);
+const platformMedian = median(platform.map((run) => run.total));
+const referenceMedian = median(reference);
+console.log(`reference (docker CLI: create, tar in, assemble, commit, push, run, first 200): ${seconds(referenceMedian)} s`);
+console.log(`ratio platform / reference: ${(platformMedian / referenceMedian).toFixed(2)}`);

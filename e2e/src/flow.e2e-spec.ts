@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { api, AppRepository, eventually, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
+
+/**
+ * The whole flow on the running platform (`npm run up`): new-app from a git repository,
+ * S2I build, push to the platform registry, ImageStream update, rollout, routing; then a
+ * second build rolled out without a failed request; then the failure paths.
+ */
+describe('source to request', () => {
+  const namespace = `e2e-${randomSuffix()}`;
+  const host = `hello-${namespace}.apps.localhost`;
+  const repo = new AppRepository();
+  const brokenRepo = new AppRepository();
+  const traceId = randomBytes(16).toString('hex');
+
+  const get = async (plural: string, name: string) => {
+    const res = await api().get(`/api/v1/namespaces/${namespace}/${plural}/${name}`);
+    if (res.status !== 200) throw new Error(`GET ${plural}/${name}: ${res.status} ${res.text}`);
+    return res.body;
+  };
+  const buildFinished = (name: string) =>
+    eventually(`build ${name} to finish`, async () => {
+      const build = await get('builds', name);
+      return ['Complete', 'Failed', 'Error', 'Cancelled'].includes(build.status.phase) ? build : undefined;
+    });
+  const routeServes = (text: string) =>
+    eventually(`the route to serve "${text}"`, async () => {
+      const res = await throughRouter(host);
+      return res.status === 200 && res.body === text ? res : undefined;
+    });
+  const podsOf = async (app: string) => {
+    const res = await api().get(`/api/v1/namespaces/${namespace}/pods`).query({ labelSelector: `deploymentconfig=${app}` });
+    return res.body.items as { metadata: { name: string; labels: Record<string, string> }; status: { phase: string; hostPort?: number; podIP?: string; containerID?: string; conditions: { type: string; status: string }[] } }[];
+  };
+
+  afterAll(async () => {
+    for (const app of ['hello', 'broken']) {
+      for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams']) {
+        await api().delete(`/api/v1/namespaces/${namespace}/${plural}/${app}`);
+      }
+    }
+    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'broken-1']);
+    repo.remove();
+    brokenRepo.remove();
+  });
+
+  it('creates an app whose first build is served through the router', async () => {
+    repo.commitServer('hello v1');
+    const created = await api()
+      .post(`/api/v1/namespaces/${namespace}/apps`)
+      .set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
+      .send({ name: 'hello', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs' });
+    expect(created.status).toBe(201);
+    expect(created.body.items.map((item: { kind: string }) => item.kind)).toEqual(['ImageStream', 'Service', 'Route', 'DeploymentConfig', 'BuildConfig']);
+
+    const build = await buildFinished('hello-1');
+    expect(build.status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } } });
+    expect(build.status.stages.map((stage: { name: string }) => stage.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
+    expect(build.spec.revision.commit).toMatch(/^[0-9a-f]{40}$/);
+
+    await routeServes('hello v1');
+
+    const log = await api().get(`/api/v1/namespaces/${namespace}/builds/hello-1/log`);
+    expect(log.status).toBe(200);
+    expect(log.text.length).toBeGreaterThan(0);
+
+    const digest = build.status.output.to.imageDigest;
+    const stream = await get('imagestreams', 'hello');
+    expect(stream.status.tags).toEqual([expect.objectContaining({ tag: 'latest', items: [expect.objectContaining({ image: digest })] })]);
+
+    const dc = await get('deploymentconfigs', 'hello');
+    expect(dc.status.latestVersion).toBe(1);
+    expect(dc.spec.template.spec.containers[0].image).toContain(digest);
+    await get('replicationcontrollers', 'hello-1');
+
+    const [pod] = await podsOf('hello');
+    expect(pod.metadata.labels.deployment).toBe('hello-1');
+    expect(pod.status).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostPort: expect.any(Number) });
+    expect(pod.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]));
+
+    const route = await get('routes', 'hello');
+    expect(route.spec.host).toBe(host);
+  });
+
+  it('rolls out a second build without failing a request and removes the old pod', async () => {
+    const [oldPod] = await podsOf('hello');
+    repo.commitServer('hello v2');
+
+    let stop = false;
+    const outcomes: { status: number; body: string }[] = [];
+    const traffic = (async () => {
+      while (!stop) outcomes.push(await throughRouter(host).catch((error: Error) => ({ status: 0, body: error.message })));
+    })();
+
+    const instantiated = await api().post(`/api/v1/namespaces/${namespace}/buildconfigs/hello/instantiate`).send({});
+    expect(instantiated.status).toBe(201);
+    expect(instantiated.body.metadata.name).toBe('hello-2');
+    expect((await buildFinished('hello-2')).status.phase).toBe('Complete');
+    await routeServes('hello v2');
+    await eventually('the old pod to be gone', async () => {
+      const pods = await podsOf('hello');
+      return pods.length === 1 && pods[0].metadata.labels.deployment === 'hello-2' ? pods : undefined;
+    });
+    stop = true;
+    await traffic;
+
+    const failed = outcomes.filter((outcome) => outcome.status !== 200);
+    expect(failed).toEqual([]);
+    expect(new Set(outcomes.map((outcome) => outcome.body))).toEqual(new Set(['hello v1', 'hello v2']));
+    expect((await get('deploymentconfigs', 'hello')).status.latestVersion).toBe(2);
+    const containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim();
+    expect(containers).toBe('');
+  });
+
+  it('records the new-app call as one trace across gateway, build, registry and deploy', async () => {
+    const services = await eventually('spans of every service in Zipkin', async () => {
+      const res = await fetch(`${ZIPKIN_URL}/api/v2/trace/${traceId}`);
+      if (res.status !== 200) return undefined;
+      const spans = (await res.json()) as { localEndpoint?: { serviceName?: string } }[];
+      const names = new Set(spans.map((span) => span.localEndpoint?.serviceName));
+      return ['api-gateway', 'build-service', 'registry-service', 'deploy-service'].every((name) => names.has(name)) ? names : undefined;
+    }, 30_000, 1_000);
+    expect(services.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ends a build whose assemble fails as Failed with its reason and deploys nothing', async () => {
+    brokenRepo.commitFile('README.md', 'no application here\n');
+    const created = await api()
+      .post(`/api/v1/namespaces/${namespace}/apps`)
+      .send({ name: 'broken', source: { git: brokenRepo.dir, ref: 'main' }, builder: 'nodejs' });
+    expect(created.status).toBe(201);
+    const build = await buildFinished('broken-1');
+    expect(build.status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed', message: expect.any(String) });
+    const log = await api().get(`/api/v1/namespaces/${namespace}/builds/broken-1/log`);
+    expect(log.text.length).toBeGreaterThan(0);
+    expect((await get('deploymentconfigs', 'broken')).status.latestVersion).toBe(0);
+    expect(await podsOf('broken')).toEqual([]);
+    expect((await throughRouter(`broken-${namespace}.apps.localhost`)).status).toBe(503);
+  });
+
+  it.each([
+    ['an unknown builder', { builder: 'cobol' }, 'spec.strategy.sourceStrategy.from.name'],
+    ['an unreachable git source', { source: { git: '/nonexistent/repository', ref: 'main' } }, 'spec.source.git.uri'],
+  ])('refuses %s with 422 and creates nothing', async (_case, override, field) => {
+    const res = await api()
+      .post(`/api/v1/namespaces/${namespace}/apps`)
+      .send({ name: 'ghost', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs', ...override });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ kind: 'Status', reason: 'Invalid' });
+    expect(JSON.stringify(res.body.details.causes)).toContain(field);
+    for (const plural of ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs']) {
+      expect((await api().get(`/api/v1/namespaces/${namespace}/${plural}/ghost`)).status).toBe(404);
+    }
+  });
+
+  it('answers an unknown host with 404 from the router', async () => {
+    const res = await throughRouter(`nobody-${namespace}.apps.localhost`);
+    expect(res.status).toBe(404);
+  });
+});

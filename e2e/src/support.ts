@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+
+export const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
+export const ROUTER_URL = process.env.ROUTER_URL ?? 'http://127.0.0.1:8080';
+export const ZIPKIN_URL = process.env.ZIPKIN_QUERY_URL ?? 'http://127.0.0.1:9411';
+
+export const api = () => request(GATEWAY_URL);
+
+/** `*.localhost` does not resolve in Node here: talk to the router on loopback with a Host header. */
+export async function throughRouter(host: string, urlPath = '/'): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${ROUTER_URL}${urlPath}`, { headers: { host }, signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Polls until `probe` returns a value (not undefined) or the deadline passes; the last error explains a timeout. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** A git repository on disk holding a dependency-free Node app that answers `text`. */
+export class AppRepository {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'paas-e2e-repo-'));
+
+  constructor() {
+    this.git('init', '--quiet', '--initial-branch=main');
+    this.git('config', 'user.email', 'e2e@paas.test');
+    this.git('config', 'user.name', 'e2e');
+  }
+
+  commitServer(text: string): void {
+    writeFileSync(path.join(this.dir, 'package.json'), JSON.stringify({ name: 'hello', version: '1.0.0', main: 'server.js' }, null, 2));
+    writeFileSync(
+      path.join(this.dir, 'server.js'),
+      `require('node:http').createServer((req, res) => res.end(${JSON.stringify(text)})).listen(process.env.PORT || 8080);\n`,
+    );
+    this.commitAll(`serve ${text}`);
+  }
+
+  commitFile(name: string, content: string): void {
+    writeFileSync(path.join(this.dir, name), content);
+    this.commitAll(`add ${name}`);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private commitAll(message: string): void {
+    this.git('add', '-A');
+    this.git('commit', '--quiet', '-m', message);
+  }
+
+  private git(...args: string[]): void {
+    execFileSync('git', args, { cwd: this.dir, stdio: 'ignore' });
+  }
+}
+
+/** Removes the images the platform built for these builds (labelled by the build-service). */
+export function removeBuiltImages(namespace: string, builds: string[]): void {
+  for (const build of builds) {
+    const ids = execFileSync('docker', ['images', '-q', '--filter', `label=paas.dev/build=${namespace}.${build}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (ids.length) execFileSync('docker', ['rmi', '-f', ...new Set(ids)], { stdio: 'ignore' });
+  }
+}
+
+export function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 8);
+}
