@@ -53,7 +53,7 @@ fi
 echo "---> Building $TAG (node $node_version, npm $npm_version)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/paas-builder-nodejs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP # exit, so that the EXIT trap cleans up
+trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP # so the EXIT trap runs
 r=$tmp/root                  # the image's /, mode 755 (mktemp's 700 would lock 1001 out)
 mkdir -p "$r/bin" "$r/usr/bin" "$r/usr/local/bin" "$r/usr/lib/node_modules" \
   "$r/usr/libexec/s2i" "$r/etc/ssl/certs" "$r/root" "$r/dev" "$r/proc" "$r/sys" \
