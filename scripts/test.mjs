@@ -1,0 +1,46 @@
+// npm test: lint and unit tests (nx), then the platform up (scripts/up.mjs, idempotent),
+// then the integration and end-to-end tests against it (jest.integration.config.js).
+// Every step runs even when an earlier one failed, except the integration tests, which
+// need the platform; the exit code is non-zero when anything failed.
+import { REPO, bin, toolEnv } from './lib/config.mjs';
+import { fail, main, ok, seconds, timed, warn } from './lib/log.mjs';
+import { run } from './lib/proc.mjs';
+
+const inRepo = { cwd: REPO, env: toolEnv };
+const nx = (target) => () => run(bin('nx'), ['run-many', '-t', target], inRepo);
+
+const STEPS = [
+  { name: 'lint', run: nx('lint') },
+  { name: 'unit tests', run: nx('test') },
+  { name: 'platform up', run: () => run(process.execPath, ['scripts/up.mjs'], inRepo) },
+  {
+    name: 'integration + e2e tests',
+    needs: 'platform up',
+    run: () => run(bin('jest'), ['-c', 'jest.integration.config.js', '--passWithNoTests'], inRepo),
+  },
+];
+
+await main(async () => {
+  const results = new Map();
+  for (const step of STEPS) {
+    console.log(`\n── ${step.name} ──`);
+    if (step.needs && results.get(step.needs).code !== 0) {
+      results.set(step.name, { skipped: `${step.needs} failed` });
+      continue;
+    }
+    const [code, ms] = await timed(step.run);
+    results.set(step.name, { code, ms });
+  }
+  printSummary(results);
+  if ([...results.values()].some((result) => result.code !== 0)) process.exitCode = 1;
+});
+
+function printSummary(results) {
+  console.log('\n── summary ──');
+  for (const [name, { code, ms, skipped }] of results) {
+    const label = name.padEnd(24);
+    if (skipped) warn(`${label} skipped: ${skipped}`);
+    else if (code === 0) ok(`${label} passed (${seconds(ms)})`);
+    else fail(`${label} failed with exit code ${code} (${seconds(ms)})`);
+  }
+}
