@@ -60,7 +60,10 @@ export function spawnDetached(entry) {
   fs.closeSync(fd);
   child.exited = false;
   child.on('exit', () => (child.exited = true));
-  child.on('error', () => (child.exited = true)); // e.g. ENOENT; reported through the log wait
+  child.on('error', (error) => { // e.g. ENOENT: shown with the log's tail by the start wait
+    child.exited = true;
+    fs.appendFileSync(log, `${error.message}\n`);
+  });
   if (child.pid) fs.writeFileSync(pidFile(entry.name), `${child.pid}\n`);
   child.unref();
   return child;
