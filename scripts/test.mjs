@@ -23,11 +23,11 @@ const STEPS = [
 await main(async () => {
   const results = new Map();
   for (const step of STEPS) {
-    console.log(`\n── ${step.name} ──`);
     if (step.needs && results.get(step.needs).code !== 0) {
       results.set(step.name, { skipped: `${step.needs} failed` });
       continue;
     }
+    console.log(`\n── ${step.name} ──`);
     const [code, ms] = await timed(step.run);
     results.set(step.name, { code, ms });
   }
