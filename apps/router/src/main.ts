@@ -1,0 +1,4 @@
+import './tracing';
+import { startRouter } from './bootstrap';
+
+void startRouter();

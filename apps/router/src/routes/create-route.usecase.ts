@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { API_VERSION } from '@paas/contracts/meta';
+import { defaultRouteHost, type Route } from '@paas/contracts/routes';
+import type { CreateRequest } from '@paas/contracts/rpc';
+import { ApiError } from '@paas/platform/api-error';
+import type { RouterConfig } from '../config';
+import { ROUTER_CONFIG } from '../runtime.module';
+import { AdmitHost } from './admit-host.usecase';
+import { admissionStatus, decideAdmission } from './route-admission';
+import { RouteChanges } from './route-changes';
+import { parseRouteInput } from './route-input';
+import { RouteRepository } from './route.repository';
+
+/**
+ * Stores a Route with its host (`<name>-<namespace>.<domain>` when none is given) and its
+ * admission: a host+path already claimed by an older route of another namespace leaves it
+ * stored but not admitted. With `dryRun`, answers what would be stored and stores nothing.
+ */
+@Injectable()
+export class CreateRoute {
+  constructor(
+    private readonly routes: RouteRepository,
+    private readonly admitHost: AdmitHost,
+    private readonly changes: RouteChanges,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+  ) {}
+
+  async execute(request: CreateRequest): Promise<Route> {
+    const input = parseRouteInput(request.namespace, request.body);
+    const { name, namespace, labels, annotations } = input.metadata;
+    const host = input.spec.host ?? defaultRouteHost(name, namespace, this.config.domain);
+    if (await this.routes.find(namespace, name)) throw ApiError.alreadyExists('Route', name);
+
+    const now = new Date().toISOString();
+    const draft: Route = {
+      apiVersion: API_VERSION,
+      kind: 'Route',
+      metadata: { name, namespace, uid: '', resourceVersion: '', generation: 1, creationTimestamp: now, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
+      spec: { ...input.spec, host },
+      status: { ingress: [] },
+    };
+    const decision = decideAdmission([...(await this.routes.listByHost(host)), draft]).get(draft);
+    draft.status = admissionStatus(draft, decision ?? { admitted: true }, now);
+    if (request.dryRun) return draft;
+
+    const created = await this.routes.create({ metadata: { name, namespace, labels, annotations }, spec: draft.spec, status: draft.status });
+    const settled = (await this.admitHost.execute(host)).find((r) => r.metadata.uid === created.metadata.uid) ?? created;
+    await this.changes.changed(settled);
+    return settled;
+  }
+}

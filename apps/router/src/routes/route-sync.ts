@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { EventBus } from '@paas/platform/events';
+import type { RouterConfig } from '../config';
+import { ROUTER_CONFIG } from '../runtime.module';
+import { RouterState } from '../table/router-state';
+import { RouteRepository } from './route.repository';
+
+/**
+ * Feeds this replica's table with routes: all of them from the database at start and
+ * periodically (healing missed events), and the one named by each `route.changed`, which
+ * every replica receives. The event only says which route to reload; the database decides.
+ */
+@Injectable()
+export class RouteSync implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RouteSync.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly routes: RouteRepository,
+    private readonly bus: EventBus,
+    private readonly state: RouterState,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+  ) {}
+
+  async onApplicationBootstrap() {
+    await this.bus.subscribe(
+      'route.changed',
+      async ({ data: { namespace, name } }) => {
+        const route = await this.routes.find(namespace, name);
+        if (route) this.state.upsertRoute(route);
+        else this.state.removeRoute(namespace, name);
+      },
+      { everyReplica: true },
+    );
+    await this.resync();
+    this.timer = setInterval(() => void this.resync(), this.config.resyncIntervalMs).unref();
+  }
+
+  onApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  /** Reloads every route; on failure the table keeps what it has. */
+  async resync(): Promise<void> {
+    try {
+      this.state.replaceRoutes(await this.routes.list());
+    } catch (error) {
+      this.logger.warn({ msg: `cannot reload routes, serving the last known ones: ${(error as Error).message}` });
+    }
+  }
+}
