@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { BUILD_SETTINGS, loadBuildSettings, type BuildSettings } from '../build-settings';
+import { CONTAINER_RUNTIME } from '../builds/pipeline/container-runtime';
+import { BUILD_LOGS, BuildLogFiles } from './build-log-files';
+import { DockerodeClient } from './docker-client';
+import { DockerContainerRuntime } from './docker-container-runtime';
+import { GIT, GitCli } from './git-cli';
+
+/** Infrastructure behind our own interfaces: the Docker engine, git, build log files, settings. */
+@Global()
+@Module({
+  providers: [
+    { provide: BUILD_SETTINGS, useFactory: () => loadBuildSettings() },
+    { provide: CONTAINER_RUNTIME, useFactory: () => new DockerContainerRuntime(new DockerodeClient()) },
+    { provide: GIT, useClass: GitCli },
+    { provide: BUILD_LOGS, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new BuildLogFiles(settings.buildsDir) },
+  ],
+  exports: [BUILD_SETTINGS, CONTAINER_RUNTIME, GIT, BUILD_LOGS],
+})
+export class AdaptersModule {}

@@ -1,0 +1,93 @@
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import type { Labels } from '@paas/contracts/meta';
+import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type RunSpec } from '../builds/pipeline/container-runtime';
+import type { DockerClient } from './docker-client';
+
+/** The ContainerRuntime of builds over the Docker Engine API. */
+export class DockerContainerRuntime implements ContainerRuntime {
+  constructor(private readonly docker: DockerClient) {}
+
+  async inspectImage(reference: string) {
+    const image = await this.docker.inspectImage(reference);
+    return image ? { id: image.Id, labels: image.Config?.Labels ?? {} } : undefined;
+  }
+
+  async run(spec: RunSpec) {
+    spec.signal?.throwIfAborted();
+    const containerId = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Env: spec.env,
+      Labels: spec.labels,
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      HostConfig: { Init: true },
+    });
+    const kill = () => void this.docker.kill(containerId).catch(() => undefined);
+    spec.signal?.addEventListener('abort', kill, { once: true });
+    try {
+      const stream = await this.docker.attach(containerId, spec.onOutput);
+      const ended = once(stream, 'end').catch(() => undefined);
+      const exited = this.docker.wait(containerId);
+      await this.docker.start(containerId);
+      // Ends stdin once the whole archive is in; the container sees EOF (StdinOnce).
+      await pipeline(spec.input, stream).catch((error: NodeJS.ErrnoException) => {
+        // An assemble that exits before reading all its input closes the pipe: its exit code tells.
+        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET' && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+      });
+      const exitCode = await exited;
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      spec.signal?.throwIfAborted();
+      return { containerId, exitCode };
+    } catch (error) {
+      await this.docker.remove(containerId).catch(() => undefined);
+      throw spec.signal?.aborted ? spec.signal.reason : error;
+    } finally {
+      spec.signal?.removeEventListener('abort', kill);
+    }
+  }
+
+  commit(containerId: string, spec: CommitSpec) {
+    return this.docker.commit(
+      containerId,
+      { repo: spec.repository, tag: spec.tag },
+      {
+        Cmd: spec.cmd,
+        User: spec.user,
+        ExposedPorts: Object.fromEntries(spec.exposedPorts.map((port) => [port, {}])),
+        Labels: spec.labels,
+      },
+    );
+  }
+
+  async push(reference: string, options: { userAgent: string; signal?: AbortSignal }) {
+    const separator = reference.lastIndexOf(':');
+    const [repository, tag] = [reference.slice(0, separator), reference.slice(separator + 1)];
+    const progress = await this.docker.push(repository, tag, { 'User-Agent': options.userAgent }, options.signal).catch((error: Error) => {
+      throw new PushError(options.signal?.aborted ? 'push aborted' : error.message);
+    });
+    // The engine answers 200 and reports a failure only inside the progress stream.
+    const failure = progress.find((entry) => entry.error || entry.errorDetail);
+    if (failure) throw new PushError(failure.errorDetail?.message ?? failure.error ?? 'push failed');
+    const digest = progress.find((entry) => entry.aux?.Digest)?.aux?.Digest;
+    if (!digest) throw new PushError('the registry reported no digest for the pushed image');
+    return { digest };
+  }
+
+  remove(containerIdOrName: string) {
+    return this.docker.remove(containerIdOrName);
+  }
+
+  async listBuildContainers(labels: Labels): Promise<ContainerSummary[]> {
+    const containers = await this.docker.listContainers(labels);
+    return containers
+      .map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels }))
+      .filter((c) => c.name.startsWith(BUILD_CONTAINER_PREFIX));
+  }
+}

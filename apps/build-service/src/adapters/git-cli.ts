@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+
+export const GIT = Symbol('GIT');
+
+/** Why a git call failed: unreachable/refused repository, missing ref, or timeout. */
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'unreachable' | 'ref-not-found' | 'timeout' | 'failed',
+  ) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+export interface Revision {
+  commit: string;
+  author: string;
+  message: string;
+}
+
+/** The git operations builds use, run as `git` processes without a shell or prompts. */
+export interface Git {
+  /** Resolves when `ref` (a branch, tag or full commit id) exists in the repository at `uri`. */
+  checkRef(uri: string, ref: string, timeoutMs: number): Promise<void>;
+  /** Fetches `ref` at depth 1 into a new bare repository in `dir`; answers the commit fetched. */
+  fetch(uri: string, ref: string, dir: string, signal?: AbortSignal): Promise<Revision>;
+  /** Whether `path` (relative) is a directory at the fetched commit. */
+  hasDirectory(dir: string, path: string): Promise<boolean>;
+  /** Writes the fetched tree (or its `path` subtree) as an uncompressed tar to `file`. */
+  archive(dir: string, path: string | undefined, file: string, signal?: AbortSignal): Promise<void>;
+}
+
+const FULL_COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/** Environment for every git run: never prompt, never read the user's config for protocols. */
+function gitEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: 'true',
+    SSH_ASKPASS: 'true',
+    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=10',
+    GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
+    GIT_CONFIG_NOSYSTEM: '1',
+  };
+}
+
+export function runGit(args: string[], options: { cwd?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      { cwd: options.cwd, env: gitEnv(), timeout: options.timeoutMs, signal: options.signal, maxBuffer: 16 << 20, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const killed = (error as { killed?: boolean }).killed || error.name === 'AbortError';
+        const detail = lastLine(stderr) || error.message;
+        reject(new GitError(killed ? 'git timed out' : detail, killed ? 'timeout' : 'failed'));
+      },
+    );
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter((line) => !line.startsWith('hint:')).pop()?.replace(/^fatal: /, '') ?? '';
+}
+
+/** A path names the repository on this host; file:// lets --depth apply to it. */
+function fetchUrl(uri: string): string {
+  return uri.startsWith('/') ? `file://${uri}` : uri;
+}
+
+export class GitCli implements Git {
+  async checkRef(uri: string, ref: string, timeoutMs: number): Promise<void> {
+    if (ref.startsWith('-') || uri.startsWith('-')) throw new GitError('must not start with "-"', 'failed');
+    let listing: string;
+    try {
+      listing = await runGit(['ls-remote', '--', fetchUrl(uri)], { timeoutMs });
+    } catch (error) {
+      const gitError = error as GitError;
+      if (gitError.kind === 'timeout') throw new GitError(`repository did not answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout');
+      throw new GitError(`repository is not reachable: ${gitError.message}`, 'unreachable');
+    }
+    if (FULL_COMMIT_ID.test(ref)) return;
+    const names = new Set(listing.split('\n').map((line) => line.split('\t')[1]).filter(Boolean));
+    if (![ref, `refs/heads/${ref}`, `refs/tags/${ref}`].some((name) => names.has(name))) {
+      throw new GitError(`no branch or tag "${ref}" in the repository`, 'ref-not-found');
+    }
+  }
+
+  async fetch(uri: string, ref: string, dir: string, signal?: AbortSignal): Promise<Revision> {
+    await runGit(['init', '--bare', '--quiet', dir], { signal });
+    await runGit(['fetch', '--quiet', '--depth', '1', '--no-tags', '--', fetchUrl(uri), ref], { cwd: dir, signal });
+    const [commit, author, ...message] = (await runGit(['log', '-1', '--format=%H%n%an <%ae>%n%s', 'FETCH_HEAD'], { cwd: dir, signal })).split('\n');
+    return { commit, author, message: message.join('\n').trim() };
+  }
+
+  async hasDirectory(dir: string, path: string): Promise<boolean> {
+    const type = await runGit(['cat-file', '-t', `FETCH_HEAD:${path}`], { cwd: dir }).catch(() => '');
+    return type.trim() === 'tree';
+  }
+
+  async archive(dir: string, path: string | undefined, file: string, signal?: AbortSignal): Promise<void> {
+    await runGit(['archive', '--format=tar', `--output=${file}`, path ? `FETCH_HEAD:${path}` : 'FETCH_HEAD'], { cwd: dir, signal });
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { HealthModule } from '@paas/platform/health.module';
+import { MessagingModule } from '@paas/platform/messaging.module';
+import { mongoRoot } from '@paas/platform/mongo';
+import { AdaptersModule } from './adapters/adapters.module';
+import { BuildConfigsModule } from './buildconfigs/buildconfigs.module';
+import { BuildsModule } from './builds/builds.module';
+
+export const SERVICE_NAME = 'build-service';
+
+@Module({
+  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), HealthModule, AdaptersModule, BuildsModule, BuildConfigsModule],
+})
+export class AppModule {}
+
+/** HTTP serves health only; the API is NATS request/reply. */
+export const BUILD_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: 8010 };

@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { loadConfig } from '@paas/platform/config';
+
+export const BUILD_SETTINGS = Symbol('BUILD_SETTINGS');
+
+export interface BuildSettings {
+  /** `host:port` of the platform registry that build output is pushed to. */
+  registryHost: string;
+  /** Build logs (`<ns>/<name>.log`) and per-build scratch directories. */
+  buildsDir: string;
+  /** The builder catalog: a BuildConfig's `from: {kind: Builder, name}` → local image. */
+  builders: Record<string, string>;
+  /** Longest a `git ls-remote` check may take while validating a BuildConfig. */
+  gitCheckTimeoutMs: number;
+}
+
+export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest' };
+
+export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSettings {
+  const config = loadConfig(env);
+  return {
+    registryHost: config.registryHost,
+    buildsDir: path.join(config.home, 'data', 'builds'),
+    builders: BUILDER_CATALOG,
+    // Under the RPC client's default 10 s, so a slow remote is a 422 and not a 504.
+    gitCheckTimeoutMs: Number(env.BUILD_GIT_CHECK_TIMEOUT_MS) || 8_000,
+  };
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { storedResourceSchema } from '@paas/platform/resource-repository';
+import { BuildsModule } from '../builds/builds.module';
+import { BUILDCONFIGS_COLLECTION, BuildConfigRepository } from './buildconfig.repository';
+import { BuildConfigsRpc } from './buildconfigs.rpc';
+import { CheckBuildSource } from './check-build-source';
+import { CreateBuildConfig } from './create-buildconfig.usecase';
+import { DeleteBuildConfig } from './delete-buildconfig.usecase';
+import { InstantiateBuild } from './instantiate-build.usecase';
+import { UpdateBuildConfig } from './update-buildconfig.usecase';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: BUILDCONFIGS_COLLECTION, schema: storedResourceSchema(BUILDCONFIGS_COLLECTION) }]), BuildsModule],
+  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, InstantiateBuild, BuildConfigsRpc],
+})
+export class BuildConfigsModule {}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { buildConfigInput, type BuildConfig, type BuildConfigInput } from '@paas/contracts/builds';
+import { API_VERSION } from '@paas/contracts/meta';
+import { validate } from '@paas/contracts/validation';
+import { ApiError } from '@paas/platform/api-error';
+import { BuildConfigRepository } from './buildconfig.repository';
+import { CheckBuildSource } from './check-build-source';
+import { InstantiateBuild } from './instantiate-build.usecase';
+
+/** The body as a BuildConfig input: schema-valid and in the namespace of the request. */
+export function parseBuildConfig(namespace: string, body: unknown, name?: string): BuildConfigInput {
+  const result = validate(buildConfigInput, body, 'BuildConfig', name ?? (body as { metadata?: { name?: string } })?.metadata?.name);
+  if (!result.ok) throw new ApiError(result.status);
+  const input = result.value;
+  if (input.metadata.namespace && input.metadata.namespace !== namespace) {
+    throw ApiError.of('BadRequest', `the namespace of the object (${input.metadata.namespace}) does not match the namespace of the request (${namespace})`);
+  }
+  if (name && input.metadata.name !== name) {
+    throw ApiError.of('BadRequest', `the name of the object (${input.metadata.name}) does not match the name of the request (${name})`);
+  }
+  return input;
+}
+
+/**
+ * Validates (schema, builder, git source), stores, and with a ConfigChange trigger starts
+ * build 1. `dryRun` does every check and answers what would be stored, storing nothing.
+ */
+@Injectable()
+export class CreateBuildConfig {
+  constructor(
+    private readonly buildConfigs: BuildConfigRepository,
+    private readonly checkSource: CheckBuildSource,
+    private readonly instantiate: InstantiateBuild,
+  ) {}
+
+  async execute(namespace: string, body: unknown, dryRun = false): Promise<BuildConfig> {
+    const input = parseBuildConfig(namespace, body);
+    const { name, labels, annotations } = input.metadata;
+    if (await this.buildConfigs.find(namespace, name)) throw ApiError.alreadyExists('BuildConfig', name);
+    await this.checkSource.execute(name, input.spec);
+    const draft = { metadata: { name, namespace, labels, annotations }, spec: input.spec, status: { lastVersion: 0 } };
+    if (dryRun) {
+      return { apiVersion: API_VERSION, kind: 'BuildConfig', ...draft, metadata: { ...draft.metadata, uid: '', resourceVersion: '', generation: 1, creationTimestamp: new Date().toISOString() } };
+    }
+    const created = await this.buildConfigs.create(draft);
+    if (created.spec.triggers.some((t) => t.type === 'ConfigChange')) {
+      await this.instantiate.execute(namespace, name, 'Build configuration change');
+      return this.buildConfigs.get(namespace, name);
+    }
+    return created;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream';
+import type { Labels } from '@paas/contracts/meta';
+
+export const CONTAINER_RUNTIME = Symbol('CONTAINER_RUNTIME');
+
+/** Build containers are named so; a name cannot leak into a committed image the way labels do. */
+export const BUILD_CONTAINER_PREFIX = 'paas-build-';
+
+export interface ImageInfo {
+  id: string;
+  labels: Labels;
+}
+
+export interface RunSpec {
+  /** Unique per build: a second runner of the same build fails to create it. */
+  name: string;
+  image: string;
+  cmd: string[];
+  env: string[];
+  labels: Labels;
+  /** Streamed into the container's stdin, then stdin is closed. */
+  input: Readable;
+  /** stdout and stderr, demultiplexed, as they are written. */
+  onOutput: (chunk: Buffer) => void;
+  /** Aborting kills the container; `run` then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface CommitSpec {
+  /** `<registry>/<namespace>/<imagestream>` */
+  repository: string;
+  tag: string;
+  cmd: string[];
+  user: string;
+  exposedPorts: string[];
+  labels: Labels;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  labels: Labels;
+}
+
+/** A failed push, with the registry's own words. */
+export class PushError extends Error {}
+
+/**
+ * What a build needs from a container engine, in the build's own terms (source-to-image's
+ * docker wrapper). The pipeline is tested against a fake of this; the Docker adapter
+ * implements it over the narrow `DockerClient`.
+ */
+export interface ContainerRuntime {
+  inspectImage(reference: string): Promise<ImageInfo | undefined>;
+  /** Creates, attaches, starts and waits for the container; it is kept (for `commit`) until `remove`. */
+  run(spec: RunSpec): Promise<{ containerId: string; exitCode: number }>;
+  /** Commits the container as `<repository>:<tag>`; answers the image id. */
+  commit(containerId: string, spec: CommitSpec): Promise<string>;
+  /** Pushes `<repository>:<tag>`; answers the manifest digest the registry stored. Throws PushError. */
+  push(reference: string, options: { userAgent: string; signal?: AbortSignal }): Promise<{ digest: string }>;
+  /** Removes the container if it exists. */
+  remove(containerIdOrName: string): Promise<void>;
+  /** Build containers (named `paas-build-...`) carrying all these labels. */
+  listBuildContainers(labels: Labels): Promise<ContainerSummary[]>;
+}

@@ -1,0 +1,63 @@
+import type { Readable } from 'node:stream';
+import type { Build, BuildFailureReason, BuildSpec } from '@paas/contracts/builds';
+
+/** A build stage that failed for a reason the user can act on; anything else is InternalError. */
+export class BuildFailure extends Error {
+  constructor(
+    readonly reason: BuildFailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BuildFailure';
+  }
+}
+
+/** Where a stage writes what the user reads in `builds/<name>/log`. */
+export interface BuildLogWriter {
+  write(text: string | Buffer): void;
+  /** The last lines written, for a failure message. */
+  tail(lines: number): string;
+}
+
+export interface BuildContext {
+  build: Build;
+  /** A private scratch directory, removed after the build. */
+  workDir: string;
+  log: BuildLogWriter;
+  /** Aborted when the build's completion deadline passes. */
+  signal: AbortSignal;
+}
+
+export interface FetchedSource {
+  revision: NonNullable<BuildSpec['revision']>;
+  /** The source tree (at `contextDir`) as an uncompressed tar, read once. */
+  archive: () => Readable;
+}
+
+/** Fetches the source the build names (git). */
+export interface SourceFetcher {
+  fetch(ctx: BuildContext): Promise<FetchedSource>;
+}
+
+/** Runs the builder's assemble script over the source; answers the container to commit. */
+export interface Assembler {
+  assemble(ctx: BuildContext, source: FetchedSource): Promise<{ containerId: string }>;
+}
+
+/** Turns the assembled container into the application image; answers `<repository>:<tag>`. */
+export interface Committer {
+  commit(ctx: BuildContext, containerId: string, source: FetchedSource): Promise<{ imageReference: string }>;
+}
+
+/** Pushes the image to the platform registry; answers the digest it stored. */
+export interface Pusher {
+  push(ctx: BuildContext, imageReference: string): Promise<{ digest: string }>;
+}
+
+/** The roles one build strategy is made of. */
+export interface BuildStrategy {
+  source: SourceFetcher;
+  assembler: Assembler;
+  committer: Committer;
+  pusher: Pusher;
+}

@@ -1,0 +1,126 @@
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import type { Build } from '@paas/contracts/builds';
+import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
+import { BuildFailure, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
+
+export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
+const ASSEMBLE_COMMAND = ['/bin/sh', '-c', 'mkdir -p /tmp/src && tar -C /tmp/src -xf - && /usr/libexec/s2i/assemble'];
+const RUN_COMMAND = ['/usr/libexec/s2i/run'];
+const S2I_USER = '1001';
+const APP_PORT = '8080/tcp';
+const FAILURE_TAIL_LINES = 10;
+const tracer = trace.getTracer('build-service');
+
+/** `<ns>.<name>`: both are DNS labels, so the dot makes it unambiguous. */
+export function buildKey(build: Build): string {
+  return `${build.metadata.namespace}.${build.metadata.name}`;
+}
+
+export function buildContainerName(build: Build): string {
+  return `${BUILD_CONTAINER_PREFIX}${buildKey(build)}`;
+}
+
+export function buildContainerLabels(build: Build): Record<string, string> {
+  return { 'paas.dev/build': buildKey(build), 'paas.dev/managed-by': 'build-service' };
+}
+
+/** Resolves the builder a BuildConfig names to the image to run. */
+export type BuilderImageResolver = (build: Build) => string | undefined;
+
+/** Streams the source tar into a builder container that runs its `assemble` script. */
+export class S2IAssembler implements Assembler {
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly builderImage: BuilderImageResolver,
+  ) {}
+
+  async assemble(ctx: BuildContext, source: FetchedSource) {
+    const image = this.builderImage(ctx.build);
+    if (!image || !(await this.runtime.inspectImage(image))) {
+      throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on the build host`);
+    }
+    ctx.log.write(`---> Running assemble in ${image}\n`);
+    const { containerId, exitCode } = await this.runtime.run({
+      name: buildContainerName(ctx.build),
+      image,
+      cmd: ASSEMBLE_COMMAND,
+      env: ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`),
+      labels: buildContainerLabels(ctx.build),
+      input: source.archive(),
+      onOutput: (chunk) => ctx.log.write(chunk),
+      signal: ctx.signal,
+    });
+    if (exitCode !== 0) {
+      await this.runtime.remove(containerId);
+      throw new BuildFailure('AssembleFailed', `assemble exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
+    }
+    return { containerId };
+  }
+}
+
+/** Commits the assembled container with the builder's `run` as its command and the s2i labels. */
+export class S2ICommitter implements Committer {
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly registryHost: string,
+    private readonly builderImage: BuilderImageResolver,
+  ) {}
+
+  async commit(ctx: BuildContext, containerId: string, source: FetchedSource) {
+    const { build } = ctx;
+    const [imageStream, tag] = build.spec.output.to.name.split(':');
+    const repository = `${this.registryHost}/${build.metadata.namespace}/${imageStream}`;
+    ctx.log.write(`---> Committing ${repository}:${tag}\n`);
+    await this.runtime
+      .commit(containerId, {
+        repository,
+        tag,
+        cmd: RUN_COMMAND,
+        user: S2I_USER,
+        exposedPorts: [APP_PORT],
+        labels: {
+          'io.openshift.build.image': this.builderImage(build) ?? '',
+          'io.openshift.build.commit.id': source.revision.commit,
+          'io.openshift.build.source-location': build.spec.source.git.uri,
+          'io.openshift.s2i.scripts-url': S2I_SCRIPTS_URL,
+          'paas.dev/build': buildKey(build),
+        },
+      })
+      .catch((error: Error) => {
+        throw new BuildFailure('CommitFailed', `failed to commit the build container: ${error.message}`);
+      });
+    return { imageReference: `${repository}:${tag}` };
+  }
+}
+
+/** Pushes through the engine; the trace context rides in the User-Agent the engine forwards. */
+export class RegistryPusher implements Pusher {
+  constructor(private readonly runtime: ContainerRuntime) {}
+
+  push(ctx: BuildContext, imageReference: string) {
+    ctx.log.write(`---> Pushing ${imageReference}\n`);
+    return tracer.startActiveSpan(`docker push ${imageReference}`, { kind: SpanKind.CLIENT }, async (span) => {
+      try {
+        const { digest } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), signal: ctx.signal });
+        ctx.log.write(`Push successful: ${digest}\n`);
+        return { digest };
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        if (error instanceof PushError) throw new BuildFailure('PushImageToRegistryFailed', `failed to push ${imageReference}: ${error.message}`);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
+
+/**
+ * `paas-build-service traceparent/00-<trace>-<span>-<flags>`: dockerd sends the registry
+ * `UpstreamClient(<this>)` in its User-Agent, and the registry reads the trace context there.
+ */
+export function userAgentWithTrace(): string {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ? `paas-build-service traceparent/${carrier.traceparent}` : 'paas-build-service';
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Build, BuilderRef } from '@paas/contracts/builds';
+import { GIT, type Git } from '../../adapters/git-cli';
+import { BUILD_SETTINGS, type BuildSettings } from '../../build-settings';
+import { CONTAINER_RUNTIME, type ContainerRuntime } from './container-runtime';
+import { GitSourceFetcher } from './git-source-fetcher';
+import type { BuildStrategy } from './roles';
+import { RegistryPusher, S2IAssembler, S2ICommitter } from './s2i-roles';
+
+/** The image a builder reference runs: a catalog entry (`Builder`) or any local image (`DockerImage`). */
+export function builderImageOf(from: BuilderRef, catalog: Record<string, string>): string | undefined {
+  return from.kind === 'Builder' ? (Object.hasOwn(catalog, from.name) ? catalog[from.name] : undefined) : from.name;
+}
+
+/** Picks the roles a build's strategy is made of (only `Source`, S2I, so far). */
+@Injectable()
+export class BuildStrategyFactory {
+  constructor(
+    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(GIT) private readonly git: Git,
+    @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
+  ) {}
+
+  forBuild(build: Build): BuildStrategy {
+    switch (build.spec.strategy.type) {
+      case 'Source': {
+        const builderImage = (b: Build) => builderImageOf(b.spec.strategy.sourceStrategy.from, this.settings.builders);
+        return {
+          source: new GitSourceFetcher(this.git),
+          assembler: new S2IAssembler(this.runtime, builderImage),
+          committer: new S2ICommitter(this.runtime, this.settings.registryHost, builderImage),
+          pusher: new RegistryPusher(this.runtime),
+        };
+      }
+    }
+  }
+}

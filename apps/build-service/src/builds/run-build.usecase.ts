@@ -1,0 +1,167 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Build, BuildStage, BuildStageName } from '@paas/contracts/builds';
+import type { EventMap, EventType } from '@paas/contracts/events';
+import { EventBus } from '@paas/platform/events';
+import { BUILD_LOGS, type BuildLogStore, type OpenBuildLog } from '../adapters/build-log-files';
+import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
+import { BuildRepository, type BuildStore } from './build.repository';
+import { RUNNER_ANNOTATION, RUNNER_ID } from './build-runner';
+import { CONTAINER_RUNTIME, type ContainerRuntime } from './pipeline/container-runtime';
+import { BuildFailure, type BuildContext } from './pipeline/roles';
+import { buildContainerName } from './pipeline/s2i-roles';
+import { BuildStrategyFactory } from './pipeline/strategy-factory';
+
+export type BuildEvents = { publish<T extends EventType>(type: T, data: EventMap[T], options?: { id?: string }): Promise<unknown> };
+type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
+
+/**
+ * Runs a build through its strategy's stages: claim it (New → Pending, one replica wins),
+ * Running, FetchSource → Assemble → Commit → Push, each stage timed in the status, then
+ * Complete or Failed with a reason; `build.*` events on the way. The build container and
+ * scratch directory are always removed; the completion deadline aborts whatever stage runs.
+ */
+@Injectable()
+export class RunBuild {
+  private readonly logger = new Logger(RunBuild.name);
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    @Inject(BuildRepository) private readonly builds: BuildStore,
+    @Inject(BuildStrategyFactory) private readonly strategies: StrategySource,
+    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
+    @Inject(EventBus) private readonly events: BuildEvents,
+    @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
+    @Inject(RUNNER_ID) private readonly runnerId: string,
+  ) {}
+
+  /** Runs the build if it is still New; a build already claimed (here or elsewhere) is left alone. */
+  async execute(namespace: string, name: string): Promise<Build | undefined> {
+    const claimed = await this.claim(namespace, name);
+    return claimed ? this.run(claimed) : undefined;
+  }
+
+  /** Stops a build this process runs (its record was deleted); answers whether it ran here. */
+  abort(namespace: string, name: string): boolean {
+    const controller = this.running.get(`${namespace}/${name}`);
+    controller?.abort(new BuildFailure('BuildPodDeleted', 'the build was deleted while it ran'));
+    return Boolean(controller);
+  }
+
+  private async claim(namespace: string, name: string): Promise<Build | undefined> {
+    if (!(await this.builds.find(namespace, name))) return undefined;
+    let claimed = false;
+    const build = await this.builds.update(namespace, name, (current) => {
+      claimed = current.status.phase === 'New';
+      if (!claimed) return undefined;
+      current.metadata.annotations = { ...current.metadata.annotations, [RUNNER_ANNOTATION]: this.runnerId };
+      current.status.phase = 'Pending';
+      return current;
+    });
+    return claimed ? build : undefined;
+  }
+
+  private async run(claimed: Build): Promise<Build | undefined> {
+    const { namespace, name } = claimed.metadata;
+    const key = `${namespace}/${name}`;
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    const deadlineSeconds = claimed.spec.completionDeadlineSeconds;
+    const deadline = setTimeout(
+      () => controller.abort(new BuildFailure('BuildTimedOut', `the build did not finish within its completion deadline of ${deadlineSeconds} s`)),
+      deadlineSeconds * 1000,
+    );
+    const log = await this.logs.open(namespace, name);
+    const workRoot = path.join(this.settings.buildsDir, 'work');
+    await mkdir(workRoot, { recursive: true });
+    const workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
+    const startedAt = Date.now();
+    try {
+      const build = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() }));
+      await this.publish('build.started', build, {});
+      const ctx: BuildContext = { build, workDir, log, signal: controller.signal };
+      const digest = await this.runStages(ctx);
+      return await this.finish(build, log, startedAt, { digest });
+    } catch (error) {
+      return await this.finish(claimed, log, startedAt, { failure: this.asFailure(error, key) });
+    } finally {
+      clearTimeout(deadline);
+      this.running.delete(key);
+      await this.runtime.remove(buildContainerName(claimed)).catch((error: Error) => this.logger.warn({ msg: `could not remove the container of ${key}: ${error.message}` }));
+      await rm(workDir, { recursive: true, force: true });
+      await log.close().catch(() => undefined);
+    }
+  }
+
+  private async runStages(ctx: BuildContext): Promise<string> {
+    const strategy = this.strategies.forBuild(ctx.build);
+    const { namespace, name } = ctx.build.metadata;
+    const source = await this.stage(ctx, 'FetchSource', () => strategy.source.fetch(ctx));
+    ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
+    const { containerId } = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
+    const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, containerId, source));
+    const { digest } = await this.stage(ctx, 'Push', () => strategy.pusher.push(ctx, imageReference));
+    return digest;
+  }
+
+  /** Runs one stage and records it (also when it fails) with its start time and duration. */
+  private async stage<T>(ctx: BuildContext, stage: BuildStageName, work: () => Promise<T>): Promise<T> {
+    ctx.signal.throwIfAborted();
+    const start = Date.now();
+    const record = () => {
+      const entry: BuildStage = { name: stage, startTime: new Date(start).toISOString(), durationMilliseconds: Date.now() - start };
+      const { namespace, name } = ctx.build.metadata;
+      return this.builds.updateStatus(namespace, name, (status) => ({ ...status, stages: [...status.stages, entry] }));
+    };
+    try {
+      const result = await work();
+      ctx.build = await record();
+      return result;
+    } catch (error) {
+      await record().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private asFailure(error: unknown, key: string): BuildFailure {
+    if (error instanceof BuildFailure) return error;
+    this.logger.error({ msg: `build ${key} failed unexpectedly`, error: (error as Error)?.stack ?? String(error) });
+    return new BuildFailure('InternalError', `the build failed with an internal error: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  private async finish(build: Build, log: OpenBuildLog, startedAt: number, outcome: { digest: string } | { failure: BuildFailure }): Promise<Build | undefined> {
+    const { namespace, name } = build.metadata;
+    const end = { completionTimestamp: new Date().toISOString(), durationMilliseconds: Date.now() - startedAt };
+    if ('failure' in outcome) log.write(`error: build error: ${outcome.failure.message}\n`);
+    try {
+      if ('digest' in outcome) {
+        const done = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, ...end, phase: 'Complete', output: { to: { imageDigest: outcome.digest } } }));
+        const [imageStream] = done.spec.output.to.name.split(':');
+        await this.publish('build.completed', done, {
+          output: {
+            imageStreamTag: done.spec.output.to.name,
+            digest: outcome.digest,
+            dockerImageReference: `${this.settings.registryHost}/${namespace}/${imageStream}@${outcome.digest}`,
+          },
+        });
+        return done;
+      }
+      const { reason, message } = outcome.failure;
+      const failed = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, ...end, phase: 'Failed', reason, message }));
+      await this.publish('build.failed', failed, { reason, message });
+      return failed;
+    } catch (error) {
+      // The build record may have been deleted while it ran: nothing left to report to.
+      this.logger.warn({ msg: `could not record the end of build ${namespace}/${name}: ${(error as Error).message}` });
+      return undefined;
+    }
+  }
+
+  private publish<T extends 'build.started' | 'build.completed' | 'build.failed'>(type: T, build: Build, facts: Omit<EventMap[T], 'namespace' | 'name' | 'buildConfig'>) {
+    const { namespace, name, uid } = build.metadata;
+    const buildConfig = build.metadata.labels?.buildconfig ?? '';
+    return this.events.publish(type, { namespace, name, buildConfig, ...facts } as EventMap[T], { id: `${type}:${uid}` });
+  }
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { dns1123Label, parseLabelSelector, type Labels } from '@paas/contracts/meta';
+import { validate } from '@paas/contracts/validation';
+import { ApiError } from '@paas/platform/api-error';
+
+/** The envelope fields of RPC requests, checked like bodies: a bad one is a 4xx naming the field. */
+export const namedRequest = z.object({ namespace: dns1123Label, name: dns1123Label });
+export const listRequest = z.object({ namespace: dns1123Label.optional(), labelSelector: z.string().max(1024).optional() });
+export const createRequest = z.object({ namespace: dns1123Label, body: z.unknown(), dryRun: z.boolean().optional() });
+export const updateRequest = namedRequest.extend({ body: z.unknown() });
+export const instantiateRequest = namedRequest.extend({ message: z.string().max(1024).optional() });
+export const logRequest = namedRequest.extend({ offset: z.number().int().min(0).default(0) });
+
+export function parseRequest<S extends z.ZodType>(schema: S, request: unknown, kind: string): z.output<S> {
+  const result = validate(schema, request, kind);
+  if (!result.ok) throw new ApiError(result.status);
+  return result.value;
+}
+
+export function labelSelector(selector: string | undefined): Labels {
+  try {
+    return parseLabelSelector(selector);
+  } catch (error) {
+    throw ApiError.of('BadRequest', `invalid labelSelector: ${(error as Error).message}`);
+  }
+}
+
+export function resourceList<T>(kind: string, items: T[]) {
+  return { apiVersion: 'v1' as const, kind: `${kind}List`, metadata: {}, items };
+}

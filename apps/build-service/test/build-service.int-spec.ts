@@ -1,0 +1,169 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import Docker from 'dockerode';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TERMINAL_BUILD_PHASES, type Build } from '@paas/contracts/builds';
+import type { EventEnvelope } from '@paas/contracts/events';
+import { EventBus } from '@paas/platform/events';
+import { RpcClient } from '@paas/platform/rpc';
+import { AppModule } from '../src/app.module';
+
+const REGISTRY_HOST = process.env.REGISTRY_HOST ?? '127.0.0.1:5000';
+process.env.REGISTRY_HOST = REGISTRY_HOST;
+
+/** A git repository with one commit of `files`; answers its path and the commit id. */
+function gitRepo(files: Record<string, string>): { dir: string; commit: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'paas-build-int-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: dir }).toString().trim();
+  git('init', '--quiet', '--initial-branch=main');
+  git('add', '.');
+  git('commit', '--quiet', '-m', 'first commit');
+  return { dir, commit: git('rev-parse', 'HEAD') };
+}
+
+function buildConfig(name: string, uri: string, overrides: { ref?: string; builder?: string } = {}) {
+  return {
+    metadata: { name, labels: { 'paas.dev/test': 'build-service' } },
+    spec: {
+      source: { git: { uri, ref: overrides.ref ?? 'main' } },
+      strategy: { sourceStrategy: { from: { kind: 'Builder', name: overrides.builder ?? 'nodejs' } } },
+      output: { to: { kind: 'ImageStreamTag', name: `${name}:latest` } },
+    },
+  };
+}
+
+describe('build-service against real NATS, FerretDB, Docker and a registry', () => {
+  const namespace = `bt-${randomUUID().slice(0, 8)}`;
+  const docker = new Docker();
+  const repos: string[] = [];
+  let app: INestApplicationContext;
+  let rpc: RpcClient;
+  const completed: EventEnvelope<'build.completed'>[] = [];
+
+  async function finished(name: string): Promise<Build> {
+    const deadline = Date.now() + 150_000;
+    for (;;) {
+      const build = await rpc.request('builds.get', { namespace, name });
+      if (TERMINAL_BUILD_PHASES.includes(build.status.phase) || Date.now() > deadline) return build;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  async function fullLog(name: string): Promise<string> {
+    let log = '';
+    for (let offset = 0; ; ) {
+      const chunk = await rpc.request('builds.log', { namespace, name, offset });
+      if (!chunk.log) return log;
+      log += chunk.log;
+      offset = chunk.nextOffset;
+    }
+  }
+
+  beforeAll(async () => {
+    app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    await app.init();
+    rpc = app.get(RpcClient);
+    await app.get(EventBus).subscribe('build.completed', async (event) => void (event.data.namespace === namespace && completed.push(event)), { everyReplica: true });
+  });
+
+  afterAll(async () => {
+    for (const name of ['app', 'broken']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    const images = await docker.listImages({ filters: { label: ['paas.dev/build'] } });
+    for (const image of images.filter((i) => i.Labels?.['paas.dev/build']?.startsWith(`${namespace}.`))) {
+      await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    }
+    for (const dir of repos) rmSync(dir, { recursive: true, force: true });
+    await app?.close();
+  });
+
+  it('builds a git repository into an image with the s2i labels and pushes it', async () => {
+    const repo = gitRepo({
+      'package.json': JSON.stringify({ name: 'hello', version: '1.0.0', scripts: { start: 'node server.js' } }),
+      'server.js': "require('http').createServer((req, res) => res.end('hello')).listen(process.env.PORT || 8080);\n",
+    });
+    repos.push(repo.dir);
+
+    const bc = await rpc.request('buildconfigs.create', { namespace, body: buildConfig('app', repo.dir) });
+    expect(bc.status.lastVersion).toBe(1);
+
+    const build = await finished('app-1');
+    expect(build.status).toMatchObject({ phase: 'Complete', outputDockerImageReference: `${REGISTRY_HOST}/${namespace}/app:latest` });
+    expect(build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
+    expect(build.status.stages.every((s) => s.durationMilliseconds >= 0 && !Number.isNaN(Date.parse(s.startTime)))).toBe(true);
+    expect(build.status.output?.to.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(build.spec.revision).toMatchObject({ commit: repo.commit, message: 'first commit' });
+
+    const log = await fullLog('app-1');
+    expect(log).toContain('---> Installing application source');
+    expect(log).toContain(`Push successful: ${build.status.output?.to.imageDigest}`);
+
+    const image = await docker.getImage(`${REGISTRY_HOST}/${namespace}/app:latest`).inspect();
+    expect(image.Config.Cmd).toEqual(['/usr/libexec/s2i/run']);
+    expect(image.Config.User).toBe('1001');
+    expect(Object.keys(image.Config.ExposedPorts ?? {})).toContain('8080/tcp');
+    expect(image.Config.Labels).toMatchObject({
+      'io.openshift.build.image': 'paas-builder/nodejs:latest',
+      'io.openshift.build.commit.id': repo.commit,
+      'io.openshift.build.source-location': repo.dir,
+      'io.openshift.s2i.scripts-url': 'image:///usr/libexec/s2i',
+      'paas.dev/build': `${namespace}.app-1`,
+    });
+    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.app-1`] } })).toEqual([]);
+
+    const deadline = Date.now() + 10_000;
+    while (!completed.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(completed[0]?.data).toEqual({
+      namespace,
+      name: 'app-1',
+      buildConfig: 'app',
+      output: { imageStreamTag: 'app:latest', digest: build.status.output?.to.imageDigest, dockerImageReference: `${REGISTRY_HOST}/${namespace}/app@${build.status.output?.to.imageDigest}` },
+    });
+  });
+
+  it('numbers builds started by instantiate and lists them by build config', async () => {
+    const second = await rpc.request('buildconfigs.instantiate', { namespace, name: 'app', message: 'again' });
+    expect(second.metadata.name).toBe('app-2');
+    expect(second.spec.triggeredBy).toEqual([{ message: 'again' }]);
+    expect((await finished('app-2')).status.phase).toBe('Complete');
+    const listed = await rpc.request('builds.list', { namespace, labelSelector: 'buildconfig=app' });
+    expect(listed.items.map((b) => b.metadata.name)).toEqual(['app-1', 'app-2']);
+  });
+
+  it('fails a build whose assemble fails, with the reason and the log', async () => {
+    const repo = gitRepo({ 'README.md': 'nothing to run here\n' });
+    repos.push(repo.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('broken', repo.dir) });
+
+    const build = await finished('broken-1');
+    expect(build.status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed' });
+    expect(build.status.message).toContain('assemble exited with code');
+    expect(build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble']);
+    const log = await fullLog('broken-1');
+    expect(log).toContain('---> Build FAILED');
+    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.broken-1`] } })).toEqual([]);
+  });
+
+  it('refuses an unknown builder and a missing ref with 422s naming the field, storing nothing', async () => {
+    const repo = gitRepo({ 'server.js': '' });
+    repos.push(repo.dir);
+    await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('nobuilder', repo.dir, { builder: 'cobol' }) })).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "cobol"; available: nodejs' }] } },
+    });
+    await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('noref', repo.dir, { ref: 'does-not-exist' }) })).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.source.git.ref' }] } },
+    });
+    await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('norepo', '/nonexistent/repo') })).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.source.git.uri' }] } },
+    });
+    const dry = await rpc.request('buildconfigs.create', { namespace, body: buildConfig('dry', repo.dir), dryRun: true });
+    expect(dry.metadata.name).toBe('dry');
+    for (const name of ['nobuilder', 'noref', 'norepo', 'dry']) {
+      await expect(rpc.request('buildconfigs.get', { namespace, name })).rejects.toMatchObject({ status: { code: 404 } });
+    }
+  });
+});
