@@ -4,13 +4,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  REPO, bin, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, services, toolEnv,
+  REPO, bin, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, toolEnv,
 } from './lib/config.mjs';
-import { main, ok, produce, seconds, step, warn } from './lib/log.mjs';
-import { ownedPid, pidFile, runLogged, logFile, stop } from './lib/proc.mjs';
+import { main, ok, produce, seconds, warn } from './lib/log.mjs';
+import { logFile, runLogged } from './lib/proc.mjs';
 import {
   addGoToPath, ensureAptPackages, ensureFerretdb, ensureNodeModules, ensureZipkin,
 } from './lib/provision.mjs';
+import { startServices } from './lib/services.mjs';
 import { ensureRunning } from './lib/start.mjs';
 
 const BUILDERS_SCRIPT = path.join(REPO, 'apps', 'build-service', 'builders', 'build-all.sh');
@@ -46,36 +47,6 @@ async function buildWorkspace() {
   await produce(`building the workspace: nx run-many -t build (log ${relative(logFile('nx-build'))})`,
     'workspace built', () =>
       runLogged('nx-build', bin('nx'), ['run-many', '-t', 'build'], { cwd: REPO, env: toolEnv }));
-}
-
-/** Starts the services that are built; a service that fails to become ready fails up. */
-async function startServices() {
-  const built = services.filter((service) => {
-    if (fs.existsSync(service.main)) return true;
-    warn(`${service.name}: ${relative(service.main)} does not exist yet, not started`);
-    return false;
-  });
-  for (const service of built) await restartIfRebuilt(service);
-  await ensureRunning(built);
-}
-
-/** A service started by an earlier `up` runs stale code once its build output has changed. */
-async function restartIfRebuilt(service) {
-  if (!ownedPid(service)) return;
-  const startedAt = fs.statSync(pidFile(service.name)).mtimeMs;
-  if (newestMtime([service.distDir, ...libDistDirs()]) <= startedAt) return;
-  step(`${service.name} was rebuilt since it started: restarting it`);
-  await stop(service);
-}
-
-function libDistDirs() {
-  const libs = path.join(REPO, 'libs');
-  return fs.readdirSync(libs).map((lib) => path.join(libs, lib, 'dist'));
-}
-
-function newestMtime(directories) {
-  return Math.max(0, ...directories.filter((dir) => fs.existsSync(dir)).flatMap((dir) =>
-    fs.readdirSync(dir, { recursive: true }).map((file) => fs.statSync(path.join(dir, file)).mtimeMs)));
 }
 
 function printSummary(ms) {
