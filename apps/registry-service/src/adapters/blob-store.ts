@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where blob bytes live, after distribution's storage driver: content-addressed blobs
+ * (`sha256:<hex>`, already verified by the caller) and resumable uploads that are appended
+ * to and then committed atomically under their digest. The driver knows nothing about
+ * repositories, manifests or digests' correctness: that is the registry's job above it.
+ * Every driver must pass `blob-store.conformance.ts`.
+ */
+export interface BlobStore {
+  /** The size of a stored blob, or undefined when it is not stored. */
+  stat(digest: string): Promise<{ size: number } | undefined>;
+  /** The blob's bytes, `start`..`end` inclusive when given; throws BlobNotFoundError. */
+  read(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Stores small content (a manifest) under its digest in one step. */
+  putContent(digest: string, content: Buffer): Promise<void>;
+
+  createUpload(id: string, info: UploadInfo): Promise<void>;
+  /** The upload's metadata and current size, or undefined when there is no such upload. */
+  upload(id: string): Promise<(UploadInfo & { size: number }) | undefined>;
+  /** Appends a stream to the upload; resolves with the upload's new size. Throws UploadNotFoundError. */
+  append(id: string, data: Readable): Promise<number>;
+  /** The upload's bytes so far (to re-hash an upload another process started). */
+  readUpload(id: string): Promise<Readable>;
+  /** Moves the upload's bytes to `digest` atomically and forgets the upload. */
+  commitUpload(id: string, digest: string): Promise<void>;
+  /** Forgets the upload and its bytes; no error if it is already gone. */
+  cancelUpload(id: string): Promise<void>;
+}
+
+export interface UploadInfo {
+  /** The repository the upload was started in: another repository cannot use its id. */
+  repository: string;
+  startedAt: string;
+}
+
+export const BLOB_STORE = Symbol('BLOB_STORE');
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob ${digest} not found`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+export class UploadNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`upload ${id} not found`);
+    this.name = 'UploadNotFoundError';
+  }
+}

@@ -1,0 +1,108 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type UploadInfo } from './blob-store';
+
+/**
+ * The blob store on a local (or shared) filesystem. Layout under `root`
+ * (`PAAS_HOME/data/registry`):
+ *
+ *   blobs/sha256/<first two hex>/<hex>   the bytes of a blob, written once, never changed
+ *   uploads/<id>/data                    an upload's bytes so far
+ *   uploads/<id>/info.json               its repository and start time
+ *
+ * A blob appears only by `rename` from an upload or a temporary file in the same
+ * filesystem, so a reader never sees a partly written blob.
+ */
+export class FilesystemBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  async stat(digest: string) {
+    const info = await stat(this.blobPath(digest)).catch(ifMissing(undefined));
+    return info ? { size: info.size } : undefined;
+  }
+
+  async read(digest: string, range?: { start: number; end: number }): Promise<Readable> {
+    return openForReading(this.blobPath(digest), range, () => new BlobNotFoundError(digest));
+  }
+
+  async putContent(digest: string, content: Buffer): Promise<void> {
+    const temporary = path.join(this.root, 'uploads', `.content-${randomUUID()}`);
+    await mkdir(path.dirname(temporary), { recursive: true });
+    await writeFile(temporary, content);
+    await this.moveIntoPlace(temporary, digest);
+  }
+
+  async createUpload(id: string, info: UploadInfo): Promise<void> {
+    await mkdir(this.uploadDir(id), { recursive: true });
+    await writeFile(path.join(this.uploadDir(id), 'data'), '');
+    await writeFile(path.join(this.uploadDir(id), 'info.json'), JSON.stringify(info));
+  }
+
+  async upload(id: string) {
+    const info = await readFile(path.join(this.uploadDir(id), 'info.json'), 'utf8').catch(ifMissing(undefined));
+    const data = await stat(path.join(this.uploadDir(id), 'data')).catch(ifMissing(undefined));
+    if (info === undefined || data === undefined) return undefined;
+    return { ...(JSON.parse(info) as UploadInfo), size: data.size };
+  }
+
+  async append(id: string, data: Readable): Promise<number> {
+    const file = path.join(this.uploadDir(id), 'data');
+    if (!(await this.upload(id))) throw new UploadNotFoundError(id);
+    await pipeline(data, createWriteStream(file, { flags: 'a' }));
+    return (await stat(file)).size;
+  }
+
+  async readUpload(id: string): Promise<Readable> {
+    return openForReading(path.join(this.uploadDir(id), 'data'), undefined, () => new UploadNotFoundError(id));
+  }
+
+  async commitUpload(id: string, digest: string): Promise<void> {
+    await this.moveIntoPlace(path.join(this.uploadDir(id), 'data'), digest).catch(
+      ifMissing(() => {
+        throw new UploadNotFoundError(id);
+      }),
+    );
+    await this.cancelUpload(id);
+  }
+
+  async cancelUpload(id: string): Promise<void> {
+    await rm(this.uploadDir(id), { recursive: true, force: true });
+  }
+
+  private async moveIntoPlace(file: string, digest: string) {
+    const target = this.blobPath(digest);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+  }
+
+  private blobPath(digest: string): string {
+    const [algorithm, hex] = digest.split(':');
+    return path.join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
+  }
+
+  private uploadDir(id: string): string {
+    if (!/^[A-Za-z0-9-]+$/.test(id)) throw new UploadNotFoundError(id);
+    return path.join(this.root, 'uploads', id);
+  }
+}
+
+/** Opens the file first, so a missing file is an error of ours before any byte is sent. */
+async function openForReading(file: string, range: { start: number; end: number } | undefined, notFound: () => Error): Promise<Readable> {
+  const stream = createReadStream(file, range ? { start: range.start, end: range.end } : {});
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? notFound() : error));
+  });
+  return stream;
+}
+
+function ifMissing<T>(fallback: T | (() => T)) {
+  return (error: NodeJS.ErrnoException): T => {
+    if (error.code !== 'ENOENT') throw error;
+    return typeof fallback === 'function' ? (fallback as () => T)() : fallback;
+  };
+}

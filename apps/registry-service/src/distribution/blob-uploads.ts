@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { BLOB_STORE, UploadNotFoundError, type BlobStore } from '../adapters/blob-store';
+import { digestOfStream, digestSoFar, throughHash } from './digest';
+import { RegistryError } from './errors';
+import { parseDigest } from './names';
+import { RegistryMetadataRepository } from './registry-metadata.repository';
+
+export interface UploadState {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+/** The hash of an upload in this process, valid while `size` matches the bytes on disk. */
+interface RunningHash {
+  hash: Hash;
+  size: number;
+}
+
+/** Upload hashes kept in memory at most; an upload whose hash was dropped is re-read once at commit. */
+const MAX_RUNNING_HASHES = 1024;
+
+/**
+ * Blob uploads (`/v2/<name>/blobs/uploads/...`): bytes stream through a sha256 hash into
+ * the store's upload file, never into memory; the commit checks the digest of the whole
+ * upload and only then moves it into the content-addressed store and links it to the
+ * repository. A digest that does not match cancels the upload: nothing is stored.
+ */
+@Injectable()
+export class BlobUploads {
+  private readonly logger = new Logger(BlobUploads.name);
+  private readonly hashes = new Map<string, RunningHash>();
+
+  constructor(
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
+    private readonly metadata: RegistryMetadataRepository,
+  ) {}
+
+  async start(repository: string): Promise<UploadState> {
+    const id = randomUUID();
+    await this.store.createUpload(id, { repository, startedAt: new Date().toISOString() });
+    this.remember(id, { hash: createHash('sha256'), size: 0 });
+    return { id, size: 0 };
+  }
+
+  async status(repository: string, id: string): Promise<UploadState> {
+    return { id, size: (await this.uploadOf(repository, id)).size };
+  }
+
+  /** Appends a chunk; `startOffset` (from Content-Range) must continue the upload exactly. */
+  async append(repository: string, id: string, body: Readable, startOffset?: number): Promise<UploadState> {
+    const { size } = await this.uploadOf(repository, id);
+    if (startOffset !== undefined && startOffset !== size) {
+      throw new RegistryError('RANGE_INVALID', `chunk starts at ${startOffset} but the upload has ${size} bytes`, { size });
+    }
+    return { id, size: await this.write(id, size, body) };
+  }
+
+  /**
+   * Completes an upload with an optional last chunk: the whole upload must hash to
+   * `digest`, else it is cancelled and DIGEST_INVALID thrown.
+   */
+  async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable): Promise<{ digest: string; size: number }> {
+    if (!digestParam) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
+    const digest = parseDigest(digestParam);
+    let { size } = await this.uploadOf(repository, id);
+    if (body) size = await this.write(id, size, body);
+    const actual = await this.digestOf(id, size);
+    if (actual !== digest) {
+      await this.cancel(repository, id);
+      throw new RegistryError('DIGEST_INVALID', `the upload's digest is ${actual}, not ${digest}`, { digest, actual });
+    }
+    await this.store.commitUpload(id, digest);
+    this.hashes.delete(id);
+    await this.metadata.linkBlob(repository, digest, size);
+    return { digest, size };
+  }
+
+  /** A whole blob in one request (`POST ...?digest=` with a body). */
+  async monolithic(repository: string, digest: string, body: Readable): Promise<{ digest: string; size: number }> {
+    parseDigest(digest);
+    const { id } = await this.start(repository);
+    return this.complete(repository, id, digest, body);
+  }
+
+  async cancel(repository: string, id: string): Promise<void> {
+    await this.uploadOf(repository, id);
+    this.hashes.delete(id);
+    await this.store.cancelUpload(id);
+  }
+
+  /** Links a blob another repository holds into `repository`; false when `from` does not hold it. */
+  async mount(repository: string, digestParam: string, from: string): Promise<{ digest: string; size: number } | undefined> {
+    const digest = parseDigest(digestParam);
+    const link = await this.metadata.blobLink(from, digest);
+    if (!link || !(await this.store.stat(digest))) return undefined;
+    await this.metadata.linkBlob(repository, digest, link.size);
+    return { digest, size: link.size };
+  }
+
+  private async write(id: string, size: number, body: Readable): Promise<number> {
+    const running = this.hashes.get(id);
+    const tracking = running?.size === size ? running : undefined;
+    if (!tracking) this.hashes.delete(id);
+    try {
+      const newSize = await this.store.append(id, tracking ? throughHash(body, tracking.hash) : body);
+      if (tracking) this.remember(id, { hash: tracking.hash, size: newSize });
+      return newSize;
+    } catch (error) {
+      // A chunk cut off half way leaves bytes the hash may not have seen: re-read at commit.
+      this.hashes.delete(id);
+      if (error instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
+      throw error;
+    }
+  }
+
+  private async digestOf(id: string, size: number): Promise<string> {
+    const running = this.hashes.get(id);
+    if (running?.size === size) return digestSoFar(running.hash);
+    this.logger.debug({ msg: `re-hashing upload ${id} (${size} bytes): its running hash is not in this process` });
+    return digestOfStream(await this.store.readUpload(id));
+  }
+
+  private async uploadOf(repository: string, id: string) {
+    const upload = await this.store.upload(id).catch((error: unknown) => {
+      if (error instanceof UploadNotFoundError) return undefined;
+      throw error;
+    });
+    if (!upload || upload.repository !== repository) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
+    return upload;
+  }
+
+  private remember(id: string, running: RunningHash) {
+    this.hashes.delete(id);
+    this.hashes.set(id, running);
+    if (this.hashes.size > MAX_RUNNING_HASHES) this.hashes.delete(this.hashes.keys().next().value as string);
+  }
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { BLOB_STORE, type BlobStore } from '../adapters/blob-store';
+import { sha256Digest } from './digest';
+import { RegistryError } from './errors';
+import { parseManifest } from './manifest-format';
+import { parseReference } from './names';
+import { RegistryMetadataRepository, type ManifestRecord } from './registry-metadata.repository';
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  tag?: string;
+}
+
+/**
+ * Manifests of a repository: bytes in the blob store under their digest (the digest of the
+ * exact bytes pushed), media type and size in the metadata, tags pointing at digests.
+ */
+@Injectable()
+export class Manifests {
+  constructor(
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
+    private readonly metadata: RegistryMetadataRepository,
+  ) {}
+
+  async put(repository: string, reference: string, body: Buffer, contentType: string | undefined): Promise<StoredManifest> {
+    const ref = parseReference(reference);
+    const digest = sha256Digest(body);
+    if (ref.digest && ref.digest !== digest) throw new RegistryError('DIGEST_INVALID', `the manifest's digest is ${digest}, not ${ref.digest}`, { digest: ref.digest, actual: digest });
+    const parsed = parseManifest(body, contentType);
+    const missing = [
+      ...(await this.metadata.missingBlobs(repository, parsed.blobs)).map((d) => ({ blob: d })),
+      ...(await this.metadata.missingManifests(repository, parsed.manifests)).map((d) => ({ manifest: d })),
+    ];
+    if (missing.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `the manifest references ${missing.length} blob(s) or manifest(s) not in ${repository}`, missing);
+    if (!(await this.store.stat(digest))) await this.store.putContent(digest, body);
+    const record: ManifestRecord = { repository, digest, mediaType: parsed.mediaType, size: body.length };
+    await this.metadata.putManifest(record);
+    if (ref.tag) await this.metadata.setTag(repository, ref.tag, digest);
+    return { digest, mediaType: parsed.mediaType, size: body.length, tag: ref.tag };
+  }
+
+  /** The manifest a tag or digest names, without its bytes. */
+  async stat(repository: string, reference: string): Promise<ManifestRecord> {
+    const ref = parseReference(reference);
+    const digest = ref.digest ?? (await this.metadata.tagDigest(repository, ref.tag));
+    const record = digest ? await this.metadata.manifest(repository, digest) : undefined;
+    if (!record) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} unknown to ${repository}`, { name: repository, reference });
+    return record;
+  }
+
+  async read(repository: string, reference: string): Promise<ManifestRecord & { content: Readable }> {
+    const record = await this.stat(repository, reference);
+    return { ...record, content: await this.store.read(record.digest) };
+  }
+
+  /** By digest: the manifest and its tags go; by tag: only the tag goes. */
+  async delete(repository: string, reference: string): Promise<void> {
+    const ref = parseReference(reference);
+    const deleted = ref.digest ? await this.metadata.deleteManifest(repository, ref.digest) : await this.metadata.deleteTag(repository, ref.tag ?? reference);
+    if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} unknown to ${repository}`, { name: repository, reference });
+  }
+}

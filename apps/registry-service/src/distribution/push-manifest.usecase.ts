@@ -1,0 +1,29 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '@paas/platform/events';
+import { RecordImageTag } from '../imagestreams/record-image-tag.usecase';
+import { Manifests, type StoredManifest } from './manifests';
+
+/**
+ * `PUT /v2/<name>/manifests/<reference>`: stores the manifest, then tells the platform:
+ * `image.pushed` for every manifest stored, and for a tag the ImageStream's history moves
+ * (`imagestream.updated`). Both happen before the client hears 201, so a finished
+ * `docker push` means the ImageStream is up to date.
+ */
+@Injectable()
+export class PushManifest {
+  private readonly logger = new Logger(PushManifest.name);
+
+  constructor(
+    private readonly manifests: Manifests,
+    private readonly imageTags: RecordImageTag,
+    private readonly events: EventBus,
+  ) {}
+
+  async execute(repository: string, reference: string, body: Buffer, contentType: string | undefined): Promise<StoredManifest> {
+    const stored = await this.manifests.put(repository, reference, body, contentType);
+    this.logger.log({ msg: `manifest ${repository}${stored.tag ? `:${stored.tag}` : ''} pushed as ${stored.digest}`, repository, digest: stored.digest });
+    await this.events.publish('image.pushed', { repository, tag: stored.tag, digest: stored.digest, mediaType: stored.mediaType });
+    if (stored.tag) await this.imageTags.execute({ repository, tag: stored.tag, digest: stored.digest });
+    return stored;
+  }
+}

@@ -1,0 +1,166 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Schema, type Model } from 'mongoose';
+
+/**
+ * What the registry knows besides blob bytes, one small document per fact so that every
+ * write is single-document (FerretDB has no transactions):
+ *  - `registry_repositories`: `_id` = repository name
+ *  - `registry_blob_links`: `_id` = `<repository>@<digest>`: the repository may serve the blob
+ *  - `registry_manifests`: `_id` = `<repository>@<digest>`, with media type and size (bytes in the blob store)
+ *  - `registry_tags`: `_id` = `<repository>:<tag>` → digest
+ */
+export const REPOSITORIES = 'registry_repositories';
+export const BLOB_LINKS = 'registry_blob_links';
+export const MANIFESTS = 'registry_manifests';
+export const TAGS = 'registry_tags';
+
+interface RepositoryDoc {
+  _id: string;
+  createdAt: string;
+}
+interface BlobLinkDoc {
+  _id: string;
+  repository: string;
+  digest: string;
+  size: number;
+}
+export interface ManifestRecord {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+interface ManifestDoc extends ManifestRecord {
+  _id: string;
+  createdAt: string;
+}
+interface TagDoc {
+  _id: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  updatedAt: string;
+}
+
+const options = { versionKey: false, minimize: false } as const;
+const repositorySchema = new Schema<RepositoryDoc>({ _id: String, createdAt: String }, { ...options, collection: REPOSITORIES });
+const blobLinkSchema = new Schema<BlobLinkDoc>({ _id: String, repository: { type: String, index: true }, digest: String, size: Number }, { ...options, collection: BLOB_LINKS });
+const manifestSchema = new Schema<ManifestDoc>(
+  { _id: String, repository: { type: String, index: true }, digest: String, mediaType: String, size: Number, createdAt: String },
+  { ...options, collection: MANIFESTS },
+);
+const tagSchema = new Schema<TagDoc>({ _id: String, repository: { type: String, index: true }, tag: String, digest: String, updatedAt: String }, { ...options, collection: TAGS });
+
+export const REGISTRY_MODELS = [
+  { name: REPOSITORIES, schema: repositorySchema },
+  { name: BLOB_LINKS, schema: blobLinkSchema },
+  { name: MANIFESTS, schema: manifestSchema },
+  { name: TAGS, schema: tagSchema },
+];
+
+export interface Page {
+  n?: number;
+  last?: string;
+}
+
+/** Repositories, their blob links, manifests and tags; plain objects in and out. */
+@Injectable()
+export class RegistryMetadataRepository {
+  constructor(
+    @InjectModel(REPOSITORIES) private readonly repositories: Model<RepositoryDoc>,
+    @InjectModel(BLOB_LINKS) private readonly blobLinks: Model<BlobLinkDoc>,
+    @InjectModel(MANIFESTS) private readonly manifests: Model<ManifestDoc>,
+    @InjectModel(TAGS) private readonly tags: Model<TagDoc>,
+  ) {}
+
+  async linkBlob(repository: string, digest: string, size: number): Promise<void> {
+    await this.ensureRepository(repository);
+    await this.blobLinks.updateOne({ _id: `${repository}@${digest}` }, { $set: { repository, digest, size } }, { upsert: true }).exec();
+  }
+
+  async blobLink(repository: string, digest: string): Promise<{ size: number } | undefined> {
+    const link = await this.blobLinks.findById(`${repository}@${digest}`).lean<BlobLinkDoc>().exec();
+    return link ? { size: link.size } : undefined;
+  }
+
+  async putManifest(manifest: ManifestRecord): Promise<void> {
+    await this.ensureRepository(manifest.repository);
+    await this.manifests
+      .updateOne({ _id: `${manifest.repository}@${manifest.digest}` }, { $set: manifest, $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true })
+      .exec();
+  }
+
+  async manifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
+    const doc = await this.manifests.findById(`${repository}@${digest}`).lean<ManifestDoc>().exec();
+    return doc ? { repository: doc.repository, digest: doc.digest, mediaType: doc.mediaType, size: doc.size } : undefined;
+  }
+
+  /** Which of `digests` have no manifest in the repository. */
+  async missingManifests(repository: string, digests: string[]): Promise<string[]> {
+    if (!digests.length) return [];
+    const found = await this.manifests.find({ _id: { $in: digests.map((d) => `${repository}@${d}`) } }).lean<ManifestDoc[]>().exec();
+    const present = new Set(found.map((doc) => doc.digest));
+    return digests.filter((digest) => !present.has(digest));
+  }
+
+  /** Which of `digests` the repository may not serve as blobs. */
+  async missingBlobs(repository: string, digests: string[]): Promise<string[]> {
+    if (!digests.length) return [];
+    const found = await this.blobLinks.find({ _id: { $in: digests.map((d) => `${repository}@${d}`) } }).lean<BlobLinkDoc[]>().exec();
+    const present = new Set(found.map((doc) => doc.digest));
+    return digests.filter((digest) => !present.has(digest));
+  }
+
+  /** Deletes the manifest and every tag of the repository that points at it; false when there was none. */
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const deleted = await this.manifests.deleteOne({ _id: `${repository}@${digest}` }).exec();
+    await this.tags.deleteMany({ repository, digest }).exec();
+    return deleted.deletedCount === 1;
+  }
+
+  async tagDigest(repository: string, tag: string): Promise<string | undefined> {
+    const doc = await this.tags.findById(`${repository}:${tag}`).lean<TagDoc>().exec();
+    return doc?.digest;
+  }
+
+  async setTag(repository: string, tag: string, digest: string): Promise<void> {
+    await this.tags.updateOne({ _id: `${repository}:${tag}` }, { $set: { repository, tag, digest, updatedAt: new Date().toISOString() } }, { upsert: true }).exec();
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    return (await this.tags.deleteOne({ _id: `${repository}:${tag}` }).exec()).deletedCount === 1;
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    return (await this.repositories.countDocuments({ _id: repository }).exec()) > 0;
+  }
+
+  /** Tag names in lexical order, after `last`, at most `n`. */
+  async listTags(repository: string, page: Page): Promise<string[]> {
+    const query = { repository, ...(page.last !== undefined ? { tag: { $gt: page.last } } : {}) };
+    const docs = await this.tags.find(query).sort({ tag: 1 }).limit(page.n ?? 0).lean<TagDoc[]>().exec();
+    return docs.map((doc) => doc.tag);
+  }
+
+  /** Repository names in lexical order, after `last`, at most `n`. */
+  async listRepositories(page: Page): Promise<string[]> {
+    const query = page.last !== undefined ? { _id: { $gt: page.last } } : {};
+    const docs = await this.repositories.find(query).sort({ _id: 1 }).limit(page.n ?? 0).lean<RepositoryDoc[]>().exec();
+    return docs.map((doc) => doc._id);
+  }
+
+  /** Forgets a repository and everything in it (its blobs stay in the store for a later GC). */
+  async deleteRepository(repository: string): Promise<void> {
+    await Promise.all([
+      this.tags.deleteMany({ repository }).exec(),
+      this.manifests.deleteMany({ repository }).exec(),
+      this.blobLinks.deleteMany({ repository }).exec(),
+      this.repositories.deleteOne({ _id: repository }).exec(),
+    ]);
+  }
+
+  private async ensureRepository(repository: string): Promise<void> {
+    await this.repositories.updateOne({ _id: repository }, { $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true }).exec();
+  }
+}

@@ -1,0 +1,207 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { inClientTrace } from '../tracing/client-trace';
+import { BlobUploads } from './blob-uploads';
+import { Blobs } from './blobs';
+import { RegistryError, renderError } from './errors';
+import { chunkStart, requestedRange, uploadRange } from './http-ranges';
+import { MANIFEST_SIZE_LIMIT } from './manifest-format';
+import { Manifests } from './manifests';
+import { matchRoute, type RegistryRoute } from './names';
+import { PushManifest } from './push-manifest.usecase';
+import { RegistryMetadataRepository, type Page } from './registry-metadata.repository';
+
+type Request = FastifyRequest<{ Querystring: Record<string, string | undefined> }>;
+type Handler<R extends RegistryRoute> = (route: R, request: Request, reply: FastifyReply) => Promise<unknown>;
+type Routes = { [K in RegistryRoute['kind']]: Partial<Record<string, Handler<Extract<RegistryRoute, { kind: K }>>>> };
+
+const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' };
+
+/**
+ * The OCI Distribution API (`/v2/...`) on the service's Fastify instance. Fastify routes
+ * cannot express names of any number of segments, so one catch-all route matches the path
+ * against the spec's patterns (`matchRoute`) and dispatches by route and method. Request
+ * bodies stay streams (blobs go to disk as they arrive), and every error leaves in the
+ * spec's envelope from the one error table.
+ */
+@Injectable()
+export class RegistryHttp {
+  private readonly logger = new Logger('RegistryHttp');
+
+  private readonly routes: Routes = {
+    base: { GET: async () => ({}), HEAD: async () => ({}) },
+    catalog: { GET: (_route, request, reply) => this.catalog(request, reply) },
+    tags: { GET: (route, request, reply) => this.tags(route.name, request, reply) },
+    manifest: {
+      GET: (route, _request, reply) => this.getManifest(route.name, route.reference, reply, true),
+      HEAD: (route, _request, reply) => this.getManifest(route.name, route.reference, reply, false),
+      PUT: (route, request, reply) => this.putManifest(route.name, route.reference, request, reply),
+      DELETE: async (route, _request, reply) => {
+        await this.manifests.delete(route.name, route.reference);
+        return reply.code(202).send();
+      },
+    },
+    blob: {
+      GET: (route, request, reply) => this.getBlob(route.name, route.digest, request, reply, true),
+      HEAD: (route, request, reply) => this.getBlob(route.name, route.digest, request, reply, false),
+    },
+    uploads: { POST: (route, request, reply) => this.startUpload(route.name, request, reply) },
+    upload: {
+      GET: async (route, _request, reply) => this.uploadProgress(reply.code(204), route.name, await this.uploads.status(route.name, route.uuid)),
+      PATCH: async (route, request, reply) => {
+        const start = chunkStart(request.headers['content-range']);
+        return this.uploadProgress(reply.code(202), route.name, await this.uploads.append(route.name, route.uuid, bodyOf(request), start));
+      },
+      PUT: async (route, request, reply) => this.created(reply, route.name, await this.uploads.complete(route.name, route.uuid, request.query.digest, bodyOf(request))),
+      DELETE: async (route, _request, reply) => {
+        await this.uploads.cancel(route.name, route.uuid);
+        return reply.code(204).send();
+      },
+    },
+  };
+
+  constructor(
+    private readonly blobs: Blobs,
+    private readonly uploads: BlobUploads,
+    private readonly manifests: Manifests,
+    private readonly pushManifest: PushManifest,
+    private readonly metadata: RegistryMetadataRepository,
+  ) {}
+
+  /** Registers `/v2` and `/v2/*` in a plugin scope of their own (body parsing, error rendering). */
+  async register(app: FastifyInstance): Promise<void> {
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      // Every body is handed over as the raw stream: blobs are never buffered.
+      scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      scope.setErrorHandler((error, _request, reply) => this.sendError(error, reply));
+      const handler = (request: FastifyRequest, reply: FastifyReply) => this.dispatch(request as Request, reply);
+      const method = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+      scope.route({ method, url: '/v2', handler });
+      scope.route({ method, url: '/v2/*', handler });
+    });
+  }
+
+  private async dispatch(request: Request, reply: FastifyReply) {
+    reply.headers(API_VERSION_HEADER);
+    const path = request.url.split('?')[0];
+    const route = matchRoute(path);
+    if (!route) {
+      const invalidName = /^\/v2\/(.+)\/(?:tags|manifests|blobs)\//.exec(path);
+      throw invalidName ? new RegistryError('NAME_INVALID', `invalid repository name "${invalidName[1]}"`) : new RegistryError('NAME_UNKNOWN', `no such endpoint ${path}`);
+    }
+    const handler = this.routes[route.kind][request.method] as Handler<RegistryRoute> | undefined;
+    if (!handler) throw new RegistryError('UNSUPPORTED', `${request.method} is not supported on ${path}`);
+    const attributes = { 'registry.operation': `${request.method} ${route.kind}`, ...('name' in route ? { 'registry.repository': route.name } : {}) };
+    return inClientTrace(request.headers, `registry ${request.method} ${route.kind}`, attributes, () => handler(route, request, reply));
+  }
+
+  private sendError(error: unknown, reply: FastifyReply) {
+    const { status, body } = renderError(error);
+    if (status >= 500) this.logger.error(error instanceof Error ? error : String(error));
+    void reply.code(status).headers({ ...API_VERSION_HEADER, 'content-type': 'application/json' }).send(body);
+  }
+
+  private async catalog(request: Request, reply: FastifyReply) {
+    const page = pageOf(request);
+    const names = await this.metadata.listRepositories(withOneMore(page));
+    return paginated(reply, '/v2/_catalog', page, names, (repositories) => ({ repositories }));
+  }
+
+  private async tags(name: string, request: Request, reply: FastifyReply) {
+    if (!(await this.metadata.repositoryExists(name))) throw new RegistryError('NAME_UNKNOWN', `repository ${name} not known to registry`, { name });
+    const page = pageOf(request);
+    const tags = await this.metadata.listTags(name, withOneMore(page));
+    return paginated(reply, `/v2/${name}/tags/list`, page, tags, (shown) => ({ name, tags: shown }));
+  }
+
+  private async getManifest(name: string, reference: string, reply: FastifyReply, withBody: boolean) {
+    const manifest = withBody ? await this.manifests.read(name, reference) : { ...(await this.manifests.stat(name, reference)), content: undefined };
+    reply.headers({ 'content-type': manifest.mediaType, 'content-length': manifest.size, 'docker-content-digest': manifest.digest, etag: `"${manifest.digest}"` });
+    return reply.send(manifest.content);
+  }
+
+  private async putManifest(name: string, reference: string, request: Request, reply: FastifyReply) {
+    if (Number(request.headers['content-length']) > MANIFEST_SIZE_LIMIT) throw tooLarge();
+    const body = await readManifestBody(bodyOf(request));
+    const stored = await this.pushManifest.execute(name, reference, body, request.headers['content-type']);
+    reply.headers({ location: `/v2/${name}/manifests/${stored.digest}`, 'docker-content-digest': stored.digest, 'content-length': 0 });
+    return reply.code(201).send();
+  }
+
+  private async getBlob(name: string, digest: string, request: Request, reply: FastifyReply, withBody: boolean) {
+    const blob = await this.blobs.stat(name, digest);
+    const range = requestedRange(request.headers.range, blob.size);
+    reply.headers({
+      'content-type': 'application/octet-stream',
+      'docker-content-digest': blob.digest,
+      etag: `"${blob.digest}"`,
+      'accept-ranges': 'bytes',
+      'cache-control': 'max-age=31536000',
+      'content-length': range ? range.end - range.start + 1 : blob.size,
+    });
+    if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${blob.size}`);
+    return reply.send(withBody ? await this.blobs.read(blob.digest, range) : undefined);
+  }
+
+  private async startUpload(name: string, request: Request, reply: FastifyReply) {
+    const { mount, from, digest } = request.query;
+    if (mount && from) {
+      const mounted = await this.uploads.mount(name, mount, from);
+      if (mounted) return this.created(reply, name, mounted);
+    }
+    if (digest) return this.created(reply, name, await this.uploads.monolithic(name, digest, bodyOf(request)));
+    return this.uploadProgress(reply.code(202), name, await this.uploads.start(name));
+  }
+
+  private uploadProgress(reply: FastifyReply, name: string, upload: { id: string; size: number }) {
+    reply.headers({ location: `/v2/${name}/blobs/uploads/${upload.id}`, range: uploadRange(upload.size), 'docker-upload-uuid': upload.id, 'content-length': 0 });
+    return reply.send();
+  }
+
+  private created(reply: FastifyReply, name: string, blob: { digest: string }) {
+    reply.headers({ location: `/v2/${name}/blobs/${blob.digest}`, 'docker-content-digest': blob.digest, 'content-length': 0 });
+    return reply.code(201).send();
+  }
+}
+
+/** The request body as a stream; an empty one when the request has none. */
+function bodyOf(request: FastifyRequest): Readable {
+  return request.body instanceof Readable ? request.body : Readable.from([]);
+}
+
+async function readManifestBody(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MANIFEST_SIZE_LIMIT) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge() {
+  return new RegistryError('MANIFEST_TOO_LARGE', `manifests are limited to ${MANIFEST_SIZE_LIMIT} bytes`, { limit: MANIFEST_SIZE_LIMIT });
+}
+
+function pageOf(request: Request): Page {
+  const { n, last } = request.query;
+  if (n !== undefined && !/^\d+$/.test(n)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not "${n}"`, { n });
+  return { n: n === undefined ? undefined : Number(n), last: last || undefined };
+}
+
+/** One more than asked for, to know whether there is a next page. */
+function withOneMore(page: Page): Page {
+  return page.n === undefined ? page : { ...page, n: page.n + 1 };
+}
+
+/** The first `n` entries, with an RFC 5988 `Link` to the next page when there are more. */
+function paginated(reply: FastifyReply, path: string, page: Page, entries: string[], body: (shown: string[]) => object) {
+  const shown = page.n === undefined ? entries : entries.slice(0, page.n);
+  if (page.n !== undefined && entries.length > page.n && shown.length) {
+    reply.header('link', `<${path}?n=${page.n}&last=${encodeURIComponent(shown[shown.length - 1])}>; rel="next"`);
+  }
+  return reply.send(body(shown));
+}
