@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { Build } from '@paas/contracts/builds';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
 import { BuildFailure, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
@@ -119,8 +119,8 @@ export class RegistryPusher implements Pusher {
  * `paas-build-service traceparent/00-<trace>-<span>-<flags>`: dockerd sends the registry
  * `UpstreamClient(<this>)` in its User-Agent, and the registry reads the trace context there.
  */
-export function userAgentWithTrace(): string {
+export function userAgentWithTrace(ctx: Context = context.active()): string {
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  propagation.inject(ctx, carrier);
   return carrier.traceparent ? `paas-build-service traceparent/${carrier.traceparent}` : 'paas-build-service';
 }

@@ -1,0 +1,81 @@
+import type { BuildConfigSpec } from '@paas/contracts/builds';
+import { GitError, type Git } from '../adapters/git-cli';
+import type { BuildSettings } from '../build-settings';
+import type { ContainerRuntime } from '../builds/pipeline/container-runtime';
+import { CheckBuildSource } from './check-build-source';
+import { parseBuildConfig } from './create-buildconfig.usecase';
+
+const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000 };
+
+function body(overrides: { ref?: string; builder?: { kind: string; name: string }; uri?: string } = {}) {
+  return {
+    metadata: { name: 'app' },
+    spec: {
+      source: { git: { uri: overrides.uri ?? 'https://git.example/app.git', ref: overrides.ref ?? 'main' } },
+      strategy: { sourceStrategy: { from: overrides.builder ?? { kind: 'Builder', name: 'nodejs' } } },
+      output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
+    },
+  };
+}
+
+function checker(options: { images?: string[]; gitError?: GitError } = {}) {
+  const images = new Set(options.images ?? ['paas-builder/nodejs:latest']);
+  const runtime = { inspectImage: async (ref: string) => (images.has(ref) ? { id: 'x', labels: {} } : undefined) } as unknown as ContainerRuntime;
+  const git: Git = {
+    checkRef: async () => {
+      if (options.gitError) throw options.gitError;
+    },
+    fetch: jest.fn(),
+    hasDirectory: jest.fn(),
+    archive: jest.fn(),
+  };
+  return new CheckBuildSource(runtime, git, settings);
+}
+
+function specOf(input: object): BuildConfigSpec {
+  return parseBuildConfig('demo', input).spec;
+}
+
+describe('BuildConfig input validation', () => {
+  it('refuses a ref git would read as an option, naming the field', () => {
+    expect(() => parseBuildConfig('demo', body({ ref: '--upload-pack=evil' }))).toThrow(
+      expect.objectContaining({ status: expect.objectContaining({ code: 422, details: expect.objectContaining({ causes: [expect.objectContaining({ field: 'spec.source.git.ref' })] }) }) }),
+    );
+  });
+
+  it('refuses a body in another namespace', () => {
+    expect(() => parseBuildConfig('demo', { ...body(), metadata: { name: 'app', namespace: 'other' } })).toThrow(expect.objectContaining({ status: expect.objectContaining({ code: 400 }) }));
+  });
+
+  it('names the catalog when the builder is unknown', async () => {
+    await expect(checker().execute('app', specOf(body({ builder: { kind: 'Builder', name: 'x' } })))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "x"; available: nodejs' }] } },
+    });
+  });
+
+  it('refuses a DockerImage builder that is not on the build host', async () => {
+    await expect(checker().execute('app', specOf(body({ builder: { kind: 'DockerImage', name: 'busybox:none' } })))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'image "busybox:none" does not exist on the build host' }] } },
+    });
+  });
+
+  it('points at the ref when the repository lacks it, and at the uri when it cannot be reached', async () => {
+    await expect(checker({ gitError: new GitError('no branch or tag "nope" in the repository', 'ref-not-found') }).execute('app', specOf(body({ ref: 'nope' })))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.source.git.ref', message: 'no branch or tag "nope" in the repository https://git.example/app.git' }] } },
+    });
+    await expect(checker({ gitError: new GitError('repository did not answer within 8 s', 'timeout') }).execute('app', specOf(body()))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.source.git.uri' }] } },
+    });
+  });
+
+  it('reports a bad builder and a bad source together', async () => {
+    const check = checker({ images: [], gitError: new GitError('gone', 'unreachable') });
+    await expect(check.execute('app', specOf(body()))).rejects.toMatchObject({
+      status: { details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name' }, { field: 'spec.source.git.uri' }] } },
+    });
+  });
+
+  it('accepts a known builder and a reachable ref', async () => {
+    await expect(checker().execute('app', specOf(body()))).resolves.toBeUndefined();
+  });
+});

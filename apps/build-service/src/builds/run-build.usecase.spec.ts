@@ -1,0 +1,243 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Build, BuildPhase } from '@paas/contracts/builds';
+import { ApiError } from '@paas/platform/api-error';
+import { BuildLogFiles } from '../adapters/build-log-files';
+import type { BuildSettings } from '../build-settings';
+import type { BuildStore } from './build.repository';
+import { PushError, type CommitSpec, type ContainerRuntime, type RunSpec } from './pipeline/container-runtime';
+import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
+import { RegistryPusher, S2IAssembler, S2ICommitter } from './pipeline/s2i-roles';
+import { RunBuild, type BuildEvents } from './run-build.usecase';
+
+const BUILDER = 'paas-builder/nodejs:latest';
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const COMMIT = 'c'.repeat(40);
+
+function aBuild(overrides: Partial<Build['spec']> = {}): Build {
+  return {
+    apiVersion: 'v1',
+    kind: 'Build',
+    metadata: { name: 'app-1', namespace: 'demo', uid: 'uid-1', resourceVersion: '1', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z', labels: { buildconfig: 'app' } },
+    spec: {
+      source: { type: 'Git', git: { uri: 'https://git.example/app.git', ref: 'main' } },
+      strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [{ name: 'NODE_ENV', value: 'production' }] } },
+      output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
+      triggers: [],
+      completionDeadlineSeconds: 1800,
+      triggeredBy: [{ message: 'test' }],
+      ...overrides,
+    },
+    status: { phase: 'New', stages: [], outputDockerImageReference: 'reg.test:5000/demo/app:latest' },
+  };
+}
+
+/** The store as the pipeline sees it, remembering every phase it was written with. */
+class InMemoryBuilds implements BuildStore {
+  readonly phases: BuildPhase[] = [];
+  constructor(public build: Build) {}
+  async find() {
+    return structuredClone(this.build);
+  }
+  async get() {
+    if (!this.build) throw ApiError.notFound('Build', 'app-1');
+    return structuredClone(this.build);
+  }
+  async list() {
+    return [structuredClone(this.build)];
+  }
+  async update(_ns: string, _name: string, mutate: (b: Build) => Build | undefined) {
+    const next = mutate(structuredClone(this.build));
+    if (!next) return structuredClone(this.build);
+    next.metadata.resourceVersion = String(Number(this.build.metadata.resourceVersion) + 1);
+    if (next.status.phase !== this.build.status.phase) this.phases.push(next.status.phase);
+    this.build = next;
+    return structuredClone(next);
+  }
+  async updateStatus(ns: string, name: string, mutate: (s: Build['status'], b: Build) => Build['status']) {
+    return this.update(ns, name, (b) => ({ ...b, status: mutate(b.status, b) }));
+  }
+}
+
+/** Records each call in order; `exitCode`, `pushError` and `hang` script its answers. */
+class FakeRuntime implements ContainerRuntime {
+  readonly calls: string[] = [];
+  commits: CommitSpec[] = [];
+  runs: RunSpec[] = [];
+  input = '';
+  constructor(private readonly script: { exitCode?: number; pushError?: string; hang?: boolean } = {}) {}
+  async inspectImage(reference: string) {
+    this.calls.push(`inspectImage ${reference}`);
+    return { id: 'sha256:builder', labels: {} };
+  }
+  async run(spec: RunSpec) {
+    this.calls.push(`run ${spec.name} ${spec.image}`);
+    this.runs.push(spec);
+    for await (const chunk of spec.input) this.input += chunk;
+    spec.onOutput(Buffer.from('---> Installing application source\n'));
+    if (this.script.hang) {
+      await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
+    }
+    if (this.script.exitCode) spec.onOutput(Buffer.from('---> Build FAILED: nothing to start\n'));
+    return { containerId: 'container-1', exitCode: this.script.exitCode ?? 0 };
+  }
+  async commit(containerId: string, spec: CommitSpec) {
+    this.calls.push(`commit ${containerId} ${spec.repository}:${spec.tag}`);
+    this.commits.push(spec);
+    return 'sha256:image';
+  }
+  async push(reference: string, options: { userAgent: string }) {
+    this.calls.push(`push ${reference} ${options.userAgent.split(' ')[0]}`);
+    if (this.script.pushError) throw new PushError(this.script.pushError);
+    return { digest: DIGEST };
+  }
+  async remove(id: string) {
+    this.calls.push(`remove ${id}`);
+  }
+  async listBuildContainers() {
+    return [];
+  }
+}
+
+const fakeSource: SourceFetcher = {
+  async fetch(ctx): Promise<FetchedSource> {
+    ctx.log.write('Cloning ...\n');
+    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from(['tar-bytes']) };
+  },
+};
+
+describe('RunBuild with a fake container runtime', () => {
+  let dir: string;
+  let logs: BuildLogFiles;
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000 });
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
+    logs = new BuildLogFiles(dir);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function setup(runtime: FakeRuntime, build = aBuild()) {
+    const store = new InMemoryBuilds(build);
+    const published: { type: string; data: unknown }[] = [];
+    const events: BuildEvents = { publish: async (type, data) => void published.push({ type, data }) };
+    const strategy: BuildStrategy = {
+      source: fakeSource,
+      assembler: new S2IAssembler(runtime, () => BUILDER),
+      committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
+      pusher: new RegistryPusher(runtime),
+    };
+    const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logs, events, settings(), 'host/1/abc');
+    return { store, published, runBuild };
+  }
+
+  async function logOf(): Promise<string> {
+    return (await logs.read('demo', 'app-1', 0)).text;
+  }
+
+  it('runs fetch, assemble, commit and push, and completes with the digest', async () => {
+    const runtime = new FakeRuntime();
+    const { store, published, runBuild } = setup(runtime);
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(runtime.calls).toEqual([
+      `inspectImage ${BUILDER}`,
+      `run paas-build-demo.app-1 ${BUILDER}`,
+      'commit container-1 reg.test:5000/demo/app:latest',
+      'push reg.test:5000/demo/app:latest paas-build-service',
+      'remove paas-build-demo.app-1',
+    ]);
+    expect(runtime.input).toBe('tar-bytes');
+    expect(runtime.runs[0]).toMatchObject({
+      cmd: ['/bin/sh', '-c', 'mkdir -p /tmp/src && tar -C /tmp/src -xf - && /usr/libexec/s2i/assemble'],
+      env: ['NODE_ENV=production'],
+      labels: { 'paas.dev/build': 'demo.app-1', 'paas.dev/managed-by': 'build-service' },
+    });
+    expect(runtime.commits[0]).toEqual({
+      repository: 'reg.test:5000/demo/app',
+      tag: 'latest',
+      cmd: ['/usr/libexec/s2i/run'],
+      user: '1001',
+      exposedPorts: ['8080/tcp'],
+      labels: {
+        'io.openshift.build.image': BUILDER,
+        'io.openshift.build.commit.id': COMMIT,
+        'io.openshift.build.source-location': 'https://git.example/app.git',
+        'io.openshift.s2i.scripts-url': 'image:///usr/libexec/s2i',
+        'paas.dev/build': 'demo.app-1',
+      },
+    });
+    expect(store.phases).toEqual(['Pending', 'Running', 'Complete']);
+    expect(store.build.metadata.annotations?.['paas.dev/build-runner']).toBe('host/1/abc');
+    expect(store.build.spec.revision).toEqual({ commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' });
+    expect(store.build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
+    expect(store.build.status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: DIGEST } } });
+    expect(published).toEqual([
+      { type: 'build.started', data: { namespace: 'demo', name: 'app-1', buildConfig: 'app' } },
+      {
+        type: 'build.completed',
+        data: {
+          namespace: 'demo',
+          name: 'app-1',
+          buildConfig: 'app',
+          output: { imageStreamTag: 'app:latest', digest: DIGEST, dockerImageReference: `reg.test:5000/demo/app@${DIGEST}` },
+        },
+      },
+    ]);
+    expect(await logOf()).toContain('---> Installing application source');
+  });
+
+  it('fails with AssembleFailed and the last log lines when assemble exits non-zero', async () => {
+    const runtime = new FakeRuntime({ exitCode: 1 });
+    const { store, published, runBuild } = setup(runtime);
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(runtime.calls).toEqual([`inspectImage ${BUILDER}`, `run paas-build-demo.app-1 ${BUILDER}`, 'remove container-1', 'remove paas-build-demo.app-1']);
+    expect(store.phases).toEqual(['Pending', 'Running', 'Failed']);
+    expect(store.build.status.reason).toBe('AssembleFailed');
+    expect(store.build.status.message).toContain('---> Build FAILED: nothing to start');
+    expect(store.build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble']);
+    expect(published.map((e) => e.type)).toEqual(['build.started', 'build.failed']);
+    expect(published[1].data).toMatchObject({ reason: 'AssembleFailed' });
+    expect(await logOf()).toContain('error: build error: assemble exited with code 1');
+  });
+
+  it('fails with PushImageToRegistryFailed when the registry refuses the push', async () => {
+    const runtime = new FakeRuntime({ pushError: 'denied: requested access to the resource is denied' });
+    const { store, published, runBuild } = setup(runtime);
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service', 'remove paas-build-demo.app-1']);
+    expect(store.phases).toEqual(['Pending', 'Running', 'Failed']);
+    expect(store.build.status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
+    expect(store.build.status.output).toBeUndefined();
+    expect(published.map((e) => e.type)).toEqual(['build.started', 'build.failed']);
+  });
+
+  it('stops a build that passes its completion deadline', async () => {
+    const runtime = new FakeRuntime({ hang: true });
+    const { store, runBuild } = setup(runtime, aBuild({ completionDeadlineSeconds: 0.05 }));
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(store.build.status).toMatchObject({ phase: 'Failed', reason: 'BuildTimedOut' });
+    expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
+  });
+
+  it('leaves a build alone that is already past New', async () => {
+    const runtime = new FakeRuntime();
+    const build = aBuild();
+    build.status.phase = 'Running';
+    const { store, published, runBuild } = setup(runtime, build);
+
+    expect(await runBuild.execute('demo', 'app-1')).toBeUndefined();
+    expect(runtime.calls).toEqual([]);
+    expect(store.phases).toEqual([]);
+    expect(published).toEqual([]);
+  });
+});
