@@ -1,0 +1,97 @@
+import { aRoute, anEndpoints } from '../testing/factories';
+import { RouterState } from './router-state';
+
+function stateWith(...routes: ReturnType<typeof aRoute>[]): RouterState {
+  const state = new RouterState();
+  state.replaceRoutes(routes);
+  return state;
+}
+
+describe('route table', () => {
+  it('serves the longest matching path prefix, on whole path segments', () => {
+    const host = 'shop.apps.localhost';
+    const state = stateWith(aRoute({ name: 'root', host, path: '/' }), aRoute({ name: 'api', host, path: '/api' }), aRoute({ name: 'v2', host, path: '/api/v2' }));
+    const served = (path: string) => state.table.match(host, path)?.name;
+    expect(served('/')).toBe('root');
+    expect(served('/api')).toBe('api');
+    expect(served('/api/users')).toBe('api');
+    expect(served('/api/v2/users')).toBe('v2');
+    expect(served('/apix')).toBe('root');
+    expect(state.table.match('other.apps.localhost', '/')).toBeUndefined();
+  });
+
+  it('answers nothing for a path no route of the host covers', () => {
+    const host = 'shop.apps.localhost';
+    const state = stateWith(aRoute({ name: 'api', host, path: '/api' }));
+    expect(state.table.match(host, '/')).toBeUndefined();
+  });
+
+  it('leaves routes that are not admitted out of the table', () => {
+    const state = stateWith(aRoute({ name: 'waiting', host: 'taken.apps.localhost', admitted: false }));
+    expect(state.table.hasHost('taken.apps.localhost')).toBe(false);
+  });
+
+  it('chooses the ready endpoints of the routed Service round-robin', () => {
+    const state = stateWith(aRoute({ name: 'web', service: 'web' }));
+    state.applyEndpoints(anEndpoints('web', [9001, 9002, 9003]));
+    const target = state.table.match('web-demo.apps.localhost', '/');
+    expect([target?.next(), target?.next(), target?.next(), target?.next()]).toEqual([
+      'http://127.0.0.1:9001',
+      'http://127.0.0.1:9002',
+      'http://127.0.0.1:9003',
+      'http://127.0.0.1:9001',
+    ]);
+  });
+
+  it('answers no upstream for a Service without ready endpoints', () => {
+    const state = stateWith(aRoute({ name: 'web' }));
+    expect(state.table.match('web-demo.apps.localhost', '/')?.next()).toBeUndefined();
+  });
+
+  it('applies endpoint updates only when their generation is newer than the one held', () => {
+    const state = stateWith(aRoute({ name: 'web' }));
+    const upstreams = () => state.table.match('web-demo.apps.localhost', '/')?.upstreams;
+    expect(state.applyEndpoints(anEndpoints('web', [9001], { generation: 2 }))).toBe(true);
+    expect(state.applyEndpoints(anEndpoints('web', [9009], { generation: 1 }))).toBe(false);
+    expect(state.applyEndpoints(anEndpoints('web', [9009], { generation: 2 }))).toBe(false);
+    expect(upstreams()).toEqual(['http://127.0.0.1:9001']);
+    expect(state.applyEndpoints(anEndpoints('web', [], { generation: 3 }))).toBe(true);
+    expect(upstreams()).toEqual([]);
+  });
+
+  it('swaps the table instead of changing the one being read', () => {
+    const state = stateWith(aRoute({ name: 'web' }));
+    const before = state.table;
+    state.applyEndpoints(anEndpoints('web', [9001]));
+    expect(state.table).not.toBe(before);
+    expect(before.match('web-demo.apps.localhost', '/')?.upstreams).toEqual([]);
+  });
+
+  it('heals from a full endpoints list without undoing events that overtook it', () => {
+    let now = 1_000;
+    const state = new RouterState(() => now);
+    state.replaceRoutes([aRoute({ name: 'a' }), aRoute({ name: 'b' }), aRoute({ name: 'c' })]);
+    state.applyEndpoints(anEndpoints('a', [9001], { generation: 1 }));
+    state.applyEndpoints(anEndpoints('gone', [9002], { generation: 1 }));
+    const listedAt = (now = 2_000);
+    now = 3_000;
+    state.applyEndpoints(anEndpoints('b', [9003], { generation: 5 }));
+
+    state.resyncEndpoints([anEndpoints('a', [9004], { generation: 2 }), anEndpoints('b', [9005], { generation: 4 }), anEndpoints('c', [9006], { generation: 1 })], listedAt);
+
+    expect(state.endpointsGeneration('demo', 'a')).toBe(2);
+    expect(state.endpointsGeneration('demo', 'b')).toBe(5);
+    expect(state.endpointsGeneration('demo', 'c')).toBe(1);
+    expect(state.endpointsGeneration('demo', 'gone')).toBeUndefined();
+  });
+
+  it('restores the table from its own snapshot', () => {
+    const state = stateWith(aRoute({ name: 'web' }));
+    state.applyEndpoints(anEndpoints('web', [9001], { generation: 7 }));
+    const restored = new RouterState();
+    restored.restore(JSON.parse(JSON.stringify(state.snapshot())));
+    expect(restored.loaded).toBe(true);
+    expect(restored.table.match('web-demo.apps.localhost', '/')?.next()).toBe('http://127.0.0.1:9001');
+    expect(restored.applyEndpoints(anEndpoints('web', [9002], { generation: 7 }))).toBe(false);
+  });
+});
