@@ -1,0 +1,49 @@
+import type { EnvVar, Labels } from '@paas/contracts/meta';
+
+/** Labels every pod container carries: who manages it and which objects own it. */
+export const RUNTIME_LABELS = {
+  managedBy: 'paas.dev/managed-by',
+  namespace: 'paas.dev/namespace',
+  pod: 'paas.dev/pod',
+  rc: 'paas.dev/rc',
+  dc: 'paas.dev/dc',
+} as const;
+export const MANAGED_BY = 'deploy-service';
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'dead' | 'removing' | 'paused' | 'restarting' | 'unknown';
+
+export interface RuntimeContainer {
+  id: string;
+  labels: Labels;
+  state: ContainerState;
+  /** The random loopback port the pod's container port is published on, once running. */
+  hostPort?: number;
+  exitCode?: number;
+  startedAt?: string;
+}
+
+export interface RunRequest {
+  /** Unique on the node. */
+  name: string;
+  image: string;
+  env: EnvVar[];
+  /** Owner labels (`paas.dev/*`) plus the pod's labels. */
+  labels: Labels;
+  containerPort?: number;
+  memoryBytes?: number;
+  cpuMillis?: number;
+}
+
+/**
+ * What the reconcilers need from a node: run a pod's container, list what it runs for an
+ * owner, look at one, remove one. The Docker engine is the only node for now.
+ */
+export interface ContainerRuntime {
+  readonly nodeName: string;
+  run(request: RunRequest): Promise<RuntimeContainer>;
+  /** Stops with a grace period (SIGTERM, then SIGKILL) and removes; absent is fine. */
+  remove(id: string, options?: { graceSeconds?: number }): Promise<void>;
+  /** Containers (running or not) that carry every one of these labels. */
+  listByOwner(labels: Labels): Promise<RuntimeContainer[]>;
+  inspect(id: string): Promise<RuntimeContainer | undefined>;
+}

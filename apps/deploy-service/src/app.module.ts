@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { HealthModule } from '@paas/platform/health.module';
+import { MessagingModule } from '@paas/platform/messaging.module';
+import { mongoRoot } from '@paas/platform/mongo';
+import { DeploymentConfigsModule } from './deploymentconfigs/deploymentconfigs.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
+import { PodsModule } from './pods/pods.module';
+import { ReconcileModule } from './reconcile/reconcile.module';
+import { ReplicationControllersModule } from './replicationcontrollers/replicationcontrollers.module';
+import { RepositoriesModule } from './repositories.module';
+import { RuntimeModule } from './runtime.module';
+import { ServicesModule } from './services/services.module';
+
+export const SERVICE_NAME = 'deploy-service';
+
+@Module({
+  imports: [
+    MessagingModule.forRoot(SERVICE_NAME),
+    mongoRoot('paas_deploy'),
+    HealthModule,
+    RuntimeModule,
+    RepositoriesModule,
+    ReconcileModule,
+    PodsModule,
+    ReplicationControllersModule,
+    EndpointsModule,
+    DeploymentConfigsModule,
+    ServicesModule,
+  ],
+})
+export class AppModule {}
+
+/** Port 8020 answers health checks only: the API is NATS request/reply. */
+export const DEPLOY_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: 8020 };

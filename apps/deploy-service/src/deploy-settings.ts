@@ -1,0 +1,32 @@
+/** Knobs of the reconcile loops, from the environment; tests pass their own. */
+export interface DeploySettings {
+  /** How long a pod removed from Endpoints keeps running so routers stop sending to it. */
+  drainMs: number;
+  /** Every this often every object is reconciled again (crashed containers, deadlines). */
+  resyncMs: number;
+  /** SIGTERM → SIGKILL grace when a pod's container is stopped. */
+  graceSeconds: number;
+  /** Most containers started or stopped by one reconcile of one controller. */
+  batchSize: number;
+  /** The Docker engine this service drives. */
+  nodeName: string;
+  now: () => number;
+}
+
+export const DEPLOY_SETTINGS = Symbol('DEPLOY_SETTINGS');
+
+function numberFrom(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(parsed) && parsed >= 0 ? parsed : fallback;
+}
+
+export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): DeploySettings {
+  return {
+    drainMs: numberFrom(env.DEPLOY_DRAIN_MS, 1_000),
+    resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 5_000),
+    graceSeconds: numberFrom(env.DEPLOY_GRACE_SECONDS, 10),
+    batchSize: numberFrom(env.DEPLOY_BATCH_SIZE, 10) || 10,
+    nodeName: env.DEPLOY_NODE_NAME || 'local',
+    now: Date.now,
+  };
+}

@@ -1,0 +1,155 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DEPLOYMENT_ANNOTATIONS,
+  DEPLOYMENT_LABELS,
+  type DeploymentConfig,
+  type DeploymentConfigStatus,
+  type DeploymentPhase,
+  type ReplicationController,
+} from '@paas/contracts/deployments';
+import type { Condition } from '@paas/contracts/meta';
+import { EventBus } from '@paas/platform/events';
+import type { ReconcileResult } from '@paas/platform/work-queue';
+import type { Controller } from '../reconcile/controller';
+import { isDeepStrictEqual } from 'node:util';
+import { setCondition } from '../conditions';
+import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
+import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
+import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
+import { splitKey, type Store } from '../store';
+import { DeploymentConfigRepository } from './deploymentconfig.repository';
+import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
+import { planRollout, type RevisionState } from './rollout-plan';
+
+/**
+ * Drives a DeploymentConfig's revisions: makes sure the newest one has its RC, announces it
+ * (`deployment.triggered`), scales RCs one rolling step at a time (`planRollout`), reports
+ * `deployment.rolled` / `deployment.failed`, and writes the DC's status last.
+ */
+@Injectable()
+export class DeploymentConfigReconciler implements Controller {
+  constructor(
+    @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
+    @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
+    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
+    @Inject(EventBus) private readonly events: Pick<EventBus, 'publish'>,
+    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+    @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
+  ) {}
+
+  readonly kind = 'deploymentconfigs' as const;
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const dc = await this.dcs.find(namespace, name);
+    const labelled = await this.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
+    const owned = labelled.filter((rc) => dc && rc.metadata.ownerReferences?.some((ref) => ref.uid === dc.metadata.uid));
+    // RCs of a deleted DC (or an older DC of that name) go; their RC reconcile removes the pods.
+    for (const rc of labelled.filter((rc) => !owned.includes(rc))) {
+      await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
+      this.enqueue.replicationController(namespace, rc.metadata.name);
+    }
+    if (!dc) return {};
+
+    const version = dc.status.latestVersion;
+    let latest = owned.find((rc) => rc.metadata.name === revisionName(name, version));
+    if (version > 0 && !latest) {
+      await this.revisions.ensureLatest(dc, 'recovered: the revision had no ReplicationController');
+      return { requeueAfterMs: 0 };
+    }
+    if (latest && revisionPhase(latest) === 'New') {
+      await this.events.publish(
+        'deployment.triggered',
+        { namespace, name, version, cause: latest.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' },
+        { id: `deployment.triggered:${dc.metadata.uid}:${version}` },
+      );
+      latest = await this.setRevision(latest, { phase: 'Pending' });
+    }
+
+    const states = owned.map((rc) => (rc === latest || rc.metadata.name === latest?.metadata.name ? stateOf(latest as ReplicationController) : stateOf(rc)));
+    const plan = planRollout(dc.spec, version, states, this.settings.now());
+    if (plan.outcome === 'rolled') {
+      await this.events.publish('deployment.rolled', { namespace, name, version, replicationController: revisionName(name, version) }, { id: `deployment.rolled:${dc.metadata.uid}:${version}` });
+    } else if (plan.outcome === 'failed') {
+      const timeout = dc.spec.strategy.rollingParams.timeoutSeconds;
+      await this.events.publish(
+        'deployment.failed',
+        { namespace, name, version, reason: 'ProgressDeadlineExceeded', message: `revision ${version} did not become ready within ${timeout}s; the previous revision keeps serving` },
+        { id: `deployment.failed:${dc.metadata.uid}:${version}` },
+      );
+    }
+    for (const rc of owned) {
+      const replicas = plan.scale[rc.metadata.name];
+      const phase = plan.phases[rc.metadata.name];
+      if (replicas !== undefined || phase !== undefined) await this.setRevision(rc, { replicas, phase });
+    }
+
+    await this.writeStatus(dc, states, plan.latestPhase);
+    if (plan.latestPhase === 'Running' && latest) {
+      const deadline = latest.metadata.creationTimestamp ? Date.parse(latest.metadata.creationTimestamp) + dc.spec.strategy.rollingParams.timeoutSeconds * 1000 : 0;
+      return { requeueAfterMs: Math.max(0, Math.min(this.settings.resyncMs, deadline - this.settings.now() + 1)) };
+    }
+    return {};
+  }
+
+  private async setRevision(rc: ReplicationController, change: { replicas?: number; phase?: DeploymentPhase }): Promise<ReplicationController> {
+    const updated = await this.rcs.update(rc.metadata.namespace, rc.metadata.name, (current) => ({
+      ...current,
+      metadata: change.phase ? { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: change.phase } } : current.metadata,
+      spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
+    }));
+    if (change.replicas !== undefined) this.enqueue.replicationController(rc.metadata.namespace, rc.metadata.name);
+    return updated;
+  }
+
+  private async writeStatus(dc: DeploymentConfig, states: RevisionState[], latestPhase: DeploymentPhase | undefined) {
+    const { replicas, strategy } = dc.spec;
+    const latest = states.find((s) => s.version === dc.status.latestVersion);
+    const observed = {
+      replicas: states.reduce((sum, s) => sum + s.current, 0),
+      readyReplicas: states.reduce((sum, s) => sum + s.ready, 0),
+      updatedReplicas: latest?.current ?? 0,
+    };
+    const now = this.settings.now();
+    await this.dcs.updateStatus(dc.metadata.namespace, dc.metadata.name, (status): DeploymentConfigStatus => {
+      const minAvailable = Math.max(0, replicas - strategy.rollingParams.maxUnavailable);
+      let conditions: Condition[] = setCondition(
+        status.conditions,
+        observed.readyReplicas >= minAvailable
+          ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }
+          : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${minAvailable} required replicas are ready` },
+        now,
+      );
+      const progressing = progressingCondition(latestPhase, dc.status.latestVersion);
+      if (progressing) conditions = setCondition(conditions, progressing, now);
+      const next = { ...status, ...observed, observedGeneration: dc.metadata.generation, conditions };
+      return isDeepStrictEqual(next, status) ? status : next;
+    });
+  }
+}
+
+function stateOf(rc: ReplicationController): RevisionState {
+  return {
+    name: rc.metadata.name,
+    version: revisionVersion(rc),
+    desired: rc.spec.replicas,
+    current: rc.status.replicas,
+    ready: rc.status.readyReplicas,
+    phase: revisionPhase(rc),
+    createdAt: Date.parse(rc.metadata.creationTimestamp) || 0,
+  };
+}
+
+function progressingCondition(phase: DeploymentPhase | undefined, version: number): Omit<Condition, 'lastTransitionTime'> | undefined {
+  const rc = `revision ${version}`;
+  switch (phase) {
+    case 'Complete':
+      return { type: 'Progressing', status: 'True', reason: 'NewReplicationControllerAvailable', message: `${rc} is available` };
+    case 'Failed':
+      return { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `${rc} did not become ready in time` };
+    case undefined:
+      return undefined;
+    default:
+      return { type: 'Progressing', status: 'True', reason: 'ReplicationControllerUpdated', message: `${rc} is rolling out` };
+  }
+}

@@ -1,0 +1,26 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { EventBus } from '@paas/platform/events';
+import { RpcServer } from '@paas/platform/rpc';
+import { DeploymentConfigsService } from './deploymentconfigs.service';
+import { ImageChangeTriggerController } from './image-change-trigger';
+
+/** `deploymentconfigs.*` requests and the `imagestream.updated` events that fire ImageChange triggers. */
+@Injectable()
+export class DeploymentConfigsRpc implements OnModuleInit {
+  constructor(
+    @Inject(RpcServer) private readonly rpc: RpcServer,
+    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(DeploymentConfigsService) private readonly dcs: DeploymentConfigsService,
+    @Inject(ImageChangeTriggerController) private readonly imageTriggers: ImageChangeTriggerController,
+  ) {}
+
+  async onModuleInit() {
+    this.rpc.handle('deploymentconfigs.create', (req) => this.dcs.create(req));
+    this.rpc.handle('deploymentconfigs.get', (req) => this.dcs.get(req));
+    this.rpc.handle('deploymentconfigs.list', (req) => this.dcs.list(req));
+    this.rpc.handle('deploymentconfigs.update', (req) => this.dcs.update(req));
+    this.rpc.handle('deploymentconfigs.delete', (req) => this.dcs.delete(req));
+    this.rpc.handle('deploymentconfigs.scale', (req) => this.dcs.scale(req));
+    await this.events.subscribe('imagestream.updated', ({ data }) => this.imageTriggers.imageStreamUpdated(data.namespace, data.name, data.tag));
+  }
+}

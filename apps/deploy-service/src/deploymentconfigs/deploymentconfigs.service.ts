@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { deploymentConfigInput, type DeploymentConfig, type DeploymentConfigInput } from '@paas/contracts/deployments';
+import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
+import { successStatus, type Status } from '@paas/contracts/status';
+import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
+import { ApiError } from '@paas/platform/api-error';
+import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
+import { parseInput, preview, resourceList, selectorOf } from '../resource-input';
+import type { Store } from '../store';
+import { DeploymentConfigRepository } from './deploymentconfig.repository';
+import { ImageChangeTriggerController } from './image-change-trigger';
+import { Revisions } from './revisions';
+import { carryResolvedImages, imageChangeTriggers, rollsOutOnConfigChange, templateChanged } from './triggers';
+
+const KIND = 'DeploymentConfig';
+
+/** The DeploymentConfig API: CRUD and scale; a create or template change may start a revision (ConfigChange). */
+@Injectable()
+export class DeploymentConfigsService {
+  private readonly logger = new Logger(DeploymentConfigsService.name);
+
+  constructor(
+    @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
+    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
+    @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve'>,
+    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+  ) {}
+
+  get({ namespace, name }: GetRequest): Promise<DeploymentConfig> {
+    return this.dcs.get(namespace, name);
+  }
+
+  async list({ namespace, labelSelector }: ListRequest): Promise<ResourceList<DeploymentConfig>> {
+    return resourceList(KIND, await this.dcs.list({ namespace, labels: selectorOf(labelSelector) }));
+  }
+
+  async create({ namespace, body, dryRun }: CreateRequest): Promise<DeploymentConfig> {
+    const input = parseInput(deploymentConfigInput, body, KIND, namespace);
+    assertConsistent(input);
+    const resource = {
+      metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
+      spec: input.spec,
+      status: {
+        latestVersion: rollsOutOnConfigChange(input.spec) ? 1 : 0,
+        observedGeneration: 0,
+        replicas: 0,
+        readyReplicas: 0,
+        updatedReplicas: 0,
+        conditions: [],
+      },
+    };
+    if (dryRun) {
+      if (await this.dcs.find(namespace, input.metadata.name)) throw ApiError.alreadyExists(KIND, input.metadata.name);
+      return preview<DeploymentConfig>(KIND, resource);
+    }
+    let dc = await this.dcs.create(resource);
+    await this.revisions.ensureLatest(dc, 'config change: created');
+    // The image may already be there (a DC made after its first build): resolve now, not at the next push.
+    if (imageChangeTriggers(dc.spec).length) {
+      dc = await this.imageTriggers.resolve(dc).catch((error) => {
+        this.logger.warn({ msg: `resolving the image triggers of ${namespace}/${dc.metadata.name} failed; waiting for the next image event: ${(error as Error).message}` });
+        return dc;
+      });
+    }
+    return dc;
+  }
+
+  async update({ namespace, name, body }: UpdateRequest): Promise<DeploymentConfig> {
+    const input = parseInput(deploymentConfigInput, body, KIND, namespace);
+    if (input.metadata.name !== name) throw ApiError.invalid(KIND, name, 'metadata.name', `must be "${name}", the name being updated`);
+    assertConsistent(input);
+    let rolled = false;
+    const dc = await this.dcs.update(
+      namespace,
+      name,
+      (current) => {
+        const spec = carryResolvedImages(current.spec, input.spec);
+        rolled = templateChanged(current.spec.template, spec.template) && rollsOutOnConfigChange(spec);
+        return {
+          ...current,
+          metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations: input.metadata.annotations ?? current.metadata.annotations },
+          spec,
+          status: rolled ? { ...current.status, latestVersion: current.status.latestVersion + 1 } : current.status,
+        };
+      },
+      { resourceVersion: input.metadata.resourceVersion },
+    );
+    await this.revisions.ensureLatest(dc, rolled ? 'config change: template updated' : 'recovered');
+    return dc;
+  }
+
+  async scale({ namespace, name, replicas }: GetRequest & { replicas: number }): Promise<DeploymentConfig> {
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) throw ApiError.invalid('Scale', name, 'spec.replicas', 'must be an integer from 0 to 100');
+    const dc = await this.dcs.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, replicas } }));
+    this.enqueue.deploymentConfig(namespace, name);
+    return dc;
+  }
+
+  /** The DC goes at once; its reconcile then removes its RCs, whose reconciles remove pods and containers. */
+  async delete({ namespace, name }: DeleteRequest): Promise<Status> {
+    const dc = await this.dcs.delete(namespace, name);
+    this.enqueue.deploymentConfig(namespace, name);
+    return successStatus(`deploymentconfig "${name}" deleted`, { kind: KIND, name: dc.metadata.name });
+  }
+}
+
+/** What the schema cannot say alone: the template carries the selector's labels; triggers name real containers. */
+function assertConsistent(input: DeploymentConfigInput) {
+  const { selector, template } = input.spec;
+  if (!Object.keys(selector).length) throw ApiError.invalid(KIND, input.metadata.name, 'spec.selector', 'must not be empty');
+  if (!matchesLabels(template.metadata.labels, selector)) {
+    throw ApiError.invalid(KIND, input.metadata.name, 'spec.template.metadata.labels', '`selector` does not match template `labels`');
+  }
+  const names = template.spec.containers.map((c) => c.name);
+  input.spec.triggers.forEach((trigger, i) => {
+    if (trigger.type !== 'ImageChange') return;
+    const unknown = trigger.imageChangeParams.containerNames.filter((n) => !names.includes(n));
+    if (unknown.length) throw ApiError.invalid(KIND, input.metadata.name, `spec.triggers.${i}.imageChangeParams.containerNames`, `no container named ${unknown.join(', ')}`);
+  });
+}

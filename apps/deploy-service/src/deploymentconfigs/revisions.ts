@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DEPLOYMENT_ANNOTATIONS, DEPLOYMENT_LABELS, type DeploymentConfig, type DeploymentPhase, type ReplicationController } from '@paas/contracts/deployments';
+import { ApiError } from '@paas/platform/api-error';
+import type { NewResource } from '@paas/platform/resource-repository';
+import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
+import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
+import type { Store } from '../store';
+
+export function revisionName(dc: string, version: number): string {
+  return `${dc}-${version}`;
+}
+
+export function revisionPhase(rc: ReplicationController): DeploymentPhase {
+  return (rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.phase] as DeploymentPhase | undefined) ?? 'New';
+}
+
+export function revisionVersion(rc: ReplicationController): number {
+  return Number(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.version] ?? 0);
+}
+
+/** The ReplicationController of revision `latestVersion`: the DC's template frozen, starting at 0 pods. */
+export function newRevision(dc: DeploymentConfig, cause: string): NewResource<ReplicationController> {
+  const { name, namespace, uid } = dc.metadata;
+  const version = dc.status.latestVersion;
+  const rcName = revisionName(name, version);
+  const selector = { [DEPLOYMENT_LABELS.deploymentConfig]: name, [DEPLOYMENT_LABELS.deployment]: rcName };
+  return {
+    metadata: {
+      name: rcName,
+      namespace,
+      labels: { ...dc.metadata.labels, [DEPLOYMENT_LABELS.deploymentConfig]: name },
+      annotations: {
+        [DEPLOYMENT_ANNOTATIONS.version]: String(version),
+        [DEPLOYMENT_ANNOTATIONS.phase]: 'New',
+        [DEPLOYMENT_ANNOTATIONS.cause]: cause,
+      },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'DeploymentConfig', name, uid, controller: true }],
+    },
+    spec: {
+      replicas: 0,
+      selector,
+      template: { metadata: { labels: { ...dc.spec.template.metadata.labels, ...selector } }, spec: dc.spec.template.spec },
+    },
+    status: { replicas: 0, readyReplicas: 0, observedGeneration: 0 },
+  };
+}
+
+/** Creates the newest revision's RC if it does not exist yet (idempotent) and has the DC reconciled. */
+@Injectable()
+export class Revisions {
+  constructor(
+    @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
+    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+  ) {}
+
+  async ensureLatest(dc: DeploymentConfig, cause: string): Promise<void> {
+    const { namespace, name } = dc.metadata;
+    if (dc.status.latestVersion > 0 && !(await this.rcs.find(namespace, revisionName(name, dc.status.latestVersion)))) {
+      await this.rcs.create(newRevision(dc, cause)).catch((error) => {
+        if (!(error instanceof ApiError && error.status.reason === 'AlreadyExists')) throw error;
+      });
+    }
+    this.enqueue.deploymentConfig(namespace, name);
+  }
+}

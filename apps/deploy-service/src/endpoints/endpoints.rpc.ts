@@ -1,0 +1,20 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { RpcServer } from '@paas/platform/rpc';
+import { resourceList, selectorOf } from '../resource-input';
+import { EndpointsRepository, endpointsView } from './endpoints.repository';
+
+/** Read-only; `endpoints.list` without a namespace answers every namespace (routers bootstrap from it). */
+@Injectable()
+export class EndpointsRpc implements OnModuleInit {
+  constructor(
+    @Inject(RpcServer) private readonly rpc: RpcServer,
+    @Inject(EndpointsRepository) private readonly endpoints: EndpointsRepository,
+  ) {}
+
+  onModuleInit() {
+    this.rpc.handle('endpoints.get', async ({ namespace, name }) => endpointsView(await this.endpoints.get(namespace, name)));
+    this.rpc.handle('endpoints.list', async ({ namespace, labelSelector }) =>
+      resourceList('Endpoints', (await this.endpoints.list({ namespace, labels: selectorOf(labelSelector) })).map(endpointsView)),
+    );
+  }
+}

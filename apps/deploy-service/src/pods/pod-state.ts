@@ -1,0 +1,22 @@
+import type { Pod } from '@paas/contracts/deployments';
+import { conditionStatus } from '../conditions';
+
+/** Set when a pod is chosen for removal: it leaves Endpoints, drains, then its container stops. */
+export const TERMINATING_ANNOTATION = 'paas.dev/terminating-since';
+
+export function isTerminating(pod: Pod): boolean {
+  return pod.metadata.annotations?.[TERMINATING_ANNOTATION] !== undefined;
+}
+
+export function terminatingSince(pod: Pod): number {
+  return Date.parse(pod.metadata.annotations?.[TERMINATING_ANNOTATION] ?? '') || 0;
+}
+
+export function isReady(pod: Pod): boolean {
+  return !isTerminating(pod) && pod.status.phase === 'Running' && conditionStatus(pod.status.conditions, 'Ready') === 'True';
+}
+
+/** The container of a pod on the node: unique per namespace and pod (dots never appear in either name). */
+export function containerName(pod: Pod): string {
+  return `paas.${pod.metadata.namespace}.${pod.metadata.name}`;
+}

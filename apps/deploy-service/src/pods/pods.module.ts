@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { PodsRpc } from './pods.rpc';
+import { READINESS_TRACKER } from './readiness';
+import { ReadinessProber } from './readiness-prober';
+
+@Module({
+  providers: [ReadinessProber, { provide: READINESS_TRACKER, useExisting: ReadinessProber }, PodsRpc],
+  exports: [READINESS_TRACKER],
+})
+export class PodsModule {}

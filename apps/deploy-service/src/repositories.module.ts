@@ -1,0 +1,23 @@
+import { Global, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { storedResourceSchema } from '@paas/platform/resource-repository';
+import { DEPLOYMENTCONFIGS_COLLECTION, DeploymentConfigRepository } from './deploymentconfigs/deploymentconfig.repository';
+import { ENDPOINTS_COLLECTION, EndpointsRepository } from './endpoints/endpoints.repository';
+import { PODS_COLLECTION, PodRepository } from './pods/pod.repository';
+import { REPLICATIONCONTROLLERS_COLLECTION, ReplicationControllerRepository } from './replicationcontrollers/replicationcontroller.repository';
+import { SERVICES_COLLECTION, ServiceRepository } from './services/service.repository';
+
+const COLLECTIONS = [DEPLOYMENTCONFIGS_COLLECTION, REPLICATIONCONTROLLERS_COLLECTION, PODS_COLLECTION, SERVICES_COLLECTION, ENDPOINTS_COLLECTION];
+const REPOSITORIES = [DeploymentConfigRepository, ReplicationControllerRepository, PodRepository, ServiceRepository, EndpointsRepository];
+
+/**
+ * Every resource the deploy-service owns, in its database: the controllers read across
+ * kinds (an RC reconcile reads pods and endpoints), so the repositories are shared.
+ */
+@Global()
+@Module({
+  imports: [MongooseModule.forFeature(COLLECTIONS.map((name) => ({ name, schema: storedResourceSchema(name) })))],
+  providers: REPOSITORIES,
+  exports: REPOSITORIES,
+})
+export class RepositoriesModule {}

@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import type { DockerClient } from './adapters/docker-client';
+import { DockerodeClient } from './adapters/docker-client';
+import { DockerRuntime } from './adapters/docker-runtime';
+import { FetchProber } from './adapters/http-prober';
+import { CONTAINER_RUNTIME, DOCKER_CLIENT, HTTP_PROBER } from './adapters/runtime.tokens';
+import { DEPLOY_SETTINGS, loadDeploySettings, type DeploySettings } from './deploy-settings';
+
+/** The node (the local Docker engine), the readiness prober's HTTP client and the loop settings. */
+@Global()
+@Module({
+  providers: [
+    { provide: DEPLOY_SETTINGS, useFactory: () => loadDeploySettings() },
+    { provide: DOCKER_CLIENT, useFactory: () => new DockerodeClient() },
+    { provide: CONTAINER_RUNTIME, useFactory: (docker: DockerClient, settings: DeploySettings) => new DockerRuntime(docker, settings.nodeName), inject: [DOCKER_CLIENT, DEPLOY_SETTINGS] },
+    { provide: HTTP_PROBER, useFactory: () => new FetchProber() },
+  ],
+  exports: [DEPLOY_SETTINGS, DOCKER_CLIENT, CONTAINER_RUNTIME, HTTP_PROBER],
+})
+export class RuntimeModule {}

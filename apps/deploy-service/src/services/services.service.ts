@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { serviceInput, type Service } from '@paas/contracts/deployments';
+import type { ResourceList } from '@paas/contracts/meta';
+import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
+import { successStatus, type Status } from '@paas/contracts/status';
+import { ApiError } from '@paas/platform/api-error';
+import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
+import { parseInput, preview, resourceList, selectorOf } from '../resource-input';
+import type { Store } from '../store';
+import { ServiceRepository } from './service.repository';
+
+const KIND = 'Service';
+
+/** The Service API; every change has the Service's Endpoints reconciled (deleted with it). */
+@Injectable()
+export class ServicesService {
+  constructor(
+    @Inject(ServiceRepository) private readonly services: Store<Service>,
+    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+  ) {}
+
+  get({ namespace, name }: GetRequest): Promise<Service> {
+    return this.services.get(namespace, name);
+  }
+
+  async list({ namespace, labelSelector }: ListRequest): Promise<ResourceList<Service>> {
+    return resourceList(KIND, await this.services.list({ namespace, labels: selectorOf(labelSelector) }));
+  }
+
+  async create({ namespace, body, dryRun }: CreateRequest): Promise<Service> {
+    const input = parseInput(serviceInput, body, KIND, namespace);
+    const resource = {
+      metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
+      spec: input.spec,
+      status: {},
+    };
+    if (dryRun) {
+      if (await this.services.find(namespace, input.metadata.name)) throw ApiError.alreadyExists(KIND, input.metadata.name);
+      return preview<Service>(KIND, resource);
+    }
+    const service = await this.services.create(resource);
+    this.enqueue.endpoints(namespace, service.metadata.name);
+    return service;
+  }
+
+  async update({ namespace, name, body }: UpdateRequest): Promise<Service> {
+    const input = parseInput(serviceInput, body, KIND, namespace);
+    if (input.metadata.name !== name) throw ApiError.invalid(KIND, name, 'metadata.name', `must be "${name}", the name being updated`);
+    const service = await this.services.update(
+      namespace,
+      name,
+      (current) => ({
+        ...current,
+        metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations: input.metadata.annotations ?? current.metadata.annotations },
+        spec: input.spec,
+      }),
+      { resourceVersion: input.metadata.resourceVersion },
+    );
+    this.enqueue.endpoints(namespace, name);
+    return service;
+  }
+
+  async delete({ namespace, name }: DeleteRequest): Promise<Status> {
+    await this.services.delete(namespace, name);
+    this.enqueue.endpoints(namespace, name);
+    return successStatus(`service "${name}" deleted`, { kind: KIND, name });
+  }
+}

@@ -1,0 +1,3 @@
+import { startTracing } from '@paas/platform/tracing';
+
+startTracing('deploy-service');

@@ -1,0 +1,262 @@
+import type { INestApplication } from '@nestjs/common';
+import type { DeploymentConfig, Endpoints, Pod, Service } from '@paas/contracts/deployments';
+import type { EventEnvelope } from '@paas/contracts/events';
+import { eventSubject } from '@paas/contracts/events';
+import type { ResourceList } from '@paas/contracts/meta';
+import { rpcSubject, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import type { Status } from '@paas/contracts/status';
+import { createHttpService } from '@paas/platform/bootstrap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection, type Subscription } from 'nats';
+
+/**
+ * The deploy-service on the real Docker engine, NATS and FerretDB: a DeploymentConfig with
+ * a locally built busybox httpd image runs as a container, becomes Ready, is listed in its
+ * Service's Endpoints and answers on its loopback port; an image change rolls out revision 2
+ * and removes the old pod; a killed container is replaced; scale to 0 and delete leave nothing.
+ */
+const TEST_LABEL = 'paas.dev/test=deploy';
+const suffix = Math.random().toString(36).slice(2, 8);
+const namespace = `deploy-it-${suffix}`;
+const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2` };
+const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
+
+let nats: NatsConnection;
+let app: INestApplication | undefined;
+const endpointEvents: EventEnvelope<'endpoints.changed'>[] = [];
+let eventSubscription: Subscription;
+
+async function rpc<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcReply<RpcResponse<M>>> {
+  const message = await nats.request(rpcSubject(method), JSON.stringify(request), { timeout: 15_000 });
+  return message.json<RpcReply<RpcResponse<M>>>();
+}
+
+async function ok<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcResponse<M>> {
+  const reply = await rpc(method, request);
+  if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
+  return reply.result;
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+/** A tiny image without any registry: busybox-static, its httpd, and one page saying `text`. */
+function buildImage(tag: string, text: string) {
+  const root = mkdtempSync(path.join(tmpdir(), 'paas-deploy-it-'));
+  try {
+    mkdirSync(path.join(root, 'bin'));
+    mkdirSync(path.join(root, 'www'));
+    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+    symlinkSync('busybox', path.join(root, 'bin/sh'));
+    writeFileSync(path.join(root, 'www/index.html'), text);
+    const tar = path.join(root, '..', `${path.basename(root)}.tar`);
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    docker('import', '--change', `LABEL ${TEST_LABEL}`, '--change', 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]', tar, tag);
+    rmSync(tar, { force: true });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function dcBody(image: string, replicas = 1) {
+  return {
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      replicas,
+      selector: { deploymentconfig: 'web' },
+      template: {
+        metadata: { labels: { app: 'web', deploymentconfig: 'web', 'paas.dev/test': 'deploy' } },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image,
+              ports: [{ containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 0.2, timeoutSeconds: 1, failureThreshold: 3 },
+            },
+          ],
+        },
+      },
+      triggers: [{ type: 'ConfigChange' }],
+      strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 120 } },
+    },
+  };
+}
+
+const pods = async () => (await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=web' })) as ResourceList<Pod>;
+const containersWith = (label: string) => docker('ps', '-aq', '--filter', `label=${label}`);
+const isReady = (pod: Pod) => pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+
+async function answer(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
+  return `${res.status} ${(await res.text()).trim()}`;
+}
+
+/** The one ready pod of revision `version`, once it is alone and answers. */
+async function servingPod(version: number): Promise<Pod> {
+  return eventually(`revision ${version} to be the only pod, ready`, async () => {
+    const { items } = await pods();
+    const [pod] = items;
+    return items.length === 1 && pod.metadata.labels?.deployment === `web-${version}` && isReady(pod) ? pod : undefined;
+  });
+}
+
+beforeAll(async () => {
+  nats = await connect({ servers: NATS_URL });
+  eventSubscription = nats.subscribe(eventSubject('endpoints.changed'), {
+    callback: (_error, message) => {
+      const envelope = message.json<EventEnvelope<'endpoints.changed'>>();
+      if (envelope.data.namespace === namespace) endpointEvents.push(envelope);
+    },
+  });
+  buildImage(images.v1, 'hello v1');
+  buildImage(images.v2, 'hello v2');
+  // Against the platform's deploy-service when `npm run up` runs one; otherwise one in-process.
+  const running = await rpc('deploymentconfigs.list', { namespace }).then(
+    () => true,
+    () => false,
+  );
+  if (!running) {
+    process.env.DEPLOY_DRAIN_MS ??= '300';
+    process.env.DEPLOY_RESYNC_MS ??= '1000';
+    process.env.DEPLOY_GRACE_SECONDS ??= '2';
+    const { AppModule, DEPLOY_SERVICE_OPTIONS } = await import('../src/app.module');
+    app = await createHttpService(AppModule, { ...DEPLOY_SERVICE_OPTIONS, logger: false });
+    await app.init();
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await rpc('deploymentconfigs.delete', { namespace, name: 'web' }).catch(() => undefined);
+  await rpc('services.delete', { namespace, name: 'web' }).catch(() => undefined);
+  await eventually('the test containers to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined), 30_000).catch(() => undefined);
+  await app?.close();
+  eventSubscription?.unsubscribe();
+  await nats?.drain();
+  const leftovers = containersWith(`paas.dev/namespace=${namespace}`).split('\n').filter(Boolean);
+  if (leftovers.length) docker('rm', '-f', ...leftovers);
+  for (const image of Object.values(images)) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+}, 60_000);
+
+describe('deploy-service on the real engine', () => {
+  it('refuses an invalid DeploymentConfig with 422 naming the field, and a dry run stores nothing', async () => {
+    const invalid = await rpc('deploymentconfigs.create', { namespace, body: { metadata: { name: 'Bad_Name' }, spec: { selector: {}, template: {} } } });
+    expect(invalid.ok).toBe(false);
+    const status = (invalid as { status: Status }).status;
+    expect(status).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(status.details?.causes?.map((c) => c.field)).toEqual(expect.arrayContaining(['metadata.name']));
+
+    const dry = await ok('deploymentconfigs.create', { namespace, body: dcBody(images.v1), dryRun: true });
+    expect(dry.metadata.name).toBe('web');
+    const missing = await rpc('deploymentconfigs.get', { namespace, name: 'web' });
+    expect(missing).toMatchObject({ ok: false, status: { code: 404 } });
+  });
+
+  it('runs a pod that becomes Ready, is listed in the Endpoints and answers on its loopback port', async () => {
+    const service = (await ok('services.create', {
+      namespace,
+      body: { metadata: { name: 'web' }, spec: { selector: { deploymentconfig: 'web' }, ports: [{ port: 8080, targetPort: 8080 }] } },
+    })) as Service;
+    expect(service.metadata.uid).toBeTruthy();
+    const dc = (await ok('deploymentconfigs.create', { namespace, body: dcBody(images.v1) })) as DeploymentConfig;
+    expect(dc.status.latestVersion).toBe(1);
+
+    const pod = await servingPod(1);
+    expect(pod.status).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostPort: expect.any(Number), containerID: expect.any(String) });
+    const inspected = JSON.parse(docker('inspect', pod.status.containerID as string))[0];
+    expect(inspected.Config.Labels).toMatchObject({ 'paas.dev/managed-by': 'deploy-service', 'paas.dev/namespace': namespace, 'paas.dev/pod': pod.metadata.name, 'paas.dev/rc': 'web-1', 'paas.dev/dc': 'web' });
+    expect(inspected.Config.Env).toContain('PORT=8080');
+
+    const endpoints = await eventually('the endpoints to list the pod', async () => {
+      const current = (await ok('endpoints.get', { namespace, name: 'web' })) as Endpoints;
+      return current.addresses.length === 1 ? current : undefined;
+    });
+    expect(endpoints.addresses[0]).toMatchObject({ ip: '127.0.0.1', port: pod.status.hostPort, targetRef: { kind: 'Pod', name: pod.metadata.name } });
+    expect(await answer(pod.status.hostPort as number)).toBe('200 hello v1');
+
+    const everywhere = (await ok('endpoints.list', {})) as ResourceList<Endpoints>;
+    expect(everywhere.items.map((e) => `${e.metadata.namespace}/${e.metadata.name}`)).toContain(`${namespace}/web`);
+
+    const event = await eventually('an endpoints.changed event with the pod', async () =>
+      endpointEvents.find((e) => e.data.name === 'web' && e.data.addresses.some((a) => a.port === pod.status.hostPort && a.pod === pod.metadata.name)),
+    );
+    expect(event.data.generation).toBe(endpoints.metadata.generation);
+
+    const rolled = await eventually('the DC to report the rollout complete', async () => {
+      const current = (await ok('deploymentconfigs.get', { namespace, name: 'web' })) as DeploymentConfig;
+      return current.status.readyReplicas === 1 && current.status.conditions.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicationControllerAvailable') ? current : undefined;
+    });
+    expect(rolled.status).toMatchObject({ latestVersion: 1, replicas: 1, updatedReplicas: 1 });
+  });
+
+  it('replaces a container that dies and counts the restart', async () => {
+    const [before] = (await pods()).items;
+    docker('kill', before.status.containerID as string);
+    const after = await eventually('the pod to run a new container', async () => {
+      const [pod] = (await pods()).items;
+      return pod && pod.status.containerID !== before.status.containerID && isReady(pod) ? pod : undefined;
+    });
+    expect(after.metadata.name).toBe(before.metadata.name);
+    expect(after.status.restartCount).toBe(before.status.restartCount + 1);
+    expect(await answer(after.status.hostPort as number)).toBe('200 hello v1');
+  });
+
+  it('rolls a new image out as revision 2 and removes the old pod and its container', async () => {
+    const [old] = (await pods()).items;
+    const current = (await ok('deploymentconfigs.get', { namespace, name: 'web' })) as DeploymentConfig;
+    const updated = (await ok('deploymentconfigs.update', { namespace, name: 'web', body: { ...dcBody(images.v2), metadata: { ...dcBody(images.v2).metadata, resourceVersion: current.metadata.resourceVersion } } })) as DeploymentConfig;
+    expect(updated.status.latestVersion).toBe(2);
+
+    const pod = await servingPod(2);
+    expect(await answer(pod.status.hostPort as number)).toBe('200 hello v2');
+    await eventually('the old container to be removed', async () => (containersWith(`paas.dev/pod=${old.metadata.name}`) === '' ? true : undefined));
+    const endpoints = (await ok('endpoints.get', { namespace, name: 'web' })) as Endpoints;
+    expect(endpoints.addresses.map((a) => a.targetRef.name)).toEqual([pod.metadata.name]);
+    const rcs = await ok('replicationcontrollers.list', { namespace, labelSelector: 'deploymentconfig=web' });
+    expect(rcs.items.map((rc) => [rc.metadata.name, rc.spec.replicas])).toEqual([
+      ['web-1', 0],
+      ['web-2', 1],
+    ]);
+  });
+
+  it('scales to 0 and, on delete, removes every pod, container and the Endpoints', async () => {
+    await ok('deploymentconfigs.scale', { namespace, name: 'web', replicas: 0 });
+    await eventually('no pods', async () => ((await pods()).items.length === 0 ? true : undefined));
+    await eventually('no containers', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined));
+    const emptied = await eventually('empty endpoints', async () => {
+      const current = (await ok('endpoints.get', { namespace, name: 'web' })) as Endpoints;
+      return current.addresses.length + current.notReadyAddresses.length === 0 ? current : undefined;
+    });
+    await eventually('an endpoints.changed event with no addresses', async () =>
+      endpointEvents.find((e) => e.data.name === 'web' && e.data.generation === emptied.metadata.generation && e.data.addresses.length === 0),
+    );
+
+    await ok('deploymentconfigs.scale', { namespace, name: 'web', replicas: 1 });
+    await servingPod(2);
+    await ok('deploymentconfigs.delete', { namespace, name: 'web' });
+    await ok('services.delete', { namespace, name: 'web' });
+    await eventually('every container of the DC to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined));
+    await eventually('the RCs to be gone', async () => ((await ok('replicationcontrollers.list', { namespace })).items.length === 0 ? true : undefined));
+    expect((await pods()).items).toEqual([]);
+    await eventually('the endpoints to be gone', async () => ((await rpc('endpoints.get', { namespace, name: 'web' })).ok ? undefined : true));
+  });
+});
