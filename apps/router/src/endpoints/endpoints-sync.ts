@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Endpoints } from '@paas/contracts/deployments';
 import type { EventMap } from '@paas/contracts/events';
 import { EventBus } from '@paas/platform/events';
@@ -6,6 +6,7 @@ import { RpcClient } from '@paas/platform/rpc';
 import type { RouterConfig } from '../config';
 import { ROUTER_CONFIG } from '../runtime.module';
 import { RouterState, type EndpointsUpdate } from '../table/router-state';
+import { TableFeed } from '../table/table-feed';
 
 const LIST_TIMEOUT_MS = 5_000;
 
@@ -16,26 +17,20 @@ const LIST_TIMEOUT_MS = 5_000;
  * events. When the deploy-service or NATS is unreachable the table keeps what it has.
  */
 @Injectable()
-export class EndpointsSync implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EndpointsSync extends TableFeed {
   private readonly logger = new Logger(EndpointsSync.name);
-  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly bus: EventBus,
     private readonly rpc: RpcClient,
     private readonly state: RouterState,
-    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
-  ) {}
-
-  async onApplicationBootstrap() {
-    // Subscribe first, then list: nothing published in between is missed.
-    await this.bus.subscribe('endpoints.changed', async ({ data }) => void this.state.applyEndpoints(fromEvent(data)), { everyReplica: true });
-    await this.resync();
-    this.timer = setInterval(() => void this.resync(), this.config.resyncIntervalMs).unref();
+    @Inject(ROUTER_CONFIG) config: RouterConfig,
+  ) {
+    super(config.resyncIntervalMs);
   }
 
-  onApplicationShutdown() {
-    clearInterval(this.timer);
+  protected async subscribe() {
+    await this.bus.subscribe('endpoints.changed', async ({ data }) => void this.state.applyEndpoints(fromEvent(data)), { everyReplica: true });
   }
 
   async resync(): Promise<void> {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@paas/platform/events';
 import type { RouterConfig } from '../config';
 import { ROUTER_CONFIG } from '../runtime.module';
 import { RouterState } from '../table/router-state';
+import { TableFeed } from '../table/table-feed';
 import { RouteRepository } from './route.repository';
 
 /**
@@ -11,18 +12,19 @@ import { RouteRepository } from './route.repository';
  * every replica receives. The event only says which route to reload; the database decides.
  */
 @Injectable()
-export class RouteSync implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RouteSync extends TableFeed {
   private readonly logger = new Logger(RouteSync.name);
-  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly routes: RouteRepository,
     private readonly bus: EventBus,
     private readonly state: RouterState,
-    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
-  ) {}
+    @Inject(ROUTER_CONFIG) config: RouterConfig,
+  ) {
+    super(config.resyncIntervalMs);
+  }
 
-  async onApplicationBootstrap() {
+  protected async subscribe() {
     await this.bus.subscribe(
       'route.changed',
       async ({ data: { namespace, name } }) => {
@@ -32,15 +34,8 @@ export class RouteSync implements OnApplicationBootstrap, OnApplicationShutdown 
       },
       { everyReplica: true },
     );
-    await this.resync();
-    this.timer = setInterval(() => void this.resync(), this.config.resyncIntervalMs).unref();
   }
 
-  onApplicationShutdown() {
-    clearInterval(this.timer);
-  }
-
-  /** Reloads every route; on failure the table keeps what it has. */
   async resync(): Promise<void> {
     try {
       this.state.replaceRoutes(await this.routes.list());
