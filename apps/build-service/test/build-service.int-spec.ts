@@ -26,12 +26,12 @@ function gitRepo(files: Record<string, string>): { dir: string; commit: string }
   return { dir, commit: git('rev-parse', 'HEAD') };
 }
 
-function buildConfig(name: string, uri: string, overrides: { ref?: string; builder?: string } = {}) {
+function buildConfig(name: string, uri: string, overrides: { ref?: string; builder?: string; env?: { name: string; value: string }[] } = {}) {
   return {
     metadata: { name, labels: { 'paas.dev/test': 'build-service' } },
     spec: {
       source: { git: { uri, ref: overrides.ref ?? 'main' } },
-      strategy: { sourceStrategy: { from: { kind: 'Builder', name: overrides.builder ?? 'nodejs' } } },
+      strategy: { sourceStrategy: { from: { kind: 'Builder', name: overrides.builder ?? 'nodejs' }, env: overrides.env ?? [] } },
       output: { to: { kind: 'ImageStreamTag', name: `${name}:latest` } },
     },
   };
@@ -72,7 +72,7 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'nodeps']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     const images = await docker.listImages({ filters: { label: ['paas.dev/build'] } });
     for (const image of images.filter((i) => i.Labels?.['paas.dev/build']?.startsWith(`${namespace}.`))) {
       await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
@@ -100,6 +100,7 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
 
     const log = await fullLog('app-1');
     expect(log).toContain('---> Installing application source');
+    expect(log).toContain('---> Build complete');
     expect(log).toContain(`Push successful: ${build.status.output?.to.imageDigest}`);
 
     const image = await docker.getImage(`${REGISTRY_HOST}/${namespace}/app:latest`).inspect();
@@ -146,6 +147,21 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
     const log = await fullLog('broken-1');
     expect(log).toContain('---> Build FAILED');
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.broken-1`] } })).toEqual([]);
+  });
+
+  it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {
+    const repo = gitRepo({
+      'package.json': JSON.stringify({ name: 'deps', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } }),
+      'server.js': "require('http').createServer((req, res) => res.end('x')).listen(process.env.PORT);\n",
+    });
+    repos.push(repo.dir);
+    // Port 9 (discard) refuses at once; npm still retries for several seconds before it gives up.
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('nodeps', repo.dir, { env: [{ name: 'NPM_CONFIG_REGISTRY', value: 'http://127.0.0.1:9/' }] }) });
+
+    const build = await finished('nodeps-1');
+    expect(build.status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed' });
+    expect(build.status.message).toContain('npm install failed');
+    expect(await fullLog('nodeps-1')).toContain('---> Installing dependencies');
   });
 
   it('refuses an unknown builder and a missing ref with 422s naming the field, storing nothing', async () => {

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildLogWriter } from '../builds/pipeline/roles';
 
@@ -63,6 +63,8 @@ export class BuildLogFiles implements BuildLogStore {
 
   async remove(namespace: string, name: string) {
     await rm(this.file(namespace, name), { force: true });
+    // The namespace's folder goes with its last log; it stays while others remain.
+    await rmdir(path.join(this.dir, namespace)).catch(() => undefined);
   }
 }
 

@@ -34,8 +34,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
     try {
       const stream = await this.docker.attach(containerId, spec.onOutput);
       const ended = once(stream, 'end').catch(() => undefined);
-      const exited = this.docker.wait(containerId);
       await this.docker.start(containerId);
+      // Only after start: a wait on a container that is merely created answers at once, with 0.
+      const exited = this.docker.wait(containerId);
+      exited.catch(() => undefined);
       // Ends stdin once the whole archive is in; the container sees EOF (StdinOnce).
       await pipeline(spec.input, stream).catch((error: NodeJS.ErrnoException) => {
         // An assemble that exits before reading all its input closes the pipe: its exit code tells.

@@ -1,6 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Build } from '@paas/contracts/builds';
 import { EventBus } from '@paas/platform/events';
+import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
+import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildRepository, type BuildStore } from './build.repository';
 import { RUNNER_ID, runnerIsGone } from './build-runner';
 import { CONTAINER_RUNTIME, type ContainerRuntime } from './pipeline/container-runtime';
@@ -21,6 +25,8 @@ export class RecoverBuilds {
     @Inject(BuildRepository) private readonly builds: BuildStore,
     @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
     @Inject(EventBus) private readonly events: BuildEvents,
+    @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
+    @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(RUNNER_ID) private readonly runnerId: string,
   ) {}
 
@@ -37,6 +43,7 @@ export class RecoverBuilds {
       this.logger.log({ msg: `removing leftover build container ${container.name}` });
       await this.runtime.remove(container.id);
     }
+    await this.removeScratchDirs(live);
     return all.filter((b) => b.status.phase === 'New');
   }
 
@@ -49,7 +56,19 @@ export class RecoverBuilds {
       return marked ? { ...status, phase: 'Error', reason: 'BuildPodDeleted', message, completionTimestamp: new Date().toISOString() } : status;
     });
     if (!marked) return;
+    const log = await this.logs.open(namespace, name);
+    log.write(`error: build error: ${message}\n`);
+    await log.close();
     this.logger.warn({ msg: `build ${namespace}/${name} was orphaned by a stopped build-service; marked Error` });
     await this.events.publish('build.failed', { namespace, name, buildConfig: build.metadata.labels?.buildconfig ?? '', reason: 'BuildPodDeleted', message }, { id: `build.failed:${uid}` });
+  }
+
+  /** Scratch directories are `<ns>.<name>-<random>`; only those of builds still running elsewhere stay. */
+  private async removeScratchDirs(live: Set<string>) {
+    const workRoot = path.join(this.settings.buildsDir, 'work');
+    const entries = await readdir(workRoot).catch(() => [] as string[]);
+    for (const entry of entries.filter((e) => !live.has(e.slice(0, e.lastIndexOf('-'))))) {
+      await rm(path.join(workRoot, entry), { recursive: true, force: true });
+    }
   }
 }
