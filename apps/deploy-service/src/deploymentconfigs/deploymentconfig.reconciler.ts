@@ -66,7 +66,7 @@ export class DeploymentConfigReconciler implements Controller {
       latest = await this.setRevision(latest, { phase: 'Pending' });
     }
 
-    const states = owned.map((rc) => (rc === latest || rc.metadata.name === latest?.metadata.name ? stateOf(latest as ReplicationController) : stateOf(rc)));
+    const states = owned.map((rc) => stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
     const plan = planRollout(dc.spec, version, states, this.settings.now());
     if (plan.outcome === 'rolled') {
       await this.events.publish('deployment.rolled', { namespace, name, version, replicationController: revisionName(name, version) }, { id: `deployment.rolled:${dc.metadata.uid}:${version}` });

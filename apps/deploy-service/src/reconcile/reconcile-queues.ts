@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type FactoryProvider, type OnApplicationShutdown } from '@nestjs/common';
 import type { Service } from '@paas/contracts/deployments';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import { WorkQueue } from '@paas/platform/work-queue';
@@ -61,4 +61,13 @@ export class ReconcileQueues implements Enqueuer, OnApplicationShutdown {
   onApplicationShutdown() {
     for (const queue of Object.values(this.queues)) queue.stop();
   }
+}
+
+/** A provider that hands a controller to its work queue when the module starts. */
+export function registeredController(controller: new (...args: never[]) => Controller): FactoryProvider {
+  return {
+    provide: Symbol(`register ${controller.name}`),
+    useFactory: (queues: ReconcileQueues, instance: Controller) => queues.register(instance),
+    inject: [ReconcileQueues, controller],
+  };
 }

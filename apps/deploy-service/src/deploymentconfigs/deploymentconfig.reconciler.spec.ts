@@ -1,0 +1,94 @@
+import type { DeploymentConfig, ReplicationController } from '@paas/contracts/deployments';
+import { InMemoryStore, RecordingEnqueuer, RecordingEvents, replicationController, testSettings, type ActionLog } from '../testing/fakes';
+import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
+
+function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig {
+  const rc = replicationController(latestVersion || 1, replicas);
+  return {
+    apiVersion: 'v1',
+    kind: 'DeploymentConfig',
+    metadata: { name: 'web', namespace: 'demo', uid: 'uid-web', resourceVersion: '1', generation: 3, creationTimestamp: '2030-01-01T00:00:00Z' },
+    spec: {
+      replicas,
+      selector: { deploymentconfig: 'web' },
+      template: { metadata: { labels: { app: 'web', deploymentconfig: 'web' } }, spec: rc.spec.template.spec },
+      triggers: [{ type: 'ConfigChange' }],
+      strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
+      paused: false,
+    },
+    status: { latestVersion, observedGeneration: 0, replicas: 0, readyReplicas: 0, updatedReplicas: 0, conditions: [] },
+  };
+}
+
+function revision(version: number, replicas: number, ready: number, phase: string, current = replicas): ReplicationController {
+  const rc = replicationController(version, replicas);
+  return { ...rc, metadata: { ...rc.metadata, annotations: { ...rc.metadata.annotations, 'openshift.io/deployment.phase': phase } }, status: { replicas: current, readyReplicas: ready, observedGeneration: 1 } };
+}
+
+function setup(dc: DeploymentConfig, rcs: ReplicationController[]) {
+  const log: ActionLog = [];
+  const dcs = new InMemoryStore<DeploymentConfig>('DeploymentConfig');
+  const rcStore = new InMemoryStore<ReplicationController>('ReplicationController', log);
+  dcs.seed(dc);
+  rcs.forEach((rc) => rcStore.seed(rc));
+  const events = new RecordingEvents(log);
+  const revisions = { ensureLatest: jest.fn(async () => undefined) };
+  const now = { value: Date.parse('2030-01-01T00:01:00Z') };
+  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, revisions, events, new RecordingEnqueuer(log), testSettings(now));
+  const replicas = async () => Object.fromEntries((await rcStore.list()).map((rc) => [rc.metadata.name, rc.spec.replicas]));
+  return { log, dcs, rcStore, events, revisions, reconciler, replicas, now };
+}
+
+describe('DeploymentConfigReconciler', () => {
+  it('rollout order: announces revision 2, surges it to 1 and leaves revision 1 serving until the new pod is ready', async () => {
+    const { log, reconciler, replicas, events } = setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
+
+    await reconciler.reconcile('demo/web');
+
+    expect(log).toEqual(['publish deployment.triggered', 'enqueue rc web-2']);
+    expect(events.published[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
+    expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 1 });
+  });
+
+  it('rollout order: scales revision 1 to 0 once revision 2 is ready, then reports rolled when no old pod is left', async () => {
+    const ready = setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')]);
+    await ready.reconciler.reconcile('demo/web');
+    expect(ready.log).toEqual(['enqueue rc web-1']);
+    expect(await ready.replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
+
+    const drained = setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Running')]);
+    await drained.reconciler.reconcile('demo/web');
+    expect(drained.log).toEqual(['publish deployment.rolled']);
+    expect(drained.events.published[0]).toMatchObject({ type: 'deployment.rolled', data: { version: 2, replicationController: 'web-2' } });
+    const dc = await drained.dcs.get('demo', 'web');
+    expect(dc.status).toMatchObject({ latestVersion: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1, observedGeneration: 3 });
+    expect(dc.status.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Available', status: 'True' }),
+        expect.objectContaining({ type: 'Progressing', status: 'True', reason: 'NewReplicationControllerAvailable' }),
+      ]),
+    );
+  });
+
+  it('fails a revision past rollingParams.timeoutSeconds with ProgressDeadlineExceeded and keeps the old one serving', async () => {
+    const { reconciler, replicas, events, now, dcs } = setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
+    now.value = Date.parse('2030-01-01T00:10:01Z');
+    await reconciler.reconcile('demo/web');
+    expect(events.published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'ProgressDeadlineExceeded' }) })]);
+    expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 0 });
+    expect((await dcs.get('demo', 'web')).status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' })]));
+  });
+
+  it('creates the missing RC of the latest revision (a crash between the DC write and the RC create)', async () => {
+    const { reconciler, revisions } = setup(deploymentConfig(1), []);
+    expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 0 });
+    expect(revisions.ensureLatest).toHaveBeenCalledWith(expect.objectContaining({ status: expect.objectContaining({ latestVersion: 1 }) }), expect.any(String));
+  });
+
+  it('deletes the RCs of a deleted DC and has them reconciled (their pods go with them)', async () => {
+    const { log, reconciler, dcs } = setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Complete')]);
+    await dcs.delete('demo', 'web');
+    await reconciler.reconcile('demo/web');
+    expect(log).toEqual(['delete ReplicationController web-1', 'enqueue rc web-1', 'delete ReplicationController web-2', 'enqueue rc web-2']);
+  });
+});

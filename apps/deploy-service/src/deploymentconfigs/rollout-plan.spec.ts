@@ -1,0 +1,62 @@
+import { planRollout, type RevisionState } from './rollout-plan';
+
+const strategy = { type: 'Rolling' as const, rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } };
+const spec = (replicas: number) => ({ replicas, strategy, paused: false });
+const rev = (version: number, desired: number, current: number, ready: number, phase: RevisionState['phase'], createdAt = 0): RevisionState => ({
+  name: `web-${version}`,
+  version,
+  desired,
+  current,
+  ready,
+  phase,
+  createdAt,
+});
+
+describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
+  it('scales the first revision straight to the desired replicas', () => {
+    expect(planRollout(spec(2), 1, [rev(1, 0, 0, 0, 'Pending')], 0)).toEqual({ scale: { 'web-1': 2 }, phases: { 'web-1': 'Running' }, latestPhase: 'Running' });
+  });
+
+  it('surges one new pod and keeps every old pod while the new one is not ready', () => {
+    const plan = planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 0, 0, 0, 'Pending')], 0);
+    expect(plan.scale).toEqual({ 'web-2': 1 });
+    expect(plan.latestPhase).toBe('Running');
+  });
+
+  it('scales the old revision down only once the new pod is ready', () => {
+    expect(planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 1, 1, 0, 'Running')], 0).scale).toEqual({});
+    expect(planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0).scale).toEqual({ 'web-1': 0 });
+  });
+
+  it('with 3 replicas never has fewer than 3 ready pods: one new ready pod frees one old one', () => {
+    const step1 = planRollout(spec(3), 2, [rev(1, 3, 3, 3, 'Complete'), rev(2, 0, 0, 0, 'Pending')], 0);
+    expect(step1.scale).toEqual({ 'web-2': 1 });
+    const step2 = planRollout(spec(3), 2, [rev(1, 3, 3, 3, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0);
+    expect(step2.scale).toEqual({ 'web-1': 2 });
+    const step3 = planRollout(spec(3), 2, [rev(1, 2, 2, 2, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0);
+    expect(step3.scale).toEqual({ 'web-2': 2 });
+  });
+
+  it('completes when the new revision is fully ready and the old one has no pods left', () => {
+    expect(planRollout(spec(1), 2, [rev(1, 0, 1, 0, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0).outcome).toBeUndefined();
+    expect(planRollout(spec(1), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0)).toEqual({
+      scale: {},
+      phases: { 'web-2': 'Complete' },
+      latestPhase: 'Complete',
+      outcome: 'rolled',
+    });
+  });
+
+  it('fails a revision past its deadline and scales the last complete one back up', () => {
+    const late = 601_000;
+    const plan = planRollout(spec(1), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 1, 1, 0, 'Running')], late);
+    expect(plan).toEqual({ scale: { 'web-2': 0, 'web-1': 1 }, phases: { 'web-2': 'Failed' }, latestPhase: 'Failed', outcome: 'failed' });
+    // Once failed it stays so, without announcing it again.
+    expect(planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 0, 0, 0, 'Failed')], late + 1)).toEqual({ scale: {}, phases: {}, latestPhase: 'Failed' });
+  });
+
+  it('applies a scale change of a complete revision directly and does nothing while paused', () => {
+    expect(planRollout(spec(3), 1, [rev(1, 1, 1, 1, 'Complete')], 0).scale).toEqual({ 'web-1': 3 });
+    expect(planRollout({ ...spec(3), paused: true }, 1, [rev(1, 1, 1, 1, 'Complete')], 0).scale).toEqual({});
+  });
+});
