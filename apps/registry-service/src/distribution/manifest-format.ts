@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RegistryError } from './errors';
-import { parseDigest } from './names';
+import { isSha256Digest } from './names';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -18,7 +18,7 @@ export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
 
 const descriptor = z.object({
   mediaType: z.string().min(1),
-  digest: z.string(),
+  digest: z.string().refine(isSha256Digest, 'must be a sha256 digest (sha256:<64 lower-case hex digits>)'),
   size: z.number().int().nonnegative(),
   /** Present on non-distributable ("foreign") layers, which are fetched from these URLs, not from us. */
   urls: z.array(z.string()).optional(),
@@ -56,11 +56,11 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   }
   if (isIndex) {
     const { manifests } = parsed.data as z.infer<typeof index>;
-    return { mediaType, blobs: [], manifests: unique(manifests.map((m) => parseDigest(m.digest))) };
+    return { mediaType, blobs: [], manifests: unique(manifests.map((m) => m.digest)) };
   }
   const { config, layers } = parsed.data as z.infer<typeof imageManifest>;
   const local = [config, ...layers].filter((d) => !d.urls?.length);
-  return { mediaType, blobs: unique(local.map((d) => parseDigest(d.digest))), manifests: [] };
+  return { mediaType, blobs: unique(local.map((d) => d.digest)), manifests: [] };
 }
 
 function mediaTypeOf(json: { mediaType?: unknown; manifests?: unknown; config?: unknown }, contentType: string | undefined): string {

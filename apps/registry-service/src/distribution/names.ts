@@ -58,12 +58,11 @@ export function parseReference(reference: string): Reference {
 
 /** A content digest; anything but a well-formed sha256 digest is DIGEST_INVALID. */
 export function parseDigest(digest: string): string {
-  if (SHA256_DIGEST.test(digest)) return digest;
-  if (DIGEST_PATTERN.test(digest)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm in "${digest}": only sha256 is supported`, { digest });
+  if (isSha256Digest(digest)) return digest;
+  if (DIGEST_PATTERN.test(digest) && !digest.startsWith('sha256:')) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm in "${digest}": only sha256 is supported`, { digest });
   throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`, { digest });
 }
 
-/** The hex part of a parsed sha256 digest. */
-export function digestHex(digest: string): string {
-  return digest.slice('sha256:'.length);
+export function isSha256Digest(digest: string): boolean {
+  return SHA256_DIGEST.test(digest);
 }

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { FilesystemBlobStore } from '../adapters/filesystem-blob-store';
+import { BlobUploads } from './blob-uploads';
+import type { RegistryMetadataRepository } from './registry-metadata.repository';
+
+const digestOf = (content: string) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+const body = (...chunks: string[]) => Readable.from(chunks.map((c) => Buffer.from(c)));
+
+/** Only the blob links, which is all uploads touch. */
+class FakeMetadata {
+  readonly links = new Map<string, number>();
+  async linkBlob(repository: string, digest: string, size: number) {
+    this.links.set(`${repository}@${digest}`, size);
+  }
+  async blobLink(repository: string, digest: string) {
+    const size = this.links.get(`${repository}@${digest}`);
+    return size === undefined ? undefined : { size };
+  }
+}
+
+describe('BlobUploads', () => {
+  let root: string;
+  let store: FilesystemBlobStore;
+  let metadata: FakeMetadata;
+  let uploads: BlobUploads;
+  const newUploads = () => new BlobUploads(store, metadata as unknown as RegistryMetadataRepository);
+  const storedBlobs = () => readdir(path.join(root, 'blobs'), { recursive: true }).catch(() => [] as string[]);
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'uploads-'));
+    store = new FilesystemBlobStore(root);
+    metadata = new FakeMetadata();
+    uploads = newUploads();
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it('commits chunks whose whole matches the digest, and links the blob to the repository', async () => {
+    const { id } = await uploads.start('ns/app');
+    expect(await uploads.append('ns/app', id, body('hello '), 0)).toEqual({ id, size: 6 });
+    expect(await uploads.append('ns/app', id, body('wor'), 6)).toEqual({ id, size: 9 });
+    expect(await uploads.complete('ns/app', id, digestOf('hello world'), body('ld'))).toEqual({ digest: digestOf('hello world'), size: 11 });
+    expect(await store.stat(digestOf('hello world'))).toEqual({ size: 11 });
+    expect(metadata.links.get(`ns/app@${digestOf('hello world')}`)).toBe(11);
+  });
+
+  it('refuses a wrong digest with DIGEST_INVALID, stores nothing and forgets the upload', async () => {
+    const { id } = await uploads.start('ns/app');
+    await uploads.append('ns/app', id, body('hello'));
+    await expect(uploads.complete('ns/app', id, digestOf('something else'))).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect((await storedBlobs()).filter((f) => /[0-9a-f]{64}$/.test(f))).toEqual([]);
+    expect(metadata.links.size).toBe(0);
+    await expect(uploads.status('ns/app', id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+  });
+
+  it('verifies an upload begun by another replica by reading it back', async () => {
+    const { id } = await uploads.start('ns/app');
+    await uploads.append('ns/app', id, body('abc'));
+    const otherReplica = newUploads();
+    await otherReplica.append('ns/app', id, body('def'));
+    await expect(otherReplica.complete('ns/app', id, digestOf('abcdef'))).resolves.toEqual({ digest: digestOf('abcdef'), size: 6 });
+  });
+
+  it('accepts a whole blob in one request', async () => {
+    await expect(uploads.monolithic('ns/app', digestOf('{}'), body('{}'))).resolves.toEqual({ digest: digestOf('{}'), size: 2 });
+  });
+
+  it('keeps an upload to the repository it was started in, and chunks in order', async () => {
+    const { id } = await uploads.start('ns/app');
+    await expect(uploads.append('other/app', id, body('x'))).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+    await expect(uploads.append('ns/app', id, body('x'), 5)).rejects.toMatchObject({ code: 'RANGE_INVALID' });
+    await expect(uploads.complete('ns/app', id, undefined)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+  });
+
+  it('mounts a blob only from a repository that holds it', async () => {
+    await uploads.monolithic('ns/base', digestOf('layer'), body('layer'));
+    await expect(uploads.mount('ns/app', digestOf('layer'), 'ns/elsewhere')).resolves.toBeUndefined();
+    await expect(uploads.mount('ns/app', digestOf('layer'), 'ns/base')).resolves.toEqual({ digest: digestOf('layer'), size: 5 });
+    expect(metadata.links.has(`ns/app@${digestOf('layer')}`)).toBe(true);
+  });
+});

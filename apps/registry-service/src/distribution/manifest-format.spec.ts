@@ -1,0 +1,40 @@
+import { MEDIA_TYPES, parseManifest } from './manifest-format';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+const descriptor = (digest: string, mediaType = 'application/vnd.docker.image.rootfs.diff.tar.gzip') => ({ mediaType, digest, size: 10 });
+const image = (extra: object = {}) => ({
+  schemaVersion: 2,
+  mediaType: MEDIA_TYPES.dockerManifest,
+  config: descriptor(d('c'), 'application/vnd.docker.container.image.v1+json'),
+  layers: [descriptor(d('1')), descriptor(d('2'))],
+  ...extra,
+});
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+describe('parseManifest', () => {
+  it('lists the blobs an image manifest needs, config first, foreign layers left out', () => {
+    const foreign = { ...descriptor(d('f')), urls: ['https://example.test/layer'] };
+    const parsed = parseManifest(bytes(image({ layers: [descriptor(d('1')), foreign, descriptor(d('1'))] })), MEDIA_TYPES.dockerManifest);
+    expect(parsed).toEqual({ mediaType: MEDIA_TYPES.dockerManifest, blobs: [d('c'), d('1')], manifests: [] });
+  });
+
+  it('lists the manifests an index needs', () => {
+    const list = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [descriptor(d('a'), MEDIA_TYPES.ociManifest)] };
+    expect(parseManifest(bytes(list), `${MEDIA_TYPES.ociIndex}; charset=utf-8`)).toEqual({ mediaType: MEDIA_TYPES.ociIndex, blobs: [], manifests: [d('a')] });
+  });
+
+  it('takes the media type from the body, or from the shape of an OCI manifest, when the Content-Type says nothing', () => {
+    expect(parseManifest(bytes(image()), undefined).mediaType).toBe(MEDIA_TYPES.dockerManifest);
+    expect(parseManifest(bytes(image({ mediaType: undefined })), 'application/json').mediaType).toBe(MEDIA_TYPES.ociManifest);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{'), MEDIA_TYPES.dockerManifest, 'not valid JSON'],
+    ['a media type that contradicts the Content-Type', bytes(image()), MEDIA_TYPES.ociManifest, 'does not match'],
+    ['schema 1', bytes({ schemaVersion: 1, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), undefined, 'unsupported'],
+    ['a descriptor with a bad digest', bytes(image({ layers: [descriptor('sha256:nope')] })), MEDIA_TYPES.dockerManifest, 'must be a sha256 digest'],
+    ['layers missing', bytes(image({ layers: undefined })), MEDIA_TYPES.dockerManifest, 'layers'],
+  ])('refuses %s as MANIFEST_INVALID', (_case, body, contentType, message) => {
+    expect(() => parseManifest(body, contentType)).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID', message: expect.stringContaining(message) }));
+  });
+});

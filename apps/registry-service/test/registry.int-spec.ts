@@ -1,0 +1,258 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { trace } from '@opentelemetry/api';
+import type { EventEnvelope } from '@paas/contracts/events';
+import { createHttpService } from '@paas/platform/bootstrap';
+import { EventBus } from '@paas/platform/events';
+import { startTracing, stopTracing } from '@paas/platform/tracing';
+import Docker from 'dockerode';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
+import { RegistryMetadataRepository } from '../src/distribution/registry-metadata.repository';
+import { ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
+import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
+
+const SUITE_LABEL = 'paas.dev/test=registry-service';
+/** Asynchronous on purpose: the registry under test serves the engine from this very process. */
+const run = async (command: string, args: string[]) => (await promisify(execFile)(command, args)).stdout;
+const sha256 = (content: string | Buffer) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+
+/**
+ * The registry in this process on a free port, with a temporary PAAS_HOME, against the
+ * real NATS, Mongo-compatible server and Docker engine (which may push to any 127.0.0.0/8
+ * registry over plain HTTP).
+ */
+describe('registry-service', () => {
+  const namespace = `rt-${randomUUID().slice(0, 8)}`;
+  let app: NestFastifyApplication;
+  let home: string;
+  let registryHost: string;
+  let base: string;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'registry-int-'));
+    const port = await freePort();
+    registryHost = `127.0.0.1:${port}`;
+    base = `http://${registryHost}`;
+    Object.assign(process.env, { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '' });
+    // Spans are not exported, but trace context is real: the trace test reads it back from events.
+    startTracing('registry-service-test');
+    app = await createHttpService(AppModule, { ...REGISTRY_OPTIONS, logger: false });
+    await app.listen(port, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    const images = (await run('docker', ['images', '-q', '--filter', `label=${SUITE_LABEL}`])).split('\n').filter(Boolean);
+    if (images.length) await run('docker', ['rmi', '-f', ...new Set(images)]);
+    if (app) {
+      const metadata = app.get(RegistryMetadataRepository);
+      for (const name of await metadata.listRepositories({})) if (name.startsWith(`${namespace}/`)) await metadata.deleteRepository(name);
+      const streams = app.get(ImageStreamRepository);
+      for (const stream of await streams.list({ namespace })) await streams.delete(namespace, stream.metadata.name);
+      await app.close();
+    }
+    await rm(home, { recursive: true, force: true });
+    await stopTracing();
+  });
+
+  const api = (urlPath: string, init?: RequestInit) => fetch(`${base}${urlPath}`, init);
+  const errorCode = async (res: Response) => ((await res.json()) as { errors: { code: string }[] }).errors[0].code;
+
+  async function pushBlob(repository: string, content: string | Buffer): Promise<string> {
+    const digest = sha256(content);
+    const res = await api(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: content, headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.status).toBe(201);
+    return digest;
+  }
+
+  describe('Distribution API', () => {
+    it('answers the version check', async () => {
+      const res = await api('/v2/');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+      expect(await res.json()).toEqual({});
+    });
+
+    it('takes a blob in chunks, serves it whole and in ranges, and mounts it into another repository', async () => {
+      const repository = `${namespace}/chunks`;
+      const started = await api(`/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+      expect(started.status).toBe(202);
+      expect(started.headers.get('range')).toBe('0-0');
+      const location = started.headers.get('location') as string;
+      expect(location).toBe(`/v2/${repository}/blobs/uploads/${started.headers.get('docker-upload-uuid')}`);
+
+      const chunk = await api(location, { method: 'PATCH', body: 'hello ', headers: { 'content-type': 'application/octet-stream', 'content-range': '0-5' } });
+      expect([chunk.status, chunk.headers.get('range')]).toEqual([202, '0-5']);
+      const outOfOrder = await api(location, { method: 'PATCH', body: 'x', headers: { 'content-type': 'application/octet-stream', 'content-range': '2-2' } });
+      expect(outOfOrder.status).toBe(416);
+      expect((await api(location)).headers.get('range')).toBe('0-5');
+
+      const digest = sha256('hello world');
+      const done = await api(`${location}?digest=${digest}`, { method: 'PUT', body: 'world', headers: { 'content-type': 'application/octet-stream' } });
+      expect([done.status, done.headers.get('docker-content-digest'), done.headers.get('location')]).toEqual([201, digest, `/v2/${repository}/blobs/${digest}`]);
+
+      const head = await api(`/v2/${repository}/blobs/${digest}`, { method: 'HEAD' });
+      expect([head.status, head.headers.get('content-length'), head.headers.get('docker-content-digest')]).toEqual([200, '11', digest]);
+      expect(await (await api(`/v2/${repository}/blobs/${digest}`)).text()).toBe('hello world');
+      const range = await api(`/v2/${repository}/blobs/${digest}`, { headers: { range: 'bytes=6-' } });
+      expect([range.status, range.headers.get('content-range'), await range.text()]).toEqual([206, 'bytes 6-10/11', 'world']);
+
+      const other = `${namespace}/mounted`;
+      expect((await api(`/v2/${other}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(404);
+      const mounted = await api(`/v2/${other}/blobs/uploads/?mount=${digest}&from=${repository}`, { method: 'POST' });
+      expect([mounted.status, mounted.headers.get('docker-content-digest')]).toEqual([201, digest]);
+      expect((await api(`/v2/${other}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+    });
+
+    it('refuses an upload whose digest does not match with DIGEST_INVALID and stores nothing', async () => {
+      const repository = `${namespace}/wrong`;
+      const started = await api(`/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+      const location = started.headers.get('location') as string;
+      await api(location, { method: 'PATCH', body: 'actual bytes', headers: { 'content-type': 'application/octet-stream' } });
+
+      const res = await api(`${location}?digest=${sha256('claimed bytes')}`, { method: 'PUT' });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe('DIGEST_INVALID');
+      const hex = sha256('actual bytes').slice('sha256:'.length);
+      expect(existsSync(path.join(home, 'data', 'registry', 'blobs', 'sha256', hex.slice(0, 2), hex))).toBe(false);
+      expect(await errorCode(await api(`/v2/${repository}/blobs/sha256:${hex}`, { method: 'HEAD' }).then(() => api(`/v2/${repository}/blobs/sha256:${hex}`)))).toBe('BLOB_UNKNOWN');
+      expect(await errorCode(await api(location))).toBe('BLOB_UPLOAD_UNKNOWN');
+    });
+
+    it('stores manifests by the digest of their exact bytes, refusing ones that name missing blobs', async () => {
+      const repository = `${namespace}/manifests`;
+      const config = await pushBlob(repository, '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+      const layer = await pushBlob(repository, randomBytes(64));
+      const manifest = (layers: string[]) =>
+        JSON.stringify(
+          {
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 80 },
+            layers: layers.map((digest) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: 64 })),
+          },
+          null,
+          3,
+        );
+      const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+
+      const missing = await api(`/v2/${repository}/manifests/v1`, { method: 'PUT', body: manifest([layer, sha256('never pushed')]), headers });
+      expect(missing.status).toBe(400);
+      expect(await errorCode(missing)).toBe('MANIFEST_BLOB_UNKNOWN');
+
+      const body = manifest([layer]);
+      const put = await api(`/v2/${repository}/manifests/v1`, { method: 'PUT', body, headers });
+      expect([put.status, put.headers.get('docker-content-digest')]).toEqual([201, sha256(body)]);
+      for (const reference of ['v1', sha256(body)]) {
+        const got = await api(`/v2/${repository}/manifests/${reference}`);
+        expect([got.status, got.headers.get('content-type'), got.headers.get('docker-content-digest'), await got.text()]).toEqual([200, headers['content-type'], sha256(body), body]);
+      }
+      const wrongDigest = await api(`/v2/${repository}/manifests/${sha256('other')}`, { method: 'PUT', body, headers });
+      expect(await errorCode(wrongDigest)).toBe('DIGEST_INVALID');
+
+      const unknown = await api(`/v2/${repository}/manifests/nope`);
+      expect([unknown.status, await errorCode(unknown)]).toEqual([404, 'MANIFEST_UNKNOWN']);
+
+      for (const tag of ['v2', 'a', 'b']) expect((await api(`/v2/${repository}/manifests/${tag}`, { method: 'PUT', body, headers })).status).toBe(201);
+      expect(await (await api(`/v2/${repository}/tags/list`)).json()).toEqual({ name: repository, tags: ['a', 'b', 'v1', 'v2'] });
+      const page = await api(`/v2/${repository}/tags/list?n=2&last=a`);
+      expect(await page.json()).toEqual({ name: repository, tags: ['b', 'v1'] });
+      expect(page.headers.get('link')).toBe(`</v2/${repository}/tags/list?n=2&last=v1>; rel="next"`);
+      const unknownRepo = await api(`/v2/${namespace}/nothing/tags/list`);
+      expect([unknownRepo.status, await errorCode(unknownRepo)]).toEqual([404, 'NAME_UNKNOWN']);
+
+      expect((await api(`/v2/${repository}/manifests/${sha256(body)}`, { method: 'DELETE' })).status).toBe(202);
+      expect((await api(`/v2/${repository}/manifests/v1`)).status).toBe(404);
+    });
+  });
+
+  describe('ImageStreams', () => {
+    it('validates input and creates a stream that names its registry repository', async () => {
+      const service = app.get(ImageStreamsService);
+      await expect(service.create({ namespace, body: { metadata: { name: 'Bad_Name' } } })).rejects.toMatchObject({ status: { code: 422, details: { causes: [expect.objectContaining({ field: 'metadata.name' })] } } });
+      const created = await service.create({ namespace, body: { metadata: { name: 'created', labels: { app: 'x' } } } });
+      expect(created.status).toEqual({ dockerImageRepository: `${registryHost}/${namespace}/created`, tags: [] });
+      expect((await service.list({ namespace, labelSelector: 'app=x' })).items.map((s) => s.metadata.name)).toEqual(['created']);
+      const stale = { metadata: { name: 'created', resourceVersion: '0' }, spec: { tags: [] } };
+      await expect(service.update({ namespace, name: 'created', body: stale })).rejects.toMatchObject({ status: { code: 409 } });
+      await expect(service.delete({ namespace, name: 'created' })).resolves.toMatchObject({ status: 'Success' });
+      await expect(service.get({ namespace, name: 'created' })).rejects.toMatchObject({ status: { code: 404 } });
+    });
+  });
+
+  describe('with the Docker engine', () => {
+    const image = () => `${registryHost}/${namespace}/img:v1`;
+
+    it('takes a docker push, serves a docker pull that runs, and moves the ImageStream tag', async () => {
+      await importImage(image(), 'one');
+      const digest = await dockerPush(image());
+      await run('docker', ['rmi', image()]);
+      await run('docker', ['pull', image()]);
+      await run('docker', ['run', '--rm', '--label', SUITE_LABEL, image(), '/bin/busybox', 'true']);
+
+      const stream = await app.get(ImageStreamsService).get({ namespace, name: 'img' });
+      expect(stream.status.tags).toEqual([{ tag: 'v1', items: [expect.objectContaining({ image: digest, dockerImageReference: `${registryHost}/${namespace}/img@${digest}` })] }]);
+    });
+
+    it('keeps the tag history newest first and continues the pushing client\'s trace from its User-Agent', async () => {
+      const traceId = randomBytes(16).toString('hex');
+      const userAgent = `paas-build-service/0.1.0 traceparent/00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+      const updated = new Promise<{ event: EventEnvelope<'imagestream.updated'>; traceId?: string }>((resolve) =>
+        app.get(EventBus).subscribe(
+          'imagestream.updated',
+          async (event) => {
+            if (event.data.namespace === namespace) resolve({ event, traceId: trace.getActiveSpan()?.spanContext().traceId });
+          },
+          { everyReplica: true },
+        ),
+      );
+
+      await importImage(image(), 'two');
+      const docker = new Docker({ headers: { 'User-Agent': userAgent } });
+      const progress = await docker.getImage(`${registryHost}/${namespace}/img`).push({ tag: 'v1' });
+      const events: { error?: string; aux?: { Digest?: string } }[] = await new Promise((resolve, reject) => docker.modem.followProgress(progress, (error, out) => (error ? reject(error) : resolve(out))));
+      expect(events.filter((e) => e.error)).toEqual([]);
+      const digest = events.find((e) => e.aux?.Digest)?.aux?.Digest;
+
+      const { event, traceId: seenTraceId } = await updated;
+      expect(event.data).toMatchObject({ name: 'img', tag: 'v1', image: digest });
+      expect(seenTraceId).toBe(traceId);
+      const stream = await app.get(ImageStreamsService).get({ namespace, name: 'img' });
+      expect(stream.status.tags[0].items.map((item) => item.image)).toEqual([digest, expect.not.stringMatching(digest as string)]);
+    });
+  });
+
+  /** A one-layer image of busybox plus a marker file, so each variant has its own digest. */
+  async function importImage(reference: string, variant: string) {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'registry-img-'));
+    await mkdir(path.join(root, 'bin'));
+    await copyFile('/bin/busybox', path.join(root, 'bin', 'busybox'));
+    await writeFile(path.join(root, 'variant'), variant);
+    await run('sh', ['-c', `tar -C "${root}" -c . | docker import --change 'LABEL ${SUITE_LABEL}' - "${reference}"`]);
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+/** `docker push`, answering the digest it reports. */
+async function dockerPush(reference: string): Promise<string> {
+  const output = await run('docker', ['push', reference]);
+  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+  if (!digest) throw new Error(`docker push reported no digest:\n${output}`);
+  return digest;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}

@@ -1,0 +1,55 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { BlobNotFoundError, UploadNotFoundError, type BlobStore } from '../../src/adapters/blob-store';
+
+const digestOf = (content: string) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+
+/** What every BlobStore driver must do; run it from the driver's spec with a fresh store. */
+export function describeBlobStoreConformance(driver: string, newStore: () => Promise<BlobStore>) {
+  describe(`BlobStore conformance: ${driver}`, () => {
+    let store: BlobStore;
+    beforeEach(async () => {
+      store = await newStore();
+    });
+
+    it('appends an upload in chunks and commits it under its digest', async () => {
+      const id = randomUUID();
+      await store.createUpload(id, { repository: 'ns/app', startedAt: '2026-01-01T00:00:00Z' });
+      expect(await store.append(id, Readable.from([Buffer.from('hello ')]))).toBe(6);
+      expect(await store.append(id, Readable.from([Buffer.from('world')]))).toBe(11);
+      expect(await store.upload(id)).toEqual({ repository: 'ns/app', startedAt: '2026-01-01T00:00:00Z', size: 11 });
+      expect(await text(await store.readUpload(id))).toBe('hello world');
+
+      const digest = digestOf('hello world');
+      await store.commitUpload(id, digest);
+      expect(await store.stat(digest)).toEqual({ size: 11 });
+      expect(await text(await store.read(digest))).toBe('hello world');
+      expect(await text(await store.read(digest, { start: 6, end: 10 }))).toBe('world');
+      expect(await store.upload(id)).toBeUndefined();
+    });
+
+    it('forgets a cancelled upload and stores nothing', async () => {
+      const id = randomUUID();
+      await store.createUpload(id, { repository: 'ns/app', startedAt: '2026-01-01T00:00:00Z' });
+      await store.append(id, Readable.from([Buffer.from('discarded')]));
+      await store.cancelUpload(id);
+      expect(await store.upload(id)).toBeUndefined();
+      expect(await store.stat(digestOf('discarded'))).toBeUndefined();
+      await expect(store.append(id, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(UploadNotFoundError);
+    });
+
+    it('stores small content in one step and reports missing blobs with a typed error', async () => {
+      const digest = digestOf('{}');
+      await store.putContent(digest, Buffer.from('{}'));
+      expect(await text(await store.read(digest))).toBe('{}');
+      const missing = digestOf('missing');
+      expect(await store.stat(missing)).toBeUndefined();
+      await expect(store.read(missing)).rejects.toBeInstanceOf(BlobNotFoundError);
+    });
+
+    it('refuses upload ids that could escape the store', async () => {
+      await expect(store.upload('../../etc')).rejects.toBeInstanceOf(UploadNotFoundError);
+    });
+  });
+}
