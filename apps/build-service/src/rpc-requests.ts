@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { dns1123Label, parseLabelSelector, type Labels } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
+import type { RpcMethod, RpcResponse } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
+import type { RpcServer } from '@paas/platform/rpc';
 
 /** The envelope fields of RPC requests, checked like bodies: a bad one is a 4xx naming the field. */
 export const namedRequest = z.object({ namespace: dns1123Label, name: dns1123Label });
@@ -27,4 +29,15 @@ export function labelSelector(selector: string | undefined): Labels {
 
 export function resourceList<T>(kind: string, items: T[]) {
   return { apiVersion: 'v1' as const, kind: `${kind}List`, metadata: {}, items };
+}
+
+/** Answers `method`: the request is parsed with `schema` (a bad one is a 4xx) before `handler` sees it. */
+export function handleParsed<M extends RpcMethod, S extends z.ZodType>(
+  rpc: RpcServer,
+  method: M,
+  schema: S,
+  kind: string,
+  handler: (request: z.output<S>) => Promise<RpcResponse<M>>,
+): void {
+  rpc.handle(method, (request) => handler(parseRequest(schema, request, kind)));
 }

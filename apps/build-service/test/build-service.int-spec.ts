@@ -133,6 +133,14 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
     expect((await finished('app-2')).status.phase).toBe('Complete');
     const listed = await rpc.request('builds.list', { namespace, labelSelector: 'buildconfig=app' });
     expect(listed.items.map((b) => b.metadata.name)).toEqual(['app-1', 'app-2']);
+
+    const bc = await rpc.request('buildconfigs.get', { namespace, name: 'app' });
+    expect(bc.status.lastVersion).toBe(2);
+    const body = { metadata: { ...bc.metadata, labels: { ...bc.metadata.labels, tier: 'web' } }, spec: bc.spec };
+    const updated = await rpc.request('buildconfigs.update', { namespace, name: 'app', body });
+    expect(updated.metadata.labels).toMatchObject({ tier: 'web' });
+    await expect(rpc.request('buildconfigs.update', { namespace, name: 'app', body })).rejects.toMatchObject({ status: { code: 409, reason: 'Conflict' } });
+    await expect(rpc.request('builds.log', { namespace, name: 'app-1', offset: -1 })).rejects.toMatchObject({ status: { code: 422, details: { causes: [{ field: 'offset' }] } } });
   });
 
   it('fails a build whose assemble fails, with the reason and the log', async () => {

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { createRequest, instantiateRequest, labelSelector, listRequest, namedRequest, parseRequest, resourceList, updateRequest } from '../rpc-requests';
+import { createRequest, handleParsed, instantiateRequest, labelSelector, listRequest, namedRequest, resourceList, updateRequest } from '../rpc-requests';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
@@ -20,29 +20,16 @@ export class BuildConfigsRpc implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.rpc.handle('buildconfigs.create', async (request) => {
-      const { namespace, body, dryRun } = parseRequest(createRequest, request, 'BuildConfig');
-      return this.create.execute(namespace, body, dryRun);
-    });
-    this.rpc.handle('buildconfigs.get', async (request) => {
-      const { namespace, name } = parseRequest(namedRequest, request, 'BuildConfig');
-      return this.buildConfigs.get(namespace, name);
-    });
-    this.rpc.handle('buildconfigs.list', async (request) => {
-      const { namespace, labelSelector: selector } = parseRequest(listRequest, request, 'BuildConfigList');
-      return resourceList('BuildConfig', await this.buildConfigs.list({ namespace, labels: labelSelector(selector) }));
-    });
-    this.rpc.handle('buildconfigs.update', async (request) => {
-      const { namespace, name, body } = parseRequest(updateRequest, request, 'BuildConfig');
-      return this.update.execute(namespace, name, body);
-    });
-    this.rpc.handle('buildconfigs.delete', async (request) => {
-      const { namespace, name } = parseRequest(namedRequest, request, 'BuildConfig');
-      return this.remove.execute(namespace, name);
-    });
-    this.rpc.handle('buildconfigs.instantiate', async (request) => {
-      const { namespace, name, message } = parseRequest(instantiateRequest, request, 'BuildRequest');
-      return this.instantiate.execute(namespace, name, message ?? 'Manually triggered');
-    });
+    const kind = 'BuildConfig';
+    handleParsed(this.rpc, 'buildconfigs.create', createRequest, kind, (r) => this.create.execute(r.namespace, r.body, r.dryRun));
+    handleParsed(this.rpc, 'buildconfigs.get', namedRequest, kind, (r) => this.buildConfigs.get(r.namespace, r.name));
+    handleParsed(this.rpc, 'buildconfigs.list', listRequest, kind, async (r) =>
+      resourceList(kind, await this.buildConfigs.list({ namespace: r.namespace, labels: labelSelector(r.labelSelector) })),
+    );
+    handleParsed(this.rpc, 'buildconfigs.update', updateRequest, kind, (r) => this.update.execute(r.namespace, r.name, r.body));
+    handleParsed(this.rpc, 'buildconfigs.delete', namedRequest, kind, (r) => this.remove.execute(r.namespace, r.name));
+    handleParsed(this.rpc, 'buildconfigs.instantiate', instantiateRequest, 'BuildRequest', (r) =>
+      this.instantiate.execute(r.namespace, r.name, r.message ?? 'Manually triggered'),
+    );
   }
 }

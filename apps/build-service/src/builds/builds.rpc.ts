@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
-import { labelSelector, listRequest, logRequest, namedRequest, parseRequest, resourceList } from '../rpc-requests';
+import { handleParsed, labelSelector, listRequest, logRequest, namedRequest, resourceList } from '../rpc-requests';
 import { BuildRepository } from './build.repository';
 import { DeleteBuild } from './delete-build.usecase';
 
@@ -16,20 +16,13 @@ export class BuildsRpc implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.rpc.handle('builds.get', async (request) => {
-      const { namespace, name } = parseRequest(namedRequest, request, 'Build');
-      return this.builds.get(namespace, name);
-    });
-    this.rpc.handle('builds.list', async (request) => {
-      const { namespace, labelSelector: selector } = parseRequest(listRequest, request, 'BuildList');
-      return resourceList('Build', await this.builds.list({ namespace, labels: labelSelector(selector) }));
-    });
-    this.rpc.handle('builds.delete', async (request) => {
-      const { namespace, name } = parseRequest(namedRequest, request, 'Build');
-      return this.deleteBuild.execute(namespace, name);
-    });
-    this.rpc.handle('builds.log', async (request) => {
-      const { namespace, name, offset } = parseRequest(logRequest, request, 'BuildLog');
+    const kind = 'Build';
+    handleParsed(this.rpc, 'builds.get', namedRequest, kind, (r) => this.builds.get(r.namespace, r.name));
+    handleParsed(this.rpc, 'builds.list', listRequest, kind, async (r) =>
+      resourceList(kind, await this.builds.list({ namespace: r.namespace, labels: labelSelector(r.labelSelector) })),
+    );
+    handleParsed(this.rpc, 'builds.delete', namedRequest, kind, (r) => this.deleteBuild.execute(r.namespace, r.name));
+    handleParsed(this.rpc, 'builds.log', logRequest, 'BuildLog', async ({ namespace, name, offset }) => {
       // The phase is read first: a follower that sees a terminal phase and no text has everything.
       const { status } = await this.builds.get(namespace, name);
       const { text, nextOffset } = await this.logs.read(namespace, name, offset);
