@@ -36,7 +36,8 @@ export function inClientTrace<T>(headers: { traceparent?: string | string[]; 'us
   // The HTTP server span began a trace of its own: link it, so one trace leads to the other.
   const httpSpan = trace.getSpanContext(context.active());
   const links = fromUserAgent && httpSpan ? [{ context: httpSpan }] : [];
-  return tracer.startActiveSpan(name, { kind: SpanKind.SERVER, attributes, links }, parent, async (span) => {
+  const kind = fromUserAgent ? SpanKind.SERVER : SpanKind.INTERNAL;
+  return tracer.startActiveSpan(name, { kind, attributes, links }, parent, async (span) => {
     try {
       return await work();
     } catch (error) {
