@@ -10,6 +10,9 @@ export const RUNTIME_LABELS = {
 } as const;
 export const MANAGED_BY = 'deploy-service';
 
+/** The image could not be pulled (unknown, unreachable registry): the pod waits with `ErrImagePull`. */
+export class ImagePullError extends Error {}
+
 export type ContainerState = 'created' | 'running' | 'exited' | 'dead' | 'removing' | 'paused' | 'restarting' | 'unknown';
 
 export interface RuntimeContainer {

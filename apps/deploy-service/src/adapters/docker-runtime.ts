@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { Labels } from '@paas/contracts/meta';
 import type { DockerClient } from './docker-client';
-import { MANAGED_BY, RUNTIME_LABELS, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
+import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
 
 const LOOPBACK = '127.0.0.1';
 const DEFAULT_GRACE_SECONDS = 10;
@@ -14,7 +14,11 @@ export class DockerRuntime implements ContainerRuntime {
   ) {}
 
   async run(request: RunRequest): Promise<RuntimeContainer> {
-    if (!(await this.docker.hasImage(request.image))) await this.docker.pullImage(request.image);
+    if (!(await this.docker.hasImage(request.image))) {
+      await this.docker.pullImage(request.image).catch((error: Error) => {
+        throw new ImagePullError(`pulling ${request.image} failed: ${error.message}`);
+      });
+    }
     const port = request.containerPort;
     const env = [...(port ? [{ name: 'PORT', value: String(port) }] : []), ...request.env];
     const { id } = await this.docker.createContainer({

@@ -1,4 +1,5 @@
 import type { Pod, ReplicationController } from '@paas/contracts/deployments';
+import { ImagePullError } from '../adapters/container-runtime';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import { TERMINATING_ANNOTATION } from '../pods/pod-state';
 import {
@@ -160,7 +161,7 @@ describe('ReplicationControllerReconciler', () => {
     const rc = replicationController(1, 1);
     const { pods, runtime, reconciler, key, rcs } = setup(rc);
     runtime.run = async () => {
-      throw new Error('pull of registry/demo/web@sha256:1 failed: manifest unknown');
+      throw new ImagePullError('pulling registry/demo/web@sha256:1 failed: manifest unknown');
     };
 
     await expect(reconciler.reconcile(key)).rejects.toThrow(/manifest unknown/);

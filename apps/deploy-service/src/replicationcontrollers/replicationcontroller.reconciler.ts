@@ -3,7 +3,7 @@ import { DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/c
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { randomBytes } from 'node:crypto';
-import { RUNTIME_LABELS, type ContainerRuntime, type RuntimeContainer } from '../adapters/container-runtime';
+import { ImagePullError, RUNTIME_LABELS, type ContainerRuntime, type RuntimeContainer } from '../adapters/container-runtime';
 import { CONTAINER_RUNTIME } from '../adapters/runtime.tokens';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
@@ -180,7 +180,7 @@ export class ReplicationControllerReconciler implements Controller {
         .updateStatus(namespace, name, (status) => ({
           ...status,
           phase: 'Pending',
-          reason: /pull|manifest|not found|no such image/i.test(message) ? 'ErrImagePull' : 'ContainerCreateError',
+          reason: error instanceof ImagePullError ? 'ErrImagePull' : 'ContainerCreateError',
           message,
         }))
         .catch(() => pod);
