@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { api, AppRepository, eventually, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
+import { api, AppRepository, closeRouterConnections, eventually, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
 
 /**
  * The whole flow on the running platform (`npm run up`): new-app from a git repository,
@@ -43,6 +43,7 @@ describe('source to request', () => {
     removeBuiltImages(namespace, ['hello-1', 'hello-2', 'broken-1']);
     repo.remove();
     brokenRepo.remove();
+    closeRouterConnections();
   });
 
   it('creates an app whose first build is served through the router', async () => {

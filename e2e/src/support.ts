@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -10,10 +11,29 @@ export const ZIPKIN_URL = process.env.ZIPKIN_QUERY_URL ?? 'http://127.0.0.1:9411
 
 export const api = () => request(GATEWAY_URL);
 
-/** `*.localhost` does not resolve in Node here: talk to the router on loopback with a Host header. */
-export async function throughRouter(host: string, urlPath = '/'): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${ROUTER_URL}${urlPath}`, { headers: { host }, signal: AbortSignal.timeout(5_000) });
-  return { status: res.status, body: await res.text() };
+const keepAlive = new http.Agent({ keepAlive: true });
+
+/** Lets the test process exit: keep-alive sockets to the router would hold it open. */
+export function closeRouterConnections(): void {
+  keepAlive.destroy();
+}
+
+/**
+ * `*.localhost` does not resolve in Node here: talk to the router on loopback with a Host
+ * header (node:http, since fetch does not let a caller set Host).
+ */
+export function throughRouter(host: string, urlPath = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${ROUTER_URL}${urlPath}`, { headers: { host }, agent: keepAlive, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('router request timed out')));
+    req.on('error', reject);
+  });
 }
 
 /** Polls until `probe` returns a value (not undefined) or the deadline passes; the last error explains a timeout. */
