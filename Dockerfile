@@ -1,0 +1,26 @@
+# One image recipe for every service: `--build-arg SERVICE=<app>` picks which one is built
+# and run. Build context: the repository root (docker compose passes it), e.g.
+#   docker build --build-arg SERVICE=router -t paas/router .
+ARG SERVICE=api-gateway
+
+FROM node:20-bookworm-slim AS build
+ARG SERVICE
+WORKDIR /src
+ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true
+COPY . .
+RUN npm ci --no-audit --no-fund \
+ && npx nx build "$SERVICE" \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ARG SERVICE
+# The build-service fetches sources with git; it is small enough to have everywhere.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production PAAS_HOME=/var/lib/paas SERVICE=${SERVICE}
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/libs libs
+COPY --from=build /src/apps/${SERVICE} apps/${SERVICE}
+CMD ["sh", "-c", "exec node apps/$SERVICE/dist/main.js"]
