@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dns1123Label, parseLabelSelector, type Labels } from '@paas/contracts/meta';
+import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import type { RpcMethod, RpcResponse } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
@@ -17,18 +17,6 @@ export function parseRequest<S extends z.ZodType>(schema: S, request: unknown, k
   const result = validate(schema, request, kind);
   if (!result.ok) throw new ApiError(result.status);
   return result.value;
-}
-
-export function labelSelector(selector: string | undefined): Labels {
-  try {
-    return parseLabelSelector(selector);
-  } catch (error) {
-    throw ApiError.of('BadRequest', `invalid labelSelector: ${(error as Error).message}`);
-  }
-}
-
-export function resourceList<T>(kind: string, items: T[]) {
-  return { apiVersion: 'v1' as const, kind: `${kind}List`, metadata: {}, items };
 }
 
 /** Answers `method`: the request is parsed with `schema` (a bad one is a 4xx) before `handler` sees it. */

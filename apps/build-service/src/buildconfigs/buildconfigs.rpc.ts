@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { createRequest, handleParsed, instantiateRequest, labelSelector, listRequest, namedRequest, resourceList, updateRequest } from '../rpc-requests';
+import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { createRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest } from '../rpc-requests';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
@@ -24,7 +25,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     handleParsed(this.rpc, 'buildconfigs.create', createRequest, kind, (r) => this.create.execute(r.namespace, r.body, r.dryRun));
     handleParsed(this.rpc, 'buildconfigs.get', namedRequest, kind, (r) => this.buildConfigs.get(r.namespace, r.name));
     handleParsed(this.rpc, 'buildconfigs.list', listRequest, kind, async (r) =>
-      resourceList(kind, await this.buildConfigs.list({ namespace: r.namespace, labels: labelSelector(r.labelSelector) })),
+      resourceList(kind, await this.buildConfigs.list({ namespace: r.namespace, labels: labelSelectorOf(r.labelSelector) })),
     );
     handleParsed(this.rpc, 'buildconfigs.update', updateRequest, kind, (r) => this.update.execute(r.namespace, r.name, r.body));
     handleParsed(this.rpc, 'buildconfigs.delete', namedRequest, kind, (r) => this.remove.execute(r.namespace, r.name));

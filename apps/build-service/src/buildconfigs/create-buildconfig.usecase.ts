@@ -1,20 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { buildConfigInput, type BuildConfig, type BuildConfigInput } from '@paas/contracts/builds';
-import { API_VERSION } from '@paas/contracts/meta';
-import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
+import { dryRunPreview, parseBody } from '@paas/platform/rpc-input';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CheckBuildSource } from './check-build-source';
 import { InstantiateBuild } from './instantiate-build.usecase';
 
-/** The body as a BuildConfig input: schema-valid and in the namespace of the request. */
+/** The body as a BuildConfig input: schema-valid, in the namespace of the request and, given a `name`, named so. */
 export function parseBuildConfig(namespace: string, body: unknown, name?: string): BuildConfigInput {
-  const result = validate(buildConfigInput, body, 'BuildConfig', name ?? (body as { metadata?: { name?: string } })?.metadata?.name);
-  if (!result.ok) throw new ApiError(result.status);
-  const input = result.value;
-  if (input.metadata.namespace && input.metadata.namespace !== namespace) {
-    throw ApiError.of('BadRequest', `the namespace of the object (${input.metadata.namespace}) does not match the namespace of the request (${namespace})`);
-  }
+  const input = parseBody(buildConfigInput, body, 'BuildConfig', namespace);
   if (name && input.metadata.name !== name) {
     throw ApiError.of('BadRequest', `the name of the object (${input.metadata.name}) does not match the name of the request (${name})`);
   }
@@ -39,9 +33,7 @@ export class CreateBuildConfig {
     if (await this.buildConfigs.find(namespace, name)) throw ApiError.alreadyExists('BuildConfig', name);
     await this.checkSource.execute(name, input.spec);
     const draft = { metadata: { name, namespace, labels, annotations }, spec: input.spec, status: { lastVersion: 0 } };
-    if (dryRun) {
-      return { apiVersion: API_VERSION, kind: 'BuildConfig', ...draft, metadata: { ...draft.metadata, uid: '', resourceVersion: '', generation: 1, creationTimestamp: new Date().toISOString() } };
-    }
+    if (dryRun) return dryRunPreview<BuildConfig>('BuildConfig', draft);
     const created = await this.buildConfigs.create(draft);
     if (created.spec.triggers.some((t) => t.type === 'ConfigChange')) {
       await this.instantiate.execute(namespace, name, 'Build configuration change');

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
+import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
-import { handleParsed, labelSelector, listRequest, logRequest, namedRequest, resourceList } from '../rpc-requests';
+import { handleParsed, listRequest, logRequest, namedRequest } from '../rpc-requests';
 import { BuildRepository } from './build.repository';
 import { DeleteBuild } from './delete-build.usecase';
 
@@ -19,7 +20,7 @@ export class BuildsRpc implements OnModuleInit {
     const kind = 'Build';
     handleParsed(this.rpc, 'builds.get', namedRequest, kind, (r) => this.builds.get(r.namespace, r.name));
     handleParsed(this.rpc, 'builds.list', listRequest, kind, async (r) =>
-      resourceList(kind, await this.builds.list({ namespace: r.namespace, labels: labelSelector(r.labelSelector) })),
+      resourceList(kind, await this.builds.list({ namespace: r.namespace, labels: labelSelectorOf(r.labelSelector) })),
     );
     handleParsed(this.rpc, 'builds.delete', namedRequest, kind, (r) => this.deleteBuild.execute(r.namespace, r.name));
     handleParsed(this.rpc, 'builds.log', logRequest, 'BuildLog', async ({ namespace, name, offset }) => {

@@ -4,8 +4,8 @@ import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
+import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
 import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
-import { parseInput, preview, resourceList, selectorOf } from '../resource-input';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
@@ -31,11 +31,11 @@ export class DeploymentConfigsService {
   }
 
   async list({ namespace, labelSelector }: ListRequest): Promise<ResourceList<DeploymentConfig>> {
-    return resourceList(KIND, await this.dcs.list({ namespace, labels: selectorOf(labelSelector) }));
+    return resourceList(KIND, await this.dcs.list({ namespace, labels: labelSelectorOf(labelSelector) }));
   }
 
   async create({ namespace, body, dryRun }: CreateRequest): Promise<DeploymentConfig> {
-    const input = parseInput(deploymentConfigInput, body, KIND, namespace);
+    const input = parseBody(deploymentConfigInput, body, KIND, namespace);
     assertConsistent(input);
     const resource = {
       metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
@@ -51,7 +51,7 @@ export class DeploymentConfigsService {
     };
     if (dryRun) {
       if (await this.dcs.find(namespace, input.metadata.name)) throw ApiError.alreadyExists(KIND, input.metadata.name);
-      return preview<DeploymentConfig>(KIND, resource);
+      return dryRunPreview<DeploymentConfig>(KIND, resource);
     }
     let dc = await this.dcs.create(resource);
     await this.revisions.ensureLatest(dc, 'config change: created');
@@ -66,7 +66,7 @@ export class DeploymentConfigsService {
   }
 
   async update({ namespace, name, body }: UpdateRequest): Promise<DeploymentConfig> {
-    const input = parseInput(deploymentConfigInput, body, KIND, namespace);
+    const input = parseBody(deploymentConfigInput, body, KIND, namespace);
     if (input.metadata.name !== name) throw ApiError.invalid(KIND, name, 'metadata.name', `must be "${name}", the name being updated`);
     assertConsistent(input);
     let rolled = false;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { resourceList, selectorOf } from '../resource-input';
+import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
 import { ReplicationControllerRepository } from './replicationcontroller.repository';
 
 /** Read-only: ReplicationControllers are made and scaled by the DeploymentConfig controller. */
@@ -14,7 +14,7 @@ export class ReplicationControllersRpc implements OnModuleInit {
   onModuleInit() {
     this.rpc.handle('replicationcontrollers.get', ({ namespace, name }) => this.rcs.get(namespace, name));
     this.rpc.handle('replicationcontrollers.list', async ({ namespace, labelSelector }) =>
-      resourceList('ReplicationController', await this.rcs.list({ namespace, labels: selectorOf(labelSelector) })),
+      resourceList('ReplicationController', await this.rcs.list({ namespace, labels: labelSelectorOf(labelSelector) })),
     );
   }
 }

@@ -4,8 +4,8 @@ import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
+import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
 import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
-import { parseInput, preview, resourceList, selectorOf } from '../resource-input';
 import type { Store } from '../store';
 import { ServiceRepository } from './service.repository';
 
@@ -24,11 +24,11 @@ export class ServicesService {
   }
 
   async list({ namespace, labelSelector }: ListRequest): Promise<ResourceList<Service>> {
-    return resourceList(KIND, await this.services.list({ namespace, labels: selectorOf(labelSelector) }));
+    return resourceList(KIND, await this.services.list({ namespace, labels: labelSelectorOf(labelSelector) }));
   }
 
   async create({ namespace, body, dryRun }: CreateRequest): Promise<Service> {
-    const input = parseInput(serviceInput, body, KIND, namespace);
+    const input = parseBody(serviceInput, body, KIND, namespace);
     const resource = {
       metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
       spec: input.spec,
@@ -36,7 +36,7 @@ export class ServicesService {
     };
     if (dryRun) {
       if (await this.services.find(namespace, input.metadata.name)) throw ApiError.alreadyExists(KIND, input.metadata.name);
-      return preview<Service>(KIND, resource);
+      return dryRunPreview<Service>(KIND, resource);
     }
     const service = await this.services.create(resource);
     this.enqueue.endpoints(namespace, service.metadata.name);
@@ -44,7 +44,7 @@ export class ServicesService {
   }
 
   async update({ namespace, name, body }: UpdateRequest): Promise<Service> {
-    const input = parseInput(serviceInput, body, KIND, namespace);
+    const input = parseBody(serviceInput, body, KIND, namespace);
     if (input.metadata.name !== name) throw ApiError.invalid(KIND, name, 'metadata.name', `must be "${name}", the name being updated`);
     const service = await this.services.update(
       namespace,

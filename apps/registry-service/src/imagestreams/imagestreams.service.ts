@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { imageStreamInput, type ImageStream, type ImageStreamInput } from '@paas/contracts/images';
-import { API_VERSION, parseLabelSelector, type ResourceList } from '@paas/contracts/meta';
+import { imageStreamInput, type ImageStream } from '@paas/contracts/images';
+import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
-import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
 import { loadConfig } from '@paas/platform/config';
+import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
 import { ImageStreamRepository } from './imagestream.repository';
 import { emptyStatus } from './tag-history';
 
@@ -20,7 +20,7 @@ export class ImageStreamsService {
   constructor(private readonly streams: ImageStreamRepository) {}
 
   async create(request: CreateRequest): Promise<ImageStream> {
-    const input = this.parse(request.body, request.namespace);
+    const input = parseBody(imageStreamInput, request.body, KIND, request.namespace);
     const { name, labels, annotations } = input.metadata;
     const resource = {
       metadata: { name, namespace: request.namespace, labels, annotations },
@@ -29,8 +29,7 @@ export class ImageStreamsService {
     };
     if (!request.dryRun) return this.streams.create(resource);
     if (await this.streams.find(request.namespace, name)) throw ApiError.alreadyExists(KIND, name);
-    const metadata = { ...resource.metadata, uid: '', resourceVersion: '', generation: 1, creationTimestamp: new Date().toISOString() };
-    return { apiVersion: API_VERSION, kind: KIND, ...resource, metadata };
+    return dryRunPreview<ImageStream>(KIND, resource);
   }
 
   get(request: GetRequest): Promise<ImageStream> {
@@ -38,19 +37,12 @@ export class ImageStreamsService {
   }
 
   async list(request: ListRequest): Promise<ResourceList<ImageStream>> {
-    let labels;
-    try {
-      labels = parseLabelSelector(request.labelSelector);
-    } catch (error) {
-      throw ApiError.of('BadRequest', `invalid labelSelector: ${(error as Error).message}`);
-    }
-    const items = await this.streams.list({ namespace: request.namespace, labels });
-    return { apiVersion: API_VERSION, kind: 'ImageStreamList', metadata: {}, items };
+    return resourceList(KIND, await this.streams.list({ namespace: request.namespace, labels: labelSelectorOf(request.labelSelector) }));
   }
 
   /** Replaces labels, annotations and spec; a stale `metadata.resourceVersion` gets 409. */
   async update(request: UpdateRequest): Promise<ImageStream> {
-    const input = this.parse(request.body, request.namespace);
+    const input = parseBody(imageStreamInput, request.body, KIND, request.namespace);
     if (input.metadata.name !== request.name) {
       throw ApiError.of('BadRequest', `the name of the object (${input.metadata.name}) does not match the name on the URL (${request.name})`);
     }
@@ -65,15 +57,5 @@ export class ImageStreamsService {
   async delete(request: DeleteRequest): Promise<Status> {
     const deleted = await this.streams.delete(request.namespace, request.name);
     return successStatus(`imagestream "${deleted.metadata.name}" deleted`, { name: deleted.metadata.name, kind: KIND });
-  }
-
-  private parse(body: unknown, namespace: string): ImageStreamInput {
-    const name = (body as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
-    const result = validate(imageStreamInput, body, KIND, typeof name === 'string' ? name : undefined);
-    if (!result.ok) throw new ApiError(result.status);
-    if (result.value.metadata.namespace !== undefined && result.value.metadata.namespace !== namespace) {
-      throw ApiError.of('BadRequest', `the namespace of the object (${result.value.metadata.namespace}) does not match the namespace of the request (${namespace})`);
-    }
-    return result.value;
   }
 }

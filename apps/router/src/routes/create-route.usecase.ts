@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { API_VERSION } from '@paas/contracts/meta';
 import { defaultRouteHost, type Route } from '@paas/contracts/routes';
 import type { CreateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
+import { dryRunPreview } from '@paas/platform/rpc-input';
 import type { RouterConfig } from '../config';
 import { ROUTER_CONFIG } from '../runtime.module';
 import { AdmitHost } from './admit-host.usecase';
@@ -31,16 +31,13 @@ export class CreateRoute {
     const host = input.spec.host ?? defaultRouteHost(name, namespace, this.config.domain);
     if (await this.routes.find(namespace, name)) throw ApiError.alreadyExists('Route', name);
 
-    const now = new Date().toISOString();
-    const draft: Route = {
-      apiVersion: API_VERSION,
-      kind: 'Route',
-      metadata: { name, namespace, uid: '', resourceVersion: '', generation: 1, creationTimestamp: now, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
+    const draft = dryRunPreview<Route>('Route', {
+      metadata: { name, namespace, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
       spec: { ...input.spec, host },
       status: { ingress: [] },
-    };
+    });
     const decision = decideAdmission([...(await this.routes.listByHost(host)), draft]).get(draft);
-    draft.status = admissionStatus(draft, decision ?? { admitted: true }, now);
+    draft.status = admissionStatus(draft, decision ?? { admitted: true }, draft.metadata.creationTimestamp);
     if (request.dryRun) return draft;
 
     const created = await this.routes.create({ metadata: { name, namespace, labels, annotations }, spec: draft.spec, status: draft.status });

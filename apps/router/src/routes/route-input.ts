@@ -1,18 +1,12 @@
 import { DNS1123_LABEL } from '@paas/contracts/meta';
 import { routeInput, type RouteInput } from '@paas/contracts/routes';
-import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
+import { parseBody } from '@paas/platform/rpc-input';
 
 /** A Route body from a request, validated; its namespace, if given, must be the request's. */
 export function parseRouteInput(namespace: unknown, body: unknown): RouteInput & { metadata: { namespace: string } } {
   const ns = assertNamespace(namespace);
-  const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
-  const result = validate(routeInput, body, 'Route', typeof name === 'string' ? name : undefined);
-  if (!result.ok) throw new ApiError(result.status);
-  const input = result.value;
-  if (input.metadata.namespace !== undefined && input.metadata.namespace !== ns) {
-    throw ApiError.of('BadRequest', `the namespace of the object (${input.metadata.namespace}) does not match the namespace of the request (${ns})`);
-  }
+  const input = parseBody(routeInput, body, 'Route', ns);
   return { ...input, metadata: { ...input.metadata, namespace: ns } };
 }
 

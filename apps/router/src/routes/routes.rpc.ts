@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { API_VERSION, parseLabelSelector, type Labels } from '@paas/contracts/meta';
-import { ApiError } from '@paas/platform/api-error';
 import { RpcServer } from '@paas/platform/rpc';
+import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
 import { CreateRoute } from './create-route.usecase';
 import { DeleteRoute } from './delete-route.usecase';
 import { assertKey, assertNamespace } from './route-input';
@@ -29,16 +28,7 @@ export class RoutesRpc implements OnModuleInit {
     });
     this.rpc.handle('routes.list', async (request) => {
       const namespace = request.namespace === undefined ? undefined : assertNamespace(request.namespace);
-      const items = await this.routes.list({ namespace, labels: labelsOf(request.labelSelector) });
-      return { apiVersion: API_VERSION, kind: 'RouteList', metadata: {}, items };
+      return resourceList('Route', await this.routes.list({ namespace, labels: labelSelectorOf(request.labelSelector) }));
     });
-  }
-}
-
-function labelsOf(selector: string | undefined): Labels {
-  try {
-    return parseLabelSelector(selector);
-  } catch (error) {
-    throw ApiError.of('BadRequest', `invalid labelSelector: ${(error as Error).message}`);
   }
 }

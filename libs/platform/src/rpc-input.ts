@@ -1,0 +1,45 @@
+import { API_VERSION, parseLabelSelector, type Labels, type ResourceList } from '@paas/contracts/meta';
+import { validate } from '@paas/contracts/validation';
+import type { z } from 'zod';
+import { ApiError } from './api-error';
+import type { AnyResource, NewResource } from './resource-repository';
+
+/**
+ * A request body checked against its schema: an invalid one is a 422 naming each field, and
+ * a body naming another namespace than the request's is a 400.
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, kind: string, namespace: string): z.output<S> {
+  const name = (body as { metadata?: { name?: unknown } } | null | undefined)?.metadata?.name;
+  const result = validate(schema, body, kind, typeof name === 'string' ? name : undefined);
+  if (!result.ok) throw new ApiError(result.status);
+  const bodyNamespace = (result.value as { metadata: { namespace?: string } }).metadata.namespace;
+  if (bodyNamespace !== undefined && bodyNamespace !== namespace) {
+    throw ApiError.of('BadRequest', `the namespace of the object (${bodyNamespace}) does not match the namespace of the request (${namespace})`);
+  }
+  return result.value;
+}
+
+/** `labelSelector=a=b,c=d` as labels to match; a malformed one is a 400, not a 500. */
+export function labelSelectorOf(selector: string | undefined): Labels {
+  try {
+    return parseLabelSelector(selector);
+  } catch (error) {
+    throw ApiError.of('BadRequest', `invalid labelSelector: ${(error as Error).message}`);
+  }
+}
+
+/** The answer to a list request: `<Kind>List` around the items. */
+export function resourceList<T>(kind: string, items: T[]): ResourceList<T> {
+  return { apiVersion: API_VERSION, kind: `${kind}List`, metadata: {}, items };
+}
+
+/** What a dry run answers: the resource as it would be stored, without the identity the server assigns. */
+export function dryRunPreview<R extends AnyResource>(kind: R['kind'], newResource: NewResource<R>): R {
+  return {
+    apiVersion: API_VERSION,
+    kind,
+    metadata: { ...newResource.metadata, uid: '', resourceVersion: '', generation: 1, creationTimestamp: new Date().toISOString() },
+    spec: newResource.spec,
+    status: newResource.status,
+  } as R;
+}
