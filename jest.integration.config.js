@@ -5,7 +5,7 @@ module.exports = {
   ...require('./jest.preset.js'),
   displayName: 'integration',
   rootDir: __dirname,
-  testMatch: ['<rootDir>/apps/*/test/**/*.int-spec.ts', '<rootDir>/e2e/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/libs/*/test/**/*.int-spec.ts', '<rootDir>/apps/*/test/**/*.int-spec.ts', '<rootDir>/e2e/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   maxWorkers: 1,
   testTimeout: 180_000,

@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpService } from '@paas/platform/bootstrap';
+import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { NATS_CONNECTION } from '@paas/platform/tokens';
 import request from 'supertest';
 import { AppModule, GATEWAY_OPTIONS } from '../src/app.module';
 
@@ -9,12 +11,16 @@ describe('api-gateway edge validation', () => {
   let http: ReturnType<typeof request>;
 
   beforeAll(async () => {
+    isolateBus('gateway');
     app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     http = request(app.getHttpServer());
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await dropIsolatedBus(app.get(NATS_CONNECTION));
+    await app.close();
+  });
 
   const expectStatus = (body: unknown, code: number, reason: string) =>
     expect(body).toMatchObject({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason });

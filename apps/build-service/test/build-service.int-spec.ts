@@ -1,5 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { NATS_CONNECTION } from '@paas/platform/tokens';
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -65,6 +67,7 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
   }
 
   beforeAll(async () => {
+    isolateBus('build');
     app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     await app.init();
     rpc = app.get(RpcClient);
@@ -78,6 +81,7 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
       await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
     }
     for (const dir of repos) rmSync(dir, { recursive: true, force: true });
+    if (app) await dropIsolatedBus(app.get(NATS_CONNECTION));
     await app?.close();
   });
 

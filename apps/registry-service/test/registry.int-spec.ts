@@ -2,6 +2,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { trace } from '@opentelemetry/api';
 import type { EventEnvelope } from '@paas/contracts/events';
 import { createHttpService } from '@paas/platform/bootstrap';
+import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { NATS_CONNECTION } from '@paas/platform/tokens';
 import { EventBus } from '@paas/platform/events';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
 import Docker from 'dockerode';
@@ -36,6 +38,7 @@ describe('registry-service', () => {
   let base: string;
 
   beforeAll(async () => {
+    isolateBus('registry');
     home = await mkdtemp(path.join(os.tmpdir(), 'registry-int-'));
     const port = await freePort();
     registryHost = `127.0.0.1:${port}`;
@@ -55,6 +58,7 @@ describe('registry-service', () => {
       for (const name of await metadata.listRepositories({})) if (name.startsWith(`${namespace}/`)) await metadata.deleteRepository(name);
       const streams = app.get(ImageStreamRepository);
       for (const stream of await streams.list({ namespace })) await streams.delete(namespace, stream.metadata.name);
+      await dropIsolatedBus(app.get(NATS_CONNECTION));
       await app.close();
     }
     await rm(home, { recursive: true, force: true });

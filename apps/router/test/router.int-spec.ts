@@ -1,4 +1,6 @@
 import { getModelToken } from '@nestjs/mongoose';
+import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { NATS_CONNECTION } from '@paas/platform/tokens';
 import type { Route } from '@paas/contracts/routes';
 import { EventBus } from '@paas/platform/events';
 import type { StoredResource } from '@paas/platform/resource-repository';
@@ -104,6 +106,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
     });
 
   beforeAll(async () => {
+    isolateBus('router');
     backends.alpha = await backend('alpha');
     backends.beta = await backend('beta');
     const config = loadRouterConfig({ ...process.env, PAAS_HOME: home, ROUTER_HTTP_PORT: '0', PORT: '0', ROUTER_RESYNC_SECONDS: '3600' });
@@ -117,6 +120,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
     if (child?.pid && child.exitCode === null) child.kill('SIGTERM');
     const model = router?.app.get<Model<StoredResource>>(getModelToken(ROUTES_COLLECTION));
     await model?.deleteMany({ namespace: { $in: [namespace, otherNamespace] } });
+    if (router) await dropIsolatedBus(router.app.get(NATS_CONNECTION));
     await router?.app.close();
     await Promise.all(Object.values(backends).map((b) => b.close()));
     rmSync(home, { recursive: true, force: true });

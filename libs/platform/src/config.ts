@@ -12,6 +12,8 @@ export interface PlatformConfig {
   registryHost: string;
   routerDomain: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Scopes every NATS subject and the stream (see bus-names.ts); empty for the platform itself. */
+  busPrefix: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
@@ -24,6 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     registryHost: env.REGISTRY_HOST || '127.0.0.1:5000',
     routerDomain: env.ROUTER_DOMAIN || 'apps.localhost',
     logLevel: (env.LOG_LEVEL as PlatformConfig['logLevel']) || 'info',
+    busPrefix: env.PAAS_BUS_PREFIX || '',
   };
 }
 

@@ -2,16 +2,14 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   durableName,
-  EVENT_STREAM,
-  EVENT_SUBJECT_PREFIX,
   eventSchemas,
-  eventSubject,
   type EventEnvelope,
   type EventMap,
   type EventType,
 } from '@paas/contracts/events';
 import { AckPolicy, ConsumerEvents, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
+import { busNames } from './bus-names';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 
@@ -46,6 +44,7 @@ export class EventBus implements OnApplicationShutdown {
   private readonly logger = new Logger(EventBus.name);
   private streamReady?: Promise<void>;
   private readonly subscriptions = new Set<ConsumerMessages>();
+  private readonly names = busNames();
   private stopped = false;
 
   constructor(
@@ -66,7 +65,7 @@ export class EventBus implements OnApplicationShutdown {
     await this.ensureStream();
     await tracer.startActiveSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, attributes: eventAttributes(envelope) }, async (span) => {
       try {
-        await this.nats.jetstream().publish(eventSubject(type), JSON.stringify(envelope), {
+        await this.nats.jetstream().publish(this.names.event(type), JSON.stringify(envelope), {
           msgID: envelope.id,
           headers: injectTraceHeaders(),
         });
@@ -90,7 +89,7 @@ export class EventBus implements OnApplicationShutdown {
   private async openConsumer(type: EventType, options: SubscribeOptions): Promise<ConsumerMessages> {
     await this.ensureStream();
     const name = await this.ensureConsumer(type, options.everyReplica ?? false);
-    const consumer = await this.nats.jetstream().consumers.get(EVENT_STREAM, name);
+    const consumer = await this.nats.jetstream().consumers.get(this.names.stream, name);
     const messages = await consumer.consume({ max_messages: 64 });
     this.subscriptions.add(messages);
     void this.stopWhenConsumerGone(messages);
@@ -124,9 +123,9 @@ export class EventBus implements OnApplicationShutdown {
 
   private async ensureConsumer(type: EventType, everyReplica: boolean): Promise<string> {
     const jsm = await this.nats.jetstreamManager();
-    const common = { filter_subject: eventSubject(type), ack_policy: AckPolicy.Explicit, ack_wait: nanos(ACK_WAIT_MS), max_ack_pending: 1000 };
+    const common = { filter_subject: this.names.event(type), ack_policy: AckPolicy.Explicit, ack_wait: nanos(ACK_WAIT_MS), max_ack_pending: 1000 };
     if (everyReplica) {
-      const info = await jsm.consumers.add(EVENT_STREAM, {
+      const info = await jsm.consumers.add(this.names.stream, {
         ...common,
         name: `${durableName(this.service, type)}--${randomUUID().slice(0, 8)}`,
         deliver_policy: DeliverPolicy.New,
@@ -135,7 +134,7 @@ export class EventBus implements OnApplicationShutdown {
       return info.name;
     }
     const durable = durableName(this.service, type);
-    await jsm.consumers.info(EVENT_STREAM, durable).catch(() => jsm.consumers.add(EVENT_STREAM, { ...common, durable_name: durable, deliver_policy: DeliverPolicy.All }));
+    await jsm.consumers.info(this.names.stream, durable).catch(() => jsm.consumers.add(this.names.stream, { ...common, durable_name: durable, deliver_policy: DeliverPolicy.All }));
     return durable;
   }
 
@@ -200,13 +199,13 @@ export class EventBus implements OnApplicationShutdown {
     this.streamReady ??= (async () => {
       const jsm = await this.nats.jetstreamManager();
       const config = {
-        name: EVENT_STREAM,
-        subjects: [`${EVENT_SUBJECT_PREFIX}.>`],
+        name: this.names.stream,
+        subjects: [this.names.streamSubjects],
         storage: StorageType.File,
         max_age: nanos(7 * 24 * 3600 * 1000),
         duplicate_window: nanos(2 * 60 * 1000),
       };
-      await jsm.streams.info(EVENT_STREAM).catch(() => jsm.streams.add(config));
+      await jsm.streams.info(this.names.stream).catch(() => jsm.streams.add(config));
     })().catch((error) => {
       this.streamReady = undefined;
       throw error;
@@ -221,5 +220,5 @@ function subjectOf(data: object): string {
 }
 
 function eventAttributes(envelope: EventEnvelope) {
-  return { 'messaging.system': 'nats', 'messaging.destination.name': eventSubject(envelope.type), 'paas.event.id': envelope.id, 'paas.event.subject': envelope.subject };
+  return { 'messaging.system': 'nats', 'paas.event.id': envelope.id, 'paas.event.subject': envelope.subject };
 }

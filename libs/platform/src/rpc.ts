@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { RESOURCE_OWNERS, rpcSubject, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import { RESOURCE_OWNERS, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import { ApiError, statusOf } from './api-error';
+import { busNames } from './bus-names';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 
@@ -16,6 +17,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export class RpcServer implements OnApplicationShutdown {
   private readonly logger = new Logger(RpcServer.name);
   private readonly subscriptions: Subscription[] = [];
+  private readonly names = busNames();
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
@@ -23,7 +25,7 @@ export class RpcServer implements OnApplicationShutdown {
   ) {}
 
   handle<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void {
-    const subscription = this.nats.subscribe(rpcSubject(method), {
+    const subscription = this.nats.subscribe(this.names.rpc(method), {
       queue: this.service,
       callback: (error, message) => {
         if (error) this.logger.error({ msg: `subscription to ${method} failed: ${error.message}` });
@@ -63,13 +65,15 @@ export class RpcServer implements OnApplicationShutdown {
 /** Asks the owning service; its Status errors are rethrown as ApiErrors with their code. */
 @Injectable()
 export class RpcClient {
+  private readonly names = busNames();
+
   constructor(@Inject(NATS_CONNECTION) private readonly nats: NatsConnection) {}
 
   async request<M extends RpcMethod>(method: M, request: RpcRequest<M>, options: { timeoutMs?: number } = {}): Promise<RpcResponse<M>> {
     return tracer.startActiveSpan(`rpc ${method}`, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'nats', 'rpc.method': method } }, async (span) => {
       try {
         const message = await this.nats
-          .request(rpcSubject(method), JSON.stringify(request), { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, headers: injectTraceHeaders() })
+          .request(this.names.rpc(method), JSON.stringify(request), { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, headers: injectTraceHeaders() })
           .catch((error: NatsError) => {
             throw unavailable(method, error);
           });

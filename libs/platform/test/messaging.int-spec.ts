@@ -3,9 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { InjectModel, MongooseModule } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { durableName, EVENT_STREAM, type EventEnvelope } from '@paas/contracts/events';
+import { durableName, type EventEnvelope } from '@paas/contracts/events';
 import type { NatsConnection } from 'nats';
 import { NATS_CONNECTION } from '../src/tokens';
+import { busNames } from '../src/bus-names';
+import { dropIsolatedBus, isolateBus } from '../src/testing';
 import type { Route } from '@paas/contracts/routes';
 import { EventBus } from '../src/events';
 import { MessagingModule } from '../src/messaging.module';
@@ -35,12 +37,14 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
   const namespace = `t-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
+    isolateBus('platform');
     app = await NestFactory.createApplicationContext(TestModule, { logger: false });
     await app.init();
   });
   afterAll(async () => {
     const model = app.get<Model<StoredResource>>('routesModel');
     await model.deleteMany({ namespace });
+    await dropIsolatedBus(app.get(NATS_CONNECTION));
     await app.close();
   });
 
@@ -111,7 +115,7 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
     });
     const nats = app.get<NatsConnection>(NATS_CONNECTION);
     const jsm = await nats.jetstreamManager();
-    await jsm.consumers.delete(EVENT_STREAM, durableName('platform-test', 'pod.changed'));
+    await jsm.consumers.delete(busNames().stream, durableName('platform-test', 'pod.changed'));
     await bus.publish('pod.changed', { namespace, name: 'after-delete', phase: 'Running', ready: true });
     const deadline = Date.now() + 20_000;
     while (!received.has('after-delete') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -126,5 +130,15 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
     await expect(client.request('routes.get', { namespace, name: 'a' })).resolves.toMatchObject({ spec: { path: '/x' } });
     await expect(client.request('routes.get', { namespace, name: 'missing' })).rejects.toMatchObject({ status: { code: 404, reason: 'NotFound' } });
     await expect(client.request('builds.get', { namespace, name: 'x' }, { timeoutMs: 500 })).rejects.toMatchObject({ status: { code: 503 } });
+  });
+
+  it('keeps its isolated bus apart from the platform bus on the same NATS', async () => {
+    const nats = app.get<NatsConnection>(NATS_CONNECTION);
+    const overheard: string[] = [];
+    const platformSide = nats.subscribe('paas.rpc.routes.get', { callback: (_error, message) => overheard.push(message.subject) });
+    await expect(app.get(RpcClient).request('routes.get', { namespace, name: 'a' })).resolves.toMatchObject({ metadata: { name: 'a' } });
+    await nats.flush();
+    platformSide.unsubscribe();
+    expect(overheard).toEqual([]);
   });
 });

@@ -1,0 +1,25 @@
+import { EVENT_STREAM, EVENT_SUBJECT_PREFIX, eventSubject, type EventType } from '@paas/contracts/events';
+import { rpcSubject, type RpcMethod } from '@paas/contracts/rpc';
+import { loadConfig } from './config';
+
+/**
+ * The NATS names one platform instance uses. A bus prefix (`PAAS_BUS_PREFIX`) scopes every
+ * subject and the stream, so a second instance on the same NATS — an integration test's
+ * in-process service, say — never joins the running platform's queue groups or consumers.
+ */
+export interface BusNames {
+  stream: string;
+  streamSubjects: string;
+  event(type: EventType): string;
+  rpc(method: RpcMethod): string;
+}
+
+export function busNames(prefix = loadConfig().busPrefix): BusNames {
+  const scoped = (subject: string) => (prefix ? `${prefix}.${subject}` : subject);
+  return {
+    stream: prefix ? `${EVENT_STREAM}_${prefix.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}` : EVENT_STREAM,
+    streamSubjects: scoped(`${EVENT_SUBJECT_PREFIX}.>`),
+    event: (type) => scoped(eventSubject(type)),
+    rpc: (method) => scoped(rpcSubject(method)),
+  };
+}

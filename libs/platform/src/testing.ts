@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import { busNames } from './bus-names';
+
+/**
+ * For integration tests: from now on this process talks on its own bus prefix, so the
+ * services it starts in-process stay apart from a platform running on the same NATS.
+ * Call it before creating any Nest application; returns the prefix.
+ */
+export function isolateBus(suite: string): string {
+  const prefix = `test-${suite}-${randomUUID().slice(0, 8)}`;
+  process.env.PAAS_BUS_PREFIX = prefix;
+  return prefix;
+}
+
+/** Deletes the isolated bus's event stream (and with it its consumers). */
+export async function dropIsolatedBus(nats: NatsConnection): Promise<void> {
+  const names = busNames();
+  if (!process.env.PAAS_BUS_PREFIX) throw new Error('dropIsolatedBus: this process is not on an isolated bus');
+  const jsm = await nats.jetstreamManager();
+  await jsm.streams.delete(names.stream).catch(() => undefined);
+}
