@@ -7,6 +7,7 @@
 // Usage: npm run up && node bench/new-app.mjs [runs=5]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -42,10 +43,16 @@ async function until(probe, intervalMs = 20, timeoutMs = 180_000) {
   throw new Error('timed out');
 }
 
+// fetch drops a caller's Host header, and `*.localhost` does not resolve in Node: node:http it is.
+const routerStatus = (host) =>
+  new Promise((resolve, reject) => {
+    http.get(`${ROUTER}/`, { headers: { host } }, (res) => res.resume().on('end', () => resolve(res.statusCode))).on('error', reject);
+  });
+
 const api = async (method, url, body) => {
   const res = await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}${url}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: body ? { 'content-type': 'application/json' } : {},
     body: body && JSON.stringify(body),
   });
   return { status: res.status, body: await res.json().catch(() => undefined) };
@@ -62,11 +69,7 @@ async function platformRun(i) {
     if (res.body?.status?.phase === 'Failed') throw new Error(`build failed: ${res.body.status.message}`);
     return res.body?.status?.phase === 'Complete' ? res.body : undefined;
   }, 25);
-  const firstOk = await until(async () => {
-    const res = await fetch(`${ROUTER}/`, { headers: { host: `${name}-${namespace}.apps.localhost` } });
-    await res.arrayBuffer();
-    return res.status === 200 ? Date.now() : undefined;
-  }, 10);
+  const firstOk = await until(async () => ((await routerStatus(`${name}-${namespace}.apps.localhost`)) === 200 ? Date.now() : undefined), 10);
   const stage = Object.fromEntries(build.status.stages.map((s) => [s.name, s.durationMilliseconds]));
   const buildEnd = Date.parse(build.status.completionTimestamp);
   rmSync(repo, { recursive: true, force: true });
@@ -111,11 +114,14 @@ async function referenceRun(i) {
 }
 
 async function cleanUp(runs) {
+  await api('DELETE', '/imagestreams/reference');
   for (let i = 0; i < runs; i++) {
     for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams']) await api('DELETE', `/${plural}/app-${i}`);
-    const ids = docker(['images', '-q', '--filter', `label=paas.dev/build=${namespace}.app-${i}-1`]);
-    if (ids) docker(['rmi', '-f', ...new Set(ids.split('\n'))]);
   }
+  // Pods go asynchronously after their DeploymentConfig; their images can go once they have.
+  await until(async () => (docker(['ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`]) ? undefined : true), 200, 60_000);
+  const images = docker(['images', '-q', '--filter', `reference=${REGISTRY}/${namespace}/*`]);
+  if (images) docker(['rmi', '-f', ...new Set(images.split('\n'))]);
 }
 
 const platform = [];
@@ -128,7 +134,7 @@ try {
     process.stderr.write(`run ${i + 1}/${RUNS}: platform ${seconds(platform[i].total)} s, reference ${seconds(reference[i])} s\n`);
   }
 } finally {
-  await cleanUp(platform.length);
+  await cleanUp(RUNS);
 }
 
 const rows = Object.keys(platform[0]).map((key) => [key, seconds(median(platform.map((run) => run[key])))]);

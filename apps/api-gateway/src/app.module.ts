@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
@@ -17,4 +18,17 @@ export const GATEWAY_OPTIONS: HttpServiceOptions = {
   defaultPort: 8000,
   /** Bodies above this get 413: resources are small; sources come from git, not the API. */
   bodyLimitBytes: 512 * 1024,
+  configure: (app) => acceptEmptyJsonBodies(app.getHttpAdapter().getInstance()),
 };
+
+/**
+ * Clients (kubectl among them) send `Content-Type: application/json` on a DELETE or an
+ * instantiate with no body; Fastify would refuse that with 400. An empty body is no body.
+ */
+function acceptEmptyJsonBodies(fastify: FastifyInstance) {
+  fastify.addHook('onRequest', async (request) => {
+    const { headers } = request.raw;
+    const hasBody = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
+    if (!hasBody) delete headers['content-type'];
+  });
+}

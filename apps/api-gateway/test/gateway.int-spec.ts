@@ -48,6 +48,12 @@ describe('api-gateway edge validation', () => {
     expectStatus(huge.body, 413, 'RequestEntityTooLarge');
   });
 
+  it('takes an empty body sent as JSON as no body, as kubectl sends DELETEs', async () => {
+    const res = await http.delete('/api/v1/namespaces/demo/widgets/x').set('content-type', 'application/json');
+    expect(res.status).toBe(404);
+    expect(res.body.message).toContain('widgets');
+  });
+
   it('answers an unknown resource type with 404', async () => {
     const res = await http.get('/api/v1/namespaces/demo/widgets');
     expect(res.status).toBe(404);
