@@ -7,7 +7,9 @@ import { fail, main, ok, seconds, timed, warn } from './lib/log.mjs';
 import { run } from './lib/proc.mjs';
 
 const inRepo = { cwd: REPO, env: toolEnv };
-const nx = (target) => () => run(bin('nx'), ['run-many', '-t', target], inRepo);
+// CI runs every check for real rather than replaying nx's cached results.
+const cacheFlags = process.env.CI ? ['--skip-nx-cache'] : [];
+const nx = (target) => () => run(bin('nx'), ['run-many', '-t', target, ...cacheFlags], inRepo);
 
 const STEPS = [
   { name: 'lint', run: nx('lint') },
@@ -16,7 +18,7 @@ const STEPS = [
   {
     name: 'integration + e2e tests',
     needs: 'platform up',
-    run: () => run(bin('jest'), ['-c', 'jest.integration.config.js', '--passWithNoTests'], inRepo),
+    run: () => run(bin('jest'), ['-c', 'jest.integration.config.js'], inRepo),
   },
 ];
 
