@@ -15,6 +15,8 @@ const STEPS = [
   { name: 'lint', run: nx('lint') },
   { name: 'unit tests', run: nx('test') },
   { name: 'platform up', run: () => run(process.execPath, ['scripts/up.mjs'], inRepo) },
+  // Jest strips types without checking them; the specs are type-checked here, once up has built the libraries.
+  { name: 'type-check tests', needs: 'platform up', run: () => run(bin('tsc'), ['-p', 'tsconfig.spec.json'], inRepo) },
   {
     name: 'integration + e2e tests',
     needs: 'platform up',

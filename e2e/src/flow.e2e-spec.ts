@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { api, AppRepository, closeRouterConnections, eventually, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
+import { api, AppRepository, closeRouterConnections, containersIn, deleteNamespace, eventually, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
 
 /**
  * The whole flow on the running platform (`npm run up`): new-app from a git repository,
@@ -35,11 +35,7 @@ describe('source to request', () => {
   };
 
   afterAll(async () => {
-    for (const app of ['hello', 'broken']) {
-      for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams']) {
-        await api().delete(`/api/v1/namespaces/${namespace}/${plural}/${app}`);
-      }
-    }
+    await deleteNamespace(namespace);
     removeBuiltImages(namespace, ['hello-1', 'hello-2', 'broken-1']);
     repo.remove();
     brokenRepo.remove();
@@ -110,8 +106,7 @@ describe('source to request', () => {
     expect(failed).toEqual([]);
     expect(new Set(outcomes.map((outcome) => outcome.body))).toEqual(new Set(['hello v1', 'hello v2']));
     expect((await get('deploymentconfigs', 'hello')).status.latestVersion).toBe(2);
-    const containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim();
-    expect(containers).toBe('');
+    expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim()).toBe('');
   });
 
   it('records the new-app call as one trace across gateway, build, registry and deploy', async () => {
@@ -158,5 +153,23 @@ describe('source to request', () => {
   it('answers an unknown host with 404 from the router', async () => {
     const res = await throughRouter(`nobody-${namespace}.apps.localhost`);
     expect(res.status).toBe(404);
+  });
+
+  it('follows a build log to its end', async () => {
+    const followed = await api().get(`/api/v1/namespaces/${namespace}/builds/hello-2/log`).query({ follow: 'true' });
+    expect(followed.status).toBe(200);
+    expect(followed.text).toContain('Push successful');
+    expect((await api().get(`/api/v1/namespaces/${namespace}/builds/nope-1/log`)).status).toBe(404);
+  });
+
+  it('deletes a namespace with everything in it', async () => {
+    const deleted = await api().delete(`/api/v1/namespaces/${namespace}`);
+    expect(deleted.status).toBe(200);
+    for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'builds', 'imagestreams']) {
+      expect((await api().get(`/api/v1/namespaces/${namespace}/${plural}`)).body.items).toEqual([]);
+    }
+    expect((await api().get(`/api/v1/namespaces/${namespace}`)).status).toBe(404);
+    await eventually('the pods and their containers to be gone', async () => ((await podsOf('hello')).length === 0 && containersIn(namespace) === '' ? true : undefined), 30_000);
+    expect((await throughRouter(host)).status).toBe(404);
   });
 });

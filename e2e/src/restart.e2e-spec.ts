@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { api, AppRepository, closeRouterConnections, eventually, randomSuffix, removeBuiltImages, throughRouter } from './support';
+import { api, AppRepository, closeRouterConnections, deleteNamespace, eventually, randomSuffix, removeBuiltImages, throughRouter } from './support';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const PAAS_HOME = path.resolve(process.env.PAAS_HOME || path.join(REPO_ROOT, '.paas'));
@@ -34,9 +34,7 @@ describe('a restarted service picks up where the flow stopped', () => {
   const newApp = (name: string) => api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name, source: { git: repo.dir, ref: 'main' }, builder: 'nodejs' });
 
   afterAll(async () => {
-    for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams']) {
-      await api().delete(`/api/v1/namespaces/${namespace}/${plural}/later`);
-    }
+    await deleteNamespace(namespace);
     removeBuiltImages(namespace, ['later-1', 'later-2']);
     repo.remove();
     closeRouterConnections();

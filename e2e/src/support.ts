@@ -90,6 +90,15 @@ export class AppRepository {
   }
 }
 
+export const containersIn = (namespace: string) =>
+  execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim();
+
+/** Deletes the namespace through the API and waits for its pods' containers to go. */
+export async function deleteNamespace(namespace: string): Promise<void> {
+  await api().delete(`/api/v1/namespaces/${namespace}`);
+  await eventually(`the containers of ${namespace} to be gone`, async () => (containersIn(namespace) === '' ? true : undefined), 30_000);
+}
+
 /** Removes the images the platform built for these builds (labelled by the build-service). */
 export function removeBuiltImages(namespace: string, builds: string[]): void {
   for (const build of builds) {

@@ -6,6 +6,7 @@ import type { ResourceList } from '@paas/contracts/meta';
 import { rpcSubject, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
+import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,7 +140,6 @@ beforeAll(async () => {
     process.env.DEPLOY_DRAIN_MS ??= '300';
     process.env.DEPLOY_RESYNC_MS ??= '1000';
     process.env.DEPLOY_GRACE_SECONDS ??= '2';
-    const { AppModule, DEPLOY_SERVICE_OPTIONS } = await import('../src/app.module');
     app = await createHttpService(AppModule, { ...DEPLOY_SERVICE_OPTIONS, logger: false });
     await app.init();
   }

@@ -1,10 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { API_VERSION } from '@paas/contracts/meta';
+import { DeleteNamespaceUseCase } from './delete-namespace.usecase';
 import { NamespacesService } from './namespaces.service';
 
 @Controller('api/v1/namespaces')
 export class NamespacesController {
-  constructor(private readonly namespaces: NamespacesService) {}
+  constructor(
+    private readonly namespaces: NamespacesService,
+    private readonly deleteNamespace: DeleteNamespaceUseCase,
+  ) {}
 
   @Get()
   async list() {
@@ -20,5 +24,10 @@ export class NamespacesController {
   @Get(':name')
   get(@Param('name') name: string) {
     return this.namespaces.get(name);
+  }
+
+  @Delete(':name')
+  delete(@Param('name') name: string) {
+    return this.deleteNamespace.execute(name);
   }
 }

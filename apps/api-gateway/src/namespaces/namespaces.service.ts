@@ -23,6 +23,9 @@ export class NamespacesService {
   async ensure(name: string): Promise<Namespace> {
     assertNamespaceName(name);
     const existing = await this.namespaces.find(CLUSTER_SCOPE, name);
+    if (existing?.status.phase === 'Terminating') {
+      throw ApiError.of('Conflict', `namespace "${name}" is being terminated; nothing can be created in it`, { kind: 'Namespace', name });
+    }
     if (existing) return existing;
     return this.create({ metadata: { name } }).catch(async (error) => {
       const raced = await this.namespaces.find(CLUSTER_SCOPE, name);
@@ -33,6 +36,15 @@ export class NamespacesService {
 
   get(name: string): Promise<Namespace> {
     return this.namespaces.get(CLUSTER_SCOPE, name);
+  }
+
+  async markTerminating(name: string): Promise<Namespace> {
+    assertNamespaceName(name);
+    return this.namespaces.updateStatus(CLUSTER_SCOPE, name, () => ({ phase: 'Terminating' }));
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.namespaces.delete(CLUSTER_SCOPE, name);
   }
 
   list(): Promise<Namespace[]> {

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import type { RpcMethod } from '@paas/contracts/rpc';
+import { successStatus, type Status } from '@paas/contracts/status';
+import { ApiError } from '@paas/platform/api-error';
+import { RpcClient } from '@paas/platform/rpc';
+import { NamespacesService } from './namespaces.service';
+
+/**
+ * What a namespace holds, in the order it is deleted: what users reach first goes first.
+ * Builds, replication controllers, pods and endpoints go with their owners.
+ */
+const CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams'] as const;
+
+/**
+ * `DELETE /api/v1/namespaces/{name}`: the namespace turns Terminating (no new app can be
+ * created in it), every owner deletes its resources there, then the namespace goes. An
+ * owner that is down leaves it Terminating with a 503; deleting again finishes the job.
+ */
+@Injectable()
+export class DeleteNamespaceUseCase {
+  constructor(
+    private readonly namespaces: NamespacesService,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async execute(name: string): Promise<Status> {
+    await this.namespaces.markTerminating(name);
+    for (const plural of CONTENTS) {
+      const { items } = await this.rpc.request(`${plural}.list` as RpcMethod & `${string}.list`, { namespace: name });
+      for (const item of items as { metadata: { name: string } }[]) {
+        await this.rpc
+          .request(`${plural}.delete` as RpcMethod & `${string}.delete`, { namespace: name, name: item.metadata.name })
+          .catch((error) => {
+            if (!(error instanceof ApiError && error.status.code === 404)) throw error;
+          });
+      }
+    }
+    await this.namespaces.remove(name);
+    return successStatus(`namespace "${name}" deleted`, { kind: 'Namespace', name });
+  }
+}
