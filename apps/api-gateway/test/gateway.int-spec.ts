@@ -54,6 +54,12 @@ describe('api-gateway edge validation', () => {
     expect(res.body.message).toContain('widgets');
   });
 
+  it('answers a verb a resource does not take with 405', async () => {
+    const res = await http.post('/api/v1/namespaces/demo/pods').send({ metadata: { name: 'p' } });
+    expect(res.status).toBe(405);
+    expect(res.body.message).toContain('allowed: get, list');
+  });
+
   it('answers an unknown resource type with 404', async () => {
     const res = await http.get('/api/v1/namespaces/demo/widgets');
     expect(res.status).toBe(404);

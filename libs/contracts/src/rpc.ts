@@ -27,6 +27,27 @@ export const RESOURCE_OWNERS = {
 export type Plural = keyof typeof RESOURCE_OWNERS;
 export const PLURALS = Object.keys(RESOURCE_OWNERS) as Plural[];
 
+export type Verb = 'get' | 'list' | 'create' | 'update' | 'delete';
+const ALL_VERBS = ['get', 'list', 'create', 'update', 'delete'] as const;
+const READ_ONLY = ['get', 'list'] as const;
+
+/** What a client may do with each resource; the rest are made and removed by their controllers. */
+export const RESOURCE_VERBS = {
+  buildconfigs: ALL_VERBS,
+  builds: ['get', 'list', 'delete'],
+  imagestreams: ALL_VERBS,
+  deploymentconfigs: ALL_VERBS,
+  replicationcontrollers: READ_ONLY,
+  pods: READ_ONLY,
+  services: ALL_VERBS,
+  endpoints: READ_ONLY,
+  routes: ALL_VERBS,
+} as const satisfies Record<Plural, readonly Verb[]>;
+
+export function allows(plural: Plural, verb: Verb): boolean {
+  return (RESOURCE_VERBS[plural] as readonly Verb[]).includes(verb);
+}
+
 export interface ResourceOfPlural {
   buildconfigs: BuildConfig;
   builds: Build;
@@ -61,13 +82,16 @@ export interface UpdateRequest {
 }
 export type DeleteRequest = GetRequest;
 
-type CrudRpc<P extends Plural> = {
+type AllCrudRpc<P extends Plural> = {
   [V in `${P}.get`]: { request: GetRequest; response: ResourceOfPlural[P] };
 } & { [V in `${P}.list`]: { request: ListRequest; response: ResourceList<ResourceOfPlural[P]> } } & {
   [V in `${P}.create`]: { request: CreateRequest; response: ResourceOfPlural[P] };
 } & { [V in `${P}.update`]: { request: UpdateRequest; response: ResourceOfPlural[P] } } & {
   [V in `${P}.delete`]: { request: DeleteRequest; response: Status };
 };
+
+/** Only the verbs the owner serves (RESOURCE_VERBS), so the compiler refuses a call nobody answers. */
+type CrudRpc<P extends Plural> = Pick<AllCrudRpc<P>, `${P}.${(typeof RESOURCE_VERBS)[P][number]}` & keyof AllCrudRpc<P>>;
 
 type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
-import { RESOURCE_OWNERS, type Plural, type RpcMethod, type RpcRequest } from '@paas/contracts/rpc';
+import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, type Plural, type RpcMethod, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
@@ -73,12 +73,18 @@ export class ResourceGateway {
     }
   }
 
-  private call(namespace: string, plural: string, verb: 'list' | 'get' | 'create' | 'update' | 'delete', request: object) {
+  private call(namespace: string, plural: string, verb: Verb, request: object) {
     assertNamespaceName(namespace);
-    const method = `${knownPlural(plural)}.${verb}` as RpcMethod;
+    const known = knownPlural(plural);
+    if (!allows(known, verb)) {
+      throw ApiError.of('MethodNotAllowed', `${plural} cannot be ${PAST_TENSE[verb]} through the API; allowed: ${RESOURCE_VERBS[known].join(', ')}`);
+    }
+    const method = `${known}.${verb}` as RpcMethod;
     return this.rpc.request(method, request as RpcRequest<typeof method>);
   }
 }
+
+const PAST_TENSE: Record<Verb, string> = { get: 'read', list: 'listed', create: 'created', update: 'updated', delete: 'deleted' };
 
 function knownPlural(plural: string): Plural {
   if (!Object.hasOwn(RESOURCE_OWNERS, plural)) {
