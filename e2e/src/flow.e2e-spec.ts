@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { api, AppRepository, closeRouterConnections, containersIn, deleteNamespace, eventually, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
+import { eventually } from '@paas/platform/testing';
+import { api, AppRepository, closeRouterConnections, containersIn, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
 
 /**
  * The whole flow on the running platform (`npm run up`): new-app from a git repository,

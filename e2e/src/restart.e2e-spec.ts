@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { api, AppRepository, closeRouterConnections, deleteNamespace, eventually, randomSuffix, removeBuiltImages, throughRouter } from './support';
+import { eventually } from '@paas/platform/testing';
+import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter } from './support';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const PAAS_HOME = path.resolve(process.env.PAAS_HOME || path.join(REPO_ROOT, '.paas'));

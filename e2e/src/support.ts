@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually } from '@paas/platform/testing';
 import request from 'supertest';
 
 export const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
@@ -34,22 +35,6 @@ export function throughRouter(host: string, urlPath = '/'): Promise<{ status: nu
     req.on('timeout', () => req.destroy(new Error('router request timed out')));
     req.on('error', reject);
   });
-}
-
-/** Polls until `probe` returns a value (not undefined) or the deadline passes; the last error explains a timeout. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** A git repository on disk holding a dependency-free Node app that answers `text`. */

@@ -6,6 +6,7 @@ import type { ResourceList } from '@paas/contracts/meta';
 import { rpcSubject, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
+import { eventually } from '@paas/platform/testing';
 import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -39,21 +40,6 @@ async function ok<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promi
   const reply = await rpc(method, request);
   if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
   return reply.result;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 function docker(...args: string[]): string {

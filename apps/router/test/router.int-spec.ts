@@ -1,5 +1,5 @@
 import { getModelToken } from '@nestjs/mongoose';
-import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { dropIsolatedBus, eventually, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import type { Route } from '@paas/contracts/routes';
 import { EventBus } from '@paas/platform/events';
@@ -40,19 +40,17 @@ function get(port: number, host: string, urlPath = '/'): Promise<Answer> {
 }
 
 /** Polls until `check` accepts an answer (events and RPC replies are asynchronous); returns it. */
-async function until(ask: () => Promise<Answer>, check: (answer: Answer) => boolean, what: string): Promise<Answer> {
-  const deadline = Date.now() + 20_000;
-  let last: Answer | Error | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await ask();
-      if (check(last)) return last;
-    } catch (error) {
-      last = error as Error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gave up waiting for ${what}; last answer: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+function until(ask: () => Promise<Answer>, check: (answer: Answer) => boolean, what: string): Promise<Answer> {
+  return eventually(
+    what,
+    async () => {
+      const answer = await ask();
+      if (!check(answer)) throw new Error(`last answer: ${JSON.stringify(answer)}`);
+      return answer;
+    },
+    20_000,
+    100,
+  );
 }
 
 /** A tiny application that answers its own name and echoes what the router told it. */

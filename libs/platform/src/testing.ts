@@ -20,3 +20,22 @@ export async function dropIsolatedBus(nats: NatsConnection): Promise<void> {
   const jsm = await nats.jetstreamManager();
   await jsm.streams.delete(names.stream).catch(() => undefined);
 }
+
+/**
+ * Polls `probe` until it returns a value (undefined means "not yet") or `timeoutMs` passes.
+ * A probe may throw to say why not yet; the last reason is in the timeout's message.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
