@@ -2,6 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { RESOURCE_OWNERS, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { dns1123Label } from '@paas/contracts/meta';
+import { validate } from '@paas/contracts/validation';
+import { z } from 'zod';
 import { ApiError, statusOf } from './api-error';
 import { busNames } from './bus-names';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
@@ -43,8 +46,7 @@ export class RpcServer implements OnApplicationShutdown {
     const reply = await context.with(extractTraceContext(message.headers), () =>
       tracer.startActiveSpan(`rpc ${method}`, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'nats', 'rpc.method': method } }, async (span) => {
         try {
-          const request = message.json<RpcRequest<M>>();
-          if (typeof request !== 'object' || request === null) throw ApiError.of('BadRequest', `${method}: request must be a JSON object`);
+          const request = checkEnvelope(method, message.json<RpcRequest<M>>());
           return { ok: true, result: await handler(request) } satisfies RpcReply<RpcResponse<M>>;
         } catch (error) {
           const status = statusOf(error);
@@ -88,6 +90,23 @@ export class RpcClient {
       }
     });
   }
+}
+
+const envelope = z.object({
+  namespace: dns1123Label.optional(),
+  name: dns1123Label.optional(),
+  labelSelector: z.string().max(1024).optional(),
+});
+
+/**
+ * Every request is checked at the edge, whatever the handler does next: an object whose
+ * `namespace` and `name` are names (never a Mongo operator such as `{"$ne": null}`).
+ */
+function checkEnvelope<T>(method: RpcMethod, request: T): T {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw ApiError.of('BadRequest', `${method}: request must be a JSON object`);
+  const checked = validate(envelope, request, 'Request');
+  if (!checked.ok) throw new ApiError(checked.status);
+  return request;
 }
 
 function unavailable(method: RpcMethod, error: NatsError): ApiError {

@@ -28,6 +28,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Keys that failed, until their backoff ends: a periodic resync must not retry them early. */
+  private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
   private active = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -39,8 +41,9 @@ export class WorkQueue {
     this.logger = new Logger(`WorkQueue:${options.name}`);
   }
 
+  /** Queues `key` now, unless it is waiting out a failure's backoff (it runs when that ends). */
   add(key: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.backoffTimers.has(key)) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
@@ -70,8 +73,21 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of [...this.timers.values(), ...this.backoffTimers.values()]) clearTimeout(timer);
     this.timers.clear();
+    this.backoffTimers.clear();
+  }
+
+  private backOff(key: string, delayMs: number): void {
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.backoffTimers.set(
+      key,
+      setTimeout(() => {
+        this.backoffTimers.delete(key);
+        this.add(key);
+      }, delayMs).unref(),
+    );
   }
 
   private pump(): void {
@@ -98,7 +114,7 @@ export class WorkQueue {
         this.failures.set(key, failures);
         const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.baseBackoffMs ?? 200) * 2 ** (failures - 1));
         this.logger.warn({ msg: `reconcile ${key} failed (attempt ${failures}), retrying in ${delay} ms: ${(error as Error).message}` });
-        this.addAfter(key, delay);
+        this.backOff(key, delay);
       }
     } finally {
       this.processing.delete(key);

@@ -132,6 +132,13 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
     await expect(client.request('builds.get', { namespace, name: 'x' }, { timeoutMs: 500 })).rejects.toMatchObject({ status: { code: 503 } });
   });
 
+  it('refuses a request whose name is not a name before any handler sees it', async () => {
+    const client = app.get(RpcClient);
+    const operator = { $ne: null } as unknown as string;
+    await expect(client.request('routes.get', { namespace, name: operator })).rejects.toMatchObject({ status: { code: 422, details: { causes: [expect.objectContaining({ field: 'name' })] } } });
+    await expect(client.request('routes.get', { namespace: 'Bad_NS', name: 'a' })).rejects.toMatchObject({ status: { code: 422 } });
+  });
+
   it('keeps its isolated bus apart from the platform bus on the same NATS', async () => {
     const nats = app.get<NatsConnection>(NATS_CONNECTION);
     const overheard: string[] = [];
