@@ -7,6 +7,7 @@ import { validate } from '@paas/contracts/validation';
 import { ApiError, statusOf } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
+import { CREATE_TIMEOUT_MS } from '../timeouts';
 import { appManifests, type AppManifests } from './app-manifests';
 
 /** Creation order: the BuildConfig last, because creating it starts the first build. */
@@ -40,7 +41,9 @@ export class CreateAppUseCase {
 
   private async dryRun(namespace: string, manifests: AppManifests): Promise<void> {
     const results = await Promise.allSettled(
-      CREATION_ORDER.map((plural) => this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural], dryRun: true })),
+      CREATION_ORDER.map((plural) =>
+        this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural], dryRun: true }, { timeoutMs: CREATE_TIMEOUT_MS }),
+      ),
     );
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [statusOf(result.reason)] : []));
     if (!failures.length) return;
@@ -50,25 +53,27 @@ export class CreateAppUseCase {
   }
 
   private async createAll(namespace: string, manifests: AppManifests) {
-    const created: { plural: keyof AppManifests; resource: unknown }[] = [];
-    try {
-      for (const plural of CREATION_ORDER) {
-        const resource = await this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural] });
-        created.push({ plural, resource });
+    const created: { plural: keyof AppManifests; name: string; resource: unknown }[] = [];
+    for (const plural of CREATION_ORDER) {
+      const name = manifests[plural].metadata.name;
+      try {
+        const resource = await this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
+        created.push({ plural, name, resource });
+      } catch (error) {
+        // A create that timed out or failed inside its owner may still have happened: undo it too.
+        const uncertain = statusOf(error).code >= 500 ? [{ plural, name, resource: undefined }] : [];
+        await this.rollBack(namespace, [...created, ...uncertain]);
+        throw error;
       }
-      return created;
-    } catch (error) {
-      await this.rollBack(namespace, created);
-      throw error;
     }
+    return created;
   }
 
-  private async rollBack(namespace: string, created: { plural: keyof AppManifests; resource: unknown }[]) {
-    for (const { plural, resource } of created.reverse()) {
-      const name = (resource as { metadata: { name: string } }).metadata.name;
-      await this.rpc
-        .request(`${plural}.delete` as RpcMethod & `${string}.delete`, { namespace, name })
-        .catch((error) => this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` }));
+  private async rollBack(namespace: string, created: { plural: keyof AppManifests; name: string }[]) {
+    for (const { plural, name } of [...created].reverse()) {
+      await this.rpc.request(`${plural}.delete` as RpcMethod & `${string}.delete`, { namespace, name }).catch((error) => {
+        if (statusOf(error).code !== 404) this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` });
+      });
     }
   }
 }

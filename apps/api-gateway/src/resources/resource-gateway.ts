@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
 import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, type Plural, type RpcMethod, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
+import { CREATE_TIMEOUT_MS } from '../timeouts';
 
 const LOG_POLL_INTERVAL_MS = 250;
 
@@ -29,7 +31,7 @@ export class ResourceGateway {
   async create(namespace: string, plural: string, body: unknown, dryRun: boolean) {
     assertBodyNamespace(namespace, body);
     if (!dryRun) await this.namespaces.ensure(namespace);
-    return this.call(namespace, plural, 'create', { namespace, body, dryRun });
+    return this.call(namespace, plural, 'create', { namespace, body, dryRun }, CREATE_TIMEOUT_MS);
   }
 
   update(namespace: string, plural: string, name: string, body: unknown) {
@@ -59,28 +61,31 @@ export class ResourceGateway {
     return this.rpc.request('deploymentconfigs.scale', { namespace, name, replicas: replicas as number });
   }
 
-  /** The build log from `offset`; with `follow`, new output as it is written until the build ends. */
-  async *buildLog(namespace: string, name: string, follow: boolean): AsyncGenerator<string> {
+  /**
+   * The build log; with `follow`, new output as it is written until the build ends or
+   * `signal` aborts (the client went away).
+   */
+  async *buildLog(namespace: string, name: string, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
     assertNamespaceName(namespace);
     let offset = 0;
-    for (;;) {
+    while (!signal?.aborted) {
       const chunk = await this.rpc.request('builds.log', { namespace, name, offset });
       if (chunk.log) yield chunk.log;
       offset = chunk.nextOffset;
       const finished = TERMINAL_BUILD_PHASES.includes(chunk.phase);
       if (!follow || (finished && !chunk.log)) return;
-      if (!chunk.log) await new Promise((resolve) => setTimeout(resolve, LOG_POLL_INTERVAL_MS));
+      if (!chunk.log) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 
-  private call(namespace: string, plural: string, verb: Verb, request: object) {
+  private call(namespace: string, plural: string, verb: Verb, request: object, timeoutMs?: number) {
     assertNamespaceName(namespace);
     const known = knownPlural(plural);
     if (!allows(known, verb)) {
       throw ApiError.of('MethodNotAllowed', `${plural} cannot be ${PAST_TENSE[verb]} through the API; allowed: ${RESOURCE_VERBS[known].join(', ')}`);
     }
     const method = `${known}.${verb}` as RpcMethod;
-    return this.rpc.request(method, request as RpcRequest<typeof method>);
+    return this.rpc.request(method, request as RpcRequest<typeof method>, { timeoutMs });
   }
 }
 

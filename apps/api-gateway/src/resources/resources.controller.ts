@@ -49,7 +49,9 @@ export class ResourcesController {
   /** Plain text; `?follow=true` keeps the response open until the build ends. */
   @Get('builds/:name/log')
   async log(@Param('namespace') namespace: string, @Param('name') name: string, @Query('follow') follow: string | undefined, @Res() reply: FastifyReply) {
-    const chunks = this.resources.buildLog(namespace, name, follow === 'true');
+    const clientGone = new AbortController();
+    reply.raw.on('close', () => clientGone.abort());
+    const chunks = this.resources.buildLog(namespace, name, follow === 'true', clientGone.signal);
     // Read the first chunk before answering, so a missing build is a 404 rather than a broken stream.
     const first = await chunks.next();
     const body = Readable.from(
