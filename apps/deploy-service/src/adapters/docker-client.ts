@@ -90,7 +90,21 @@ export class DockerodeClient implements DockerClient {
 
   async containerEvents(labels: string[], signal: AbortSignal) {
     const stream = (await this.docker.getEvents({ filters: { type: ['container'], label: labels }, abortSignal: signal })) as Readable;
-    signal.addEventListener('abort', () => stream.destroy(), { once: true });
+    return destroyOnAbort(stream, signal);
+  }
+}
+
+/**
+ * Destroys `stream` when `signal` aborts. The signal outlives the stream (the watcher
+ * reconnects with the same service-lifetime signal), so the listener goes when the stream closes.
+ */
+export function destroyOnAbort<S extends Readable>(stream: S, signal: AbortSignal): S {
+  if (signal.aborted) {
+    stream.destroy();
     return stream;
   }
+  const abort = () => stream.destroy();
+  signal.addEventListener('abort', abort, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', abort));
+  return stream;
 }

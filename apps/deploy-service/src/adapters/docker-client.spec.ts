@@ -1,0 +1,35 @@
+import { getEventListeners } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { DockerodeClient } from './docker-client';
+
+/** dockerode as far as `containerEvents` uses it: every call opens a new events stream. */
+function engine() {
+  return new DockerodeClient({ getEvents: async () => new PassThrough() } as unknown as Docker);
+}
+
+async function closed(stream: PassThrough) {
+  await new Promise((resolve) => stream.once('close', resolve));
+}
+
+describe('DockerodeClient.containerEvents', () => {
+  it('leaves no abort listener behind once a stream closes, however often the watcher reconnects', async () => {
+    const lifetime = new AbortController();
+    for (let reconnect = 0; reconnect < 20; reconnect++) {
+      const stream = (await engine().containerEvents([], lifetime.signal)) as PassThrough;
+      stream.destroy(new Error('engine restarted'));
+      stream.on('error', () => undefined);
+      await closed(stream);
+    }
+    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('still destroys an open stream when the service stops', async () => {
+    const lifetime = new AbortController();
+    const stream = (await engine().containerEvents([], lifetime.signal)) as PassThrough;
+    lifetime.abort();
+    await closed(stream);
+    expect(stream.destroyed).toBe(true);
+    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
+  });
+});
