@@ -12,7 +12,7 @@ export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | undefined>;
   /** The blob's bytes, `start`..`end` inclusive when given; throws BlobNotFoundError. */
   read(digest: string, range?: { start: number; end: number }): Promise<Readable>;
-  /** Stores small content (a manifest) under its digest in one step. */
+  /** Stores small content (a manifest) under its digest in one step; a stored digest is kept as it is. */
   putContent(digest: string, content: Buffer): Promise<void>;
 
   createUpload(id: string, info: UploadInfo): Promise<void>;
@@ -22,7 +22,11 @@ export interface BlobStore {
   append(id: string, data: Readable): Promise<number>;
   /** The upload's bytes so far (to re-hash an upload another process started). */
   readUpload(id: string): Promise<Readable>;
-  /** Moves the upload's bytes to `digest` atomically and forgets the upload. */
+  /**
+   * Moves the upload's bytes to `digest` atomically and forgets the upload. When `digest` is
+   * already stored, the stored blob is kept untouched (same digest, same bytes) and the
+   * upload's bytes are dropped.
+   */
   commitUpload(id: string, digest: string): Promise<void>;
   /** Forgets the upload and its bytes; no error if it is already gone. */
   cancelUpload(id: string): Promise<void>;

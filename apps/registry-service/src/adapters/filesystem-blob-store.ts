@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,8 +14,10 @@ import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type UploadInfo
  *   uploads/<id>/data                    an upload's bytes so far
  *   uploads/<id>/info.json               its repository and start time
  *
- * A blob appears only by `rename` from an upload or a temporary file in the same
- * filesystem, so a reader never sees a partly written blob.
+ * A blob appears only by a hard `link` from an upload or a temporary file in the same
+ * filesystem, so a reader never sees a partly written blob, and it is never replaced: when
+ * the digest is already stored (another repository's copy of a shared layer), the stored
+ * file stays as it is and the new bytes, verified to have the same digest, are dropped.
  */
 export class FilesystemBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
@@ -73,10 +75,14 @@ export class FilesystemBlobStore implements BlobStore {
     await rm(this.uploadDir(id), { recursive: true, force: true });
   }
 
+  /** Links `file` in as the blob unless the blob exists (`link` never overwrites), then removes `file`. */
   private async moveIntoPlace(file: string, digest: string) {
     const target = this.blobPath(digest);
     await mkdir(path.dirname(target), { recursive: true });
-    await rename(file, target);
+    await link(file, target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    await rm(file, { force: true });
   }
 
   private blobPath(digest: string): string {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { FilesystemBlobStore } from '../adapters/filesystem-blob-store';
 import { BlobUploads } from './blob-uploads';
 import type { RegistryMetadataRepository } from './registry-metadata.repository';
@@ -62,6 +63,34 @@ describe('BlobUploads', () => {
     const otherReplica = newUploads();
     await otherReplica.append('ns/app', id, body('def'));
     await expect(otherReplica.complete('ns/app', id, digestOf('abcdef'))).resolves.toEqual({ digest: digestOf('abcdef'), size: 6 });
+  });
+
+  it('refuses a second request on an upload while a chunk is still arriving, and commits only the bytes that match the digest', async () => {
+    const { id } = await uploads.start('ns/app');
+    const slowChunk = new PassThrough();
+    const first = uploads.append('ns/app', id, slowChunk, 0);
+    await expect(uploads.append('ns/app', id, body('XYZ'), 0)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_INVALID' });
+    await expect(uploads.complete('ns/app', id, digestOf('XYZ'), body('XYZ'))).rejects.toMatchObject({ code: 'BLOB_UPLOAD_INVALID' });
+    slowChunk.end('abc');
+    await expect(first).resolves.toEqual({ id, size: 3 });
+
+    // Once the first is done, a chunk sent for the same offset no longer continues the upload.
+    await expect(uploads.append('ns/app', id, body('XYZ'), 0)).rejects.toMatchObject({ code: 'RANGE_INVALID' });
+    await expect(uploads.complete('ns/app', id, digestOf('abc'))).resolves.toEqual({ digest: digestOf('abc'), size: 3 });
+    expect(await text(await store.read(digestOf('abc')))).toBe('abc');
+  });
+
+  it('does not trust its running hash when another replica appended to the upload at the same time', async () => {
+    const { id } = await uploads.start('ns/app');
+    const slowChunk = new PassThrough();
+    const here = uploads.append('ns/app', id, slowChunk, 0);
+    await newUploads().append('ns/app', id, body('def'), 0);
+    slowChunk.end('abc');
+    await expect(here).resolves.toEqual({ id, size: 6 });
+
+    // The file holds both chunks; the hash here saw only "abc".
+    await expect(uploads.complete('ns/app', id, digestOf('abc'))).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect(await store.stat(digestOf('abc'))).toBeUndefined();
   });
 
   it('accepts a whole blob in one request', async () => {

@@ -27,11 +27,19 @@ const MAX_RUNNING_HASHES = 1024;
  * the store's upload file, never into memory; the commit checks the digest of the whole
  * upload and only then moves it into the content-addressed store and links it to the
  * repository. A digest that does not match cancels the upload: nothing is stored.
+ *
+ * One request at a time per upload: a PATCH, PUT or DELETE that arrives while another is
+ * still writing or committing the same upload in this process is refused with
+ * BLOB_UPLOAD_INVALID, so two bodies never interleave in one file or one running hash.
+ * Replicas do not share that lock; a running hash is trusted only when every byte the
+ * file grew by went through it, else the commit re-reads the upload.
  */
 @Injectable()
 export class BlobUploads {
   private readonly logger = new Logger(BlobUploads.name);
   private readonly hashes = new Map<string, RunningHash>();
+  /** Uploads a request of this process is writing to or committing right now. */
+  private readonly busy = new Set<string>();
 
   constructor(
     @Inject(BLOB_STORE) private readonly store: BlobStore,
@@ -51,11 +59,13 @@ export class BlobUploads {
 
   /** Appends a chunk; `startOffset` (from Content-Range) must continue the upload exactly. */
   async append(repository: string, id: string, body: Readable, startOffset?: number): Promise<UploadState> {
-    const { size } = await this.uploadOf(repository, id);
-    if (startOffset !== undefined && startOffset !== size) {
-      throw new RegistryError('RANGE_INVALID', `chunk starts at ${startOffset} but the upload has ${size} bytes`, { size });
-    }
-    return { id, size: await this.write(id, size, body) };
+    return this.exclusively(id, async () => {
+      const { size } = await this.uploadOf(repository, id);
+      if (startOffset !== undefined && startOffset !== size) {
+        throw new RegistryError('RANGE_INVALID', `chunk starts at ${startOffset} but the upload has ${size} bytes`, { size });
+      }
+      return { id, size: await this.write(id, size, body) };
+    });
   }
 
   /**
@@ -65,17 +75,19 @@ export class BlobUploads {
   async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable): Promise<{ digest: string; size: number }> {
     if (!digestParam) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
     const digest = parseDigest(digestParam);
-    let { size } = await this.uploadOf(repository, id);
-    if (body) size = await this.write(id, size, body);
-    const actual = await this.digestOf(id, size);
-    if (actual !== digest) {
-      await this.cancel(repository, id);
-      throw new RegistryError('DIGEST_INVALID', `the upload's digest is ${actual}, not ${digest}`, { digest, actual });
-    }
-    await this.store.commitUpload(id, digest);
-    this.hashes.delete(id);
-    await this.metadata.linkBlob(repository, digest, size);
-    return { digest, size };
+    return this.exclusively(id, async () => {
+      let { size } = await this.uploadOf(repository, id);
+      if (body) size = await this.write(id, size, body);
+      const actual = await this.digestOf(id, size);
+      if (actual !== digest) {
+        await this.discard(id);
+        throw new RegistryError('DIGEST_INVALID', `the upload's digest is ${actual}, not ${digest}`, { digest, actual });
+      }
+      await this.store.commitUpload(id, digest);
+      this.hashes.delete(id);
+      await this.metadata.linkBlob(repository, digest, size);
+      return { digest, size };
+    });
   }
 
   /** A whole blob in one request (`POST ...?digest=` with a body). */
@@ -86,9 +98,10 @@ export class BlobUploads {
   }
 
   async cancel(repository: string, id: string): Promise<void> {
-    await this.uploadOf(repository, id);
-    this.hashes.delete(id);
-    await this.store.cancelUpload(id);
+    await this.exclusively(id, async () => {
+      await this.uploadOf(repository, id);
+      await this.discard(id);
+    });
   }
 
   /** Links a blob another repository holds into `repository`; false when `from` does not hold it. */
@@ -100,13 +113,34 @@ export class BlobUploads {
     return { digest, size: link.size };
   }
 
+  /** Runs `work` as the only request on upload `id` in this process; a second one is refused, not queued. */
+  private async exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy.has(id)) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${id} is busy with another request; send its chunks one at a time`, { uuid: id });
+    }
+    this.busy.add(id);
+    try {
+      return await work();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  private async discard(id: string): Promise<void> {
+    this.hashes.delete(id);
+    await this.store.cancelUpload(id);
+  }
+
   private async write(id: string, size: number, body: Readable): Promise<number> {
     const running = this.hashes.get(id);
     const tracking = running?.size === size ? running : undefined;
     if (!tracking) this.hashes.delete(id);
+    let hashed = 0;
     try {
-      const newSize = await this.store.append(id, tracking ? throughHash(body, tracking.hash) : body);
-      if (tracking) this.remember(id, { hash: tracking.hash, size: newSize });
+      const newSize = await this.store.append(id, tracking ? throughHash(body, tracking.hash, (bytes) => (hashed += bytes)) : body);
+      // Another replica appending at the same time grows the file by bytes this hash never saw.
+      if (tracking && newSize === size + hashed) this.remember(id, { hash: tracking.hash, size: newSize });
+      else this.hashes.delete(id);
       return newSize;
     } catch (error) {
       // A chunk cut off half way leaves bytes the hash may not have seen: re-read at commit.
@@ -119,7 +153,7 @@ export class BlobUploads {
   private async digestOf(id: string, size: number): Promise<string> {
     const running = this.hashes.get(id);
     if (running?.size === size) return digestSoFar(running.hash);
-    this.logger.debug({ msg: `re-hashing upload ${id} (${size} bytes): its running hash is not in this process` });
+    this.logger.debug({ msg: `re-hashing upload ${id} (${size} bytes): its running hash is not in this process or missed bytes another replica appended` });
     return digestOfStream(await this.store.readUpload(id));
   }
 

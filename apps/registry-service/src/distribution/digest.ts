@@ -6,19 +6,23 @@ export function sha256Digest(content: Buffer): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }
 
-/** A pass-through that feeds every chunk to `hash` on its way, so bytes are hashed while they stream to disk. */
-export function hashing(hash: Hash): Transform {
+/**
+ * A pass-through that feeds every chunk to `hash` on its way, so bytes are hashed while they
+ * stream to disk; `counted` is told how many bytes each chunk had.
+ */
+export function hashing(hash: Hash, counted?: (bytes: number) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      counted?.(chunk.length);
       callback(null, chunk);
     },
   });
 }
 
 /** `source` piped through `hashing(hash)`, with an error of the source (a client gone) passed on. */
-export function throughHash(source: Readable, hash: Hash): Readable {
-  const through = hashing(hash);
+export function throughHash(source: Readable, hash: Hash, counted?: (bytes: number) => void): Readable {
+  const through = hashing(hash, counted);
   source.once('error', (error) => through.destroy(error));
   return source.pipe(through);
 }

@@ -29,6 +29,17 @@ export function describeBlobStoreConformance(driver: string, newStore: () => Pro
       expect(await store.upload(id)).toBeUndefined();
     });
 
+    it('keeps a blob already stored when the same digest is committed again, and forgets the upload', async () => {
+      const digest = digestOf('shared layer');
+      await store.putContent(digest, Buffer.from('shared layer'));
+      const id = randomUUID();
+      await store.createUpload(id, { repository: 'other/app', startedAt: '2026-01-01T00:00:00Z' });
+      await store.append(id, Readable.from([Buffer.from('shared layer')]));
+      await store.commitUpload(id, digest);
+      expect(await text(await store.read(digest))).toBe('shared layer');
+      expect(await store.upload(id)).toBeUndefined();
+    });
+
     it('forgets a cancelled upload and stores nothing', async () => {
       const id = randomUUID();
       await store.createUpload(id, { repository: 'ns/app', startedAt: '2026-01-01T00:00:00Z' });
