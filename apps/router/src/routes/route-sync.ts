@@ -37,8 +37,9 @@ export class RouteSync extends TableFeed {
   }
 
   async resync(): Promise<void> {
+    const listedAt = Date.now();
     try {
-      this.state.replaceRoutes(await this.routes.list());
+      this.state.resyncRoutes(await this.routes.list(), listedAt);
     } catch (error) {
       this.logger.warn({ msg: `cannot reload routes, serving the last known ones: ${(error as Error).message}` });
     }

@@ -3,7 +3,7 @@ import { RouterState } from './router-state';
 
 function stateWith(...routes: ReturnType<typeof aRoute>[]): RouterState {
   const state = new RouterState();
-  state.replaceRoutes(routes);
+  state.resyncRoutes(routes, Date.now());
   return state;
 }
 
@@ -70,7 +70,7 @@ describe('route table', () => {
   it('heals from a full endpoints list without undoing events that overtook it', () => {
     let now = 1_000;
     const state = new RouterState(() => now);
-    state.replaceRoutes([aRoute({ name: 'a' }), aRoute({ name: 'b' }), aRoute({ name: 'c' })]);
+    state.resyncRoutes([aRoute({ name: 'a' }), aRoute({ name: 'b' }), aRoute({ name: 'c' })], now);
     state.applyEndpoints(anEndpoints('a', [9001], { generation: 1 }));
     state.applyEndpoints(anEndpoints('gone', [9002], { generation: 1 }));
     const listedAt = (now = 2_000);
@@ -83,6 +83,25 @@ describe('route table', () => {
     expect(state.endpointsGeneration('demo', 'b')).toBe(5);
     expect(state.endpointsGeneration('demo', 'c')).toBe(1);
     expect(state.endpointsGeneration('demo', 'gone')).toBeUndefined();
+  });
+
+  it('heals from a full routes list without undoing routes changed after it was taken', () => {
+    let now = 1_000;
+    const state = new RouterState(() => now);
+    const served = (name: string) => state.table.hasHost(`${name}-demo.apps.localhost`);
+    state.resyncRoutes([aRoute({ name: 'kept' }), aRoute({ name: 'gone' }), aRoute({ name: 'deleted' })], now);
+    const listedAt = (now = 2_000);
+    now = 3_000;
+    state.upsertRoute(aRoute({ name: 'created' }));
+    state.removeRoute('demo', 'deleted');
+
+    // The list was taken before "created" existed and while "deleted" still did.
+    state.resyncRoutes([aRoute({ name: 'kept' }), aRoute({ name: 'deleted' })], listedAt);
+
+    expect(['kept', 'gone', 'created', 'deleted'].filter(served)).toEqual(['kept', 'created']);
+    now = 4_000;
+    state.resyncRoutes([aRoute({ name: 'kept' }), aRoute({ name: 'deleted' })], now);
+    expect(['kept', 'gone', 'created', 'deleted'].filter(served)).toEqual(['kept', 'deleted']);
   });
 
   it('restores the table from its own snapshot', () => {

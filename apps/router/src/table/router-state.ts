@@ -16,6 +16,12 @@ export interface EndpointsUpdate {
   backends: readonly Backend[];
 }
 
+interface HeldRoute {
+  route: Route;
+  /** When this replica applied it (ms since epoch), to tell it apart from a list taken earlier. */
+  appliedAt: number;
+}
+
 interface HeldEndpoints extends EndpointsEntry {
   /** When this replica applied it (ms since epoch), to tell it apart from a list taken earlier. */
   appliedAt: number;
@@ -27,7 +33,9 @@ interface HeldEndpoints extends EndpointsEntry {
  * always reads a consistent table. Whatever happens to NATS or Mongo, the last table stays.
  */
 export class RouterState {
-  private readonly routes = new Map<string, Route>();
+  private readonly routes = new Map<string, HeldRoute>();
+  /** When routes were removed (ms since epoch), until a list taken after that has been applied. */
+  private readonly removedRoutes = new Map<string, number>();
   private readonly endpoints = new Map<string, HeldEndpoints>();
   private current = RouteTable.EMPTY;
   private readonly listeners: (() => void)[] = [];
@@ -46,7 +54,7 @@ export class RouterState {
   }
 
   restore(snapshot: RouterSnapshot): void {
-    for (const route of snapshot.routes) this.routes.set(routeKey(route), route);
+    for (const route of snapshot.routes) this.routes.set(routeKey(route), { route, appliedAt: 0 });
     for (const entry of snapshot.endpoints) this.endpoints.set(endpointsKey(entry.namespace, entry.name), { ...entry, appliedAt: 0 });
     this.loaded = true;
     this.rebuild(false);
@@ -56,26 +64,41 @@ export class RouterState {
     return {
       version: 1,
       savedAt: new Date(this.now()).toISOString(),
-      routes: [...this.routes.values()],
+      routes: [...this.routes.values()].map(({ route }) => route),
       endpoints: [...this.endpoints.values()].map(({ namespace, name, generation, backends }) => ({ namespace, name, generation, backends })),
     };
   }
 
-  /** All routes as stored, e.g. after (re)loading them from the database. */
-  replaceRoutes(routes: Route[]): void {
-    this.routes.clear();
-    for (const route of routes) this.routes.set(routeKey(route), route);
+  /**
+   * Heals from all routes as stored, listed from the database at `listedAt`: the list wins,
+   * except for a route created, changed or removed here after the list was taken (an event
+   * or this replica's own write can overtake a list reply), which stays as it is.
+   */
+  resyncRoutes(list: Route[], listedAt: number): void {
+    const listed = new Set<string>();
+    for (const route of list) {
+      const key = routeKey(route);
+      listed.add(key);
+      const changedSince = (this.routes.get(key)?.appliedAt ?? -1) >= listedAt || (this.removedRoutes.get(key) ?? -1) >= listedAt;
+      if (!changedSince) this.routes.set(key, { route, appliedAt: this.now() });
+    }
+    for (const [key, held] of this.routes) if (!listed.has(key) && held.appliedAt < listedAt) this.routes.delete(key);
+    for (const [key, removedAt] of this.removedRoutes) if (removedAt < listedAt) this.removedRoutes.delete(key);
     this.loaded = true;
     this.rebuild();
   }
 
   upsertRoute(route: Route): void {
-    this.routes.set(routeKey(route), route);
+    const key = routeKey(route);
+    this.routes.set(key, { route, appliedAt: this.now() });
+    this.removedRoutes.delete(key);
     this.rebuild();
   }
 
   removeRoute(namespace: string, name: string): void {
-    if (this.routes.delete(`${namespace}/${name}`)) this.rebuild();
+    const key = `${namespace}/${name}`;
+    this.removedRoutes.set(key, this.now());
+    if (this.routes.delete(key)) this.rebuild();
   }
 
   /** Applies an update only if it is newer than what is held; answers whether it did. */
@@ -118,7 +141,7 @@ export class RouterState {
   }
 
   private rebuild(notify = true): void {
-    this.current = RouteTable.build(this.routes.values(), this.endpoints);
+    this.current = RouteTable.build(Array.from(this.routes.values(), ({ route }) => route), this.endpoints);
     if (notify) for (const listener of this.listeners) listener();
   }
 }
