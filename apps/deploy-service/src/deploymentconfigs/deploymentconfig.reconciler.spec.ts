@@ -34,7 +34,8 @@ function setup(dc: DeploymentConfig, rcs: ReplicationController[]) {
   const events = new RecordingEvents(log);
   const revisions = { ensureLatest: jest.fn(async () => undefined) };
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
-  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, revisions, events, new RecordingEnqueuer(log), testSettings(now));
+  const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current, triggered: false })), forget: jest.fn() };
+  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, revisions, imageTriggers, events, new RecordingEnqueuer(log), testSettings(now));
   const replicas = async () => Object.fromEntries((await rcStore.list()).map((rc) => [rc.metadata.name, rc.spec.replicas]));
   return { log, dcs, rcStore, events, revisions, reconciler, replicas, now };
 }

@@ -18,11 +18,13 @@ import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
 import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
+import { ImageChangeTriggerController } from './image-change-trigger';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
 import { planRollout, type RevisionState } from './rollout-plan';
 
 /**
- * Drives a DeploymentConfig's revisions: makes sure the newest one has its RC, announces it
+ * Drives a DeploymentConfig's revisions: checks its ImageChange triggers against the
+ * registry (a moved tag starts a revision, whether or not its event arrived), makes sure the newest one has its RC, announces it
  * (`deployment.triggered`), scales RCs one rolling step at a time (`planRollout`), reports
  * `deployment.rolled` / `deployment.failed`, and writes the DC's status last.
  */
@@ -32,6 +34,7 @@ export class DeploymentConfigReconciler implements Controller {
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
+    @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve' | 'forget'>,
     @Inject(EventBus) private readonly events: Pick<EventBus, 'publish'>,
     @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
@@ -49,7 +52,12 @@ export class DeploymentConfigReconciler implements Controller {
       await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
       this.enqueue.replicationController(namespace, rc.metadata.name);
     }
-    if (!dc) return {};
+    if (!dc) {
+      this.imageTriggers.forget(namespace, name);
+      return {};
+    }
+    // Level-triggered ImageChange: a lost or failed imagestream.updated is caught up here.
+    if ((await this.imageTriggers.resolve(dc)).triggered) return { requeueAfterMs: 0 };
 
     const version = dc.status.latestVersion;
     let latest = owned.find((rc) => rc.metadata.name === revisionName(name, version));

@@ -4,7 +4,7 @@ import { RpcServer } from '@paas/platform/rpc';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
 import { ImageChangeTriggerController } from './image-change-trigger';
 
-/** `deploymentconfigs.*` requests and the `imagestream.updated` events that fire ImageChange triggers. */
+/** `deploymentconfigs.*` requests, and `imagestream.updated` events, which enqueue the DCs whose ImageChange triggers they name. */
 @Injectable()
 export class DeploymentConfigsRpc implements OnModuleInit {
   constructor(

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { deploymentConfigInput, type DeploymentConfig, type DeploymentConfigInput } from '@paas/contracts/deployments';
 import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
@@ -8,21 +8,21 @@ import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/p
 import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
-import { ImageChangeTriggerController } from './image-change-trigger';
+import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
 import { Revisions } from './revisions';
-import { carryResolvedImages, imageChangeTriggers, rollsOutOnConfigChange, templateChanged } from './triggers';
+import { carryResolvedImages, rollsOutOnConfigChange, templateChanged } from './triggers';
 
 const KIND = 'DeploymentConfig';
 
-/** The DeploymentConfig API: CRUD and scale; a create or template change may start a revision (ConfigChange). */
+/**
+ * The DeploymentConfig API: CRUD and scale; a create or template change may start a revision
+ * (ConfigChange). ImageChange triggers are the DC reconcile's: a create only enqueues it.
+ */
 @Injectable()
 export class DeploymentConfigsService {
-  private readonly logger = new Logger(DeploymentConfigsService.name);
-
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
-    @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve'>,
     @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
   ) {}
 
@@ -53,15 +53,9 @@ export class DeploymentConfigsService {
       if (await this.dcs.find(namespace, input.metadata.name)) throw ApiError.alreadyExists(KIND, input.metadata.name);
       return dryRunPreview<DeploymentConfig>(KIND, resource);
     }
-    let dc = await this.dcs.create(resource);
+    const dc = await this.dcs.create(resource);
+    // Also enqueues the DC: its reconcile resolves ImageChange triggers whose image already exists.
     await this.revisions.ensureLatest(dc, 'config change: created');
-    // The image may already be there (a DC made after its first build): resolve now, not at the next push.
-    if (imageChangeTriggers(dc.spec).length) {
-      dc = await this.imageTriggers.resolve(dc).catch((error) => {
-        this.logger.warn({ msg: `resolving the image triggers of ${namespace}/${dc.metadata.name} failed; waiting for the next image event: ${(error as Error).message}` });
-        return dc;
-      });
-    }
     return dc;
   }
 
@@ -78,7 +72,7 @@ export class DeploymentConfigsService {
         rolled = templateChanged(current.spec.template, spec.template) && rollsOutOnConfigChange(spec);
         return {
           ...current,
-          metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations: input.metadata.annotations ?? current.metadata.annotations },
+          metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations: carryObservedStreams(current.metadata.annotations, input.metadata.annotations) },
           spec,
           status: rolled ? { ...current.status, latestVersion: current.status.latestVersion + 1 } : current.status,
         };
@@ -102,6 +96,13 @@ export class DeploymentConfigsService {
     this.enqueue.deploymentConfig(namespace, name);
     return successStatus(`deploymentconfig "${name}" deleted`, { kind: KIND, name: dc.metadata.name });
   }
+}
+
+/** New annotations replace the old ones, except the image triggers' bookkeeping, which stays unless set. */
+function carryObservedStreams(current: Record<string, string> | undefined, next: Record<string, string> | undefined): Record<string, string> | undefined {
+  const observed = current?.[OBSERVED_STREAMS_ANNOTATION];
+  if (!next) return current;
+  return observed === undefined || OBSERVED_STREAMS_ANNOTATION in next ? next : { ...next, [OBSERVED_STREAMS_ANNOTATION]: observed };
 }
 
 /** What the schema cannot say alone: the template carries the selector's labels; triggers name real containers. */

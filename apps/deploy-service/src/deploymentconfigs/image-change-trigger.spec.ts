@@ -2,9 +2,10 @@ import { deploymentConfigInput, type DeploymentConfig, type ReplicationControlle
 import type { ImageStream } from '@paas/contracts/images';
 import { Logger } from '@nestjs/common';
 import { ApiError } from '@paas/platform/api-error';
-import { InMemoryStore, RecordingEnqueuer, type ActionLog } from '../testing/fakes';
+import { InMemoryStore, RecordingEnqueuer, RecordingEvents, testSettings, type ActionLog } from '../testing/fakes';
+import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
-import { ImageChangeTriggerController } from './image-change-trigger';
+import { ImageChangeTriggerController, OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
 import { Revisions } from './revisions';
 
 const REF_1 = '127.0.0.1:5000/demo/web@sha256:aaa';
@@ -21,51 +22,103 @@ function body(image = '', triggers: unknown[] = [{ type: 'ImageChange', imageCha
   };
 }
 
-function stream(reference: string | undefined): ImageStream {
-  return {
-    apiVersion: 'v1',
-    kind: 'ImageStream',
-    metadata: { name: 'web', namespace: 'demo', uid: 'is', resourceVersion: '1', generation: 1, creationTimestamp: '' },
-    spec: { tags: [] },
-    status: { dockerImageRepository: '127.0.0.1:5000/demo/web', tags: reference ? [{ tag: 'latest', items: [{ created: '', dockerImageReference: reference, image: 'sha256:x', generation: 1 }] }] : [] },
-  };
+/** The registry-service's ImageStream `demo/web`: tag `latest` with its history, newest first; every push is a new resourceVersion. */
+class FakeRegistry {
+  history: string[] = [];
+  resourceVersion = 1;
+  state: 'up' | 'missing' | 'down' = 'up';
+  /** Answers the next requests with these snapshots instead (a stale read). */
+  readonly stale: ImageStream[] = [];
+  readonly request = jest.fn(async (_method: 'imagestreams.get', _request: { namespace: string; name: string }, _options: { timeoutMs: number }): Promise<ImageStream> => {
+    if (this.state === 'missing') throw ApiError.notFound('ImageStream', 'web');
+    if (this.state === 'down') throw ApiError.of('ServiceUnavailable', 'registry-service is not available to answer imagestreams.get');
+    return this.stale.shift() ?? this.snapshot();
+  });
+
+  push(reference: string) {
+    this.history = [reference, ...this.history];
+    this.resourceVersion++;
+  }
+
+  snapshot(): ImageStream {
+    const items = this.history.map((reference) => ({ created: '', dockerImageReference: reference, image: reference.split('@')[1], generation: 1 }));
+    return {
+      apiVersion: 'v1',
+      kind: 'ImageStream',
+      metadata: { name: 'web', namespace: 'demo', uid: 'is', resourceVersion: String(this.resourceVersion), generation: 1, creationTimestamp: '' },
+      spec: { tags: [] },
+      status: { dockerImageRepository: '127.0.0.1:5000/demo/web', tags: items.length ? [{ tag: 'latest', items }] : [] },
+    };
+  }
 }
 
-function setup(current: string | undefined) {
+function setup(...pushed: string[]) {
   const log: ActionLog = [];
   const dcs = new InMemoryStore<DeploymentConfig>('DeploymentConfig');
   const rcs = new InMemoryStore<ReplicationController>('ReplicationController', log);
   const enqueuer = new RecordingEnqueuer(log);
-  const registry = { image: current, request: jest.fn() };
-  registry.request.mockImplementation(async () => {
-    if (registry.image === 'missing') throw ApiError.notFound('ImageStream', 'web');
-    return stream(registry.image);
-  });
+  const registry = new FakeRegistry();
+  pushed.forEach((reference) => registry.push(reference));
+  const now = { value: Date.parse('2030-01-01T00:01:00Z') };
+  const settings = testSettings(now);
   const revisions = new Revisions(rcs, enqueuer);
-  const triggers = new ImageChangeTriggerController(dcs, registry, revisions);
-  const service = new DeploymentConfigsService(dcs, revisions, triggers, enqueuer);
-  return { log, dcs, rcs, registry, triggers, service };
+  const triggers = new ImageChangeTriggerController(dcs, registry, revisions, enqueuer, settings);
+  const service = new DeploymentConfigsService(dcs, revisions, enqueuer);
+  const reconciler = new DeploymentConfigReconciler(dcs, rcs, revisions, triggers, new RecordingEvents(), enqueuer, settings);
+  /** What the WorkQueue does with an enqueued key: one reconcile at a time, again while it asks for an immediate rerun. */
+  const reconcile = async () => {
+    for (let run = 0; run < 5; run++) if ((await reconciler.reconcile('demo/web')).requeueAfterMs !== 0) return;
+    throw new Error('the reconcile does not settle');
+  };
+  /** The periodic resync: a period later, every DC is reconciled again. */
+  const resync = async () => {
+    now.value += settings.resyncMs;
+    await reconcile();
+  };
+  const revisionsOf = async () => (await rcs.list()).map((rc) => `${rc.metadata.name} ${rc.spec.template.spec.containers[0].image}`);
+  return { log, dcs, rcs, registry, triggers, service, reconcile, resync, revisionsOf, now };
 }
 
 Logger.overrideLogger(false);
 
 describe('ImageChange and ConfigChange triggers', () => {
-  it('waits for an image: no revision on create while the tag has none', async () => {
-    const { service, rcs } = setup(undefined);
-    const dc = await service.create({ namespace: 'demo', body: body() });
-    expect(dc.status.latestVersion).toBe(0);
+  it('waits for an image: no revision on create or reconcile while the tag has none', async () => {
+    const { service, rcs, dcs, reconcile } = setup();
+    await service.create({ namespace: 'demo', body: body() });
+    await reconcile();
+    expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(0);
     expect(await rcs.list()).toEqual([]);
   });
 
-  it('on imagestream.updated reloads the stream, sets the image, bumps latestVersion and creates RC <dc>-<version>; a redelivery changes nothing', async () => {
-    const { service, triggers, registry, rcs, dcs } = setup(undefined);
+  it('a DC made after its image exists: create only enqueues it, its first reconcile deploys the image', async () => {
+    const { service, registry, log, reconcile, revisionsOf, dcs } = setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
-    registry.image = REF_1;
+    expect(registry.request).not.toHaveBeenCalled();
+    expect(log).toEqual(['enqueue dc web']);
+    await reconcile();
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`]);
+    expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(1);
+  });
 
-    await triggers.imageStreamUpdated('demo', 'web', 'latest');
-    await triggers.imageStreamUpdated('demo', 'web', 'latest');
+  it('imagestream.updated only enqueues the DCs whose trigger names that tag; the reconcile reloads the stream, sets the image, bumps latestVersion and creates RC <dc>-<version>; a redelivery changes nothing', async () => {
+    const { service, triggers, registry, rcs, dcs, log, reconcile } = setup();
+    await service.create({ namespace: 'demo', body: body() });
+    await reconcile();
+    registry.push(REF_1);
+    registry.request.mockClear();
+    log.length = 0;
 
-    expect(registry.request).toHaveBeenCalledWith('imagestreams.get', { namespace: 'demo', name: 'web' });
+    await triggers.imageStreamUpdated('demo', 'web', 'v2');
+    await triggers.imageStreamUpdated('demo', 'other', 'latest');
+    expect(log).toEqual([]);
+    await triggers.imageStreamUpdated('demo', 'web', 'latest');
+    expect(log).toEqual(['enqueue dc web']);
+    expect(registry.request).not.toHaveBeenCalled();
+    await reconcile();
+    await triggers.imageStreamUpdated('demo', 'web', 'latest');
+    await reconcile();
+
+    expect(registry.request).toHaveBeenCalledWith('imagestreams.get', { namespace: 'demo', name: 'web' }, { timeoutMs: expect.any(Number) });
     const dc = await dcs.get('demo', 'web');
     expect(dc.status.latestVersion).toBe(1);
     expect(dc.spec.template.spec.containers[0].image).toBe(REF_1);
@@ -74,33 +127,90 @@ describe('ImageChange and ConfigChange triggers', () => {
     expect(rc.metadata).toMatchObject({
       name: 'web-1',
       labels: { deploymentconfig: 'web' },
-      annotations: { 'openshift.io/deployment-config.latest-version': '1', 'openshift.io/deployment.phase': 'New' },
+      annotations: { 'openshift.io/deployment-config.latest-version': '1', 'openshift.io/deployment.cause': `image change: web:latest → ${REF_1}` },
       ownerReferences: [expect.objectContaining({ kind: 'DeploymentConfig', uid: dc.metadata.uid })],
     });
     expect(rc.spec.template.metadata.labels).toEqual({ deploymentconfig: 'web', deployment: 'web-1' });
-    expect(rc.spec.template.spec.containers[0].image).toBe(REF_1);
     expect(await rcs.list()).toHaveLength(1);
   });
 
-  it('rolls a second image out as revision 2 and ignores other tags and streams', async () => {
-    const { service, triggers, registry, rcs } = setup(REF_1);
+  it('a lost imagestream.updated is caught up by the resync: the reconcile re-checks the tag once per period', async () => {
+    const { service, registry, reconcile, resync, revisionsOf } = setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
-    registry.image = REF_2;
-    await triggers.imageStreamUpdated('demo', 'web', 'v2');
-    await triggers.imageStreamUpdated('demo', 'other', 'latest');
-    expect((await rcs.list()).map((rc) => rc.metadata.name)).toEqual(['web-1']);
-    await triggers.imageStreamUpdated('demo', 'web', 'latest');
-    expect((await rcs.list()).map((rc) => rc.metadata.name)).toEqual(['web-1', 'web-2']);
+    await reconcile();
+    registry.push(REF_2); // its event never arrives
+    registry.request.mockClear();
+
+    await reconcile(); // a rollout step soon after: not due, no registry call
+    expect(registry.request).not.toHaveBeenCalled();
+    await resync();
+    expect(registry.request).toHaveBeenCalledTimes(1);
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`, `web-2 ${REF_2}`]);
   });
 
-  it('treats a missing ImageStream as nothing to do yet', async () => {
-    const { service, rcs } = setup('missing');
+  it.each([
+    ['A then B', [REF_1, REF_2]],
+    ['B then A', [REF_2, REF_1]],
+  ])('the stream moved A→B and the events arrive %s: the DC ends on B with one new revision', async (_order, events) => {
+    const { service, triggers, registry, reconcile, revisionsOf, dcs } = setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
+    await reconcile();
+    registry.push(REF_2);
+    for (const _event of events) {
+      await triggers.imageStreamUpdated('demo', 'web', 'latest');
+      await reconcile();
+    }
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`, `web-2 ${REF_2}`]);
+    expect((await dcs.get('demo', 'web')).spec.triggers[0]).toMatchObject({ imageChangeParams: { lastTriggeredImage: REF_2 } });
+  });
+
+  it('never rolls back to an older image: a stale read of the stream after a newer one changes nothing', async () => {
+    const { service, triggers, registry, reconcile, revisionsOf } = setup(REF_1);
+    const older = registry.snapshot();
+    await service.create({ namespace: 'demo', body: body() });
+    registry.push(REF_2);
+    await reconcile();
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_2}`]);
+
+    registry.stale.push(older);
+    await triggers.imageStreamUpdated('demo', 'web', 'latest');
+    await reconcile();
+    expect(registry.stale).toEqual([]);
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_2}`]);
+  });
+
+  it('a user update keeps what the triggers resolved and which stream version they saw', async () => {
+    const { service, registry, reconcile, dcs } = setup(REF_1);
+    await service.create({ namespace: 'demo', body: body() });
+    await reconcile();
+    const updated = await service.update({ namespace: 'demo', name: 'web', body: { ...body(), metadata: { name: 'web', annotations: { team: 'a' } } } });
+    expect(updated.spec.template.spec.containers[0].image).toBe(REF_1);
+    expect(updated.metadata.annotations).toEqual({ team: 'a', [OBSERVED_STREAMS_ANNOTATION]: JSON.stringify({ 'web:latest': `is/${registry.resourceVersion}` }) });
+    expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(1);
+  });
+
+  it('treats a missing ImageStream as no image yet, and an unavailable registry as "retry at the next resync" while the rollout goes on', async () => {
+    const { service, registry, reconcile, resync, rcs, revisionsOf } = setup();
+    registry.state = 'missing';
+    await service.create({ namespace: 'demo', body: body() });
+    await expect(reconcile()).resolves.toBeUndefined();
     expect(await rcs.list()).toEqual([]);
+
+    registry.state = 'down';
+    registry.push(REF_1);
+    await expect(resync()).resolves.toBeUndefined();
+    expect(await rcs.list()).toEqual([]);
+    registry.request.mockClear();
+    await reconcile(); // held off: no call per reconcile while the registry is down
+    expect(registry.request).not.toHaveBeenCalled();
+
+    registry.state = 'up';
+    await resync();
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`]);
   });
 
   it('ConfigChange: an image set directly rolls out on create and on a template change, not on a label-only update', async () => {
-    const { service, rcs } = setup(undefined);
+    const { service, rcs } = setup();
     const direct = body('paas-test/web:v1', [{ type: 'ConfigChange' }]);
     expect((await service.create({ namespace: 'demo', body: direct })).status.latestVersion).toBe(1);
 
@@ -112,7 +222,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('dry run validates and stores nothing; invalid input is a 422 naming the field', async () => {
-    const { service, dcs } = setup(undefined);
+    const { service, dcs } = setup();
     const preview = await service.create({ namespace: 'demo', body: body('x:y', [{ type: 'ConfigChange' }]), dryRun: true });
     expect(preview.status.latestVersion).toBe(1);
     expect(await dcs.list()).toEqual([]);

@@ -3,79 +3,169 @@ import type { DeploymentConfig } from '@paas/contracts/deployments';
 import type { ImageStream } from '@paas/contracts/images';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
-import type { Store } from '../store';
+import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
+import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
+import { keyOf, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { Revisions } from './revisions';
 import { applyTriggeredImage, imageChangeTriggers } from './triggers';
 
 /**
- * ImageChange triggers: the tag's current image is read from the registry-service (never
- * from an event's payload); a trigger whose `lastTriggeredImage` differs gets the new image
- * into its containers and a new revision, in one write of the DC. Idempotent: a second run
- * finds `lastTriggeredImage` already equal and does nothing.
+ * Which snapshot of each trigger's ImageStream the DC last took an image from, as
+ * `{"<stream>:<tag>": "<stream uid>/<resourceVersion>"}`: a snapshot older than that one
+ * (a stale read) never rolls the DC back. Kept across user updates (`carryResolvedImages`).
+ */
+export const OBSERVED_STREAMS_ANNOTATION = 'paas.dev/image-trigger-streams';
+
+/** How long one `imagestreams.get` may take before the check is given up until the next resync. */
+const REGISTRY_TIMEOUT_MS = 2_000;
+
+/** The registry-service as the triggers use it (an `RpcClient`, or a fake in unit tests). */
+export interface ImageStreamReader {
+  request(method: 'imagestreams.get', request: { namespace: string; name: string }, options: { timeoutMs: number }): Promise<ImageStream>;
+}
+
+/** What the registry said about one trigger's tag. */
+type TagLookup = { image?: string; snapshot?: string } | 'unavailable';
+
+/**
+ * ImageChange triggers, level-triggered: the DC reconcile calls `resolve`, which reads each
+ * automatic trigger's tag from the registry-service (`items[0]`, never an event's payload)
+ * and, where it differs from `lastTriggeredImage`, sets the image and `latestVersion + 1`
+ * in one optimistic write and creates the revision's RC. Idempotent, and safe because the
+ * WorkQueue runs one reconcile per DC at a time. `imagestream.updated` only enqueues keys.
+ *
+ * Cost: one `imagestreams.get` per trigger per DC when an event asked for it, else at most
+ * once per resync period; while the registry is unavailable or slow, checks are skipped for
+ * a resync period so rollouts of other DCs are not held up (the next resync retries).
  */
 @Injectable()
 export class ImageChangeTriggerController {
   private readonly logger = new Logger(ImageChangeTriggerController.name);
+  /** DC keys an `imagestream.updated` asked to check on their next reconcile. */
+  private readonly requested = new Set<string>();
+  /** When each DC's triggers were last checked against the registry. */
+  private readonly checkedAt = new Map<string, number>();
+  private registryUnavailableUntil = 0;
 
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
-    @Inject(RpcClient) private readonly rpc: Pick<RpcClient, 'request'>,
+    @Inject(RpcClient) private readonly rpc: ImageStreamReader,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
+    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+    @Inject(DEPLOY_SETTINGS) private readonly settings: Pick<DeploySettings, 'now' | 'resyncMs'>,
   ) {}
 
-  /** An ImageStream tag moved: every automatic trigger on it in that namespace is checked. */
+  /** An ImageStream tag moved: every DC with an automatic trigger on it is enqueued, nothing more. */
   async imageStreamUpdated(namespace: string, imageStream: string, tag: string): Promise<void> {
     const from = `${imageStream}:${tag}`;
     for (const dc of await this.dcs.list({ namespace })) {
       if (imageChangeTriggers(dc.spec).some((t) => t.imageChangeParams.automatic && t.imageChangeParams.from.name === from)) {
-        await this.resolve(dc, [from]);
+        this.requested.add(keyOf(namespace, dc.metadata.name));
+        this.enqueue.deploymentConfig(namespace, dc.metadata.name);
       }
     }
   }
 
-  /** Checks the DC's automatic triggers (all, or those from `only`) against the registry. */
-  async resolve(dc: DeploymentConfig, only?: string[]): Promise<DeploymentConfig> {
+  /** The DC is gone: forget what was remembered about it. */
+  forget(namespace: string, name: string): void {
+    this.requested.delete(keyOf(namespace, name));
+    this.checkedAt.delete(keyOf(namespace, name));
+  }
+
+  /**
+   * Checks the DC's automatic triggers against the registry when due (asked by an event, or
+   * not checked for a resync period) and rolls a moved tag out. Returns the DC as stored
+   * afterwards and whether a new revision was started.
+   */
+  async resolve(dc: DeploymentConfig): Promise<{ dc: DeploymentConfig; triggered: boolean }> {
     const { namespace, name } = dc.metadata;
-    const current = new Map<string, string>();
-    for (const trigger of imageChangeTriggers(dc.spec)) {
-      const from = trigger.imageChangeParams.from.name;
-      if (!trigger.imageChangeParams.automatic || (only && !only.includes(from)) || current.has(from)) continue;
-      const image = await this.currentImage(namespace, from);
-      if (image) current.set(from, image);
+    const key = keyOf(namespace, name);
+    const froms = [...new Set(imageChangeTriggers(dc.spec).filter((t) => t.imageChangeParams.automatic).map((t) => t.imageChangeParams.from.name))];
+    const now = this.settings.now();
+    // Half a period, so the resync's own reconcile always finds the check due.
+    const due = this.requested.has(key) || now - (this.checkedAt.get(key) ?? -Infinity) >= this.settings.resyncMs / 2;
+    if (!froms.length || !due || now < this.registryUnavailableUntil) return { dc, triggered: false };
+    this.requested.delete(key);
+
+    const current = new Map<string, { image: string; snapshot: string }>();
+    for (const from of froms) {
+      const lookup = await this.lookUp(namespace, from);
+      if (lookup === 'unavailable') {
+        // Retried at the next resync (or event); the rollout of what is stored goes on meanwhile.
+        this.requested.add(key);
+        this.registryUnavailableUntil = this.settings.now() + this.settings.resyncMs / 2;
+        return { dc, triggered: false };
+      }
+      if (lookup.image && lookup.snapshot) current.set(from, { image: lookup.image, snapshot: lookup.snapshot });
     }
+    this.checkedAt.set(key, now);
+
     let triggeredBy: string | undefined;
     const updated = await this.dcs.update(namespace, name, (latest) => {
       let spec = latest.spec;
+      const observed = observedStreams(latest);
       const changed: string[] = [];
       for (const trigger of imageChangeTriggers(latest.spec)) {
         const from = trigger.imageChangeParams.from.name;
-        const image = current.get(from);
-        if (!trigger.imageChangeParams.automatic || !image || trigger.imageChangeParams.lastTriggeredImage === image) continue;
-        spec = applyTriggeredImage(spec, from, image);
-        changed.push(`image change: ${from} → ${image}`);
+        const tag = current.get(from);
+        if (!trigger.imageChangeParams.automatic || !tag || trigger.imageChangeParams.lastTriggeredImage === tag.image) continue;
+        if (olderSnapshot(tag.snapshot, observed[from])) continue;
+        spec = applyTriggeredImage(spec, from, tag.image);
+        observed[from] = tag.snapshot;
+        changed.push(`image change: ${from} → ${tag.image}`);
       }
       if (!changed.length) return undefined;
       triggeredBy = changed.join('; ');
-      return { ...latest, spec, status: { ...latest.status, latestVersion: latest.status.latestVersion + 1 } };
+      return {
+        ...latest,
+        metadata: { ...latest.metadata, annotations: { ...latest.metadata.annotations, [OBSERVED_STREAMS_ANNOTATION]: JSON.stringify(observed) } },
+        spec,
+        status: { ...latest.status, latestVersion: latest.status.latestVersion + 1 },
+      };
     });
-    if (triggeredBy) {
-      this.logger.log({ msg: `deploymentconfig ${namespace}/${name} revision ${updated.status.latestVersion}: ${triggeredBy}` });
-      await this.revisions.ensureLatest(updated, triggeredBy);
-    }
-    return updated;
+    if (!triggeredBy) return { dc: updated, triggered: false };
+    this.logger.log({ msg: `deploymentconfig ${namespace}/${name} revision ${updated.status.latestVersion}: ${triggeredBy}` });
+    await this.revisions.ensureLatest(updated, triggeredBy);
+    return { dc: updated, triggered: true };
   }
 
-  /** `items[0].dockerImageReference` of the tag, or undefined while the stream or tag does not exist. */
-  private async currentImage(namespace: string, from: string): Promise<string | undefined> {
+  /**
+   * The tag's `items[0].dockerImageReference` and the snapshot it was read from. No image while
+   * the stream or tag does not exist (404: its `imagestream.updated` will come); 'unavailable'
+   * when the registry is down, slow or failing (5xx: try again later). Never terminal.
+   */
+  private async lookUp(namespace: string, from: string): Promise<TagLookup> {
     const [stream, tag] = from.split(':');
     let imageStream: ImageStream;
     try {
-      imageStream = await this.rpc.request('imagestreams.get', { namespace, name: stream });
+      imageStream = await this.rpc.request('imagestreams.get', { namespace, name: stream }, { timeoutMs: REGISTRY_TIMEOUT_MS });
     } catch (error) {
-      if (error instanceof ApiError && error.status.code === 404) return undefined;
-      throw error;
+      if (error instanceof ApiError && error.status.code < 500) {
+        if (error.status.code !== 404) this.logger.warn({ msg: `image trigger ${namespace}/${from}: ${error.message}` });
+        return {};
+      }
+      this.logger.warn({ msg: `image trigger ${namespace}/${from} not checked, retrying at the next resync: ${(error as Error).message}` });
+      return 'unavailable';
     }
-    return imageStream.status?.tags?.find((t) => t.tag === tag)?.items?.[0]?.dockerImageReference;
+    const image = imageStream.status?.tags?.find((t) => t.tag === tag)?.items?.[0]?.dockerImageReference;
+    return { image, snapshot: `${imageStream.metadata.uid}/${imageStream.metadata.resourceVersion}` };
   }
+}
+
+function observedStreams(dc: DeploymentConfig): Record<string, string> {
+  try {
+    const parsed = JSON.parse(dc.metadata.annotations?.[OBSERVED_STREAMS_ANNOTATION] ?? '{}') as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? { ...(parsed as Record<string, string>) } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** True when `snapshot` is an earlier version of the same stream than `observed` (a stale read). */
+function olderSnapshot(snapshot: string, observed: string | undefined): boolean {
+  if (!observed) return false;
+  const [uid, version] = snapshot.split('/');
+  const [observedUid, observedVersion] = observed.split('/');
+  return uid === observedUid && Number(version) < Number(observedVersion);
 }
