@@ -6,15 +6,15 @@ import { ROUTER_SERVICE } from './config';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { RoutesModule } from './routes/routes.module';
 import type { RouterRuntime } from './runtime';
-import { RuntimeModule } from './runtime.module';
+import { RuntimeModule, type ControlPlaneAttempt } from './runtime.module';
 
 /** The router's control side: Routes over RPC, table feeds, health on the admin port. */
 @Module({})
 export class AppModule {
-  static forRoot(runtime: RouterRuntime): DynamicModule {
+  static forRoot(runtime: RouterRuntime, attempt: ControlPlaneAttempt): DynamicModule {
     return {
       module: AppModule,
-      imports: [MessagingModule.forRoot(ROUTER_SERVICE), mongoRoot('paas_router'), HealthModule, RuntimeModule.forRoot(runtime), RoutesModule, EndpointsModule],
+      imports: [MessagingModule.forRoot(ROUTER_SERVICE), mongoRoot('paas_router'), HealthModule, RuntimeModule.forRoot(runtime, attempt), RoutesModule, EndpointsModule],
     };
   }
 }

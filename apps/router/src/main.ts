@@ -1,4 +1,10 @@
 import './tracing';
+import { JsonLogger } from '@paas/platform/logger';
 import { startRouter } from './bootstrap';
+import { ROUTER_SERVICE } from './config';
 
-void startRouter();
+// The control plane is retried until it starts; only a data plane that cannot listen ends up here.
+startRouter().catch((error: Error) => {
+  new JsonLogger(ROUTER_SERVICE).error(`router did not start: ${error.message}`, error.stack, 'Bootstrap');
+  process.exit(1);
+});

@@ -6,6 +6,7 @@ import { EventBus } from '@paas/platform/events';
 import type { StoredResource } from '@paas/platform/resource-repository';
 import { RpcClient } from '@paas/platform/rpc';
 import type { Model } from 'mongoose';
+import { connect } from 'nats';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startRouter, type StartedRouter } from '../src/bootstrap';
 import { loadRouterConfig } from '../src/config';
 import { ROUTES_COLLECTION } from '../src/routes/route.repository';
@@ -72,6 +74,34 @@ async function backend(name: string): Promise<{ port: number; close: () => Promi
   };
 }
 
+/** A NATS server of the test's own on `port`, with or without JetStream; stopped by `stop`. */
+async function natsServer(port: number, jetStreamDir?: string): Promise<{ stop: () => Promise<void> }> {
+  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...(jetStreamDir ? ['-js', '-sd', jetStreamDir] : [])], { stdio: 'ignore' });
+  await eventually(`nats-server on ${port}`, async () => {
+    const probe = await connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false });
+    await probe.close();
+    return true;
+  }, 10_000, 100);
+  return {
+    stop: async () => {
+      if (server.exitCode !== null) return;
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The router keeps answering 200 from its table for `ms` (no exit, no closed data plane). */
+async function keepsServing(port: number, host: string, ms: number, process: ChildProcess) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    expect((await get(port, host)).status).toBe(200);
+    expect(process.exitCode).toBeNull();
+    await sleep(250);
+  }
+}
+
 async function freePort(): Promise<number> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -94,6 +124,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
   let dataPort: number;
   const backends: Record<string, Awaited<ReturnType<typeof backend>>> = {};
   let child: ChildProcess | undefined;
+  let ownNats: { stop: () => Promise<void> } | undefined;
 
   const endpoints = (generation: number, names: string[]) =>
     bus.publish('endpoints.changed', {
@@ -116,6 +147,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
 
   afterAll(async () => {
     if (child?.pid && child.exitCode === null) child.kill('SIGTERM');
+    await ownNats?.stop();
     const model = router?.app.get<Model<StoredResource>>(getModelToken(ROUTES_COLLECTION));
     await model?.deleteMany({ namespace: { $in: [namespace, otherNamespace] } });
     if (router) await dropIsolatedBus(router.app.get(NATS_CONNECTION));
@@ -207,7 +239,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
     expect(statuses).toEqual(new Set([200, 502]));
   });
 
-  it('writes a snapshot that a fresh router started without NATS serves from', async () => {
+  it('writes a snapshot that a fresh router started without NATS serves from, and keeps serving until it can subscribe', async () => {
     await endpoints(5, ['alpha']);
     await until(() => get(dataPort, host), () => router.runtime.state.endpointsGeneration(namespace, 'web') === 5, 'endpoints generation 5');
     await router.runtime.snapshots.flush();
@@ -223,6 +255,37 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
     });
     const answer = await until(() => get(port, host), (a) => a.status === 200, 'the fresh router to serve');
     expect(answer.body).toBe('alpha');
-    expect(child.exitCode).toBeNull();
+    await keepsServing(port, host, 3_000, child);
+    // Its control plane is not up: the admin port does not answer, so it is not ready.
+    await expect(get(adminPort, 'localhost', '/readyz')).rejects.toThrow();
+
+    // NATS without JetStream: the control plane starts but the table feeds cannot subscribe.
+    ownNats = await natsServer(closedNatsPort);
+    await until(() => get(adminPort, 'localhost', '/readyz').catch(() => ({ status: 0, body: '', headers: {} })), (a) => a.status === 200, 'the admin port to answer');
+    await keepsServing(port, host, 3_000, child);
+
+    // JetStream back: the feeds subscribe in the background and the table takes updates again.
+    await ownNats.stop();
+    const jetStreamDir = mkdtempSync(path.join(tmpdir(), 'router-int-js-'));
+    ownNats = await natsServer(closedNatsPort, jetStreamDir);
+    const ownBus = await connect({ servers: `nats://127.0.0.1:${closedNatsPort}` });
+    try {
+      const publisher = new EventBus(ownBus, 'router-int-test');
+      let generation = 100;
+      const addresses = [{ ip: '127.0.0.1', port: backends.beta.port, pod: 'beta' }];
+      // The router's per-replica consumer takes events from the moment it exists: publish until one is seen.
+      await until(
+        async () => {
+          await publisher.publish('endpoints.changed', { namespace, name: 'web', generation: generation++, addresses }).catch(() => undefined);
+          return get(port, host);
+        },
+        (a) => a.body === 'beta',
+        'the fresh router to apply endpoints from the new JetStream',
+      );
+      expect(child.exitCode).toBeNull();
+    } finally {
+      await ownBus.close();
+      rmSync(jetStreamDir, { recursive: true, force: true });
+    }
   });
 });
