@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
 import { ApiError } from '@paas/platform/api-error';
-import { BuildLogFiles } from '../adapters/build-log-files';
+import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
 import type { BuildStore } from './build.repository';
 import { PushError, type CommitSpec, type ContainerRuntime, type RunSpec } from './pipeline/container-runtime';
@@ -119,7 +119,7 @@ describe('RunBuild with a fake container runtime', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function setup(runtime: FakeRuntime, build = aBuild()) {
+  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings()) {
     const store = new InMemoryBuilds(build);
     const published: { type: string; data: unknown }[] = [];
     const events: BuildEvents = { publish: async (type, data) => void published.push({ type, data }) };
@@ -129,7 +129,7 @@ describe('RunBuild with a fake container runtime', () => {
       committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
       pusher: new RegistryPusher(runtime),
     };
-    const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logs, events, settings(), 'host/1/abc');
+    const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logStore, events, buildSettings, 'host/1/abc');
     return { store, published, runBuild };
   }
 
@@ -227,6 +227,39 @@ describe('RunBuild with a fake container runtime', () => {
 
     expect(store.build.status).toMatchObject({ phase: 'Failed', reason: 'BuildTimedOut' });
     expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
+  });
+
+  it('fails a claimed build, instead of leaving it Pending, when its log cannot be opened', async () => {
+    const runtime = new FakeRuntime();
+    const diskFull: BuildLogStore = {
+      open: async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+      read: (ns, name, offset) => logs.read(ns, name, offset),
+      remove: (ns, name) => logs.remove(ns, name),
+    };
+    const { store, published, runBuild } = setup(runtime, aBuild(), diskFull);
+
+    await expect(runBuild.execute('demo', 'app-1')).resolves.toMatchObject({ status: { phase: 'Failed', reason: 'InternalError' } });
+
+    expect(store.phases).toEqual(['Pending', 'Failed']);
+    expect(store.build.status.message).toContain('ENOSPC: no space left on device');
+    expect(published).toEqual([{ type: 'build.failed', data: expect.objectContaining({ reason: 'InternalError' }) }]);
+    expect(runBuild.abort('demo', 'app-1')).toBe(false);
+  });
+
+  it('fails a claimed build when its scratch directory cannot be made', async () => {
+    const runtime = new FakeRuntime();
+    const notADirectory = path.join(dir, 'a-file');
+    writeFileSync(notADirectory, '');
+    const { store, runBuild } = setup(runtime, aBuild(), logs, { ...settings(), buildsDir: notADirectory });
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(store.phases).toEqual(['Pending', 'Failed']);
+    expect(store.build.status).toMatchObject({ reason: 'InternalError', message: expect.stringContaining('ENOTDIR') });
+    expect(await logOf()).toContain('error: build error: the build failed with an internal error');
+    expect(runBuild.abort('demo', 'app-1')).toBe(false);
   });
 
   it('leaves a build alone that is already past New', async () => {

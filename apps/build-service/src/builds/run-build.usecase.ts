@@ -73,12 +73,16 @@ export class RunBuild {
       () => controller.abort(new BuildFailure('BuildTimedOut', `the build did not finish within its completion deadline of ${deadlineSeconds} s`)),
       deadlineSeconds * 1000,
     );
-    const log = await this.logs.open(namespace, name);
-    const workRoot = path.join(this.settings.buildsDir, 'work');
-    await mkdir(workRoot, { recursive: true });
-    const workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
     const startedAt = Date.now();
+    // Everything after the claim runs inside the try: a log or scratch directory that cannot be
+    // made (ENOSPC, EACCES) must end the build as Failed, never leave it Pending for good.
+    let log: OpenBuildLog | undefined;
+    let workDir: string | undefined;
     try {
+      log = await this.logs.open(namespace, name);
+      const workRoot = path.join(this.settings.buildsDir, 'work');
+      await mkdir(workRoot, { recursive: true });
+      workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
       const build = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() }));
       await this.publish('build.started', build, {});
       const ctx: BuildContext = { build, workDir, log, signal: controller.signal };
@@ -89,9 +93,10 @@ export class RunBuild {
     } finally {
       clearTimeout(deadline);
       this.running.delete(key);
-      await this.runtime.remove(buildContainerName(claimed)).catch((error: Error) => this.logger.warn({ msg: `could not remove the container of ${key}: ${error.message}` }));
-      await rm(workDir, { recursive: true, force: true });
-      await log.close().catch(() => undefined);
+      const warn = (what: string) => (error: Error) => this.logger.warn({ msg: `could not ${what} of ${key}: ${error.message}` });
+      await this.runtime.remove(buildContainerName(claimed)).catch(warn('remove the container'));
+      if (workDir) await rm(workDir, { recursive: true, force: true }).catch(warn('remove the scratch directory'));
+      await log?.close().catch(warn('close the log'));
     }
   }
 
@@ -131,10 +136,11 @@ export class RunBuild {
     return new BuildFailure('InternalError', `the build failed with an internal error: ${(error as Error)?.message ?? String(error)}`);
   }
 
-  private async finish(build: Build, log: OpenBuildLog, startedAt: number, outcome: { digest: string } | { failure: BuildFailure }): Promise<Build | undefined> {
+  /** Records the outcome; `log` is missing when the build failed before its log could be opened. */
+  private async finish(build: Build, log: OpenBuildLog | undefined, startedAt: number, outcome: { digest: string } | { failure: BuildFailure }): Promise<Build | undefined> {
     const { namespace, name } = build.metadata;
     const end = { completionTimestamp: new Date().toISOString(), durationMilliseconds: Date.now() - startedAt };
-    if ('failure' in outcome) log.write(`error: build error: ${outcome.failure.message}\n`);
+    if ('failure' in outcome) log?.write(`error: build error: ${outcome.failure.message}\n`);
     try {
       if ('digest' in outcome) {
         const done = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, ...end, phase: 'Complete', output: { to: { imageDigest: outcome.digest } } }));
