@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { redactCredentials } from '../builds/pipeline/redact-credentials';
 
 export const GIT = Symbol('GIT');
 
@@ -55,7 +56,8 @@ export function runGit(args: string[], options: { cwd?: string; timeoutMs?: numb
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const killed = (error as { killed?: boolean }).killed || error.name === 'AbortError';
-        const detail = lastLine(stderr) || error.message;
+        // execFile's own message repeats the command line, URL and all.
+        const detail = redactCredentials(lastLine(stderr) || error.message);
         reject(new GitError(killed ? 'git timed out' : detail, killed ? 'timeout' : 'failed'));
       },
     );

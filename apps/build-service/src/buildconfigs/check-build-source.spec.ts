@@ -68,6 +68,19 @@ describe('BuildConfig input validation', () => {
     });
   });
 
+  it('never repeats the credentials of the git URL in its messages', async () => {
+    const uri = 'https://ann:s3cret-token@git.example/app.git';
+    const unreachable = checker({ gitError: new GitError(`Command failed: git ls-remote -- ${uri}`, 'unreachable') });
+    const refused = await unreachable.execute('app', specOf(body({ uri }))).catch((error: unknown) => error);
+    const missingRef = await checker({ gitError: new GitError('no branch or tag "nope" in the repository', 'ref-not-found') })
+      .execute('app', specOf(body({ uri, ref: 'nope' })))
+      .catch((error: unknown) => error);
+    for (const error of [refused, missingRef]) {
+      expect(JSON.stringify(error)).not.toContain('s3cret-token');
+      expect(JSON.stringify(error)).toContain('https://***@git.example/app.git');
+    }
+  });
+
   it('reports a bad builder and a bad source together', async () => {
     const check = checker({ images: [], gitError: new GitError('gone', 'unreachable') });
     await expect(check.execute('app', specOf(body()))).rejects.toMatchObject({

@@ -5,6 +5,7 @@ import { ApiError } from '@paas/platform/api-error';
 import { GIT, GitError, type Git } from '../adapters/git-cli';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { CONTAINER_RUNTIME, type ContainerRuntime } from '../builds/pipeline/container-runtime';
+import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { builderImageOf } from '../builds/pipeline/strategy-factory';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
@@ -44,13 +45,14 @@ export class CheckBuildSource {
 
   private async checkGit(spec: BuildConfigSpec): Promise<StatusCause[]> {
     const { uri, ref } = spec.source.git;
+    const shownUri = redactCredentials(uri);
     try {
       await this.git.checkRef(uri, ref, this.settings.gitCheckTimeoutMs);
       return [];
     } catch (error) {
       if (!(error instanceof GitError)) throw error;
-      if (error.kind === 'ref-not-found') return [{ field: 'spec.source.git.ref', reason: 'NotFound', message: `${error.message} ${uri}` }];
-      return [{ field: 'spec.source.git.uri', reason: 'Unreachable', message: `${uri}: ${error.message}` }];
+      if (error.kind === 'ref-not-found') return [{ field: 'spec.source.git.ref', reason: 'NotFound', message: `${redactCredentials(error.message)} ${shownUri}` }];
+      return [{ field: 'spec.source.git.uri', reason: 'Unreachable', message: `${shownUri}: ${redactCredentials(error.message)}` }];
     }
   }
 }

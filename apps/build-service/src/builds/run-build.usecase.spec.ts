@@ -190,6 +190,16 @@ describe('RunBuild with a fake container runtime', () => {
     expect(await logOf()).toContain('---> Installing application source');
   });
 
+  it('labels the image with the source location without its credentials', async () => {
+    const runtime = new FakeRuntime();
+    const { store, runBuild } = setup(runtime, aBuild({ source: { type: 'Git', git: { uri: 'https://ann:s3cret@git.example/app.git', ref: 'main' } } }));
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(store.build.status.phase).toBe('Complete');
+    expect(runtime.commits[0].labels['io.openshift.build.source-location']).toBe('https://***@git.example/app.git');
+  });
+
   it('fails with AssembleFailed and the last log lines when assemble exits non-zero', async () => {
     const runtime = new FakeRuntime({ exitCode: 1 });
     const { store, published, runBuild } = setup(runtime);

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { GitError, type Git } from '../../adapters/git-cli';
+import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type BuildContext, type FetchedSource, type SourceFetcher } from './roles';
 
 /** Fetches one commit of the build's git source (depth 1) and tars its tree at `contextDir`. */
@@ -10,9 +11,10 @@ export class GitSourceFetcher implements SourceFetcher {
   async fetch(ctx: BuildContext): Promise<FetchedSource> {
     const { source } = ctx.build.spec;
     const repoDir = path.join(ctx.workDir, 'repo.git');
-    ctx.log.write(`Cloning "${source.git.uri}" (ref ${source.git.ref}) ...\n`);
+    const shownUri = redactCredentials(source.git.uri);
+    ctx.log.write(`Cloning "${shownUri}" (ref ${source.git.ref}) ...\n`);
     const revision = await this.git.fetch(source.git.uri, source.git.ref, repoDir, ctx.signal).catch((error: Error) => {
-      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${source.git.uri} ${source.git.ref}: ${error.message}`);
+      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${source.git.ref}: ${redactCredentials(error.message)}`);
     });
     ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
     if (source.contextDir && !(await this.git.hasDirectory(repoDir, source.contextDir))) {
@@ -20,7 +22,7 @@ export class GitSourceFetcher implements SourceFetcher {
     }
     const tarFile = path.join(ctx.workDir, 'source.tar');
     await this.git.archive(repoDir, source.contextDir, tarFile, ctx.signal).catch((error: GitError) => {
-      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${error.message}`);
+      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
     });
     return { revision, archive: () => createReadStream(tarFile) };
   }

@@ -1,6 +1,7 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { Build } from '@paas/contracts/builds';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
+import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
@@ -81,7 +82,7 @@ export class S2ICommitter implements Committer {
         labels: {
           'io.openshift.build.image': this.builderImage(build) ?? '',
           'io.openshift.build.commit.id': source.revision.commit,
-          'io.openshift.build.source-location': build.spec.source.git.uri,
+          'io.openshift.build.source-location': redactCredentials(build.spec.source.git.uri),
           'io.openshift.s2i.scripts-url': S2I_SCRIPTS_URL,
           'paas.dev/build': buildKey(build),
         },
