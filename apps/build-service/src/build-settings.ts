@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { loadConfig } from '@paas/platform/config';
+import { DEFAULT_MAX_LOG_BYTES } from './adapters/build-log-files';
+import { DEFAULT_BUILD_CONTAINER_LIMITS, type BuildContainerLimits } from './adapters/docker-container-runtime';
 
 export const BUILD_SETTINGS = Symbol('BUILD_SETTINGS');
 
@@ -12,6 +14,10 @@ export interface BuildSettings {
   builders: Record<string, string>;
   /** Longest a `git ls-remote` check may take while validating a BuildConfig. */
   gitCheckTimeoutMs: number;
+  /** A build log stops growing here, with one "log truncated" line. */
+  logMaxBytes: number;
+  /** What one build container may use. */
+  containerLimits: BuildContainerLimits;
 }
 
 export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest' };
@@ -24,5 +30,10 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     builders: BUILDER_CATALOG,
     // Under the RPC client's default 10 s, so a slow remote is a 422 and not a 504.
     gitCheckTimeoutMs: Number(env.BUILD_GIT_CHECK_TIMEOUT_MS) || 8_000,
+    logMaxBytes: Number(env.BUILD_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES,
+    containerLimits: {
+      memoryBytes: Number(env.BUILD_MEMORY_BYTES) || DEFAULT_BUILD_CONTAINER_LIMITS.memoryBytes,
+      pidsLimit: Number(env.BUILD_PIDS_LIMIT) || DEFAULT_BUILD_CONTAINER_LIMITS.pidsLimit,
+    },
   };
 }

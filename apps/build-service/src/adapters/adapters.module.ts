@@ -11,9 +11,9 @@ import { GIT, GitCli } from './git-cli';
 @Module({
   providers: [
     { provide: BUILD_SETTINGS, useFactory: () => loadBuildSettings() },
-    { provide: CONTAINER_RUNTIME, useFactory: () => new DockerContainerRuntime(new DockerodeClient()) },
+    { provide: CONTAINER_RUNTIME, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new DockerContainerRuntime(new DockerodeClient(), settings.containerLimits) },
     { provide: GIT, useClass: GitCli },
-    { provide: BUILD_LOGS, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new BuildLogFiles(settings.buildsDir) },
+    { provide: BUILD_LOGS, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new BuildLogFiles(settings.buildsDir, settings.logMaxBytes) },
   ],
   exports: [BUILD_SETTINGS, CONTAINER_RUNTIME, GIT, BUILD_LOGS],
 })

@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rm, rmdir } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdir, open, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildLogWriter } from '../builds/pipeline/roles';
 
@@ -8,6 +9,7 @@ export const BUILD_LOGS = Symbol('BUILD_LOGS');
 /** Largest chunk one `builds.log` call answers; a follower asks again from `nextOffset`. */
 const MAX_READ_BYTES = 1 << 20;
 const TAIL_KEEP_BYTES = 16 * 1024;
+const MIB = 1 << 20;
 
 export interface OpenBuildLog extends BuildLogWriter {
   close(): Promise<void>;
@@ -20,9 +22,20 @@ export interface BuildLogStore {
   remove(namespace: string, name: string): Promise<void>;
 }
 
-/** Build logs as files `<buildsDir>/<namespace>/<name>.log`, appended while the build runs. */
+/** What one build's log file may grow to (`BUILD_LOG_MAX_BYTES`). */
+export const DEFAULT_MAX_LOG_BYTES = 10 * MIB;
+
+/**
+ * Build logs as files `<buildsDir>/<namespace>/<name>.log`, appended while the build runs.
+ * A write resolves once the file can take more, so a chatty build waits for the disk
+ * instead of filling memory; past `maxBytes` the file gets one "log truncated" line and
+ * nothing more (the build goes on, and `tail` still sees the latest output).
+ */
 export class BuildLogFiles implements BuildLogStore {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes = DEFAULT_MAX_LOG_BYTES,
+  ) {}
 
   private file(namespace: string, name: string): string {
     return path.join(this.dir, namespace, `${name}.log`);
@@ -30,18 +43,41 @@ export class BuildLogFiles implements BuildLogStore {
 
   async open(namespace: string, name: string): Promise<OpenBuildLog> {
     await mkdir(path.join(this.dir, namespace), { recursive: true });
-    const stream: WriteStream = createWriteStream(this.file(namespace, name), { flags: 'a' });
+    const file = this.file(namespace, name);
+    const stream: WriteStream = createWriteStream(file, { flags: 'a' });
+    // A failed write (ENOSPC) ends the file, not the process; close() reports it.
+    let failure: Error | undefined;
+    stream.on('error', (error) => (failure ??= error));
+    await once(stream, 'open'); // EACCES and the like reject here, not later
+    let size = (await stat(file)).size;
+    let truncated = false;
+    let endsWithNewline = true;
     let recent = Buffer.alloc(0);
+    const maxBytes = this.maxBytes;
     return {
-      write(text) {
+      async write(text) {
         const chunk = typeof text === 'string' ? Buffer.from(text) : text;
-        stream.write(chunk);
         recent = Buffer.concat([recent, chunk]).subarray(-TAIL_KEEP_BYTES);
+        if (truncated || failure || !chunk.length) return;
+        let kept = chunk;
+        if (size + chunk.length > maxBytes) {
+          truncated = true;
+          const head = chunk.subarray(0, completeUtf8Length(chunk.subarray(0, Math.max(0, maxBytes - size))));
+          const note = `${head.length ? (head.at(-1) === 0x0a ? '' : '\n') : endsWithNewline ? '' : '\n'}---> log truncated at ${sizeText(maxBytes)}\n`;
+          kept = Buffer.concat([head, Buffer.from(note)]);
+        }
+        size += kept.length;
+        endsWithNewline = kept.at(-1) === 0x0a;
+        if (!stream.write(kept)) await drained(stream);
       },
       tail(lines) {
         return recent.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
       },
-      close: () => new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          if (failure) return reject(failure);
+          stream.end((error?: Error | null) => (error ?? failure ? reject(error ?? failure) : resolve()));
+        }),
     };
   }
 
@@ -66,6 +102,21 @@ export class BuildLogFiles implements BuildLogStore {
     // The namespace's folder goes with its last log; it stays while others remain.
     await rmdir(path.join(this.dir, namespace)).catch(() => undefined);
   }
+}
+
+/** Resolves once the stream wants more, or is gone (its error is kept by the writer). */
+function drained(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done);
+      resolve();
+    };
+    stream.once('drain', done).once('close', done);
+  });
+}
+
+function sizeText(bytes: number): string {
+  return bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`;
 }
 
 /** The length of `bytes` without a trailing, incomplete UTF-8 sequence (the rest comes next read). */

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
-import { Writable, type Duplex } from 'node:stream';
+import { Transform, Writable, type Duplex, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * The Engine API calls the build-service makes, and no others: a seam between dockerode's
@@ -8,8 +9,12 @@ import { Writable, type Duplex } from 'node:stream';
 export interface DockerClient {
   inspectImage(reference: string): Promise<{ Id: string; Config?: { Labels?: Record<string, string> | null } } | undefined>;
   createContainer(options: Docker.ContainerCreateOptions): Promise<string>;
-  /** Hijacked stdin/stdout/stderr; `onOutput` gets the demultiplexed output. Resolves once attached. */
-  attach(containerId: string, onOutput: (chunk: Buffer) => void): Promise<Duplex>;
+  /**
+   * Hijacked stdin/stdout/stderr; `onOutput` gets the demultiplexed output, and the next chunk
+   * is read only once it resolves (the engine then holds the container's writes). Resolves once
+   * attached, with `output`: settled when the output has ended and every chunk has been handed over.
+   */
+  attach(containerId: string, onOutput: (chunk: Buffer) => Promise<void>): Promise<{ stream: Duplex; output: Promise<void> }>;
   start(containerId: string): Promise<void>;
   wait(containerId: string): Promise<number>;
   kill(containerId: string): Promise<void>;
@@ -43,17 +48,12 @@ export class DockerodeClient implements DockerClient {
     return (await this.docker.createContainer(options)).id;
   }
 
-  async attach(containerId: string, onOutput: (chunk: Buffer) => void) {
+  async attach(containerId: string, onOutput: (chunk: Buffer) => Promise<void>) {
     const stream = (await this.docker.getContainer(containerId).attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        onOutput(chunk);
-        done();
-      },
-    });
-    // Without a TTY every frame carries an 8-byte header naming stdout or stderr.
-    this.docker.modem.demuxStream(stream, sink, sink);
-    return stream;
+    // Piped, not docker-modem's demuxStream (which writes on every 'data' and ignores backpressure).
+    const output = pipeline(stream, new DockerFrameDemuxer(), outputSink(onOutput));
+    output.catch(() => undefined);
+    return { stream, output };
   }
 
   async start(containerId: string) {
@@ -116,5 +116,43 @@ export class DockerodeClient implements DockerClient {
 
   listContainers(labels: Record<string, string>) {
     return this.docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) } });
+  }
+}
+
+/** A Writable that hands each chunk to `onOutput` and takes the next once that resolves. */
+export function outputSink(onOutput: (chunk: Buffer) => Promise<void>): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      onOutput(chunk).then(() => done(), done);
+    },
+  });
+}
+
+/**
+ * The payloads of the Engine's multiplexed attach stream (no TTY): each frame is an 8-byte
+ * header (stream type 0/1/2, three zero bytes, big-endian length) and its payload. A header
+ * of another type means the stream is not multiplexed after all: the rest passes as it is.
+ */
+export class DockerFrameDemuxer extends Transform {
+  private pending: Buffer = Buffer.alloc(0);
+  private raw = false;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    if (this.raw) return done(null, chunk);
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 8) {
+      const type = this.pending[0];
+      if (type > 2) {
+        this.raw = true;
+        this.push(this.pending);
+        this.pending = Buffer.alloc(0);
+        break;
+      }
+      const length = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + length) break;
+      if (length) this.push(this.pending.subarray(8, 8 + length));
+      this.pending = this.pending.subarray(8 + length);
+    }
+    done();
   }
 }

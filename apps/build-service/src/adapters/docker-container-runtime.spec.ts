@@ -1,5 +1,7 @@
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { Duplex, Readable } from 'node:stream';
+import type Docker from 'dockerode';
 import { PushError } from '../builds/pipeline/container-runtime';
 import { userAgentWithTrace } from '../builds/pipeline/s2i-roles';
 import type { DockerClient, PushProgress } from './docker-client';
@@ -35,6 +37,25 @@ describe('DockerContainerRuntime.push', () => {
   it('refuses a push that reports no digest', async () => {
     const { runtime } = runtimeAnswering([{ status: 'Preparing' }]);
     await expect(runtime.push('r:5000/demo/app:latest', { userAgent: 'ua' })).rejects.toBeInstanceOf(PushError);
+  });
+});
+
+describe('DockerContainerRuntime.run', () => {
+  it('creates the build container with memory and process limits and no engine-side log', async () => {
+    const created: Docker.ContainerCreateOptions[] = [];
+    const client = {
+      createContainer: async (options: Docker.ContainerCreateOptions) => (created.push(options), 'c1'),
+      attach: async () => ({ stream: new Duplex({ read: () => undefined, write: (_c, _e, done) => done() }), output: Promise.resolve() }),
+      start: async () => undefined,
+      wait: async () => 0,
+      kill: async () => undefined,
+      remove: async () => undefined,
+    } as unknown as DockerClient;
+    const runtime = new DockerContainerRuntime(client, { memoryBytes: 512 * 1024 ** 2, pidsLimit: 256 });
+
+    await runtime.run({ name: 'paas-build-demo.app-1', image: 'b', cmd: ['x'], env: [], labels: {}, input: Readable.from([]), onOutput: async () => undefined });
+
+    expect(created[0].HostConfig).toMatchObject({ Memory: 512 * 1024 ** 2, MemorySwap: 512 * 1024 ** 2, PidsLimit: 256, LogConfig: { Type: 'none' } });
   });
 });
 

@@ -1,12 +1,22 @@
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type RunSpec } from '../builds/pipeline/container-runtime';
 import type { DockerClient } from './docker-client';
 
+/** What one build container may use; its output is read by the build, not kept by the engine. */
+export interface BuildContainerLimits {
+  memoryBytes: number;
+  pidsLimit: number;
+}
+
+export const DEFAULT_BUILD_CONTAINER_LIMITS: BuildContainerLimits = { memoryBytes: 2 * 1024 ** 3, pidsLimit: 1024 };
+
 /** The ContainerRuntime of builds over the Docker Engine API. */
 export class DockerContainerRuntime implements ContainerRuntime {
-  constructor(private readonly docker: DockerClient) {}
+  constructor(
+    private readonly docker: DockerClient,
+    private readonly limits: BuildContainerLimits = DEFAULT_BUILD_CONTAINER_LIMITS,
+  ) {}
 
   async inspectImage(reference: string) {
     const image = await this.docker.inspectImage(reference);
@@ -27,13 +37,20 @@ export class DockerContainerRuntime implements ContainerRuntime {
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
-      HostConfig: { Init: true },
+      HostConfig: {
+        Init: true,
+        Memory: this.limits.memoryBytes,
+        MemorySwap: this.limits.memoryBytes, // no swap on top
+        PidsLimit: this.limits.pidsLimit,
+        // The output reaches the build log through attach; a json-file copy would grow unbounded.
+        LogConfig: { Type: 'none', Config: {} },
+      },
     });
     const kill = () => void this.docker.kill(containerId).catch(() => undefined);
     spec.signal?.addEventListener('abort', kill, { once: true });
     try {
-      const stream = await this.docker.attach(containerId, spec.onOutput);
-      const ended = once(stream, 'end').catch(() => undefined);
+      const { stream, output } = await this.docker.attach(containerId, spec.onOutput);
+      const ended = output.catch(() => undefined);
       await this.docker.start(containerId);
       // Only after start: a wait on a container that is merely created answers at once, with 0.
       const exited = this.docker.wait(containerId);

@@ -57,7 +57,7 @@ export class RecoverBuilds {
     });
     if (!marked) return;
     const log = await this.logs.open(namespace, name);
-    log.write(`error: build error: ${message}\n`);
+    await log.write(`error: build error: ${message}\n`);
     await log.close();
     this.logger.warn({ msg: `build ${namespace}/${name} was orphaned by a stopped build-service; marked Error` });
     await this.events.publish('build.failed', { namespace, name, buildConfig: build.metadata.labels?.buildconfig ?? '', reason: 'BuildPodDeleted', message }, { id: `build.failed:${uid}` });

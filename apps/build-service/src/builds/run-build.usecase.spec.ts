@@ -76,11 +76,11 @@ class FakeRuntime implements ContainerRuntime {
     this.calls.push(`run ${spec.name} ${spec.image}`);
     this.runs.push(spec);
     for await (const chunk of spec.input) this.input += chunk;
-    spec.onOutput(Buffer.from('---> Installing application source\n'));
+    await spec.onOutput(Buffer.from('---> Installing application source\n'));
     if (this.script.hang) {
       await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
     }
-    if (this.script.exitCode) spec.onOutput(Buffer.from('---> Build FAILED: nothing to start\n'));
+    if (this.script.exitCode) await spec.onOutput(Buffer.from('---> Build FAILED: nothing to start\n'));
     return { containerId: 'container-1', exitCode: this.script.exitCode ?? 0 };
   }
   async commit(containerId: string, spec: CommitSpec) {
@@ -111,7 +111,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000 });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 } });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));

@@ -140,7 +140,7 @@ export class RunBuild {
   private async finish(build: Build, log: OpenBuildLog | undefined, startedAt: number, outcome: { digest: string } | { failure: BuildFailure }): Promise<Build | undefined> {
     const { namespace, name } = build.metadata;
     const end = { completionTimestamp: new Date().toISOString(), durationMilliseconds: Date.now() - startedAt };
-    if ('failure' in outcome) log?.write(`error: build error: ${outcome.failure.message}\n`);
+    if ('failure' in outcome) await log?.write(`error: build error: ${outcome.failure.message}\n`);
     try {
       if ('digest' in outcome) {
         const done = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, ...end, phase: 'Complete', output: { to: { imageDigest: outcome.digest } } }));

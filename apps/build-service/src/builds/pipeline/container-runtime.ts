@@ -20,8 +20,8 @@ export interface RunSpec {
   labels: Labels;
   /** Streamed into the container's stdin, then stdin is closed. */
   input: Readable;
-  /** stdout and stderr, demultiplexed, as they are written. */
-  onOutput: (chunk: Buffer) => void;
+  /** stdout and stderr, demultiplexed, as they are written; more is read once it resolves. */
+  onOutput: (chunk: Buffer) => Promise<void>;
   /** Aborting kills the container; `run` then rejects with the signal's reason. */
   signal?: AbortSignal;
 }

@@ -12,11 +12,11 @@ export class GitSourceFetcher implements SourceFetcher {
     const { source } = ctx.build.spec;
     const repoDir = path.join(ctx.workDir, 'repo.git');
     const shownUri = redactCredentials(source.git.uri);
-    ctx.log.write(`Cloning "${shownUri}" (ref ${source.git.ref}) ...\n`);
+    await ctx.log.write(`Cloning "${shownUri}" (ref ${source.git.ref}) ...\n`);
     const revision = await this.git.fetch(source.git.uri, source.git.ref, repoDir, ctx.signal).catch((error: Error) => {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${source.git.ref}: ${redactCredentials(error.message)}`);
     });
-    ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
+    await ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
     if (source.contextDir && !(await this.git.hasDirectory(repoDir, source.contextDir))) {
       throw new BuildFailure('InvalidContextDirectory', `the context directory "${source.contextDir}" does not exist in commit ${revision.commit.slice(0, 12)}`);
     }

@@ -14,7 +14,8 @@ export class BuildFailure extends Error {
 
 /** Where a stage writes what the user reads in `builds/<name>/log`. */
 export interface BuildLogWriter {
-  write(text: string | Buffer): void;
+  /** Resolves once the log can take more (backpressure): await it before producing more. */
+  write(text: string | Buffer): Promise<void>;
   /** The last lines written, for a failure message. */
   tail(lines: number): string;
 }

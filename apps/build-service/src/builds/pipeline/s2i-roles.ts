@@ -40,7 +40,7 @@ export class S2IAssembler implements Assembler {
     if (!image || !(await this.runtime.inspectImage(image))) {
       throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on the build host`);
     }
-    ctx.log.write(`---> Running assemble in ${image}\n`);
+    await ctx.log.write(`---> Running assemble in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({
       name: buildContainerName(ctx.build),
       image,
@@ -71,7 +71,7 @@ export class S2ICommitter implements Committer {
     const { build } = ctx;
     const [imageStream, tag] = build.spec.output.to.name.split(':');
     const repository = `${this.registryHost}/${build.metadata.namespace}/${imageStream}`;
-    ctx.log.write(`---> Committing ${repository}:${tag}\n`);
+    await ctx.log.write(`---> Committing ${repository}:${tag}\n`);
     await this.runtime
       .commit(containerId, {
         repository,
@@ -98,12 +98,12 @@ export class S2ICommitter implements Committer {
 export class RegistryPusher implements Pusher {
   constructor(private readonly runtime: ContainerRuntime) {}
 
-  push(ctx: BuildContext, imageReference: string) {
-    ctx.log.write(`---> Pushing ${imageReference}\n`);
+  async push(ctx: BuildContext, imageReference: string) {
+    await ctx.log.write(`---> Pushing ${imageReference}\n`);
     return tracer.startActiveSpan(`docker push ${imageReference}`, { kind: SpanKind.CLIENT }, async (span) => {
       try {
         const { digest } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), signal: ctx.signal });
-        ctx.log.write(`Push successful: ${digest}\n`);
+        await ctx.log.write(`Push successful: ${digest}\n`);
         return { digest };
       } catch (error) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
