@@ -66,6 +66,13 @@ describe('api-gateway edge validation', () => {
     expect(res.body.message).toContain('widgets');
   });
 
+  it('leaves no namespace behind for a refused create', async () => {
+    const namespace = `refused-${Date.now().toString(36)}`;
+    const res = await http.post(`/api/v1/namespaces/${namespace}/routes`).send({ metadata: { name: 'Not A Name' }, spec: {} });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect((await http.get(`/api/v1/namespaces/${namespace}`)).status).toBe(404);
+  });
+
   it('refuses a body whose namespace contradicts the URL', async () => {
     const res = await http.post('/api/v1/namespaces/demo/routes').send({ metadata: { name: 'r', namespace: 'other' }, spec: {} });
     expect(res.status).toBe(400);

@@ -22,10 +22,7 @@ export class NamespacesService {
   /** Creating an app in a namespace that does not exist yet creates it, as `oc new-app` in a fresh project would need. */
   async ensure(name: string): Promise<Namespace> {
     assertNamespaceName(name);
-    const existing = await this.namespaces.find(CLUSTER_SCOPE, name);
-    if (existing?.status.phase === 'Terminating') {
-      throw ApiError.of('Conflict', `namespace "${name}" is being terminated; nothing can be created in it`, { kind: 'Namespace', name });
-    }
+    const existing = await this.assertWritable(name);
     if (existing) return existing;
     return this.create({ metadata: { name } }).catch(async (error) => {
       const raced = await this.namespaces.find(CLUSTER_SCOPE, name);
@@ -36,6 +33,16 @@ export class NamespacesService {
 
   get(name: string): Promise<Namespace> {
     return this.namespaces.get(CLUSTER_SCOPE, name);
+  }
+
+  /** The namespace, if it exists; a 409 when it is being deleted, since nothing may be created in it. */
+  async assertWritable(name: string): Promise<Namespace | undefined> {
+    assertNamespaceName(name);
+    const existing = await this.namespaces.find(CLUSTER_SCOPE, name);
+    if (existing?.status.phase === 'Terminating') {
+      throw ApiError.of('Conflict', `namespace "${name}" is being terminated; nothing can be created in it`, { kind: 'Namespace', name });
+    }
+    return existing;
   }
 
   async markTerminating(name: string): Promise<Namespace> {

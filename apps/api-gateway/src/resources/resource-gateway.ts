@@ -30,8 +30,11 @@ export class ResourceGateway {
 
   async create(namespace: string, plural: string, body: unknown, dryRun: boolean) {
     assertBodyNamespace(namespace, body);
+    await this.namespaces.assertWritable(namespace);
+    const created = await this.call(namespace, plural, 'create', { namespace, body, dryRun }, CREATE_TIMEOUT_MS);
+    // Recorded only once something exists in it: a refused create leaves no namespace behind.
     if (!dryRun) await this.namespaces.ensure(namespace);
-    return this.call(namespace, plural, 'create', { namespace, body, dryRun }, CREATE_TIMEOUT_MS);
+    return created;
   }
 
   update(namespace: string, plural: string, name: string, body: unknown) {
