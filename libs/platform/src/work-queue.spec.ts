@@ -56,6 +56,17 @@ describe('WorkQueue', () => {
     expect(calls).toEqual([0, 1]);
   });
 
+  it('runs a key at the earliest of its pending delays', async () => {
+    const { calls, reconcile } = scripted([]);
+    const queue = new WorkQueue(reconcile, { name: 'test' });
+    queue.addAfter('ns/a', 5_000);
+    queue.addAfter('ns/a', 10);
+    jest.advanceTimersByTime(10);
+    await settle();
+    expect(calls).toEqual(['ns/a']);
+    queue.stop();
+  });
+
   it('drops a key whose reconcile fails terminally', async () => {
     const { calls, reconcile } = scripted(['terminal']);
     const queue = new WorkQueue(reconcile, { name: 'test', baseBackoffMs: 10 });

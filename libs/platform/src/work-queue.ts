@@ -27,7 +27,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; dueAt: number }>();
   /** Keys that failed, until their backoff ends: a periodic resync must not retry them early. */
   private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
   private active = 0;
@@ -54,15 +54,18 @@ export class WorkQueue {
     this.pump();
   }
 
+  /** Queues `key` after `delayMs`; of several pending delays for a key, the earliest wins. */
   addAfter(key: string, delayMs: number): void {
-    if (this.stopped || this.timers.has(key)) return;
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.add(key);
-      }, delayMs).unref(),
-    );
+    if (this.stopped) return;
+    const dueAt = Date.now() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending && pending.dueAt <= dueAt) return;
+    clearTimeout(pending?.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs).unref();
+    this.timers.set(key, { timer, dueAt });
   }
 
   /** Resolves when nothing is queued or running (tests, graceful shutdown). */
@@ -73,13 +76,14 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of [...this.timers.values(), ...this.backoffTimers.values()]) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.backoffTimers.values()) clearTimeout(timer);
     this.timers.clear();
     this.backoffTimers.clear();
   }
 
   private backOff(key: string, delayMs: number): void {
-    clearTimeout(this.timers.get(key));
+    clearTimeout(this.timers.get(key)?.timer);
     this.timers.delete(key);
     this.backoffTimers.set(
       key,
