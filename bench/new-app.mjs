@@ -113,11 +113,8 @@ async function referenceRun(i) {
   return firstOk - started;
 }
 
-async function cleanUp(runs) {
-  await api('DELETE', '/imagestreams/reference');
-  for (let i = 0; i < runs; i++) {
-    for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams']) await api('DELETE', `/${plural}/app-${i}`);
-  }
+async function cleanUp() {
+  await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}`, { method: 'DELETE' });
   // Pods go asynchronously after their DeploymentConfig; their images can go once they have.
   await until(async () => (docker(['ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`]) ? undefined : true), 200, 60_000);
   const images = docker(['images', '-q', '--filter', `reference=${REGISTRY}/${namespace}/*`]);
@@ -134,7 +131,7 @@ try {
     process.stderr.write(`run ${i + 1}/${RUNS}: platform ${seconds(platform[i].total)} s, reference ${seconds(reference[i])} s\n`);
   }
 } finally {
-  await cleanUp(RUNS);
+  await cleanUp();
 }
 
 const rows = Object.keys(platform[0]).map((key) => [key, seconds(median(platform.map((run) => run[key])))]);

@@ -5,11 +5,12 @@ import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
 import { AppsModule } from './apps/apps.module';
+import { AuditModule } from './audit/audit.module';
 import { NamespacesModule } from './namespaces/namespaces.module';
 import { ResourcesModule } from './resources/resources.module';
 
 @Module({
-  imports: [MessagingModule.forRoot('api-gateway'), mongoRoot('paas_gateway'), HealthModule, NamespacesModule, AppsModule, ResourcesModule],
+  imports: [MessagingModule.forRoot('api-gateway'), mongoRoot('paas_gateway'), HealthModule, AuditModule, NamespacesModule, AppsModule, ResourcesModule],
 })
 export class AppModule {}
 

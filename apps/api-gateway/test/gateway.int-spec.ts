@@ -4,6 +4,7 @@ import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import request from 'supertest';
 import { AppModule, GATEWAY_OPTIONS } from '../src/app.module';
+import { NamespacesService } from '../src/namespaces/namespaces.service';
 
 /** The gateway's own edge, in-process against the real NATS and Mongo-compatible server. */
 describe('api-gateway edge validation', () => {
@@ -77,6 +78,22 @@ describe('api-gateway edge validation', () => {
     const res = await http.post('/api/v1/namespaces/demo/routes').send({ metadata: { name: 'r', namespace: 'other' }, spec: {} });
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('does not match');
+  });
+
+  it('keeps an audit trail of calls that change things, refused ones included', async () => {
+    const namespace = `audit-${Date.now().toString(36)}`;
+    await http.post('/api/v1/namespaces').send({ metadata: { name: namespace } }).expect(201);
+    await http.post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'Bad Name' }).expect(422);
+    await http.get(`/api/v1/namespaces/${namespace}/routes`);
+    const scoped = await http.get('/api/v1/auditevents').query({ namespace });
+    expect(scoped.status).toBe(200);
+    expect(scoped.body.items).toEqual([
+      expect.objectContaining({ method: 'POST', path: `/api/v1/namespaces/${namespace}/apps`, namespace, statusCode: 422, user: 'system:anonymous' }),
+    ]);
+    const recent = await http.get('/api/v1/auditevents').query({ limit: '10' });
+    expect(recent.body.items.find((event: { path: string }) => event.path === '/api/v1/namespaces')).toMatchObject({ method: 'POST', statusCode: 201 });
+    expect((await http.get('/api/v1/auditevents').query({ limit: '0' })).status).toBe(422);
+    await app.get(NamespacesService).remove(namespace);
   });
 
   it('reports readiness with its checks', async () => {
