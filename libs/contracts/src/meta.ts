@@ -96,6 +96,11 @@ export function parseLabelSelector(selector: string | undefined): Labels {
   return labels;
 }
 
+/** Whether `owner` is among `child`'s owners (by uid: a re-created owner of the same name is not). */
+export function isOwnedBy(child: { metadata: Pick<ObjectMeta, 'ownerReferences'> }, owner: { metadata: Pick<ObjectMeta, 'uid'> } | undefined): boolean {
+  return !!owner && !!child.metadata.ownerReferences?.some((ref) => ref.uid === owner.metadata.uid);
+}
+
 export function matchesLabels(labels: Labels | undefined, selector: Labels): boolean {
   return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
 }

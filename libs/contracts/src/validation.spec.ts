@@ -1,6 +1,6 @@
 import { newAppRequest } from './apps';
 import { buildConfigInput } from './builds';
-import { parseLabelSelector } from './meta';
+import { isOwnedBy, parseLabelSelector } from './meta';
 import { validate } from './validation';
 
 describe('validate', () => {
@@ -45,5 +45,15 @@ describe('parseLabelSelector', () => {
     expect(parseLabelSelector('app=hello, deployment=hello-2')).toEqual({ app: 'hello', deployment: 'hello-2' });
     expect(parseLabelSelector(undefined)).toEqual({});
     expect(() => parseLabelSelector('app')).toThrow(/key=value/);
+  });
+});
+
+describe('isOwnedBy', () => {
+  it('matches owners by uid, not by name', () => {
+    const child = { metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'DeploymentConfig', name: 'web', uid: 'u1' }] } };
+    expect(isOwnedBy(child, { metadata: { uid: 'u1' } })).toBe(true);
+    expect(isOwnedBy(child, { metadata: { uid: 'u2' } })).toBe(false);
+    expect(isOwnedBy(child, undefined)).toBe(false);
+    expect(isOwnedBy({ metadata: {} }, { metadata: { uid: 'u1' } })).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import {
   type DeploymentPhase,
   type ReplicationController,
 } from '@paas/contracts/deployments';
-import type { Condition } from '@paas/contracts/meta';
+import { isOwnedBy, type Condition } from '@paas/contracts/meta';
 import { EventBus } from '@paas/platform/events';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
@@ -46,7 +46,7 @@ export class DeploymentConfigReconciler implements Controller {
     const { namespace, name } = splitKey(key);
     const dc = await this.dcs.find(namespace, name);
     const labelled = await this.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
-    const owned = labelled.filter((rc) => dc && rc.metadata.ownerReferences?.some((ref) => ref.uid === dc.metadata.uid));
+    const owned = labelled.filter((rc) => isOwnedBy(rc, dc));
     // RCs of a deleted DC (or an older DC of that name) go; their RC reconcile removes the pods.
     for (const rc of labelled.filter((rc) => !owned.includes(rc))) {
       await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { isOwnedBy } from '@paas/contracts/meta';
 import { DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/contracts/deployments';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
@@ -52,7 +53,7 @@ export class ReplicationControllerReconciler implements Controller {
     const rc = await this.rcs.find(namespace, name);
     const containers = await this.runtime.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
     const labelled = await this.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } });
-    const owned = labelled.filter((pod) => rc && pod.metadata.ownerReferences?.some((ref) => ref.uid === rc.metadata.uid));
+    const owned = labelled.filter((pod) => isOwnedBy(pod, rc));
     const orphans = labelled.filter((pod) => !owned.includes(pod));
     await this.removeOrphans(namespace, orphans, containers, owned);
     if (!rc) return {};
@@ -240,9 +241,7 @@ export class ReplicationControllerReconciler implements Controller {
 
   private async writeStatus(rc: ReplicationController) {
     const { namespace, name } = rc.metadata;
-    const pods = (await this.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } })).filter((pod) =>
-      pod.metadata.ownerReferences?.some((ref) => ref.uid === rc.metadata.uid),
-    );
+    const pods = (await this.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } })).filter((pod) => isOwnedBy(pod, rc));
     const status = { replicas: pods.length, readyReplicas: pods.filter(isReady).length, observedGeneration: rc.metadata.generation };
     const before = rc.status;
     if (before.replicas === status.replicas && before.readyReplicas === status.readyReplicas && before.observedGeneration === status.observedGeneration) return;
