@@ -107,6 +107,14 @@ export type RpcResponse<M extends RpcMethod> = RpcMap[M]['response'];
 
 export type RpcReply<T> = { ok: true; result: T } | { ok: false; status: Status };
 
+/**
+ * The method for a verb on a plural, for code that works across resource types (new-app,
+ * namespace deletion). The caller must know the owner serves the verb (RESOURCE_VERBS).
+ */
+export function resourceMethod<V extends Verb>(plural: Plural, verb: V): RpcMethod & `${string}.${V}` {
+  return `${plural}.${verb}` as RpcMethod & `${string}.${V}`;
+}
+
 export function rpcSubject(method: RpcMethod): string {
   return `${RPC_SUBJECT_PREFIX}.${method}`;
 }

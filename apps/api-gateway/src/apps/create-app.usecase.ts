@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { newAppRequest } from '@paas/contracts/apps';
 import { API_VERSION } from '@paas/contracts/meta';
-import type { RpcMethod } from '@paas/contracts/rpc';
+import { resourceMethod } from '@paas/contracts/rpc';
 import { failureStatus } from '@paas/contracts/status';
 import { validate } from '@paas/contracts/validation';
 import { ApiError, statusOf } from '@paas/platform/api-error';
@@ -42,7 +42,7 @@ export class CreateAppUseCase {
   private async dryRun(namespace: string, manifests: AppManifests): Promise<void> {
     const results = await Promise.allSettled(
       CREATION_ORDER.map((plural) =>
-        this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural], dryRun: true }, { timeoutMs: CREATE_TIMEOUT_MS }),
+        this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural], dryRun: true }, { timeoutMs: CREATE_TIMEOUT_MS }),
       ),
     );
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [statusOf(result.reason)] : []));
@@ -57,7 +57,7 @@ export class CreateAppUseCase {
     for (const plural of CREATION_ORDER) {
       const name = manifests[plural].metadata.name;
       try {
-        const resource = await this.rpc.request(`${plural}.create` as RpcMethod & `${string}.create`, { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
+        const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
         created.push({ plural, name, resource });
       } catch (error) {
         // A create that timed out or failed inside its owner may still have happened: undo it too.
@@ -71,7 +71,7 @@ export class CreateAppUseCase {
 
   private async rollBack(namespace: string, created: { plural: keyof AppManifests; name: string }[]) {
     for (const { plural, name } of [...created].reverse()) {
-      await this.rpc.request(`${plural}.delete` as RpcMethod & `${string}.delete`, { namespace, name }).catch((error) => {
+      await this.rpc.request(resourceMethod(plural, 'delete'), { namespace, name }).catch((error) => {
         if (statusOf(error).code !== 404) this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` });
       });
     }

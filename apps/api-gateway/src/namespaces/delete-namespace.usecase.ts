@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RpcMethod } from '@paas/contracts/rpc';
+import { resourceMethod } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
@@ -26,10 +26,10 @@ export class DeleteNamespaceUseCase {
   async execute(name: string): Promise<Status> {
     await this.namespaces.markTerminating(name);
     for (const plural of CONTENTS) {
-      const { items } = await this.rpc.request(`${plural}.list` as RpcMethod & `${string}.list`, { namespace: name });
+      const { items } = await this.rpc.request(resourceMethod(plural, 'list'), { namespace: name });
       for (const item of items as { metadata: { name: string } }[]) {
         await this.rpc
-          .request(`${plural}.delete` as RpcMethod & `${string}.delete`, { namespace: name, name: item.metadata.name })
+          .request(resourceMethod(plural, 'delete'), { namespace: name, name: item.metadata.name })
           .catch((error) => {
             if (!(error instanceof ApiError && error.status.code === 404)) throw error;
           });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
-import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, type Plural, type RpcMethod, type RpcRequest, type Verb } from '@paas/contracts/rpc';
+import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type Plural, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
@@ -87,7 +87,7 @@ export class ResourceGateway {
     if (!allows(known, verb)) {
       throw ApiError.of('MethodNotAllowed', `${plural} cannot be ${PAST_TENSE[verb]} through the API; allowed: ${RESOURCE_VERBS[known].join(', ')}`);
     }
-    const method = `${known}.${verb}` as RpcMethod;
+    const method = resourceMethod(known, verb);
     return this.rpc.request(method, request as RpcRequest<typeof method>, { timeoutMs });
   }
 }
