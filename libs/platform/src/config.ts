@@ -14,6 +14,8 @@ export interface PlatformConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Scopes every NATS subject and the stream (see bus-names.ts); empty for the platform itself. */
   busPrefix: string;
+  /** Prefixes every database name (see mongo.ts); empty for the platform itself. */
+  dbPrefix: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
@@ -27,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     routerDomain: env.ROUTER_DOMAIN || 'apps.localhost',
     logLevel: (env.LOG_LEVEL as PlatformConfig['logLevel']) || 'info',
     busPrefix: env.PAAS_BUS_PREFIX || '',
+    dbPrefix: env.PAAS_DB_PREFIX || '',
   };
 }
 

@@ -4,6 +4,15 @@ import type { Connection } from 'mongoose';
 import { loadConfig } from './config';
 
 /**
+ * A service's database name: `<prefix>_<name>` under a database prefix (`PAAS_DB_PREFIX`),
+ * so that a second copy of a service (a benchmark's, say) keeps its data apart from the
+ * running platform's on the same server; the name unchanged without one.
+ */
+export function databaseName(name: string, prefix = loadConfig().dbPrefix): string {
+  return prefix ? `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_${name}` : name;
+}
+
+/**
  * The service's own database on the shared Mongo-compatible server (FerretDB here, any
  * MongoDB through MONGO_URL). An error listener is attached, since an unhandled
  * connection `error` event would kill the process.
@@ -12,7 +21,7 @@ export function mongoRoot(dbName: string): DynamicModule {
   return MongooseModule.forRootAsync({
     useFactory: () => ({
       uri: loadConfig().mongoUrl,
-      dbName,
+      dbName: databaseName(dbName),
       serverSelectionTimeoutMS: 5_000,
       retryAttempts: 20,
       retryDelay: 1_000,
