@@ -30,6 +30,20 @@ export interface BlobStore {
   commitUpload(id: string, digest: string): Promise<void>;
   /** Forgets the upload and its bytes; no error if it is already gone. */
   cancelUpload(id: string): Promise<void>;
+
+  /** Every stored blob, in no particular order (for garbage collection). */
+  blobs(): AsyncIterable<StoredBlob>;
+  /** Removes a stored blob; no error if it is already gone. A reader that opened it first may finish. */
+  delete(digest: string): Promise<void>;
+  /** Every upload in progress, with when its bytes last changed (to expire abandoned ones). */
+  uploads(): AsyncIterable<UploadInfo & { id: string; size: number; updatedAt: Date }>;
+}
+
+export interface StoredBlob {
+  digest: string;
+  size: number;
+  /** When the blob was stored (or last stored again). */
+  storedAt: Date;
 }
 
 export interface UploadInfo {

@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type UploadInfo } from './blob-store';
+import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type StoredBlob, type UploadInfo } from './blob-store';
 
 /**
  * The blob store on a local (or shared) filesystem. Layout under `root`
@@ -73,6 +73,30 @@ export class FilesystemBlobStore implements BlobStore {
 
   async cancelUpload(id: string): Promise<void> {
     await rm(this.uploadDir(id), { recursive: true, force: true });
+  }
+
+  async *blobs(): AsyncIterable<StoredBlob> {
+    const algorithmDir = path.join(this.root, 'blobs', 'sha256');
+    for (const prefix of await readdir(algorithmDir).catch(ifMissing([] as string[]))) {
+      for (const hex of await readdir(path.join(algorithmDir, prefix)).catch(ifMissing([] as string[]))) {
+        const info = await stat(path.join(algorithmDir, prefix, hex)).catch(ifMissing(undefined));
+        // A hard link keeps the upload's mtime; the link itself is the inode's last change.
+        if (info) yield { digest: `sha256:${hex}`, size: info.size, storedAt: new Date(Math.max(info.mtimeMs, info.ctimeMs)) };
+      }
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  async *uploads() {
+    for (const id of await readdir(path.join(this.root, 'uploads')).catch(ifMissing([] as string[]))) {
+      if (id.startsWith('.')) continue;
+      const upload = await this.upload(id);
+      const data = await stat(path.join(this.uploadDir(id), 'data')).catch(ifMissing(undefined));
+      if (upload && data) yield { id, ...upload, updatedAt: new Date(data.mtimeMs) };
+    }
   }
 
   /** Links `file` in as the blob unless the blob exists (`link` never overwrites), then removes `file`. */

@@ -28,7 +28,7 @@ describe('BlobUploads', () => {
   let store: FilesystemBlobStore;
   let metadata: FakeMetadata;
   let uploads: BlobUploads;
-  const newUploads = () => new BlobUploads(store, metadata as unknown as RegistryMetadataRepository);
+  const newUploads = () => new BlobUploads(store, metadata as unknown as RegistryMetadataRepository, { maxBlobBytes: 64 });
   const storedBlobs = () => readdir(path.join(root, 'blobs'), { recursive: true }).catch(() => [] as string[]);
 
   beforeEach(async () => {
@@ -91,6 +91,21 @@ describe('BlobUploads', () => {
     // The file holds both chunks; the hash here saw only "abc".
     await expect(uploads.complete('ns/app', id, digestOf('abc'))).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
     expect(await store.stat(digestOf('abc'))).toBeUndefined();
+  });
+
+  it('refuses an upload that grows beyond the size limit with SIZE_INVALID and leaves nothing behind', async () => {
+    const { id } = await uploads.start('ns/app');
+    await uploads.append('ns/app', id, body('x'.repeat(60)));
+    await expect(uploads.append('ns/app', id, body('y'.repeat(10)))).rejects.toMatchObject({ code: 'SIZE_INVALID' });
+    await expect(uploads.status('ns/app', id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+    await expect(uploads.monolithic('ns/app', digestOf('z'.repeat(65)), body('z'.repeat(65)))).rejects.toMatchObject({ code: 'SIZE_INVALID' });
+    expect(await readdir(path.join(root, 'uploads'))).toEqual([]);
+    expect(metadata.links.size).toBe(0);
+  });
+
+  it('leaves nothing behind when a whole blob in one request has the wrong digest', async () => {
+    await expect(uploads.monolithic('ns/app', digestOf('other'), body('abc'))).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect(await readdir(path.join(root, 'uploads'))).toEqual([]);
   });
 
   it('accepts a whole blob in one request', async () => {

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BLOB_STORE, UploadNotFoundError, type BlobStore } from '../adapters/blob-store';
-import { digestOfStream, digestSoFar, throughHash } from './digest';
+import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry-settings';
+import { digestOfStream, digestSoFar, throughHash, withByteLimit } from './digest';
 import { RegistryError } from './errors';
 import { parseDigest } from './names';
 import { RegistryMetadataRepository } from './registry-metadata.repository';
@@ -44,6 +45,7 @@ export class BlobUploads {
   constructor(
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     private readonly metadata: RegistryMetadataRepository,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: Pick<RegistrySettings, 'maxBlobBytes'>,
   ) {}
 
   async start(repository: string): Promise<UploadState> {
@@ -90,11 +92,16 @@ export class BlobUploads {
     });
   }
 
-  /** A whole blob in one request (`POST ...?digest=` with a body). */
+  /** A whole blob in one request (`POST ...?digest=` with a body); nothing is left behind when it fails. */
   async monolithic(repository: string, digest: string, body: Readable): Promise<{ digest: string; size: number }> {
     parseDigest(digest);
     const { id } = await this.start(repository);
-    return this.complete(repository, id, digest, body);
+    try {
+      return await this.complete(repository, id, digest, body);
+    } catch (error) {
+      await this.discard(id);
+      throw error;
+    }
   }
 
   async cancel(repository: string, id: string): Promise<void> {
@@ -136,8 +143,11 @@ export class BlobUploads {
     const tracking = running?.size === size ? running : undefined;
     if (!tracking) this.hashes.delete(id);
     let hashed = 0;
+    const { maxBlobBytes } = this.settings;
+    const tooLarge = () => new RegistryError('SIZE_INVALID', `blobs are limited to ${maxBlobBytes} bytes`, { limit: maxBlobBytes });
+    const limited = withByteLimit(body, maxBlobBytes - size, tooLarge);
     try {
-      const newSize = await this.store.append(id, tracking ? throughHash(body, tracking.hash, (bytes) => (hashed += bytes)) : body);
+      const newSize = await this.store.append(id, tracking ? throughHash(limited, tracking.hash, (bytes) => (hashed += bytes)) : limited);
       // Another replica appending at the same time grows the file by bytes this hash never saw.
       if (tracking && newSize === size + hashed) this.remember(id, { hash: tracking.hash, size: newSize });
       else this.hashes.delete(id);
@@ -145,6 +155,8 @@ export class BlobUploads {
     } catch (error) {
       // A chunk cut off half way leaves bytes the hash may not have seen: re-read at commit.
       this.hashes.delete(id);
+      // An upload over the limit is of no use to anyone: it goes at once.
+      if (error instanceof RegistryError && error.code === 'SIZE_INVALID') await this.store.cancelUpload(id);
       if (error instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
       throw error;
     }

@@ -21,6 +21,22 @@ export class Blobs {
     return { digest, size: stored.size };
   }
 
+  /**
+   * `stat` for a pusher asking whether it must upload the blob (HEAD): a yes also marks the
+   * link as wanted now, so garbage collection does not take the blob before its manifest comes.
+   */
+  async check(repository: string, digestParam: string): Promise<{ digest: string; size: number }> {
+    const blob = await this.stat(repository, digestParam);
+    await this.metadata.touchBlobLink(repository, blob.digest);
+    return blob;
+  }
+
+  /** `DELETE /v2/<name>/blobs/<digest>`: the repository stops serving the blob; its bytes go at the next garbage collection. */
+  async unlink(repository: string, digestParam: string): Promise<void> {
+    const digest = parseDigest(digestParam);
+    if (!(await this.metadata.unlinkBlob(repository, digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} unknown to ${repository}`, { digest });
+  }
+
   async read(digest: string, range?: { start: number; end: number }): Promise<Readable> {
     return this.store.read(digest, range).catch((error: unknown) => {
       if (error instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest });

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export function sha256Digest(content: Buffer): string {
@@ -22,9 +22,28 @@ export function hashing(hash: Hash, counted?: (bytes: number) => void): Transfor
 
 /** `source` piped through `hashing(hash)`, with an error of the source (a client gone) passed on. */
 export function throughHash(source: Readable, hash: Hash, counted?: (bytes: number) => void): Readable {
-  const through = hashing(hash, counted);
-  source.once('error', (error) => through.destroy(error));
-  return source.pipe(through);
+  return piped(source, hashing(hash, counted));
+}
+
+/** `source` into `stage`, errors of either side ending both; whoever reads `stage` sees the error. */
+function piped(source: Readable, stage: Transform): Readable {
+  streamPipeline(source, stage, () => undefined);
+  return stage;
+}
+
+/**
+ * `source` passed through unchanged until more than `limit` bytes went by; then the stream
+ * fails with `tooMany()` and the source is left unread.
+ */
+export function withByteLimit(source: Readable, limit: number, tooMany: () => Error): Readable {
+  let seen = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      callback(seen > limit ? tooMany() : null, chunk);
+    },
+  });
+  return piped(source, limited);
 }
 
 /** The sha256 digest of a whole stream, read once. */

@@ -15,7 +15,23 @@ describe('parseManifest', () => {
   it('lists the blobs an image manifest needs, config first, foreign layers left out', () => {
     const foreign = { ...descriptor(d('f')), urls: ['https://example.test/layer'] };
     const parsed = parseManifest(bytes(image({ layers: [descriptor(d('1')), foreign, descriptor(d('1'))] })), MEDIA_TYPES.dockerManifest);
-    expect(parsed).toEqual({ mediaType: MEDIA_TYPES.dockerManifest, blobs: [d('c'), d('1')], manifests: [] });
+    expect(parsed).toEqual({ mediaType: MEDIA_TYPES.dockerManifest, blobs: [d('c'), d('1')], manifests: [], artifactType: 'application/vnd.docker.container.image.v1+json' });
+  });
+
+  it("reads what the referrers API needs: the subject, the artifact type and the annotations", () => {
+    const signature = image({
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: 'application/vnd.example.signature',
+      subject: descriptor(d('e'), MEDIA_TYPES.ociManifest),
+      annotations: { 'org.example.signed-by': 'ci' },
+    });
+    expect(parseManifest(bytes(signature), MEDIA_TYPES.ociManifest)).toMatchObject({
+      subject: d('e'),
+      artifactType: 'application/vnd.example.signature',
+      annotations: { 'org.example.signed-by': 'ci' },
+    });
+    const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [], subject: descriptor(d('e'), MEDIA_TYPES.ociManifest) };
+    expect(parseManifest(bytes(index), MEDIA_TYPES.ociIndex)).toMatchObject({ subject: d('e'), artifactType: undefined });
   });
 
   it('lists the manifests an index needs', () => {

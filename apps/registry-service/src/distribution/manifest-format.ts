@@ -22,9 +22,18 @@ const descriptor = z.object({
   size: z.number().int().nonnegative(),
   /** Present on non-distributable ("foreign") layers, which are fetched from these URLs, not from us. */
   urls: z.array(z.string()).optional(),
+  artifactType: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
 });
-const imageManifest = z.object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), config: descriptor, layers: z.array(descriptor) });
-const index = z.object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), manifests: z.array(descriptor) });
+/** Fields the referrers API reads: what the manifest is about (`subject`) and what kind of artifact it is. */
+const referrerFields = {
+  mediaType: z.string().optional(),
+  artifactType: z.string().optional(),
+  subject: descriptor.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+};
+const imageManifest = z.object({ schemaVersion: z.literal(2), config: descriptor, layers: z.array(descriptor), ...referrerFields });
+const index = z.object({ schemaVersion: z.literal(2), manifests: z.array(descriptor), ...referrerFields });
 
 export interface ParsedManifest {
   mediaType: string;
@@ -32,6 +41,11 @@ export interface ParsedManifest {
   blobs: string[];
   /** Manifests this index needs in its repository. */
   manifests: string[];
+  /** The manifest this one refers to (a signature, an SBOM...): it need not exist yet. */
+  subject?: string;
+  /** `artifactType`, else (for an image manifest) the config's media type, as the referrers API reports it. */
+  artifactType?: string;
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -54,13 +68,15 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     const detail = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
     throw new RegistryError('MANIFEST_INVALID', `invalid ${mediaType}: ${detail.join('; ')}`, detail);
   }
+  const { subject, artifactType, annotations } = parsed.data;
+  const about = { subject: subject?.digest, annotations };
   if (isIndex) {
     const { manifests } = parsed.data as z.infer<typeof index>;
-    return { mediaType, blobs: [], manifests: unique(manifests.map((m) => m.digest)) };
+    return { mediaType, blobs: [], manifests: unique(manifests.map((m) => m.digest)), artifactType, ...about };
   }
   const { config, layers } = parsed.data as z.infer<typeof imageManifest>;
   const local = [config, ...layers].filter((d) => !d.urls?.length);
-  return { mediaType, blobs: unique(local.map((d) => d.digest)), manifests: [] };
+  return { mediaType, blobs: unique(local.map((d) => d.digest)), manifests: [], artifactType: artifactType ?? config.mediaType, ...about };
 }
 
 function mediaTypeOf(json: { mediaType?: unknown; manifests?: unknown; config?: unknown }, contentType: string | undefined): string {

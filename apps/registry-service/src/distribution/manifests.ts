@@ -4,7 +4,7 @@ import { BLOB_STORE, type BlobStore } from '../adapters/blob-store';
 import { sha256Digest } from './digest';
 import { RegistryError } from './errors';
 import { parseManifest } from './manifest-format';
-import { parseReference } from './names';
+import { parseDigest, parseReference } from './names';
 import { RegistryMetadataRepository, type ManifestRecord } from './registry-metadata.repository';
 
 export interface StoredManifest {
@@ -12,6 +12,7 @@ export interface StoredManifest {
   mediaType: string;
   size: number;
   tag?: string;
+  subject?: string;
 }
 
 /**
@@ -36,10 +37,11 @@ export class Manifests {
     ];
     if (missing.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `the manifest references ${missing.length} blob(s) or manifest(s) not in ${repository}`, missing);
     if (!(await this.store.stat(digest))) await this.store.putContent(digest, body);
-    const record: ManifestRecord = { repository, digest, mediaType: parsed.mediaType, size: body.length };
+    const { mediaType, subject, artifactType, annotations } = parsed;
+    const record: ManifestRecord = { repository, digest, mediaType, size: body.length, references: [...parsed.blobs, ...parsed.manifests], subject, artifactType, annotations };
     await this.metadata.putManifest(record);
     if (ref.tag) await this.metadata.setTag(repository, ref.tag, digest);
-    return { digest, mediaType: parsed.mediaType, size: body.length, tag: ref.tag };
+    return { digest, mediaType, size: body.length, tag: ref.tag, subject };
   }
 
   /** The manifest a tag or digest names, without its bytes. */
@@ -54,6 +56,11 @@ export class Manifests {
   async read(repository: string, reference: string): Promise<ManifestRecord & { content: Readable }> {
     const record = await this.stat(repository, reference);
     return { ...record, content: await this.store.read(record.digest) };
+  }
+
+  /** Manifests of the repository that name `digest` as their subject (the subject itself need not exist). */
+  async referrers(repository: string, digestParam: string): Promise<ManifestRecord[]> {
+    return this.metadata.referrers(repository, parseDigest(digestParam));
   }
 
   /** By digest: the manifest and its tags go; by tag: only the tag goes. */

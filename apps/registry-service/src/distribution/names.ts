@@ -18,6 +18,7 @@ export type RegistryRoute =
   | { kind: 'tags'; name: string }
   | { kind: 'manifest'; name: string; reference: string }
   | { kind: 'blob'; name: string; digest: string }
+  | { kind: 'referrers'; name: string; digest: string }
   | { kind: 'uploads'; name: string }
   | { kind: 'upload'; name: string; uuid: string };
 
@@ -29,6 +30,7 @@ const ROUTES: [RegExp, (m: RegExpExecArray) => RegistryRoute][] = [
   [new RegExp(`^/v2/(${NAME})/blobs/uploads/?$`), (m) => ({ kind: 'uploads', name: m[1] })],
   [new RegExp(`^/v2/(${NAME})/blobs/uploads/([^/]+)$`), (m) => ({ kind: 'upload', name: m[1], uuid: m[2] })],
   [new RegExp(`^/v2/(${NAME})/blobs/([^/]+)$`), (m) => ({ kind: 'blob', name: m[1], digest: m[2] })],
+  [new RegExp(`^/v2/(${NAME})/referrers/([^/]+)$`), (m) => ({ kind: 'referrers', name: m[1], digest: m[2] })],
 ];
 
 /**

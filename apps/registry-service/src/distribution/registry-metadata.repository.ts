@@ -6,8 +6,10 @@ import { Schema, type Model } from 'mongoose';
  * What the registry knows besides blob bytes, one small document per fact so that every
  * write is single-document (FerretDB has no transactions):
  *  - `registry_repositories`: `_id` = repository name
- *  - `registry_blob_links`: `_id` = `<repository>@<digest>`: the repository may serve the blob
- *  - `registry_manifests`: `_id` = `<repository>@<digest>`, with media type and size (bytes in the blob store)
+ *  - `registry_blob_links`: `_id` = `<repository>@<digest>`: the repository may serve the blob;
+ *    `usedAt` is when a client last pushed, mounted or asked for it (garbage collection spares recent ones)
+ *  - `registry_manifests`: `_id` = `<repository>@<digest>`, with media type, size (bytes in the blob store),
+ *    the digests it references (for garbage collection) and its subject (for the referrers API)
  *  - `registry_tags`: `_id` = `<repository>:<tag>` → digest
  */
 export const REPOSITORIES = 'registry_repositories';
@@ -19,17 +21,23 @@ interface RepositoryDoc {
   _id: string;
   createdAt: string;
 }
-interface BlobLinkDoc {
+export interface BlobLinkDoc {
   _id: string;
   repository: string;
   digest: string;
   size: number;
+  usedAt?: Date;
 }
 export interface ManifestRecord {
   repository: string;
   digest: string;
   mediaType: string;
   size: number;
+  /** Blobs and manifests this one needs: kept from garbage collection while it exists. */
+  references: string[];
+  subject?: string;
+  artifactType?: string;
+  annotations?: Record<string, string>;
 }
 interface ManifestDoc extends ManifestRecord {
   _id: string;
@@ -45,9 +53,23 @@ interface TagDoc {
 
 const options = { versionKey: false, minimize: false } as const;
 const repositorySchema = new Schema<RepositoryDoc>({ _id: String, createdAt: String }, { ...options, collection: REPOSITORIES });
-const blobLinkSchema = new Schema<BlobLinkDoc>({ _id: String, repository: { type: String, index: true }, digest: String, size: Number }, { ...options, collection: BLOB_LINKS });
+const blobLinkSchema = new Schema<BlobLinkDoc>(
+  { _id: String, repository: { type: String, index: true }, digest: { type: String, index: true }, size: Number, usedAt: Date },
+  { ...options, collection: BLOB_LINKS },
+);
 const manifestSchema = new Schema<ManifestDoc>(
-  { _id: String, repository: { type: String, index: true }, digest: String, mediaType: String, size: Number, createdAt: String },
+  {
+    _id: String,
+    repository: { type: String, index: true },
+    digest: String,
+    mediaType: String,
+    size: Number,
+    references: [String],
+    subject: { type: String, index: true },
+    artifactType: String,
+    annotations: { type: Schema.Types.Mixed },
+    createdAt: String,
+  },
   { ...options, collection: MANIFESTS },
 );
 const tagSchema = new Schema<TagDoc>({ _id: String, repository: { type: String, index: true }, tag: String, digest: String, updatedAt: String }, { ...options, collection: TAGS });
@@ -76,7 +98,16 @@ export class RegistryMetadataRepository {
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
     await this.ensureRepository(repository);
-    await this.blobLinks.updateOne({ _id: `${repository}@${digest}` }, { $set: { repository, digest, size } }, { upsert: true }).exec();
+    await this.blobLinks.updateOne({ _id: `${repository}@${digest}` }, { $set: { repository, digest, size, usedAt: new Date() } }, { upsert: true }).exec();
+  }
+
+  /** Marks a linked blob as wanted now (a pusher checked it exists and will reference it). */
+  async touchBlobLink(repository: string, digest: string): Promise<void> {
+    await this.blobLinks.updateOne({ _id: `${repository}@${digest}` }, { $set: { usedAt: new Date() } }).exec();
+  }
+
+  async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    return (await this.blobLinks.deleteOne({ _id: `${repository}@${digest}` }).exec()).deletedCount === 1;
   }
 
   async blobLink(repository: string, digest: string): Promise<{ size: number } | undefined> {
@@ -93,7 +124,13 @@ export class RegistryMetadataRepository {
 
   async manifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
     const doc = await this.manifests.findById(`${repository}@${digest}`).lean<ManifestDoc>().exec();
-    return doc ? { repository: doc.repository, digest: doc.digest, mediaType: doc.mediaType, size: doc.size } : undefined;
+    return doc ? manifestRecordOf(doc) : undefined;
+  }
+
+  /** The repository's manifests whose subject is `digest`, oldest first. */
+  async referrers(repository: string, digest: string): Promise<ManifestRecord[]> {
+    const docs = await this.manifests.find({ repository, subject: digest }).sort({ createdAt: 1 }).lean<ManifestDoc[]>().exec();
+    return docs.map(manifestRecordOf);
   }
 
   /** Which of `digests` have no manifest in the repository. */
@@ -110,6 +147,39 @@ export class RegistryMetadataRepository {
     const found = await this.blobLinks.find({ _id: { $in: digests.map((d) => `${repository}@${d}`) } }).lean<BlobLinkDoc[]>().exec();
     const present = new Set(found.map((doc) => doc.digest));
     return digests.filter((digest) => !present.has(digest));
+  }
+
+  /** Every digest some manifest needs: the manifests themselves and what they reference (`legacy`: records without `references`). */
+  async referencedDigests(): Promise<{ referenced: Set<string>; legacy: ManifestRecord[] }> {
+    const referenced = new Set<string>();
+    const legacy: ManifestRecord[] = [];
+    for await (const doc of this.manifests.find({}).lean<ManifestDoc>().cursor()) {
+      referenced.add(doc.digest);
+      if (doc.references) for (const digest of doc.references) referenced.add(digest);
+      else legacy.push(manifestRecordOf(doc));
+    }
+    return { referenced, legacy };
+  }
+
+  /** Whether any manifest is, or references, `digest` now. */
+  async isReferenced(digest: string): Promise<boolean> {
+    return (await this.manifests.countDocuments({ $or: [{ digest }, { references: digest }] }).exec()) > 0;
+  }
+
+  /** Whether a pusher linked or checked `digest` in some repository after `since`. */
+  async usedSince(digest: string, since: Date): Promise<boolean> {
+    return (await this.blobLinks.countDocuments({ digest, usedAt: { $gt: since } }).exec()) > 0;
+  }
+
+  /** Removes `digest` from every repository; answers the links removed, to put back if it turns out to be needed. */
+  async unlinkEverywhere(digest: string): Promise<BlobLinkDoc[]> {
+    const links = await this.blobLinks.find({ digest }).lean<BlobLinkDoc[]>().exec();
+    if (links.length) await this.blobLinks.deleteMany({ _id: { $in: links.map((link) => link._id) } }).exec();
+    return links;
+  }
+
+  async restoreLinks(links: BlobLinkDoc[]): Promise<void> {
+    for (const { _id, ...link } of links) await this.blobLinks.updateOne({ _id }, { $set: link }, { upsert: true }).exec();
   }
 
   /** Deletes the manifest and every tag of the repository that points at it; false when there was none. */
@@ -163,4 +233,9 @@ export class RegistryMetadataRepository {
   private async ensureRepository(repository: string): Promise<void> {
     await this.repositories.updateOne({ _id: repository }, { $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true }).exec();
   }
+}
+
+function manifestRecordOf(doc: ManifestDoc): ManifestRecord {
+  const { repository, digest, mediaType, size, references, subject, artifactType, annotations } = doc;
+  return { repository, digest, mediaType, size, references: references ?? [], subject, artifactType, annotations };
 }

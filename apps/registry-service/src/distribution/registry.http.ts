@@ -6,7 +6,7 @@ import { BlobUploads } from './blob-uploads';
 import { Blobs } from './blobs';
 import { RegistryError, renderError } from './errors';
 import { chunkStart, requestedRange, uploadRange } from './http-ranges';
-import { MANIFEST_SIZE_LIMIT } from './manifest-format';
+import { MANIFEST_SIZE_LIMIT, MEDIA_TYPES } from './manifest-format';
 import { Manifests } from './manifests';
 import { matchRoute, type RegistryRoute } from './names';
 import { PushManifest } from './push-manifest.usecase';
@@ -45,7 +45,12 @@ export class RegistryHttp {
     blob: {
       GET: (route, request, reply) => this.getBlob(route.name, route.digest, request, reply, true),
       HEAD: (route, request, reply) => this.getBlob(route.name, route.digest, request, reply, false),
+      DELETE: async (route, _request, reply) => {
+        await this.blobs.unlink(route.name, route.digest);
+        return reply.code(202).header('content-length', 0).send();
+      },
     },
+    referrers: { GET: (route, request, reply) => this.referrers(route.name, route.digest, request, reply) },
     uploads: { POST: (route, request, reply) => this.startUpload(route.name, request, reply) },
     upload: {
       GET: async (route, _request, reply) => this.uploadProgress(reply.code(204), route.name, await this.uploads.status(route.name, route.uuid)),
@@ -127,11 +132,27 @@ export class RegistryHttp {
     const body = await readManifestBody(bodyOf(request));
     const stored = await this.pushManifest.execute(name, reference, body, request.headers['content-type']);
     reply.headers({ location: `/v2/${name}/manifests/${stored.digest}`, 'docker-content-digest': stored.digest, 'content-length': 0 });
+    // Tells the client this registry indexed the subject, so it need not maintain a referrers tag itself.
+    if (stored.subject) reply.header('oci-subject', stored.subject);
     return reply.code(201).send();
   }
 
+  /** The referrers API: an OCI index of the manifests whose subject is `digest`, empty when there are none. */
+  private async referrers(name: string, digest: string, request: Request, reply: FastifyReply) {
+    const artifactType = request.query.artifactType;
+    const referrers = await this.manifests.referrers(name, digest);
+    const shown = artifactType ? referrers.filter((r) => r.artifactType === artifactType) : referrers;
+    if (artifactType) reply.header('oci-filters-applied', 'artifactType');
+    reply.header('content-type', MEDIA_TYPES.ociIndex);
+    return reply.send({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: shown.map((r) => ({ mediaType: r.mediaType, digest: r.digest, size: r.size, artifactType: r.artifactType, annotations: r.annotations })),
+    });
+  }
+
   private async getBlob(name: string, digest: string, request: Request, reply: FastifyReply, withBody: boolean) {
-    const blob = await this.blobs.stat(name, digest);
+    const blob = withBody ? await this.blobs.stat(name, digest) : await this.blobs.check(name, digest);
     const range = requestedRange(request.headers.range, blob.size);
     reply.headers({
       'content-type': 'application/octet-stream',

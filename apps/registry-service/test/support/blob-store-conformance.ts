@@ -59,6 +59,30 @@ export function describeBlobStoreConformance(driver: string, newStore: () => Pro
       await expect(store.read(missing)).rejects.toBeInstanceOf(BlobNotFoundError);
     });
 
+    it('lists stored blobs and uploads in progress, and deletes a blob', async () => {
+      const before = Date.now() - 1000;
+      const kept = digestOf('kept');
+      const dropped = digestOf('dropped');
+      await store.putContent(kept, Buffer.from('kept'));
+      await store.putContent(dropped, Buffer.from('dropped'));
+      const id = randomUUID();
+      await store.createUpload(id, { repository: 'ns/app', startedAt: '2026-01-01T00:00:00Z' });
+      await store.append(id, Readable.from([Buffer.from('half')]));
+
+      const blobs = [];
+      for await (const blob of store.blobs()) blobs.push(blob);
+      expect(blobs.map((b) => [b.digest, b.size]).sort()).toEqual([[dropped, 7], [kept, 4]].sort());
+      expect(blobs.every((b) => b.storedAt.getTime() >= before)).toBe(true);
+      const uploads = [];
+      for await (const upload of store.uploads()) uploads.push(upload);
+      expect(uploads).toEqual([{ id, repository: 'ns/app', startedAt: '2026-01-01T00:00:00Z', size: 4, updatedAt: expect.any(Date) }]);
+
+      await store.delete(dropped);
+      await store.delete(dropped);
+      expect(await store.stat(dropped)).toBeUndefined();
+      expect(await store.stat(kept)).toEqual({ size: 4 });
+    });
+
     it('refuses upload ids that could escape the store', async () => {
       await expect(store.upload('../../etc')).rejects.toBeInstanceOf(UploadNotFoundError);
     });

@@ -1,0 +1,27 @@
+/** How the registry is tuned, from its environment; the defaults suit one small cluster. */
+export interface RegistrySettings {
+  /** A blob upload that grows beyond this is refused (SIZE_INVALID) and discarded. */
+  maxBlobBytes: number;
+  /** An upload no byte was written to for this long is abandoned: its session and bytes are removed. */
+  uploadTtlMs: number;
+  /** How often garbage collection and upload expiry run; 0 turns the timer off. */
+  maintenanceIntervalMs: number;
+  /** Blobs written, mounted or checked by a pusher more recently than this are never collected. */
+  gcGraceMs: number;
+}
+
+export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
+
+export function loadRegistrySettings(env: NodeJS.ProcessEnv = process.env): RegistrySettings {
+  return {
+    maxBlobBytes: numberFrom(env.REGISTRY_MAX_BLOB_BYTES, 20 * 1024 ** 3),
+    uploadTtlMs: numberFrom(env.REGISTRY_UPLOAD_TTL_SECONDS, 24 * 3600) * 1000,
+    maintenanceIntervalMs: numberFrom(env.REGISTRY_MAINTENANCE_INTERVAL_SECONDS, 3600) * 1000,
+    gcGraceMs: numberFrom(env.REGISTRY_GC_GRACE_SECONDS, 3600) * 1000,
+  };
+}
+
+function numberFrom(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(parsed) && parsed >= 0 ? parsed : fallback;
+}
