@@ -6,7 +6,9 @@ import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import { EventBus } from '@paas/platform/events';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
+import { getConnectionToken } from '@nestjs/mongoose';
 import Docker from 'dockerode';
+import type { Connection } from 'mongoose';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,8 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
-import { RegistryMetadataRepository } from '../src/distribution/registry-metadata.repository';
-import { ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
+import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
 import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
 
 const SUITE_LABEL = 'paas.dev/test=registry-service';
@@ -43,7 +44,8 @@ describe('registry-service', () => {
     const port = await freePort();
     registryHost = `127.0.0.1:${port}`;
     base = `http://${registryHost}`;
-    Object.assign(process.env, { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '' });
+    // Its own database too: garbage collection reads every manifest in the registry's database.
+    Object.assign(process.env, { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '', PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}` });
     // Spans are not exported, but trace context is real: the trace test reads it back from events.
     startTracing('registry-service-test');
     app = await createHttpService(AppModule, { ...REGISTRY_OPTIONS, logger: false });
@@ -54,10 +56,7 @@ describe('registry-service', () => {
     const images = (await run('docker', ['images', '-q', '--filter', `label=${SUITE_LABEL}`])).split('\n').filter(Boolean);
     if (images.length) await run('docker', ['rmi', '-f', ...new Set(images)]);
     if (app) {
-      const metadata = app.get(RegistryMetadataRepository);
-      for (const name of await metadata.listRepositories({})) if (name.startsWith(`${namespace}/`)) await metadata.deleteRepository(name);
-      const streams = app.get(ImageStreamRepository);
-      for (const stream of await streams.list({ namespace })) await streams.delete(namespace, stream.metadata.name);
+      await app.get<Connection>(getConnectionToken()).dropDatabase();
       await dropIsolatedBus(app.get(NATS_CONNECTION));
       await app.close();
     }
@@ -173,6 +172,86 @@ describe('registry-service', () => {
 
       expect((await api(`/v2/${repository}/manifests/${sha256(body)}`, { method: 'DELETE' })).status).toBe(202);
       expect((await api(`/v2/${repository}/manifests/v1`)).status).toBe(404);
+    });
+  });
+
+  describe('content management and discovery', () => {
+    const ociHeaders = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+    async function pushImage(repository: string, layer: Buffer, extra: object = {}) {
+      const config = await pushBlob(repository, '{}');
+      const layerDigest = await pushBlob(repository, layer);
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+        ...extra,
+      });
+      const put = await api(`/v2/${repository}/manifests/${sha256(body)}`, { method: 'PUT', body, headers: ociHeaders });
+      expect(put.status).toBe(201);
+      return { digest: sha256(body), size: body.length, layer: layerDigest, subjectHeader: put.headers.get('oci-subject') };
+    }
+
+    it('indexes manifests by subject for the referrers API, filtered by artifact type on request', async () => {
+      const repository = `${namespace}/referrers`;
+      const subject = await pushImage(repository, randomBytes(32));
+      expect(subject.subjectHeader).toBeNull();
+      const about = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subject.digest, size: subject.size };
+      const signature = await pushImage(repository, randomBytes(16), { artifactType: 'application/vnd.example.signature', subject: about, annotations: { signer: 'ci' } });
+      expect(signature.subjectHeader).toBe(subject.digest);
+      const sbom = await pushImage(repository, randomBytes(16), { artifactType: 'application/vnd.example.sbom', subject: about });
+
+      const all = await api(`/v2/${repository}/referrers/${subject.digest}`);
+      expect([all.status, all.headers.get('content-type'), all.headers.get('oci-filters-applied')]).toEqual([200, 'application/vnd.oci.image.index.v1+json', null]);
+      const index = (await all.json()) as { manifests: { digest: string; artifactType: string; annotations?: object }[] };
+      expect(index).toMatchObject({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json' });
+      expect(index.manifests.map((m) => [m.digest, m.artifactType])).toEqual([
+        [signature.digest, 'application/vnd.example.signature'],
+        [sbom.digest, 'application/vnd.example.sbom'],
+      ]);
+      expect(index.manifests[0].annotations).toEqual({ signer: 'ci' });
+
+      const filtered = await api(`/v2/${repository}/referrers/${subject.digest}?artifactType=application/vnd.example.sbom`);
+      expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
+      expect(((await filtered.json()) as { manifests: { digest: string }[] }).manifests.map((m) => m.digest)).toEqual([sbom.digest]);
+      expect(await (await api(`/v2/${repository}/referrers/${sha256('nothing refers to this')}`)).json()).toMatchObject({ manifests: [] });
+      expect(await errorCode(await api(`/v2/${repository}/referrers/sha256:nope`))).toBe('DIGEST_INVALID');
+    });
+
+    it('deletes a blob from a repository, and collects the bytes no manifest needs once the grace period is over', async () => {
+      const repository = `${namespace}/collected`;
+      const image = await pushImage(repository, randomBytes(64));
+      const orphan = await pushBlob(repository, randomBytes(48));
+      const unlinked = await pushBlob(`${namespace}/other`, randomBytes(40));
+      expect((await api(`/v2/${namespace}/other/blobs/${unlinked}`, { method: 'DELETE' })).status).toBe(202);
+      expect((await api(`/v2/${namespace}/other/blobs/${unlinked}`, { method: 'HEAD' })).status).toBe(404);
+      expect(await errorCode(await api(`/v2/${namespace}/other/blobs/${unlinked}`, { method: 'DELETE' }))).toBe('BLOB_UNKNOWN');
+
+      const maintenance = app.get(RegistryMaintenance);
+      const now = await maintenance.collectGarbage();
+      expect(now.deleted).toEqual([]);
+      expect(now.spared).toBeGreaterThanOrEqual(2);
+
+      const later = await maintenance.collectGarbage(new Date(Date.now() + 2 * 3600_000));
+      expect(later.deleted).toEqual(expect.arrayContaining([orphan, unlinked]));
+      expect(later.deleted).not.toContain(image.layer);
+      expect((await api(`/v2/${repository}/blobs/${orphan}`, { method: 'HEAD' })).status).toBe(404);
+      const layer = await api(`/v2/${repository}/blobs/${image.layer}`);
+      expect([layer.status, (await layer.arrayBuffer()).byteLength]).toEqual([200, 64]);
+      expect((await api(`/v2/${repository}/manifests/${image.digest}`)).status).toBe(200);
+
+      expect((await api(`/v2/${repository}/manifests/${image.digest}`, { method: 'DELETE' })).status).toBe(202);
+      expect((await maintenance.collectGarbage(new Date(Date.now() + 2 * 3600_000))).deleted).toEqual(expect.arrayContaining([image.digest, image.layer]));
+    });
+
+    it('expires upload sessions nobody wrote to for a day', async () => {
+      const started = await api(`/v2/${namespace}/abandoned/blobs/uploads/`, { method: 'POST' });
+      const location = started.headers.get('location') as string;
+      await api(location, { method: 'PATCH', body: 'half a layer', headers: { 'content-type': 'application/octet-stream' } });
+      const maintenance = app.get(RegistryMaintenance);
+      expect(await maintenance.expireUploads()).toEqual([]);
+      expect(await maintenance.expireUploads(new Date(Date.now() + 25 * 3600_000))).toContain(started.headers.get('docker-upload-uuid'));
+      expect(await errorCode(await api(location))).toBe('BLOB_UPLOAD_UNKNOWN');
     });
   });
 

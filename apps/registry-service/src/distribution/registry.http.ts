@@ -143,12 +143,13 @@ export class RegistryHttp {
     const referrers = await this.manifests.referrers(name, digest);
     const shown = artifactType ? referrers.filter((r) => r.artifactType === artifactType) : referrers;
     if (artifactType) reply.header('oci-filters-applied', 'artifactType');
-    reply.header('content-type', MEDIA_TYPES.ociIndex);
-    return reply.send({
+    const index = {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
       manifests: shown.map((r) => ({ mediaType: r.mediaType, digest: r.digest, size: r.size, artifactType: r.artifactType, annotations: r.annotations })),
-    });
+    };
+    // As bytes: Fastify would add `; charset=utf-8` to a serialized object's media type.
+    return reply.header('content-type', MEDIA_TYPES.ociIndex).send(Buffer.from(JSON.stringify(index)));
   }
 
   private async getBlob(name: string, digest: string, request: Request, reply: FastifyReply, withBody: boolean) {
