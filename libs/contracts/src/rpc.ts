@@ -1,3 +1,4 @@
+import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
 import type { DeploymentConfig, Endpoints, Pod, ReplicationController, Service } from './deployments';
 import type { ImageStream } from './images';
@@ -99,6 +100,10 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
   'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };
+  /** The api-gateway's public keys for registry tokens (JWKS). */
+  'auth.keys': { request: Record<string, never>; response: Jwks };
+  /** A registry token for a platform service, minted by the api-gateway. */
+  'auth.registryToken': { request: RegistryTokenRequest; response: RegistryTokenResponse };
 };
 
 export type RpcMethod = keyof RpcMap & string;
