@@ -311,6 +311,28 @@ describe('registry-service', () => {
     });
   });
 
+  describe('tag references', () => {
+    it('moves a tag that follows another stream tag with each push, and serves it from its own repository', async () => {
+      const service = app.get(ImageStreamsService);
+      const source = `${registryHost}/${namespace}/img:v1`;
+      const current = (await service.get({ namespace, name: 'img' })).status.tags[0].items[0].image;
+      const promo = await service.create({ namespace, body: { metadata: { name: 'promo' }, spec: { tags: [{ name: 'prod', from: { kind: 'ImageStreamTag', name: 'img:v1' } }] } } });
+      expect(promo.status.tags).toEqual([{ tag: 'prod', items: [expect.objectContaining({ image: current, dockerImageReference: `${registryHost}/${namespace}/promo@${current}` })] }]);
+      expect((await api(`/v2/${namespace}/promo/manifests/prod`)).headers.get('docker-content-digest')).toBe(current);
+
+      await importImage(source, 'three');
+      const pushed = await dockerPush(source);
+      const followed = await service.get({ namespace, name: 'promo' });
+      expect(followed.status.tags[0].items.map((item) => item.image)).toEqual([pushed, current]);
+      await run('docker', ['pull', `${registryHost}/${namespace}/promo:prod`]);
+      expect(await run('docker', ['run', '--rm', '--label', SUITE_LABEL, `${registryHost}/${namespace}/promo:prod`, '/bin/busybox', 'cat', '/variant'])).toBe('three');
+
+      await expect(service.create({ namespace, body: { metadata: { name: 'bad' }, spec: { tags: [{ name: 'x', from: { kind: 'ImageStreamTag', name: 'no-tag' } }] } } })).rejects.toMatchObject({
+        status: { code: 422, details: { causes: [expect.objectContaining({ field: 'spec.tags.0.from.name' })] } },
+      });
+    });
+  });
+
   /** A one-layer image of busybox plus a marker file, so each variant has its own digest. */
   async function importImage(reference: string, variant: string) {
     const root = await mkdtemp(path.join(os.tmpdir(), 'registry-img-'));

@@ -3,12 +3,30 @@ import { objectMetaInput, type Resource } from './meta';
 
 export const tagName = z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag');
 
+/** `<imagestream>:<tag>`, an ImageStreamTag's name. */
+const IMAGE_STREAM_TAG = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[\w][\w.-]{0,127}$/;
+
+/** `hello:latest` → its stream and tag (the name must already be valid). */
+export function parseImageStreamTag(name: string): { stream: string; tag: string } {
+  const at = name.indexOf(':');
+  return { stream: name.slice(0, at), tag: name.slice(at + 1) };
+}
+
 export const imageStreamSpecSchema = z.object({
-  /** Tags that follow another tag of this stream (`oc tag`-style references). */
+  /**
+   * Tags that follow another stream tag of the namespace (`oc tag --alias`-style references):
+   * `name` takes every image `from` (`<stream>:<tag>`) gets, from now on.
+   */
   tags: z
-    .array(z.object({ name: tagName, from: z.object({ kind: z.literal('ImageStreamTag'), name: z.string() }) }))
+    .array(
+      z.object({
+        name: tagName,
+        from: z.object({ kind: z.literal('ImageStreamTag'), name: z.string().regex(IMAGE_STREAM_TAG, 'must be <imagestream>:<tag>') }),
+      }),
+    )
     .max(100)
-    .default([]),
+    .default([])
+    .refine((tags) => new Set(tags.map((t) => t.name)).size === tags.length, 'each tag may be listed once'),
 });
 export type ImageStreamSpec = z.infer<typeof imageStreamSpecSchema>;
 

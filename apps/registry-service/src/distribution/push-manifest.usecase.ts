@@ -1,12 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '@paas/platform/events';
+import { FollowTagReferences } from '../imagestreams/follow-tag-references.usecase';
 import { RecordImageTag } from '../imagestreams/record-image-tag.usecase';
+import { imageStreamKeyOf } from '../imagestreams/tag-history';
 import { Manifests, type StoredManifest } from './manifests';
 
 /**
  * `PUT /v2/<name>/manifests/<reference>`: stores the manifest, then tells the platform:
  * `image.pushed` for every manifest stored, and for a tag the ImageStream's history moves
- * (`imagestream.updated`). Both happen before the client hears 201, so a finished
+ * (`imagestream.updated`), and so do the tags that follow it. Both happen before the client hears 201, so a finished
  * `docker push` means the ImageStream is up to date.
  */
 @Injectable()
@@ -16,6 +18,7 @@ export class PushManifest {
   constructor(
     private readonly manifests: Manifests,
     private readonly imageTags: RecordImageTag,
+    private readonly references: FollowTagReferences,
     private readonly events: EventBus,
   ) {}
 
@@ -23,7 +26,10 @@ export class PushManifest {
     const stored = await this.manifests.put(repository, reference, body, contentType);
     this.logger.log({ msg: `manifest ${repository}${stored.tag ? `:${stored.tag}` : ''} pushed as ${stored.digest}`, repository, digest: stored.digest });
     await this.events.publish('image.pushed', { repository, tag: stored.tag, digest: stored.digest, mediaType: stored.mediaType });
-    if (stored.tag) await this.imageTags.execute({ repository, tag: stored.tag, digest: stored.digest });
+    if (stored.tag && (await this.imageTags.execute({ repository, tag: stored.tag, digest: stored.digest }))) {
+      const stream = imageStreamKeyOf(repository);
+      if (stream) await this.references.tagMoved(stream.namespace, stream.name, stored.tag, stored.digest);
+    }
     return stored;
   }
 }

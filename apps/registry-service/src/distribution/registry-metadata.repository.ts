@@ -127,6 +127,22 @@ export class RegistryMetadataRepository {
     return doc ? manifestRecordOf(doc) : undefined;
   }
 
+  /**
+   * Makes manifest `digest` and everything it references servable from `to` as it is from
+   * `from` (the bytes are shared); false when `from` has no such manifest.
+   */
+  async copyManifest(from: string, to: string, digest: string): Promise<boolean> {
+    const manifest = await this.manifest(from, digest);
+    if (!manifest) return false;
+    for (const reference of manifest.references) {
+      if (await this.copyManifest(from, to, reference)) continue;
+      const link = await this.blobLink(from, reference);
+      if (link) await this.linkBlob(to, reference, link.size);
+    }
+    await this.putManifest({ ...manifest, repository: to });
+    return true;
+  }
+
   /** The repository's manifests whose subject is `digest`, oldest first. */
   async referrers(repository: string, digest: string): Promise<ManifestRecord[]> {
     const docs = await this.manifests.find({ repository, subject: digest }).sort({ createdAt: 1 }).lean<ManifestDoc[]>().exec();

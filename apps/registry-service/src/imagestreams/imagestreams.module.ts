@@ -2,13 +2,15 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { storedResourceSchema } from '@paas/platform/resource-repository';
 import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from './imagestream.repository';
+import { RegistryStorageModule } from '../storage/registry-storage.module';
+import { FollowTagReferences } from './follow-tag-references.usecase';
 import { ImageStreamsRpc } from './imagestreams.rpc';
 import { ImageStreamsService } from './imagestreams.service';
 import { RecordImageTag } from './record-image-tag.usecase';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: IMAGESTREAMS_COLLECTION, schema: storedResourceSchema(IMAGESTREAMS_COLLECTION) }])],
-  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag],
-  exports: [ImageStreamsService, RecordImageTag],
+  imports: [MongooseModule.forFeature([{ name: IMAGESTREAMS_COLLECTION, schema: storedResourceSchema(IMAGESTREAMS_COLLECTION) }]), RegistryStorageModule],
+  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences],
+  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences],
 })
 export class ImageStreamsModule {}

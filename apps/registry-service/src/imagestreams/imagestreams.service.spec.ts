@@ -1,4 +1,5 @@
 import type { ImageStream } from '@paas/contracts/images';
+import type { FollowTagReferences } from './follow-tag-references.usecase';
 import type { ImageStreamRepository } from './imagestream.repository';
 import { ImageStreamsService } from './imagestreams.service';
 
@@ -11,7 +12,7 @@ describe('ImageStreamsService', () => {
       return input as ImageStream;
     },
   };
-  const service = new ImageStreamsService(repository as unknown as ImageStreamRepository);
+  const service = new ImageStreamsService(repository as unknown as ImageStreamRepository, { resolve: async () => undefined } as unknown as FollowTagReferences);
   beforeEach(() => {
     created.length = 0;
     process.env.REGISTRY_HOST = 'registry.test:5000';

@@ -6,6 +6,7 @@ import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { loadConfig } from '@paas/platform/config';
 import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
+import { FollowTagReferences } from './follow-tag-references.usecase';
 import { ImageStreamRepository } from './imagestream.repository';
 import { emptyStatus } from './tag-history';
 
@@ -17,7 +18,10 @@ const KIND = 'ImageStream';
  */
 @Injectable()
 export class ImageStreamsService {
-  constructor(private readonly streams: ImageStreamRepository) {}
+  constructor(
+    private readonly streams: ImageStreamRepository,
+    private readonly references: FollowTagReferences,
+  ) {}
 
   async create(request: CreateRequest): Promise<ImageStream> {
     const input = parseBody(imageStreamInput, request.body, KIND, request.namespace);
@@ -27,7 +31,7 @@ export class ImageStreamsService {
       spec: input.spec,
       status: emptyStatus(loadConfig().registryHost, request.namespace, name),
     };
-    if (!request.dryRun) return this.streams.create(resource);
+    if (!request.dryRun) return this.withReferencesFollowed(await this.streams.create(resource));
     if (await this.streams.find(request.namespace, name)) throw ApiError.alreadyExists(KIND, name);
     return dryRunPreview<ImageStream>(KIND, resource);
   }
@@ -46,12 +50,20 @@ export class ImageStreamsService {
     if (input.metadata.name !== request.name) {
       throw ApiError.of('BadRequest', `the name of the object (${input.metadata.name}) does not match the name on the URL (${request.name})`);
     }
-    return this.streams.update(
+    const updated = await this.streams.update(
       request.namespace,
       request.name,
       (current) => ({ ...current, metadata: { ...current.metadata, labels: input.metadata.labels, annotations: input.metadata.annotations }, spec: input.spec }),
       { resourceVersion: input.metadata.resourceVersion },
     );
+    return this.withReferencesFollowed(updated);
+  }
+
+  /** The stream after its tag references took their sources' current images (re-read when any moved). */
+  private async withReferencesFollowed(stream: ImageStream): Promise<ImageStream> {
+    if (!stream.spec.tags.length) return stream;
+    await this.references.resolve(stream);
+    return this.streams.get(stream.metadata.namespace, stream.metadata.name);
   }
 
   async delete(request: DeleteRequest): Promise<Status> {
