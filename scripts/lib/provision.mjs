@@ -18,6 +18,7 @@ const APT_PACKAGES = [
   { name: 'curl', command: 'curl' },
   { name: 'default-jre-headless', command: 'java' }, // runs Zipkin
   { name: 'maven', command: 'mvn' }, // fetches the Zipkin jar from Maven Central
+  { name: 'skopeo', command: 'skopeo' }, // a second registry client in the e2e tests
 ];
 
 const GO_HOME_BIN = '/usr/local/go/bin';
