@@ -1,3 +1,6 @@
+import { REGISTRY_SERVICE } from '@paas/contracts/auth';
+import { loadConfig } from '@paas/platform/config';
+
 /** How the registry is tuned, from its environment; the defaults suit one small cluster. */
 export interface RegistrySettings {
   /** A blob upload that grows beyond this is refused (SIZE_INVALID) and discarded. */
@@ -8,6 +11,8 @@ export interface RegistrySettings {
   maintenanceIntervalMs: number;
   /** Blobs written, mounted or checked by a pusher more recently than this are never collected. */
   gcGraceMs: number;
+  /** Docker token authentication: where clients get tokens (the api-gateway) and for which service. */
+  auth: { enabled: boolean; realm: string; service: string };
 }
 
 export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
@@ -18,6 +23,11 @@ export function loadRegistrySettings(env: NodeJS.ProcessEnv = process.env): Regi
     uploadTtlMs: numberFrom(env.REGISTRY_UPLOAD_TTL_SECONDS, 24 * 3600) * 1000,
     maintenanceIntervalMs: numberFrom(env.REGISTRY_MAINTENANCE_INTERVAL_SECONDS, 3600) * 1000,
     gcGraceMs: numberFrom(env.REGISTRY_GC_GRACE_SECONDS, 3600) * 1000,
+    auth: {
+      enabled: env.REGISTRY_AUTH !== 'none',
+      realm: env.REGISTRY_AUTH_REALM || `http://${loadConfig(env).host}:8000/auth/token`,
+      service: REGISTRY_SERVICE,
+    },
   };
 }
 

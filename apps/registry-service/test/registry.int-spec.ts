@@ -13,11 +13,11 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
+import { freePort } from './support/free-port';
 import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
 import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
 
@@ -45,7 +45,9 @@ describe('registry-service', () => {
     registryHost = `127.0.0.1:${port}`;
     base = `http://${registryHost}`;
     // Its own database too: garbage collection reads every manifest in the registry's database.
-    Object.assign(process.env, { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '', PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}` });
+    // Tokens are checked in registry-auth.int-spec.ts; here the protocol is under test.
+    const env = { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '', PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}`, REGISTRY_AUTH: 'none' };
+    Object.assign(process.env, env);
     // Spans are not exported, but trace context is real: the trace test reads it back from events.
     startTracing('registry-service-test');
     app = await createHttpService(AppModule, { ...REGISTRY_OPTIONS, logger: false });
@@ -350,14 +352,4 @@ async function dockerPush(reference: string): Promise<string> {
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
   if (!digest) throw new Error(`docker push reported no digest:\n${output}`);
   return digest;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

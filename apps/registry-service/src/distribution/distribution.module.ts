@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RegistryAuth } from '../auth/registry-auth';
 import { ImageStreamsModule } from '../imagestreams/imagestreams.module';
 import { RegistryStorageModule } from '../storage/registry-storage.module';
 import { BlobUploads } from './blob-uploads';
@@ -10,7 +11,7 @@ import { RegistryHttp } from './registry.http';
 
 @Module({
   imports: [RegistryStorageModule, ImageStreamsModule],
-  providers: [Blobs, BlobUploads, Manifests, PushManifest, RegistryMaintenance, RegistryHttp],
+  providers: [RegistryAuth, Blobs, BlobUploads, Manifests, PushManifest, RegistryMaintenance, RegistryHttp],
   exports: [RegistryHttp, RegistryMaintenance],
 })
 export class DistributionModule {}

@@ -5,16 +5,20 @@ describe('registry errors', () => {
     expect(renderError(new RegistryError('DIGEST_INVALID', 'wrong digest', { digest: 'sha256:x' }))).toEqual({
       status: 400,
       body: { errors: [{ code: 'DIGEST_INVALID', message: 'wrong digest', detail: { digest: 'sha256:x' } }] },
+      headers: {},
     });
     expect(renderError(new RegistryError('MANIFEST_UNKNOWN'))).toEqual({
       status: 404,
       body: { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown to registry' }] },
+      headers: {},
     });
+    const challenge = { 'www-authenticate': 'Bearer realm="r",service="s"' };
+    expect(renderError(new RegistryError('UNAUTHORIZED', undefined, undefined, challenge))).toMatchObject({ status: 401, headers: challenge });
   });
 
   it('renders anything else as a 500 without its internals', () => {
     const rendered = renderError(new Error('ENOENT /secret/path'));
-    expect(rendered).toEqual({ status: 500, body: { errors: [{ code: 'UNKNOWN', message: 'unknown error' }] } });
+    expect(rendered).toEqual({ status: 500, body: { errors: [{ code: 'UNKNOWN', message: 'unknown error' }] }, headers: {} });
   });
 
   it('gives the spec codes the statuses the spec names', () => {

@@ -18,6 +18,8 @@ export const REGISTRY_ERRORS = {
   DENIED: { status: 403, message: 'requested access to the resource is denied' },
   UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
   TOO_MANY_REQUESTS: { status: 429, message: 'too many requests' },
+  /** Not in the spec's table, as in distribution: a dependency (the token issuer's keys) cannot be reached. */
+  UNAVAILABLE: { status: 503, message: 'service unavailable' },
   /** Not in the spec's table, as in distribution: a range that does not continue the upload. */
   RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
   /** Not in the spec's table, as in distribution: `n` of a paginated list is not a number. */
@@ -35,6 +37,8 @@ export class RegistryError extends Error {
     readonly code: RegistryErrorCode,
     message?: string,
     readonly detail?: unknown,
+    /** Headers the answer must carry (a `WWW-Authenticate` challenge). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message ?? REGISTRY_ERRORS[code].message);
     this.name = 'RegistryError';
@@ -50,8 +54,8 @@ export interface RegistryErrorBody {
 }
 
 /** The error envelope and HTTP status for anything a handler threw. */
-export function renderError(error: unknown): { status: number; body: RegistryErrorBody } {
+export function renderError(error: unknown): { status: number; body: RegistryErrorBody; headers: Record<string, string> } {
   const known = error instanceof RegistryError ? error : new RegistryError('UNKNOWN');
   const entry = { code: known.code, message: known.message, ...(known.detail === undefined ? {} : { detail: known.detail }) };
-  return { status: known.status, body: { errors: [entry] } };
+  return { status: known.status, body: { errors: [entry] }, headers: known.headers };
 }

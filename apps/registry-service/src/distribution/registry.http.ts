@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import { RegistryAuth } from '../auth/registry-auth';
+import type { Caller, Need } from '../auth/token-access';
 import { inClientTrace } from '../tracing/client-trace';
 import { BlobUploads } from './blob-uploads';
 import { Blobs } from './blobs';
@@ -13,7 +15,7 @@ import { PushManifest } from './push-manifest.usecase';
 import { RegistryMetadataRepository, type Page } from './registry-metadata.repository';
 
 type Request = FastifyRequest<{ Querystring: Record<string, string | undefined> }>;
-type Handler<R extends RegistryRoute> = (route: R, request: Request, reply: FastifyReply) => Promise<unknown>;
+type Handler<R extends RegistryRoute> = (route: R, request: Request, reply: FastifyReply, caller: Caller) => Promise<unknown>;
 type Routes = { [K in RegistryRoute['kind']]: Partial<Record<string, Handler<Extract<RegistryRoute, { kind: K }>>>> };
 
 const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' };
@@ -51,7 +53,7 @@ export class RegistryHttp {
       },
     },
     referrers: { GET: (route, request, reply) => this.referrers(route.name, route.digest, request, reply) },
-    uploads: { POST: (route, request, reply) => this.startUpload(route.name, request, reply) },
+    uploads: { POST: (route, request, reply, caller) => this.startUpload(route.name, request, reply, caller) },
     upload: {
       GET: async (route, _request, reply) => this.uploadProgress(reply.code(204), route.name, await this.uploads.status(route.name, route.uuid)),
       PATCH: async (route, request, reply) => {
@@ -72,6 +74,7 @@ export class RegistryHttp {
     private readonly manifests: Manifests,
     private readonly pushManifest: PushManifest,
     private readonly metadata: RegistryMetadataRepository,
+    private readonly auth: RegistryAuth,
   ) {}
 
   /** Registers `/v2` and `/v2/*` in a plugin scope of their own (body parsing, error rendering). */
@@ -99,13 +102,16 @@ export class RegistryHttp {
     const handler = this.routes[route.kind][request.method] as Handler<RegistryRoute> | undefined;
     if (!handler) throw new RegistryError('UNSUPPORTED', `${request.method} is not supported on ${path}`);
     const attributes = { 'registry.operation': `${request.method} ${route.kind}`, ...('name' in route ? { 'registry.repository': route.name } : {}) };
-    return inClientTrace(request.headers, `registry ${request.method} ${route.kind}`, attributes, () => handler(route, request, reply));
+    return inClientTrace(request.headers, `registry ${request.method} ${route.kind}`, attributes, async () => {
+      const caller = await this.auth.authorize(request.headers.authorization, needOf(route, request.method));
+      return handler(route, request, reply, caller);
+    });
   }
 
   private sendError(error: unknown, reply: FastifyReply) {
-    const { status, body } = renderError(error);
+    const { status, body, headers } = renderError(error);
     if (status >= 500) this.logger.error(error instanceof Error ? error : String(error));
-    void reply.code(status).headers({ ...API_VERSION_HEADER, 'content-type': 'application/json' }).send(body);
+    void reply.code(status).headers({ ...API_VERSION_HEADER, 'content-type': 'application/json', ...headers }).send(body);
   }
 
   private async catalog(request: Request, reply: FastifyReply) {
@@ -167,9 +173,10 @@ export class RegistryHttp {
     return reply.send(withBody ? await this.blobs.read(blob.digest, range) : undefined);
   }
 
-  private async startUpload(name: string, request: Request, reply: FastifyReply) {
+  private async startUpload(name: string, request: Request, reply: FastifyReply, caller: Caller) {
     const { mount, from, digest } = request.query;
-    if (mount && from) {
+    // A mount from a repository the caller may not pull from is an ordinary upload, as in distribution.
+    if (mount && from && caller.can('repository', from, 'pull')) {
       const mounted = await this.uploads.mount(name, mount, from);
       if (mounted) return this.created(reply, name, mounted);
     }
@@ -185,6 +192,23 @@ export class RegistryHttp {
   private created(reply: FastifyReply, name: string, blob: { digest: string }) {
     reply.headers({ location: `/v2/${name}/blobs/${blob.digest}`, 'docker-content-digest': blob.digest, 'content-length': 0 });
     return reply.code(201).send();
+  }
+}
+
+/** What the caller's token must grant for `method` on `route`. */
+function needOf(route: RegistryRoute, method: string): Need {
+  switch (route.kind) {
+    case 'base':
+      return { type: 'login' };
+    case 'catalog':
+      return { type: 'registry', name: 'catalog', actions: ['*'] };
+    case 'uploads':
+    case 'upload':
+      return { type: 'repository', name: route.name, actions: ['pull', 'push'] };
+    default: {
+      if (method === 'DELETE') return { type: 'repository', name: route.name, actions: ['delete'] };
+      return { type: 'repository', name: route.name, actions: method === 'PUT' ? ['pull', 'push'] : ['pull'] };
+    }
   }
 }
 
