@@ -76,12 +76,14 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async *blobs(): AsyncIterable<StoredBlob> {
-    const algorithmDir = path.join(this.root, 'blobs', 'sha256');
-    for (const prefix of await readdir(algorithmDir).catch(ifMissing([] as string[]))) {
-      for (const hex of await readdir(path.join(algorithmDir, prefix)).catch(ifMissing([] as string[]))) {
-        const info = await stat(path.join(algorithmDir, prefix, hex)).catch(ifMissing(undefined));
-        // A hard link keeps the upload's mtime; the link itself is the inode's last change.
-        if (info) yield { digest: `sha256:${hex}`, size: info.size, storedAt: new Date(Math.max(info.mtimeMs, info.ctimeMs)) };
+    const blobsDir = path.join(this.root, 'blobs');
+    for (const algorithm of await readdir(blobsDir).catch(ifMissing([] as string[]))) {
+      for (const prefix of await readdir(path.join(blobsDir, algorithm)).catch(ifMissing([] as string[]))) {
+        for (const hex of await readdir(path.join(blobsDir, algorithm, prefix)).catch(ifMissing([] as string[]))) {
+          const info = await stat(path.join(blobsDir, algorithm, prefix, hex)).catch(ifMissing(undefined));
+          // A hard link keeps the upload's mtime; the link itself is the inode's last change.
+          if (info) yield { digest: `${algorithm}:${hex}`, size: info.size, storedAt: new Date(Math.max(info.mtimeMs, info.ctimeMs)) };
+        }
       }
     }
   }

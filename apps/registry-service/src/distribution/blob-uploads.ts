@@ -3,7 +3,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BLOB_STORE, UploadNotFoundError, type BlobStore } from '../adapters/blob-store';
 import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry-settings';
-import { digestOfStream, digestSoFar, throughHash, withByteLimit } from './digest';
+import { algorithmOf, digestOfStream, digestSoFar, throughHash, withByteLimit } from './digest';
 import { RegistryError } from './errors';
 import { parseDigest } from './names';
 import { RegistryMetadataRepository } from './registry-metadata.repository';
@@ -63,24 +63,22 @@ export class BlobUploads {
   async append(repository: string, id: string, body: Readable, startOffset?: number): Promise<UploadState> {
     return this.exclusively(id, async () => {
       const { size } = await this.uploadOf(repository, id);
-      if (startOffset !== undefined && startOffset !== size) {
-        throw new RegistryError('RANGE_INVALID', `chunk starts at ${startOffset} but the upload has ${size} bytes`, { size });
-      }
-      return { id, size: await this.write(id, size, body) };
+      return { id, size: await this.writeAt(id, size, body, startOffset) };
     });
   }
 
   /**
-   * Completes an upload with an optional last chunk: the whole upload must hash to
-   * `digest`, else it is cancelled and DIGEST_INVALID thrown.
+   * Completes an upload with an optional last chunk (which, like a PATCH, must continue the
+   * upload when it says where it starts): the whole upload must hash to `digest`, else it
+   * is cancelled and DIGEST_INVALID thrown.
    */
-  async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable): Promise<{ digest: string; size: number }> {
+  async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable, startOffset?: number): Promise<{ digest: string; size: number }> {
     if (!digestParam) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
     const digest = parseDigest(digestParam);
     return this.exclusively(id, async () => {
       let { size } = await this.uploadOf(repository, id);
-      if (body) size = await this.write(id, size, body);
-      const actual = await this.digestOf(id, size);
+      if (body) size = await this.writeAt(id, size, body, startOffset);
+      const actual = await this.digestOf(id, size, algorithmOf(digest));
       if (actual !== digest) {
         await this.discard(id);
         throw new RegistryError('DIGEST_INVALID', `the upload's digest is ${actual}, not ${digest}`, { digest, actual });
@@ -138,6 +136,13 @@ export class BlobUploads {
     await this.store.cancelUpload(id);
   }
 
+  private async writeAt(id: string, size: number, body: Readable, startOffset: number | undefined): Promise<number> {
+    if (startOffset !== undefined && startOffset !== size) {
+      throw new RegistryError('RANGE_INVALID', `chunk starts at ${startOffset} but the upload has ${size} bytes`, { size });
+    }
+    return this.write(id, size, body);
+  }
+
   private async write(id: string, size: number, body: Readable): Promise<number> {
     const running = this.hashes.get(id);
     const tracking = running?.size === size ? running : undefined;
@@ -162,11 +167,12 @@ export class BlobUploads {
     }
   }
 
-  private async digestOf(id: string, size: number): Promise<string> {
+  /** The upload's digest: from the running sha256 hash when it saw every byte, else by reading the upload again. */
+  private async digestOf(id: string, size: number, algorithm: string): Promise<string> {
     const running = this.hashes.get(id);
-    if (running?.size === size) return digestSoFar(running.hash);
-    this.logger.debug({ msg: `re-hashing upload ${id} (${size} bytes): its running hash is not in this process or missed bytes another replica appended` });
-    return digestOfStream(await this.store.readUpload(id));
+    if (running?.size === size && algorithm === 'sha256') return digestSoFar(running.hash);
+    this.logger.debug({ msg: `hashing upload ${id} (${size} bytes) with ${algorithm} from the store: no running hash of it here covers every byte` });
+    return digestOfStream(await this.store.readUpload(id), algorithm);
   }
 
   private async uploadOf(repository: string, id: string) {

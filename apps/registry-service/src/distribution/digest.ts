@@ -2,8 +2,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { pipeline as streamPipeline, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-export function sha256Digest(content: Buffer): string {
-  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+/** `sha256` of `sha256:<hex>`. */
+export function algorithmOf(digest: string): string {
+  return digest.slice(0, digest.indexOf(':'));
+}
+
+/** The digest of `content` with `algorithm` (sha256 unless the client named another). */
+export function contentDigest(content: Buffer, algorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`;
 }
 
 /**
@@ -46,13 +52,13 @@ export function withByteLimit(source: Readable, limit: number, tooMany: () => Er
   return piped(source, limited);
 }
 
-/** The sha256 digest of a whole stream, read once. */
-export async function digestOfStream(stream: Readable): Promise<string> {
-  const hash = createHash('sha256');
+/** The digest of a whole stream with `algorithm`, read once. */
+export async function digestOfStream(stream: Readable, algorithm = 'sha256'): Promise<string> {
+  const hash = createHash(algorithm);
   await pipeline(stream, hashing(hash), async function* (source) {
     for await (const _chunk of source) yield* [];
   });
-  return `sha256:${hash.digest('hex')}`;
+  return `${algorithm}:${hash.digest('hex')}`;
 }
 
 /** The digest so far of a running hash, leaving it usable. */

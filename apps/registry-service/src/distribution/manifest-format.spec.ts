@@ -48,7 +48,7 @@ describe('parseManifest', () => {
     ['not JSON', Buffer.from('{'), MEDIA_TYPES.dockerManifest, 'not valid JSON'],
     ['a media type that contradicts the Content-Type', bytes(image()), MEDIA_TYPES.ociManifest, 'does not match'],
     ['schema 1', bytes({ schemaVersion: 1, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), undefined, 'unsupported'],
-    ['a descriptor with a bad digest', bytes(image({ layers: [descriptor('sha256:nope')] })), MEDIA_TYPES.dockerManifest, 'must be a sha256 digest'],
+    ['a descriptor with a bad digest', bytes(image({ layers: [descriptor('sha256:nope')] })), MEDIA_TYPES.dockerManifest, 'must be a sha256 or sha512 digest'],
     ['layers missing', bytes(image({ layers: undefined })), MEDIA_TYPES.dockerManifest, 'layers'],
   ])('refuses %s as MANIFEST_INVALID', (_case, body, contentType, message) => {
     expect(() => parseManifest(body, contentType)).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID', message: expect.stringContaining(message) }));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RegistryError } from './errors';
-import { isSha256Digest } from './names';
+import { isSupportedDigest } from './names';
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -18,7 +18,7 @@ export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
 
 const descriptor = z.object({
   mediaType: z.string().min(1),
-  digest: z.string().refine(isSha256Digest, 'must be a sha256 digest (sha256:<64 lower-case hex digits>)'),
+  digest: z.string().refine(isSupportedDigest, 'must be a sha256 or sha512 digest (<algorithm>:<lower-case hex>)'),
   size: z.number().int().nonnegative(),
   /** Present on non-distributable ("foreign") layers, which are fetched from these URLs, not from us. */
   urls: z.array(z.string()).optional(),

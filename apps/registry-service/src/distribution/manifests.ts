@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { BLOB_STORE, type BlobStore } from '../adapters/blob-store';
-import { sha256Digest } from './digest';
+import { algorithmOf, contentDigest } from './digest';
 import { RegistryError } from './errors';
 import { parseManifest } from './manifest-format';
 import { parseDigest, parseReference } from './names';
@@ -28,7 +28,8 @@ export class Manifests {
 
   async put(repository: string, reference: string, body: Buffer, contentType: string | undefined): Promise<StoredManifest> {
     const ref = parseReference(reference);
-    const digest = sha256Digest(body);
+    // Pushed by digest: verified with that digest's algorithm; by tag: known by its sha256.
+    const digest = contentDigest(body, ref.digest ? algorithmOf(ref.digest) : 'sha256');
     if (ref.digest && ref.digest !== digest) throw new RegistryError('DIGEST_INVALID', `the manifest's digest is ${digest}, not ${ref.digest}`, { digest: ref.digest, actual: digest });
     const parsed = parseManifest(body, contentType);
     const missing = [

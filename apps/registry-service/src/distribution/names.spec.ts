@@ -43,9 +43,11 @@ describe('parseReference', () => {
 });
 
 describe('parseDigest', () => {
-  it('accepts sha256 only, lower-case hex of 64 digits', () => {
+  it('accepts sha256 and sha512 digests of lower-case hex of their length', () => {
     expect(parseDigest(DIGEST)).toBe(DIGEST);
-    expect(() => parseDigest(`sha512:${'a'.repeat(128)}`)).toThrow(expect.objectContaining({ code: 'DIGEST_INVALID', message: expect.stringContaining('unsupported') }));
+    expect(parseDigest(`sha512:${'a'.repeat(128)}`)).toBe(`sha512:${'a'.repeat(128)}`);
+    expect(() => parseDigest(`sha512:${'a'.repeat(64)}`)).toThrow(expect.objectContaining({ code: 'DIGEST_INVALID' }));
+    expect(() => parseDigest(`blake3:${'a'.repeat(64)}`)).toThrow(expect.objectContaining({ code: 'DIGEST_INVALID', message: expect.stringContaining('unsupported') }));
     expect(() => parseDigest(`sha256:${'A'.repeat(64)}`)).toThrow(expect.objectContaining({ code: 'DIGEST_INVALID' }));
     expect(() => parseDigest('sha256:abc')).toThrow(expect.objectContaining({ code: 'DIGEST_INVALID' }));
     expect(() => parseDigest('nonsense')).toThrow(expect.objectContaining({ code: 'DIGEST_INVALID' }));

@@ -7,7 +7,8 @@ const TAG = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
 const DIGEST = '[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+';
 const NAME_MAX = 255;
 
-const SHA256_DIGEST = /^sha256:([a-f0-9]{64})$/;
+/** The digest algorithms the registry verifies content with, and the hex length of each. */
+const SUPPORTED_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 const TAG_PATTERN = new RegExp(`^${TAG}$`);
 const DIGEST_PATTERN = new RegExp(`^${DIGEST}$`);
 
@@ -58,13 +59,15 @@ export function parseReference(reference: string): Reference {
   throw new RegistryError('MANIFEST_INVALID', `"${reference}" is neither a valid tag nor a digest`, { reference });
 }
 
-/** A content digest; anything but a well-formed sha256 digest is DIGEST_INVALID. */
+/** A content digest; anything but a well-formed sha256 or sha512 digest is DIGEST_INVALID. */
 export function parseDigest(digest: string): string {
-  if (isSha256Digest(digest)) return digest;
-  if (DIGEST_PATTERN.test(digest) && !digest.startsWith('sha256:')) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm in "${digest}": only sha256 is supported`, { digest });
+  if (isSupportedDigest(digest)) return digest;
+  if (DIGEST_PATTERN.test(digest) && !/^sha(256|512):/.test(digest)) {
+    throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm in "${digest}": sha256 and sha512 are supported`, { digest });
+  }
   throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`, { digest });
 }
 
-export function isSha256Digest(digest: string): boolean {
-  return SHA256_DIGEST.test(digest);
+export function isSupportedDigest(digest: string): boolean {
+  return SUPPORTED_DIGEST.test(digest);
 }

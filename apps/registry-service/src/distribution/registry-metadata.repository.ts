@@ -39,9 +39,11 @@ export interface ManifestRecord {
   artifactType?: string;
   annotations?: Record<string, string>;
 }
-interface ManifestDoc extends ManifestRecord {
+/** Annotation keys are dotted (`org.opencontainers...`), which FerretDB refuses as field names: kept as JSON text. */
+interface ManifestDoc extends Omit<ManifestRecord, 'annotations'> {
   _id: string;
   createdAt: string;
+  annotations?: string;
 }
 interface TagDoc {
   _id: string;
@@ -67,7 +69,7 @@ const manifestSchema = new Schema<ManifestDoc>(
     references: [String],
     subject: { type: String, index: true },
     artifactType: String,
-    annotations: { type: Schema.Types.Mixed },
+    annotations: String,
     createdAt: String,
   },
   { ...options, collection: MANIFESTS },
@@ -117,9 +119,9 @@ export class RegistryMetadataRepository {
 
   async putManifest(manifest: ManifestRecord): Promise<void> {
     await this.ensureRepository(manifest.repository);
-    await this.manifests
-      .updateOne({ _id: `${manifest.repository}@${manifest.digest}` }, { $set: manifest, $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true })
-      .exec();
+    const { annotations, ...fields } = manifest;
+    const doc = { ...fields, ...(annotations ? { annotations: JSON.stringify(annotations) } : {}) };
+    await this.manifests.updateOne({ _id: `${manifest.repository}@${manifest.digest}` }, { $set: doc, $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true }).exec();
   }
 
   async manifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
@@ -253,5 +255,5 @@ export class RegistryMetadataRepository {
 
 function manifestRecordOf(doc: ManifestDoc): ManifestRecord {
   const { repository, digest, mediaType, size, references, subject, artifactType, annotations } = doc;
-  return { repository, digest, mediaType, size, references: references ?? [], subject, artifactType, annotations };
+  return { repository, digest, mediaType, size, references: references ?? [], subject, artifactType, annotations: annotations ? (JSON.parse(annotations) as Record<string, string>) : undefined };
 }

@@ -60,7 +60,10 @@ export class RegistryHttp {
         const start = chunkStart(request.headers['content-range']);
         return this.uploadProgress(reply.code(202), route.name, await this.uploads.append(route.name, route.uuid, bodyOf(request), start));
       },
-      PUT: async (route, request, reply) => this.created(reply, route.name, await this.uploads.complete(route.name, route.uuid, request.query.digest, bodyOf(request))),
+      PUT: async (route, request, reply) => {
+        const start = chunkStart(request.headers['content-range']);
+        return this.created(reply, route.name, await this.uploads.complete(route.name, route.uuid, request.query.digest, bodyOf(request), start));
+      },
       DELETE: async (route, _request, reply) => {
         await this.uploads.cancel(route.name, route.uuid);
         return reply.code(204).send();
