@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Schema, type Model } from 'mongoose';
+import { Schema, type Model, type QueryFilter, type UpdateQuery } from 'mongoose';
 
 /**
  * What the registry knows besides blob bytes, one small document per fact so that every
@@ -16,6 +16,9 @@ export const REPOSITORIES = 'registry_repositories';
 export const BLOB_LINKS = 'registry_blob_links';
 export const MANIFESTS = 'registry_manifests';
 export const TAGS = 'registry_tags';
+
+/** MongoDB's duplicate key error code. */
+const DUPLICATE_KEY = 11000;
 
 interface RepositoryDoc {
   _id: string;
@@ -100,7 +103,7 @@ export class RegistryMetadataRepository {
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
     await this.ensureRepository(repository);
-    await this.blobLinks.updateOne({ _id: `${repository}@${digest}` }, { $set: { repository, digest, size, usedAt: new Date() } }, { upsert: true }).exec();
+    await upsert(this.blobLinks, `${repository}@${digest}`, { $set: { repository, digest, size, usedAt: new Date() } });
   }
 
   /** Marks a linked blob as wanted now (a pusher checked it exists and will reference it). */
@@ -121,7 +124,7 @@ export class RegistryMetadataRepository {
     await this.ensureRepository(manifest.repository);
     const { annotations, ...fields } = manifest;
     const doc = { ...fields, ...(annotations ? { annotations: JSON.stringify(annotations) } : {}) };
-    await this.manifests.updateOne({ _id: `${manifest.repository}@${manifest.digest}` }, { $set: doc, $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true }).exec();
+    await upsert(this.manifests, `${manifest.repository}@${manifest.digest}`, { $set: doc, $setOnInsert: { createdAt: new Date().toISOString() } });
   }
 
   async manifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
@@ -197,7 +200,7 @@ export class RegistryMetadataRepository {
   }
 
   async restoreLinks(links: BlobLinkDoc[]): Promise<void> {
-    for (const { _id, ...link } of links) await this.blobLinks.updateOne({ _id }, { $set: link }, { upsert: true }).exec();
+    for (const { _id, ...link } of links) await upsert(this.blobLinks, _id, { $set: link });
   }
 
   /** Deletes the manifest and every tag of the repository that points at it; false when there was none. */
@@ -213,7 +216,7 @@ export class RegistryMetadataRepository {
   }
 
   async setTag(repository: string, tag: string, digest: string): Promise<void> {
-    await this.tags.updateOne({ _id: `${repository}:${tag}` }, { $set: { repository, tag, digest, updatedAt: new Date().toISOString() } }, { upsert: true }).exec();
+    await upsert(this.tags, `${repository}:${tag}`, { $set: { repository, tag, digest, updatedAt: new Date().toISOString() } });
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
@@ -249,7 +252,21 @@ export class RegistryMetadataRepository {
   }
 
   private async ensureRepository(repository: string): Promise<void> {
-    await this.repositories.updateOne({ _id: repository }, { $setOnInsert: { createdAt: new Date().toISOString() } }, { upsert: true }).exec();
+    await upsert(this.repositories, repository, { $setOnInsert: { createdAt: new Date().toISOString() } });
+  }
+}
+
+/**
+ * An upsert by `_id` that survives a race: when two requests insert the same new document
+ * at once (two pushes of one layer into a new repository), the loser's insert fails on the
+ * duplicate key, and its update is applied to the document the winner made.
+ */
+async function upsert<T extends { _id: string }>(model: Model<T>, id: string, update: UpdateQuery<T>): Promise<void> {
+  try {
+    await model.updateOne({ _id: id } as QueryFilter<T>, update, { upsert: true }).exec();
+  } catch (error) {
+    if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+    await model.updateOne({ _id: id } as QueryFilter<T>, update).exec();
   }
 }
 
