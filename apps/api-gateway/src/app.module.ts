@@ -6,11 +6,33 @@ import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { NamespacesModule } from './namespaces/namespaces.module';
+import { RegistryTokensModule } from './registry-tokens/registry-tokens.module';
 import { ResourcesModule } from './resources/resources.module';
+import { RoleBindingsModule } from './rolebindings/rolebindings.module';
+import { ServiceAccountsModule } from './serviceaccounts/serviceaccounts.module';
+import { StoreModule } from './store.module';
+import { TokensModule } from './tokens/tokens.module';
+import { UsersModule } from './users/users.module';
 
 @Module({
-  imports: [MessagingModule.forRoot('api-gateway'), mongoRoot('paas_gateway'), HealthModule, AuditModule, NamespacesModule, AppsModule, ResourcesModule],
+  imports: [
+    MessagingModule.forRoot('api-gateway'),
+    mongoRoot('paas_gateway'),
+    HealthModule,
+    StoreModule,
+    AuditModule,
+    AuthModule,
+    UsersModule,
+    TokensModule,
+    NamespacesModule,
+    ServiceAccountsModule,
+    RoleBindingsModule,
+    RegistryTokensModule,
+    AppsModule,
+    ResourcesModule,
+  ],
 })
 export class AppModule {}
 

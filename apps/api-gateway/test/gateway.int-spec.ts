@@ -1,27 +1,15 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpService } from '@paas/platform/bootstrap';
-import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
-import { NATS_CONNECTION } from '@paas/platform/tokens';
-import request from 'supertest';
-import { AppModule, GATEWAY_OPTIONS } from '../src/app.module';
-import { NamespacesService } from '../src/namespaces/namespaces.service';
+import { forgetNamespace, startGateway } from './support';
 
-/** The gateway's own edge, in-process against the real NATS and Mongo-compatible server. */
+/** The gateway's own edge, in-process against the real NATS and Mongo-compatible server, as the admin. */
 describe('api-gateway edge validation', () => {
-  let app: NestFastifyApplication;
-  let http: ReturnType<typeof request>;
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  let http: Awaited<ReturnType<typeof startGateway>>['admin'];
 
   beforeAll(async () => {
-    isolateBus('gateway');
-    app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false });
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
-    http = request(app.getHttpServer());
+    gateway = await startGateway('gateway');
+    http = gateway.admin;
   });
-  afterAll(async () => {
-    await dropIsolatedBus(app.get(NATS_CONNECTION));
-    await app.close();
-  });
+  afterAll(() => gateway.close());
 
   const expectStatus = (body: unknown, code: number, reason: string) =>
     expect(body).toMatchObject({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason });
@@ -88,16 +76,16 @@ describe('api-gateway edge validation', () => {
     const scoped = await http.get('/api/v1/auditevents').query({ namespace });
     expect(scoped.status).toBe(200);
     expect(scoped.body.items).toEqual([
-      expect.objectContaining({ method: 'POST', path: `/api/v1/namespaces/${namespace}/apps`, namespace, statusCode: 422, user: 'system:anonymous' }),
+      expect.objectContaining({ method: 'POST', path: `/api/v1/namespaces/${namespace}/apps`, namespace, statusCode: 422, user: 'admin' }),
     ]);
     const recent = await http.get('/api/v1/auditevents').query({ limit: '10' });
     expect(recent.body.items.find((event: { path: string }) => event.path === '/api/v1/namespaces')).toMatchObject({ method: 'POST', statusCode: 201 });
     expect((await http.get('/api/v1/auditevents').query({ limit: '0' })).status).toBe(422);
-    await app.get(NamespacesService).remove(namespace);
+    await forgetNamespace(gateway.app, namespace);
   });
 
   it('reports readiness with its checks', async () => {
-    const res = await http.get('/readyz');
+    const res = await gateway.anonymous.get('/readyz');
     expect(res.status).toBe(200);
     expect(res.body.checks).toEqual({ nats: 'ok', mongo: 'ok' });
   });

@@ -63,7 +63,8 @@ describe('granting', () => {
   it('grants the intersection of asked and allowed actions, everything for *', () => {
     expect(grantedActions(['pull', 'push'], REGISTRY_ACTIONS_OF_ROLE.view)).toEqual(['pull']);
     expect(grantedActions(['pull', 'push', 'delete'], REGISTRY_ACTIONS_OF_ROLE.edit)).toEqual(['pull', 'push']);
-    expect(grantedActions(['delete', 'bogus'], REGISTRY_ACTIONS_OF_ROLE.admin)).toEqual(['delete', 'bogus']);
+    expect(grantedActions(['delete', 'bogus', '*'], REGISTRY_ACTIONS_OF_ROLE.admin)).toEqual(['delete', '*']);
+    expect(grantedActions(['pull', 'bogus'], ['*'])).toEqual(['pull']);
     expect(grantedActions(['push'], [])).toEqual([]);
   });
 

@@ -14,6 +14,10 @@ export const REGISTRY_SERVICE = 'paas-registry';
 export const ANONYMOUS_PULL_ANNOTATION = 'paas.dev/registry-anonymous-pull';
 /** The subject of a call without credentials. */
 export const ANONYMOUS = 'system:anonymous';
+/** The cluster-admin the api-gateway keeps in being. */
+export const ADMIN_USER = 'admin';
+/** Its password, under PAAS_HOME, unless PAAS_ADMIN_PASSWORD gives it (made by the gateway on first start, mode 0600). */
+export const ADMIN_PASSWORD_FILE = 'secrets/admin-password';
 /** API and service-account tokens start so: a Basic password of this shape is tried as a token first. */
 export const API_TOKEN_PREFIX = 'paas_';
 
@@ -128,9 +132,12 @@ export function accessAllows(access: readonly AccessEntry[], type: AccessEntry['
   return access.some((entry) => entry.type === type && entry.name === name && (entry.actions.includes(action) || entry.actions.includes('*')));
 }
 
-/** The actions of `asked` that `allowed` grants; `*` in `allowed` grants every asked action. */
+export const REGISTRY_ACTIONS: readonly RegistryAction[] = ['pull', 'push', 'delete', '*'];
+
+/** The known actions of `asked` that `allowed` grants; `*` in `allowed` grants every one. */
 export function grantedActions(asked: readonly string[], allowed: readonly string[]): string[] {
-  return allowed.includes('*') ? [...asked] : asked.filter((action) => allowed.includes(action));
+  const known = asked.filter((action) => (REGISTRY_ACTIONS as readonly string[]).includes(action));
+  return allowed.includes('*') ? known : known.filter((action) => allowed.includes(action));
 }
 
 /**

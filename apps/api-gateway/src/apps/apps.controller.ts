@@ -1,4 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Authorize } from '../auth/authorize.decorator';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { CreateAppUseCase } from './create-app.usecase';
 
 @Controller('api/v1/namespaces/:namespace/apps')
@@ -7,7 +9,8 @@ export class AppsController {
 
   @Post()
   @HttpCode(201)
-  create(@Param('namespace') namespace: string, @Body() body: unknown) {
-    return this.createApp.execute(namespace, body);
+  @Authorize('create', 'apps')
+  create(@Param('namespace') namespace: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.createApp.execute(namespace, body, principal);
   }
 }

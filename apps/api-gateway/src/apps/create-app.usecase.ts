@@ -6,6 +6,7 @@ import { failureStatus } from '@paas/contracts/status';
 import { validate } from '@paas/contracts/validation';
 import { ApiError, statusOf } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
+import type { Principal } from '../auth/principal';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
 import { CREATE_TIMEOUT_MS } from '../timeouts';
 import { appManifests, type AppManifests } from './app-manifests';
@@ -27,14 +28,15 @@ export class CreateAppUseCase {
     private readonly namespaces: NamespacesService,
   ) {}
 
-  async execute(namespace: string, body: unknown) {
+  /** `creator` becomes the admin of the namespace if this call creates it. */
+  async execute(namespace: string, body: unknown, creator?: Principal) {
     const request = validate(newAppRequest, body, 'App', (body as { name?: string })?.name);
     if (!request.ok) throw new ApiError(request.status);
     const manifests = appManifests(request.value);
 
     assertNamespaceName(namespace);
     await this.dryRun(namespace, manifests);
-    await this.namespaces.ensure(namespace);
+    await this.namespaces.ensure(namespace, creator);
     const created = await this.createAll(namespace, manifests);
     return { apiVersion: API_VERSION, kind: 'List', metadata: {}, items: created.map(({ resource }) => resource) };
   }

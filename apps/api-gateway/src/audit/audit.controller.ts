@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { API_VERSION } from '@paas/contracts/meta';
 import { ApiError } from '@paas/platform/api-error';
+import { AuthorizeCluster } from '../auth/authorize.decorator';
 import { assertNamespaceName } from '../namespaces/namespaces.service';
 import { AuditEventRepository } from './audit-event.repository';
 
@@ -10,8 +11,9 @@ const MAX_LIMIT = 1000;
 export class AuditController {
   constructor(private readonly audit: AuditEventRepository) {}
 
-  /** `?namespace=demo&limit=100`: the newest calls that changed something. */
+  /** `?namespace=demo&limit=100`: the newest calls that changed something (cluster-admins only). */
   @Get()
+  @AuthorizeCluster('list', 'auditevents')
   async list(@Query('namespace') namespace?: string, @Query('limit') limit = '100') {
     if (namespace !== undefined) assertNamespaceName(namespace);
     const count = Number(limit);

@@ -3,6 +3,9 @@ import { resourceMethod } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
+import { RoleBindingRepository } from '../rolebindings/rolebinding.repository';
+import { ServiceAccountRepository } from '../serviceaccounts/serviceaccount.repository';
+import { ApiTokenRepository } from '../tokens/api-token.repository';
 import { NamespacesService } from './namespaces.service';
 
 /**
@@ -15,12 +18,17 @@ const CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'im
  * `DELETE /api/v1/namespaces/{name}`: the namespace turns Terminating (no new app can be
  * created in it), every owner deletes its resources there, then the namespace goes. An
  * owner that is down leaves it Terminating with a 503; deleting again finishes the job.
+ * The gateway's own contents go last: service accounts with their tokens, then the role
+ * bindings (so the admin who deletes can still finish the job until then).
  */
 @Injectable()
 export class DeleteNamespaceUseCase {
   constructor(
     private readonly namespaces: NamespacesService,
     private readonly rpc: RpcClient,
+    private readonly serviceAccounts: ServiceAccountRepository,
+    private readonly tokens: ApiTokenRepository,
+    private readonly roleBindings: RoleBindingRepository,
   ) {}
 
   async execute(name: string): Promise<Status> {
@@ -30,12 +38,17 @@ export class DeleteNamespaceUseCase {
       for (const item of items as { metadata: { name: string } }[]) {
         await this.rpc
           .request(resourceMethod(plural, 'delete'), { namespace: name, name: item.metadata.name })
-          .catch((error) => {
-            if (!(error instanceof ApiError && error.status.code === 404)) throw error;
-          });
+          .catch(ignoreNotFound);
       }
     }
+    for (const account of await this.serviceAccounts.list({ namespace: name })) await this.serviceAccounts.delete(name, account.metadata.name).catch(ignoreNotFound);
+    await this.tokens.deleteOfServiceAccounts(name);
+    for (const binding of await this.roleBindings.list(name)) await this.roleBindings.delete(name, binding.metadata.name).catch(ignoreNotFound);
     await this.namespaces.remove(name);
     return successStatus(`namespace "${name}" deleted`, { kind: 'Namespace', name });
   }
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!(error instanceof ApiError && error.status.code === 404)) throw error;
 }

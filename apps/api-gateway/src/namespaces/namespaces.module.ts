@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
-import { storedResourceSchema } from '@paas/platform/resource-repository';
-import { NAMESPACES_COLLECTION, NamespaceRepository } from './namespace.repository';
-import { NamespacesController } from './namespaces.controller';
+import { AuthModule } from '../auth/auth.module';
 import { DeleteNamespaceUseCase } from './delete-namespace.usecase';
+import { NamespacesController } from './namespaces.controller';
 import { NamespacesService } from './namespaces.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: NAMESPACES_COLLECTION, schema: storedResourceSchema(NAMESPACES_COLLECTION) }])],
+  imports: [AuthModule],
   controllers: [NamespacesController],
-  providers: [NamespaceRepository, NamespacesService, DeleteNamespaceUseCase],
+  providers: [NamespacesService, DeleteNamespaceUseCase],
   exports: [NamespacesService],
 })
 export class NamespacesModule {}

@@ -3,29 +3,55 @@ import { namespaceInput, type Namespace } from '@paas/contracts/namespaces';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
+import type { Principal } from '../auth/principal';
+import { CLUSTER_SCOPE } from '../cluster-scope';
+import { RoleBindingRepository } from '../rolebindings/rolebinding.repository';
 import { NamespaceRepository } from './namespace.repository';
 
-/** Namespaces are cluster-scoped: stored under a name no namespace can have. */
-const CLUSTER_SCOPE = '_cluster';
+/** The binding that makes a namespace's creator its admin. */
+export const CREATOR_BINDING = 'admin';
 
 @Injectable()
 export class NamespacesService {
-  constructor(private readonly namespaces: NamespaceRepository) {}
+  constructor(
+    private readonly namespaces: NamespaceRepository,
+    private readonly roleBindings: RoleBindingRepository,
+  ) {}
 
-  async create(body: unknown): Promise<Namespace> {
+  /** The user who creates a namespace becomes its admin. */
+  async create(body: unknown, creator?: Principal): Promise<Namespace> {
     const input = validate(namespaceInput, body, 'Namespace');
     if (!input.ok) throw new ApiError(input.status);
     const { name, labels, annotations } = input.value.metadata;
-    return this.namespaces.create({ metadata: { name, namespace: CLUSTER_SCOPE, labels, annotations }, spec: {}, status: { phase: 'Active' } });
+    const created = await this.namespaces.create({ metadata: { name, namespace: CLUSTER_SCOPE, labels, annotations }, spec: {}, status: { phase: 'Active' } });
+    if (creator?.kind === 'User') {
+      // Put, not create: a binding of that name can only be left over from a namespace of the same name.
+      await this.roleBindings.put({ name: CREATOR_BINDING, namespace: name }, { roleRef: { name: 'admin' }, subjects: [{ kind: 'User', name: creator.name }] });
+    }
+    return created;
   }
 
-  /** Creating an app in a namespace that does not exist yet creates it, as `oc new-app` in a fresh project would need. */
-  async ensure(name: string): Promise<Namespace> {
+  /** Labels and annotations (`paas.dev/registry-anonymous-pull`, say); a stale `resourceVersion` is a 409. */
+  async update(name: string, body: unknown): Promise<Namespace> {
+    assertNamespaceName(name);
+    const input = validate(namespaceInput, body, 'Namespace', name);
+    if (!input.ok) throw new ApiError(input.status);
+    const { name: bodyName, labels, annotations, resourceVersion } = input.value.metadata;
+    if (bodyName !== name) throw ApiError.of('BadRequest', `the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+    return this.namespaces.update(CLUSTER_SCOPE, name, (current) => ({ ...current, metadata: { ...current.metadata, labels, annotations } }), { resourceVersion });
+  }
+
+  /**
+   * Creating an app in a namespace that does not exist yet creates it (with `creator` as its
+   * admin), as `oc new-app` in a fresh project would need.
+   */
+  async ensure(name: string, creator?: Principal): Promise<Namespace> {
     assertNamespaceName(name);
     const existing = await this.assertWritable(name);
     if (existing) return existing;
-    return this.create({ metadata: { name } }).catch(async (error) => {
-      const raced = await this.namespaces.find(CLUSTER_SCOPE, name);
+    return this.create({ metadata: { name } }, creator).catch(async (error) => {
+      // Created meanwhile by another call (whose creator is its admin): use it.
+      const raced = error instanceof ApiError && error.status.reason === 'AlreadyExists' ? await this.namespaces.find(CLUSTER_SCOPE, name) : undefined;
       if (raced) return raced;
       throw error;
     });
@@ -33,6 +59,10 @@ export class NamespacesService {
 
   get(name: string): Promise<Namespace> {
     return this.namespaces.get(CLUSTER_SCOPE, name);
+  }
+
+  find(name: string): Promise<Namespace | undefined> {
+    return this.namespaces.find(CLUSTER_SCOPE, name);
   }
 
   /** The namespace, if it exists; a 409 when it is being deleted, since nothing may be created in it. */

@@ -4,6 +4,7 @@ import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
 import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type Plural, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
+import type { Principal } from '../auth/principal';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
 import { CREATE_TIMEOUT_MS } from '../timeouts';
 
@@ -28,12 +29,13 @@ export class ResourceGateway {
     return this.call(namespace, plural, 'get', { namespace, name });
   }
 
-  async create(namespace: string, plural: string, body: unknown, dryRun: boolean) {
+  /** A create in a namespace that does not exist yet creates it, with `creator` as its admin. */
+  async create(namespace: string, plural: string, body: unknown, dryRun: boolean, creator?: Principal) {
     assertBodyNamespace(namespace, body);
     await this.namespaces.assertWritable(namespace);
     const created = await this.call(namespace, plural, 'create', { namespace, body, dryRun }, CREATE_TIMEOUT_MS);
     // Recorded only once something exists in it: a refused create leaves no namespace behind.
-    if (!dryRun) await this.namespaces.ensure(namespace);
+    if (!dryRun) await this.namespaces.ensure(namespace, creator);
     return created;
   }
 

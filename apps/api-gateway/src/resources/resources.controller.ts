@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
+import { Authorize } from '../auth/authorize.decorator';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ResourceGateway } from './resource-gateway';
 
 /** `/api/v1/namespaces/{namespace}/{plural}[/{name}[/{subresource}]]`, Kubernetes style. */
@@ -9,45 +11,59 @@ export class ResourcesController {
   constructor(private readonly resources: ResourceGateway) {}
 
   @Get(':plural')
+  @Authorize('list')
   list(@Param('namespace') namespace: string, @Param('plural') plural: string, @Query('labelSelector') labelSelector?: string) {
     return this.resources.list(namespace, plural, labelSelector);
   }
 
   @Post(':plural')
   @HttpCode(201)
-  create(@Param('namespace') namespace: string, @Param('plural') plural: string, @Body() body: unknown, @Query('dryRun') dryRun?: string) {
-    return this.resources.create(namespace, plural, body, dryRun === 'All');
+  @Authorize('create')
+  create(
+    @Param('namespace') namespace: string,
+    @Param('plural') plural: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Query('dryRun') dryRun?: string,
+  ) {
+    return this.resources.create(namespace, plural, body, dryRun === 'All', principal);
   }
 
   @Get(':plural/:name')
+  @Authorize('get')
   get(@Param('namespace') namespace: string, @Param('plural') plural: string, @Param('name') name: string) {
     return this.resources.get(namespace, plural, name);
   }
 
   @Put(':plural/:name')
+  @Authorize('update')
   update(@Param('namespace') namespace: string, @Param('plural') plural: string, @Param('name') name: string, @Body() body: unknown) {
     return this.resources.update(namespace, plural, name, body);
   }
 
   @Delete(':plural/:name')
+  @Authorize('delete')
   delete(@Param('namespace') namespace: string, @Param('plural') plural: string, @Param('name') name: string) {
     return this.resources.delete(namespace, plural, name);
   }
 
   @Post('buildconfigs/:name/instantiate')
   @HttpCode(201)
+  @Authorize('instantiate', 'buildconfigs')
   instantiate(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body?: { message?: unknown }) {
     const message = typeof body?.message === 'string' ? body.message.slice(0, 1024) : undefined;
     return this.resources.instantiate(namespace, name, message);
   }
 
   @Put('deploymentconfigs/:name/scale')
+  @Authorize('scale', 'deploymentconfigs')
   scale(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {
     return this.resources.scale(namespace, name, body);
   }
 
   /** Plain text; `?follow=true` keeps the response open until the build ends. */
   @Get('builds/:name/log')
+  @Authorize('log', 'builds')
   async log(@Param('namespace') namespace: string, @Param('name') name: string, @Query('follow') follow: string | undefined, @Res() reply: FastifyReply) {
     const clientGone = new AbortController();
     reply.raw.on('close', () => clientGone.abort());

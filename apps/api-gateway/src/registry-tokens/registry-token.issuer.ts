@@ -1,0 +1,108 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  ANONYMOUS_PULL_ANNOTATION,
+  grantedActions,
+  namespaceOfRepository,
+  REGISTRY_ACTIONS_OF_ROLE,
+  REGISTRY_SERVICE,
+  REGISTRY_TOKEN_DEFAULT_TTL_SECONDS,
+  SYSTEM_REGISTRY_ACTIONS,
+  TOKEN_ISSUER,
+  type AccessEntry,
+  type Jwks,
+  type RegistryTokenClaims,
+  type RegistryTokenRequest,
+} from '@paas/contracts/auth';
+import { signJwt, type SigningKey } from '@paas/platform/jwt';
+import { Authorizer } from '../auth/authorizer';
+import type { Principal } from '../auth/principal';
+import { CLUSTER_SCOPE } from '../cluster-scope';
+import { NamespaceRepository } from '../namespaces/namespace.repository';
+import { SigningKeyRepository } from './signing-key.repository';
+
+/** Registry tokens of users live 5 minutes: Docker asks for a new one per push or pull. */
+const USER_TOKEN_TTL_SECONDS = 300;
+
+export interface IssuedToken {
+  token: string;
+  issuedAt: number;
+  expiresIn: number;
+  access: AccessEntry[];
+}
+
+/**
+ * Registry tokens (ES256 JWTs): what a caller asks for, narrowed to what its roles allow.
+ * Asking for more is never an error; the token just holds less (the registry then refuses).
+ */
+@Injectable()
+export class RegistryTokenIssuer implements OnModuleInit {
+  private key?: Promise<SigningKey>;
+
+  constructor(
+    private readonly keys: SigningKeyRepository,
+    private readonly authorizer: Authorizer,
+    private readonly namespaces: NamespaceRepository,
+  ) {}
+
+  async onModuleInit() {
+    await this.signingKey();
+  }
+
+  async jwks(): Promise<Jwks> {
+    return { keys: [(await this.signingKey()).publicJwk] };
+  }
+
+  /** For a user, a service account or (undefined) an anonymous caller. */
+  async issueFor(principal: Principal | undefined, asked: AccessEntry[]): Promise<IssuedToken> {
+    const access: AccessEntry[] = [];
+    for (const entry of asked) {
+      const actions = grantedActions(entry.actions, await this.allowedActions(principal, entry));
+      if (actions.length) access.push({ ...entry, actions });
+    }
+    return this.sign(principal?.name ?? 'system:anonymous', access, USER_TOKEN_TTL_SECONDS);
+  }
+
+  /** For a platform service (over the trusted bus): on any repository, the actions its subject may hold. */
+  async issueForService(request: RegistryTokenRequest): Promise<IssuedToken> {
+    const allowed = SYSTEM_REGISTRY_ACTIONS[request.subject];
+    const access = request.access
+      .filter((entry) => entry.type === 'repository' && namespaceOfRepository(entry.name))
+      .map((entry) => ({ ...entry, actions: grantedActions(entry.actions, allowed) }))
+      .filter((entry) => entry.actions.length);
+    return this.sign(request.subject, access, request.ttlSeconds ?? REGISTRY_TOKEN_DEFAULT_TTL_SECONDS);
+  }
+
+  private async allowedActions(principal: Principal | undefined, entry: AccessEntry): Promise<readonly string[]> {
+    if (entry.type === 'registry') return principal?.clusterAdmin && entry.name === 'catalog' ? ['*'] : [];
+    if (principal?.clusterAdmin) return ['*'];
+    const namespace = namespaceOfRepository(entry.name);
+    if (!namespace) return [];
+    const role = principal ? await this.authorizer.roleIn(principal, namespace) : undefined;
+    const anonymous = (await this.namespaces.find(CLUSTER_SCOPE, namespace))?.metadata.annotations?.[ANONYMOUS_PULL_ANNOTATION] === 'true' ? ['pull'] : [];
+    return [...(role ? REGISTRY_ACTIONS_OF_ROLE[role] : []), ...anonymous];
+  }
+
+  private async sign(subject: string, access: AccessEntry[], ttlSeconds: number): Promise<IssuedToken> {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const claims: RegistryTokenClaims = {
+      iss: TOKEN_ISSUER,
+      sub: subject,
+      aud: REGISTRY_SERVICE,
+      iat: issuedAt,
+      nbf: issuedAt,
+      exp: issuedAt + ttlSeconds,
+      jti: randomUUID(),
+      access,
+    };
+    return { token: signJwt(claims, await this.signingKey()), issuedAt, expiresIn: ttlSeconds, access };
+  }
+
+  private signingKey(): Promise<SigningKey> {
+    this.key ??= this.keys.loadOrCreate().catch((error) => {
+      this.key = undefined;
+      throw error;
+    });
+    return this.key;
+  }
+}

@@ -1,0 +1,53 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ADMIN_USER } from '@paas/contracts/auth';
+import { createHttpService } from '@paas/platform/bootstrap';
+import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { NATS_CONNECTION } from '@paas/platform/tokens';
+import request from 'supertest';
+import { AppModule, GATEWAY_OPTIONS } from '../src/app.module';
+import { CLUSTER_SCOPE } from '../src/cluster-scope';
+import { NamespaceRepository } from '../src/namespaces/namespace.repository';
+import { RoleBindingRepository } from '../src/rolebindings/rolebinding.repository';
+import { ServiceAccountRepository } from '../src/serviceaccounts/serviceaccount.repository';
+import { ApiTokenRepository } from '../src/tokens/api-token.repository';
+import { adminPassword } from '../src/users/admin-bootstrap';
+
+/**
+ * A gateway in-process on an isolated bus, against the real NATS and Mongo-compatible server
+ * (the platform's `paas_gateway` database: the same admin, whose password the platform's
+ * gateway keeps in `<PAAS_HOME>/secrets/admin-password`).
+ */
+export async function startGateway(suite: string) {
+  const prefix = isolateBus(suite);
+  const app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const server = app.getHttpServer();
+  return {
+    app,
+    /** Without credentials. */
+    anonymous: request(server),
+    /** Every request with Basic credentials. */
+    as: (user: string, password: string) => request.agent(server).auth(user, password),
+    /** Every request with `Authorization: Bearer <token>`. */
+    withToken: (token: string) => request.agent(server).set('Authorization', `Bearer ${token}`),
+    admin: request.agent(server).auth(ADMIN_USER, adminPassword()),
+    close: async () => {
+      process.env.PAAS_BUS_PREFIX = prefix; // a later startGateway moved it on
+      await dropIsolatedBus(app.get(NATS_CONNECTION));
+      await app.close();
+    },
+  };
+}
+
+/**
+ * Removes a test namespace with what the gateway keeps of it (DELETE would ask the other
+ * services, which are not on the isolated bus).
+ */
+export async function forgetNamespace(app: NestFastifyApplication, namespace: string): Promise<void> {
+  const ignore = () => undefined;
+  for (const account of await app.get(ServiceAccountRepository).list({ namespace })) await app.get(ServiceAccountRepository).delete(namespace, account.metadata.name).catch(ignore);
+  await app.get(ApiTokenRepository).deleteOfServiceAccounts(namespace);
+  for (const binding of await app.get(RoleBindingRepository).list(namespace)) await app.get(RoleBindingRepository).delete(namespace, binding.metadata.name).catch(ignore);
+  await app.get(NamespaceRepository).delete(CLUSTER_SCOPE, namespace).catch(ignore);
+}
