@@ -326,6 +326,15 @@ describe('registry-service', () => {
       const pushed = await dockerPush(source);
       const followed = await service.get({ namespace, name: 'promo' });
       expect(followed.status.tags[0].items.map((item) => item.image)).toEqual([pushed, current]);
+      expect(await service.getTag({ namespace, name: 'promo:prod' })).toMatchObject({
+        kind: 'ImageStreamTag',
+        metadata: { name: 'promo:prod', uid: followed.metadata.uid, resourceVersion: followed.metadata.resourceVersion },
+        tag: { from: { name: 'img:v1' } },
+        image: { image: pushed },
+        historyLength: 2,
+      });
+      await expect(service.getTag({ namespace, name: 'promo:none' })).rejects.toMatchObject({ status: { code: 404 } });
+      await expect(service.getTag({ namespace, name: 'no-colon' })).rejects.toMatchObject({ status: { code: 400 } });
       await run('docker', ['pull', `${registryHost}/${namespace}/promo:prod`]);
       expect(await run('docker', ['run', '--rm', '--label', SUITE_LABEL, `${registryHost}/${namespace}/promo:prod`, '/bin/busybox', 'cat', '/variant'])).toBe('three');
 

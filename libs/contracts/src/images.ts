@@ -4,7 +4,7 @@ import { objectMetaInput, type Resource } from './meta';
 export const tagName = z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag');
 
 /** `<imagestream>:<tag>`, an ImageStreamTag's name. */
-const IMAGE_STREAM_TAG = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[\w][\w.-]{0,127}$/;
+export const IMAGE_STREAM_TAG_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[\w][\w.-]{0,127}$/;
 
 /** `hello:latest` → its stream and tag (the name must already be valid). */
 export function parseImageStreamTag(name: string): { stream: string; tag: string } {
@@ -21,7 +21,7 @@ export const imageStreamSpecSchema = z.object({
     .array(
       z.object({
         name: tagName,
-        from: z.object({ kind: z.literal('ImageStreamTag'), name: z.string().regex(IMAGE_STREAM_TAG, 'must be <imagestream>:<tag>') }),
+        from: z.object({ kind: z.literal('ImageStreamTag'), name: z.string().regex(IMAGE_STREAM_TAG_NAME, 'must be <imagestream>:<tag>') }),
       }),
     )
     .max(100)
@@ -64,4 +64,20 @@ export function imageStreamOfReference(reference: string, registryHost: string) 
   const match = new RegExp(`^${registryHost.replace(/[.]/g, '\\.')}/([^/]+)/([^/:@]+)(?::([^@]+))?(?:@(.+))?$`).exec(reference);
   if (!match) return undefined;
   return { namespace: match[1], name: match[2], tag: match[3], digest: match[4] };
+}
+
+/**
+ * One tag of a stream and the image it points at now (`<stream>:<tag>`), as OpenShift's
+ * ImageStreamTag: what a trigger looks up. `metadata.uid` and `resourceVersion` are the
+ * stream's, so a reader can tell an older snapshot from a newer one.
+ */
+export interface ImageStreamTag {
+  apiVersion: 'v1';
+  kind: 'ImageStreamTag';
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string };
+  /** The tag's reference to another stream tag, when it follows one. */
+  tag?: ImageStreamSpec['tags'][number];
+  image: TagEvent;
+  /** How many images the tag has pointed at, this one included. */
+  historyLength: number;
 }

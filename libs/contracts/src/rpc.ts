@@ -1,7 +1,7 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
 import type { DeploymentConfig, Endpoints, Pod, ReplicationController, Service } from './deployments';
-import type { ImageStream } from './images';
+import type { ImageStream, ImageStreamTag } from './images';
 import type { ResourceList } from './meta';
 import type { Route } from './routes';
 import type { Status } from './status';
@@ -100,6 +100,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
   'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };
+  /** The image a stream tag points at now; `name` is `<stream>:<tag>`. */
+  'imagestreamtags.get': { request: GetRequest; response: ImageStreamTag };
   /** The api-gateway's public keys for registry tokens (JWKS). */
   'auth.keys': { request: Record<string, never>; response: Jwks };
   /** A registry token for a platform service, minted by the api-gateway. */

@@ -1,5 +1,5 @@
 import { deploymentConfigInput, type DeploymentConfig, type ReplicationController } from '@paas/contracts/deployments';
-import type { ImageStream } from '@paas/contracts/images';
+import type { ImageStreamTag } from '@paas/contracts/images';
 import { Logger } from '@nestjs/common';
 import { ApiError } from '@paas/platform/api-error';
 import { InMemoryStore, RecordingEnqueuer, RecordingEvents, testSettings, type ActionLog } from '../testing/fakes';
@@ -22,17 +22,18 @@ function body(image = '', triggers: unknown[] = [{ type: 'ImageChange', imageCha
   };
 }
 
-/** The registry-service's ImageStream `demo/web`: tag `latest` with its history, newest first; every push is a new resourceVersion. */
+/** The registry-service's ImageStreamTag `demo/web:latest`: its history, newest first; every push is a new resourceVersion of the stream. */
 class FakeRegistry {
   history: string[] = [];
   resourceVersion = 1;
   state: 'up' | 'missing' | 'down' = 'up';
   /** Answers the next requests with these snapshots instead (a stale read). */
-  readonly stale: ImageStream[] = [];
-  readonly request = jest.fn(async (_method: 'imagestreams.get', _request: { namespace: string; name: string }, _options: { timeoutMs: number }): Promise<ImageStream> => {
-    if (this.state === 'missing') throw ApiError.notFound('ImageStream', 'web');
-    if (this.state === 'down') throw ApiError.of('ServiceUnavailable', 'registry-service is not available to answer imagestreams.get');
-    return this.stale.shift() ?? this.snapshot();
+  readonly stale: ImageStreamTag[] = [];
+  readonly request = jest.fn(async (_method: 'imagestreamtags.get', _request: { namespace: string; name: string }, _options: { timeoutMs: number }): Promise<ImageStreamTag> => {
+    if (this.state === 'down') throw ApiError.of('ServiceUnavailable', 'registry-service is not available to answer imagestreamtags.get');
+    const snapshot = this.stale.shift() ?? this.snapshot();
+    if (this.state === 'missing' || !snapshot.image) throw ApiError.notFound('ImageStreamTag', 'web:latest');
+    return snapshot;
   });
 
   push(reference: string) {
@@ -40,15 +41,15 @@ class FakeRegistry {
     this.resourceVersion++;
   }
 
-  snapshot(): ImageStream {
-    const items = this.history.map((reference) => ({ created: '', dockerImageReference: reference, image: reference.split('@')[1], generation: 1 }));
+  snapshot(): ImageStreamTag {
+    const [current] = this.history;
     return {
       apiVersion: 'v1',
-      kind: 'ImageStream',
-      metadata: { name: 'web', namespace: 'demo', uid: 'is', resourceVersion: String(this.resourceVersion), generation: 1, creationTimestamp: '' },
-      spec: { tags: [] },
-      status: { dockerImageRepository: '127.0.0.1:5000/demo/web', tags: items.length ? [{ tag: 'latest', items }] : [] },
-    };
+      kind: 'ImageStreamTag',
+      metadata: { name: 'web:latest', namespace: 'demo', uid: 'is', resourceVersion: String(this.resourceVersion), creationTimestamp: '' },
+      image: current && { created: '', dockerImageReference: current, image: current.split('@')[1], generation: 1 },
+      historyLength: this.history.length,
+    } as ImageStreamTag;
   }
 }
 
@@ -118,7 +119,7 @@ describe('ImageChange and ConfigChange triggers', () => {
     await triggers.imageStreamUpdated('demo', 'web', 'latest');
     await reconcile();
 
-    expect(registry.request).toHaveBeenCalledWith('imagestreams.get', { namespace: 'demo', name: 'web' }, { timeoutMs: expect.any(Number) });
+    expect(registry.request).toHaveBeenCalledWith('imagestreamtags.get', { namespace: 'demo', name: 'web:latest' }, { timeoutMs: expect.any(Number) });
     const dc = await dcs.get('demo', 'web');
     expect(dc.status.latestVersion).toBe(1);
     expect(dc.spec.template.spec.containers[0].image).toBe(REF_1);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DeploymentConfig } from '@paas/contracts/deployments';
-import type { ImageStream } from '@paas/contracts/images';
+import type { ImageStreamTag } from '@paas/contracts/images';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
@@ -17,12 +17,12 @@ import { applyTriggeredImage, imageChangeTriggers } from './triggers';
  */
 export const OBSERVED_STREAMS_ANNOTATION = 'paas.dev/image-trigger-streams';
 
-/** How long one `imagestreams.get` may take before the check is given up until the next resync. */
+/** How long one `imagestreamtags.get` may take before the check is given up until the next resync. */
 const REGISTRY_TIMEOUT_MS = 2_000;
 
 /** The registry-service as the triggers use it (an `RpcClient`, or a fake in unit tests). */
 export interface ImageStreamReader {
-  request(method: 'imagestreams.get', request: { namespace: string; name: string }, options: { timeoutMs: number }): Promise<ImageStream>;
+  request(method: 'imagestreamtags.get', request: { namespace: string; name: string }, options: { timeoutMs: number }): Promise<ImageStreamTag>;
 }
 
 /** What the registry said about one trigger's tag. */
@@ -35,7 +35,7 @@ type TagLookup = { image?: string; snapshot?: string } | 'unavailable';
  * in one optimistic write and creates the revision's RC. Idempotent, and safe because the
  * WorkQueue runs one reconcile per DC at a time. `imagestream.updated` only enqueues keys.
  *
- * Cost: one `imagestreams.get` per trigger per DC when an event asked for it, else at most
+ * Cost: one `imagestreamtags.get` per trigger per DC when an event asked for it, else at most
  * once per resync period; while the registry is unavailable or slow, checks are skipped for
  * a resync period so rollouts of other DCs are not held up (the next resync retries).
  */
@@ -131,15 +131,14 @@ export class ImageChangeTriggerController {
   }
 
   /**
-   * The tag's `items[0].dockerImageReference` and the snapshot it was read from. No image while
-   * the stream or tag does not exist (404: its `imagestream.updated` will come); 'unavailable'
-   * when the registry is down, slow or failing (5xx: try again later). Never terminal.
+   * The tag's current `dockerImageReference` and the stream snapshot it was read from. No image
+   * while the stream or tag does not exist (404: its `imagestream.updated` will come);
+   * 'unavailable' when the registry is down, slow or failing (5xx: try again later). Never terminal.
    */
   private async lookUp(namespace: string, from: string): Promise<TagLookup> {
-    const [stream, tag] = from.split(':');
-    let imageStream: ImageStream;
+    let streamTag: ImageStreamTag;
     try {
-      imageStream = await this.rpc.request('imagestreams.get', { namespace, name: stream }, { timeoutMs: REGISTRY_TIMEOUT_MS });
+      streamTag = await this.rpc.request('imagestreamtags.get', { namespace, name: from }, { timeoutMs: REGISTRY_TIMEOUT_MS });
     } catch (error) {
       if (error instanceof ApiError && error.status.code < 500) {
         if (error.status.code !== 404) this.logger.warn({ msg: `image trigger ${namespace}/${from}: ${error.message}` });
@@ -148,8 +147,7 @@ export class ImageChangeTriggerController {
       this.logger.warn({ msg: `image trigger ${namespace}/${from} not checked, retrying at the next resync: ${(error as Error).message}` });
       return 'unavailable';
     }
-    const image = imageStream.status?.tags?.find((t) => t.tag === tag)?.items?.[0]?.dockerImageReference;
-    return { image, snapshot: `${imageStream.metadata.uid}/${imageStream.metadata.resourceVersion}` };
+    return { image: streamTag.image.dockerImageReference, snapshot: `${streamTag.metadata.uid}/${streamTag.metadata.resourceVersion}` };
   }
 }
 

@@ -16,5 +16,6 @@ export class ImageStreamsRpc implements OnModuleInit {
     this.rpc.handle('imagestreams.list', (request) => this.imageStreams.list(request));
     this.rpc.handle('imagestreams.update', (request) => this.imageStreams.update(request));
     this.rpc.handle('imagestreams.delete', (request) => this.imageStreams.delete(request));
+    this.rpc.handle('imagestreamtags.get', (request) => this.imageStreams.getTag(request));
   }
 }

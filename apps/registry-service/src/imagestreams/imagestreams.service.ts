@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { imageStreamInput, type ImageStream } from '@paas/contracts/images';
+import { IMAGE_STREAM_TAG_NAME, imageStreamInput, parseImageStreamTag, type ImageStream, type ImageStreamTag } from '@paas/contracts/images';
 import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
@@ -38,6 +38,24 @@ export class ImageStreamsService {
 
   get(request: GetRequest): Promise<ImageStream> {
     return this.streams.get(request.namespace, request.name);
+  }
+
+  /** `<stream>:<tag>` and the image it points at now; 404 while the tag has no image. */
+  async getTag(request: GetRequest): Promise<ImageStreamTag> {
+    if (!IMAGE_STREAM_TAG_NAME.test(request.name)) throw ApiError.of('BadRequest', `"${request.name}" is not an ImageStreamTag name (<imagestream>:<tag>)`);
+    const { stream: name, tag } = parseImageStreamTag(request.name);
+    const stream = await this.streams.get(request.namespace, name);
+    const history = stream.status.tags.find((t) => t.tag === tag)?.items ?? [];
+    if (!history.length) throw ApiError.notFound('ImageStreamTag', request.name);
+    const { uid, resourceVersion, creationTimestamp } = stream.metadata;
+    return {
+      apiVersion: 'v1',
+      kind: 'ImageStreamTag',
+      metadata: { name: request.name, namespace: request.namespace, uid, resourceVersion, creationTimestamp },
+      tag: stream.spec.tags.find((t) => t.name === tag),
+      image: history[0],
+      historyLength: history.length,
+    };
   }
 
   async list(request: ListRequest): Promise<ResourceList<ImageStream>> {
