@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { trace } from '@opentelemetry/api';
 import type { EventEnvelope } from '@paas/contracts/events';
 import { createHttpService } from '@paas/platform/bootstrap';
-import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { dropIsolatedBus, eventually, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import { EventBus } from '@paas/platform/events';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
@@ -19,6 +19,8 @@ import { promisify } from 'node:util';
 import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
 import { freePort } from './support/free-port';
 import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
+import { ImageStreamEventsRelay } from '../src/imagestreams/imagestream-events.relay';
+import { ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
 import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
 
 const SUITE_LABEL = 'paas.dev/test=registry-service';
@@ -258,6 +260,32 @@ describe('registry-service', () => {
   });
 
   describe('ImageStreams', () => {
+    it('publishes an event a write recorded but did not send, once, from the relay', async () => {
+      const received: string[] = [];
+      await app.get(EventBus).subscribe(
+        'imagestream.updated',
+        async (event) => {
+          if (event.data.namespace === namespace && event.data.name === 'owed') received.push(event.data.image);
+        },
+        { everyReplica: true },
+      );
+      await app.get(ImageStreamsService).create({ namespace, body: { metadata: { name: 'owed' } } });
+      const streams = app.get(ImageStreamRepository);
+      const image = sha256('owed image');
+      const item = { created: new Date().toISOString(), dockerImageReference: `${registryHost}/${namespace}/owed@${image}`, image, generation: 1 };
+      // The write of a push whose process died before it published.
+      const written = await streams.update(namespace, 'owed', (current) => ({ ...current, status: { ...current.status, tags: [{ tag: 'v1', items: [item] }] } }), {
+        outbox: (next) => [{ id: `test-${next.metadata.uid}-${next.metadata.resourceVersion}`, type: 'imagestream.updated', data: { namespace, name: 'owed', tag: 'v1', ...item } }],
+      });
+      expect(await streams.withPendingOutbox()).toContain(written.metadata.uid);
+
+      const relay = app.get(ImageStreamEventsRelay);
+      expect(await relay.sweep()).toBe(1);
+      expect(await relay.sweep()).toBe(0);
+      await eventually('the owed event to arrive', async () => (received.length ? received : undefined), 10_000);
+      expect(received).toEqual([image]);
+    });
+
     it('validates input and creates a stream that names its registry repository', async () => {
       const service = app.get(ImageStreamsService);
       await expect(service.create({ namespace, body: { metadata: { name: 'Bad_Name' } } })).rejects.toMatchObject({ status: { code: 422, details: { causes: [expect.objectContaining({ field: 'metadata.name' })] } } });

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { Schema, type Model } from 'mongoose';
+import type { EventMap, EventType } from '@paas/contracts/events';
 import { API_VERSION, type Labels, type ObjectMeta, type OwnerReference } from '@paas/contracts/meta';
 import { ApiError } from './api-error';
 
@@ -17,6 +18,20 @@ export interface StoredResource {
   /** `key=value` for every label, for equality label selectors. */
   labels: string[];
   doc: string;
+  /** Events this resource's writes owe the bus (JSON `OutboxEvent`s), until they are published. */
+  outbox?: string[];
+}
+
+/**
+ * An event recorded in the same single-document write as the change it announces (a
+ * transactional outbox without transactions), then published by `flushOutbox`: a crash
+ * between the write and the publish delays the event, never loses it. `id` makes the
+ * publish idempotent (JetStream drops a second message with the same id).
+ */
+export interface OutboxEvent<T extends EventType = EventType> {
+  id: string;
+  type: T;
+  data: EventMap[T];
 }
 
 export function storedResourceSchema(collection: string): Schema<StoredResource> {
@@ -28,6 +43,7 @@ export function storedResourceSchema(collection: string): Schema<StoredResource>
       rv: { type: Number, required: true },
       labels: { type: [String], default: [] },
       doc: { type: String, required: true },
+      outbox: { type: [String], default: undefined },
     },
     { collection, versionKey: false, minimize: false },
   );
@@ -111,9 +127,15 @@ export class ResourceRepository<R extends AnyResource> {
   /**
    * Read-modify-write with optimistic concurrency. `mutate` gets a copy and returns the
    * new state (or undefined for no change). With `resourceVersion` a stale caller gets
-   * 409; without it, a lost race is retried on fresh state.
+   * 409; without it, a lost race is retried on fresh state. `outbox` names the events the
+   * new state owes the bus: they are stored in the same write (see `flushOutbox`).
    */
-  async update(namespace: string, name: string, mutate: (current: R) => R | undefined, options: { resourceVersion?: string } = {}): Promise<R> {
+  async update(
+    namespace: string,
+    name: string,
+    mutate: (current: R) => R | undefined,
+    options: { resourceVersion?: string; outbox?: (next: R) => OutboxEvent[] } = {},
+  ): Promise<R> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const current = await this.get(namespace, name);
       if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) {
@@ -133,8 +155,9 @@ export class ResourceRepository<R extends AnyResource> {
         generation: current.metadata.generation + (isDeepStrictEqual(next.spec, current.spec) ? 0 : 1),
       };
       const stored = this.toStored(next);
+      const events = (options.outbox?.(next) ?? []).map((event) => JSON.stringify(event));
       const result = await this.model
-        .updateOne({ _id: current.metadata.uid, rv: rv - 1 }, { $set: { rv, labels: stored.labels, doc: stored.doc } })
+        .updateOne({ _id: current.metadata.uid, rv: rv - 1 }, { $set: { rv, labels: stored.labels, doc: stored.doc }, ...(events.length ? { $push: { outbox: { $each: events } } } : {}) })
         .exec();
       if (result.matchedCount === 1) return next;
       if (options.resourceVersion) throw ApiError.conflict(this.kind, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -150,6 +173,27 @@ export class ResourceRepository<R extends AnyResource> {
     const stored = await this.model.findOneAndDelete({ namespace, name }).lean<StoredResource>().exec();
     if (!stored) throw ApiError.notFound(this.kind, name);
     return JSON.parse(stored.doc) as R;
+  }
+
+  /**
+   * Publishes the events the resource `uid` owes, in the order they were recorded, and
+   * forgets each once it is published; answers how many went out. Safe to run twice at
+   * once (the bus drops a repeated id).
+   */
+  async flushOutbox(uid: string, publish: (event: OutboxEvent) => Promise<unknown>): Promise<number> {
+    const stored = await this.model.findById(uid, { outbox: 1 }).lean<Pick<StoredResource, 'outbox'>>().exec();
+    const pending = stored?.outbox ?? [];
+    for (const entry of pending) {
+      await publish(JSON.parse(entry) as OutboxEvent);
+      await this.model.updateOne({ _id: uid }, { $pullAll: { outbox: [entry] } }).exec();
+    }
+    return pending.length;
+  }
+
+  /** The uids of resources that owe the bus events (a write whose publish did not happen). */
+  async withPendingOutbox(): Promise<string[]> {
+    const stored = await this.model.find({ 'outbox.0': { $exists: true } }, { _id: 1 }).lean<Pick<StoredResource, '_id'>[]>().exec();
+    return stored.map((doc) => doc._id);
   }
 
   private toStored(resource: R): StoredResource {

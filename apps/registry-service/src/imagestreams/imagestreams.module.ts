@@ -4,13 +4,14 @@ import { storedResourceSchema } from '@paas/platform/resource-repository';
 import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from './imagestream.repository';
 import { RegistryStorageModule } from '../storage/registry-storage.module';
 import { FollowTagReferences } from './follow-tag-references.usecase';
+import { ImageStreamEventsRelay } from './imagestream-events.relay';
 import { ImageStreamsRpc } from './imagestreams.rpc';
 import { ImageStreamsService } from './imagestreams.service';
 import { RecordImageTag } from './record-image-tag.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: IMAGESTREAMS_COLLECTION, schema: storedResourceSchema(IMAGESTREAMS_COLLECTION) }]), RegistryStorageModule],
-  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences],
-  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences],
+  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay],
+  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay],
 })
 export class ImageStreamsModule {}

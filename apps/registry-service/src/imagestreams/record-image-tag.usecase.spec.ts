@@ -2,6 +2,7 @@ import type { ImageStream } from '@paas/contracts/images';
 import type { EventMap } from '@paas/contracts/events';
 import { ApiError } from '@paas/platform/api-error';
 import type { EventBus } from '@paas/platform/events';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
 import type { ImageStreamRepository } from './imagestream.repository';
 import { RecordImageTag } from './record-image-tag.usecase';
 
@@ -33,7 +34,10 @@ class FakeImageStreams {
     this.stored.set(key, stream);
     return stream;
   }
-  async update(namespace: string, name: string, mutate: (current: ImageStream) => ImageStream | undefined) {
+  /** Events each stream's writes owe the bus, by uid. */
+  readonly outbox = new Map<string, OutboxEvent[]>();
+
+  async update(namespace: string, name: string, mutate: (current: ImageStream) => ImageStream | undefined, options: { outbox?: (next: ImageStream) => OutboxEvent[] } = {}) {
     for (;;) {
       const current = await this.get(namespace, name);
       await tick();
@@ -42,8 +46,16 @@ class FakeImageStreams {
       if (this.stored.get(`${namespace}/${name}`)?.metadata.resourceVersion !== current.metadata.resourceVersion) continue;
       next.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
       this.stored.set(`${namespace}/${name}`, next);
+      const owed = this.outbox.get(next.metadata.uid) ?? [];
+      this.outbox.set(next.metadata.uid, [...owed, ...(options.outbox?.(next) ?? [])]);
       return next;
     }
+  }
+  async flushOutbox(uid: string, publish: (event: OutboxEvent) => Promise<unknown>) {
+    const owed = this.outbox.get(uid) ?? [];
+    this.outbox.delete(uid);
+    for (const event of owed) await publish(event);
+    return owed.length;
   }
 }
 

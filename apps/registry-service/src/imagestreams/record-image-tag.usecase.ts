@@ -4,6 +4,7 @@ import { tagName } from '@paas/contracts/images';
 import { ApiError } from '@paas/platform/api-error';
 import { loadConfig } from '@paas/platform/config';
 import { EventBus } from '@paas/platform/events';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
 import { ImageStreamRepository } from './imagestream.repository';
 import { emptyStatus, imageStreamKeyOf, tagEventOf, withTagEvent } from './tag-history';
 
@@ -18,7 +19,9 @@ export interface PushedTag {
  * A tag pushed into `<namespace>/<name>` moves the ImageStream's tag, as OpenShift's
  * integrated registry does: the stream is created if missing, the new image becomes the
  * newest item of the tag's history, and `imagestream.updated` is published once per
- * change. Concurrent pushes are safe: the update re-reads and retries on a lost race.
+ * change: it is written in the stream's own update (an outbox) and published right after,
+ * or by `ImageStreamEventsRelay` if this process dies in between. Concurrent pushes are
+ * safe: the update re-reads and retries on a lost race.
  */
 @Injectable()
 export class RecordImageTag {
@@ -36,19 +39,19 @@ export class RecordImageTag {
     await this.ensureStream(key.namespace, key.name);
 
     let recorded: TagEvent | undefined;
-    const stream = await this.streams.update(key.namespace, key.name, (current) => {
-      const event = tagEventOf(current, push.digest, new Date().toISOString());
-      const next = withTagEvent(current, push.tag, event);
-      recorded = next ? event : undefined;
-      return next;
-    });
-    if (!recorded) return undefined;
-
-    await this.events.publish(
-      'imagestream.updated',
-      { ...key, tag: push.tag, image: recorded.image, dockerImageReference: recorded.dockerImageReference, generation: recorded.generation },
-      { id: `imagestream-${stream.metadata.uid}-${stream.metadata.resourceVersion}` },
+    const stream = await this.streams.update(
+      key.namespace,
+      key.name,
+      (current) => {
+        const event = tagEventOf(current, push.digest, new Date().toISOString());
+        const next = withTagEvent(current, push.tag, event);
+        recorded = next ? event : undefined;
+        return next;
+      },
+      { outbox: (next) => (recorded ? [imageStreamUpdated(next, push.tag, recorded)] : []) },
     );
+    if (!recorded) return undefined;
+    await this.streams.flushOutbox(stream.metadata.uid, (event) => this.events.publish(event.type, event.data, { id: event.id }));
     this.logger.log({ msg: `imagestream ${key.namespace}/${key.name}:${push.tag} now at ${push.digest}` });
     return recorded;
   }
@@ -63,4 +66,14 @@ export class RecordImageTag {
       throw error;
     });
   }
+}
+
+/** The event a tag's move owes the bus, its id unique to that write of the stream. */
+function imageStreamUpdated(stream: ImageStream, tag: string, event: TagEvent): OutboxEvent<'imagestream.updated'> {
+  const { namespace, name, uid, resourceVersion } = stream.metadata;
+  return {
+    id: `imagestream-${uid}-${resourceVersion}`,
+    type: 'imagestream.updated',
+    data: { namespace, name, tag, image: event.image, dockerImageReference: event.dockerImageReference, generation: event.generation },
+  };
 }
