@@ -248,6 +248,24 @@ describe('registry-service', () => {
       expect((await maintenance.collectGarbage(new Date(Date.now() + 2 * 3600_000))).deleted).toEqual(expect.arrayContaining([image.digest, image.layer]));
     });
 
+    it('takes what the registry deletes out of the ImageStream, so a stream never offers an image it cannot serve', async () => {
+      const repository = `${namespace}/gone`;
+      const first = await pushImage(repository, randomBytes(24));
+      const second = await pushImage(repository, randomBytes(24));
+      const manifestOf = async (digest: string) => (await api(`/v2/${repository}/manifests/${digest}`)).text();
+      for (const [tag, image] of [['v1', first], ['v2', second], ['v3', second]] as const) {
+        expect((await api(`/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: await manifestOf(image.digest), headers: ociHeaders })).status).toBe(201);
+      }
+      const tagsOfStream = async () => (await app.get(ImageStreamsService).get({ namespace, name: 'gone' })).status.tags.map((t) => t.tag);
+      expect(await tagsOfStream()).toEqual(['v1', 'v2', 'v3']);
+
+      expect((await api(`/v2/${repository}/manifests/v1`, { method: 'DELETE' })).status).toBe(202);
+      expect(await tagsOfStream()).toEqual(['v2', 'v3']);
+      expect((await api(`/v2/${repository}/manifests/${second.digest}`, { method: 'DELETE' })).status).toBe(202);
+      expect(await tagsOfStream()).toEqual([]);
+      expect((await api(`/v2/${repository}/manifests/v2`)).status).toBe(404);
+    });
+
     it('expires upload sessions nobody wrote to for a day', async () => {
       const started = await api(`/v2/${namespace}/abandoned/blobs/uploads/`, { method: 'POST' });
       const location = started.headers.get('location') as string;

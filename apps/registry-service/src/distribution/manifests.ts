@@ -64,10 +64,12 @@ export class Manifests {
     return this.metadata.referrers(repository, parseDigest(digestParam));
   }
 
-  /** By digest: the manifest and its tags go; by tag: only the tag goes. */
-  async delete(repository: string, reference: string): Promise<void> {
+  /** By digest: the manifest and its tags go; by tag: only the tag goes. Answers which it was. */
+  async delete(repository: string, reference: string): Promise<{ digest: string } | { tag: string }> {
     const ref = parseReference(reference);
-    const deleted = ref.digest ? await this.metadata.deleteManifest(repository, ref.digest) : await this.metadata.deleteTag(repository, ref.tag ?? reference);
+    const target: { digest: string } | { tag: string } = ref.digest !== undefined ? { digest: ref.digest } : { tag: ref.tag ?? reference };
+    const deleted = 'digest' in target ? await this.metadata.deleteManifest(repository, target.digest) : await this.metadata.deleteTag(repository, target.tag);
     if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} unknown to ${repository}`, { name: repository, reference });
+    return target;
   }
 }

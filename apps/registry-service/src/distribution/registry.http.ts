@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { RegistryAuth } from '../auth/registry-auth';
 import type { Caller, Need } from '../auth/token-access';
+import { ForgetDeletedImage } from '../imagestreams/forget-deleted-image.usecase';
 import { inClientTrace } from '../tracing/client-trace';
 import { BlobUploads } from './blob-uploads';
 import { Blobs } from './blobs';
@@ -40,7 +41,7 @@ export class RegistryHttp {
       HEAD: (route, _request, reply) => this.getManifest(route.name, route.reference, reply, false),
       PUT: (route, request, reply) => this.putManifest(route.name, route.reference, request, reply),
       DELETE: async (route, _request, reply) => {
-        await this.manifests.delete(route.name, route.reference);
+        await this.forgetDeletedImage.execute(route.name, await this.manifests.delete(route.name, route.reference));
         return reply.code(202).send();
       },
     },
@@ -78,6 +79,7 @@ export class RegistryHttp {
     private readonly pushManifest: PushManifest,
     private readonly metadata: RegistryMetadataRepository,
     private readonly auth: RegistryAuth,
+    private readonly forgetDeletedImage: ForgetDeletedImage,
   ) {}
 
   /** Registers `/v2` and `/v2/*` in a plugin scope of their own (body parsing, error rendering). */

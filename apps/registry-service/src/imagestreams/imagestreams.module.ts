@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { storedResourceSchema } from '@paas/platform/resource-repository';
 import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from './imagestream.repository';
 import { RegistryStorageModule } from '../storage/registry-storage.module';
+import { ForgetDeletedImage } from './forget-deleted-image.usecase';
 import { FollowTagReferences } from './follow-tag-references.usecase';
 import { ImageStreamEventsRelay } from './imagestream-events.relay';
 import { ImageStreamsRpc } from './imagestreams.rpc';
@@ -11,7 +12,7 @@ import { RecordImageTag } from './record-image-tag.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: IMAGESTREAMS_COLLECTION, schema: storedResourceSchema(IMAGESTREAMS_COLLECTION) }]), RegistryStorageModule],
-  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay],
-  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay],
+  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay, ForgetDeletedImage],
+  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay, ForgetDeletedImage],
 })
 export class ImageStreamsModule {}

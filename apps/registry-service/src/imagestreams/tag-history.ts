@@ -38,3 +38,17 @@ export function withTagEvent(stream: ImageStream, tag: string, event: TagEvent):
   const updated = { tag, items: [event, ...(current?.items ?? [])] };
   return { ...stream, status: { ...stream.status, tags: [...others, updated].sort((a, b) => a.tag.localeCompare(b.tag)) } };
 }
+
+/**
+ * The stream after the registry deleted manifest `digest` or tag `tag`: a tag whose current
+ * image or whose name is gone goes too (as the registry's own tag does), and older history
+ * items of a deleted image are dropped. Undefined when nothing changes.
+ */
+export function withoutDeleted(stream: ImageStream, deleted: { digest: string } | { tag: string }): ImageStream | undefined {
+  const tags = stream.status.tags ?? [];
+  const kept = tags
+    .filter((t) => ('tag' in deleted ? t.tag !== deleted.tag : t.items[0]?.image !== deleted.digest))
+    .map((t) => ('digest' in deleted ? { ...t, items: t.items.filter((item) => item.image !== deleted.digest) } : t));
+  const changed = kept.length !== tags.length || kept.some((t, i) => t.items.length !== tags[i].items.length);
+  return changed ? { ...stream, status: { ...stream.status, tags: kept } } : undefined;
+}
