@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /**
  * Where blob bytes live, after distribution's storage driver: content-addressed blobs
@@ -12,6 +12,12 @@ export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | undefined>;
   /** The blob's bytes, `start`..`end` inclusive when given; throws BlobNotFoundError. */
   read(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Writes the blob's bytes (`start`..`end` inclusive when given) to `destination`, the
+   * fastest way the driver knows; resolves once the last byte was taken (the caller ends
+   * the destination). Throws BlobNotFoundError before writing anything.
+   */
+  copyTo(digest: string, destination: Writable, range?: { start: number; end: number }): Promise<void>;
   /** Stores small content (a manifest) under its digest in one step; a stored digest is kept as it is. */
   putContent(digest: string, content: Buffer): Promise<void>;
 

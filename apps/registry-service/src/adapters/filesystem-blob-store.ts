@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
+import { copyFileRange } from './file-range-copy';
 import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type StoredBlob, type UploadInfo } from './blob-store';
 
 /**
@@ -29,6 +30,20 @@ export class FilesystemBlobStore implements BlobStore {
 
   async read(digest: string, range?: { start: number; end: number }): Promise<Readable> {
     return openForReading(this.blobPath(digest), range, () => new BlobNotFoundError(digest));
+  }
+
+  async copyTo(digest: string, destination: Writable, range?: { start: number; end: number }): Promise<void> {
+    const handle = await open(this.blobPath(digest), 'r').catch(
+      ifMissing(() => {
+        throw new BlobNotFoundError(digest);
+      }),
+    );
+    try {
+      const end = range ? range.end + 1 : (await handle.stat()).size;
+      await copyFileRange(handle, range?.start ?? 0, end, destination);
+    } finally {
+      await handle.close();
+    }
   }
 
   async putContent(digest: string, content: Buffer): Promise<void> {

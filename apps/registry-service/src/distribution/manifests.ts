@@ -32,12 +32,14 @@ export class Manifests {
     const digest = contentDigest(body, ref.digest ? algorithmOf(ref.digest) : 'sha256');
     if (ref.digest && ref.digest !== digest) throw new RegistryError('DIGEST_INVALID', `the manifest's digest is ${digest}, not ${ref.digest}`, { digest: ref.digest, actual: digest });
     const parsed = parseManifest(body, contentType);
-    const missing = [
-      ...(await this.metadata.missingBlobs(repository, parsed.blobs)).map((d) => ({ blob: d })),
-      ...(await this.metadata.missingManifests(repository, parsed.manifests)).map((d) => ({ manifest: d })),
-    ];
+    const [missingBlobs, missingManifests, stored] = await Promise.all([
+      this.metadata.missingBlobs(repository, parsed.blobs),
+      this.metadata.missingManifests(repository, parsed.manifests),
+      this.store.stat(digest),
+    ]);
+    const missing = [...missingBlobs.map((d) => ({ blob: d })), ...missingManifests.map((d) => ({ manifest: d }))];
     if (missing.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `the manifest references ${missing.length} blob(s) or manifest(s) not in ${repository}`, missing);
-    if (!(await this.store.stat(digest))) await this.store.putContent(digest, body);
+    if (!stored) await this.store.putContent(digest, body);
     const { mediaType, subject, artifactType, annotations } = parsed;
     const record: ManifestRecord = { repository, digest, mediaType, size: body.length, references: [...parsed.blobs, ...parsed.manifests], subject, artifactType, annotations };
     await this.metadata.putManifest(record);

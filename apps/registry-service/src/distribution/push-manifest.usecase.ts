@@ -25,11 +25,17 @@ export class PushManifest {
   async execute(repository: string, reference: string, body: Buffer, contentType: string | undefined): Promise<StoredManifest> {
     const stored = await this.manifests.put(repository, reference, body, contentType);
     this.logger.log({ msg: `manifest ${repository}${stored.tag ? `:${stored.tag}` : ''} pushed as ${stored.digest}`, repository, digest: stored.digest });
-    await this.events.publish('image.pushed', { repository, tag: stored.tag, digest: stored.digest, mediaType: stored.mediaType });
-    if (stored.tag && (await this.imageTags.execute({ repository, tag: stored.tag, digest: stored.digest }))) {
-      const stream = imageStreamKeyOf(repository);
-      if (stream) await this.references.tagMoved(stream.namespace, stream.name, stored.tag, stored.digest);
-    }
+    await Promise.all([
+      this.events.publish('image.pushed', { repository, tag: stored.tag, digest: stored.digest, mediaType: stored.mediaType }),
+      stored.tag && this.moveStreamTag(repository, stored.tag, stored.digest),
+    ]);
     return stored;
+  }
+
+  /** The ImageStream's tag, then every tag that follows it. */
+  private async moveStreamTag(repository: string, tag: string, digest: string) {
+    if (!(await this.imageTags.execute({ repository, tag, digest }))) return;
+    const stream = imageStreamKeyOf(repository);
+    if (stream) await this.references.tagMoved(stream.namespace, stream.name, tag, digest);
   }
 }

@@ -115,9 +115,9 @@ export class RegistryMetadataRepository {
     return (await this.blobLinks.deleteOne({ _id: `${repository}@${digest}` }).exec()).deletedCount === 1;
   }
 
-  async blobLink(repository: string, digest: string): Promise<{ size: number } | undefined> {
+  async blobLink(repository: string, digest: string): Promise<{ size: number; usedAt?: Date } | undefined> {
     const link = await this.blobLinks.findById(`${repository}@${digest}`).lean<BlobLinkDoc>().exec();
-    return link ? { size: link.size } : undefined;
+    return link ? { size: link.size, usedAt: link.usedAt } : undefined;
   }
 
   async putManifest(manifest: ManifestRecord): Promise<void> {

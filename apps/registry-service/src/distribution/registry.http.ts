@@ -175,7 +175,29 @@ export class RegistryHttp {
       'content-length': range ? range.end - range.start + 1 : blob.size,
     });
     if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${blob.size}`);
-    return reply.send(withBody ? await this.blobs.read(blob.digest, range) : undefined);
+    if (!withBody) return reply.send();
+    return this.sendBlob(reply, blob.digest, range);
+  }
+
+  /**
+   * Blob bytes bypass Fastify's stream handling: the store copies them to the socket
+   * through reused buffers (see `copyFileRange`). The status and headers set on `reply`
+   * go out with the first byte, so a blob that vanished before it (garbage collection)
+   * still gets its error envelope.
+   */
+  private async sendBlob(reply: FastifyReply, digest: string, range: { start: number; end: number } | undefined) {
+    reply.hijack();
+    const response = reply.raw;
+    response.statusCode = reply.statusCode;
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) response.setHeader(name, value);
+    try {
+      await this.blobs.copyTo(digest, response, range);
+      response.end();
+    } catch (error) {
+      if (response.headersSent) return void response.destroy(error as Error);
+      const { status, body, headers } = renderError(error);
+      response.writeHead(status, { ...API_VERSION_HEADER, ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
+    }
   }
 
   private async startUpload(name: string, request: Request, reply: FastifyReply, caller: Caller) {

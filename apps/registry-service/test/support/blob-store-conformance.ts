@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { BlobNotFoundError, UploadNotFoundError, type BlobStore } from '../../src/adapters/blob-store';
 
@@ -81,6 +81,27 @@ export function describeBlobStoreConformance(driver: string, newStore: () => Pro
       await store.delete(dropped);
       expect(await store.stat(dropped)).toBeUndefined();
       expect(await store.stat(kept)).toEqual({ size: 4 });
+    });
+
+    it('copies a blob, or a range of it, to a destination, and reports a missing one before writing', async () => {
+      const content = Buffer.from(randomUUID().repeat(100_000));
+      const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+      await store.putContent(digest, content);
+      const copied = async (range?: { start: number; end: number }) => {
+        const chunks: Buffer[] = [];
+        const destination = new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            chunks.push(Buffer.from(chunk));
+            setImmediate(callback);
+          },
+        });
+        await store.copyTo(digest, destination, range);
+        return Buffer.concat(chunks);
+      };
+      expect((await copied()).equals(content)).toBe(true);
+      expect((await copied({ start: 1_500_000, end: 2_600_000 })).equals(content.subarray(1_500_000, 2_600_001))).toBe(true);
+      const untouched = new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('written to')) });
+      await expect(store.copyTo(digestOf('missing'), untouched)).rejects.toBeInstanceOf(BlobNotFoundError);
     });
 
     it('refuses upload ids that could escape the store', async () => {
