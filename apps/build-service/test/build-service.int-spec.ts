@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { dropIsolatedBus, isolateBus, relayToPlatform } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
@@ -71,6 +71,8 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
     app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     await app.init();
     rpc = app.get(RpcClient);
+    // Registry tokens come from the running platform's api-gateway, as they would in production.
+    relayToPlatform(app.get(NATS_CONNECTION), 'auth.registryToken');
     await app.get(EventBus).subscribe('build.completed', async (event) => void (event.data.namespace === namespace && completed.push(event)), { everyReplica: true });
   });
 

@@ -1,4 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { loadConfig } from '@paas/platform/config';
+import { RegistryTokenClient } from '@paas/platform/registry-tokens';
+import { RpcClient } from '@paas/platform/rpc';
 import type { DockerClient } from './adapters/docker-client';
 import { DockerodeClient } from './adapters/docker-client';
 import { DockerRuntime } from './adapters/docker-runtime';
@@ -12,7 +15,12 @@ import { DEPLOY_SETTINGS, loadDeploySettings, type DeploySettings } from './depl
   providers: [
     { provide: DEPLOY_SETTINGS, useFactory: () => loadDeploySettings() },
     { provide: DOCKER_CLIENT, useFactory: () => new DockerodeClient() },
-    { provide: CONTAINER_RUNTIME, useFactory: (docker: DockerClient, settings: DeploySettings) => new DockerRuntime(docker, settings.nodeName), inject: [DOCKER_CLIENT, DEPLOY_SETTINGS] },
+    {
+      provide: CONTAINER_RUNTIME,
+      useFactory: (docker: DockerClient, settings: DeploySettings, rpc: RpcClient) =>
+        new DockerRuntime(docker, settings.nodeName, { host: loadConfig().registryHost, credentials: new RegistryTokenClient(rpc, 'system:deploy-service') }),
+      inject: [DOCKER_CLIENT, DEPLOY_SETTINGS, RpcClient],
+    },
     { provide: HTTP_PROBER, useFactory: () => new FetchProber() },
   ],
   exports: [DEPLOY_SETTINGS, DOCKER_CLIENT, CONTAINER_RUNTIME, HTTP_PROBER],

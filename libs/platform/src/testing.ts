@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection } from 'nats';
+import type { RpcMethod } from '@paas/contracts/rpc';
+import { failureStatus } from '@paas/contracts/status';
+import type { NatsConnection, Subscription } from 'nats';
 import { busNames } from './bus-names';
 
 /**
@@ -11,6 +13,24 @@ export function isolateBus(suite: string): string {
   const prefix = `test-${suite}-${randomUUID().slice(0, 8)}`;
   process.env.PAAS_BUS_PREFIX = prefix;
   return prefix;
+}
+
+/**
+ * Answers `method` on this isolated bus by asking the running platform (the empty prefix):
+ * a service tested in-process gets, say, its registry tokens from the platform's real
+ * api-gateway. Unsubscribe when done.
+ */
+export function relayToPlatform(nats: NatsConnection, method: RpcMethod): Subscription {
+  const platform = busNames('');
+  return nats.subscribe(busNames().rpc(method), {
+    callback: (error, message) => {
+      if (error) return;
+      nats.request(platform.rpc(method), message.data, { timeout: 10_000, headers: message.headers }).then(
+        (reply) => message.respond(reply.data),
+        (failure: Error) => message.respond(JSON.stringify({ ok: false, status: failureStatus('ServiceUnavailable', `relay to the platform failed: ${failure.message}`) })),
+      );
+    },
+  });
 }
 
 /** Deletes the isolated bus's event stream (and with it its consumers). */

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { Transform, Writable, type Duplex, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 
 /**
  * The Engine API calls the build-service makes, and no others: a seam between dockerode's
@@ -21,8 +22,25 @@ export interface DockerClient {
   remove(containerId: string): Promise<void>;
   commit(containerId: string, query: { repo: string; tag: string }, config: object): Promise<string>;
   /** The push progress objects, in order; a failed push is only an `error` entry among them. */
-  push(repository: string, tag: string, headers: Record<string, string>, signal?: AbortSignal): Promise<PushProgress[]>;
+  push(repository: string, tag: string, options: PushOptions): Promise<PushProgress[]>;
   listContainers(labels: Record<string, string>): Promise<Docker.ContainerInfo[]>;
+}
+
+export interface PushOptions {
+  /** Sent to the engine with the push request (our User-Agent). */
+  headers: Record<string, string>;
+  /** What the engine presents to the registry (a registry token); none: anonymous. */
+  auth?: RegistryAuthConfig;
+  signal?: AbortSignal;
+}
+
+/**
+ * `X-Registry-Auth`: the AuthConfig as JSON in base64 with the URL alphabet *and* its `=`
+ * padding, which is what dockerd decodes (Go's `base64.URLEncoding`). Unpadded, the end of
+ * the JSON is lost, and a push silently goes without credentials.
+ */
+export function registryAuthHeader(auth: RegistryAuthConfig | Record<string, never> = {}): string {
+  return Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 export interface PushProgress {
@@ -94,14 +112,14 @@ export class DockerodeClient implements DockerClient {
    * dockerd 20.10 forwards our User-Agent to the registry inside its own
    * (`UpstreamClient(<ours>)`), which is how the trace context crosses the engine.
    */
-  push(repository: string, tag: string, headers: Record<string, string>, signal?: AbortSignal): Promise<PushProgress[]> {
+  push(repository: string, tag: string, { headers, auth, signal }: PushOptions): Promise<PushProgress[]> {
     return new Promise((resolve, reject) => {
       this.docker.modem.dial(
         {
           path: `/images/${repository}/push?`,
           method: 'POST',
           options: { tag },
-          headers: { ...headers, 'X-Registry-Auth': Buffer.from('{}').toString('base64') },
+          headers: { ...headers, 'X-Registry-Auth': registryAuthHeader(auth) },
           abortSignal: signal,
           isStream: true,
           statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },

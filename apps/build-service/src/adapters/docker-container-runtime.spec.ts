@@ -4,14 +4,14 @@ import { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { PushError } from '../builds/pipeline/container-runtime';
 import { userAgentWithTrace } from '../builds/pipeline/s2i-roles';
-import type { DockerClient, PushProgress } from './docker-client';
+import { registryAuthHeader, type DockerClient, type PushOptions, type PushProgress } from './docker-client';
 import { DockerContainerRuntime } from './docker-container-runtime';
 
 function runtimeAnswering(progress: PushProgress[]) {
-  const pushes: { repository: string; tag: string; headers: Record<string, string> }[] = [];
+  const pushes: { repository: string; tag: string; options: PushOptions }[] = [];
   const client = {
-    push: async (repository: string, tag: string, headers: Record<string, string>) => {
-      pushes.push({ repository, tag, headers });
+    push: async (repository: string, tag: string, options: PushOptions) => {
+      pushes.push({ repository, tag, options });
       return progress;
     },
   } as unknown as DockerClient;
@@ -19,14 +19,15 @@ function runtimeAnswering(progress: PushProgress[]) {
 }
 
 describe('DockerContainerRuntime.push', () => {
-  it('reads the digest from the aux entry and sends our User-Agent', async () => {
+  it('reads the digest from the aux entry and sends our User-Agent and the registry token', async () => {
     const { runtime, pushes } = runtimeAnswering([
       { status: 'The push refers to repository [127.0.0.1:5000/demo/app]' },
       { status: 'latest: digest: sha256:abc size: 528' },
       { aux: { Tag: 'latest', Digest: 'sha256:abc', Size: 528 } },
     ]);
-    await expect(runtime.push('127.0.0.1:5000/demo/app:latest', { userAgent: 'ua' })).resolves.toEqual({ digest: 'sha256:abc' });
-    expect(pushes).toEqual([{ repository: '127.0.0.1:5000/demo/app', tag: 'latest', headers: { 'User-Agent': 'ua' } }]);
+    const auth = { registrytoken: 'jwt' };
+    await expect(runtime.push('127.0.0.1:5000/demo/app:latest', { userAgent: 'ua', auth })).resolves.toEqual({ digest: 'sha256:abc' });
+    expect(pushes).toEqual([{ repository: '127.0.0.1:5000/demo/app', tag: 'latest', options: { headers: { 'User-Agent': 'ua' }, auth, signal: undefined } }]);
   });
 
   it('turns an error hidden in the progress stream into a PushError', async () => {
@@ -37,6 +38,18 @@ describe('DockerContainerRuntime.push', () => {
   it('refuses a push that reports no digest', async () => {
     const { runtime } = runtimeAnswering([{ status: 'Preparing' }]);
     await expect(runtime.push('r:5000/demo/app:latest', { userAgent: 'ua' })).rejects.toBeInstanceOf(PushError);
+  });
+});
+
+describe('registryAuthHeader', () => {
+  it('encodes the AuthConfig as dockerd decodes X-Registry-Auth: base64 with the URL alphabet and padding', () => {
+    // A token whose JSON has bytes that plain base64 would write as + and /, and whose length needs padding.
+    const auth = { registrytoken: 'ey>>>??~~~.a-b_c' };
+    const header = registryAuthHeader(auth);
+    expect(header).toBe('eyJyZWdpc3RyeXRva2VuIjoiZXk-Pj4_P35-fi5hLWJfYyJ9');
+    expect(registryAuthHeader({ registrytoken: 'abcde' })).toBe('eyJyZWdpc3RyeXRva2VuIjoiYWJjZGUifQ==');
+    expect(JSON.parse(Buffer.from(registryAuthHeader({ registrytoken: 'abcde' }), 'base64url').toString())).toEqual({ registrytoken: 'abcde' });
+    expect(Buffer.from(registryAuthHeader(), 'base64url').toString()).toBe('{}');
   });
 });
 

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
-import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type RunSpec } from '../builds/pipeline/container-runtime';
+import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
 import type { DockerClient } from './docker-client';
 
 /** What one build container may use; its output is read by the build, not kept by the engine. */
@@ -85,10 +85,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
     );
   }
 
-  async push(reference: string, options: { userAgent: string; signal?: AbortSignal }) {
+  async push(reference: string, options: PushSpec) {
     const separator = reference.lastIndexOf(':');
     const [repository, tag] = [reference.slice(0, separator), reference.slice(separator + 1)];
-    const progress = await this.docker.push(repository, tag, { 'User-Agent': options.userAgent }, options.signal).catch((error: Error) => {
+    const progress = await this.docker.push(repository, tag, { headers: { 'User-Agent': options.userAgent }, auth: options.auth, signal: options.signal }).catch((error: Error) => {
       throw new PushError(options.signal?.aborted ? 'push aborted' : error.message);
     });
     // The engine answers 200 and reports a failure only inside the progress stream.

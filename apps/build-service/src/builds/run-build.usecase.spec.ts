@@ -7,7 +7,8 @@ import { ApiError } from '@paas/platform/api-error';
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
 import type { BuildStore } from './build.repository';
-import { PushError, type CommitSpec, type ContainerRuntime, type RunSpec } from './pipeline/container-runtime';
+import type { RegistryCredentials } from '@paas/platform/registry-tokens';
+import { PushError, type CommitSpec, type ContainerRuntime, type PushSpec, type RunSpec } from './pipeline/container-runtime';
 import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter } from './pipeline/s2i-roles';
 import { RunBuild, type BuildEvents } from './run-build.usecase';
@@ -88,8 +89,8 @@ class FakeRuntime implements ContainerRuntime {
     this.commits.push(spec);
     return 'sha256:image';
   }
-  async push(reference: string, options: { userAgent: string }) {
-    this.calls.push(`push ${reference} ${options.userAgent.split(' ')[0]}`);
+  async push(reference: string, options: PushSpec) {
+    this.calls.push(`push ${reference} ${options.userAgent.split(' ')[0]} ${options.auth?.registrytoken}`);
     if (this.script.pushError) throw new PushError(this.script.pushError);
     return { digest: DIGEST };
   }
@@ -98,6 +99,15 @@ class FakeRuntime implements ContainerRuntime {
   }
   async listBuildContainers() {
     return [];
+  }
+}
+
+/** Hands out `token:<repository>:<actions>`, or fails when told to. */
+class FakeCredentials implements RegistryCredentials {
+  constructor(private readonly failure?: string) {}
+  async authConfig(repository: string, actions: string[]) {
+    if (this.failure) throw new Error(this.failure);
+    return { registrytoken: `token:${repository}:${actions.join(',')}` };
   }
 }
 
@@ -119,7 +129,7 @@ describe('RunBuild with a fake container runtime', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings()) {
+  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings(), credentials = new FakeCredentials()) {
     const store = new InMemoryBuilds(build);
     const published: { type: string; data: unknown }[] = [];
     const events: BuildEvents = { publish: async (type, data) => void published.push({ type, data }) };
@@ -127,7 +137,7 @@ describe('RunBuild with a fake container runtime', () => {
       source: fakeSource,
       assembler: new S2IAssembler(runtime, () => BUILDER),
       committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
-      pusher: new RegistryPusher(runtime),
+      pusher: new RegistryPusher(runtime, credentials),
     };
     const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logStore, events, buildSettings, 'host/1/abc');
     return { store, published, runBuild };
@@ -147,7 +157,7 @@ describe('RunBuild with a fake container runtime', () => {
       `inspectImage ${BUILDER}`,
       `run paas-build-demo.app-1 ${BUILDER}`,
       'commit container-1 reg.test:5000/demo/app:latest',
-      'push reg.test:5000/demo/app:latest paas-build-service',
+      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull',
       'remove paas-build-demo.app-1',
     ]);
     expect(runtime.input).toBe('tar-bytes');
@@ -222,11 +232,22 @@ describe('RunBuild with a fake container runtime', () => {
 
     await runBuild.execute('demo', 'app-1');
 
-    expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service', 'remove paas-build-demo.app-1']);
+    expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull', 'remove paas-build-demo.app-1']);
     expect(store.phases).toEqual(['Pending', 'Running', 'Failed']);
     expect(store.build.status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
     expect(store.build.status.output).toBeUndefined();
     expect(published.map((e) => e.type)).toEqual(['build.started', 'build.failed']);
+  });
+
+  it('fails with PushImageToRegistryFailed, pushing nothing, when no registry token can be had', async () => {
+    const runtime = new FakeRuntime();
+    const credentials = new FakeCredentials('no registry token for demo/app from the api-gateway: api-gateway is not available');
+    const { store, runBuild } = setup(runtime, aBuild(), logs, settings(), credentials);
+
+    await runBuild.execute('demo', 'app-1');
+
+    expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
+    expect(store.build.status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed', message: expect.stringContaining('no registry token for demo/app') });
   });
 
   it('stops a build that passes its completion deadline', async () => {

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
+import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 
 /** The Engine API calls the deploy-service makes, and nothing else: all it asks of dockerode. */
 export interface DockerClient {
@@ -10,8 +11,8 @@ export interface DockerClient {
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   hasImage(reference: string): Promise<boolean>;
-  /** Resolves once the image is local; rejects with the engine's message when the pull fails. */
-  pullImage(reference: string): Promise<void>;
+  /** Resolves once the image is local; rejects with the engine's message when the pull fails. `auth`: what the engine presents to the registry. */
+  pullImage(reference: string, auth?: RegistryAuthConfig): Promise<void>;
   /** Container events (`die`, `start`, ...) of containers with these labels, until `signal` aborts. */
   containerEvents(labels: string[], signal: AbortSignal): Promise<Readable>;
 }
@@ -77,8 +78,9 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
-  async pullImage(reference: string) {
-    const stream = (await this.docker.pull(reference)) as Readable;
+  async pullImage(reference: string, auth?: RegistryAuthConfig) {
+    // dockerode sends `authconfig` as X-Registry-Auth (base64url JSON), which dockerd turns into the registry's Bearer token.
+    const stream = (await this.docker.pull(reference, auth ? { authconfig: auth } : {})) as Readable;
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
         const failure = error?.message ?? output?.find((entry) => entry.error)?.error;

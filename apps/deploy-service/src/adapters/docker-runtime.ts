@@ -1,24 +1,32 @@
 import type Docker from 'dockerode';
+import { platformRepositoryOf } from '@paas/contracts/auth';
 import type { Labels } from '@paas/contracts/meta';
+import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import type { DockerClient } from './docker-client';
 import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
 
 const LOOPBACK = '127.0.0.1';
 const DEFAULT_GRACE_SECONDS = 10;
 
-/** The local Docker engine as a node: pods are containers publishing one port on loopback. */
+/** The platform registry, and how to get a pull token for one of its repositories. */
+export interface PlatformRegistry {
+  host: string;
+  credentials: RegistryCredentials;
+}
+
+/**
+ * The local Docker engine as a node: pods are containers publishing one port on loopback.
+ * An image of the platform registry is pulled with a registry token (`system:deploy-service`).
+ */
 export class DockerRuntime implements ContainerRuntime {
   constructor(
     private readonly docker: DockerClient,
     readonly nodeName = 'local',
+    private readonly registry?: PlatformRegistry,
   ) {}
 
   async run(request: RunRequest): Promise<RuntimeContainer> {
-    if (!(await this.docker.hasImage(request.image))) {
-      await this.docker.pullImage(request.image).catch((error: Error) => {
-        throw new ImagePullError(`pulling ${request.image} failed: ${error.message}`);
-      });
-    }
+    if (!(await this.docker.hasImage(request.image))) await this.pull(request.image);
     const port = request.containerPort;
     const env = [...(port ? [{ name: 'PORT', value: String(port) }] : []), ...request.env];
     const { id } = await this.docker.createContainer({
@@ -43,6 +51,16 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (error) {
       await this.docker.removeContainer(id);
       throw error;
+    }
+  }
+
+  private async pull(image: string): Promise<void> {
+    try {
+      const repository = this.registry && platformRepositoryOf(image, this.registry.host);
+      const auth = repository ? await this.registry?.credentials.authConfig(repository, ['pull']) : undefined;
+      await this.docker.pullImage(image, auth);
+    } catch (error) {
+      throw new ImagePullError(`pulling ${image} failed: ${(error as Error).message}`);
     }
   }
 

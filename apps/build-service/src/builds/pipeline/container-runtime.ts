@@ -1,7 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { Labels } from '@paas/contracts/meta';
+import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 
 export const CONTAINER_RUNTIME = Symbol('CONTAINER_RUNTIME');
+/** The build-service's registry credentials (a RegistryCredentials). */
+export const REGISTRY_CREDENTIALS = Symbol('REGISTRY_CREDENTIALS');
 
 /** Build containers are named so; a name cannot leak into a committed image the way labels do. */
 export const BUILD_CONTAINER_PREFIX = 'paas-build-';
@@ -36,6 +39,14 @@ export interface CommitSpec {
   labels: Labels;
 }
 
+export interface PushSpec {
+  /** Forwarded by the engine to the registry (it carries the trace context). */
+  userAgent: string;
+  /** The registry token the engine presents. */
+  auth?: RegistryAuthConfig;
+  signal?: AbortSignal;
+}
+
 export interface ContainerSummary {
   id: string;
   name: string;
@@ -57,7 +68,7 @@ export interface ContainerRuntime {
   /** Commits the container as `<repository>:<tag>`; answers the image id. */
   commit(containerId: string, spec: CommitSpec): Promise<string>;
   /** Pushes `<repository>:<tag>`; answers the manifest digest the registry stored. Throws PushError. */
-  push(reference: string, options: { userAgent: string; signal?: AbortSignal }): Promise<{ digest: string }>;
+  push(reference: string, options: PushSpec): Promise<{ digest: string }>;
   /** Removes the container if it exists. */
   remove(containerIdOrName: string): Promise<void>;
   /** Build containers (named `paas-build-...`) carrying all these labels. */

@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { Build } from '@paas/contracts/builds';
+import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
@@ -19,6 +20,12 @@ export function buildKey(build: Build): string {
 
 export function buildContainerName(build: Build): string {
   return `${BUILD_CONTAINER_PREFIX}${buildKey(build)}`;
+}
+
+/** `<namespace>/<imagestream>`: the registry repository a build's output goes to. */
+export function outputRepository(build: Build): { repository: string; tag: string } {
+  const [imageStream, tag] = build.spec.output.to.name.split(':');
+  return { repository: `${build.metadata.namespace}/${imageStream}`, tag };
 }
 
 export function buildContainerLabels(build: Build): Record<string, string> {
@@ -69,8 +76,8 @@ export class S2ICommitter implements Committer {
 
   async commit(ctx: BuildContext, containerId: string, source: FetchedSource) {
     const { build } = ctx;
-    const [imageStream, tag] = build.spec.output.to.name.split(':');
-    const repository = `${this.registryHost}/${build.metadata.namespace}/${imageStream}`;
+    const output = outputRepository(build);
+    const [repository, tag] = [`${this.registryHost}/${output.repository}`, output.tag];
     await ctx.log.write(`---> Committing ${repository}:${tag}\n`);
     await this.runtime
       .commit(containerId, {
@@ -94,15 +101,25 @@ export class S2ICommitter implements Committer {
   }
 }
 
-/** Pushes through the engine; the trace context rides in the User-Agent the engine forwards. */
+/**
+ * Pushes through the engine with a registry token (push and pull on the output repository,
+ * asked of the api-gateway as `system:build-service`); the trace context rides in the
+ * User-Agent the engine forwards.
+ */
 export class RegistryPusher implements Pusher {
-  constructor(private readonly runtime: ContainerRuntime) {}
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly credentials: RegistryCredentials,
+  ) {}
 
   async push(ctx: BuildContext, imageReference: string) {
     await ctx.log.write(`---> Pushing ${imageReference}\n`);
     return tracer.startActiveSpan(`docker push ${imageReference}`, { kind: SpanKind.CLIENT }, async (span) => {
       try {
-        const { digest } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), signal: ctx.signal });
+        const auth = await this.credentials.authConfig(outputRepository(ctx.build).repository, ['push', 'pull']).catch((error: Error) => {
+          throw new PushError(error.message);
+        });
+        const { digest } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
         await ctx.log.write(`Push successful: ${digest}\n`);
         return { digest };
       } catch (error) {

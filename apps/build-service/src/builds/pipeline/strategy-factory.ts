@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Build, BuilderRef } from '@paas/contracts/builds';
+import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { GIT, type Git } from '../../adapters/git-cli';
 import { BUILD_SETTINGS, type BuildSettings } from '../../build-settings';
-import { CONTAINER_RUNTIME, type ContainerRuntime } from './container-runtime';
+import { CONTAINER_RUNTIME, REGISTRY_CREDENTIALS, type ContainerRuntime } from './container-runtime';
 import { GitSourceFetcher } from './git-source-fetcher';
 import type { BuildStrategy } from './roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter } from './s2i-roles';
@@ -19,6 +20,7 @@ export class BuildStrategyFactory {
     @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
     @Inject(GIT) private readonly git: Git,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
+    @Inject(REGISTRY_CREDENTIALS) private readonly credentials: RegistryCredentials,
   ) {}
 
   forBuild(build: Build): BuildStrategy {
@@ -29,7 +31,7 @@ export class BuildStrategyFactory {
           source: new GitSourceFetcher(this.git),
           assembler: new S2IAssembler(this.runtime, builderImage),
           committer: new S2ICommitter(this.runtime, this.settings.registryHost, builderImage),
-          pusher: new RegistryPusher(this.runtime),
+          pusher: new RegistryPusher(this.runtime, this.credentials),
         };
       }
     }

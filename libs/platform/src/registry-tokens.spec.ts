@@ -1,0 +1,21 @@
+import { ApiError } from './api-error';
+import { RegistryTokenClient } from './registry-tokens';
+
+describe('RegistryTokenClient', () => {
+  it('asks auth.registryToken for its own subject and the repository, and answers the AuthConfig for dockerd', async () => {
+    const requests: unknown[] = [];
+    const rpc = { request: async (method: string, request: unknown) => (requests.push({ method, request }), { token: 'jwt', expiresAt: '2030-01-01T00:00:00Z' }) };
+    const client = new RegistryTokenClient(rpc as never, 'system:deploy-service');
+    expect(await client.authConfig('demo/hello', ['pull'])).toEqual({ registrytoken: 'jwt' });
+    expect(requests).toEqual([
+      { method: 'auth.registryToken', request: { subject: 'system:deploy-service', access: [{ type: 'repository', name: 'demo/hello', actions: ['pull'] }] } },
+    ]);
+  });
+
+  it('says which repository it could not get a token for, and why', async () => {
+    const rpc = { request: async () => Promise.reject(ApiError.of('ServiceUnavailable', 'the owning service is not available to answer auth.registryToken')) };
+    await expect(new RegistryTokenClient(rpc as never, 'system:build-service').authConfig('demo/hello', ['push'])).rejects.toThrow(
+      'no registry token for demo/hello from the api-gateway: the owning service is not available to answer auth.registryToken',
+    );
+  });
+});
