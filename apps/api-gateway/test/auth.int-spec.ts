@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ANONYMOUS_PULL_ANNOTATION, type RegistryTokenClaims } from '@paas/contracts/auth';
 import { verifyJwt } from '@paas/platform/jwt';
 import { RpcClient } from '@paas/platform/rpc';
+import { ApiTokenRepository } from '../src/tokens/api-token.repository';
+import { hashToken } from '../src/tokens/token-minter';
 import { forgetNamespace, startGateway } from './support';
 
 type Gateway = Awaited<ReturnType<typeof startGateway>>;
@@ -87,6 +89,17 @@ describe('api-gateway authentication and authorization', () => {
     expect((await gateway.withToken(minted.body.token).get('/api/v1/users/~')).body.name).toBe(owner.name);
     expect((await gateway.as('whatever', minted.body.token).get('/api/v1/users/~')).body.name).toBe(owner.name);
     expectStatus(await gateway.admin.post('/api/v1/tokens').send({ expiresInSeconds: 1 }), 422, 'Invalid');
+  });
+
+  it('refuses an expired token and forgets expired tokens', async () => {
+    const tokens = gateway.app.get(ApiTokenRepository);
+    const past = new Date(Date.now() - 1000).toISOString();
+    const [used, unused] = [`paas_${'u'.repeat(43)}`, `paas_${'n'.repeat(43)}`];
+    for (const token of [used, unused]) await tokens.add({ kind: 'User', user: owner.name, hash: hashToken(token), createdAt: past, expiresAt: past });
+    expectStatus(await gateway.withToken(used).get('/api/v1/users/~'), 401, 'Unauthorized');
+    expect(await tokens.findByHash(hashToken(used))).toBeUndefined();
+    await as(owner).post('/api/v1/tokens').send({}).expect(201);
+    expect(await tokens.findByHash(hashToken(unused))).toBeUndefined();
   });
 
   it('makes the creator of a namespace its admin, who grants roles; a viewer may read but not create', async () => {

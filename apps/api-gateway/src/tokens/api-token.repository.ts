@@ -52,6 +52,11 @@ export class ApiTokenRepository {
     return { ...owner, hash: _id, createdAt, ...(expiresAt ? { expiresAt } : {}) };
   }
 
+  /** Tokens whose time is over (ISO times compare as strings). */
+  async deleteExpired(now: Date): Promise<void> {
+    await this.model.deleteMany({ expiresAt: { $lt: now.toISOString() } }).exec();
+  }
+
   async delete(hash: string): Promise<void> {
     await this.model.deleteOne({ _id: hash }).exec();
   }

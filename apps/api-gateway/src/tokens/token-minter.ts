@@ -26,6 +26,8 @@ export class TokenMinter {
     const now = Date.now();
     const expiresAt = expiresInSeconds ? new Date(now + expiresInSeconds * 1000).toISOString() : undefined;
     await this.tokens.add({ ...owner, hash: hashToken(token), createdAt: new Date(now).toISOString(), ...(expiresAt ? { expiresAt } : {}) });
+    // Expired tokens are refused when used; the ones never used again go here.
+    await this.tokens.deleteExpired(new Date(now));
     return { token, ...(expiresAt ? { expiresAt } : {}) };
   }
 }
