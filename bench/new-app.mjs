@@ -6,7 +6,7 @@
 //
 // Usage: npm run up && node bench/new-app.mjs [runs=5]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,10 @@ const REGISTRY = process.env.REGISTRY_HOST ?? '127.0.0.1:5000';
 const BUILDER = 'paas-builder/nodejs:latest';
 const RUNS = Number(process.argv[2] ?? 5);
 const namespace = `bench-${Date.now().toString(36)}`;
+// The gateway's cluster-admin: PAAS_ADMIN_PASSWORD, or the password file the gateway wrote under PAAS_HOME.
+const PAAS_HOME = process.env.PAAS_HOME || path.resolve(import.meta.dirname, '../.paas');
+const ADMIN_PASSWORD = process.env.PAAS_ADMIN_PASSWORD || readFileSync(path.join(PAAS_HOME, 'secrets/admin-password'), 'utf8').trim();
+const AUTHORIZATION = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -52,7 +56,7 @@ const routerStatus = (host) =>
 const api = async (method, url, body) => {
   const res = await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}${url}`, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: { authorization: AUTHORIZATION, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body && JSON.stringify(body),
   });
   return { status: res.status, body: await res.json().catch(() => undefined) };
@@ -84,8 +88,11 @@ async function platformRun(i) {
   };
 }
 
+// The reference pushes as the admin, with credentials in a config of its own (the user's ~/.docker stays untouched).
+const DOCKER_CONFIG = mkdtempSync(path.join(tmpdir(), 'paas-bench-docker-'));
+
 function docker(args, input) {
-  const result = spawnSync('docker', args, { input, encoding: 'buffer', maxBuffer: 64 << 20 });
+  const result = spawnSync('docker', args, { input, encoding: 'buffer', maxBuffer: 64 << 20, env: { ...process.env, DOCKER_CONFIG } });
   if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.toString().trim();
 }
@@ -114,7 +121,7 @@ async function referenceRun(i) {
 }
 
 async function cleanUp() {
-  await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}`, { method: 'DELETE' });
+  await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}`, { method: 'DELETE', headers: { authorization: AUTHORIZATION } });
   // Pods go asynchronously after their DeploymentConfig; their images can go once they have.
   await until(async () => (docker(['ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`]) ? undefined : true), 200, 60_000);
   const images = docker(['images', '-q', '--filter', `reference=${REGISTRY}/${namespace}/*`]);
@@ -124,6 +131,7 @@ async function cleanUp() {
 const platform = [];
 const reference = [];
 try {
+  docker(['login', REGISTRY, '-u', 'admin', '--password-stdin'], ADMIN_PASSWORD);
   // Alternate the two so machine noise falls on both alike.
   for (let i = 0; i < RUNS; i++) {
     reference.push(await referenceRun(i));
@@ -132,6 +140,7 @@ try {
   }
 } finally {
   await cleanUp();
+  rmSync(DOCKER_CONFIG, { recursive: true, force: true });
 }
 
 const rows = Object.keys(platform[0]).map((key) => [key, seconds(median(platform.map((run) => run[key])))]);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { eventually } from '@paas/platform/testing';
-import { api, AppRepository, closeRouterConnections, containersIn, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
+import request from 'supertest';
+import { api, AppRepository, closeRouterConnections, containersIn, deleteNamespace, GATEWAY_URL, randomSuffix, removeBuiltImages, throughRouter, ZIPKIN_URL } from './support';
 
 /**
  * The whole flow on the running platform (`npm run up`): new-app from a git repository,
@@ -43,6 +44,12 @@ describe('source to request', () => {
     closeRouterConnections();
   });
 
+  it('refuses the API to a caller without credentials', async () => {
+    const res = await request(GATEWAY_URL).post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'hello', source: { git: repo.dir }, builder: 'nodejs' });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized' });
+  });
+
   it('creates an app whose first build is served through the router', async () => {
     repo.commitServer('hello v1');
     const created = await api()
@@ -51,6 +58,8 @@ describe('source to request', () => {
       .send({ name: 'hello', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs' });
     expect(created.status).toBe(201);
     expect(created.body.items.map((item: { kind: string }) => item.kind)).toEqual(['ImageStream', 'Service', 'Route', 'DeploymentConfig', 'BuildConfig']);
+    const bindings = await api().get(`/api/v1/namespaces/${namespace}/rolebindings`);
+    expect(bindings.body.items).toEqual([expect.objectContaining({ roleRef: { name: 'admin' }, subjects: [{ kind: 'User', name: 'admin' }] })]);
 
     const build = await buildFinished('hello-1');
     expect(build.status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } } });
@@ -166,7 +175,7 @@ describe('source to request', () => {
   it('deletes a namespace with everything in it', async () => {
     const deleted = await api().delete(`/api/v1/namespaces/${namespace}`);
     expect(deleted.status).toBe(200);
-    for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'builds', 'imagestreams']) {
+    for (const plural of ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'builds', 'imagestreams', 'rolebindings', 'serviceaccounts']) {
       expect((await api().get(`/api/v1/namespaces/${namespace}/${plural}`)).body.items).toEqual([]);
     }
     expect((await api().get(`/api/v1/namespaces/${namespace}`)).status).toBe(404);

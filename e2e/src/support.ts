@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ADMIN_PASSWORD_FILE, ADMIN_USER } from '@paas/contracts/auth';
+import { loadConfig } from '@paas/platform/config';
 import { eventually } from '@paas/platform/testing';
 import request from 'supertest';
 
@@ -10,7 +12,16 @@ export const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
 export const ROUTER_URL = process.env.ROUTER_URL ?? 'http://127.0.0.1:8080';
 export const ZIPKIN_URL = process.env.ZIPKIN_QUERY_URL ?? 'http://127.0.0.1:9411';
 
-export const api = () => request(GATEWAY_URL);
+let password: string | undefined;
+
+/** The password the running gateway gave its cluster-admin (`PAAS_ADMIN_PASSWORD`, or the file it wrote). */
+export function adminPassword(): string {
+  password ??= process.env.PAAS_ADMIN_PASSWORD || readFileSync(path.join(loadConfig().home, ADMIN_PASSWORD_FILE), 'utf8').trim();
+  return password;
+}
+
+/** The gateway's API as the cluster-admin (Basic credentials on every request). */
+export const api = () => request.agent(GATEWAY_URL).auth(ADMIN_USER, adminPassword());
 
 const keepAlive = new http.Agent({ keepAlive: true });
 
