@@ -54,6 +54,7 @@ function printSummary(ms) {
   const lines = [
     ...(infraOnly ? [] : [
       ['API', `http://127.0.0.1:${ports.gateway}/api/v1`],
+      ['login', `admin, password in ${relative(path.join(serviceEnv.PAAS_HOME, 'secrets/admin-password'))} (API, docker login ${serviceEnv.REGISTRY_HOST})`],
       ['routes', `http://<name>-<namespace>.${serviceEnv.ROUTER_DOMAIN}:${ports.router}`],
     ]),
     ['traces', `http://127.0.0.1:${ports.zipkin}/zipkin/`],
