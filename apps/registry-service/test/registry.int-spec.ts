@@ -5,6 +5,7 @@ import { createHttpService } from '@paas/platform/bootstrap';
 import { dropIsolatedBus, eventually, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import { EventBus } from '@paas/platform/events';
+import { RpcClient } from '@paas/platform/rpc';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
 import { getConnectionToken } from '@nestjs/mongoose';
 import Docker from 'dockerode';
@@ -372,7 +373,8 @@ describe('registry-service', () => {
       const pushed = await dockerPush(source);
       const followed = await service.get({ namespace, name: 'promo' });
       expect(followed.status.tags[0].items.map((item) => item.image)).toEqual([pushed, current]);
-      expect(await service.getTag({ namespace, name: 'promo:prod' })).toMatchObject({
+      // Over the bus, as the deploy-service asks: the name passes the RPC edge check.
+      expect(await app.get(RpcClient).request('imagestreamtags.get', { namespace, name: 'promo:prod' })).toMatchObject({
         kind: 'ImageStreamTag',
         metadata: { name: 'promo:prod', uid: followed.metadata.uid, resourceVersion: followed.metadata.resourceVersion },
         tag: { from: { name: 'img:v1' } },

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { RESOURCE_OWNERS, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { IMAGE_STREAM_TAG_NAME } from '@paas/contracts/images';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import { z } from 'zod';
@@ -94,7 +95,8 @@ export class RpcClient {
 
 const envelope = z.object({
   namespace: dns1123Label.optional(),
-  name: dns1123Label.optional(),
+  /** A name, or `<stream>:<tag>` for an ImageStreamTag. */
+  name: z.union([dns1123Label, z.string().regex(IMAGE_STREAM_TAG_NAME)]).optional(),
   labelSelector: z.string().max(1024).optional(),
 });
 
