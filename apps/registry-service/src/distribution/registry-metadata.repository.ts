@@ -17,6 +17,9 @@ export const BLOB_LINKS = 'registry_blob_links';
 export const MANIFESTS = 'registry_manifests';
 export const TAGS = 'registry_tags';
 
+const KNOWN_REPOSITORY_TTL_MS = 60_000;
+const MAX_KNOWN_REPOSITORIES = 10_000;
+
 /** MongoDB's duplicate key error code. */
 const DUPLICATE_KEY = 11000;
 
@@ -94,6 +97,9 @@ export interface Page {
 /** Repositories, their blob links, manifests and tags; plain objects in and out. */
 @Injectable()
 export class RegistryMetadataRepository {
+  /** Repositories this process recorded, and when. */
+  private readonly knownRepositories = new Map<string, number>();
+
   constructor(
     @InjectModel(REPOSITORIES) private readonly repositories: Model<RepositoryDoc>,
     @InjectModel(BLOB_LINKS) private readonly blobLinks: Model<BlobLinkDoc>,
@@ -243,6 +249,7 @@ export class RegistryMetadataRepository {
 
   /** Forgets a repository and everything in it (its blobs stay in the store for a later GC). */
   async deleteRepository(repository: string): Promise<void> {
+    this.knownRepositories.delete(repository);
     await Promise.all([
       this.tags.deleteMany({ repository }).exec(),
       this.manifests.deleteMany({ repository }).exec(),
@@ -251,8 +258,17 @@ export class RegistryMetadataRepository {
     ]);
   }
 
+  /**
+   * Records the repository unless this process did so lately: every blob link and manifest
+   * of a push would otherwise upsert it again. Another replica deleting it meanwhile is seen
+   * within `KNOWN_REPOSITORY_TTL_MS`.
+   */
   private async ensureRepository(repository: string): Promise<void> {
+    const known = this.knownRepositories.get(repository);
+    if (known !== undefined && Date.now() - known < KNOWN_REPOSITORY_TTL_MS) return;
     await upsert(this.repositories, repository, { $setOnInsert: { createdAt: new Date().toISOString() } });
+    if (this.knownRepositories.size >= MAX_KNOWN_REPOSITORIES) this.knownRepositories.clear();
+    this.knownRepositories.set(repository, Date.now());
   }
 }
 

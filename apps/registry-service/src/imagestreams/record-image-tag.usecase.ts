@@ -36,34 +36,37 @@ export class RecordImageTag {
   async execute(push: PushedTag): Promise<TagEvent | undefined> {
     const key = imageStreamKeyOf(push.repository);
     if (!key || !tagName.safeParse(push.tag).success) return undefined;
-    await this.ensureStream(key.namespace, key.name);
 
     let recorded: TagEvent | undefined;
-    const stream = await this.streams.update(
-      key.namespace,
-      key.name,
-      (current) => {
-        const event = tagEventOf(current, push.digest, new Date().toISOString());
-        const next = withTagEvent(current, push.tag, event);
-        recorded = next ? event : undefined;
-        return next;
-      },
-      { outbox: (next) => (recorded ? [imageStreamUpdated(next, push.tag, recorded)] : []) },
-    );
+    const record = () =>
+      this.streams.update(
+        key.namespace,
+        key.name,
+        (current) => {
+          const event = tagEventOf(current, push.digest, new Date().toISOString());
+          const next = withTagEvent(current, push.tag, event);
+          recorded = next ? event : undefined;
+          return next;
+        },
+        { outbox: (next) => (recorded ? [imageStreamUpdated(next, push.tag, recorded)] : []) },
+      );
+    // The stream exists but for the first push into a repository.
+    const stream = await record().catch(async (error: unknown) => {
+      if (!(error instanceof ApiError && error.status.code === 404)) throw error;
+      await this.createStream(key.namespace, key.name);
+      return record();
+    });
     if (!recorded) return undefined;
     await this.streams.flushOutbox(stream.metadata.uid, (event) => this.events.publish(event.type, event.data, { id: event.id }));
     this.logger.log({ msg: `imagestream ${key.namespace}/${key.name}:${push.tag} now at ${push.digest}` });
     return recorded;
   }
 
-  private async ensureStream(namespace: string, name: string): Promise<ImageStream> {
-    const existing = await this.streams.find(namespace, name);
-    if (existing) return existing;
+  private async createStream(namespace: string, name: string): Promise<void> {
     const status = emptyStatus(loadConfig().registryHost, namespace, name);
-    return this.streams.create({ metadata: { name, namespace }, spec: { tags: [] }, status }).catch(async (error: unknown) => {
+    await this.streams.create({ metadata: { name, namespace }, spec: { tags: [] }, status }).catch((error: unknown) => {
       // Another push created it meanwhile.
-      if (error instanceof ApiError && error.status.reason === 'AlreadyExists') return this.streams.get(namespace, name);
-      throw error;
+      if (!(error instanceof ApiError && error.status.reason === 'AlreadyExists')) throw error;
     });
   }
 }
