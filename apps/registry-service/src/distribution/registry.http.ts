@@ -114,9 +114,15 @@ export class RegistryHttp {
   }
 
   private sendError(error: unknown, reply: FastifyReply) {
+    const { status, headers, body } = this.errorResponse(error);
+    void reply.code(status).headers(headers).send(body);
+  }
+
+  /** The answer to an error, in the spec's envelope; what we did not expect is logged. */
+  private errorResponse(error: unknown) {
     const { status, body, headers } = renderError(error);
     if (status >= 500) this.logger.error(error instanceof Error ? error : String(error));
-    void reply.code(status).headers({ ...API_VERSION_HEADER, 'content-type': 'application/json', ...headers }).send(body);
+    return { status, body, headers: { ...API_VERSION_HEADER, 'content-type': 'application/json', ...headers } };
   }
 
   private async catalog(request: Request, reply: FastifyReply) {
@@ -195,8 +201,8 @@ export class RegistryHttp {
       response.end();
     } catch (error) {
       if (response.headersSent) return void response.destroy(error as Error);
-      const { status, body, headers } = renderError(error);
-      response.writeHead(status, { ...API_VERSION_HEADER, ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const { status, headers, body } = this.errorResponse(error);
+      response.writeHead(status, headers).end(JSON.stringify(body));
     }
   }
 
