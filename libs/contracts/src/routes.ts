@@ -6,14 +6,70 @@ const hostName = z
   .max(253)
   .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS-1123 subdomain');
 
+const serviceName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63);
+/** A backend's share of the traffic, relative to the route's other backends; 0 takes none. */
+const weight = z.number().int().min(0).max(256);
+
+export const routeTargetSchema = z.object({ kind: z.literal('Service').default('Service'), name: serviceName, weight: weight.default(100) });
+export type RouteTargetReference = z.infer<typeof routeTargetSchema>;
+
+export const TLS_TERMINATIONS = ['edge', 'passthrough'] as const;
+export const INSECURE_EDGE_POLICIES = ['None', 'Allow', 'Redirect'] as const;
+
+export const routeTlsSchema = z.object({
+  /** `edge`: the router terminates TLS with `certificate`/`key` (or its default one); `passthrough`: TLS goes to the pods untouched, chosen by SNI. */
+  termination: z.enum(TLS_TERMINATIONS),
+  /** PEM; edge only. */
+  certificate: z.string().max(64 * 1024).optional(),
+  /** PEM; edge only, with `certificate`. */
+  key: z.string().max(64 * 1024).optional(),
+  /** What plain HTTP to the host gets: `None` (404, default), `Allow` (served), `Redirect` (302 to https). */
+  insecureEdgeTerminationPolicy: z.enum(INSECURE_EDGE_POLICIES).default('None'),
+});
+export type RouteTls = z.infer<typeof routeTlsSchema>;
+
+export const WILDCARD_POLICIES = ['None', 'Subdomain'] as const;
+
 export const routeSpecSchema = z.object({
   /** Empty: the router assigns `<name>-<namespace>.<ROUTER_DOMAIN>`. */
   host: hostName.optional(),
   path: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
-  to: z.object({ kind: z.literal('Service').default('Service'), name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63) }),
+  /** `Subdomain`: the route also serves every host of `host`'s parent domain (`*.example.com` for `www.example.com`). */
+  wildcardPolicy: z.enum(WILDCARD_POLICIES).default('None'),
+  to: routeTargetSchema,
+  /** Up to three more Services sharing the traffic by weight (A/B, canary). */
+  alternateBackends: z.array(routeTargetSchema).max(3).default([]),
   port: z.object({ targetPort: z.union([z.number().int().min(1).max(65535), z.string().max(63)]) }).optional(),
+  tls: routeTlsSchema.optional(),
 });
 export type RouteSpec = z.infer<typeof routeSpecSchema>;
+
+/**
+ * Per-route behaviour set by annotation, with OpenShift's names (see `parseRouteSettings`
+ * in the router for the values each takes).
+ */
+export const ROUTE_ANNOTATIONS = {
+  /** `roundrobin` (default), `leastconn`, `random`, `source` */
+  balance: 'haproxy.router.openshift.io/balance',
+  /** `"true"`: no sticky-session cookie */
+  disableCookies: 'haproxy.router.openshift.io/disable_cookies',
+  /** the sticky-session cookie's name (default: a hash of the route's namespace and name) */
+  cookieName: 'router.openshift.io/cookie_name',
+  /** upstream timeout, e.g. `5s`, `500ms`, `2m` (default 30s) */
+  timeout: 'haproxy.router.openshift.io/timeout',
+  /** `"true"` turns on the limits below, per client IP */
+  rateLimitConnections: 'haproxy.router.openshift.io/rate-limit-connections',
+  /** concurrent connections (requests in flight) a client IP may have */
+  concurrentTcp: 'haproxy.router.openshift.io/rate-limit-connections.concurrent-tcp',
+  /** new connections a client IP may open per 3 s */
+  rateTcp: 'haproxy.router.openshift.io/rate-limit-connections.rate-tcp',
+  /** HTTP requests a client IP may send per 3 s */
+  rateHttp: 'haproxy.router.openshift.io/rate-limit-connections.rate-http',
+  /** space-separated IPs and CIDRs allowed to reach the route; others get 403 */
+  ipAllowlist: 'haproxy.router.openshift.io/ip_whitelist',
+  /** the Strict-Transport-Security value sent on TLS responses, e.g. `max-age=31536000;includeSubDomains;preload` */
+  hsts: 'haproxy.router.openshift.io/hsts_header',
+} as const;
 
 export const routeInput = z.object({
   apiVersion: z.literal('v1').optional(),
@@ -22,6 +78,8 @@ export const routeInput = z.object({
   spec: routeSpecSchema,
 });
 export type RouteInput = z.infer<typeof routeInput>;
+/** A route as a client sends it, before defaults (weights, path, policies) are applied. */
+export type RouteBody = z.input<typeof routeInput>;
 
 export interface RouteIngress {
   host: string;

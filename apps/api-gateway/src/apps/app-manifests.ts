@@ -2,12 +2,12 @@ import type { NewAppRequest } from '@paas/contracts/apps';
 import type { BuildConfigInput } from '@paas/contracts/builds';
 import type { DeploymentConfigInput, ServiceInput } from '@paas/contracts/deployments';
 import type { ImageStreamInput } from '@paas/contracts/images';
-import type { RouteInput } from '@paas/contracts/routes';
+import type { RouteBody } from '@paas/contracts/routes';
 
 export interface AppManifests {
   imagestreams: ImageStreamInput;
   services: ServiceInput;
-  routes: RouteInput;
+  routes: RouteBody;
   deploymentconfigs: DeploymentConfigInput;
   buildconfigs: BuildConfigInput;
 }
