@@ -5,6 +5,8 @@ import { loadConfig } from '@paas/platform/config';
 export interface RouterConfig {
   /** Data plane; 0 picks a free port (tests). */
   httpPort: number;
+  /** Data plane over TLS (edge and passthrough routes); 0 picks a free port (tests). */
+  tlsPort: number;
   /** Admin port (`/healthz`, `/readyz`); `PORT` wins over `ROUTER_ADMIN_PORT`. */
   adminPort: number;
   host: string;
@@ -20,6 +22,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
   const platform = loadConfig(env);
   return {
     httpPort: portOf(env.ROUTER_HTTP_PORT, 8080),
+    tlsPort: portOf(env.ROUTER_TLS_PORT, 8443),
     adminPort: portOf(env.PORT, portOf(env.ROUTER_ADMIN_PORT, 8090)),
     host: platform.host,
     domain: platform.routerDomain,

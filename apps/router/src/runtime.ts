@@ -26,7 +26,7 @@ export class RouterRuntime {
     const snapshot = store.load();
     if (snapshot) state.restore(snapshot);
     const snapshots = new SnapshotWriter(state, store, warn);
-    const dataPlane = new DataPlane(state);
+    const dataPlane = new DataPlane(state, { tlsPort: config.tlsPort });
     const port = await dataPlane.listen(config.httpPort, config.host);
     return new RouterRuntime(config, state, snapshots, dataPlane, port);
   }

@@ -1,55 +1,88 @@
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Dispatcher } from 'undici';
+import type { Endpoint } from '../table/balancer';
+import type { RouteTarget } from '../table/route-table';
 import type { RouterState } from '../table/router-state';
-import { badGatewayPage, gatewayTimeoutPage, noEndpointsPage, noRoutePage } from './error-pages';
+import { badGatewayPage, forbiddenPage, gatewayTimeoutPage, noEndpointsPage, noRoutePage, tooManyRequestsPage } from './error-pages';
 import { addForwardedHeaders, hostKey, pathOf } from './forwarded-headers';
+import type { RequestObserver } from './request-observer';
+import { isRetriable, UpstreamDispatcher, type UpstreamCall } from './upstream-dispatcher';
+import { WebSocketTunnel } from './websocket-tunnel';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The Service a request was routed to, and the endpoint chosen for it. */
-    routerService: string;
-    routerUpstream: string;
+    /** The route a request was matched to, and the endpoint it went to. */
+    routerTarget: RouteTarget | null;
+    routerEndpoint: Endpoint | null;
+    /** Why the endpoint failed, when it did. */
+    routerUpstreamError: string;
+    /** The sticky cookie to set on the answer (the client had none for this endpoint). */
+    routerSetCookie: string;
   }
 }
 
 const HTML = 'text/html; charset=utf-8';
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+/** Marks a connection whose first request was counted against the rate of new connections. */
+const COUNTED = Symbol('router.counted');
+
+export interface DataPlaneOptions {
+  /** Told of every finished request (metrics, access log). */
+  observer?: RequestObserver;
+  /** The port TLS is served on, for the Redirect policy's `Location`. */
+  tlsPort?: number;
+}
 
 /**
- * The data plane: a plain Fastify server that proxies by Host (and path prefix) to the
- * ready endpoints of the routed Service, round-robin. It reads only the in-memory table, so
- * it keeps serving while NATS or Mongo are down. Per request: one map lookup, no logging.
+ * The data plane: a Fastify server with @fastify/http-proxy that proxies by Host (and path
+ * prefix) to the ready endpoints of the route's Services. It reads only the in-memory
+ * table, so it keeps serving while NATS or Mongo are down. Per request: a map lookup, the
+ * route's checks (TLS policy, allowlist, rate limits), a pick by the route's strategy (or
+ * its sticky cookie), and the proxying through `UpstreamDispatcher` (keep-alive pools,
+ * timeouts, retries, passive health). TLS connections come decrypted from the TLS front
+ * into the same server (`acceptTlsConnection`); WebSocket upgrades are tunnelled.
  */
 export class DataPlane {
   private readonly server: FastifyInstance;
+  private readonly dispatcher = new UpstreamDispatcher();
+  private readonly websockets: WebSocketTunnel;
 
   constructor(
     private readonly state: RouterState,
-    private readonly proto: 'http' = 'http',
+    private readonly options: DataPlaneOptions = {},
   ) {
     this.server = Fastify({ logger: false, return503OnClosing: true });
-    this.server.decorateRequest('routerService', '');
-    this.server.decorateRequest('routerUpstream', '');
+    this.server.decorateRequest('routerTarget', null);
+    this.server.decorateRequest('routerEndpoint', null);
+    this.server.decorateRequest('routerUpstreamError', '');
+    this.server.decorateRequest('routerSetCookie', '');
     void this.server.register(httpProxy, {
-      // Per-Host upstreams: an empty base plus getUpstream (STACK-NOTES).
+      // Per-request upstreams: an empty base plus getUpstream (STACK-NOTES).
       upstream: '',
       disableRequestLogging: true,
+      // reply-from calls only the callback form of `request`, which the dispatcher has.
+      undici: this.dispatcher as unknown as { request: Dispatcher['request'] },
       preHandler: (request, reply, done) => this.route(request, reply, done),
       replyOptions: {
-        getUpstream: (request) => request.routerUpstream,
-        rewriteRequestHeaders: (request, headers) => {
-          const { socket } = request.raw;
-          const host = request.headers.host ?? '';
-          addForwardedHeaders(headers, socket.remoteAddress ?? '', host, socket.localPort ?? 0, this.proto);
-          // The application sees the Host the client asked for, as behind OpenShift's router.
-          headers.host = host;
-          return headers;
-        },
+        getUpstream: (request) => (request.routerEndpoint as Endpoint).origin,
+        rewriteRequestHeaders: (request, headers) => this.requestHeaders(request as FastifyRequest, headers as IncomingHttpHeaders),
+        rewriteHeaders: (headers, request) => this.responseHeaders(headers as IncomingHttpHeaders, request as FastifyRequest),
         onError: (reply, { error }) => this.upstreamFailed(reply as FastifyReply, error as Error & { code?: string }),
-        // No retries yet (a later issue); reply-from would otherwise retry GETs answered 503.
+        // Retries are the dispatcher's (to another endpoint); reply-from would retry the same one.
         retryDelay: () => null,
       },
     });
+    this.server.addHook('onResponse', (request, reply, done) => {
+      this.finished(request, reply);
+      done();
+    });
+    this.websockets = new WebSocketTunnel((request) => this.routeUpgrade(request));
+    this.server.server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.websockets.handle(request, socket, head));
   }
 
   /** Listens and answers the bound port (the configured one, or the one picked for 0). */
@@ -58,32 +91,151 @@ export class DataPlane {
     return (this.server.server.address() as AddressInfo).port;
   }
 
+  /** A connection the TLS front decrypted: served by this same HTTP server. */
+  acceptTlsConnection(socket: TLSSocket): void {
+    this.server.server.emit('connection', socket);
+  }
+
   async close(): Promise<void> {
+    this.websockets.closeAll();
     await this.server.close();
+    await this.dispatcher.close();
   }
 
   private route(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const host = hostKey(request.headers.host);
     const target = this.state.table.match(host, pathOf(request.url));
-    if (!target) {
-      reply.code(404).type(HTML).send(noRoutePage(host));
-      return;
+    if (!target) return void reply.code(404).type(HTML).send(noRoutePage(host));
+    request.routerTarget = target;
+    const socket = request.raw.socket;
+    const encrypted = (socket as TLSSocket).encrypted === true;
+    if (target.tls && !encrypted) {
+      const policy = target.tls.insecureEdgeTerminationPolicy;
+      if (policy === 'Redirect') return void reply.redirect(this.httpsUrl(request.headers.host ?? host, request.url), 302);
+      if (policy !== 'Allow' || target.tls.termination === 'passthrough') return void reply.code(404).type(HTML).send(noRoutePage(host));
     }
-    const upstream = target.next();
-    if (!upstream) {
-      reply.code(503).header('cache-control', 'no-cache').type(HTML).send(noEndpointsPage(target.service));
-      return;
+    const client = socket.remoteAddress ?? '';
+    const { settings, limits, balancer } = target;
+    if (settings.ipAllowlist && !settings.ipAllowlist(client)) return void reply.code(403).type(HTML).send(forbiddenPage(host));
+    const now = Date.now();
+    if (limits) {
+      const counted = socket as Socket & { [COUNTED]?: boolean };
+      const exceeded = limits.admit(client, !counted[COUNTED], now);
+      counted[COUNTED] = true;
+      if (exceeded) return void reply.code(429).header('retry-after', '3').type(HTML).send(tooManyRequestsPage(host));
     }
-    request.routerService = target.service;
-    request.routerUpstream = upstream;
+    const cookie = settings.stickyCookie;
+    let endpoint: Endpoint | undefined;
+    if (cookie) {
+      const pinned = cookieValue(request.headers.cookie, cookie.name);
+      endpoint = pinned ? balancer.byCookie(pinned, now) : undefined;
+    }
+    endpoint ??= balancer.pick(client, now);
+    if (!endpoint) return void reply.code(503).header('cache-control', 'no-cache').type(HTML).send(noEndpointsPage(target.service));
+    request.routerEndpoint = endpoint;
     done();
+  }
+
+  private requestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+    const { socket } = request.raw;
+    const host = request.headers.host ?? '';
+    for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+    addForwardedHeaders(headers, socket.remoteAddress ?? '', host, socket.localPort ?? 0, (socket as TLSSocket).encrypted ? 'https' : 'http');
+    // The application sees the Host the client asked for, as behind OpenShift's router.
+    headers.host = host;
+    const target = request.routerTarget as RouteTarget;
+    const call: UpstreamCall = {
+      target,
+      endpoint: request.routerEndpoint as Endpoint,
+      retriable: isRetriable(request.method, request.headers),
+      onEndpoint: (endpoint) => (request.routerEndpoint = endpoint),
+      onFailure: (code) => (request.routerUpstreamError = code),
+    };
+    this.dispatcher.expect(call);
+    return headers;
+  }
+
+  private responseHeaders(headers: IncomingHttpHeaders, request: FastifyRequest): IncomingHttpHeaders {
+    for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+    const target = request.routerTarget as RouteTarget;
+    const endpoint = request.routerEndpoint as Endpoint;
+    const { stickyCookie, hsts } = target.settings;
+    const encrypted = (request.raw.socket as TLSSocket).encrypted === true;
+    if (stickyCookie && cookieValue(request.headers.cookie, stickyCookie.name) !== endpoint.cookieId) {
+      const value = `${stickyCookie.name}=${endpoint.cookieId}; Path=/; HttpOnly${encrypted ? '; Secure' : ''}; SameSite=Lax`;
+      const existing = headers['set-cookie'];
+      headers['set-cookie'] = existing ? [...existing, value] : [value];
+    }
+    if (hsts && encrypted) headers['strict-transport-security'] = hsts;
+    return headers;
   }
 
   /** reply-from reports a refused connection as a 500; to the client it is a bad gateway. */
   private upstreamFailed(reply: FastifyReply, error: { code?: string }): void {
     if (reply.sent) return;
-    const service = reply.request.routerService;
-    if (error.code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') reply.code(504).type(HTML).send(gatewayTimeoutPage(service));
-    else reply.code(502).type(HTML).send(badGatewayPage(service));
+    const service = reply.request.routerTarget?.service ?? '';
+    if (error.code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') {
+      reply.request.routerUpstreamError ||= 'timeout';
+      reply.code(504).type(HTML).send(gatewayTimeoutPage(service));
+    } else reply.code(502).type(HTML).send(badGatewayPage(service));
   }
+
+  private finished(request: FastifyRequest, reply: FastifyReply): void {
+    const target = request.routerTarget;
+    const client = request.raw.socket.remoteAddress ?? '';
+    if (target?.limits) target.limits.release(client);
+    const observer = this.options.observer;
+    if (!observer) return;
+    observer.observe({
+      namespace: target?.namespace ?? '',
+      route: target?.name ?? '',
+      method: request.method,
+      host: request.headers.host ?? '',
+      path: request.url,
+      status: reply.statusCode,
+      durationSeconds: reply.elapsedTime / 1000,
+      upstream: request.routerEndpoint?.address,
+      upstreamError: request.routerUpstreamError || undefined,
+      clientIp: client,
+      tls: (request.raw.socket as TLSSocket).encrypted === true,
+    });
+  }
+
+  /** The route and endpoint of a WebSocket upgrade, with the same checks as any request. */
+  private routeUpgrade(request: IncomingMessage): { endpoint: Endpoint; headers: IncomingHttpHeaders } | { status: number } {
+    const host = hostKey(request.headers.host);
+    const target = this.state.table.match(host, pathOf(request.url ?? '/'));
+    const socket = request.socket;
+    const encrypted = (socket as TLSSocket).encrypted === true;
+    if (!target || (target.tls && !encrypted && target.tls.insecureEdgeTerminationPolicy !== 'Allow')) return { status: 404 };
+    const client = socket.remoteAddress ?? '';
+    if (target.settings.ipAllowlist && !target.settings.ipAllowlist(client)) return { status: 403 };
+    const endpoint = target.balancer.pick(client, Date.now());
+    if (!endpoint) return { status: 503 };
+    const headers = { ...request.headers };
+    addForwardedHeaders(headers, client, request.headers.host ?? '', socket.localPort ?? 0, encrypted ? 'https' : 'http');
+    return { endpoint, headers };
+  }
+
+  private httpsUrl(hostHeader: string, url: string): string {
+    const host = hostKey(hostHeader);
+    const port = this.options.tlsPort ?? 443;
+    return `https://${host}${port === 443 ? '' : `:${port}`}${url}`;
+  }
+}
+
+/** The value of cookie `name` in a Cookie header, without parsing the others. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let at = header.indexOf(name);
+  while (at >= 0) {
+    const before = at === 0 ? ' ' : header[at - 1];
+    if ((before === ' ' || before === ';') && header.charCodeAt(at + name.length) === 61 /* = */) {
+      const start = at + name.length + 1;
+      const end = header.indexOf(';', start);
+      return header.slice(start, end < 0 ? undefined : end).trim();
+    }
+    at = header.indexOf(name, at + 1);
+  }
+  return undefined;
 }

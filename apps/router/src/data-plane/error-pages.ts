@@ -11,6 +11,14 @@ export function badGatewayPage(service: string): string {
   return page('Bad gateway', `Application is not available: the router could not connect to service ${escapeHtml(service)}`);
 }
 
+export function forbiddenPage(host: string): string {
+  return page('Forbidden', `Your address may not reach ${escapeHtml(host)}`);
+}
+
+export function tooManyRequestsPage(host: string): string {
+  return page('Too many requests', `Too many requests from your address to ${escapeHtml(host)}; try again in a few seconds`);
+}
+
 export function gatewayTimeoutPage(service: string): string {
   return page('Gateway timeout', `Application did not answer in time: service ${escapeHtml(service)}`);
 }

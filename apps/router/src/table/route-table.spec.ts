@@ -1,5 +1,10 @@
 import { aRoute, anEndpoints } from '../testing/factories';
 import { RouterState } from './router-state';
+import type { RouteTarget } from './route-table';
+
+function originsOf(target: RouteTarget | undefined): string[] | undefined {
+  return target?.balancer.endpoints.map((w) => w.endpoint.origin);
+}
 
 function stateWith(...routes: ReturnType<typeof aRoute>[]): RouterState {
   const state = new RouterState();
@@ -35,7 +40,8 @@ describe('route table', () => {
     const state = stateWith(aRoute({ name: 'web', service: 'web' }));
     state.applyEndpoints(anEndpoints('web', [9001, 9002, 9003]));
     const target = state.table.match('web-demo.apps.localhost', '/');
-    expect([target?.next(), target?.next(), target?.next(), target?.next()]).toEqual([
+    const next = () => target?.balancer.pick('10.0.0.1', Date.now())?.origin;
+    expect([next(), next(), next(), next()]).toEqual([
       'http://127.0.0.1:9001',
       'http://127.0.0.1:9002',
       'http://127.0.0.1:9003',
@@ -45,12 +51,12 @@ describe('route table', () => {
 
   it('answers no upstream for a Service without ready endpoints', () => {
     const state = stateWith(aRoute({ name: 'web' }));
-    expect(state.table.match('web-demo.apps.localhost', '/')?.next()).toBeUndefined();
+    expect(state.table.match('web-demo.apps.localhost', '/')?.balancer.pick('10.0.0.1', Date.now())).toBeUndefined();
   });
 
   it('applies endpoint updates only when their generation is newer than the one held', () => {
     const state = stateWith(aRoute({ name: 'web' }));
-    const upstreams = () => state.table.match('web-demo.apps.localhost', '/')?.upstreams;
+    const upstreams = () => originsOf(state.table.match('web-demo.apps.localhost', '/'));
     expect(state.applyEndpoints(anEndpoints('web', [9001], { generation: 2 }))).toBe(true);
     expect(state.applyEndpoints(anEndpoints('web', [9009], { generation: 1 }))).toBe(false);
     expect(state.applyEndpoints(anEndpoints('web', [9009], { generation: 2 }))).toBe(false);
@@ -64,7 +70,7 @@ describe('route table', () => {
     const before = state.table;
     state.applyEndpoints(anEndpoints('web', [9001]));
     expect(state.table).not.toBe(before);
-    expect(before.match('web-demo.apps.localhost', '/')?.upstreams).toEqual([]);
+    expect(originsOf(before.match('web-demo.apps.localhost', '/'))).toEqual([]);
   });
 
   it('heals from a full endpoints list without undoing events that overtook it', () => {
@@ -110,7 +116,7 @@ describe('route table', () => {
     const restored = new RouterState();
     restored.restore(JSON.parse(JSON.stringify(state.snapshot())));
     expect(restored.loaded).toBe(true);
-    expect(restored.table.match('web-demo.apps.localhost', '/')?.next()).toBe('http://127.0.0.1:9001');
+    expect(originsOf(restored.table.match('web-demo.apps.localhost', '/'))).toEqual(['http://127.0.0.1:9001']);
     expect(restored.applyEndpoints(anEndpoints('web', [9002], { generation: 7 }))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { Route } from '@paas/contracts/routes';
-import { endpointsKey, RouteTable, type Backend, type EndpointsEntry } from './route-table';
+import { defaultSettingsOf, endpointsKey, LiveState, RouteTable, type Backend, type EndpointsEntry, type SettingsOf } from './route-table';
 
 /** What the router persists and reloads: enough to serve without the control plane. */
 export interface RouterSnapshot {
@@ -39,10 +39,15 @@ export class RouterState {
   private readonly endpoints = new Map<string, HeldEndpoints>();
   private current = RouteTable.EMPTY;
   private readonly listeners: (() => void)[] = [];
+  /** What outlives a table swap (endpoint load and health, cursors, rate counts). */
+  private readonly live = new LiveState();
   /** The table came from a snapshot or from the control plane (readiness). */
   loaded = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly settingsOf: SettingsOf = defaultSettingsOf,
+  ) {}
 
   get table(): RouteTable {
     return this.current;
@@ -141,7 +146,12 @@ export class RouterState {
   }
 
   private rebuild(notify = true): void {
-    this.current = RouteTable.build(Array.from(this.routes.values(), ({ route }) => route), this.endpoints);
+    this.current = RouteTable.build(
+      Array.from(this.routes.values(), ({ route }) => route),
+      this.endpoints,
+      this.live,
+      this.settingsOf,
+    );
     if (notify) for (const listener of this.listeners) listener();
   }
 }

@@ -4,7 +4,9 @@ import type { EndpointsUpdate } from '../table/router-state';
 let clock = Date.parse('2026-01-01T00:00:00Z');
 
 /** A Route as stored; each call is one second younger than the previous one. */
-export function aRoute(overrides: { name?: string; namespace?: string; host?: string; path?: string; service?: string; admitted?: boolean } = {}): Route {
+export function aRoute(
+  overrides: { name?: string; namespace?: string; host?: string; path?: string; service?: string; admitted?: boolean; spec?: Partial<Route['spec']>; annotations?: Record<string, string> } = {},
+): Route {
   const name = overrides.name ?? 'web';
   const namespace = overrides.namespace ?? 'demo';
   const host = overrides.host ?? `${name}-${namespace}.apps.localhost`;
@@ -12,8 +14,15 @@ export function aRoute(overrides: { name?: string; namespace?: string; host?: st
   return {
     apiVersion: 'v1',
     kind: 'Route',
-    metadata: { name, namespace, uid: `${namespace}-${name}`, resourceVersion: '1', generation: 1, creationTimestamp: new Date(clock).toISOString() },
-    spec: { host, path: overrides.path ?? '/', to: { kind: 'Service', name: overrides.service ?? name } },
+    metadata: { name, namespace, uid: `${namespace}-${name}`, resourceVersion: '1', generation: 1, creationTimestamp: new Date(clock).toISOString(), annotations: overrides.annotations },
+    spec: {
+      host,
+      path: overrides.path ?? '/',
+      wildcardPolicy: 'None',
+      to: { kind: 'Service', name: overrides.service ?? name, weight: 100 },
+      alternateBackends: [],
+      ...overrides.spec,
+    },
     status: {
       ingress:
         overrides.admitted === false
