@@ -17,6 +17,8 @@ export interface UpstreamCall {
 const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A kept-alive connection the endpoint closed (a pod draining): retried elsewhere, the endpoint kept. */
 const DROPPED = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+/** An endpoint slower than the route's timeout: the data plane answers 504. */
+const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /** Endpoints one request may try. */
 const MAX_ATTEMPTS = 3;
 
@@ -66,7 +68,7 @@ export class UpstreamDispatcher {
       if (error) {
         endpoint.active--;
         const code = (error as { code?: string }).code ?? 'ERROR';
-        call.onFailure(code);
+        call.onFailure(TIMED_OUT.has(code) ? 'timeout' : code);
         const refused = REFUSED.has(code);
         if (refused) endpoint.eject(Date.now());
         if ((refused || DROPPED.has(code)) && call.retriable && tried.size < MAX_ATTEMPTS) {
