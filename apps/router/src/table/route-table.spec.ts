@@ -65,6 +65,16 @@ describe('route table', () => {
     expect(upstreams()).toEqual([]);
   });
 
+  it('keeps the newer version of a route when an older one arrives after it', () => {
+    const state = stateWith();
+    const newer = aRoute({ name: 'web', path: '/new' });
+    newer.metadata.resourceVersion = '3';
+    state.upsertRoute(newer);
+    state.upsertRoute({ ...newer, metadata: { ...newer.metadata, resourceVersion: '2' }, spec: { ...newer.spec, path: '/old' } });
+    expect(state.table.match('web-demo.apps.localhost', '/new')?.path).toBe('/new');
+    expect(state.table.match('web-demo.apps.localhost', '/old')).toBeUndefined();
+  });
+
   it('swaps the table instead of changing the one being read', () => {
     const state = stateWith(aRoute({ name: 'web' }));
     const before = state.table;

@@ -93,8 +93,11 @@ export class RouterState {
     this.rebuild();
   }
 
+  /** Applies a route unless a newer version of the same route is held (two reloads can finish out of order). */
   upsertRoute(route: Route): void {
     const key = routeKey(route);
+    const held = this.routes.get(key)?.route;
+    if (held?.metadata.uid === route.metadata.uid && Number(held.metadata.resourceVersion) > Number(route.metadata.resourceVersion)) return;
     this.routes.set(key, { route, appliedAt: this.now() });
     this.removedRoutes.delete(key);
     this.rebuild();
