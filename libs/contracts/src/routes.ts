@@ -44,6 +44,10 @@ export const routeSpecSchema = z.object({
 });
 export type RouteSpec = z.infer<typeof routeSpecSchema>;
 
+/** The load-balancing algorithms a route may ask for (`ROUTE_ANNOTATIONS.balance`). */
+export const BALANCE_ALGORITHMS = ['roundrobin', 'leastconn', 'random', 'source'] as const;
+export type BalanceAlgorithm = (typeof BALANCE_ALGORITHMS)[number];
+
 /**
  * Per-route behaviour set by annotation, with OpenShift's names (see `parseRouteSettings`
  * in the router for the values each takes).
@@ -92,6 +96,16 @@ export interface RouteStatus {
 export type Route = Resource<'Route', RouteSpec & { host: string }, RouteStatus>;
 
 export const DEFAULT_ROUTER_DOMAIN = 'apps.localhost';
+
+/**
+ * The domain a `Subdomain` wildcard route serves (`*.` + this): its host without the first
+ * label (`example.com` for `www.example.com`). A request host matches a wildcard when its
+ * own parent domain is the wildcard's, as in OpenShift (one label deep).
+ */
+export function parentDomain(host: string): string {
+  const dot = host.indexOf('.');
+  return dot < 0 ? '' : host.slice(dot + 1);
+}
 
 export function defaultRouteHost(name: string, namespace: string, domain = DEFAULT_ROUTER_DOMAIN): string {
   return `${name}-${namespace}.${domain}`;
