@@ -88,6 +88,8 @@ describe('router metrics', () => {
 
     metrics.observe(aRequestRecord());
     metrics.observe(aRequestRecord({ route: 'api' }));
+    // Refused before reaching an endpoint (a 429, a 403): it never started.
+    metrics.observe(aRequestRecord({ status: 429, upstream: undefined }));
     families = parseExposition(metrics.render());
     expect(value(families, 'router_requests_in_flight', 'router_requests_in_flight', { namespace: 'demo', route: 'web' })).toBe(1);
     expect(value(families, 'router_requests_in_flight', 'router_requests_in_flight', { namespace: 'demo', route: 'api' })).toBe(0);

@@ -93,7 +93,7 @@ export class RouterMetrics implements RequestObserver {
     this.now = options.now ?? Date.now;
   }
 
-  /** A request matched the route and goes upstream; its `observe` ends it. */
+  /** A request matched the route and goes to an endpoint; its `observe` (with `upstream` set) ends it. */
   started(namespace: string, route: string): void {
     this.tracksInFlight = true;
     this.series(namespace, route).inFlight++;
@@ -112,7 +112,8 @@ export class RouterMetrics implements RequestObserver {
     while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]) bucket++;
     series.buckets[bucket]++;
     if (record.upstreamError !== undefined) series.upstreamErrors[upstreamErrorIndex(record.upstreamError)]++;
-    if (this.tracksInFlight && record.route !== '' && series.inFlight > 0) series.inFlight--;
+    // Only a request that went to an endpoint was started; the guard keeps the gauge sane if one was not.
+    if (this.tracksInFlight && record.upstream !== undefined && series.inFlight > 0) series.inFlight--;
   }
 
   /** The text exposition format 0.0.4, built now. */
