@@ -1,7 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { ROUTE_ANNOTATIONS } from '@paas/contracts/routes';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { eventually } from '@paas/platform/testing';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { CompositeObserver } from '../src/observability/router-observers';
 import { RouterState } from '../src/table/router-state';
 import { aRoute, anEndpoints } from '../src/testing/factories';
 import { parseExposition, sampleValue } from '../src/testing/prometheus-text';
-import { backend, get, type Backend } from './support/router-processes';
+import { backend, freePort, get, type Backend } from './support/router-processes';
 
 /** A backend that answers after `delayMs`. */
 async function slowBackend(delayMs: number): Promise<Backend & { server: http.Server }> {
@@ -116,6 +118,54 @@ describe('router metrics and access log through real sockets', () => {
     expect(lines[9]).toMatchObject({ route: 'broken', upstream: `127.0.0.1:${deadPort}`, upstreamError: 'ECONNREFUSED' });
     expect(lines[11]).toMatchObject({ route: 'slow', upstreamError: 'timeout' });
     expect(lines[11].durationUs).toBeGreaterThanOrEqual(190_000);
+  });
+
+  it('is scraped by a real Prometheus server (Debian prometheus 2.42), which answers queries per route', async () => {
+    const home = path.join(dir, 'prometheus');
+    mkdirSync(home);
+    const config = path.join(home, 'prometheus.yml');
+    writeFileSync(
+      config,
+      ['global: { scrape_interval: 1s, scrape_timeout: 1s }', 'scrape_configs:', '  - job_name: router', `    static_configs: [{ targets: ['127.0.0.1:${adminPort}'] }]`, ''].join('\n'),
+    );
+    const apiPort = await freePort();
+    const log = openSync(path.join(home, 'prometheus.log'), 'a');
+    const prometheus = spawn(
+      'prometheus',
+      [`--config.file=${config}`, `--storage.tsdb.path=${path.join(home, 'data')}`, `--web.listen-address=127.0.0.1:${apiPort}`, '--storage.tsdb.retention.time=1h'],
+      { stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    const api = async (query: string) => JSON.parse((await get(apiPort, `127.0.0.1:${apiPort}`, `/api/v1/${query}`)).body);
+    const instant = async (expression: string) => {
+      const answer = await api(`query?query=${encodeURIComponent(expression)}`);
+      if (answer.status !== 'success') throw new Error(JSON.stringify(answer));
+      return answer.data.result.map((r: { metric: Record<string, string>; value: [number, string] }) => Number(r.value[1]));
+    };
+    try {
+      const target = await eventually(
+        'Prometheus to scrape the router',
+        async () => {
+          const targets = await api('targets');
+          const found = targets.data?.activeTargets?.[0];
+          return found?.health === 'up' ? found : undefined;
+        },
+        20_000,
+        200,
+      );
+      expect(target.lastError).toBe('');
+      expect(await instant('router_requests_total{namespace="demo",route="web",code="2xx"}')).toEqual([6]);
+      expect(await instant('router_requests_total{namespace="",route="",code="4xx"}')).toEqual([3]);
+      expect(await instant('sum by (kind) (router_upstream_errors_total{kind="connect_refused"})')).toEqual([2]);
+      // The histogram is one Prometheus understands: the slow route's median falls between the 0.1 s and 2.5 s bounds.
+      const [median] = await instant('histogram_quantile(0.5, router_request_duration_seconds_bucket{namespace="demo",route="slow"})');
+      expect(median).toBeGreaterThan(0.1);
+      expect(median).toBeLessThanOrEqual(2.5);
+    } finally {
+      const exited = new Promise((resolve) => prometheus.once('exit', resolve));
+      if (prometheus.pid && prometheus.exitCode === null) process.kill(prometheus.pid, 'SIGTERM');
+      await exited;
+    }
   });
 
   // Known gap, for the data plane: Fastify runs onResponse only when a response finishes or
