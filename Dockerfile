@@ -14,8 +14,8 @@ RUN npm ci --no-audit --no-fund \
 
 FROM node:20-bookworm-slim
 ARG SERVICE
-# The build-service fetches sources with git; it is small enough to have everywhere.
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+# The build-service fetches sources with git; the router makes its default certificate with openssl.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production PAAS_HOME=/var/lib/paas SERVICE=${SERVICE}

@@ -16,6 +16,7 @@ const APT_PACKAGES = [
   { name: 'git', command: 'git' },
   { name: 'busybox-static' }, // the S2I builder images are made from its static /bin/busybox
   { name: 'curl', command: 'curl' },
+  { name: 'openssl', command: 'openssl' }, // the router's default certificate; test certificates
   { name: 'default-jre-headless', command: 'java' }, // runs Zipkin
   { name: 'maven', command: 'mvn' }, // fetches the Zipkin jar from Maven Central
   { name: 'skopeo', command: 'skopeo' }, // a second registry client in the e2e tests
