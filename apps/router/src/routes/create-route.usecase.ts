@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { defaultRouteHost, type Route } from '@paas/contracts/routes';
+import { defaultRouteHost, parentDomain, type Route } from '@paas/contracts/routes';
 import type { CreateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { dryRunPreview } from '@paas/platform/rpc-input';
 import type { RouterConfig } from '../config';
 import { ROUTER_CONFIG } from '../runtime.module';
-import { AdmitHost } from './admit-host.usecase';
+import { AdmitDomain } from './admit-domain.usecase';
 import { admissionStatus, decideAdmission } from './route-admission';
 import { RouteChanges } from './route-changes';
 import { parseRouteInput } from './route-input';
@@ -13,20 +13,21 @@ import { RouteRepository } from './route.repository';
 
 /**
  * Stores a Route with its host (`<name>-<namespace>.<domain>` when none is given) and its
- * admission: a host+path already claimed by an older route of another namespace leaves it
- * stored but not admitted. With `dryRun`, answers what would be stored and stores nothing.
+ * admission: a host (or, for a wildcard, a domain) already claimed by an older route of
+ * another namespace leaves it stored but not admitted (`route-admission.ts`). With
+ * `dryRun`, answers what would be stored and stores nothing.
  */
 @Injectable()
 export class CreateRoute {
   constructor(
     private readonly routes: RouteRepository,
-    private readonly admitHost: AdmitHost,
+    private readonly admitDomain: AdmitDomain,
     private readonly changes: RouteChanges,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
   async execute(request: CreateRequest): Promise<Route> {
-    const input = parseRouteInput(request.namespace, request.body);
+    const input = parseRouteInput(request.namespace, request.body, this.config.domain);
     const { name, namespace, labels, annotations } = input.metadata;
     const host = input.spec.host ?? defaultRouteHost(name, namespace, this.config.domain);
     if (await this.routes.find(namespace, name)) throw ApiError.alreadyExists('Route', name);
@@ -36,12 +37,12 @@ export class CreateRoute {
       spec: { ...input.spec, host },
       status: { ingress: [] },
     });
-    const decision = decideAdmission([...(await this.routes.listByHost(host)), draft]).get(draft);
+    const decision = decideAdmission([...(await this.routes.listByDomain(parentDomain(host))), draft]).get(draft);
     draft.status = admissionStatus(draft, decision ?? { admitted: true }, draft.metadata.creationTimestamp);
     if (request.dryRun) return draft;
 
     const created = await this.routes.create({ metadata: { name, namespace, labels, annotations }, spec: draft.spec, status: draft.status });
-    const settled = (await this.admitHost.execute(host)).find((r) => r.metadata.uid === created.metadata.uid) ?? created;
+    const settled = (await this.admitDomain.execute(parentDomain(host))).find((r) => r.metadata.uid === created.metadata.uid) ?? created;
     await this.changes.changed(settled);
     return settled;
   }

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { parentDomain } from '@paas/contracts/routes';
 import type { DeleteRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
-import { AdmitHost } from './admit-host.usecase';
+import { AdmitDomain } from './admit-domain.usecase';
 import { RouteChanges } from './route-changes';
 import { assertKey } from './route-input';
 import { RouteRepository } from './route.repository';
 
-/** Deletes a Route; a route of another namespace waiting for its host+path is admitted. */
+/** Deletes a Route; a route of another namespace waiting for its host (or domain) is admitted. */
 @Injectable()
 export class DeleteRoute {
   constructor(
     private readonly routes: RouteRepository,
-    private readonly admitHost: AdmitHost,
+    private readonly admitDomain: AdmitDomain,
     private readonly changes: RouteChanges,
   ) {}
 
@@ -19,7 +20,7 @@ export class DeleteRoute {
     const { namespace, name } = assertKey(request);
     const deleted = await this.routes.delete(namespace, name);
     await this.changes.deleted(deleted);
-    await this.admitHost.execute(deleted.spec.host);
+    await this.admitDomain.execute(parentDomain(deleted.spec.host));
     return successStatus(`route "${name}" deleted`, { kind: 'Route', name });
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Route } from '@paas/contracts/routes';
+import { parentDomain, type Route } from '@paas/contracts/routes';
 import { ResourceRepository, type StoredResource } from '@paas/platform/resource-repository';
 import type { Model } from 'mongoose';
 
@@ -12,9 +12,9 @@ export class RouteRepository extends ResourceRepository<Route> {
     super(model, 'Route');
   }
 
-  /** Every route claiming `host`, in any namespace. */
-  async listByHost(host: string): Promise<Route[]> {
-    // Routes are few; a host index (a stored field) comes when they are not.
-    return (await this.list()).filter((route) => route.spec.host === host);
+  /** Every route whose host lies in `domain` (its parent domain), in any namespace: what admission in that domain depends on. */
+  async listByDomain(domain: string): Promise<Route[]> {
+    // Routes are few; a domain index (a stored field) comes when they are not.
+    return (await this.list()).filter((route) => parentDomain(route.spec.host) === domain);
   }
 }

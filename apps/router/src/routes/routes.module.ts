@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { storedResourceSchema } from '@paas/platform/resource-repository';
-import { AdmitHost } from './admit-host.usecase';
+import { AdmitDomain } from './admit-domain.usecase';
 import { CreateRoute } from './create-route.usecase';
 import { DeleteRoute } from './delete-route.usecase';
 import { RouteChanges } from './route-changes';
@@ -12,6 +12,6 @@ import { UpdateRoute } from './update-route.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: ROUTES_COLLECTION, schema: storedResourceSchema(ROUTES_COLLECTION) }])],
-  providers: [RouteRepository, RouteChanges, AdmitHost, CreateRoute, UpdateRoute, DeleteRoute, RoutesRpc, RouteSync],
+  providers: [RouteRepository, RouteChanges, AdmitDomain, CreateRoute, UpdateRoute, DeleteRoute, RoutesRpc, RouteSync],
 })
 export class RoutesModule {}

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import type { Route } from '@paas/contracts/routes';
+import { Inject, Injectable } from '@nestjs/common';
+import { parentDomain, type Route } from '@paas/contracts/routes';
 import type { UpdateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
-import { AdmitHost } from './admit-host.usecase';
+import type { RouterConfig } from '../config';
+import { ROUTER_CONFIG } from '../runtime.module';
+import { AdmitDomain } from './admit-domain.usecase';
 import { RouteChanges } from './route-changes';
 import { assertKey, parseRouteInput } from './route-input';
 import { RouteRepository } from './route.repository';
@@ -10,19 +12,20 @@ import { RouteRepository } from './route.repository';
 /**
  * Replaces a Route's spec, labels and annotations (a stale `metadata.resourceVersion` gets
  * 409). Without `spec.host` the route keeps its host. Admission is re-decided for the new
- * host and, when it moved, for the old one (a waiting route may now be admitted).
+ * host's domain and, when it moved, for the old one (a waiting route may now be admitted).
  */
 @Injectable()
 export class UpdateRoute {
   constructor(
     private readonly routes: RouteRepository,
-    private readonly admitHost: AdmitHost,
+    private readonly admitDomain: AdmitDomain,
     private readonly changes: RouteChanges,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
   async execute(request: UpdateRequest): Promise<Route> {
     const { namespace, name } = assertKey(request);
-    const input = parseRouteInput(namespace, request.body);
+    const input = parseRouteInput(namespace, request.body, this.config.domain);
     if (input.metadata.name !== name) {
       throw ApiError.of('BadRequest', `the name of the object (${input.metadata.name}) does not match the name of the request (${name})`);
     }
@@ -38,8 +41,9 @@ export class UpdateRoute {
       }),
       { resourceVersion: input.metadata.resourceVersion },
     );
-    const settled = (await this.admitHost.execute(host)).find((r) => r.metadata.uid === updated.metadata.uid) ?? updated;
-    if (before.spec.host !== host) await this.admitHost.execute(before.spec.host);
+    const domain = parentDomain(host);
+    const settled = (await this.admitDomain.execute(domain)).find((r) => r.metadata.uid === updated.metadata.uid) ?? updated;
+    if (parentDomain(before.spec.host) !== domain) await this.admitDomain.execute(parentDomain(before.spec.host));
     await this.changes.changed(settled);
     return settled;
   }
