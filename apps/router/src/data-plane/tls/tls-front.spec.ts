@@ -149,7 +149,10 @@ describe('TlsFrontend', () => {
     blogCert = pki.issue(['blog.example.com', 'www.blog.example.com']);
     backend = await echoBackend(pki.issue(['secure.apps.test'], 'passthrough backend'));
     // What the data plane does with a decrypted socket: one HTTP server serves it.
-    app = http.createServer((req, res) => res.end(`served ${req.headers.host}${req.url} over ${(req.socket as tls.TLSSocket).alpnProtocol}`));
+    app = http.createServer((req, res) => {
+      const socket = req.socket as tls.TLSSocket;
+      res.end(`served ${req.headers.host}${req.url} over ${socket.alpnProtocol} to ${socket.remoteAddress} (encrypted: ${socket.encrypted})`);
+    });
     warnings = [];
     table = new FakeTable();
     front = new TlsFrontend({
@@ -181,7 +184,7 @@ describe('TlsFrontend', () => {
     const shop = await get(port, 'shop.apps.test', pki.ca);
     expect(shop).toEqual({
       status: 200,
-      body: 'served shop.apps.test/hello over http/1.1',
+      body: 'served shop.apps.test/hello over http/1.1 to 127.0.0.1 (encrypted: true)',
       subject: 'shop.apps.test',
       altNames: 'DNS:shop.apps.test',
       issuer: 'Router Test CA',
