@@ -162,7 +162,7 @@ export class DataPlane {
     const { stickyCookie, hsts } = target.settings;
     const encrypted = (request.raw.socket as TLSSocket).encrypted === true;
     if (stickyCookie && cookieValue(request.headers.cookie, stickyCookie.name) !== endpoint.cookieId) {
-      const value = `${stickyCookie.name}=${endpoint.cookieId}; Path=/; HttpOnly${encrypted ? '; Secure' : ''}; SameSite=Lax`;
+      const value = `${stickyCookie.name}=${endpoint.cookieId}; Path=/; HttpOnly${stickyCookie.secure || encrypted ? '; Secure' : ''}; SameSite=Lax`;
       const existing = headers['set-cookie'];
       headers['set-cookie'] = existing ? [...existing, value] : [value];
     }

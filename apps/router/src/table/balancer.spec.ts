@@ -1,7 +1,7 @@
 import { aRoute, anEndpoints } from '../testing/factories';
 import { Balancer, EJECT_MS, Endpoint, smoothSchedule } from './balancer';
 import { RouterState } from './router-state';
-import type { RouteSettings } from './route-table';
+import type { RouteSettings } from '../routes/route-settings';
 
 const endpoints = (...ports: number[]) => ports.map((port) => new Endpoint('127.0.0.1', port));
 const portsOf = (picked: (Endpoint | undefined)[]) => picked.map((e) => e?.port);

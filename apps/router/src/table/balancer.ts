@@ -1,7 +1,5 @@
+import type { BalanceAlgorithm } from '@paas/contracts/routes';
 import { createHash } from 'node:crypto';
-
-export const BALANCE_STRATEGIES = ['roundrobin', 'leastconn', 'random', 'source'] as const;
-export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
 
 /** How long an endpoint that refused a connection is left out (passive health). */
 export const EJECT_MS = 10_000;
@@ -64,7 +62,7 @@ export class Balancer {
   readonly endpoints: readonly WeightedEndpoint[];
 
   constructor(
-    readonly strategy: BalanceStrategy,
+    readonly strategy: BalanceAlgorithm,
     weighted: readonly WeightedEndpoint[],
     private readonly cursor: { next: number },
   ) {

@@ -1,5 +1,6 @@
-import type { Route, RouteTls } from '@paas/contracts/routes';
-import { Balancer, Endpoint, type BalanceStrategy, type WeightedEndpoint } from './balancer';
+import { parentDomain, type Route, type RouteTls } from '@paas/contracts/routes';
+import { routeSettingsCache, type RouteSettings } from '../routes/route-settings';
+import { Balancer, Endpoint, type WeightedEndpoint } from './balancer';
 import { ClientLimits, type RateLimits } from './client-limits';
 
 /** A ready address of a Service, as the router dials it. */
@@ -16,35 +17,7 @@ export interface EndpointsEntry {
   backends: readonly Backend[];
 }
 
-/** How one route behaves, from its annotations (`parseRouteSettings`). */
-export interface RouteSettings {
-  balance: BalanceStrategy;
-  /** The sticky-session cookie; undefined when cookies are off for the route. */
-  stickyCookie?: { name: string };
-  /** How long the endpoint may take to answer (and between body chunks). */
-  timeoutMs: number;
-  rateLimit?: RateLimits;
-  /** Whether a client address may use the route; undefined lets everyone in. */
-  ipAllowlist?: (ip: string) => boolean;
-  /** `Strict-Transport-Security` for answers over TLS. */
-  hsts?: string;
-}
-
 export type SettingsOf = (route: Route) => RouteSettings;
-
-/** The settings of a route without annotations: round robin, a sticky cookie, 30 s. */
-export const defaultSettingsOf: SettingsOf = (route) => ({
-  balance: 'roundrobin',
-  stickyCookie: { name: defaultCookieName(route.metadata.namespace, route.metadata.name) },
-  timeoutMs: 30_000,
-});
-
-/** OpenShift names the cookie after the route; here a short hash of it, so nothing leaks. */
-export function defaultCookieName(namespace: string, name: string): string {
-  let hash = 0x811c9dc5;
-  for (const char of `${namespace}/${name}`) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193);
-  return `paas_${(hash >>> 0).toString(16).padStart(8, '0')}`;
-}
 
 /**
  * What outlives a table swap: endpoints (requests in flight, ejections), each route's
@@ -156,7 +129,7 @@ export class RouteTable {
     private readonly byParentDomain: ReadonlyMap<string, readonly RouteTarget[]>,
   ) {}
 
-  static build(routes: Iterable<Route>, endpoints: ReadonlyMap<string, EndpointsEntry>, live = new LiveState(), settingsOf: SettingsOf = defaultSettingsOf): RouteTable {
+  static build(routes: Iterable<Route>, endpoints: ReadonlyMap<string, EndpointsEntry>, live = new LiveState(), settingsOf: SettingsOf = routeSettingsCache()): RouteTable {
     const exact = new Map<string, Route[]>();
     const wildcard = new Map<string, Route[]>();
     for (const route of routes) {
@@ -241,12 +214,6 @@ function add(map: Map<string, Route[]>, key: string, route: Route): void {
   const list = map.get(key);
   if (list) list.push(route);
   else map.set(key, [route]);
-}
-
-/** `www.example.com` → `example.com`: what a `Subdomain` wildcard route covers. */
-export function parentDomain(host: string): string {
-  const dot = host.indexOf('.');
-  return dot < 0 ? '' : host.slice(dot + 1);
 }
 
 /** Oldest first by creation, then namespace and name: the order admission uses too. */

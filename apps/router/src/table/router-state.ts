@@ -1,5 +1,6 @@
 import type { Route } from '@paas/contracts/routes';
-import { defaultSettingsOf, endpointsKey, LiveState, RouteTable, type Backend, type EndpointsEntry, type SettingsOf } from './route-table';
+import { routeSettingsCache } from '../routes/route-settings';
+import { endpointsKey, LiveState, RouteTable, type Backend, type EndpointsEntry, type SettingsOf } from './route-table';
 
 /** What the router persists and reloads: enough to serve without the control plane. */
 export interface RouterSnapshot {
@@ -46,7 +47,7 @@ export class RouterState {
 
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly settingsOf: SettingsOf = defaultSettingsOf,
+    private readonly settingsOf: SettingsOf = routeSettingsCache(),
   ) {}
 
   get table(): RouteTable {
