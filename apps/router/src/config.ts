@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { loadConfig } from '@paas/platform/config';
+import { loadTlsSettings, type TlsSettings } from './data-plane/tls/tls-settings';
 
 /** The router's settings (docs/architecture.md), read once from the environment. */
 export interface RouterConfig {
   /** Data plane; 0 picks a free port (tests). */
   httpPort: number;
-  /** Data plane over TLS (edge and passthrough routes); 0 picks a free port (tests). */
-  tlsPort: number;
+  /** The TLS front: its port (`ROUTER_TLS_PORT`, 8443; 0 picks one) and default certificate. */
+  tls: TlsSettings;
   /** Admin port (`/healthz`, `/readyz`); `PORT` wins over `ROUTER_ADMIN_PORT`. */
   adminPort: number;
   host: string;
@@ -22,7 +23,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
   const platform = loadConfig(env);
   return {
     httpPort: portOf(env.ROUTER_HTTP_PORT, 8080),
-    tlsPort: portOf(env.ROUTER_TLS_PORT, 8443),
+    tls: loadTlsSettings(env),
     adminPort: portOf(env.PORT, portOf(env.ROUTER_ADMIN_PORT, 8090)),
     host: platform.host,
     domain: platform.routerDomain,

@@ -46,7 +46,7 @@ describe('router data plane', () => {
   const settings = new Map<string, Partial<RouteSettings>>();
   const records: RequestRecord[] = [];
   const state = new RouterState(Date.now, (route) => ({ ...parseRouteSettings(route), ...settings.get(route.metadata.name) }));
-  const dataPlane = new DataPlane(state, { tlsPort: 8443, observer: { observe: (record) => records.push(record) } });
+  const dataPlane = new DataPlane(state, { tlsPort: () => 8443, observer: { observe: (record) => records.push(record) } });
   let port: number;
   let backends: Awaited<ReturnType<typeof backend>>[];
   const agent = new http.Agent({ keepAlive: true });

@@ -1,11 +1,10 @@
-import { getModelToken } from '@nestjs/mongoose';
+import { getConnectionToken } from '@nestjs/mongoose';
 import { dropIsolatedBus, eventually, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import type { Route } from '@paas/contracts/routes';
 import { EventBus } from '@paas/platform/events';
-import type { StoredResource } from '@paas/platform/resource-repository';
 import { RpcClient } from '@paas/platform/rpc';
-import type { Model } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { connect } from 'nats';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +16,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRouter, type StartedRouter } from '../src/bootstrap';
 import { loadRouterConfig } from '../src/config';
-import { ROUTES_COLLECTION } from '../src/routes/route.repository';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -136,9 +134,11 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
 
   beforeAll(async () => {
     isolateBus('router');
+    // Its own database: the router's resync re-admits every route it lists.
+    process.env.PAAS_DB_PREFIX = `test_router_${suffix}`;
     backends.alpha = await backend('alpha');
     backends.beta = await backend('beta');
-    const config = loadRouterConfig({ ...process.env, PAAS_HOME: home, ROUTER_HTTP_PORT: '0', PORT: '0', ROUTER_RESYNC_SECONDS: '3600' });
+    const config = loadRouterConfig({ ...process.env, PAAS_HOME: home, ROUTER_HTTP_PORT: '0', ROUTER_TLS_PORT: '0', PORT: '0', ROUTER_RESYNC_SECONDS: '3600' });
     router = await startRouter({ config, logger: false });
     rpc = router.app.get(RpcClient);
     bus = router.app.get(EventBus);
@@ -148,8 +148,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
   afterAll(async () => {
     if (child?.pid && child.exitCode === null) child.kill('SIGTERM');
     await ownNats?.stop();
-    const model = router?.app.get<Model<StoredResource>>(getModelToken(ROUTES_COLLECTION));
-    await model?.deleteMany({ namespace: { $in: [namespace, otherNamespace] } });
+    await router?.app.get<Connection>(getConnectionToken()).dropDatabase();
     if (router) await dropIsolatedBus(router.app.get(NATS_CONNECTION));
     await router?.app.close();
     await Promise.all(Object.values(backends).map((b) => b.close()));
@@ -255,7 +254,7 @@ describe('router against real NATS, the Mongo-compatible server and real sockets
     execFileSync(path.join(REPO, 'node_modules/.bin/tsc'), ['-b', 'apps/router/tsconfig.app.json'], { cwd: REPO });
     const [port, adminPort, closedNatsPort] = [await freePort(), await freePort(), await freePort()];
     child = spawn(process.execPath, [path.join(REPO, 'apps/router/dist/main.js')], {
-      env: { ...process.env, PAAS_HOME: home, ROUTER_HTTP_PORT: String(port), PORT: String(adminPort), NATS_URL: `nats://127.0.0.1:${closedNatsPort}`, ZIPKIN_URL: '' },
+      env: { ...process.env, PAAS_HOME: home, ROUTER_HTTP_PORT: String(port), ROUTER_TLS_PORT: '0', PORT: String(adminPort), NATS_URL: `nats://127.0.0.1:${closedNatsPort}`, ZIPKIN_URL: '' },
       stdio: 'ignore',
     });
     const answer = await until(() => get(port, host), (a) => a.status === 200, 'the fresh router to serve');

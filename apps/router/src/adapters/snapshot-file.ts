@@ -41,7 +41,8 @@ export class FileSnapshotStore implements SnapshotStore {
   async save(snapshot: RouterSnapshot): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true });
     const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(snapshot));
+    // Routes carry their TLS private keys: the file is the router's alone.
+    await writeFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
     await rename(temporary, this.file);
   }
 }

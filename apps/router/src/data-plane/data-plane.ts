@@ -32,10 +32,10 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authe
 const COUNTED = Symbol('router.counted');
 
 export interface DataPlaneOptions {
-  /** Told of every finished request (metrics, access log). */
-  observer?: RequestObserver;
-  /** The port TLS is served on, for the Redirect policy's `Location`. */
-  tlsPort?: number;
+  /** Told of every finished request (metrics, access log), and of each that goes to an endpoint. */
+  observer?: RequestObserver & { started?(namespace: string, route: string): void };
+  /** The port TLS is served on, for the Redirect policy's `Location` (443 when not told). */
+  tlsPort?: () => number;
 }
 
 /**
@@ -133,6 +133,7 @@ export class DataPlane {
     endpoint ??= balancer.pick(client, now);
     if (!endpoint) return void reply.code(503).header('cache-control', 'no-cache').type(HTML).send(noEndpointsPage(target.service));
     request.routerEndpoint = endpoint;
+    this.options.observer?.started?.(target.namespace, target.name);
     done();
   }
 
@@ -219,7 +220,7 @@ export class DataPlane {
 
   private httpsUrl(hostHeader: string, url: string): string {
     const host = hostKey(hostHeader);
-    const port = this.options.tlsPort ?? 443;
+    const port = this.options.tlsPort?.() ?? 443;
     return `https://${host}${port === 443 ? '' : `:${port}`}${url}`;
   }
 }
