@@ -1,18 +1,37 @@
 import type { Route } from '@paas/contracts/routes';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { WebSocketServer } from 'ws';
 import { DataPlane } from '../src/data-plane/data-plane';
 import type { RequestRecord } from '../src/data-plane/request-observer';
+import { TlsFrontend } from '../src/data-plane/tls/tls-front';
 import { RouterState } from '../src/table/router-state';
 import { parseRouteSettings, type RouteSettings } from '../src/routes/route-settings';
+import { selfSignedCertificate } from '../src/testing/certificates';
 import { aRoute, anEndpoints } from '../src/testing/factories';
 
 interface Answer {
   status: number;
   body: string;
   headers: http.IncomingHttpHeaders;
+}
+
+const certificatePair = ({ certificate, key }: { certificate: string; key: string }) => ({ cert: certificate, key });
+
+/** GET / over TLS to the router's TLS port, with SNI `host`, trusting only `ca`. */
+function httpsGet(port: number, host: string, ca: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port, servername: host, ca, headers: { host }, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      })
+      .on('error', reject);
+  });
 }
 
 /** A backend that answers its name, or echoes what the router sent (`/echo`), or answers slowly (`/slow`). */
@@ -209,6 +228,32 @@ describe('router data plane', () => {
     const refused = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { host: 'unknown.apps.localhost' } });
     const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).once('error', () => resolve(-1)));
     expect(status).toBe(404);
+  });
+
+  it('terminates TLS with the route certificate chosen by SNI, sends HSTS and a Secure cookie, and passes TLS through untouched', async () => {
+    const front = new TlsFrontend({ routes: () => state.table, onDecrypted: (socket) => dataPlane.acceptTlsConnection(socket), defaultCertificate: certificatePair(selfSignedCertificate(['default.invalid'])) });
+    const tlsPort = await front.listen(0, '127.0.0.1');
+    try {
+      const edgeCert = selfSignedCertificate(['shop.example.test']);
+      const edge = serve(aRoute({ name: 'shop', host: 'shop.example.test', spec: { tls: { termination: 'edge', certificate: edgeCert.certificate, key: edgeCert.key, insecureEdgeTerminationPolicy: 'Redirect' } } }), { hsts: 'max-age=31536000' });
+      endpointsOf('shop', backends[2]);
+      const answer = await httpsGet(tlsPort, edge, edgeCert.certificate);
+      expect([answer.status, answer.body, answer.headers['strict-transport-security']]).toEqual([200, 'c', 'max-age=31536000']);
+      expect(String(answer.headers['set-cookie'])).toContain('; Secure');
+      expect(backends[2].seen.at(-1)).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-port': String(tlsPort) });
+      expect(records.at(-1)).toMatchObject({ route: 'shop', tls: true, status: 200 });
+
+      const backendCert = selfSignedCertificate(['vault.example.test']);
+      const vault = https.createServer(certificatePair(backendCert), (_req, res) => res.end('from the pod itself'));
+      await new Promise<void>((resolve) => vault.listen(0, '127.0.0.1', resolve));
+      const passthrough = serve(aRoute({ name: 'vault', host: 'vault.example.test', spec: { tls: { termination: 'passthrough', insecureEdgeTerminationPolicy: 'None' } } }));
+      state.applyEndpoints(anEndpoints('vault', [(vault.address() as AddressInfo).port], { generation: Date.now() }));
+      // Trusting only the pod's certificate: the handshake succeeds only if the router did not terminate.
+      expect((await httpsGet(tlsPort, passthrough, backendCert.certificate)).body).toBe('from the pod itself');
+      vault.close();
+    } finally {
+      await front.close();
+    }
   });
 
   it('reports every finished request to its observer', async () => {
