@@ -67,7 +67,7 @@ export const ROUTE_ANNOTATIONS = {
   concurrentTcp: 'haproxy.router.openshift.io/rate-limit-connections.concurrent-tcp',
   /** new connections a client IP may open per 3 s */
   rateTcp: 'haproxy.router.openshift.io/rate-limit-connections.rate-tcp',
-  /** HTTP requests a client IP may send per 3 s */
+  /** HTTP requests a client IP may send per 10 s */
   rateHttp: 'haproxy.router.openshift.io/rate-limit-connections.rate-http',
   /** space-separated IPs and CIDRs allowed to reach the route; others get 403 */
   ipAllowlist: 'haproxy.router.openshift.io/ip_whitelist',

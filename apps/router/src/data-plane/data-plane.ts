@@ -122,7 +122,7 @@ export class DataPlane {
       const counted = socket as Socket & { [COUNTED]?: boolean };
       const exceeded = limits.admit(client, !counted[COUNTED], now);
       counted[COUNTED] = true;
-      if (exceeded) return void reply.code(429).header('retry-after', '3').type(HTML).send(tooManyRequestsPage(host));
+      if (exceeded) return void reply.code(429).header('retry-after', exceeded === 'requests' ? '10' : '3').type(HTML).send(tooManyRequestsPage(host));
     }
     const cookie = settings.stickyCookie;
     let endpoint: Endpoint | undefined;
