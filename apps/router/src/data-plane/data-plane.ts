@@ -20,14 +20,18 @@ declare module 'fastify' {
     routerEndpoint: Endpoint | null;
     /** Why the endpoint failed, when it did. */
     routerUpstreamError: string;
-    /** The sticky cookie to set on the answer (the client had none for this endpoint). */
-    routerSetCookie: string;
+    /** Reported to the observer already (answered, or given up by the client). */
+    routerFinished: boolean;
+    /** When routing began (`performance.now()`), for a request that ends without an answer. */
+    routerStartedAt: number;
   }
 }
 
 const HTML = 'text/html; charset=utf-8';
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+/** What a request the client gave up on is reported as (nginx's "client closed request"). */
+const CLIENT_CLOSED_REQUEST = 499;
 /** Marks a connection whose first request was counted against the rate of new connections. */
 const COUNTED = Symbol('router.counted');
 
@@ -60,7 +64,8 @@ export class DataPlane {
     this.server.decorateRequest('routerTarget', null);
     this.server.decorateRequest('routerEndpoint', null);
     this.server.decorateRequest('routerUpstreamError', '');
-    this.server.decorateRequest('routerSetCookie', '');
+    this.server.decorateRequest('routerFinished', false);
+    this.server.decorateRequest('routerStartedAt', 0);
     void this.server.register(httpProxy, {
       // Per-request upstreams: an empty base plus getUpstream (STACK-NOTES).
       upstream: '',
@@ -78,7 +83,12 @@ export class DataPlane {
       },
     });
     this.server.addHook('onResponse', (request, reply, done) => {
-      this.finished(request, reply);
+      this.finished(request, reply.statusCode, reply.elapsedTime);
+      done();
+    });
+    // A client that leaves before its answer gets no onResponse: counted as 499, as nginx does.
+    this.server.addHook('onRequestAbort', (request, done) => {
+      this.finished(request, CLIENT_CLOSED_REQUEST, request.routerStartedAt ? performance.now() - request.routerStartedAt : 0);
       done();
     });
     this.websockets = new WebSocketTunnel((request) => this.routeUpgrade(request));
@@ -103,6 +113,7 @@ export class DataPlane {
   }
 
   private route(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    request.routerStartedAt = performance.now();
     const host = hostKey(request.headers.host);
     const target = this.state.table.match(host, pathOf(request.url));
     if (!target) return void reply.code(404).type(HTML).send(noRoutePage(host));
@@ -181,7 +192,9 @@ export class DataPlane {
     } else reply.code(502).type(HTML).send(badGatewayPage(service));
   }
 
-  private finished(request: FastifyRequest, reply: FastifyReply): void {
+  private finished(request: FastifyRequest, status: number, elapsedMs: number): void {
+    if (request.routerFinished) return;
+    request.routerFinished = true;
     const target = request.routerTarget;
     const client = request.raw.socket.remoteAddress ?? '';
     if (target?.limits) target.limits.release(client);
@@ -193,8 +206,8 @@ export class DataPlane {
       method: request.method,
       host: request.headers.host ?? '',
       path: request.url,
-      status: reply.statusCode,
-      durationSeconds: reply.elapsedTime / 1000,
+      status,
+      durationSeconds: elapsedMs / 1000,
       upstream: request.routerEndpoint?.address,
       upstreamError: request.routerUpstreamError || undefined,
       clientIp: client,
