@@ -50,7 +50,7 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
 
   it('stores resources with optimistic concurrency and label queries', async () => {
     const routes = app.get(RouteRepository);
-    const spec = { host: 'a.apps.localhost', path: '/', to: { kind: 'Service' as const, name: 'a' } };
+    const spec = { host: 'a.apps.localhost', path: '/', wildcardPolicy: 'None' as const, to: { kind: 'Service' as const, name: 'a', weight: 100 }, alternateBackends: [] };
     const created = await routes.create({ metadata: { name: 'a', namespace, labels: { app: 'a' } }, spec, status: { ingress: [] } });
     expect(created.metadata).toMatchObject({ resourceVersion: '1', generation: 1 });
     await expect(routes.create({ metadata: { name: 'a', namespace }, spec, status: { ingress: [] } })).rejects.toMatchObject({ status: { code: 409, reason: 'AlreadyExists' } });
