@@ -15,10 +15,9 @@
 //   Ours checks Docker tokens as deployed: the bench gets them from the platform's gateway
 //   as admin (and `docker login`s); REGISTRY_AUTH=none starts ours without auth.
 //   BENCH_CPU_PROF=<dir>  also write a V8 CPU profile of our registry per round into <dir>
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RPC_SUBJECT_PREFIX } from '@paas/contracts/rpc';
@@ -27,6 +26,7 @@ import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { PAAS_HOME, serviceEnv, services } from '../scripts/lib/config.mjs';
+import { cpuSeconds, ensureAptPackages, exec, freePort, median, startProcess, waitReady } from './lib/processes.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const MB = 1 << 20;
@@ -38,84 +38,11 @@ const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF && path.resolve(process.env.B
 const OUR_MAIN = services.find((service) => service.name === 'registry-service').main;
 const run = `bench-${Date.now().toString(36)}`;
 const work = mkdtempSync(path.join(tmpdir(), 'paas-bench-registry-'));
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 /** Every image reference this run made, removed at the end whatever happened. */
 const images = new Set();
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-/** Runs a command to its end; resolves with its output, rejects with its error output. */
-function exec(command, args, options = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${command} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
-    child.stdin.end(options.input);
-  });
-}
-
 /** docker with this run's own client config (a `docker login` here never touches the user's). */
 const docker = (args, options = {}) => exec('docker', args, { ...options, env: { DOCKER_CONFIG: path.join(work, 'docker'), ...options.env } });
-
-function ensureDistribution() {
-  if (spawnSync('sh', ['-c', 'command -v docker-registry'], { stdio: 'ignore' }).status === 0) return;
-  process.stderr.write('installing docker-registry (apt-get)\n');
-  const script = 'apt-get update -q && apt-get install -y -q --no-install-recommends docker-registry';
-  const [command, ...args] = [...(process.getuid() === 0 ? [] : ['sudo']), 'sh', '-c', script];
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (result.status !== 0) throw new Error('apt-get install docker-registry failed');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** CPU seconds (user + system) the process has used so far. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop().split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-/** A started process, stopped by its pid (SIGTERM, then SIGKILL after 10 s). */
-function startProcess(command, args, options) {
-  const child = spawn(command, args, { stdio: ['ignore', options.log, options.log], env: options.env });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return {
-    pid: child.pid,
-    exited,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function waitReady(name, url, proc, logFile) {
-  let exit;
-  void proc.exited.then((code) => (exit = code ?? 'a signal'));
-  const deadline = Date.now() + 60_000;
-  while (exit === undefined && Date.now() < deadline) {
-    const status = await fetch(url).then(async (res) => (await res.arrayBuffer(), res.status), () => 0);
-    if (status && status < 500) return;
-    await sleep(100);
-  }
-  const why = exit === undefined ? 'did not answer in 60 s' : `exited with ${exit}`;
-  throw new Error(`${name} ${why}; the end of ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
-}
 
 /**
  * A registry started afresh for a round, on a free port with an empty directory of its own,
@@ -431,7 +358,7 @@ function cleanUp(registries, nats) {
 }
 
 if (!existsSync(OUR_MAIN)) throw new Error(`${OUR_MAIN} is not built: npm run up first`);
-ensureDistribution();
+ensureAptPackages({ 'docker-registry': 'docker-registry' });
 if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
 mkdirSync(path.join(work, 'docker'));
 const registries = [ourRegistry(), distribution()];
