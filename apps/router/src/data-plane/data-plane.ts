@@ -3,15 +3,15 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span }
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../table/balancer';
 import type { RouteTarget } from '../table/route-table';
 import type { RouterState } from '../table/router-state';
 import { badGatewayPage, forbiddenPage, gatewayTimeoutPage, noEndpointsPage, noRoutePage, tooManyRequestsPage } from './error-pages';
 import { addForwardedHeaders, hostKey, pathOf } from './forwarded-headers';
 import type { RequestObserver } from './request-observer';
-import { isRetriable, UpstreamDispatcher, type UpstreamCall } from './upstream-dispatcher';
+import { isRetriable, UpstreamDispatcher } from './upstream-dispatcher';
 import { WebSocketTunnel } from './websocket-tunnel';
 
 declare module 'fastify' {
@@ -72,20 +72,15 @@ export class DataPlane {
     this.server.decorateRequest('routerStartedAt', 0);
     this.server.decorateRequest('routerSpan', null);
     void this.server.register(httpProxy, {
-      // Per-request upstreams: an empty base plus getUpstream (STACK-NOTES).
+      // Per-request upstreams: an empty base plus getUpstream (STACK-NOTES); the handler below dials them.
       upstream: '',
+      replyOptions: { getUpstream: (request) => (request.routerEndpoint as Endpoint).origin },
       disableRequestLogging: true,
-      // reply-from calls only the callback form of `request`, which the dispatcher has.
-      undici: this.dispatcher as unknown as { request: Dispatcher['request'] },
       preHandler: (request, reply, done) => this.route(request, reply, done),
-      replyOptions: {
-        getUpstream: (request) => (request.routerEndpoint as Endpoint).origin,
-        rewriteRequestHeaders: (request, headers) => this.requestHeaders(request as FastifyRequest, headers as IncomingHttpHeaders),
-        rewriteHeaders: (headers, request) => this.responseHeaders(headers as IncomingHttpHeaders, request as FastifyRequest),
-        onError: (reply, { error }) => this.upstreamFailed(reply as FastifyReply, error as Error & { code?: string }),
-        // Retries are the dispatcher's (to another endpoint); reply-from would retry the same one.
-        retryDelay: () => null,
-      },
+      // @fastify/http-proxy routes every method and path here and hands request bodies over as
+      // streams; its `handler` option replaces reply-from's `reply.from()` with the router's
+      // own dispatch (see UpstreamDispatcher: retries to another endpoint, no stream per answer).
+      handler: (request, reply) => this.proxy(request, reply),
     });
     this.server.addHook('onResponse', (request, reply, done) => {
       this.finished(request, reply.statusCode, reply.elapsedTime);
@@ -154,30 +149,56 @@ export class DataPlane {
     done();
   }
 
-  private requestHeaders(request: FastifyRequest, received: IncomingHttpHeaders): IncomingHttpHeaders {
+  /** Sends the routed request to its endpoint and streams the answer to the client. */
+  private proxy(request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const response = reply.raw;
+    const target = request.routerTarget as RouteTarget;
+    const body = request.body;
+    let status = 0;
+    response.once('close', () => this.finished(request, response.writableFinished ? status : CLIENT_CLOSED_REQUEST, performance.now() - request.routerStartedAt));
+    this.dispatcher.dispatch(
+      {
+        target,
+        endpoint: request.routerEndpoint as Endpoint,
+        method: request.method,
+        path: request.url,
+        headers: this.requestHeaders(request),
+        body: body instanceof Readable ? body : null,
+        retriable: isRetriable(request.method, request.headers),
+      },
+      {
+        sending: (endpoint) => (request.routerEndpoint = endpoint),
+        failed: (code) => (request.routerUpstreamError = code),
+        start: (code, headers) => {
+          status = code;
+          response.writeHead(code, this.responseHeaders(headers, request));
+        },
+        data: (chunk) => response.write(chunk),
+        onDrain: (resume) => response.once('drain', resume),
+        end: () => response.end(),
+        error: (code) => {
+          if (response.headersSent) return void response.destroy();
+          status = code === 'timeout' ? 504 : 502;
+          const page = status === 504 ? gatewayTimeoutPage(target.service) : badGatewayPage(target.service);
+          response.writeHead(status, { 'content-type': HTML, 'content-length': Buffer.byteLength(page) }).end(page);
+        },
+        onClientGone: (abort) => response.once('close', () => response.writableFinished || abort()),
+      },
+    );
+  }
+
+  private requestHeaders(request: FastifyRequest): IncomingHttpHeaders {
     const { socket } = request.raw;
     const host = request.headers.host ?? '';
-    // A copy without the hop-by-hop headers: adding keys to reply-from's spread copy, or
-    // deleting from it, sends V8 down a slow path (several µs per request).
-    const headers = withoutHopByHop(received);
+    const headers = withoutHopByHop(request.headers, connectionListed(request.headers.connection));
     addForwardedHeaders(headers, socket.remoteAddress ?? '', host, socket.localPort ?? 0, (socket as TLSSocket).encrypted ? 'https' : 'http');
-    // The application sees the Host the client asked for, as behind OpenShift's router.
-    headers.host = host;
     if (request.routerSpan) propagation.inject(trace.setSpan(ROOT_CONTEXT, request.routerSpan), headers);
-    const target = request.routerTarget as RouteTarget;
-    const call: UpstreamCall = {
-      target,
-      endpoint: request.routerEndpoint as Endpoint,
-      retriable: isRetriable(request.method, request.headers),
-      onEndpoint: (endpoint) => (request.routerEndpoint = endpoint),
-      onFailure: (code) => (request.routerUpstreamError = code),
-    };
-    this.dispatcher.expect(call);
     return headers;
   }
 
   private responseHeaders(received: IncomingHttpHeaders, request: FastifyRequest): IncomingHttpHeaders {
-    const headers = withoutHopByHop(received);
+    const headers = withoutHopByHop(received, connectionListed(received.connection));
     const target = request.routerTarget as RouteTarget;
     const endpoint = request.routerEndpoint as Endpoint;
     const { stickyCookie, hsts } = target.settings;
@@ -189,16 +210,6 @@ export class DataPlane {
     }
     if (hsts && encrypted) headers['strict-transport-security'] = hsts;
     return headers;
-  }
-
-  /** reply-from reports a refused connection as a 500; to the client it is a bad gateway. */
-  private upstreamFailed(reply: FastifyReply, error: { code?: string }): void {
-    if (reply.sent) return;
-    const service = reply.request.routerTarget?.service ?? '';
-    if (error.code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') {
-      reply.request.routerUpstreamError ||= 'timeout';
-      reply.code(504).type(HTML).send(gatewayTimeoutPage(service));
-    } else reply.code(502).type(HTML).send(badGatewayPage(service));
   }
 
   private finished(request: FastifyRequest, status: number, elapsedMs: number): void {
@@ -248,11 +259,23 @@ export class DataPlane {
   }
 }
 
-/** A copy of `headers` without the hop-by-hop ones (RFC 9110 §7.6.1). */
-function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+/**
+ * A copy of `headers` without the hop-by-hop ones (RFC 9110 §7.6.1) and those `Connection`
+ * lists; built fresh, since deleting from (or adding to) a spread copy sends V8 down a slow path.
+ */
+function withoutHopByHop(headers: IncomingHttpHeaders, listed: readonly string[]): IncomingHttpHeaders {
   const copy: IncomingHttpHeaders = {};
-  for (const name in headers) if (!HOP_BY_HOP.has(name)) copy[name] = headers[name];
+  for (const name in headers) if (!HOP_BY_HOP.has(name) && (listed.length === 0 || !listed.includes(name))) copy[name] = headers[name];
   return copy;
+}
+
+/** The header names a `Connection` header lists (besides the keep-alive/close tokens). */
+function connectionListed(connection: string | string[] | undefined): string[] {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return [];
+  return String(connection)
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name && name !== 'keep-alive' && name !== 'close');
 }
 
 /** The span of a request that arrived inside a trace: a child of the caller's, continued to the endpoint. */
