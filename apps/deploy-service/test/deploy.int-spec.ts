@@ -208,8 +208,15 @@ describe('deploy-service on the real engine', () => {
 
   it('rolls a new image out as revision 2 and removes the old pod and its container', async () => {
     const [old] = (await pods()).items;
-    const current = (await ok('deploymentconfigs.get', { namespace, name: 'web' })) as DeploymentConfig;
-    const updated = (await ok('deploymentconfigs.update', { namespace, name: 'web', body: { ...dcBody(images.v2), metadata: { ...dcBody(images.v2).metadata, resourceVersion: current.metadata.resourceVersion } } })) as DeploymentConfig;
+    // As a client does: read, write with that resourceVersion, and on a 409 (the controller wrote the status meanwhile) read again.
+    const updated = await eventually('the DC update to get past concurrent status writes', async () => {
+      const current = (await ok('deploymentconfigs.get', { namespace, name: 'web' })) as DeploymentConfig;
+      const body = { ...dcBody(images.v2), metadata: { ...dcBody(images.v2).metadata, resourceVersion: current.metadata.resourceVersion } };
+      const reply = await rpc('deploymentconfigs.update', { namespace, name: 'web', body });
+      if (!reply.ok && reply.status.code === 409) return undefined;
+      if (!reply.ok) throw new Error(`deploymentconfigs.update: ${reply.status.code} ${reply.status.message}`);
+      return reply.result as DeploymentConfig;
+    }, 10_000);
     expect(updated.status.latestVersion).toBe(2);
 
     const pod = await servingPod(2);
