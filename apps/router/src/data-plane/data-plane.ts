@@ -156,7 +156,12 @@ export class DataPlane {
     const target = request.routerTarget as RouteTarget;
     const body = request.body;
     let status = 0;
-    response.once('close', () => this.finished(request, response.writableFinished ? status : CLIENT_CLOSED_REQUEST, performance.now() - request.routerStartedAt));
+    /** Cancels the upstream request of the attempt in progress. */
+    let abortUpstream: (() => void) | undefined;
+    response.once('close', () => {
+      if (!response.writableFinished) abortUpstream?.();
+      this.finished(request, response.writableFinished ? status : CLIENT_CLOSED_REQUEST, performance.now() - request.routerStartedAt);
+    });
     this.dispatcher.dispatch(
       {
         target,
@@ -183,7 +188,7 @@ export class DataPlane {
           const page = status === 504 ? gatewayTimeoutPage(target.service) : badGatewayPage(target.service);
           response.writeHead(status, { 'content-type': HTML, 'content-length': Buffer.byteLength(page) }).end(page);
         },
-        onClientGone: (abort) => response.once('close', () => response.writableFinished || abort()),
+        onClientGone: (abort) => (abortUpstream = abort),
       },
     );
   }

@@ -30,7 +30,7 @@ export interface ResponseSink {
   end(): void;
   /** No answer can be given any more: the error page if nothing was sent yet, else a cut connection. */
   error(code: string): void;
-  /** Registers what to do when the client goes away before the end. */
+  /** What to do when the client goes away before the end: cancel the current attempt (each retry replaces it). */
   onClientGone(abort: () => void): void;
 }
 
