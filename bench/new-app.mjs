@@ -91,8 +91,10 @@ async function platformRun(i) {
 // The reference pushes as the admin, with credentials in a config of its own (the user's ~/.docker stays untouched).
 const DOCKER_CONFIG = mkdtempSync(path.join(tmpdir(), 'paas-bench-docker-'));
 
+/** `input`: what goes to the command's stdin, a Buffer or a string. */
 function docker(args, input) {
-  const result = spawnSync('docker', args, { input, encoding: 'buffer', maxBuffer: 64 << 20, env: { ...process.env, DOCKER_CONFIG } });
+  const stdin = typeof input === 'string' ? Buffer.from(input) : input;
+  const result = spawnSync('docker', args, { input: stdin, maxBuffer: 64 << 20, env: { ...process.env, DOCKER_CONFIG } });
   if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.toString().trim();
 }

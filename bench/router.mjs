@@ -19,7 +19,7 @@
 // `endpoints.list` answer the router resyncs from), played here by the bench.
 //
 // Usage: npm run up && npx nx run router:build && node bench/router.mjs [rounds=5]
-//   BENCH_SECONDS=<n>     wrk's duration per target and round (default 10)
+//   BENCH_SECONDS=<n>     wrk's duration per target and round (default 10; 2 with BENCH_SMOKE=1)
 //   BENCH_CPU_PROF=<dir>  also write a V8 CPU profile of each router instance into <dir>
 //                         (profiling slows the routers: such a run's figures are not for the table)
 import { spawnSync } from 'node:child_process';
@@ -36,8 +36,10 @@ import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
 import { CLOCK_TICKS, cpuSeconds, ensureAptPackages, exec, freePort, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARM_UP_SECONDS = 3;
+// BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
+const WARM_UP_SECONDS = SMOKE ? 1 : 3;
 const CONNECTIONS = 64;
 const THREADS = 2;
 const ROUTES_PER_NAMESPACE = 20;

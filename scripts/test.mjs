@@ -2,6 +2,8 @@
 // then the integration and end-to-end tests against it (jest.integration.config.js).
 // Every step runs even when an earlier one failed, except the integration tests, which
 // need the platform; the exit code is non-zero when anything failed.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { REPO, bin, toolEnv } from './lib/config.mjs';
 import { fail, main, ok, seconds, timed, warn } from './lib/log.mjs';
 import { run } from './lib/proc.mjs';
@@ -10,6 +12,22 @@ const inRepo = { cwd: REPO, env: toolEnv };
 // CI runs every check for real rather than replaying nx's cached results.
 const cacheFlags = process.env.CI ? ['--skip-nx-cache'] : [];
 const nx = (target) => () => run(bin('nx'), ['run-many', '-t', target, ...cacheFlags], inRepo);
+
+/**
+ * Every bench/*.mjs, one short round each (its first argument is the number of rounds;
+ * BENCH_SMOKE=1 shortens what else it can): a bench that no longer runs fails here, so no
+ * figure in docs/benchmarks.md can quietly stop being reproducible.
+ */
+async function smokeBenchmarks() {
+  const benches = readdirSync(path.join(REPO, 'bench')).filter((file) => file.endsWith('.mjs')).sort();
+  let failed = 0;
+  for (const file of benches) {
+    console.log(`\n· bench/${file} (one short round)`);
+    const code = await run(process.execPath, [path.join('bench', file), '1'], { cwd: REPO, env: { ...toolEnv, BENCH_SMOKE: '1' } });
+    if (code !== 0) failed++;
+  }
+  return failed ? 1 : 0;
+}
 
 const STEPS = [
   { name: 'lint', run: nx('lint') },
@@ -22,6 +40,7 @@ const STEPS = [
     needs: 'platform up',
     run: () => run(bin('jest'), ['-c', 'jest.integration.config.js'], inRepo),
   },
+  { name: 'benchmarks (smoke)', needs: 'platform up', run: smokeBenchmarks },
 ];
 
 await main(async () => {
