@@ -38,7 +38,7 @@ describe('source to request', () => {
 
   afterAll(async () => {
     await deleteNamespace(namespace);
-    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'broken-1']);
+    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'twin-1', 'broken-1']);
     repo.remove();
     brokenRepo.remove();
     closeRouterConnections();
@@ -88,6 +88,14 @@ describe('source to request', () => {
 
     const route = await get('routes', 'hello');
     expect(route.spec.host).toBe(host);
+  });
+
+  it("mounts the builder's layers into a second app's repository instead of uploading them again", async () => {
+    expect((await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'twin', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs' })).status).toBe(201);
+    expect((await buildFinished('twin-1')).status.phase).toBe('Complete');
+    const log = await api().get(`/api/v1/namespaces/${namespace}/builds/twin-1/log`);
+    // hello-1 pushed the builder's layer to <namespace>/hello: the engine mounts it from there (or from any earlier push).
+    expect(log.text).toMatch(/: Mounted from [a-z0-9-]+\/[a-z0-9-]+\n/);
   });
 
   it('rolls out a second build without failing a request and removes the old pod', async () => {

@@ -225,6 +225,11 @@ describe('api-gateway authentication and authorization', () => {
     expect(Date.parse(build.expiresAt)).toBe(buildClaims.exp * 1000);
     const deploy = await rpc.request('auth.registryToken', { subject: 'system:deploy-service', access });
     expect((await claimsOf(deploy.token)).access).toEqual([{ ...access[0], actions: ['pull'] }]);
+    // Pull on every repository (for cross-repository mounts) is for platform services only.
+    const everywhere = { type: 'repository' as const, name: '*', actions: ['pull', 'push'] };
+    const mounting = await rpc.request('auth.registryToken', { subject: 'system:build-service', access: [everywhere] });
+    expect((await claimsOf(mounting.token)).access).toEqual([everywhere]);
+    expect((await registryToken(gateway.admin, 'repository:*:pull')).access).toEqual([]);
     await expect(rpc.request('auth.registryToken', { subject: 'system:intruder' as 'system:build-service', access })).rejects.toMatchObject({ status: { code: 422 } });
     await expect(rpc.request('auth.registryToken', { subject: 'system:build-service', access, ttlSeconds: 7200 })).rejects.toMatchObject({ status: { code: 422 } });
   });

@@ -1,5 +1,6 @@
 import {
   accessAllows,
+  ANY_REPOSITORY,
   formatScope,
   grantedActions,
   namespaceOfRepository,
@@ -78,6 +79,18 @@ describe('granting', () => {
     expect(accessAllows(access, 'repository', 'demo/b', 'delete')).toBe(true);
     expect(accessAllows(access, 'registry', 'demo/b', 'pull')).toBe(false);
     expect(accessAllows(access, 'repository', 'demo/c', 'pull')).toBe(false);
+  });
+
+  it('reads a repository entry named * as every repository, and nothing else', () => {
+    const access = [{ type: 'repository' as const, name: ANY_REPOSITORY, actions: ['pull'] }];
+    expect(accessAllows(access, 'repository', 'demo/a', 'pull')).toBe(true);
+    expect(accessAllows(access, 'repository', 'other/b', 'pull')).toBe(true);
+    expect(accessAllows(access, 'repository', 'demo/a', 'push')).toBe(false);
+    expect(accessAllows(access, 'registry', 'catalog', 'pull')).toBe(false);
+  });
+
+  it('never parses a user scope naming every repository', () => {
+    expect(parseScope('repository:*:pull')).toBeUndefined();
   });
 });
 

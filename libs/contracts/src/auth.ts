@@ -127,9 +127,21 @@ export function namespaceOfRepository(repository: string): string | undefined {
   return dns1123Label.safeParse(namespace).success && repository.includes('/') ? namespace : undefined;
 }
 
+/**
+ * A repository entry named `*` covers every repository. Only platform services get one (a
+ * user's scope cannot even name it): the build-service pulls from anywhere so that the engine
+ * can mount a layer it pushed to another repository instead of uploading it again.
+ */
+export const ANY_REPOSITORY = '*';
+
 /** Whether a token's access claim lets its holder do `action` on `name` (`*` grants every action). */
 export function accessAllows(access: readonly AccessEntry[], type: AccessEntry['type'], name: string, action: string): boolean {
-  return access.some((entry) => entry.type === type && entry.name === name && (entry.actions.includes(action) || entry.actions.includes('*')));
+  return access.some(
+    (entry) =>
+      entry.type === type &&
+      (entry.name === name || (type === 'repository' && entry.name === ANY_REPOSITORY)) &&
+      (entry.actions.includes(action) || entry.actions.includes('*')),
+  );
 }
 
 export const REGISTRY_ACTIONS: readonly RegistryAction[] = ['pull', 'push', 'delete', '*'];

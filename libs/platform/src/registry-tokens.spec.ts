@@ -12,6 +12,16 @@ describe('RegistryTokenClient', () => {
     ]);
   });
 
+  it('asks for pull on every repository beside a push, so that the engine can mount layers it pushed elsewhere', async () => {
+    const requests: { request: { access: unknown } }[] = [];
+    const rpc = { request: async (_method: string, request: { access: unknown }) => (requests.push({ request }), { token: 'jwt', expiresAt: '2030-01-01T00:00:00Z' }) };
+    await new RegistryTokenClient(rpc as never, 'system:build-service').authConfig('demo/hello', ['push', 'pull'], { crossMount: true });
+    expect(requests[0].request.access).toEqual([
+      { type: 'repository', name: 'demo/hello', actions: ['push', 'pull'] },
+      { type: 'repository', name: '*', actions: ['pull'] },
+    ]);
+  });
+
   it('says which repository it could not get a token for, and why', async () => {
     const rpc = { request: async () => Promise.reject(ApiError.of('ServiceUnavailable', 'the owning service is not available to answer auth.registryToken')) };
     await expect(new RegistryTokenClient(rpc as never, 'system:build-service').authConfig('demo/hello', ['push'])).rejects.toThrow(

@@ -1,4 +1,4 @@
-import type { RegistryAction, SystemSubject } from '@paas/contracts/auth';
+import { ANY_REPOSITORY, type AccessEntry, type RegistryAction, type SystemSubject } from '@paas/contracts/auth';
 import type { RpcClient } from './rpc';
 
 /** What dockerd takes in `X-Registry-Auth` to send `Authorization: Bearer <token>` to the registry itself. */
@@ -8,7 +8,12 @@ export interface RegistryAuthConfig {
 
 /** Registry credentials for one repository (`ns/name`), as the build and deploy pipelines need them. */
 export interface RegistryCredentials {
-  authConfig(repository: string, actions: RegistryAction[]): Promise<RegistryAuthConfig>;
+  /**
+   * `crossMount`: also pull on every repository, for a push. The engine mounts a layer it
+   * already pushed to another repository (`?mount=&from=`) only with pull on that one; without
+   * it, it uploads the layer again (the builder's ~120 MB for every new app).
+   */
+  authConfig(repository: string, actions: RegistryAction[], options?: { crossMount?: boolean }): Promise<RegistryAuthConfig>;
 }
 
 /**
@@ -21,8 +26,10 @@ export class RegistryTokenClient implements RegistryCredentials {
     private readonly subject: SystemSubject,
   ) {}
 
-  async authConfig(repository: string, actions: RegistryAction[]): Promise<RegistryAuthConfig> {
-    const { token } = await this.rpc.request('auth.registryToken', { subject: this.subject, access: [{ type: 'repository', name: repository, actions }] }).catch((error: Error) => {
+  async authConfig(repository: string, actions: RegistryAction[], options: { crossMount?: boolean } = {}): Promise<RegistryAuthConfig> {
+    const access: AccessEntry[] = [{ type: 'repository', name: repository, actions }];
+    if (options.crossMount) access.push({ type: 'repository', name: ANY_REPOSITORY, actions: ['pull'] });
+    const { token } = await this.rpc.request('auth.registryToken', { subject: this.subject, access }).catch((error: Error) => {
       throw new Error(`no registry token for ${repository} from the api-gateway: ${error.message}`);
     });
     return { registrytoken: token };

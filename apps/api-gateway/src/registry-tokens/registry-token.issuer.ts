@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   ANONYMOUS_PULL_ANNOTATION,
+  ANY_REPOSITORY,
   grantedActions,
   namespaceOfRepository,
   REGISTRY_ACTIONS_OF_ROLE,
@@ -63,11 +64,11 @@ export class RegistryTokenIssuer implements OnModuleInit {
     return this.sign(principal?.name ?? 'system:anonymous', access, USER_TOKEN_TTL_SECONDS);
   }
 
-  /** For a platform service (over the trusted bus): on any repository, the actions its subject may hold. */
+  /** For a platform service (over the trusted bus): on any repository (or `*`, all of them), the actions its subject may hold. */
   async issueForService(request: RegistryTokenRequest): Promise<IssuedToken> {
     const allowed = SYSTEM_REGISTRY_ACTIONS[request.subject];
     const access = request.access
-      .filter((entry) => entry.type === 'repository' && namespaceOfRepository(entry.name))
+      .filter((entry) => entry.type === 'repository' && (entry.name === ANY_REPOSITORY || namespaceOfRepository(entry.name)))
       .map((entry) => ({ ...entry, actions: grantedActions(entry.actions, allowed) }))
       .filter((entry) => entry.actions.length);
     return this.sign(request.subject, access, request.ttlSeconds ?? REGISTRY_TOKEN_DEFAULT_TTL_SECONDS);

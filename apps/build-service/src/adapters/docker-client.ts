@@ -44,7 +44,10 @@ export function registryAuthHeader(auth: RegistryAuthConfig | Record<string, nev
 }
 
 export interface PushProgress {
+  /** The layer (short digest) a status is about. */
+  id?: string;
   status?: string;
+  progressDetail?: { current?: number; total?: number };
   error?: string;
   errorDetail?: { message?: string };
   aux?: { Tag?: string; Digest?: string; Size?: number };

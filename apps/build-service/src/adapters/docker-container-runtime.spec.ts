@@ -22,11 +22,19 @@ describe('DockerContainerRuntime.push', () => {
   it('reads the digest from the aux entry and sends our User-Agent and the registry token', async () => {
     const { runtime, pushes } = runtimeAnswering([
       { status: 'The push refers to repository [127.0.0.1:5000/demo/app]' },
+      { id: '3b4c1a9e2d77', status: 'Preparing' },
+      { id: '5f70bf18a086', status: 'Preparing' },
+      { id: '3b4c1a9e2d77', status: 'Pushing', progressDetail: { current: 512, total: 1024 } },
+      { id: '5f70bf18a086', status: 'Mounted from demo/other' },
+      { id: '3b4c1a9e2d77', status: 'Pushed' },
       { status: 'latest: digest: sha256:abc size: 528' },
       { aux: { Tag: 'latest', Digest: 'sha256:abc', Size: 528 } },
     ]);
     const auth = { registrytoken: 'jwt' };
-    await expect(runtime.push('127.0.0.1:5000/demo/app:latest', { userAgent: 'ua', auth })).resolves.toEqual({ digest: 'sha256:abc' });
+    await expect(runtime.push('127.0.0.1:5000/demo/app:latest', { userAgent: 'ua', auth })).resolves.toEqual({
+      digest: 'sha256:abc',
+      layers: ['3b4c1a9e2d77: Pushed', '5f70bf18a086: Mounted from demo/other'],
+    });
     expect(pushes).toEqual([{ repository: '127.0.0.1:5000/demo/app', tag: 'latest', options: { headers: { 'User-Agent': 'ua' }, auth, signal: undefined } }]);
   });
 

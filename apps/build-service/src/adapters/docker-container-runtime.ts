@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
-import type { DockerClient } from './docker-client';
+import type { DockerClient, PushProgress } from './docker-client';
 
 /** What one build container may use; its output is read by the build, not kept by the engine. */
 export interface BuildContainerLimits {
@@ -10,6 +10,19 @@ export interface BuildContainerLimits {
 }
 
 export const DEFAULT_BUILD_CONTAINER_LIMITS: BuildContainerLimits = { memoryBytes: 2 * 1024 ** 3, pidsLimit: 1024 };
+
+const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from )/;
+
+/** The last word on each layer, `<id>: <outcome>`, in the order the layers were first named. */
+function layerOutcomes(progress: PushProgress[]): string[] {
+  const outcomes = new Map<string, string | undefined>();
+  for (const { id, status } of progress) {
+    if (!id) continue;
+    if (status && LAYER_OUTCOME.test(status)) outcomes.set(id, status);
+    else if (!outcomes.has(id)) outcomes.set(id, undefined);
+  }
+  return [...outcomes].filter(([, status]) => status).map(([id, status]) => `${id}: ${status}`);
+}
 
 /** The ContainerRuntime of builds over the Docker Engine API. */
 export class DockerContainerRuntime implements ContainerRuntime {
@@ -96,7 +109,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     if (failure) throw new PushError(failure.errorDetail?.message ?? failure.error ?? 'push failed');
     const digest = progress.find((entry) => entry.aux?.Digest)?.aux?.Digest;
     if (!digest) throw new PushError('the registry reported no digest for the pushed image');
-    return { digest };
+    return { digest, layers: layerOutcomes(progress) };
   }
 
   remove(containerIdOrName: string) {

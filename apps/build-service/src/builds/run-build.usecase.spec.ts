@@ -92,7 +92,7 @@ class FakeRuntime implements ContainerRuntime {
   async push(reference: string, options: PushSpec) {
     this.calls.push(`push ${reference} ${options.userAgent.split(' ')[0]} ${options.auth?.registrytoken}`);
     if (this.script.pushError) throw new PushError(this.script.pushError);
-    return { digest: DIGEST };
+    return { digest: DIGEST, layers: ['5f70bf18a086: Mounted from demo/other', '3b4c1a9e2d77: Pushed'] };
   }
   async remove(id: string) {
     this.calls.push(`remove ${id}`);
@@ -105,9 +105,9 @@ class FakeRuntime implements ContainerRuntime {
 /** Hands out `token:<repository>:<actions>`, or fails when told to. */
 class FakeCredentials implements RegistryCredentials {
   constructor(private readonly failure?: string) {}
-  async authConfig(repository: string, actions: string[]) {
+  async authConfig(repository: string, actions: string[], options: { crossMount?: boolean } = {}) {
     if (this.failure) throw new Error(this.failure);
-    return { registrytoken: `token:${repository}:${actions.join(',')}` };
+    return { registrytoken: `token:${repository}:${actions.join(',')}${options.crossMount ? '+mount' : ''}` };
   }
 }
 
@@ -157,7 +157,7 @@ describe('RunBuild with a fake container runtime', () => {
       `inspectImage ${BUILDER}`,
       `run paas-build-demo.app-1 ${BUILDER}`,
       'commit container-1 reg.test:5000/demo/app:latest',
-      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull',
+      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
       'remove paas-build-demo.app-1',
     ]);
     expect(runtime.input).toBe('tar-bytes');
@@ -198,6 +198,7 @@ describe('RunBuild with a fake container runtime', () => {
       },
     ]);
     expect(await logOf()).toContain('---> Installing application source');
+    expect(await logOf()).toContain(`5f70bf18a086: Mounted from demo/other\n3b4c1a9e2d77: Pushed\nPush successful: ${DIGEST}\n`);
   });
 
   it('labels the image with the source location without its credentials', async () => {
@@ -232,7 +233,7 @@ describe('RunBuild with a fake container runtime', () => {
 
     await runBuild.execute('demo', 'app-1');
 
-    expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull', 'remove paas-build-demo.app-1']);
+    expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount', 'remove paas-build-demo.app-1']);
     expect(store.phases).toEqual(['Pending', 'Running', 'Failed']);
     expect(store.build.status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
     expect(store.build.status.output).toBeUndefined();

@@ -67,8 +67,12 @@ export interface ContainerRuntime {
   run(spec: RunSpec): Promise<{ containerId: string; exitCode: number }>;
   /** Commits the container as `<repository>:<tag>`; answers the image id. */
   commit(containerId: string, spec: CommitSpec): Promise<string>;
-  /** Pushes `<repository>:<tag>`; answers the manifest digest the registry stored. Throws PushError. */
-  push(reference: string, options: PushSpec): Promise<{ digest: string }>;
+  /**
+   * Pushes `<repository>:<tag>`; answers the manifest digest the registry stored and what
+   * became of each layer, as `docker push` prints it (`<id>: Pushed`, `Mounted from …`,
+   * `Layer already exists`). Throws PushError.
+   */
+  push(reference: string, options: PushSpec): Promise<{ digest: string; layers: string[] }>;
   /** Removes the container if it exists. */
   remove(containerIdOrName: string): Promise<void>;
   /** Build containers (named `paas-build-...`) carrying all these labels. */

@@ -116,11 +116,11 @@ export class RegistryPusher implements Pusher {
     await ctx.log.write(`---> Pushing ${imageReference}\n`);
     return tracer.startActiveSpan(`docker push ${imageReference}`, { kind: SpanKind.CLIENT }, async (span) => {
       try {
-        const auth = await this.credentials.authConfig(outputRepository(ctx.build).repository, ['push', 'pull']).catch((error: Error) => {
+        const auth = await this.credentials.authConfig(outputRepository(ctx.build).repository, ['push', 'pull'], { crossMount: true }).catch((error: Error) => {
           throw new PushError(error.message);
         });
-        const { digest } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
-        await ctx.log.write(`Push successful: ${digest}\n`);
+        const { digest, layers } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
+        await ctx.log.write(layers.map((line) => `${line}\n`).join('') + `Push successful: ${digest}\n`);
         return { digest };
       } catch (error) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
