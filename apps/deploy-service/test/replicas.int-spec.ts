@@ -1,6 +1,6 @@
 import type { Pod } from '@paas/contracts/deployments';
 import type { ResourceList } from '@paas/contracts/meta';
-import { rpcSubject, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import { type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
 import { loadConfig } from '@paas/platform/config';
 import { databaseName } from '@paas/platform/mongo';
