@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { CoordinationModule } from '@paas/platform/coordination.module';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
@@ -10,7 +11,7 @@ import { BuildsModule } from './builds/builds.module';
 export const SERVICE_NAME = 'build-service';
 
 @Module({
-  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), HealthModule, AdaptersModule, BuildsModule, BuildConfigsModule],
+  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), CoordinationModule.forRoot(), HealthModule, AdaptersModule, BuildsModule, BuildConfigsModule],
 })
 export class AppModule {}
 

@@ -1,16 +1,16 @@
 import type { Pod } from '@paas/contracts/deployments';
 import type { ResourceList } from '@paas/contracts/meta';
-import { type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import type { RpcMethod, RpcRequest } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
 import { loadConfig } from '@paas/platform/config';
 import { databaseName } from '@paas/platform/mongo';
 import { shardOf } from '@paas/platform/shard-ownership';
-import { eventually } from '@paas/platform/testing';
+import { eventually, requestOn, spawnService } from '@paas/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import { connect, type NatsConnection } from 'nats';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
@@ -40,33 +40,13 @@ let db: Connection;
 const replicas: Replica[] = [];
 
 function start(name: string, port: number): Replica {
-  const out = openSync(path.join(logs, `${name}.log`), 'a');
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      PAAS_BUS_PREFIX: prefix,
-      PAAS_DB_PREFIX: prefix,
-      PORT: String(port),
-      ZIPKIN_URL: '',
-      PAAS_LEASE_RENEW_MS: '250',
-      PAAS_LEASE_MS: '1500',
-      DEPLOY_DRAIN_MS: '300',
-      DEPLOY_GRACE_SECONDS: '1',
-    },
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const replica = { name, process: child };
+  const env = { PAAS_BUS_PREFIX: prefix, PAAS_DB_PREFIX: prefix, PORT: String(port), PAAS_LEASE_RENEW_MS: '250', PAAS_LEASE_MS: '1500', DEPLOY_DRAIN_MS: '300', DEPLOY_GRACE_SECONDS: '1' };
+  const replica = { name, process: spawnService(MAIN, env, path.join(logs, `${name}.log`)) };
   replicas.push(replica);
   return replica;
 }
 
-async function rpc<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcResponse<M>> {
-  const message = await nats.request(busNames(prefix).rpc(method), JSON.stringify(request), { timeout: 15_000 });
-  const reply = message.json<RpcReply<RpcResponse<M>>>();
-  if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
-  return reply.result;
-}
+const rpc = <M extends RpcMethod>(method: M, request: RpcRequest<M>) => requestOn(nats, prefix, method, request);
 
 /** The holder of each shard lease as stored: its newest term. */
 async function shardHolders(): Promise<Map<number, string>> {
