@@ -1,29 +1,91 @@
-// Starting the five services: those not built yet are skipped with a warning, those that
-// are built must become ready. One started by an earlier `up` is restarted once its build
-// output (or a library's) is newer than its pid file, so tests never run stale code.
+// The five services, each as its replicas (.paas/run/<service>-<i>.pid). Services not built
+// yet are skipped with a warning; the others converge in one pass: replicas beyond the count
+// stop; a replica whose build (or a library's), Node or settings changed since it started is
+// restarted, one at a time per service and each waited for, so that a service with two or
+// more replicas keeps answering on its shared port; missing replicas start.
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, relative, services } from './config.mjs';
-import { step, warn } from './log.mjs';
-import { ownedPid, pidFile, stop } from './proc.mjs';
+import { REPO, artifacts, relative, serviceReplica, services } from './config.mjs';
+import { ok, step, warn } from './log.mjs';
+import { ownedPid, pidFile, pidNames, processEnv, processExecutable, stop } from './proc.mjs';
 import { ensureRunning } from './start.mjs';
 
-export async function startServices() {
+const indexPattern = (service) => new RegExp(`^${service.name}-(\\d+)$`);
+
+/** The replicas of `service` that have a pid file, highest index first. */
+function recordedReplicas(service) {
+  return pidNames(indexPattern(service))
+    .map((name) => serviceReplica(service, Number(indexPattern(service).exec(name)[1])))
+    .sort((a, b) => b.index - a.index);
+}
+
+/**
+ * The single process per service that `up` ran before replicas (`.paas/run/<service>.pid`):
+ * it holds the ports replica 0 needs and never shares them.
+ */
+const singleProcess = (service) => ({ name: service.name, program: service.main, stopTimeoutMs: 10_000 });
+
+async function stopAndSay(entry) {
+  const outcome = await stop(entry);
+  if (outcome) ok(`${entry.name}: ${outcome.message}`);
+  return outcome?.stopped ?? false;
+}
+
+/**
+ * Brings every built service to `counts[service]` replicas; `extraEnv[service]` adds to its
+ * environment (e.g. the registry's PAAS_EXTRA_LISTEN).
+ */
+export async function startServices(counts, extraEnv = {}) {
+  for (const service of services) {
+    await stopAndSay(singleProcess(service));
+    for (const replica of recordedReplicas(service).filter((r) => r.index >= counts[service.name])) {
+      step(`${replica.name}: beyond the ${counts[service.name]} replica(s) asked for, stopping it`);
+      await stopAndSay(replica);
+    }
+  }
   const built = services.filter((service) => {
     if (fs.existsSync(service.main)) return true;
     warn(`${service.name}: ${relative(service.main)} does not exist yet, not started`);
     return false;
   });
-  for (const service of built) await restartIfRebuilt(service);
-  await ensureRunning(built);
+  const replicas = built.map((service) =>
+    Array.from({ length: counts[service.name] }, (_, index) => serviceReplica(service, index, extraEnv[service.name])));
+  await Promise.all(replicas.map(restartChanged));
+  await ensureRunning(replicas.flat());
 }
 
-async function restartIfRebuilt(service) {
-  if (!ownedPid(service)) return;
-  const startedAt = fs.statSync(pidFile(service.name)).mtimeMs;
-  if (newestMtime([service.distDir, ...libDistDirs()]) <= startedAt) return;
-  step(`${service.name} was rebuilt since it started: restarting it`);
-  await stop(service);
+/** Stops every replica of every service (the last started first), whatever count started them. */
+export async function stopServices() {
+  let stopped = 0;
+  for (const service of [...services].reverse()) {
+    for (const entry of [...recordedReplicas(service), singleProcess(service)]) {
+      if (await stopAndSay(entry)) stopped += 1;
+    }
+  }
+  return stopped;
+}
+
+/** Restarts the replicas of one service that run something else than asked, one after another. */
+async function restartChanged(replicas) {
+  for (const replica of replicas) {
+    const pid = ownedPid(replica);
+    const reason = pid && whyRestart(replica, pid);
+    if (!reason) continue;
+    step(`${replica.name} ${reason}: restarting it`);
+    await stop(replica);
+    await ensureRunning([replica]);
+  }
+}
+
+/** Why a running replica no longer is what up would start, or null. */
+function whyRestart(replica, pid) {
+  const startedAt = fs.statSync(pidFile(replica.name)).mtimeMs;
+  if (newestMtime([replica.distDir, ...libDistDirs()]) > startedAt) return 'was rebuilt since it started';
+  const executable = processExecutable(pid);
+  if (executable !== fs.realpathSync(artifacts.node)) return `runs ${executable}, not ${relative(artifacts.node)}`;
+  const running = processEnv(pid);
+  const changed = Object.keys(replica.env).filter((key) => running[key] !== replica.env[key]);
+  return changed.length > 0 ? `was started with other settings (${changed.join(', ')})` : null;
 }
 
 function libDistDirs() {
