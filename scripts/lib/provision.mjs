@@ -15,6 +15,7 @@ const APT_PACKAGES = [
   { name: 'docker.io', command: 'dockerd' },
   { name: 'nats-server', command: 'nats-server' },
   { name: 'git', command: 'git' },
+  { name: 'iproute2', command: 'ip' }, // network namespaces and veth pairs of the extra Docker engines (--nodes)
   { name: 'busybox-static' }, // the S2I builder images are made from its static /bin/busybox
   { name: 'curl', command: 'curl' },
   { name: 'openssl', command: 'openssl' }, // the router's default certificate; test certificates

@@ -3,11 +3,12 @@
 // stop; a replica whose build (or a library's), Node or settings changed since it started is
 // restarted, one at a time per service and each waited for, so that a service with two or
 // more replicas keeps answering on its shared port; missing replicas start.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, artifacts, relative, serviceReplica, services } from './config.mjs';
 import { ok, step, warn } from './log.mjs';
-import { ownedPid, pidFile, pidNames, processEnv, processExecutable, stop } from './proc.mjs';
+import { ownedPid, pidNames, processEnv, processExecutable, stop } from './proc.mjs';
 import { ensureRunning } from './start.mjs';
 
 const indexPattern = (service) => new RegExp(`^${service.name}-(\\d+)$`);
@@ -32,24 +33,26 @@ async function stopAndSay(entry) {
 }
 
 /**
- * Brings every built service to `counts[service]` replicas; `extraEnv[service]` adds to its
- * environment (e.g. the registry's PAAS_EXTRA_LISTEN).
+ * Brings every built service to `counts[service]` replicas (a service `counts` leaves out is
+ * left as it is); `extraEnv[service]` adds to its environment (e.g. the registry's PAAS_EXTRA_LISTEN).
  */
 export async function startServices(counts, extraEnv = {}) {
-  for (const service of services) {
+  for (const service of services.filter((s) => counts[s.name] !== undefined)) {
     await stopAndSay(singleProcess(service));
     for (const replica of recordedReplicas(service).filter((r) => r.index >= counts[service.name])) {
       step(`${replica.name}: beyond the ${counts[service.name]} replica(s) asked for, stopping it`);
       await stopAndSay(replica);
     }
   }
-  const built = services.filter((service) => {
+  const built = services.filter((service) => counts[service.name] !== undefined).filter((service) => {
     if (fs.existsSync(service.main)) return true;
     warn(`${service.name}: ${relative(service.main)} does not exist yet, not started`);
     return false;
   });
-  const replicas = built.map((service) =>
-    Array.from({ length: counts[service.name] }, (_, index) => serviceReplica(service, index, extraEnv[service.name])));
+  const replicas = built.map((service) => {
+    const env = { ...extraEnv[service.name], PAAS_BUILD: buildFingerprint(service) };
+    return Array.from({ length: counts[service.name] }, (_, index) => serviceReplica(service, index, env));
+  });
   await Promise.all(replicas.map(restartChanged));
   await ensureRunning(replicas.flat());
 }
@@ -79,21 +82,29 @@ async function restartChanged(replicas) {
 
 /** Why a running replica no longer is what up would start, or null. */
 function whyRestart(replica, pid) {
-  const startedAt = fs.statSync(pidFile(replica.name)).mtimeMs;
-  if (newestMtime([replica.distDir, ...libDistDirs()]) > startedAt) return 'was rebuilt since it started';
+  const running = processEnv(pid);
+  if (running.PAAS_BUILD !== replica.env.PAAS_BUILD) return 'was rebuilt since it started';
   const executable = processExecutable(pid);
   if (executable !== fs.realpathSync(artifacts.node)) return `runs ${executable}, not ${relative(artifacts.node)}`;
-  const running = processEnv(pid);
   const changed = Object.keys(replica.env).filter((key) => running[key] !== replica.env[key]);
   return changed.length > 0 ? `was started with other settings (${changed.join(', ')})` : null;
 }
 
-function libDistDirs() {
+/**
+ * A digest of what a service runs: its build output and the libraries'. It travels in the
+ * replica's environment (PAAS_BUILD), so a restart is due exactly when the code differs; file
+ * times would not do, since nx rewrites every output it restores from its cache.
+ */
+function buildFingerprint(service) {
   const libs = path.join(REPO, 'libs');
-  return fs.readdirSync(libs).map((lib) => path.join(libs, lib, 'dist'));
-}
-
-function newestMtime(directories) {
-  return Math.max(0, ...directories.filter((dir) => fs.existsSync(dir)).flatMap((dir) =>
-    fs.readdirSync(dir, { recursive: true }).map((file) => fs.statSync(path.join(dir, file)).mtimeMs)));
+  const dirs = [service.distDir, ...fs.readdirSync(libs).map((lib) => path.join(libs, lib, 'dist'))];
+  const hash = createHash('sha256');
+  for (const dir of dirs.filter((d) => fs.existsSync(d))) {
+    for (const file of fs.readdirSync(dir, { recursive: true }).sort()) {
+      const full = path.join(dir, file);
+      if (!fs.statSync(full).isFile()) continue;
+      hash.update(`${full}\0`).update(fs.readFileSync(full));
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
 }
