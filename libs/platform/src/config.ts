@@ -20,6 +20,21 @@ export interface PlatformConfig {
   busPrefix: string;
   /** Prefixes every database name (see mongo.ts); empty for the platform itself. */
   dbPrefix: string;
+  /**
+   * Which platform this process belongs to (`PAAS_INSTANCE`, else the bus prefix, else
+   * `default`): several platforms (a second copy, a test's or a benchmark's services) may
+   * share one Docker engine, and each touches only the containers labelled with its own.
+   */
+  instance: string;
+}
+
+/** The label naming the platform instance a container belongs to (see `PlatformConfig.instance`). */
+export const INSTANCE_LABEL = 'paas.dev/instance';
+const DEFAULT_INSTANCE = 'default';
+
+/** Whether a container with these labels belongs to this platform (containers from before the label count as the default one's). */
+export function belongsToInstance(labels: Record<string, string> | undefined, instance = loadConfig().instance): boolean {
+  return (labels?.[INSTANCE_LABEL] ?? DEFAULT_INSTANCE) === instance;
 }
 
 /** Defaults follow `PAAS_PORT_OFFSET`, so a second copy of the platform finds its own registry and gateway. */
@@ -38,5 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     logLevel: (env.LOG_LEVEL as PlatformConfig['logLevel']) || 'info',
     busPrefix: env.PAAS_BUS_PREFIX || '',
     dbPrefix: env.PAAS_DB_PREFIX || '',
+    instance: env.PAAS_INSTANCE || env.PAAS_BUS_PREFIX || DEFAULT_INSTANCE,
   };
 }
