@@ -10,6 +10,7 @@ import {
 } from './lib/config.mjs';
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
 import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, writeNodesFile } from './lib/nodes.mjs';
+import { isHealthy } from './lib/probe.mjs';
 import { logFile, runLogged } from './lib/proc.mjs';
 import {
   addGoToPath, ensureAptPackages, ensureFerretdb, ensureNodeModules, ensureServiceNode, ensureZipkin,
@@ -30,10 +31,11 @@ await main(async () => {
   await ensureAptPackages();
   await ensureNodeModules();
   await ensureServiceNode();
+  const infra = infrastructure.filter((entry) => entry.enabled);
   if (externalMongo) ok('MONGO_URL is set: using that MongoDB, not FerretDB');
-  else await ensureFerretdb();
-  await ensureZipkin();
-  await ensureRunning(infrastructure.filter((entry) => entry.enabled));
+  else if (!(await answering(infra, 'ferretdb'))) await ensureFerretdb();
+  if (!(await answering(infra, 'zipkin'))) await ensureZipkin();
+  await ensureRunning(infra);
   if (!infraOnly) {
     await buildBuilderImages();
     // The registry listens on the host end of each node's veth: the networks come first.
@@ -47,6 +49,9 @@ await main(async () => {
   }
   printSummary(scale, Date.now() - started);
 });
+
+/** Something (this platform's, or another copy's) already serves the entry's port: nothing to install for it. */
+const answering = (entries, name) => isHealthy(entries.find((entry) => entry.name === name));
 
 async function buildBuilderImages() {
   if (!fs.existsSync(BUILDERS_SCRIPT)) {

@@ -37,10 +37,16 @@ export function belongsToInstance(labels: Record<string, string> | undefined, in
   return (labels?.[INSTANCE_LABEL] ?? DEFAULT_INSTANCE) === instance;
 }
 
-/** Defaults follow `PAAS_PORT_OFFSET`, so a second copy of the platform finds its own registry and gateway. */
+/**
+ * Defaults follow `PAAS_PORT_OFFSET`: a copy whose ports are moved is another platform beside
+ * the first, so it finds its own registry and gateway and, unless told otherwise, keeps its
+ * own bus, databases and containers (prefix and instance `copy<offset>`).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   const host = env.HOST || '127.0.0.1';
   const offset = portOffset(env);
+  const copy = offset === 0 ? '' : `copy${offset}`;
+  const busPrefix = env.PAAS_BUS_PREFIX || copy;
   return {
     mongoUrl: env.MONGO_URL || 'mongodb://127.0.0.1:27017',
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
@@ -51,8 +57,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     gatewayUrl: env.PAAS_GATEWAY_URL || `http://${host}:${BASE_PORTS.gateway + offset}`,
     routerDomain: env.ROUTER_DOMAIN || 'apps.localhost',
     logLevel: (env.LOG_LEVEL as PlatformConfig['logLevel']) || 'info',
-    busPrefix: env.PAAS_BUS_PREFIX || '',
-    dbPrefix: env.PAAS_DB_PREFIX || '',
-    instance: env.PAAS_INSTANCE || env.PAAS_BUS_PREFIX || DEFAULT_INSTANCE,
+    busPrefix,
+    dbPrefix: env.PAAS_DB_PREFIX || copy,
+    instance: env.PAAS_INSTANCE || busPrefix || DEFAULT_INSTANCE,
   };
 }
