@@ -51,7 +51,9 @@ await main(async () => {
 });
 
 /** Something (this platform's, or another copy's) already serves the entry's port: nothing to install for it. */
-const answering = (entries, name) => isHealthy(entries.find((entry) => entry.name === name));
+function answering(entries, name) {
+  return isHealthy(entries.find((entry) => entry.name === name));
+}
 
 async function buildBuilderImages() {
   if (!fs.existsSync(BUILDERS_SCRIPT)) {
