@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { CoordinationModule } from '@paas/platform/coordination.module';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
@@ -19,6 +20,7 @@ export const SERVICE_NAME = 'deploy-service';
   imports: [
     MessagingModule.forRoot(SERVICE_NAME),
     mongoRoot('paas_deploy'),
+    CoordinationModule.forRoot(),
     HealthModule,
     RuntimeModule,
     RepositoriesModule,

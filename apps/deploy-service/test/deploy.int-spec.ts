@@ -167,8 +167,10 @@ describe('deploy-service on the real engine', () => {
     expect(dc.status.latestVersion).toBe(1);
 
     const pod = await servingPod(1);
-    expect(pod.status).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostPort: expect.any(Number), containerID: expect.any(String) });
+    expect(pod.status).toMatchObject({ phase: 'Running', hostIP: '127.0.0.1', hostPort: expect.any(Number), containerID: expect.any(String) });
     const inspected = JSON.parse(docker('inspect', pod.status.containerID as string))[0];
+    // The pod's own address on the node's bridge network, which the readiness probes use.
+    expect(pod.status.podIP).toBe(inspected.NetworkSettings.IPAddress);
     expect(inspected.Config.Labels).toMatchObject({ 'paas.dev/managed-by': 'deploy-service', 'paas.dev/namespace': namespace, 'paas.dev/pod': pod.metadata.name, 'paas.dev/rc': 'web-1', 'paas.dev/dc': 'web' });
     expect(inspected.Config.Env).toContain('PORT=8080');
 

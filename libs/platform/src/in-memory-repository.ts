@@ -64,9 +64,10 @@ export class InMemoryResourceRepository<R extends AnyResource> implements Resour
     return copy(resource);
   }
 
-  /** Puts a fully formed resource in place, as if stored earlier (no events, no feed). */
+  /** Puts a fully formed resource in place, as if stored earlier: no events owed, but caches watching the feed hear of it. */
   seed(resource: R): R {
     this.store(keyOf(resource.metadata.namespace, resource.metadata.name), resource);
+    this.options.feed?.announce(this.kind, { type: 'MODIFIED', object: copy(resource) });
     return resource;
   }
 
@@ -137,6 +138,25 @@ export class InMemoryResourceRepository<R extends AnyResource> implements Resour
         this.owed.push(event);
       }
     }
+  }
+}
+
+/**
+ * The ResourceFeed of unit tests: what repositories announce reaches the informers watching
+ * at once, as the real feed delivers a process's own changes.
+ */
+export class InMemoryFeed {
+  private readonly listeners = new Map<string, Set<(change: WatchEvent) => void>>();
+
+  announce(kind: string, change: WatchEvent<AnyResource>): void {
+    for (const listener of this.listeners.get(kind) ?? []) listener(copy(change));
+  }
+
+  watch<T>(kind: string, listener: (change: WatchEvent<T>) => void): () => void {
+    const listeners = this.listeners.get(kind) ?? new Set();
+    this.listeners.set(kind, listeners);
+    listeners.add(listener as (change: WatchEvent) => void);
+    return () => listeners.delete(listener as (change: WatchEvent) => void);
   }
 }
 
