@@ -22,7 +22,7 @@ export const NODES_FILE = path.join(dirs.run, 'nodes.json');
 const BUILDER_IMAGES = 'paas-builder/*';
 
 /** Node `index`'s names, addresses and paths. */
-export function nodePlan(index) {
+function nodePlan(index) {
   const name = `node-${index}`;
   const hostIP = `${NODE_NET}.${index}.1`;
   const nodeIP = `${NODE_NET}.${index}.2`;
@@ -44,7 +44,7 @@ export function nodePlan(index) {
 }
 
 /** The docker CLI's arguments to talk to the node's engine with the platform's client certificate. */
-export function engineArgs(node) {
+function engineArgs(node) {
   const tls = tlsFiles(node.tlsDir);
   return ['-H', node.engineUrl, '--tlsverify', `--tlscacert=${tls.ca}`, `--tlscert=${tls.cert}`, `--tlskey=${tls.key}`];
 }

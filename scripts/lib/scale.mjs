@@ -7,7 +7,7 @@ import path from 'node:path';
 import { MAX_REPLICAS, PAAS_HOME, services } from './config.mjs';
 import { Failure } from './log.mjs';
 
-export const MAX_NODES = 20;
+const MAX_NODES = 20;
 const SCALE_FILE = path.join(PAAS_HOME, 'scale.json');
 const FLAGS = new Set(['--infra-only', '--replicas', '--nodes']);
 const serviceNames = services.map((service) => service.name);

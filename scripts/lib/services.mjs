@@ -37,14 +37,15 @@ async function stopAndSay(entry) {
  * left as it is); `extraEnv[service]` adds to its environment (e.g. the registry's PAAS_EXTRA_LISTEN).
  */
 export async function startServices(counts, extraEnv = {}) {
-  for (const service of services.filter((s) => counts[s.name] !== undefined)) {
+  const asked = services.filter((service) => counts[service.name] !== undefined);
+  for (const service of asked) {
     await stopAndSay(singleProcess(service));
     for (const replica of recordedReplicas(service).filter((r) => r.index >= counts[service.name])) {
       step(`${replica.name}: beyond the ${counts[service.name]} replica(s) asked for, stopping it`);
       await stopAndSay(replica);
     }
   }
-  const built = services.filter((service) => counts[service.name] !== undefined).filter((service) => {
+  const built = asked.filter((service) => {
     if (fs.existsSync(service.main)) return true;
     warn(`${service.name}: ${relative(service.main)} does not exist yet, not started`);
     return false;

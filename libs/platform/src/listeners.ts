@@ -4,7 +4,7 @@ import net from 'node:net';
 /** Set on connections accepted by an admin listener. */
 const ADMIN_CONNECTION = Symbol('paas.adminConnection');
 /** What an admin port answers; any other path is 404 there. */
-export const ADMIN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+const ADMIN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 export interface ForwardOptions {
   port: number;

@@ -9,7 +9,7 @@ import net from 'node:net';
  * that `npm run up` and a scraper can reach one replica. `scripts/lib/config.mjs` computes
  * the same ports for the replicas it starts.
  */
-export const REPLICA_PORT_STEP = 100;
+const REPLICA_PORT_STEP = 100;
 /** The base ports (`PAAS_PORT_OFFSET` 0, replica 0); scripts/lib/config.mjs holds the same table. */
 export const BASE_PORTS = {
   gateway: 8000,
@@ -23,8 +23,8 @@ export const BASE_PORTS = {
   routerAdmin: 8090,
 } as const;
 
-/** Replicas per service: admin ports of ten replicas stay clear of the next base port. */
-export const MAX_REPLICAS = 10;
+/** Replicas per service (admin slots 0 to 9: with no offset every admin port stays below 9000). */
+const MAX_REPLICAS = 10;
 
 /** `PAAS_PORT_OFFSET` (0): added to every service port. */
 export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
