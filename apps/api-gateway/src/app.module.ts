@@ -4,6 +4,7 @@ import type { HttpServiceOptions } from '@paas/platform/bootstrap';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
+import { BASE_PORTS } from '@paas/platform/ports';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -38,7 +39,8 @@ export class AppModule {}
 
 export const GATEWAY_OPTIONS: HttpServiceOptions = {
   name: 'api-gateway',
-  defaultPort: 8000,
+  defaultPort: BASE_PORTS.gateway,
+  defaultAdminPort: BASE_PORTS.gatewayAdmin,
   /** Bodies above this get 413: resources are small; sources come from git, not the API. */
   bodyLimitBytes: 512 * 1024,
   configure: (app) => acceptEmptyJsonBodies(app.getHttpAdapter().getInstance()),

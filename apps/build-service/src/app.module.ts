@@ -4,6 +4,7 @@ import { CoordinationModule } from '@paas/platform/coordination.module';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
+import { BASE_PORTS } from '@paas/platform/ports';
 import { AdaptersModule } from './adapters/adapters.module';
 import { BuildConfigsModule } from './buildconfigs/buildconfigs.module';
 import { BuildsModule } from './builds/builds.module';
@@ -16,4 +17,4 @@ export const SERVICE_NAME = 'build-service';
 export class AppModule {}
 
 /** HTTP serves health only; the API is NATS request/reply. */
-export const BUILD_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: 8010 };
+export const BUILD_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: BASE_PORTS.build };

@@ -25,7 +25,7 @@ export function loadRegistrySettings(env: NodeJS.ProcessEnv = process.env): Regi
     gcGraceMs: numberFrom(env.REGISTRY_GC_GRACE_SECONDS, 3600) * 1000,
     auth: {
       enabled: env.REGISTRY_AUTH !== 'none',
-      realm: env.REGISTRY_AUTH_REALM || `http://${loadConfig(env).host}:8000/auth/token`,
+      realm: env.REGISTRY_AUTH_REALM || `${loadConfig(env).gatewayUrl}/auth/token`,
       service: REGISTRY_SERVICE,
     },
   };
