@@ -32,7 +32,8 @@ async function smokeBenchmarks() {
 const STEPS = [
   { name: 'lint', run: nx('lint') },
   { name: 'unit tests', run: nx('test') },
-  { name: 'platform up', run: () => run(process.execPath, ['scripts/up.mjs'], inRepo) },
+  // At least two nodes: the end-to-end tests spread pods over them and take one away.
+  { name: 'platform up', run: () => run(process.execPath, ['scripts/up.mjs'], { ...inRepo, env: { ...toolEnv, PAAS_MIN_NODES: '2' } }) },
   // Jest strips types without checking them; the specs are type-checked here, once up has built the libraries.
   { name: 'type-check tests', needs: 'platform up', run: () => run(bin('tsc'), ['-p', 'tsconfig.spec.json'], inRepo) },
   {

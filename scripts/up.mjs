@@ -9,7 +9,7 @@ import {
   REPO, bin, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, toolEnv,
 } from './lib/config.mjs';
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
-import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, writeNodesFile } from './lib/nodes.mjs';
+import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, registerNodes, writeNodesFile } from './lib/nodes.mjs';
 import { isHealthy } from './lib/probe.mjs';
 import { logFile, runLogged } from './lib/proc.mjs';
 import {
@@ -45,7 +45,7 @@ await main(async () => {
     await startServices(scale.replicas, {
       'registry-service': { PAAS_EXTRA_LISTEN: nodes.map((node) => node.hostIP).join(',') },
     });
-    writeNodesFile(nodes);
+    await registerNodes(writeNodesFile(nodes));
   }
   printSummary(scale, Date.now() - started);
 });

@@ -33,7 +33,7 @@ describe('source to request', () => {
     });
   const podsOf = async (app: string) => {
     const res = await api().get(`/api/v1/namespaces/${namespace}/pods`).query({ labelSelector: `deploymentconfig=${app}` });
-    return res.body.items as { metadata: { name: string; labels: Record<string, string> }; status: { phase: string; hostPort?: number; podIP?: string; containerID?: string; conditions: { type: string; status: string }[] } }[];
+    return res.body.items as { metadata: { name: string; labels: Record<string, string> }; spec: { nodeName: string }; status: { phase: string; hostIP?: string; hostPort?: number; podIP?: string; containerID?: string; conditions: { type: string; status: string }[] } }[];
   };
 
   afterAll(async () => {
@@ -83,7 +83,9 @@ describe('source to request', () => {
 
     const [pod] = await podsOf('hello');
     expect(pod.metadata.labels.deployment).toBe('hello-1');
-    expect(pod.status).toMatchObject({ phase: 'Running', hostIP: '127.0.0.1', hostPort: expect.any(Number) });
+    expect(pod.status).toMatchObject({ phase: 'Running', hostIP: expect.any(String), hostPort: expect.any(Number) });
+    const node = await api().get(`/api/v1/nodes/${pod.spec.nodeName}`);
+    expect(pod.status.hostIP).toBe(node.body.spec.hostIP);
     expect(pod.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]));
 
     const route = await get('routes', 'hello');

@@ -167,7 +167,7 @@ export async function ensureNodeEngines(nodes) {
   for (const node of nodes) await loadBuilderImages(node);
 }
 
-/** .paas/run/nodes.json: every engine the platform may run pods on, for registering them as Nodes. */
+/** .paas/run/nodes.json: every engine the platform may run pods on, as registered as Nodes. */
 export function writeNodesFile(nodes) {
   const local = {
     name: 'local',
@@ -180,4 +180,51 @@ export function writeNodesFile(nodes) {
   }));
   fs.mkdirSync(dirs.run, { recursive: true });
   fs.writeFileSync(NODES_FILE, `${JSON.stringify([local, ...extra], null, 2)}\n`);
+  return [local, ...extra];
+}
+
+/** Names of the nodes `up` makes: only these does it ever remove from the platform. */
+const MANAGED_NODE = /^(local|node-\d+)$/;
+
+/**
+ * Registers every engine of `entries` as a Node through the API (as an admin would register
+ * an engine elsewhere: `POST /api/v1/nodes` with its URL and TLS directory), updates one
+ * whose address changed, and removes the `node-<i>` a smaller `--nodes` left behind. Nodes
+ * registered by hand (other names) are left alone.
+ */
+export async function registerNodes(entries) {
+  const password = fs.readFileSync(path.join(PAAS_HOME, 'secrets', 'admin-password'), 'utf8').trim();
+  const api = async (method, url, body) => {
+    const res = await fetch(`http://127.0.0.1:${ports.gateway}/api/v1/nodes${url}`, {
+      method,
+      headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body && JSON.stringify(body),
+    });
+    const answer = await res.json().catch(() => ({}));
+    if (res.status >= 400 && res.status !== 404 && res.status !== 409) throw new Error(`${method} /api/v1/nodes${url}: ${res.status} ${answer.message ?? ''}`);
+    return { status: res.status, body: answer };
+  };
+  const wanted = new Map(entries.map((entry) => [entry.name, entry]));
+  for (const entry of entries) {
+    const spec = { engine: { url: entry.engineUrl, ...(entry.tlsDir ? { tlsDir: entry.tlsDir } : {}) }, hostIP: entry.hostIP, registryHost: entry.registryHost };
+    let current = await api('GET', `/${entry.name}`);
+    if (current.status === 404) {
+      // 409: the deploy-service registered its own host's engine meanwhile (it does when no node exists).
+      if ((await api('POST', '', { metadata: { name: entry.name }, spec })).status !== 409) {
+        ok(`node ${entry.name} registered (${entry.engineUrl})`);
+        continue;
+      }
+      current = await api('GET', `/${entry.name}`);
+    }
+    if (JSON.stringify({ ...spec, unschedulable: current.body.spec.unschedulable }) !== JSON.stringify(current.body.spec)) {
+      await api('PUT', `/${entry.name}`, { metadata: current.body.metadata, spec: { ...spec, unschedulable: current.body.spec.unschedulable } });
+      ok(`node ${entry.name} updated (${entry.engineUrl})`);
+    }
+  }
+  for (const node of (await api('GET', '')).body.items ?? []) {
+    if (MANAGED_NODE.test(node.metadata.name) && !wanted.has(node.metadata.name)) {
+      await api('DELETE', `/${node.metadata.name}`);
+      ok(`node ${node.metadata.name} removed (its engine is stopped)`);
+    }
+  }
 }

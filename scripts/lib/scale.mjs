@@ -79,9 +79,11 @@ export function resolveScale(argv, env = process.env) {
   const replicas = replicasSpec !== undefined ? parseReplicas(replicasSpec, '--replicas')
     : env.PAAS_REPLICAS ? parseReplicas(env.PAAS_REPLICAS, 'PAAS_REPLICAS')
       : { ...parseReplicas('1', 'default'), ...validSaved(saved.replicas) };
-  const nodes = nodesSpec !== undefined ? count(nodesSpec, '--nodes', MAX_NODES)
+  const asked = nodesSpec !== undefined ? count(nodesSpec, '--nodes', MAX_NODES)
     : env.PAAS_NODES ? count(env.PAAS_NODES, 'PAAS_NODES', MAX_NODES)
       : Number.isInteger(saved.nodes) && saved.nodes >= 1 && saved.nodes <= MAX_NODES ? saved.nodes : 1;
+  // npm test needs two nodes (pods spread over them, a node's loss); it never shrinks a larger platform.
+  const nodes = Math.max(asked, env.PAAS_MIN_NODES ? count(env.PAAS_MIN_NODES, 'PAAS_MIN_NODES', MAX_NODES) : 1);
   fs.mkdirSync(PAAS_HOME, { recursive: true });
   fs.writeFileSync(SCALE_FILE, `${JSON.stringify({ replicas, nodes }, null, 2)}\n`);
   return { replicas, nodes };

@@ -9,6 +9,7 @@ import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { NamespacesModule } from './namespaces/namespaces.module';
+import { NodesModule } from './nodes/nodes.module';
 import { RegistryTokensModule } from './registry-tokens/registry-tokens.module';
 import { ResourcesModule } from './resources/resources.module';
 import { RoleBindingsModule } from './rolebindings/rolebindings.module';
@@ -33,6 +34,7 @@ import { UsersModule } from './users/users.module';
     RegistryTokensModule,
     AppsModule,
     ResourcesModule,
+    NodesModule,
   ],
 })
 export class AppModule {}

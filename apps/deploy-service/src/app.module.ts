@@ -7,6 +7,7 @@ import { mongoRoot } from '@paas/platform/mongo';
 import { BASE_PORTS } from '@paas/platform/ports';
 import { DeploymentConfigsModule } from './deploymentconfigs/deploymentconfigs.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
+import { NodesModule } from './nodes/nodes.module';
 import { PodsModule } from './pods/pods.module';
 import { ReconcileModule } from './reconcile/reconcile.module';
 import { ReplicationControllersModule } from './replicationcontrollers/replicationcontrollers.module';
@@ -30,6 +31,7 @@ export const SERVICE_NAME = 'deploy-service';
     EndpointsModule,
     DeploymentConfigsModule,
     ServicesModule,
+    NodesModule,
   ],
 })
 export class AppModule {}

@@ -8,8 +8,10 @@ export interface DeploySettings {
   graceSeconds: number;
   /** Most containers started or stopped by one reconcile of one controller. */
   batchSize: number;
-  /** The Docker engine this service drives. */
-  nodeName: string;
+  /** How often every node's engine is asked whether it is there. */
+  nodeHeartbeatMs: number;
+  /** A node whose engine has not answered for this long is NotReady: its pods are replaced elsewhere. */
+  nodeGraceMs: number;
   now: () => number;
 }
 
@@ -26,7 +28,8 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): Deploy
     resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 300_000),
     graceSeconds: numberFrom(env.DEPLOY_GRACE_SECONDS, 10),
     batchSize: numberFrom(env.DEPLOY_BATCH_SIZE, 10) || 10,
-    nodeName: env.DEPLOY_NODE_NAME || 'local',
+    nodeHeartbeatMs: numberFrom(env.DEPLOY_NODE_HEARTBEAT_MS, 2_000) || 2_000,
+    nodeGraceMs: numberFrom(env.DEPLOY_NODE_GRACE_MS, 6_000) || 6_000,
     now: Date.now,
   };
 }

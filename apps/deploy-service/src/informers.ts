@@ -1,10 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paas/contracts/deployments';
+import type { Node } from '@paas/contracts/nodes';
 import { Informer } from '@paas/platform/informer';
 import { ResourceFeed } from '@paas/platform/resource-feed';
 import { DEPLOY_SETTINGS, type DeploySettings } from './deploy-settings';
 import { DeploymentConfigRepository } from './deploymentconfigs/deploymentconfig.repository';
 import { EndpointsRepository, type EndpointsRecord } from './endpoints/endpoints.repository';
+import { NodeRepository } from './nodes/node.repository';
 import { PodRepository } from './pods/pod.repository';
 import { ReplicationControllerRepository } from './replicationcontrollers/replicationcontroller.repository';
 import { ServiceRepository } from './services/service.repository';
@@ -22,6 +24,7 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
   readonly pods: Informer<Pod>;
   readonly services: Informer<Service>;
   readonly endpoints: Informer<EndpointsRecord>;
+  readonly nodes: Informer<Node>;
 
   constructor(
     @Inject(DeploymentConfigRepository) dcs: DeploymentConfigRepository,
@@ -29,6 +32,7 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
     @Inject(PodRepository) pods: PodRepository,
     @Inject(ServiceRepository) services: ServiceRepository,
     @Inject(EndpointsRepository) endpoints: EndpointsRepository,
+    @Inject(NodeRepository) nodes: NodeRepository,
     @Inject(ResourceFeed) feed: ResourceFeed,
     @Inject(DEPLOY_SETTINGS) settings: DeploySettings,
   ) {
@@ -38,10 +42,11 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
     this.pods = new Informer(pods, feed, options);
     this.services = new Informer(services, feed, options);
     this.endpoints = new Informer(endpoints, feed, options);
+    this.nodes = new Informer(nodes, feed, options);
   }
 
   private get all() {
-    return [this.dcs, this.rcs, this.pods, this.services, this.endpoints];
+    return [this.dcs, this.rcs, this.pods, this.services, this.endpoints, this.nodes];
   }
 
   async onModuleInit() {

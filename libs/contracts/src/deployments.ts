@@ -29,7 +29,11 @@ export type Container = z.infer<typeof containerSchema>;
 
 export const podTemplateSchema = z.object({
   metadata: z.object({ labels: labelsSchema.default({}) }).default({ labels: {} }),
-  spec: z.object({ containers: z.array(containerSchema).length(1, 'exactly one container is supported') }),
+  spec: z.object({
+    containers: z.array(containerSchema).length(1, 'exactly one container is supported'),
+    /** Only nodes with all these labels take the pods (every node has `kubernetes.io/hostname: <its name>`). */
+    nodeSelector: labelsSchema.optional(),
+  }),
 });
 export type PodTemplate = z.infer<typeof podTemplateSchema>;
 
@@ -110,8 +114,12 @@ export type ReplicationController = Resource<'ReplicationController', Replicatio
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+/** The label every node carries with its own name, as Kubernetes names it. */
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+
 export interface PodSpec {
   containers: Container[];
+  nodeSelector?: Labels;
   /** The Docker engine that runs it. */
   nodeName: string;
 }

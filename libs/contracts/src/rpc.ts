@@ -2,6 +2,7 @@ import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
 import type { DeploymentConfig, Endpoints, Pod, ReplicationController, Service } from './deployments';
 import type { ImageStream, ImageStreamTag } from './images';
+import type { Node } from './nodes';
 import type { ResourceList } from './meta';
 import type { Route } from './routes';
 import type { Status } from './status';
@@ -106,6 +107,14 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'auth.keys': { request: Record<string, never>; response: Jwks };
   /** A registry token for a platform service, minted by the api-gateway. */
   'auth.registryToken': { request: RegistryTokenRequest; response: RegistryTokenResponse };
+  /** Nodes (cluster-scoped, the deploy-service's): register by engine URL, cordon by update, drain, remove. */
+  'nodes.create': { request: { body: unknown; dryRun?: boolean }; response: Node };
+  'nodes.get': { request: { name: string }; response: Node };
+  'nodes.list': { request: Record<string, never>; response: ResourceList<Node> };
+  'nodes.update': { request: { name: string; body: unknown }; response: Node };
+  'nodes.delete': { request: { name: string }; response: Status };
+  /** Cordons the node and moves its pods to others, each replaced before it stops. */
+  'nodes.drain': { request: { name: string }; response: Node };
 };
 
 export type RpcMethod = keyof RpcMap & string;

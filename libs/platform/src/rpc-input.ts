@@ -43,3 +43,12 @@ export function dryRunPreview<R extends AnyResource>(kind: R['kind'], newResourc
     status: newResource.status,
   } as R;
 }
+
+/**
+ * What an update (a PUT) makes of the stored resource: the body's spec, its labels and
+ * annotations where it gives them, the rest of the metadata and the status as stored.
+ */
+export function updatedFrom<R extends AnyResource>(current: R, input: { metadata: { labels?: Labels; annotations?: Record<string, string> }; spec: R['spec'] }): R {
+  const { labels, annotations } = input.metadata;
+  return { ...current, metadata: { ...current.metadata, labels: labels ?? current.metadata.labels, annotations: annotations ?? current.metadata.annotations }, spec: input.spec };
+}

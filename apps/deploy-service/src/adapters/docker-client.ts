@@ -25,7 +25,7 @@ function statusCodeOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-/** `DockerClient` over dockerode, talking to `DOCKER_HOST` or the local socket. */
+/** `DockerClient` over dockerode: the local socket (or `DOCKER_HOST`) by default, any engine it is given. */
 export class DockerodeClient implements DockerClient {
   constructor(private readonly docker: Docker = new Docker()) {}
 

@@ -11,26 +11,31 @@ const DEFAULT_GRACE_SECONDS = 10;
 
 /** The platform registry, and how to get a pull token for one of its repositories. */
 export interface PlatformRegistry {
+  /** As images name it (`REGISTRY_HOST`). */
   host: string;
+  /** As this node's engine reaches it, when that differs (a node in a network of its own). */
+  nodeHost?: string;
   credentials: RegistryCredentials;
 }
 
 /**
- * The local Docker engine as a node: pods are containers publishing one port on loopback.
- * An image of the platform registry is pulled with a registry token (`system:deploy-service`).
- * Only containers of this platform instance (INSTANCE_LABEL) are ever listed.
+ * One Docker engine as a node: pods are containers publishing one port on the node's address
+ * (`hostIP`: loopback for the engine of this host). An image of the platform registry is
+ * pulled with a registry token (`system:deploy-service`), from where the node reaches the
+ * registry. Only containers of this platform instance (INSTANCE_LABEL) are ever listed.
  */
 export class DockerRuntime implements ContainerRuntime {
-  readonly hostIP = LOOPBACK;
   private readonly instance = loadConfig().instance;
 
   constructor(
     private readonly docker: DockerClient,
     readonly nodeName = 'local',
     private readonly registry?: PlatformRegistry,
+    readonly hostIP = LOOPBACK,
   ) {}
 
-  async run(request: RunRequest): Promise<RuntimeContainer> {
+  async run(spec: RunRequest): Promise<RuntimeContainer> {
+    const request = { ...spec, image: this.asTheNodeNamesIt(spec.image) };
     if (!(await this.docker.hasImage(request.image))) await this.pull(request.image);
     const port = request.containerPort;
     const env = [...(port ? [{ name: 'PORT', value: String(port) }] : []), ...request.env];
@@ -43,7 +48,7 @@ export class DockerRuntime implements ContainerRuntime {
       HostConfig: {
         Init: true,
         RestartPolicy: { Name: 'no' },
-        ...(port ? { PortBindings: { [`${port}/tcp`]: [{ HostIp: LOOPBACK, HostPort: '' }] } } : {}),
+        ...(port ? { PortBindings: { [`${port}/tcp`]: [{ HostIp: this.hostIP, HostPort: '' }] } } : {}),
         ...(request.memoryBytes ? { Memory: request.memoryBytes } : {}),
         ...(request.cpuMillis ? { NanoCpus: request.cpuMillis * 1_000_000 } : {}),
       },
@@ -59,9 +64,16 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** An image of the platform registry under the registry address this node reaches. */
+  private asTheNodeNamesIt(image: string): string {
+    const { host, nodeHost } = this.registry ?? {};
+    return host && nodeHost && nodeHost !== host && image.startsWith(`${host}/`) ? `${nodeHost}${image.slice(host.length)}` : image;
+  }
+
   private async pull(image: string): Promise<void> {
     try {
-      const repository = this.registry && platformRepositoryOf(image, this.registry.host);
+      const registryHost = this.registry?.nodeHost ?? this.registry?.host;
+      const repository = registryHost && platformRepositoryOf(image, registryHost);
       const auth = repository ? await this.registry?.credentials.authConfig(repository, ['pull']) : undefined;
       await this.docker.pullImage(image, auth);
     } catch (error) {
@@ -77,17 +89,17 @@ export class DockerRuntime implements ContainerRuntime {
   async listByOwner(labels: Labels) {
     const filters = [`${RUNTIME_LABELS.managedBy}=${MANAGED_BY}`, ...Object.entries(labels).map(([key, value]) => `${key}=${value}`)];
     const containers = await this.docker.listContainers({ label: filters });
-    return containers.filter((container) => belongsToInstance(container.Labels, this.instance)).map(fromListing);
+    return containers.filter((container) => belongsToInstance(container.Labels, this.instance)).map((container) => fromListing(container, this.hostIP));
   }
 
   async inspect(id: string) {
     const info = await this.docker.inspectContainer(id);
-    return info ? fromInspect(info) : undefined;
+    return info ? fromInspect(info, this.hostIP) : undefined;
   }
 }
 
-function fromListing(info: Docker.ContainerInfo): RuntimeContainer {
-  const binding = info.Ports?.find((port) => port.PublicPort && (port.IP === LOOPBACK || !port.IP));
+function fromListing(info: Docker.ContainerInfo, hostIP: string): RuntimeContainer {
+  const binding = info.Ports?.find((port) => port.PublicPort && (port.IP === hostIP || !port.IP));
   const ip = Object.values(info.NetworkSettings?.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
   return {
     id: info.Id,
@@ -98,9 +110,9 @@ function fromListing(info: Docker.ContainerInfo): RuntimeContainer {
   };
 }
 
-function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer {
+function fromInspect(info: Docker.ContainerInspectInfo, hostIP: string): RuntimeContainer {
   const bindings = Object.values(info.NetworkSettings?.Ports ?? {}).flat().filter(Boolean);
-  const hostPort = Number(bindings.find((binding) => binding.HostIp === LOOPBACK)?.HostPort ?? bindings[0]?.HostPort);
+  const hostPort = Number(bindings.find((binding) => binding.HostIp === hostIP)?.HostPort ?? bindings[0]?.HostPort);
   const ip = Object.values(info.NetworkSettings?.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
   return {
     id: info.Id,

@@ -6,6 +6,8 @@ import type { Controller } from '../reconcile/controller';
 import { isDeepStrictEqual } from 'node:util';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
+import { NODE_SCOPE } from '@paas/contracts/nodes';
+import { isNodeReady } from '../nodes/scheduler';
 import { isReady } from '../pods/pod-state';
 import { splitKey, type Store } from '../store';
 import { EndpointsRepository, type EndpointsRecord, type EndpointsSubsets } from './endpoints.repository';
@@ -20,7 +22,7 @@ import { EndpointsRepository, type EndpointsRecord, type EndpointsSubsets } from
 export class EndpointsReconciler implements Controller {
   constructor(
     @Inject(EndpointsRepository) private readonly endpoints: Store<EndpointsRecord>,
-    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'services' | 'pods' | 'endpoints'>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'services' | 'pods' | 'endpoints' | 'nodes'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
@@ -61,9 +63,11 @@ export class EndpointsReconciler implements Controller {
       // A pod publishes its one container port; that is the Service's targetPort.
       .filter((pod) => pod.status.hostPort)
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    // A pod whose node stopped answering serves nothing, whatever it last reported.
+    const serving = (pod: Pod) => isReady(pod) && isNodeReady(this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName));
     return {
-      addresses: published.filter(isReady).map(addressOf),
-      notReadyAddresses: published.filter((pod) => !isReady(pod)).map(addressOf),
+      addresses: published.filter(serving).map(addressOf),
+      notReadyAddresses: published.filter((pod) => !serving(pod)).map(addressOf),
     };
   }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
+import { aNode, deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { ReadinessProber } from './readiness-prober';
 
 Logger.overrideLogger(false);
@@ -10,7 +10,8 @@ afterEach(() => fixtures.splice(0).forEach(stopFixture));
 async function setup(answers: boolean[], pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false)) {
   const fixture = await deployFixture([]);
   fixtures.push(fixture);
-  const { pods, log, published } = fixture;
+  fixture.nodes.seed(aNode('node-1'));
+  const { pods, log, published, informers } = fixture;
   const now = { value: 0 };
   const urls: string[] = [];
   const http = {
@@ -20,7 +21,7 @@ async function setup(answers: boolean[], pod = runningPod(replicationController(
     },
   };
   const ownership = { shards: 16, listen: () => undefined };
-  const prober = new ReadinessProber(http, pods, ownership, testSettings(now));
+  const prober = new ReadinessProber(http, pods, informers, ownership, testSettings(now));
   prober.watch(pods.seed(pod));
   const probe = async () => {
     await prober.probeDue();
@@ -43,11 +44,20 @@ describe('ReadinessProber', () => {
     expect(published[0].data).toEqual({ namespace: 'demo', name: 'web-1-a', phase: 'Running', ready: true });
   });
 
-  it('probes the container at its own address on the node when it has one, not through the published port', async () => {
+  it("probes a container of this host's engine at its own address, not through the published port", async () => {
     const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
     const { probe, urls } = await setup([true], { ...pod, status: { ...pod.status, podIP: '172.17.0.5' } });
     await probe();
     expect(urls).toEqual(['http://172.17.0.5:8080/']);
+  });
+
+  it("probes a container of another node's engine at the port it publishes on that node's address", async () => {
+    const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
+    const elsewhere = { ...pod, spec: { ...pod.spec, nodeName: 'node-1' }, status: { ...pod.status, hostIP: '10.250.6.2', podIP: '10.250.6.130' } };
+    const fixture = await setup([true], elsewhere);
+    // The node as registered: an engine reached over tcp.
+    await fixture.probe();
+    expect(fixture.urls).toEqual(['http://10.250.6.2:40001/']);
   });
 
   it('marks a ready pod not ready only after failureThreshold failures in a row', async () => {

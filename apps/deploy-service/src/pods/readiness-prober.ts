@@ -5,7 +5,9 @@ import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
 import type { HttpProber } from '../adapters/http-prober';
 import { HTTP_PROBER } from '../adapters/runtime.tokens';
 import { setCondition } from '../conditions';
+import { NODE_SCOPE } from '@paas/contracts/nodes';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
+import { DeployInformers } from '../informers';
 import { keyOf, type Store } from '../store';
 import { PodRepository } from './pod.repository';
 import { isReady, isTerminating } from './pod-state';
@@ -25,8 +27,8 @@ interface Target {
 
 /**
  * Probes each running pod's readiness endpoint on its own period, straight at the container's
- * address on its node's network when it has one (no port proxy in between), else at the
- * published port; 200–399 = success, over kept-alive connections. Ready after one success,
+ * address on its node's network when that node is this host's engine (no port proxy in
+ * between), else at the port it publishes on its node's address; 200–399 = success, over kept-alive connections. Ready after one success,
  * not ready after `failureThreshold` failures in a row; a change is written to the pod's
  * Ready condition with `pod.changed` in its outbox, and that change has the pod's RC and
  * Services reconciled. One timer, armed for the next probe due: nothing runs between probes.
@@ -42,6 +44,7 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
   constructor(
     @Inject(HTTP_PROBER) private readonly http: HttpProber,
     @Inject(PodRepository) private readonly pods: Store<Pod>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
     @Inject(ShardOwnership) private readonly ownership: Pick<ShardOwnership, 'listen' | 'shards'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
@@ -69,7 +72,9 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
     const key = keyOf(pod.metadata.namespace, pod.metadata.name);
     if (!probe || !containerID || !hostPort || isTerminating(pod)) return;
     if (this.targets.get(key)?.containerID === containerID) return;
-    const address = podIP ? `${podIP}:${probe.httpGet.port}` : `${hostIP ?? '127.0.0.1'}:${hostPort}`;
+    // A container's own address is reachable from here only on this host's engine; elsewhere, the published port.
+    const local = this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName)?.spec.engine.url.startsWith('unix://') ?? false;
+    const address = podIP && local ? `${podIP}:${probe.httpGet.port}` : `${hostIP ?? '127.0.0.1'}:${hostPort}`;
     this.targets.set(key, {
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,

@@ -1,35 +1,58 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { NODE_SCOPE, type Node } from '@paas/contracts/nodes';
 import { belongsToInstance } from '@paas/platform/config';
 import { MANAGED_BY, RUNTIME_LABELS } from '../adapters/container-runtime';
-import type { DockerClient } from '../adapters/docker-client';
-import { DOCKER_CLIENT } from '../adapters/runtime.tokens';
+import { DeployInformers } from '../informers';
+import { NodeEngines } from '../nodes/node-engines';
 import { ReconcileQueues } from './reconcile-queues';
 
 const EVENTS_RECONNECT_MS = 2_000;
 
-/** A pod container that dies has its RC reconciled at once, not at the next resync. */
+/**
+ * A pod container that dies has its RC reconciled at once, not at the next resync: one
+ * stream of container events per node engine, opened while the node is registered.
+ */
 @Injectable()
 export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ContainerEventWatcher.name);
-  private readonly events = new AbortController();
+  private readonly watching = new Map<string, { engine: string; stop: AbortController }>();
 
   constructor(
     @Inject(ReconcileQueues) private readonly queues: ReconcileQueues,
-    @Inject(DOCKER_CLIENT) private readonly docker: DockerClient,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
+    @Inject(NodeEngines) private readonly engines: NodeEngines,
   ) {}
 
   onApplicationBootstrap() {
-    void this.watchContainerEvents();
+    this.cache.nodes.onChange(() => this.follow());
+    this.follow();
   }
 
   onApplicationShutdown() {
-    this.events.abort();
+    for (const { stop } of this.watching.values()) stop.abort();
+    this.watching.clear();
   }
 
-  private async watchContainerEvents(): Promise<void> {
-    while (!this.events.signal.aborted) {
+  /** One watcher per registered node (a new one when its engine changed). */
+  private follow() {
+    const nodes = new Map(this.cache.nodes.list({ namespace: NODE_SCOPE }).map((node) => [node.metadata.name, node]));
+    for (const [name, watcher] of this.watching) {
+      if (nodes.get(name) && JSON.stringify(nodes.get(name)?.spec.engine) === watcher.engine) continue;
+      watcher.stop.abort();
+      this.watching.delete(name);
+    }
+    for (const [name, node] of nodes) {
+      if (this.watching.has(name)) continue;
+      const stop = new AbortController();
+      this.watching.set(name, { engine: JSON.stringify(node.spec.engine), stop });
+      void this.watch(node, stop.signal);
+    }
+  }
+
+  private async watch(node: Node, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
       try {
-        const stream = await this.docker.containerEvents([`${RUNTIME_LABELS.managedBy}=${MANAGED_BY}`], this.events.signal);
+        const stream = await this.engines.of(node).client.containerEvents([`${RUNTIME_LABELS.managedBy}=${MANAGED_BY}`], signal);
         let buffer = '';
         for await (const chunk of stream) {
           buffer += chunk.toString();
@@ -38,9 +61,9 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
           for (const line of lines.filter(Boolean)) this.onContainerEvent(JSON.parse(line));
         }
       } catch (error) {
-        if (!this.events.signal.aborted) this.logger.warn({ msg: `docker events stopped: ${(error as Error).message}; reconnecting` });
+        if (!signal.aborted) this.logger.debug?.({ msg: `events of node ${node.metadata.name} stopped: ${(error as Error).message}; reconnecting` });
       }
-      if (!this.events.signal.aborted) await new Promise((resolve) => setTimeout(resolve, EVENTS_RECONNECT_MS).unref());
+      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, EVENTS_RECONNECT_MS).unref());
     }
   }
 

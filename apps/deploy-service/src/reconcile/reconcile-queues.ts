@@ -45,7 +45,7 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
 
   /** Routes every change to the keys it concerns; before the shards are taken, so that no change is missed. */
   onModuleInit() {
-    const { dcs, rcs, pods, services, endpoints } = this.informers;
+    const { dcs, rcs, pods, services, endpoints, nodes } = this.informers;
     dcs.onChange(({ object }) => this.deploymentConfig(object.metadata.namespace, object.metadata.name));
     rcs.onChange(({ object }) => {
       const { namespace, name, labels } = object.metadata;
@@ -67,6 +67,17 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
         if (now.has(address.targetRef.name)) continue;
         const rc = pods.get(object.metadata.namespace, address.targetRef.name)?.metadata.labels?.[DEPLOYMENT_LABELS.deployment];
         if (rc) this.replicationController(object.metadata.namespace, rc);
+      }
+    });
+    nodes.onChange(({ object, previous }) => {
+      // A node lost or drained moves its pods; one that is back may hold containers whose pods moved away.
+      const came = (node?: typeof object) => node?.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      const everyRc = came(object) && !came(previous);
+      for (const rc of everyRc ? rcs.list() : []) this.replicationController(rc.metadata.namespace, rc.metadata.name);
+      for (const pod of pods.list().filter((p) => p.spec.nodeName === object.metadata.name)) {
+        const rc = pod.metadata.labels?.[DEPLOYMENT_LABELS.deployment];
+        if (rc) this.replicationController(pod.metadata.namespace, rc);
+        this.endpointsSelecting(pod.metadata.namespace, [pod.metadata.labels ?? {}]);
       }
     });
   }

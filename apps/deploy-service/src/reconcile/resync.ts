@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DEPLOYMENT_LABELS } from '@paas/contracts/deployments';
 import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
-import { RUNTIME_LABELS, type ContainerRuntime } from '../adapters/container-runtime';
-import { CONTAINER_RUNTIME } from '../adapters/runtime.tokens';
+import { RUNTIME_LABELS } from '../adapters/container-runtime';
+import { CLUSTER, type Cluster } from '../nodes/cluster';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
 import { ReconcileQueues } from './reconcile-queues';
@@ -23,7 +23,7 @@ export class Resync implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(ReconcileQueues) private readonly queues: ReconcileQueues,
     @Inject(DeployInformers) private readonly informers: DeployInformers,
     @Inject(ShardOwnership) private readonly ownership: ShardOwnership,
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(CLUSTER) private readonly cluster: Cluster,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
@@ -49,7 +49,7 @@ export class Resync implements OnApplicationBootstrap, OnApplicationShutdown {
     }
     for (const record of [...services.list(), ...endpoints.list()]) if (inScope(record.metadata.namespace)) this.queues.endpoints(record.metadata.namespace, record.metadata.name);
     try {
-      for (const container of await this.runtime.listByOwner({})) {
+      for (const container of await this.cluster.listByOwner({})) {
         const namespace = container.labels[RUNTIME_LABELS.namespace];
         const rc = container.labels[RUNTIME_LABELS.rc];
         if (namespace && rc && inScope(namespace)) this.queues.replicationController(namespace, rc);

@@ -1,7 +1,7 @@
 import type { Pod, ReplicationController } from '@paas/contracts/deployments';
 import { ImagePullError } from '../adapters/container-runtime';
 import { TERMINATING_ANNOTATION } from '../pods/pod-state';
-import { deployFixture, FakeRuntime, ownerLabels, RecordingTracker, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
+import { aNode, deployFixture, FakeCluster, ownerLabels, RecordingTracker, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { ReplicationControllerReconciler } from './replicationcontroller.reconciler';
 
 const fixtures: DeployFixture[] = [];
@@ -10,12 +10,13 @@ afterEach(() => fixtures.splice(0).forEach(stopFixture));
 async function setup(rc: ReplicationController, settings: { batchSize?: number } = {}) {
   const fixture = await deployFixture(['Pod']);
   fixtures.push(fixture);
-  const { log, rcs, pods, endpoints, informers } = fixture;
+  const { log, rcs, pods, endpoints, informers, nodes } = fixture;
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
-  const runtime = new FakeRuntime(log);
+  const cluster = new FakeCluster(fixture);
+  const runtime = cluster.node('local');
   const tracker = new RecordingTracker();
   rcs.seed(rc);
-  const reconciler = new ReplicationControllerReconciler(rcs, pods, informers, runtime, tracker, testSettings(now, settings));
+  const reconciler = new ReplicationControllerReconciler(rcs, pods, informers, cluster, tracker, testSettings(now, settings));
   const setEndpoints = async (addresses: { pod: Pod; port: number }[]) => {
     endpoints.seed({
       apiVersion: 'v1',
@@ -28,7 +29,7 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
       status: { generation: 1 },
     });
   };
-  return { log, now, rcs, pods, runtime, tracker, reconciler, setEndpoints, key: `demo/${rc.metadata.name}` };
+  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, reconciler, setEndpoints, key: `demo/${rc.metadata.name}` };
 }
 
 describe('ReplicationControllerReconciler', () => {
@@ -52,7 +53,8 @@ describe('ReplicationControllerReconciler', () => {
     expect(created[0].metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicationController', uid: rc.metadata.uid })]);
     expect(created[0].status).toMatchObject({ phase: 'Running', hostIP: '127.0.0.1', podIP: '172.17.0.2', hostPort: expect.any(Number), containerID: 'c1', restartCount: 0 });
     // Probed pods start not ready; the prober decides.
-    expect(created[0].status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'False' })]);
+    expect(created[0].status.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'True' }), expect.objectContaining({ type: 'Ready', status: 'False' })]);
+    expect(created.map((pod) => pod.spec.nodeName)).toEqual(['local', 'local']);
     expect([...tracker.watched]).toEqual([a, b]);
     expect((await rcs.get('demo', 'web-1')).status).toEqual({ replicas: 2, readyReplicas: 0, observedGeneration: 1 });
   });
@@ -161,5 +163,84 @@ describe('ReplicationControllerReconciler', () => {
     expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 0 });
     await reconciler.reconcile(key);
     expect(runtime.runs).toHaveLength(5);
+  });
+
+  describe('on several nodes', () => {
+    it('spreads the pods of one DeploymentConfig over the Ready, schedulable nodes', async () => {
+      const rc = replicationController(1, 4);
+      const { pods, nodes, reconciler, key } = await setup(rc);
+      nodes.seed(aNode('node-1'));
+      nodes.seed(aNode('node-2', { unschedulable: true }));
+      nodes.seed(aNode('node-3', { ready: false }));
+      await reconciler.reconcile(key);
+      const placed = (await pods.list()).map((pod) => pod.spec.nodeName).sort();
+      expect(placed).toEqual(['local', 'local', 'node-1', 'node-1']);
+      const onNode1 = (await pods.list()).find((pod) => pod.spec.nodeName === 'node-1');
+      expect(onNode1?.status).toMatchObject({ hostIP: '10.250.6.2', containerID: expect.stringMatching(/^node-1:c/) });
+    });
+
+    it('replaces the pods of a node that stopped answering on the others, at once', async () => {
+      const rc = replicationController(1, 2);
+      const { pods, nodes, cluster, reconciler, key, log } = await setup(rc);
+      nodes.seed(aNode('node-1'));
+      pods.seed({ ...runningPod(rc, 'web-1-here', 'c1', 40001, true), spec: { ...runningPod(rc, 'web-1-here', 'c1', 40001, true).spec, nodeName: 'local' } });
+      cluster.node('local').seed({ id: 'c1', labels: ownerLabels(rc, 'web-1-here'), state: 'running', hostPort: 40001 });
+      const away = runningPod(rc, 'web-1-away', 'node-1:c1', 40002, true);
+      pods.seed({ ...away, spec: { ...away.spec, nodeName: 'node-1' } });
+      cluster.node('node-1').seed({ id: 'node-1:c1', labels: ownerLabels(rc, 'web-1-away'), state: 'running', hostPort: 40002 });
+      nodes.seed(aNode('node-1', { ready: false }));
+
+      await reconciler.reconcile(key);
+
+      const left = await pods.list();
+      expect(left.map((pod) => pod.metadata.name)).not.toContain('web-1-away');
+      expect(left.map((pod) => pod.spec.nodeName).sort()).toEqual(['local', 'local']);
+      expect(log).toContain('delete Pod web-1-away');
+    });
+
+    it('removes, once a lost node is back, the containers of pods that moved away', async () => {
+      const rc = replicationController(1, 1);
+      const { pods, nodes, cluster, reconciler, key, log } = await setup(rc);
+      pods.seed(runningPod(rc, 'web-1-here', 'c1', 40001, true));
+      cluster.node('local').seed({ id: 'c1', labels: ownerLabels(rc, 'web-1-here'), state: 'running', hostPort: 40001 });
+      nodes.seed(aNode('node-1'));
+      cluster.node('node-1').seed({ id: 'node-1:c9', labels: ownerLabels(rc, 'web-1-gone'), state: 'running', hostPort: 40009 });
+      await reconciler.reconcile(key);
+      expect(log).toEqual(['remove node-1:c9 grace=10']);
+    });
+
+    it('drains a node: replacements elsewhere first, the drained pods only once those are all ready', async () => {
+      const rc = replicationController(1, 1);
+      const { pods, nodes, cluster, reconciler, key, now } = await setup(rc);
+      nodes.seed(aNode('node-1'));
+      const away = runningPod(rc, 'web-1-away', 'node-1:c1', 40002, true);
+      pods.seed({ ...away, spec: { ...away.spec, nodeName: 'node-1' } });
+      cluster.node('node-1').seed({ id: 'node-1:c1', labels: ownerLabels(rc, 'web-1-away'), state: 'running', hostPort: 40002 });
+      nodes.seed(aNode('node-1', { draining: true, unschedulable: true }));
+
+      await reconciler.reconcile(key);
+      const [replacement] = (await pods.list()).filter((pod) => pod.metadata.name !== 'web-1-away');
+      expect(replacement.spec.nodeName).toBe('local');
+      expect((await pods.get('demo', 'web-1-away')).metadata.annotations?.[TERMINATING_ANNOTATION]).toBeUndefined();
+
+      // The replacement is ready: now the drained pod leaves.
+      await pods.update('demo', replacement.metadata.name, (pod) => ({ ...pod, status: { ...pod.status, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '' }] } }));
+      now.value += 1;
+      await reconciler.reconcile(key);
+      expect((await pods.get('demo', 'web-1-away')).metadata.annotations?.[TERMINATING_ANNOTATION]).toBeDefined();
+    });
+
+    it('keeps a pod no node can take Pending, Unschedulable with the reason, and places it once a node can', async () => {
+      const rc = replicationController(1, 1);
+      const { pods, nodes, reconciler, key } = await setup(rc);
+      nodes.seed(aNode('local', { unschedulable: true }));
+      expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 5_000 });
+      const [waiting] = await pods.list();
+      expect(waiting.spec.nodeName).toBe('');
+      expect(waiting.status).toMatchObject({ phase: 'Pending', reason: 'Unschedulable', message: 'every Ready node is cordoned' });
+      nodes.seed(aNode('local'));
+      await reconciler.reconcile(key);
+      expect(await pods.get('demo', waiting.metadata.name)).toMatchObject({ spec: { nodeName: 'local' }, status: { phase: 'Running' } });
+    });
   });
 });

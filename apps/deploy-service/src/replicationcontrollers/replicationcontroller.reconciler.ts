@@ -4,8 +4,10 @@ import { DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/c
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { randomBytes } from 'node:crypto';
-import { ImagePullError, RUNTIME_LABELS, type ContainerRuntime, type RuntimeContainer } from '../adapters/container-runtime';
-import { CONTAINER_RUNTIME } from '../adapters/runtime.tokens';
+import { NODE_SCOPE, type Node } from '@paas/contracts/nodes';
+import { ImagePullError, RUNTIME_LABELS, type RuntimeContainer } from '../adapters/container-runtime';
+import { CLUSTER, type Cluster, type NodeContainer } from '../nodes/cluster';
+import { isDraining, placePod, type Placement } from '../nodes/scheduler';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
@@ -20,6 +22,8 @@ import { ReplicationControllerRepository } from './replicationcontroller.reposit
  * that drops it enqueues the RC anyway; this only covers a change that went unseen).
  */
 const ENDPOINTS_RECHECK_MS = 1_000;
+/** A pod no node can take is placed again this soon (a node may come back, or be uncordoned). */
+const UNSCHEDULABLE_RETRY_MS = 5_000;
 
 /** A cap on the containers one reconcile starts or stops. */
 class Budget {
@@ -43,8 +47,8 @@ export class ReplicationControllerReconciler implements Controller {
   constructor(
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
     @Inject(PodRepository) private readonly pods: Store<Pod>,
-    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'rcs' | 'pods' | 'endpoints'>,
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'rcs' | 'pods' | 'endpoints' | 'nodes'>,
+    @Inject(CLUSTER) private readonly cluster: Cluster,
     @Inject(READINESS_TRACKER) private readonly readiness: ReadinessTracker,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
@@ -54,14 +58,14 @@ export class ReplicationControllerReconciler implements Controller {
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const rc = this.cache.rcs.get(namespace, name);
-    const containers = await this.runtime.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
+    const containers = await this.cluster.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
     const labelled = this.cache.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } });
     const owned = labelled.filter((pod) => isOwnedBy(pod, rc));
     const orphans = labelled.filter((pod) => !owned.includes(pod));
     await this.removeOrphans(namespace, orphans, containers, owned);
     if (!rc) return {};
 
-    const byPod = new Map<string, RuntimeContainer[]>();
+    const byPod = new Map<string, NodeContainer[]>();
     for (const container of containers) {
       const pod = container.labels[RUNTIME_LABELS.pod];
       byPod.set(pod, [...(byPod.get(pod) ?? []), container]);
@@ -75,8 +79,15 @@ export class ReplicationControllerReconciler implements Controller {
     const live: Pod[] = [];
     for (const pod of owned) {
       const mine = byPod.get(pod.metadata.name) ?? [];
+      if (this.isLost(pod)) {
+        // Its node stopped answering (or was removed): the pod goes at once and is replaced elsewhere.
+        await this.forgetPod(pod);
+        continue;
+      }
       if (!isTerminating(pod)) {
-        live.push(await this.syncContainer(rc, pod, mine, budget, errors));
+        const synced = pod.spec.nodeName ? await this.syncContainer(rc, pod, mine, budget, errors) : await this.schedule(rc, pod, errors);
+        if (!synced.spec.nodeName) requeue(UNSCHEDULABLE_RETRY_MS);
+        live.push(synced);
         continue;
       }
       const drainLeft = terminatingSince(pod) + this.settings.drainMs - this.settings.now();
@@ -86,17 +97,23 @@ export class ReplicationControllerReconciler implements Controller {
       else requeue(0);
     }
 
-    const surplus = live.length - rc.spec.replicas;
-    if (surplus < 0) {
-      for (let i = 0; i < -surplus; i++) {
+    // Pods on a node being drained stay until their replacements elsewhere are all ready.
+    const leaving = live.filter((pod) => isDraining(this.node(pod.spec.nodeName)));
+    const staying = live.filter((pod) => !leaving.includes(pod));
+    const missing = rc.spec.replicas - staying.length;
+    if (missing > 0) {
+      for (let i = 0; i < missing; i++) {
         if (!budget.take()) {
           requeue(0);
           break;
         }
-        await this.createPod(rc, errors);
+        if (!(await this.createPod(rc, errors))) requeue(UNSCHEDULABLE_RETRY_MS);
       }
-    } else if (surplus > 0) {
-      await this.markTerminating(namespace, victims(live, surplus));
+    } else if (missing < 0) {
+      await this.markTerminating(namespace, [...leaving, ...victims(staying, -missing)]);
+      requeue(this.settings.drainMs);
+    } else if (leaving.length && staying.every(isReady)) {
+      await this.markTerminating(namespace, leaving);
       requeue(this.settings.drainMs);
     }
 
@@ -105,22 +122,33 @@ export class ReplicationControllerReconciler implements Controller {
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
+  private node(name: string): Node | undefined {
+    return this.cache.nodes.get(NODE_SCOPE, name);
+  }
+
+  /** On a node that is gone or NotReady (a pod not yet placed is not lost). */
+  private isLost(pod: Pod): boolean {
+    return pod.spec.nodeName !== '' && !this.cluster.isReady(pod.spec.nodeName);
+  }
+
   /** Pods of an RC that no longer exists (or of an older RC of that name), and containers without a pod. */
-  private async removeOrphans(namespace: string, orphans: Pod[], containers: RuntimeContainer[], owned: Pod[]) {
+  private async removeOrphans(namespace: string, orphans: Pod[], containers: NodeContainer[], owned: Pod[]) {
     for (const pod of orphans) {
       await this.pods.delete(namespace, pod.metadata.name).catch(() => undefined);
       this.readiness.forget(namespace, pod.metadata.name);
     }
-    const podNames = new Set(owned.map((pod) => pod.metadata.name));
+    const podNodes = new Map(owned.map((pod) => [pod.metadata.name, pod.spec.nodeName]));
     for (const container of containers) {
-      if (!podNames.has(container.labels[RUNTIME_LABELS.pod])) await this.runtime.remove(container.id, { graceSeconds: this.settings.graceSeconds });
+      // A container of another node than its pod's is a leftover of a node that came back.
+      if (podNodes.get(container.labels[RUNTIME_LABELS.pod]) !== container.node) await this.removeContainer(container, this.settings.graceSeconds);
     }
   }
 
   /** Running: adopt its container. Exited or gone: replace it (counted as a restart). */
-  private async syncContainer(rc: ReplicationController, pod: Pod, containers: RuntimeContainer[], budget: Budget, errors: Error[]): Promise<Pod> {
-    const running = containers.find((c) => c.state === 'running');
-    for (const stale of containers.filter((c) => c !== running)) await this.runtime.remove(stale.id, { graceSeconds: 0 });
+  private async syncContainer(rc: ReplicationController, pod: Pod, containers: NodeContainer[], budget: Budget, errors: Error[]): Promise<Pod> {
+    const here = containers.filter((c) => c.node === pod.spec.nodeName);
+    const running = here.find((c) => c.state === 'running');
+    for (const stale of here.filter((c) => c !== running)) await this.removeContainer(stale, 0);
     if (running) {
       const { containerID, hostPort, podIP, phase } = pod.status;
       if (containerID === running.id && hostPort === running.hostPort && podIP === running.ip && phase === 'Running') {
@@ -130,12 +158,38 @@ export class ReplicationControllerReconciler implements Controller {
       return this.recordStarted(pod, running, containerID !== undefined && containerID !== running.id);
     }
     if (!budget.take()) return pod;
-    const restart = containers.length > 0 || pod.status.containerID !== undefined;
+    const restart = here.length > 0 || pod.status.containerID !== undefined;
     return this.start(rc, pod, restart, errors);
   }
 
-  private async createPod(rc: ReplicationController, errors: Error[]) {
+  /** A pod created while no node could take it: placed once one can. */
+  private async schedule(rc: ReplicationController, pod: Pod, errors: Error[]): Promise<Pod> {
+    const placement = this.place(rc);
+    if (!('node' in placement)) return pod;
+    const placed = await this.pods.update(pod.metadata.namespace, pod.metadata.name, (current) => ({
+      ...current,
+      spec: { ...current.spec, nodeName: placement.node },
+      status: { ...current.status, conditions: setCondition(current.status.conditions, { type: 'PodScheduled', status: 'True' }, this.settings.now()) },
+    }));
+    return this.start(rc, placed, false, errors);
+  }
+
+  private place(rc: ReplicationController): Placement {
+    const [container] = rc.spec.template.spec.containers;
+    const dc = rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] ?? rc.metadata.name;
+    const { nodeSelector } = rc.spec.template.spec;
+    return placePod(this.cache.nodes.list({ namespace: NODE_SCOPE }), this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes, nodeSelector);
+  }
+
+  /** Creates a pod and starts it where the scheduler places it; false when no node can take it yet. */
+  private async createPod(rc: ReplicationController, errors: Error[]): Promise<boolean> {
     const { namespace, name } = rc.metadata;
+    const placement = this.place(rc);
+    const now = this.settings.now();
+    const scheduled =
+      'node' in placement
+        ? { type: 'PodScheduled', status: 'True' as const }
+        : { type: 'PodScheduled', status: 'False' as const, reason: 'Unschedulable', message: placement.unschedulable };
     const pod = await this.pods.create({
       metadata: {
         name: `${name}-${randomBytes(4).toString('hex').slice(0, 5)}`,
@@ -144,21 +198,26 @@ export class ReplicationControllerReconciler implements Controller {
         annotations: {},
         ownerReferences: [{ apiVersion: 'v1', kind: 'ReplicationController', name, uid: rc.metadata.uid, controller: true }],
       },
-      spec: { containers: rc.spec.template.spec.containers, nodeName: this.runtime.nodeName },
+      spec: { ...rc.spec.template.spec, nodeName: 'node' in placement ? placement.node : '' },
       status: {
         phase: 'Pending',
         restartCount: 0,
-        conditions: setCondition([], { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, this.settings.now()),
+        ...('node' in placement ? {} : { reason: 'Unschedulable', message: placement.unschedulable }),
+        conditions: setCondition(setCondition([], scheduled, now), { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, now),
       },
     });
+    if (!('node' in placement)) return false;
     await this.start(rc, pod, false, errors);
+    return true;
   }
 
   private async start(rc: ReplicationController, pod: Pod, restart: boolean, errors: Error[]): Promise<Pod> {
     const [container] = pod.spec.containers;
     const { namespace, name } = pod.metadata;
     try {
-      const started = await this.runtime.run({
+      const runtime = this.cluster.runtimeOf(pod.spec.nodeName);
+      if (!runtime) throw new Error(`node ${pod.spec.nodeName} is not registered`);
+      const started = await runtime.run({
         name: containerName(pod),
         image: container.image,
         env: container.env,
@@ -173,7 +232,7 @@ export class ReplicationControllerReconciler implements Controller {
           [RUNTIME_LABELS.dc]: rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] ?? '',
         },
       });
-      return await this.recordStarted(pod, started, restart);
+      return await this.recordStarted(pod, started, restart, runtime.hostIP);
     } catch (error) {
       const message = (error as Error).message;
       errors.push(new Error(`pod ${name}: ${message}`));
@@ -188,7 +247,7 @@ export class ReplicationControllerReconciler implements Controller {
     }
   }
 
-  private async recordStarted(pod: Pod, container: RuntimeContainer, restart: boolean): Promise<Pod> {
+  private async recordStarted(pod: Pod, container: RuntimeContainer, restart: boolean, hostIP = this.cluster.runtimeOf(pod.spec.nodeName)?.hostIP): Promise<Pod> {
     const probed = pod.spec.containers[0]?.readinessProbe !== undefined;
     const now = this.settings.now();
     const updated = await this.pods.updateStatus(pod.metadata.namespace, pod.metadata.name, (status) => {
@@ -196,7 +255,7 @@ export class ReplicationControllerReconciler implements Controller {
       return {
         ...rest,
         phase: 'Running',
-        hostIP: this.runtime.hostIP,
+        ...(hostIP ? { hostIP } : {}),
         ...(container.ip ? { podIP: container.ip } : {}),
         ...(container.hostPort ? { hostPort: container.hostPort } : {}),
         containerID: container.id,
@@ -225,11 +284,19 @@ export class ReplicationControllerReconciler implements Controller {
     }
   }
 
-  private async removePod(pod: Pod, containers: RuntimeContainer[]) {
-    for (const container of containers) await this.runtime.remove(container.id, { graceSeconds: this.settings.graceSeconds });
-    if (!containers.length && pod.status.containerID) await this.runtime.remove(pod.status.containerID, { graceSeconds: this.settings.graceSeconds });
+  private async removePod(pod: Pod, containers: NodeContainer[]) {
+    for (const container of containers) await this.removeContainer(container, this.settings.graceSeconds);
+    if (!containers.length && pod.status.containerID) await this.cluster.runtimeOf(pod.spec.nodeName)?.remove(pod.status.containerID, { graceSeconds: this.settings.graceSeconds });
+    await this.forgetPod(pod);
+  }
+
+  private async forgetPod(pod: Pod) {
     await this.pods.delete(pod.metadata.namespace, pod.metadata.name).catch(() => undefined);
     this.readiness.forget(pod.metadata.namespace, pod.metadata.name);
+  }
+
+  private async removeContainer(container: NodeContainer, graceSeconds: number) {
+    await this.cluster.runtimeOf(container.node)?.remove(container.id, { graceSeconds });
   }
 
   private addressedPods(namespace: string): Set<string> {

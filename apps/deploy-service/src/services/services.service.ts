@@ -4,7 +4,7 @@ import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
-import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
+import { dryRunPreview, labelSelectorOf, parseBody, resourceList, updatedFrom } from '@paas/platform/rpc-input';
 import type { Store } from '../store';
 import { ServiceRepository } from './service.repository';
 
@@ -40,16 +40,7 @@ export class ServicesService {
   async update({ namespace, name, body }: UpdateRequest): Promise<Service> {
     const input = parseBody(serviceInput, body, KIND, namespace);
     if (input.metadata.name !== name) throw ApiError.invalid(KIND, name, 'metadata.name', `must be "${name}", the name being updated`);
-    return this.services.update(
-      namespace,
-      name,
-      (current) => ({
-        ...current,
-        metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations: input.metadata.annotations ?? current.metadata.annotations },
-        spec: input.spec,
-      }),
-      { resourceVersion: input.metadata.resourceVersion },
-    );
+    return this.services.update(namespace, name, (current) => updatedFrom(current, input), { resourceVersion: input.metadata.resourceVersion });
   }
 
   async delete({ namespace, name }: DeleteRequest): Promise<Status> {

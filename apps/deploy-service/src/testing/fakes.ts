@@ -1,4 +1,5 @@
 import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paas/contracts/deployments';
+import { DRAIN_ANNOTATION, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { Informer } from '@paas/platform/informer';
@@ -7,6 +8,8 @@ import type { ContainerRuntime, RunRequest, RuntimeContainer } from '../adapters
 import type { DeploySettings } from '../deploy-settings';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import type { DeployInformers } from '../informers';
+import type { Cluster, NodeContainer } from '../nodes/cluster';
+import { isNodeReady } from '../nodes/scheduler';
 import type { ReadinessTracker } from '../pods/readiness';
 import type { Enqueuer } from '../reconcile/enqueuer';
 
@@ -23,13 +26,15 @@ export interface DeployFixture {
   pods: InMemoryResourceRepository<Pod>;
   services: InMemoryResourceRepository<Service>;
   endpoints: InMemoryResourceRepository<EndpointsRecord>;
-  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints'>;
+  nodes: InMemoryResourceRepository<Node>;
+  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints' | 'nodes'>;
 }
 
 /**
  * Repositories of every kind the deploy-service owns, on one in-memory feed, and started
- * informers over them. Creates and deletes of the kinds in `logged` go to `log`, as do the
- * events published; `seed` puts objects in place that the informers then hold.
+ * informers over them, with one Ready node, `local`. Creates and deletes of the kinds in
+ * `logged` go to `log`, as do the events published; `seed` puts objects in place that the
+ * informers then hold.
  */
 export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployFixture> {
   const log: ActionLog = [];
@@ -42,10 +47,74 @@ export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployF
   const pods = repository<Pod>('Pod');
   const services = repository<Service>('Service');
   const endpoints = repository<EndpointsRecord>('Endpoints');
+  const nodes = repository<Node>('Node');
+  nodes.seed(aNode('local'));
   const informer = <R extends AnyResource>(source: InMemoryResourceRepository<R>) => new Informer<R>(source, feed, { resyncMs: 3_600_000 });
-  const informers = { dcs: informer(dcs), rcs: informer(rcs), pods: informer(pods), services: informer(services), endpoints: informer(endpoints) };
+  const informers = { dcs: informer(dcs), rcs: informer(rcs), pods: informer(pods), services: informer(services), endpoints: informer(endpoints), nodes: informer(nodes) };
   await Promise.all(Object.values(informers).map((i) => i.start()));
-  return { log, published, dcs, rcs, pods, services, endpoints, informers };
+  return { log, published, dcs, rcs, pods, services, endpoints, nodes, informers };
+}
+
+let nodeVersions = 0;
+
+/** A registered node, Ready unless told otherwise, with room for 8 GiB of pods; each call a newer version of it. */
+export function aNode(name: string, options: { ready?: boolean; unschedulable?: boolean; draining?: boolean; memoryBytes?: number } = {}): Node {
+  const capacity = { memoryBytes: options.memoryBytes ?? 8 * 1024 ** 3, cpuMillis: 2000, pods: 110 };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      namespace: NODE_SCOPE,
+      uid: `uid-node-${name}`,
+      resourceVersion: String(++nodeVersions),
+      generation: 1,
+      creationTimestamp: '2030-01-01T00:00:00Z',
+      annotations: options.draining ? { [DRAIN_ANNOTATION]: 'true' } : {},
+    },
+    spec: {
+      engine: name === 'local' ? { url: 'unix:///var/run/docker.sock' } : { url: `tcp://10.250.${name.length}.2:2376`, tlsDir: `/secrets/${name}` },
+      hostIP: name === 'local' ? '127.0.0.1' : `10.250.${name.length}.2`,
+      registryHost: name === 'local' ? '127.0.0.1:5000' : `10.250.${name.length}.1:5000`,
+      unschedulable: options.unschedulable ?? false,
+    },
+    status: {
+      capacity,
+      allocatable: capacity,
+      conditions: [{ type: 'Ready', status: options.ready === false ? 'False' : 'True', lastTransitionTime: '2030-01-01T00:00:00Z' }],
+    },
+  };
+}
+
+/** The nodes of a fixture, each with a FakeRuntime that logs to the fixture's log. */
+export class FakeCluster implements Cluster {
+  private readonly runtimes = new Map<string, FakeRuntime>();
+
+  constructor(
+    private readonly fixture: Pick<DeployFixture, 'informers' | 'log'>,
+    private readonly prefix = (node: string) => (node === 'local' ? '' : `${node}:`),
+  ) {}
+
+  /** The runtime of a node, registered or not (for seeding containers). */
+  node(name: string): FakeRuntime {
+    const runtime = this.runtimes.get(name) ?? new FakeRuntime(this.fixture.log, name, this.prefix(name));
+    this.runtimes.set(name, runtime);
+    return runtime;
+  }
+
+  runtimeOf(name: string): ContainerRuntime | undefined {
+    return this.fixture.informers.nodes.get(NODE_SCOPE, name) ? this.node(name) : undefined;
+  }
+
+  isReady(name: string): boolean {
+    return isNodeReady(this.fixture.informers.nodes.get(NODE_SCOPE, name));
+  }
+
+  async listByOwner(labels: Labels): Promise<NodeContainer[]> {
+    const ready = this.fixture.informers.nodes.list({ namespace: NODE_SCOPE }).filter(isNodeReady);
+    const listed = await Promise.all(ready.map(async (node) => (await this.node(node.metadata.name).listByOwner(labels)).map((c) => ({ ...c, node: node.metadata.name }))));
+    return listed.flat();
+  }
 }
 
 /** Stops a fixture's informers (their resync timers). */
@@ -55,20 +124,26 @@ export function stopFixture(fixture: DeployFixture): void {
 
 /** A node in memory: `run` starts a container at once on the next free port. */
 export class FakeRuntime implements ContainerRuntime {
-  readonly nodeName = 'local';
-  readonly hostIP = '127.0.0.1';
+  readonly hostIP: string;
   readonly containers = new Map<string, RuntimeContainer>();
   readonly runs: RunRequest[] = [];
   private next = 1;
 
-  constructor(private readonly log: ActionLog) {}
+  /** `prefix` goes before container ids and log lines (`node-1:c1`), so that nodes tell apart. */
+  constructor(
+    private readonly log: ActionLog,
+    readonly nodeName = 'local',
+    private readonly prefix = '',
+  ) {
+    this.hostIP = nodeName === 'local' ? '127.0.0.1' : `10.250.${nodeName.length}.2`;
+  }
 
   async run(request: RunRequest): Promise<RuntimeContainer> {
-    const id = `c${this.next++}`;
+    const id = `${this.prefix}c${this.next++}`;
     const container: RuntimeContainer = { id, labels: { ...request.labels }, state: 'running', hostPort: 40000 + this.next, ip: `172.17.0.${this.next}` };
     this.containers.set(id, container);
     this.runs.push(request);
-    this.log.push(`run ${request.labels['paas.dev/pod']}`);
+    this.log.push(`${this.prefix}run ${request.labels['paas.dev/pod']}`);
     return { ...container };
   }
 
@@ -118,7 +193,7 @@ export class RecordingTracker implements ReadinessTracker {
 }
 
 export function testSettings(now: { value: number }, overrides: Partial<DeploySettings> = {}): DeploySettings {
-  return { drainMs: 1000, resyncMs: 5000, graceSeconds: 10, batchSize: 10, nodeName: 'local', now: () => now.value, ...overrides };
+  return { drainMs: 1000, resyncMs: 5000, graceSeconds: 10, batchSize: 10, nodeHeartbeatMs: 2000, nodeGraceMs: 6000, now: () => now.value, ...overrides };
 }
 
 /** An RC of DC `web` at revision `version` with a probed single-container template. */

@@ -28,7 +28,10 @@ export function buildImage(tag: string, text: string): void {
   }
 }
 
-/** A DeploymentConfig `web` of `image`, probed on `/`, rolled out on config changes. */
+/**
+ * A DeploymentConfig `web` of `image`, probed on `/`, rolled out on config changes; on the
+ * host's own engine (node `local`), where the test built its image (no registry has it).
+ */
 export function dcBody(image: string, replicas = 1) {
   return {
     metadata: { name: 'web', labels: { app: 'web' } },
@@ -38,6 +41,7 @@ export function dcBody(image: string, replicas = 1) {
       template: {
         metadata: { labels: { app: 'web', deploymentconfig: 'web', 'paas.dev/test': 'deploy' } },
         spec: {
+          nodeSelector: { 'kubernetes.io/hostname': 'local' },
           containers: [
             {
               name: 'web',

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { NODE_SCOPE } from '@paas/contracts/nodes';
+import type { Labels } from '@paas/contracts/meta';
+import type { ContainerRuntime, RuntimeContainer } from '../adapters/container-runtime';
+import { DeployInformers } from '../informers';
+import { NodeEngines } from './node-engines';
+import { isNodeReady } from './scheduler';
+
+/** A container with the node it runs on. */
+export interface NodeContainer extends RuntimeContainer {
+  node: string;
+}
+
+/** The nodes as the reconcilers drive them: one runtime per node, and listings across the Ready ones. */
+export interface Cluster {
+  /** The runtime of a node, while it is registered. */
+  runtimeOf(node: string): ContainerRuntime | undefined;
+  isReady(node: string): boolean;
+  /** Containers with these labels on every Ready node (a NotReady one cannot be asked). */
+  listByOwner(labels: Labels): Promise<NodeContainer[]>;
+}
+
+export const CLUSTER = Symbol('CLUSTER');
+
+@Injectable()
+export class NodeCluster implements Cluster {
+  private readonly logger = new Logger(NodeCluster.name);
+
+  constructor(
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
+    @Inject(NodeEngines) private readonly engines: NodeEngines,
+  ) {}
+
+  runtimeOf(node: string): ContainerRuntime | undefined {
+    const registered = this.cache.nodes.get(NODE_SCOPE, node);
+    return registered && this.engines.of(registered).runtime;
+  }
+
+  isReady(node: string): boolean {
+    return isNodeReady(this.cache.nodes.get(NODE_SCOPE, node));
+  }
+
+  async listByOwner(labels: Labels): Promise<NodeContainer[]> {
+    const ready = this.cache.nodes.list({ namespace: NODE_SCOPE }).filter(isNodeReady);
+    const listed = await Promise.all(
+      ready.map(async (node) => {
+        try {
+          return (await this.engines.of(node).runtime.listByOwner(labels)).map((container) => ({ ...container, node: node.metadata.name }));
+        } catch (error) {
+          // Gone since its last heartbeat: the monitor will say so; its containers count as unknown meanwhile.
+          this.logger.warn({ msg: `containers on node ${node.metadata.name} not listed: ${(error as Error).message}` });
+          throw error;
+        }
+      }),
+    );
+    return listed.flat();
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Node, NodeSpec } from '@paas/contracts/nodes';
+import { loadConfig } from '@paas/platform/config';
+import { RegistryTokenClient } from '@paas/platform/registry-tokens';
+import { RpcClient } from '@paas/platform/rpc';
+import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DockerodeClient, type DockerClient } from '../adapters/docker-client';
+import { DockerRuntime } from '../adapters/docker-runtime';
+
+/** What one engine answers about itself: enough for a Node's capacity and info. */
+export interface EngineInfo {
+  memoryBytes: number;
+  cpus: number;
+  engineVersion: string;
+  operatingSystem: string;
+  architecture: string;
+  kernelVersion: string;
+}
+
+/** A node's engine as the deploy-service drives it. */
+export interface NodeEngine {
+  spec: NodeSpec;
+  client: DockerClient;
+  runtime: DockerRuntime;
+  info(timeoutMs: number): Promise<EngineInfo>;
+}
+
+/** Opens a dockerode for an engine URL: the local socket, or tcp with the TLS files of `tlsDir`. Throws when the files cannot be read. */
+export function dockerFor(spec: NodeSpec['engine'], timeoutMs?: number): Docker {
+  if (spec.url.startsWith('unix://')) return new Docker({ socketPath: spec.url.slice('unix://'.length), timeout: timeoutMs });
+  const { hostname, port } = new URL(spec.url.replace(/^tcp:/, 'https:'));
+  const dir = spec.tlsDir as string;
+  const file = (name: string) => readFileSync(path.join(dir, name));
+  return new Docker({ host: hostname, port: Number(port), protocol: 'https', ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem'), timeout: timeoutMs });
+}
+
+/** Asks an engine who it is; rejects when it does not answer within `timeoutMs`. */
+export async function engineInfo(docker: Docker, timeoutMs: number): Promise<EngineInfo> {
+  const info = (await Promise.race([
+    docker.info(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
+  ])) as { MemTotal: number; NCPU: number; ServerVersion: string; OperatingSystem: string; Architecture: string; KernelVersion: string };
+  return {
+    memoryBytes: info.MemTotal,
+    cpus: info.NCPU,
+    engineVersion: info.ServerVersion,
+    operatingSystem: info.OperatingSystem,
+    architecture: info.Architecture,
+    kernelVersion: info.KernelVersion,
+  };
+}
+
+/**
+ * The engine of each Node, opened once per engine spec and kept: every replica can drive
+ * every node (a pod of an owned namespace may run anywhere). Pods pull images of the platform
+ * registry through the registry address the node reaches (`spec.registryHost`).
+ */
+@Injectable()
+export class NodeEngines {
+  private readonly engines = new Map<string, { key: string; engine: NodeEngine }>();
+  private readonly registryHost = loadConfig().registryHost;
+
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  of(node: Node): NodeEngine {
+    const key = JSON.stringify(node.spec.engine) + node.spec.hostIP + node.spec.registryHost;
+    const cached = this.engines.get(node.metadata.name);
+    if (cached?.key === key) return cached.engine;
+    const docker = dockerFor(node.spec.engine);
+    const client = new DockerodeClient(docker);
+    const credentials = new RegistryTokenClient(this.rpc, 'system:deploy-service');
+    const runtime = new DockerRuntime(client, node.metadata.name, { host: this.registryHost, nodeHost: node.spec.registryHost, credentials }, node.spec.hostIP);
+    const engine: NodeEngine = { spec: node.spec, client, runtime, info: (timeoutMs) => engineInfo(docker, timeoutMs) };
+    this.engines.set(node.metadata.name, { key, engine });
+    return engine;
+  }
+
+  forget(name: string): void {
+    this.engines.delete(name);
+  }
+}

@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '@paas/platform/config';
+import { eventually } from '@paas/platform/testing';
+import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter } from './support';
+
+/**
+ * Pods on two nodes (the host's engine and `node-1`, which `npm test` brings up), under steady
+ * traffic through the router: a drained node's pods are replaced elsewhere before they stop,
+ * and a node whose engine stops has its pods replaced on the other within seconds; neither
+ * fails a request. When the engine is back, the node is Ready again and the containers it
+ * still held for pods that moved away are removed.
+ */
+const REPO_ROOT = path.resolve(__dirname, '../..');
+const HOME = loadConfig().home;
+
+interface NodeView {
+  metadata: { name: string; annotations?: Record<string, string>; resourceVersion: string };
+  spec: { unschedulable: boolean; engine: { url: string; tlsDir?: string } };
+  status: { conditions: { type: string; status: string }[] };
+}
+interface PodView {
+  metadata: { name: string };
+  spec: { nodeName: string };
+  status: { conditions: { type: string; status: string }[] };
+}
+
+const ready = (conditions: { type: string; status: string }[]) => conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+
+describe('pods on several nodes', () => {
+  const namespace = `e2e-nodes-${randomSuffix()}`;
+  const repo = new AppRepository();
+  const host = (app: string) => `${app}-${namespace}.apps.localhost`;
+
+  const node = async (name: string): Promise<NodeView> => (await api().get(`/api/v1/nodes/${name}`).expect(200)).body;
+  const podsOf = async (app: string): Promise<PodView[]> => (await api().get(`/api/v1/namespaces/${namespace}/pods`).query({ labelSelector: `deploymentconfig=${app}` })).body.items;
+  const servingOn = (app: string, nodes: string[]) =>
+    eventually(`the pods of ${app} to be ready on ${nodes.join(' and ')}`, async () => {
+      const pods = await podsOf(app);
+      const placed = pods.filter((pod) => ready(pod.status.conditions)).map((pod) => pod.spec.nodeName).sort();
+      return pods.length === nodes.length && JSON.stringify(placed) === JSON.stringify([...nodes].sort()) ? pods : undefined;
+    }, 60_000);
+
+  /** Requests through the router until stopped: every answer that was not a 200. */
+  function steadyTraffic(app: string, clients = 4) {
+    let stop = false;
+    const failures: string[] = [];
+    let answered = 0;
+    const loops = Array.from({ length: clients }, async () => {
+      while (!stop) {
+        const outcome = await throughRouter(host(app)).catch((error: Error) => ({ status: 0, body: error.message }));
+        answered++;
+        if (outcome.status !== 200) failures.push(`${outcome.status} ${outcome.body.slice(0, 80)}`);
+      }
+    });
+    return {
+      async end() {
+        stop = true;
+        await Promise.all(loops);
+        return { answered, failures };
+      },
+    };
+  }
+
+  const engineOf = (view: NodeView) => {
+    const tls = view.spec.engine.tlsDir as string;
+    return ['-H', view.spec.engine.url, '--tlsverify', `--tlscacert=${tls}/ca.pem`, `--tlscert=${tls}/cert.pem`, `--tlskey=${tls}/key.pem`];
+  };
+
+  beforeAll(async () => {
+    const names = ((await api().get('/api/v1/nodes').expect(200)).body.items as NodeView[]).map((n) => n.metadata.name);
+    if (!names.includes('node-1')) throw new Error(`these tests need the node node-1 (npm test brings the platform up with two nodes); registered: ${names.join(', ')}`);
+    repo.commitServer('spread out');
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(namespace);
+    removeBuiltImages(namespace, ['drained-1', 'lost-1']);
+    repo.remove();
+    closeRouterConnections();
+  });
+
+  it('lists both nodes Ready, with their capacity', async () => {
+    for (const name of ['local', 'node-1']) {
+      const view = await node(name);
+      expect(ready(view.status.conditions)).toBe(true);
+      expect(view).toMatchObject({ metadata: { name }, status: { capacity: { memoryBytes: expect.any(Number), cpuMillis: expect.any(Number) } } });
+    }
+  });
+
+  it('refuses a node whose engine does not answer, naming the field', async () => {
+    const res = await api().post('/api/v1/nodes').send({ metadata: { name: 'nowhere' }, spec: { engine: { url: 'unix:///nonexistent.sock' }, hostIP: '127.0.0.1', registryHost: '127.0.0.1:5000' } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body.details.causes)).toContain('spec.engine.url');
+    expect((await api().get('/api/v1/nodes/nowhere')).status).toBe(404);
+  });
+
+  it('drains a node: its pods are replaced on the other before they stop, and no request fails', async () => {
+    expect((await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'drained', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs', replicas: 2 })).status).toBe(201);
+    await servingOn('drained', ['local', 'node-1']);
+    const traffic = steadyTraffic('drained');
+    try {
+      await api().post('/api/v1/nodes/node-1/drain').expect(201);
+      await servingOn('drained', ['local', 'local']);
+    } finally {
+      const { answered, failures } = await traffic.end();
+      expect(answered).toBeGreaterThan(0);
+      expect(failures).toEqual([]);
+    }
+    // Uncordoned, it takes pods again.
+    const drained = await node('node-1');
+    const { 'paas.dev/drain': _drain, ...annotations } = drained.metadata.annotations ?? {};
+    await api().put('/api/v1/nodes/node-1').send({ metadata: { ...drained.metadata, annotations }, spec: { ...drained.spec, unschedulable: false } }).expect(200);
+  });
+
+  it("replaces the pods of a node whose engine stopped on the other node, fails no request, and cleans the node up when it is back", async () => {
+    expect((await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'lost', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs', replicas: 2 })).status).toBe(201);
+    await servingOn('lost', ['local', 'node-1']);
+    const engine = engineOf(await node('node-1'));
+    const traffic = steadyTraffic('lost');
+    try {
+      // The engine stops (as `systemctl stop docker` would): its containers stop with it.
+      process.kill(Number(readFileSync(path.join(HOME, 'run', 'node-1.pid'), 'utf8')), 'SIGTERM');
+      await eventually('node-1 to be NotReady', async () => (ready((await node('node-1')).status.conditions) ? undefined : true), 20_000, 250);
+      await servingOn('lost', ['local', 'local']);
+    } finally {
+      const { answered, failures } = await traffic.end();
+      expect(answered).toBeGreaterThan(0);
+      expect(failures).toEqual([]);
+    }
+
+    // Back: `npm run up` starts what is not running.
+    execFileSync(process.execPath, ['scripts/up.mjs'], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, PAAS_MIN_NODES: '2' } });
+    await eventually('node-1 to be Ready again', async () => (ready((await node('node-1')).status.conditions) ? true : undefined), 60_000, 500);
+    await eventually('the stale container on node-1 to be removed', async () => {
+      const left = execFileSync('docker', [...engine, 'ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim();
+      return left === '' ? true : undefined;
+    }, 60_000, 500);
+  });
+});
