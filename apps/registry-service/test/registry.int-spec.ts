@@ -178,6 +178,25 @@ describe('registry-service', () => {
       expect((await api(`/v2/${repository}/manifests/${sha256(body)}`, { method: 'DELETE' })).status).toBe(202);
       expect((await api(`/v2/${repository}/manifests/v1`)).status).toBe(404);
     });
+
+    it('answers malformed manifests with a 4xx in the error envelope, never a 5xx, and stores none', async () => {
+      const repository = `${namespace}/malformed`;
+      const oci = 'application/vnd.oci.image.manifest.v1+json';
+      const cases: [what: string, body: string | Buffer, contentType: string, status: number, code: string][] = [
+        ['nested 100,000 deep', `{"schemaVersion":2,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, oci, 400, 'MANIFEST_INVALID'],
+        ['100,001 keys', `{${Array.from({ length: 100_001 }, (_, i) => `"k${i}":0`).join(',')}}`, oci, 400, 'MANIFEST_INVALID'],
+        ['over 4 MiB', Buffer.alloc(5 * 1024 * 1024, ' '), oci, 413, 'MANIFEST_TOO_LARGE'],
+        ['sent as text/plain', '{"schemaVersion":2}', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        ['sent as a form', 'schemaVersion=2', 'application/x-www-form-urlencoded', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        ['not JSON', '{"schemaVersion":', oci, 400, 'MANIFEST_INVALID'],
+        ['a JSON array', '[]', oci, 400, 'MANIFEST_INVALID'],
+      ];
+      for (const [what, body, contentType, status, code] of cases) {
+        const res = await api(`/v2/${repository}/manifests/v1`, { method: 'PUT', body, headers: { 'content-type': contentType } });
+        expect([what, res.status, await errorCode(res)]).toEqual([what, status, code]);
+      }
+      expect((await api(`/v2/${repository}/tags/list`)).status).toBe(404);
+    });
   });
 
   describe('content management and discovery', () => {
