@@ -12,12 +12,13 @@ import { AuthModule } from './auth/auth.module';
 import { addCors } from './edge/cors';
 import { acceptEmptyJsonBodies } from './edge/empty-bodies';
 import { addSecurityHeaders } from './edge/security-headers';
-import { loadGatewaySettings } from './gateway-settings';
+import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway-settings';
 import { NamespacesModule } from './namespaces/namespaces.module';
 import { RegistryTokensModule } from './registry-tokens/registry-tokens.module';
 import { ResourcesModule } from './resources/resources.module';
 import { RoleBindingsModule } from './rolebindings/rolebindings.module';
 import { ServiceAccountsModule } from './serviceaccounts/serviceaccounts.module';
+import { SettingsModule } from './settings.module';
 import { StoreModule } from './store.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
@@ -27,6 +28,7 @@ import { UsersModule } from './users/users.module';
     MessagingModule.forRoot('api-gateway'),
     mongoRoot('paas_gateway'),
     HealthModule,
+    SettingsModule,
     StoreModule,
     AuditModule,
     AuthModule,
@@ -55,7 +57,7 @@ export const GATEWAY_OPTIONS: HttpServiceOptions = {
 /** What every request meets before a guard or handler: see docs/security.md, "The HTTP edge". */
 function configureEdge(app: NestFastifyApplication) {
   const fastify = app.getHttpAdapter().getInstance();
-  addCors(fastify, loadGatewaySettings().corsOrigins);
+  addCors(fastify, app.get<GatewaySettings>(GATEWAY_SETTINGS).corsOrigins);
   addSecurityHeaders(fastify);
   acceptEmptyJsonBodies(fastify);
   acceptJsonBodiesOnly(app, HTTP_JSON_LIMITS);

@@ -37,7 +37,8 @@ describe('api-gateway authentication and authorization', () => {
   }
 
   beforeAll(async () => {
-    gateway = await startGateway('auth');
+    // A database of its own: the wrong passwords below would count against 127.0.0.1 on the platform's gateway.
+    gateway = await startGateway('auth', { ownDatabase: true });
     for (const user of [owner, viewer, stranger]) {
       await gateway.admin.post('/api/v1/users').send({ metadata: { name: user.name }, password: user.password }).expect(201);
     }
@@ -237,7 +238,7 @@ describe('api-gateway authentication and authorization', () => {
   it('keeps one signing key across restarts, published as a JWKS', async () => {
     const { keys } = await gateway.app.get(RpcClient).request('auth.keys', {});
     expect(keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' }]);
-    const second = await startGateway('auth-restart');
+    const second = await startGateway('auth-restart', { dbPrefix: gateway.dbPrefix });
     try {
       expect(await second.app.get(RpcClient).request('auth.keys', {})).toEqual({ keys });
     } finally {

@@ -21,6 +21,8 @@ export interface GatewayOptions {
    * the platform's gateway refuse passwords from there.
    */
   ownDatabase?: boolean;
+  /** Another gateway's own database (`dbPrefix` of its handle), as a second replica uses it; not dropped at close. */
+  dbPrefix?: string;
   /** Environment set while the gateway is created (settings are read then). */
   env?: Record<string, string>;
 }
@@ -33,7 +35,8 @@ export interface GatewayOptions {
 export async function startGateway(suite: string, options: GatewayOptions = {}) {
   const prefix = isolateBus(suite);
   const saved = { ...process.env };
-  Object.assign(process.env, options.env, options.ownDatabase ? { PAAS_DB_PREFIX: prefix.replace(/-/g, '_') } : {});
+  const dbPrefix = options.dbPrefix ?? (options.ownDatabase ? prefix.replace(/-/g, '_') : undefined);
+  Object.assign(process.env, options.env, dbPrefix ? { PAAS_DB_PREFIX: dbPrefix } : {});
   const app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false }).finally(() => {
     for (const key of [...Object.keys(options.env ?? {}), 'PAAS_DB_PREFIX']) {
       if (saved[key] === undefined) delete process.env[key];
@@ -46,6 +49,7 @@ export async function startGateway(suite: string, options: GatewayOptions = {}) 
   return {
     app,
     server,
+    dbPrefix,
     /** Without credentials. */
     anonymous: request(server),
     /** Every request with Basic credentials. */

@@ -1,39 +1,36 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { serviceAccountSubject } from '@paas/contracts/auth';
 import { ApiError } from '@paas/platform/api-error';
 import { CLUSTER_SCOPE } from '../cluster-scope';
 import { ServiceAccountRepository } from '../serviceaccounts/serviceaccount.repository';
 import { ApiTokenRepository } from '../tokens/api-token.repository';
 import { hashToken, looksLikeToken } from '../tokens/token-minter';
-import { PasswordRepository, UserRepository } from '../users/user.repository';
-import { verifyPassword } from './password-hash';
+import { UserRepository } from '../users/user.repository';
+import { PasswordLogin, type LoginRequest } from './password-login.usecase';
 import type { Principal } from './principal';
 
-/** A checked password is trusted this long without scrypt again (clients send Basic on every call). */
-const VERIFIED_PASSWORD_TTL_MS = 60_000;
-const VERIFIED_PASSWORDS_MAX = 1_000;
+/** What authentication reads of a request: its credentials, and for a password check where it came from. */
+export type AuthenticationRequest = LoginRequest & { headers: { authorization?: string } };
 
 export const unauthorized = (message: string) => ApiError.of('Unauthorized', message);
 
 /**
  * `Authorization: Bearer <token>` (an API or service-account token) or `Basic
  * base64(user:password)` (a user's password, or any name with a token as the password) to
- * the caller. No header: undefined (anonymous). Bad credentials: 401.
+ * the caller. No header: undefined (anonymous). Bad credentials: 401; a password check
+ * during a login penalty: 429 (tokens are never throttled).
  */
 @Injectable()
 export class Authenticator {
-  /** sha256(user, password) → when the check expires; never the password itself. */
-  private readonly verifiedPasswords = new Map<string, number>();
-
   constructor(
     private readonly users: UserRepository,
-    private readonly passwords: PasswordRepository,
+    private readonly passwordLogin: PasswordLogin,
     private readonly tokens: ApiTokenRepository,
     private readonly serviceAccounts: ServiceAccountRepository,
   ) {}
 
-  async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
+  async authenticate(request: AuthenticationRequest): Promise<Principal | undefined> {
+    const { authorization } = request.headers;
     if (!authorization) return undefined;
     const match = /^(\S+)\s+(\S+)\s*$/.exec(authorization.trim());
     const [scheme, credentials] = match ? [match[1].toLowerCase(), match[2]] : [authorization.trim().toLowerCase(), ''];
@@ -47,7 +44,7 @@ export class Authenticator {
       const colon = decoded.indexOf(':');
       if (colon < 0) throw unauthorized('malformed Basic credentials: expected base64(user:password)');
       const [user, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
-      const principal = (looksLikeToken(password) ? await this.byToken(password) : undefined) ?? (await this.byPassword(user, password));
+      const principal = (looksLikeToken(password) ? await this.byToken(password) : undefined) ?? (await this.byPassword(user, password, request));
       if (!principal) throw unauthorized('invalid username or password');
       return principal;
     }
@@ -68,21 +65,8 @@ export class Authenticator {
     return { kind: 'ServiceAccount', name: serviceAccountSubject(namespace, serviceAccount), namespace, serviceAccount, clusterAdmin: false };
   }
 
-  private async byPassword(user: string, password: string): Promise<Principal | undefined> {
-    const key = createHash('sha256').update(user).update('\0').update(password).digest('hex');
-    const verifiedUntil = this.verifiedPasswords.get(key);
-    if (verifiedUntil !== undefined && verifiedUntil > Date.now()) return this.userPrincipal(user);
-    this.verifiedPasswords.delete(key);
-    const hash = await this.passwords.hashOf(user);
-    if (!hash || !(await verifyPassword(password, hash))) return undefined;
-    const principal = await this.userPrincipal(user);
-    if (principal) this.remember(key);
-    return principal;
-  }
-
-  private remember(key: string): void {
-    if (this.verifiedPasswords.size >= VERIFIED_PASSWORDS_MAX) this.verifiedPasswords.delete(this.verifiedPasswords.keys().next().value as string);
-    this.verifiedPasswords.set(key, Date.now() + VERIFIED_PASSWORD_TTL_MS);
+  private async byPassword(user: string, password: string, request: LoginRequest): Promise<Principal | undefined> {
+    return (await this.passwordLogin.check(user, password, request)) ? this.userPrincipal(user) : undefined;
   }
 
   /** The user as they are now: a deleted user's password or token opens nothing. */
