@@ -26,6 +26,7 @@ const WRITE_PATHS: [method: 'post' | 'put', path: string][] = [
   ['post', `/api/v1/namespaces/${NAMESPACE}/buildconfigs/x/instantiate`],
   ['put', `/api/v1/namespaces/${NAMESPACE}/deploymentconfigs/x/scale`],
   ['post', '/api/v1/users'],
+  ['put', '/api/v1/users/~/password'],
   ['post', '/api/v1/tokens'],
 ];
 

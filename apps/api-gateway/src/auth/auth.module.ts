@@ -13,6 +13,6 @@ import { PasswordLogin } from './password-login.usecase';
 @Module({
   imports: [AuditModule, MongooseModule.forFeature([{ name: LOGIN_ATTEMPTS_COLLECTION, schema: loginAttemptSchema }])],
   providers: [Authenticator, Authorizer, LoginAttemptRepository, LoginThrottle, PasswordLogin, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [Authenticator, Authorizer],
+  exports: [Authenticator, Authorizer, PasswordLogin],
 })
 export class AuthModule {}
