@@ -1,15 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { trace } from '@opentelemetry/api';
 import type { EventEnvelope } from '@paas/contracts/events';
-import { createHttpService } from '@paas/platform/bootstrap';
-import { dropIsolatedBus, eventually, isolateBus } from '@paas/platform/testing';
-import { NATS_CONNECTION } from '@paas/platform/tokens';
+import { eventually } from '@paas/platform/testing';
 import { EventBus } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
-import { getConnectionToken } from '@nestjs/mongoose';
 import Docker from 'dockerode';
-import type { Connection } from 'mongoose';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -17,8 +13,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
-import { freePort } from './support/free-port';
+import { startRegistry } from './support/in-process-registry';
 import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
 import { ImageStreamEventsRelay } from '../src/imagestreams/imagestream-events.relay';
 import { ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
@@ -36,36 +31,23 @@ const sha256 = (content: string | Buffer) => `sha256:${createHash('sha256').upda
  */
 describe('registry-service', () => {
   const namespace = `rt-${randomUUID().slice(0, 8)}`;
+  let registry: Awaited<ReturnType<typeof startRegistry>>;
   let app: NestFastifyApplication;
-  let home: string;
   let registryHost: string;
+  let home: string;
   let base: string;
 
   beforeAll(async () => {
-    isolateBus('registry');
-    home = await mkdtemp(path.join(os.tmpdir(), 'registry-int-'));
-    const port = await freePort();
-    registryHost = `127.0.0.1:${port}`;
-    base = `http://${registryHost}`;
-    // Its own database too: garbage collection reads every manifest in the registry's database.
     // Tokens are checked in registry-auth.int-spec.ts; here the protocol is under test.
-    const env = { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '', PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}`, REGISTRY_AUTH: 'none' };
-    Object.assign(process.env, env);
     // Spans are not exported, but trace context is real: the trace test reads it back from events.
-    startTracing('registry-service-test');
-    app = await createHttpService(AppModule, { ...REGISTRY_OPTIONS, logger: false });
-    await app.listen(port, '127.0.0.1');
+    registry = await startRegistry('registry-int', { PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}`, REGISTRY_AUTH: 'none' }, () => startTracing('registry-service-test'));
+    ({ app, host: registryHost, home } = registry);
+    base = `http://${registryHost}`;
+    await registry.listen();
   });
 
   afterAll(async () => {
-    const images = (await run('docker', ['images', '-q', '--filter', `label=${SUITE_LABEL}`])).split('\n').filter(Boolean);
-    if (images.length) await run('docker', ['rmi', '-f', ...new Set(images)]);
-    if (app) {
-      await app.get<Connection>(getConnectionToken()).dropDatabase();
-      await dropIsolatedBus(app.get(NATS_CONNECTION));
-      await app.close();
-    }
-    await rm(home, { recursive: true, force: true });
+    await registry?.close(SUITE_LABEL);
     await stopTracing();
   });
 
