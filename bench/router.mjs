@@ -34,6 +34,7 @@ import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
 import { CLOCK_TICKS, cpuSeconds, ensureAptPackages, exec, freePort, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
+import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
@@ -221,28 +222,6 @@ async function untilServed(port, hosts) {
 }
 
 // ---- the load -------------------------------------------------------------------------------
-
-const TIME_UNITS = { us: 1e-3, ms: 1, s: 1000 };
-const milliseconds = (text) => {
-  const [, value, unit] = /^([\d.]+)(us|ms|s)$/.exec(text);
-  return Number(value) * TIME_UNITS[unit];
-};
-
-function parseWrk(out) {
-  const field = (pattern) => {
-    const match = pattern.exec(out);
-    if (!match) throw new Error(`unexpected wrk output:\n${out}`);
-    return match[1];
-  };
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    requests: Number(field(/(\d+) requests in/)),
-    rps: Number(field(/Requests\/sec:\s+([\d.]+)/)),
-    p50: milliseconds(field(/^\s+50%\s+(\S+)/m)),
-    p99: milliseconds(field(/^\s+99%\s+(\S+)/m)),
-    errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
-  };
-}
 
 /** CPU seconds the whole machine has been busy (every state but idle and iowait), summed over its cores. */
 function machineBusySeconds() {
