@@ -21,7 +21,7 @@
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { busNames } from '@paas/platform/bus-names';
@@ -29,7 +29,7 @@ import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { PAAS_HOME, REPO, bin, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { cpuSeconds, ensureAptPackages, exec, freePort, median, startProcess, waitReady } from './lib/processes.mjs';
+import { CLOCK_TICKS, cpuSeconds, ensureAptPackages, exec, freePort, median, startProcess, waitReady } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -115,13 +115,55 @@ async function seed(gateway) {
   gateway.authorization = { bearer: `Bearer ${token}`, basic: user };
 }
 
-/** One wrk run of the list call with `authorization`, and the CPU the gateway spent per request. */
+/** The FerretDB (or mongod) process serving MONGO_URL's port, to count the database's part of each call; 0 when not found. */
+function databasePid() {
+  const port = new URL(serviceEnv.MONGO_URL).port || '27017';
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    const command = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      } catch {
+        return [];
+      }
+    })();
+    if (/(ferretdb|mongod)$/.test(command[0] ?? '') && command.some((arg) => arg.endsWith(`:${port}`))) return Number(pid);
+  }
+  return 0;
+}
+const DATABASE_PID = databasePid();
+
+/** CPU seconds the whole machine has been busy, summed over its cores. */
+function machineBusySeconds() {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+}
+
+/** CPU seconds of this process and of the children it has waited for (wrk). */
+function benchSeconds() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ').pop().split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
+/**
+ * One wrk run of the list call with `authorization`: the CPU the gateway and the database
+ * spent per request, and the load of everything else on the machine meanwhile, in cores.
+ */
 async function measure(gateway, row, seconds) {
-  const before = cpuSeconds(gateway.pid);
+  const cpu = () => ({ gateway: cpuSeconds(gateway.pid), database: DATABASE_PID ? cpuSeconds(DATABASE_PID) : 0, bench: benchSeconds(), machine: machineBusySeconds() });
+  const before = cpu();
+  const started = process.hrtime.bigint();
   const out = await exec('wrk', ['-t', '1', '-c', `${CONNECTIONS}`, '-d', `${seconds}s`, '--latency', '-H', `Authorization: ${gateway.authorization[row]}`, `http://127.0.0.1:${gateway.port}${LIST_PATH}`]);
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const after = cpu();
+  const spent = (key) => after[key] - before[key];
   const result = parseWrk(out);
   if (result.errors) process.stderr.write(`${gateway.name} ${row}: ${out.split('\n').filter((line) => /Non-2xx|Socket errors/.test(line)).join('; ')}\n`);
-  return { ...result, cpuMicros: ((cpuSeconds(gateway.pid) - before) * 1e6) / result.requests };
+  return {
+    ...result,
+    cpuMicros: (spent('gateway') * 1e6) / result.requests,
+    databaseMicros: (spent('database') * 1e6) / result.requests,
+    otherCores: Math.max(0, spent('machine') - spent('gateway') - spent('database') - spent('bench')) / wall,
+  };
 }
 
 let cleaning;
@@ -161,7 +203,8 @@ try {
     const order = round % 2 === 0 ? gateways : [...gateways].reverse();
     for (const row of ROWS) for (const gateway of order) results[gateway.name][row].push(await measure(gateway, row, SECONDS));
     const line = ROWS.map((row) => `${row} ${Math.round(results.before[row][round].rps)} → ${Math.round(results.after[row][round].rps)}`).join(', ');
-    process.stderr.write(`round ${round + 1}/${ROUNDS}, req/s before → after: ${line}\n`);
+    const other = Math.max(...Object.values(results).flatMap((rows) => ROWS.map((row) => rows[row][round].otherCores)));
+    process.stderr.write(`round ${round + 1}/${ROUNDS}, req/s before → after: ${line} (other load up to ${other.toFixed(2)} cores)\n`);
   }
 } finally {
   await cleanUp(nats, gateways);
@@ -171,7 +214,9 @@ try {
 
 const stat = (name, row, key) => median(results[name][row].map((result) => result[key]));
 const rowNames = { bearer: 'Bearer token', basic: 'Basic, checked password' };
-const cell = (name, row) => `${stat(name, row, 'rps').toFixed(0)} req/s, p50 ${stat(name, row, 'p50').toFixed(2)} ms, p99 ${stat(name, row, 'p99').toFixed(2)} ms, ${stat(name, row, 'cpuMicros').toFixed(0)} µs CPU`;
+const cell = (name, row) =>
+  `${stat(name, row, 'rps').toFixed(0)} req/s, p50 ${stat(name, row, 'p50').toFixed(2)} ms, p99 ${stat(name, row, 'p99').toFixed(2)} ms, ` +
+  `CPU/req gateway ${stat(name, row, 'cpuMicros').toFixed(0)} µs + database ${stat(name, row, 'databaseMicros').toFixed(0)} µs, other load ${stat(name, row, 'otherCores').toFixed(2)} cores`;
 console.log(`api-gateway GET ${LIST_PATH} (${EXTRA_BINDINGS + 1} items): wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency, median of ${ROUNDS} rounds, order alternating; Node ${process.version}`);
 console.log(`  before: ${baseline.sha.slice(0, 12)} (BENCH_BASELINE=${BASELINE}); after: ${currentSha.slice(0, 12)}${dirty ? ' with uncommitted changes' : ''}`);
 for (const row of ROWS) {
@@ -179,5 +224,9 @@ for (const row of ROWS) {
   console.log(`  ${''.padEnd(24)} after  ${cell('after', row)}`);
   console.log(`  ${''.padEnd(24)} after/before: req/s ${(stat('after', row, 'rps') / stat('before', row, 'rps')).toFixed(2)}, CPU per request ${(stat('after', row, 'cpuMicros') / stat('before', row, 'cpuMicros')).toFixed(2)}`);
 }
+console.log(`  CPU/req: user+system time (/proc/<pid>/stat) over the run ÷ requests, of the gateway and of ${DATABASE_PID ? 'the database server' : 'the database server (not found: 0)'};`);
+console.log('  other load: CPU used meanwhile by neither the gateway, the database, wrk nor the bench (other work on the machine), in cores of the machine.');
+const busy = Object.values(results).flatMap((rows) => Object.values(rows).flat()).filter((result) => result.otherCores > 0.2).length;
+if (busy) console.log(`NOTE: ${busy} runs had other work on the machine (> 0.2 cores): req/s and latency suffer first, CPU per request less`);
 const errors = Object.values(results).flatMap((rows) => Object.values(rows).flat()).reduce((sum, result) => sum + result.errors, 0);
 if (errors) console.log(`WARNING: ${errors} answers were errors (non-2xx or socket errors): the figures are suspect`);

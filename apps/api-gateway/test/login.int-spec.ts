@@ -92,6 +92,12 @@ describe('api-gateway login throttling', () => {
     expect((await loginEvents(cid.name)).filter((event) => event.reason === 'LoginFailed')).toHaveLength(checked);
   });
 
+  it('takes a client\'s parallel calls with the right password as one login, not a burst', async () => {
+    const eve = await newUser('eve');
+    const answers = await Promise.all(Array.from({ length: 16 }, () => whoami(gateway, eve.name, eve.password)));
+    expect(answers.map((res) => res.status)).toEqual(Array(16).fill(200));
+  });
+
   it('never limits tokens, and answers Docker token requests with TOOMANYREQUESTS', async () => {
     const dan = await newUser('dan');
     const { token } = (await gateway.as(dan.name, dan.password).post('/api/v1/tokens').send({}).expect(201)).body;

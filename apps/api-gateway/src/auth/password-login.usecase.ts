@@ -20,14 +20,18 @@ export type LoginRequest = Pick<FastifyRequest, 'ip' | 'method' | 'url'>;
 
 /**
  * Whether a password is the user's: throttled per user and per client address (429 during a
- * penalty, the right password too), each failure and each refusal written to the audit
+ * penalty, the right password too), each failed or refused request written to the audit
  * trail. An unknown user costs the same scrypt as a known one, so the time of the answer
- * does not tell which user names exist.
+ * does not tell which user names exist. Requests with the same user and password while one
+ * of them is being checked wait for that check (a client's parallel calls are one login, not a
+ * burst of attempts the throttle would refuse).
  */
 @Injectable()
 export class PasswordLogin {
   /** sha256(user, password) → the stored hash it matched, and until when; never the password itself. */
   private readonly verified = new Map<string, { hash: string; until: number }>();
+  /** sha256(user, password) → its check under way in this replica. */
+  private readonly checking = new Map<string, Promise<boolean>>();
   private unknownUserHash?: Promise<string>;
 
   constructor(
@@ -45,20 +49,31 @@ export class PasswordLogin {
         if (hash === known.hash) return true;
       }
       this.verified.delete(key);
-      const ticket = await this.throttle.begin(user, request.ip);
-      const hash = await this.passwords.hashOf(user);
-      if (await this.matches(password, hash)) {
-        await ticket.succeeded();
-        this.remember(key, hash as string);
-        return true;
+      let check = this.checking.get(key);
+      if (!check) {
+        check = this.compare(key, user, password, request.ip).finally(() => this.checking.delete(key));
+        this.checking.set(key, check);
       }
-      await ticket.failed();
+      if (await check) return true;
       await this.trail.recordLogin(request as FastifyRequest, { user, statusCode: 401, reason: 'LoginFailed' });
       return false;
     } catch (error) {
       if (statusOf(error).code === 429) await this.trail.recordLogin(request as FastifyRequest, { user, statusCode: 429, reason: 'LoginThrottled' });
       throw error;
     }
+  }
+
+  /** One throttled comparison with the stored hash; a right password is remembered. */
+  private async compare(key: string, user: string, password: string, address: string): Promise<boolean> {
+    const ticket = await this.throttle.begin(user, address);
+    const hash = await this.passwords.hashOf(user);
+    if (await this.matches(password, hash)) {
+      await ticket.succeeded();
+      this.remember(key, hash as string);
+      return true;
+    }
+    await ticket.failed();
+    return false;
   }
 
   private async matches(password: string, hash: string | undefined): Promise<boolean> {
