@@ -29,7 +29,7 @@ import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { PAAS_HOME, REPO, bin, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { CLOCK_TICKS, cpuSeconds, ensureAptPackages, exec, freePort, median, startProcess, waitReady } from './lib/processes.mjs';
+import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, startProcess, waitReady } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -132,24 +132,12 @@ function databasePid() {
 }
 const DATABASE_PID = databasePid();
 
-/** CPU seconds the whole machine has been busy, summed over its cores. */
-function machineBusySeconds() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
-}
-
-/** CPU seconds of this process and of the children it has waited for (wrk). */
-function benchSeconds() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ').pop().split(' ');
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-}
-
 /**
  * One wrk run of the list call with `authorization`: the CPU the gateway and the database
  * spent per request, and the load of everything else on the machine meanwhile, in cores.
  */
 async function measure(gateway, row, seconds) {
-  const cpu = () => ({ gateway: cpuSeconds(gateway.pid), database: DATABASE_PID ? cpuSeconds(DATABASE_PID) : 0, bench: benchSeconds(), machine: machineBusySeconds() });
+  const cpu = () => ({ gateway: cpuSeconds(gateway.pid), database: DATABASE_PID ? cpuSeconds(DATABASE_PID) : 0, bench: benchAndWrkSeconds(), machine: machineBusySeconds() });
   const before = cpu();
   const started = process.hrtime.bigint();
   const out = await exec('wrk', ['-t', '1', '-c', `${CONNECTIONS}`, '-d', `${seconds}s`, '--latency', '-H', `Authorization: ${gateway.authorization[row]}`, `http://127.0.0.1:${gateway.port}${LIST_PATH}`]);

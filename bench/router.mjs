@@ -33,7 +33,7 @@ import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { CLOCK_TICKS, cpuSeconds, ensureAptPackages, exec, freePort, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
+import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -222,18 +222,6 @@ async function untilServed(port, hosts) {
 }
 
 // ---- the load -------------------------------------------------------------------------------
-
-/** CPU seconds the whole machine has been busy (every state but idle and iowait), summed over its cores. */
-function machineBusySeconds() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
-}
-
-/** CPU seconds of this process and of its children it has waited for (wrk, once it has ended). */
-function benchAndWrkSeconds() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ').pop().split(' ');
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-}
 
 const ZIPKIN_PID_FILE = path.join(dirs.run, 'zipkin.pid');
 const zipkinPid = () => {
