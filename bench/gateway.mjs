@@ -21,7 +21,7 @@
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { busNames } from '@paas/platform/bus-names';
@@ -84,7 +84,7 @@ async function startGateway(name, main) {
   const proc = startProcess(process.execPath, [main], { env, log: openSync(log, 'a') });
   processes.push(proc);
   await waitReady(name, `http://127.0.0.1:${port}/readyz`, proc, log);
-  return { name, port, pid: proc.pid, prefix };
+  return { name, port, pid: proc.pid, prefix, log };
 }
 
 const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -145,7 +145,10 @@ async function measure(gateway, row, seconds) {
   const after = cpu();
   const spent = (key) => after[key] - before[key];
   const result = parseWrk(out);
-  if (result.errors) process.stderr.write(`${gateway.name} ${row}: ${out.split('\n').filter((line) => /Non-2xx|Socket errors/.test(line)).join('; ')}\n`);
+  if (result.errors) {
+    const log = readFileSync(gateway.log, 'utf8').trim().split('\n').slice(-3).join('\n');
+    process.stderr.write(`${gateway.name} ${row}: ${out.split('\n').filter((line) => /Non-2xx|Socket errors/.test(line)).join('; ')}; the end of its log:\n${log}\n`);
+  }
   return {
     ...result,
     cpuMicros: (spent('gateway') * 1e6) / result.requests,
@@ -173,6 +176,12 @@ function cleanUp(nats, gateways) {
 }
 
 if (!existsSync(CURRENT_MAIN)) throw new Error(`${CURRENT_MAIN} is not built: npm run up (or npx nx run api-gateway:build) first`);
+/** The newest modification time of the files under `dir` (of the repository) whose names pass `keep`. */
+const newest = (dir, keep) => Math.max(0, ...readdirSync(path.join(REPO, dir), { recursive: true }).filter(keep).map((file) => statSync(path.join(REPO, dir, file)).mtimeMs));
+const isSource = (file) => file.endsWith('.ts') && !file.endsWith('.spec.ts');
+const newestSource = Math.max(...['apps/api-gateway/src', 'libs/platform/src', 'libs/contracts/src'].map((dir) => newest(dir, isSource)));
+const newestBuild = Math.min(...['apps/api-gateway/dist', 'libs/platform/dist', 'libs/contracts/dist'].map((dir) => newest(dir, (file) => file.endsWith('.js'))));
+if (newestSource > newestBuild) throw new Error('the gateway or its libraries changed since they were built: npx nx run-many -t build first');
 ensureAptPackages({ wrk: 'wrk' });
 const baseline = await baselineGateway(BASELINE);
 const currentSha = (await exec('git', ['-C', REPO, 'rev-parse', 'HEAD'])).trim();
