@@ -90,6 +90,9 @@ describe('api-gateway edge: malformed requests, headers, cross-origin calls', ()
     expect(text.body).toMatchObject({ code: 415, reason: 'UnsupportedMediaType', message: "the request body's Content-Type text/plain is not accepted: send application/json" });
     const withCharset = await gateway.admin.post('/api/v1/namespaces').set('content-type', 'application/json; charset=utf-8').send('{"metadata":{"name":"Bad_Name"}}');
     expect(withCharset.status).toBe(422);
+    // A form posted where there is no route is a 404, as before (Docker's OAuth token POST falls back to GET on it).
+    const noRoute = await gateway.anonymous.post('/auth/token').set('content-type', 'application/x-www-form-urlencoded').send('grant_type=password');
+    expect(noRoute.status).toBe(404);
   });
 
   it('answers a 5 MB body with 413 to a client that writes all of it before reading, and keeps the connection', async () => {

@@ -91,6 +91,8 @@ export function acceptJsonBodiesOnly(app: NestFastifyApplication, limits: JsonLi
     return parseJson(request, text, done);
   });
   fastify.addContentTypeParser('*', (request, _payload, done) => {
+    // No such route: its 404 says more than a 415 would (Docker falls back to GET /auth/token on a 404).
+    if (request.is404) return done(null, undefined);
     const type = request.headers['content-type'] || '(none)';
     done(ApiError.of('UnsupportedMediaType', `the request body's Content-Type ${type} is not accepted: send application/json`), undefined);
   });
