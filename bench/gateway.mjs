@@ -16,7 +16,8 @@
 // role there) and the list, all in the gateway. Rounds alternate which gateway goes first.
 //
 // Usage: npm run up && node bench/gateway.mjs [rounds=5]
-//   BENCH_BASELINE=<git ref>  the gateway to compare with (default: 23bb774, the last commit before the security work)
+//   BENCH_BASELINE=<git ref>  the gateway to compare with (default: 24918e9, main as last merged into the security
+//                             work, so the work is the only difference; right after merging it, HEAD^1 is the same)
 //   BENCH_SECONDS=<n>         wrk's duration per row, gateway and round (default 10; 2 with BENCH_SMOKE=1)
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
 import { spawnSync } from 'node:child_process';
@@ -38,7 +39,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
 const WARM_UP_SECONDS = SMOKE ? 1 : 3;
 /** One Node process answers: a few connections keep it busy without queueing for nothing. */
 const CONNECTIONS = 16;
-const BASELINE = process.env.BENCH_BASELINE ?? '23bb774';
+const BASELINE = process.env.BENCH_BASELINE ?? '24918e9';
 const CURRENT_MAIN = services.find((service) => service.name === 'api-gateway').main;
 const LIST_PATH = '/api/v1/namespaces/bench/rolebindings';
 const EXTRA_BINDINGS = 20;

@@ -87,7 +87,8 @@ const ourRegistry = () => registry('ours', {
           `--import=data:text/javascript,process.once('SIGTERM',()=>process.exit(0))`]
       : [];
     const env = {
-      ...process.env, ...serviceEnv, PORT: `${port}`, PAAS_HOME: dir, REGISTRY_HOST: `127.0.0.1:${port}`,
+      // Any free admin port: the platform's replicas own 5001 + 100 × i.
+      ...process.env, ...serviceEnv, PORT: `${port}`, PAAS_ADMIN_PORT: '0', PAAS_HOME: dir, REGISTRY_HOST: `127.0.0.1:${port}`,
       PAAS_BUS_PREFIX: run, PAAS_DB_PREFIX: run, LOG_LEVEL: 'warn',
     };
     return { command: process.execPath, args: [...profile, OUR_MAIN], env };

@@ -1,38 +1,59 @@
 // npm run up: installs what the platform needs and starts it, skipping every step whose
 // result is already there, so a second run only checks. `--infra-only` stops after the
-// infrastructure (Docker engine, NATS, FerretDB, Zipkin).
+// infrastructure (Docker engine, NATS, FerretDB, Zipkin). `--replicas N` (or
+// `service=N,…`) runs that many processes of each service, `--nodes N` that many Docker
+// engines (the host's and N-1 in network namespaces); both are remembered (scripts/lib/scale.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   REPO, bin, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, toolEnv,
 } from './lib/config.mjs';
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
+import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, writeNodesFile } from './lib/nodes.mjs';
+import { isHealthy } from './lib/probe.mjs';
 import { logFile, runLogged } from './lib/proc.mjs';
 import {
-  addGoToPath, ensureAptPackages, ensureFerretdb, ensureNodeModules, ensureZipkin,
+  addGoToPath, ensureAptPackages, ensureFerretdb, ensureNodeModules, ensureServiceNode, ensureZipkin,
 } from './lib/provision.mjs';
+import { checkFlags, resolveScale } from './lib/scale.mjs';
 import { startServices } from './lib/services.mjs';
 import { ensureRunning } from './lib/start.mjs';
 
 const BUILDERS_SCRIPT = path.join(REPO, 'apps', 'build-service', 'builders', 'build-all.sh');
-const infraOnly = process.argv.includes('--infra-only');
+const argv = process.argv.slice(2);
+const infraOnly = argv.includes('--infra-only');
 
 await main(async () => {
+  checkFlags(argv);
+  const scale = resolveScale(argv);
   const started = Date.now();
   addGoToPath();
   await ensureAptPackages();
   await ensureNodeModules();
+  await ensureServiceNode();
+  const infra = infrastructure.filter((entry) => entry.enabled);
   if (externalMongo) ok('MONGO_URL is set: using that MongoDB, not FerretDB');
-  else await ensureFerretdb();
-  await ensureZipkin();
-  await ensureRunning(infrastructure.filter((entry) => entry.enabled));
+  else if (!(await answering(infra, 'ferretdb'))) await ensureFerretdb();
+  if (!(await answering(infra, 'zipkin'))) await ensureZipkin();
+  await ensureRunning(infra);
   if (!infraOnly) {
     await buildBuilderImages();
+    // The registry listens on the host end of each node's veth: the networks come first.
+    const nodes = await ensureNodeNetworks(scale.nodes);
+    await ensureNodeEngines(nodes);
     await buildWorkspace();
-    await startServices();
+    await startServices(scale.replicas, {
+      'registry-service': { PAAS_EXTRA_LISTEN: nodes.map((node) => node.hostIP).join(',') },
+    });
+    writeNodesFile(nodes);
   }
-  printSummary(Date.now() - started);
+  printSummary(scale, Date.now() - started);
 });
+
+/** Something (this platform's, or another copy's) already serves the entry's port: nothing to install for it. */
+function answering(entries, name) {
+  return isHealthy(entries.find((entry) => entry.name === name));
+}
 
 async function buildBuilderImages() {
   if (!fs.existsSync(BUILDERS_SCRIPT)) {
@@ -49,17 +70,20 @@ async function buildWorkspace() {
       runLogged('nx-build', bin('nx'), ['run-many', '-t', 'build'], { cwd: REPO, env: toolEnv }));
 }
 
-function printSummary(ms) {
+function printSummary(scale, ms) {
   ok(`platform up (${seconds(ms)})`);
+  const replicas = Object.entries(scale.replicas).map(([name, count]) => `${name} ${count}`).join(', ');
   const lines = [
     ...(infraOnly ? [] : [
       ['API', `http://127.0.0.1:${ports.gateway}/api/v1`],
       ['login', `admin, password in ${relative(path.join(serviceEnv.PAAS_HOME, 'secrets/admin-password'))} (API, docker login ${serviceEnv.REGISTRY_HOST})`],
       ['routes', `http://<name>-<namespace>.${serviceEnv.ROUTER_DOMAIN}:${ports.router}`],
+      ['replicas', replicas],
+      ['nodes', `local${scale.nodes > 1 ? ` and ${scale.nodes - 1} more (${relative(NODES_FILE)})` : ''}`],
     ]),
     ['traces', `http://127.0.0.1:${ports.zipkin}/zipkin/`],
     ['logs', `${relative(dirs.logs)}/<process>.log`],
     ['stop', 'npm run down'],
   ];
-  for (const [label, value] of lines) console.log(`  ${label.padEnd(7)} ${value}`);
+  for (const [label, value] of lines) console.log(`  ${label.padEnd(8)} ${value}`);
 }

@@ -83,7 +83,7 @@ describe('source to request', () => {
 
     const [pod] = await podsOf('hello');
     expect(pod.metadata.labels.deployment).toBe('hello-1');
-    expect(pod.status).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostPort: expect.any(Number) });
+    expect(pod.status).toMatchObject({ phase: 'Running', hostIP: '127.0.0.1', hostPort: expect.any(Number) });
     expect(pod.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]));
 
     const route = await get('routes', 'hello');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { eventually } from '@paas/platform/testing';
 import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter } from './support';
@@ -46,9 +46,12 @@ describe('a restarted service picks up where the flow stopped', () => {
     expect((await newApp('later')).status).toBe(201);
     await serves('before the restart');
 
-    const pid = Number(readFileSync(path.join(PAAS_HOME, 'run', 'deploy-service.pid'), 'utf8'));
-    process.kill(pid, 'SIGTERM');
-    await eventually('the deploy-service to stop', async () => (isAlive(pid) ? undefined : true), 30_000);
+    // Every replica `npm run up` started (.paas/run/deploy-service-<i>.pid), so that no deploy-service is left.
+    const run = path.join(PAAS_HOME, 'run');
+    const pids = readdirSync(run).filter((file) => /^deploy-service-\d+\.pid$/.test(file)).map((file) => Number(readFileSync(path.join(run, file), 'utf8')));
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, 'SIGTERM');
+    await eventually('the deploy-service to stop', async () => (pids.some(isAlive) ? undefined : true), 30_000);
 
     const refused = await newApp('other');
     expect(refused.status).toBe(503);

@@ -1,11 +1,29 @@
 // The one table of processes the platform runs, with the paths and environment they share.
 // up.mjs starts the entries in order, down.mjs stops them in reverse, test.mjs reuses both.
 // Ports default to docs/architecture.md; the infrastructure ports can be moved with
-// environment variables (NATS_PORT, …) so that a second copy can run beside a first one.
+// environment variables (NATS_PORT, …) and every service port with PAAS_PORT_OFFSET, so
+// that a second copy can run beside a first one.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fail } from './log.mjs';
 
 const env = process.env;
+
+/** A setting no script can work with: said once, before anything is started or stopped. */
+function invalidSetting(message) {
+  fail(message);
+  process.exit(2);
+}
+
+function wholeNumber(name, fallback, min, max) {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    invalidSetting(`${name} must be a whole number from ${min} to ${max}, not "${value}"`);
+  }
+  return number;
+}
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PAAS_HOME = path.resolve(env.PAAS_HOME || path.join(REPO, '.paas'));
@@ -18,21 +36,39 @@ export const dirs = {
 
 export const FERRETDB_VERSION = 'v1.24.2';
 export const ZIPKIN_VERSION = '3.4.2';
+/** The services run on Node 22: it honours `reusePort`, which lets replicas share a port (docs/architecture.md). */
+export const NODE_VERSION = '22.23.5';
 export const artifacts = {
   ferretdb: path.join(dirs.bin, 'ferretdb'),
   zipkinJar: path.join(dirs.bin, `zipkin-server-${ZIPKIN_VERSION}-exec.jar`),
+  node: path.join(dirs.bin, `node-v${NODE_VERSION}`),
 };
 
-const port = (name, fallback) => Number(env[name] || fallback);
+/** Added to every service port (public and admin), as the services do themselves (libs/platform/src/ports.ts). */
+// The largest offset keeps the highest port, the router's tenth admin port (8990), a port.
+export const PORT_OFFSET = wholeNumber('PAAS_PORT_OFFSET', 0, 0, 65535 - 8990);
+/** Replicas per service; each has an admin port of its own, base + 100 × replica. */
+export const MAX_REPLICAS = 10;
+const REPLICA_PORT_STEP = 100;
+
+const port = (name, fallback) => wholeNumber(name, fallback, 1, 65535);
 export const ports = {
   nats: port('NATS_PORT', 4222),
   natsMonitor: port('NATS_MONITOR_PORT', 8222),
   mongo: port('MONGO_PORT', 27017),
   ferretdbDebug: port('FERRETDB_DEBUG_PORT', 8088),
   zipkin: port('ZIPKIN_PORT', 9411),
-  gateway: 8000,
-  router: 8080,
+  gateway: 8000 + PORT_OFFSET,
+  registry: 5000 + PORT_OFFSET,
+  router: 8080 + PORT_OFFSET,
+  routerTls: 8443 + PORT_OFFSET,
 };
+
+/** The network the extra Docker engines (nodes) take their addresses from: node i owns <PAAS_NODE_NET>.i.0/24 (scripts/lib/nodes.mjs). */
+export const NODE_NET = env.PAAS_NODE_NET || '10.250';
+if (!/^10\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(NODE_NET)) {
+  invalidSetting(`PAAS_NODE_NET must be the first two octets of a 10.x network (e.g. 10.250), not "${NODE_NET}"`);
+}
 
 /** A real MongoDB elsewhere replaces FerretDB when MONGO_URL is given. */
 export const externalMongo = Boolean(env.MONGO_URL);
@@ -43,7 +79,8 @@ export const serviceEnv = {
   NATS_URL: env.NATS_URL || `nats://127.0.0.1:${ports.nats}`,
   ZIPKIN_URL: env.ZIPKIN_URL ?? `http://127.0.0.1:${ports.zipkin}/api/v2/spans`,
   PAAS_HOME,
-  REGISTRY_HOST: env.REGISTRY_HOST || '127.0.0.1:5000',
+  REGISTRY_HOST: env.REGISTRY_HOST || `127.0.0.1:${ports.registry}`,
+  PAAS_PORT_OFFSET: String(PORT_OFFSET),
   ROUTER_DOMAIN: env.ROUTER_DOMAIN || 'apps.localhost',
   LOG_LEVEL: env.LOG_LEVEL || 'info',
 };
@@ -93,31 +130,48 @@ export const infrastructure = [
   },
 ].map((entry) => ({ enabled: true, dirs: [], startTimeoutMs: 30_000, stopTimeoutMs: 10_000, ...entry }));
 
-/** The five services, in start order (fewest dependencies first), with their readiness ports. */
-const SERVICE_READY_PORTS = {
-  'registry-service': 5000,
+/**
+ * The five services, in start order (fewest dependencies first), with the base of each
+ * replica's admin port (`/readyz` there is what up waits for). The gateway, the registry and
+ * the router also have public ports that all their replicas share (`ports` above).
+ */
+const SERVICE_ADMIN_PORTS = {
+  'registry-service': 5001,
   'build-service': 8010,
   'deploy-service': 8020,
   router: 8090,
-  'api-gateway': ports.gateway,
+  'api-gateway': 8001,
 };
 
-export const services = Object.entries(SERVICE_READY_PORTS).map(([name, readyPort]) => {
+export const services = Object.keys(SERVICE_ADMIN_PORTS).map((name) => {
   const main = path.join(REPO, 'apps', name, 'dist', 'main.js');
+  return { name, main, distDir: path.dirname(main) };
+});
+
+/** The admin port of a service's replica `index`. */
+export const adminPort = (service, index) => SERVICE_ADMIN_PORTS[service] + PORT_OFFSET + REPLICA_PORT_STEP * index;
+
+/**
+ * Replica `index` of a service as an entry of the process table: pid file
+ * `.paas/run/<service>-<index>.pid`, log `.paas/logs/<service>-<index>.log`, told which
+ * replica it is (`PAAS_REPLICA`); `extraEnv` adds to what every service reads.
+ */
+export function serviceReplica(service, index, extraEnv = {}) {
   return {
-    name,
-    enabled: true,
-    main,
-    distDir: path.dirname(main),
-    command: [process.execPath, main],
-    program: main,
-    env: serviceEnv,
-    health: { http: `http://127.0.0.1:${readyPort}/readyz` },
+    name: `${service.name}-${index}`,
+    service: service.name,
+    index,
+    main: service.main,
+    distDir: service.distDir,
+    command: [artifacts.node, service.main],
+    program: service.main,
+    env: { ...serviceEnv, ...extraEnv, PAAS_REPLICA: String(index) },
+    health: { http: `http://127.0.0.1:${adminPort(service.name, index)}/readyz` },
     dirs: [],
     startTimeoutMs: 60_000,
     stopTimeoutMs: 10_000,
   };
-});
+}
 
 /** Environment for nx and jest. */
 export const toolEnv = { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };

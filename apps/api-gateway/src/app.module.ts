@@ -6,6 +6,7 @@ import { HTTP_JSON_LIMITS } from '@paas/platform/json-limits';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
+import { BASE_PORTS } from '@paas/platform/ports';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -49,7 +50,8 @@ const BODY_LIMIT_BYTES = 512 * 1024;
 
 export const GATEWAY_OPTIONS: HttpServiceOptions = {
   name: 'api-gateway',
-  defaultPort: 8000,
+  defaultPort: BASE_PORTS.gateway,
+  defaultAdminPort: BASE_PORTS.gatewayAdmin,
   bodyLimitBytes: BODY_LIMIT_BYTES,
   configure: configureEdge,
 };

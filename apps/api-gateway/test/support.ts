@@ -16,9 +16,9 @@ import { adminPassword } from '../src/users/admin-bootstrap';
 
 export interface GatewayOptions {
   /**
-   * A database of its own (`PAAS_DB_PREFIX`), dropped at close, for a suite whose writes must
-   * not reach the platform's gateway: login failures counted against 127.0.0.1 would make
-   * the platform's gateway refuse passwords from there.
+   * A database of its own, dropped at close. Without it a gateway uses the database of the
+   * test file's isolated prefix (isolateBus), shared with the file's other gateways (a second
+   * replica, a restart); with it, none of their records (login failures, say) reach it.
    */
   ownDatabase?: boolean;
   /** Another gateway's own database (`dbPrefix` of its handle), as a second replica uses it; not dropped at close. */
@@ -28,9 +28,9 @@ export interface GatewayOptions {
 }
 
 /**
- * A gateway in-process on an isolated bus, against the real NATS and Mongo-compatible server
- * (the platform's `paas_gateway` database unless `ownDatabase`: the same admin either way,
- * whose password the platform's gateway keeps in `<PAAS_HOME>/secrets/admin-password`).
+ * A gateway in-process on an isolated bus and database (isolateBus), against the real NATS
+ * and Mongo-compatible server, with the admin whose password is in
+ * `<PAAS_HOME>/secrets/admin-password`.
  */
 export async function startGateway(suite: string, options: GatewayOptions = {}) {
   const prefix = isolateBus(suite);

@@ -18,6 +18,10 @@ export interface BuildSettings {
   logMaxBytes: number;
   /** What one build container may use. */
   containerLimits: BuildContainerLimits;
+  /** Builds one replica runs at once; more wait New until a slot is free. */
+  concurrency: number;
+  /** Every this often every build is reconciled again (changes drive the work; this heals what they missed). */
+  resyncMs: number;
 }
 
 export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest' };
@@ -35,5 +39,7 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
       memoryBytes: Number(env.BUILD_MEMORY_BYTES) || DEFAULT_BUILD_CONTAINER_LIMITS.memoryBytes,
       pidsLimit: Number(env.BUILD_PIDS_LIMIT) || DEFAULT_BUILD_CONTAINER_LIMITS.pidsLimit,
     },
+    concurrency: Number(env.BUILD_CONCURRENCY) || 4,
+    resyncMs: Number(env.BUILD_RESYNC_MS) || 300_000,
   };
 }

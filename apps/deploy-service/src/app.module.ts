@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { CoordinationModule } from '@paas/platform/coordination.module';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
+import { BASE_PORTS } from '@paas/platform/ports';
 import { DeploymentConfigsModule } from './deploymentconfigs/deploymentconfigs.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { PodsModule } from './pods/pods.module';
@@ -18,6 +20,7 @@ export const SERVICE_NAME = 'deploy-service';
   imports: [
     MessagingModule.forRoot(SERVICE_NAME),
     mongoRoot('paas_deploy'),
+    CoordinationModule.forRoot(),
     HealthModule,
     RuntimeModule,
     RepositoriesModule,
@@ -31,5 +34,5 @@ export const SERVICE_NAME = 'deploy-service';
 })
 export class AppModule {}
 
-/** Port 8020 answers health checks only: the API is NATS request/reply. */
-export const DEPLOY_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: 8020 };
+/** Port 8020 (+100 per replica) answers health checks only: the API is NATS request/reply. */
+export const DEPLOY_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: BASE_PORTS.deploy };

@@ -2,7 +2,7 @@
 export interface DeploySettings {
   /** How long a pod removed from Endpoints keeps running so routers stop sending to it. */
   drainMs: number;
-  /** Every this often every object is reconciled again (crashed containers, deadlines). */
+  /** Every this often every object is reconciled again, healing what no change reported (minutes: changes drive the work). */
   resyncMs: number;
   /** SIGTERM → SIGKILL grace when a pod's container is stopped. */
   graceSeconds: number;
@@ -23,7 +23,7 @@ function numberFrom(value: string | undefined, fallback: number): number {
 export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): DeploySettings {
   return {
     drainMs: numberFrom(env.DEPLOY_DRAIN_MS, 1_000),
-    resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 5_000),
+    resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 300_000),
     graceSeconds: numberFrom(env.DEPLOY_GRACE_SECONDS, 10),
     batchSize: numberFrom(env.DEPLOY_BATCH_SIZE, 10) || 10,
     nodeName: env.DEPLOY_NODE_NAME || 'local',

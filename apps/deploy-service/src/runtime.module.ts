@@ -5,7 +5,7 @@ import { RpcClient } from '@paas/platform/rpc';
 import type { DockerClient } from './adapters/docker-client';
 import { DockerodeClient } from './adapters/docker-client';
 import { DockerRuntime } from './adapters/docker-runtime';
-import { FetchProber } from './adapters/http-prober';
+import { KeepAliveProber } from './adapters/http-prober';
 import { CONTAINER_RUNTIME, DOCKER_CLIENT, HTTP_PROBER } from './adapters/runtime.tokens';
 import { DEPLOY_SETTINGS, loadDeploySettings, type DeploySettings } from './deploy-settings';
 
@@ -21,7 +21,7 @@ import { DEPLOY_SETTINGS, loadDeploySettings, type DeploySettings } from './depl
         new DockerRuntime(docker, settings.nodeName, { host: loadConfig().registryHost, credentials: new RegistryTokenClient(rpc, 'system:deploy-service') }),
       inject: [DOCKER_CLIENT, DEPLOY_SETTINGS, RpcClient],
     },
-    { provide: HTTP_PROBER, useFactory: () => new FetchProber() },
+    { provide: HTTP_PROBER, useFactory: () => new KeepAliveProber() },
   ],
   exports: [DEPLOY_SETTINGS, DOCKER_CLIENT, CONTAINER_RUNTIME, HTTP_PROBER],
 })

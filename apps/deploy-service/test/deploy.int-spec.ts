@@ -8,11 +8,8 @@ import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
 import { eventually } from '@paas/platform/testing';
 import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
+import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
 
 /**
  * The deploy-service on the real Docker engine, NATS and FerretDB: a DeploymentConfig with
@@ -20,7 +17,6 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
  * Service's Endpoints and answers on its loopback port; an image change rolls out revision 2
  * and removes the old pod; a killed container is replaced; scale to 0 and delete leave nothing.
  */
-const TEST_LABEL = 'paas.dev/test=deploy';
 const suffix = Math.random().toString(36).slice(2, 8);
 const namespace = `deploy-it-${suffix}`;
 const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2` };
@@ -40,53 +36,6 @@ async function ok<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promi
   const reply = await rpc(method, request);
   if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
   return reply.result;
-}
-
-function docker(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
-}
-
-/** A tiny image without any registry: busybox-static, its httpd, and one page saying `text`. */
-function buildImage(tag: string, text: string) {
-  const root = mkdtempSync(path.join(tmpdir(), 'paas-deploy-it-'));
-  try {
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'www'));
-    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
-    symlinkSync('busybox', path.join(root, 'bin/sh'));
-    writeFileSync(path.join(root, 'www/index.html'), text);
-    const tar = path.join(root, '..', `${path.basename(root)}.tar`);
-    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    docker('import', '--change', `LABEL ${TEST_LABEL}`, '--change', 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]', tar, tag);
-    rmSync(tar, { force: true });
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
-function dcBody(image: string, replicas = 1) {
-  return {
-    metadata: { name: 'web', labels: { app: 'web' } },
-    spec: {
-      replicas,
-      selector: { deploymentconfig: 'web' },
-      template: {
-        metadata: { labels: { app: 'web', deploymentconfig: 'web', 'paas.dev/test': 'deploy' } },
-        spec: {
-          containers: [
-            {
-              name: 'web',
-              image,
-              ports: [{ containerPort: 8080 }],
-              readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 0.2, timeoutSeconds: 1, failureThreshold: 3 },
-            },
-          ],
-        },
-      },
-      triggers: [{ type: 'ConfigChange' }],
-      strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 120 } },
-    },
-  };
 }
 
 const pods = async () => (await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=web' })) as ResourceList<Pod>;
@@ -140,7 +89,7 @@ afterAll(async () => {
   await nats?.drain();
   const leftovers = containersWith(`paas.dev/namespace=${namespace}`).split('\n').filter(Boolean);
   if (leftovers.length) docker('rm', '-f', ...leftovers);
-  for (const image of Object.values(images)) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+  for (const image of Object.values(images)) docker('rmi', '-f', image);
 }, 60_000);
 
 describe('deploy-service on the real engine', () => {
@@ -158,17 +107,16 @@ describe('deploy-service on the real engine', () => {
   });
 
   it('runs a pod that becomes Ready, is listed in the Endpoints and answers on its loopback port', async () => {
-    const service = (await ok('services.create', {
-      namespace,
-      body: { metadata: { name: 'web' }, spec: { selector: { deploymentconfig: 'web' }, ports: [{ port: 8080, targetPort: 8080 }] } },
-    })) as Service;
+    const service = (await ok('services.create', { namespace, body: SERVICE_BODY })) as Service;
     expect(service.metadata.uid).toBeTruthy();
     const dc = (await ok('deploymentconfigs.create', { namespace, body: dcBody(images.v1) })) as DeploymentConfig;
     expect(dc.status.latestVersion).toBe(1);
 
     const pod = await servingPod(1);
-    expect(pod.status).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostPort: expect.any(Number), containerID: expect.any(String) });
+    expect(pod.status).toMatchObject({ phase: 'Running', hostIP: '127.0.0.1', hostPort: expect.any(Number), containerID: expect.any(String) });
     const inspected = JSON.parse(docker('inspect', pod.status.containerID as string))[0];
+    // The pod's own address on the node's bridge network, which the readiness probes use.
+    expect(pod.status.podIP).toBe(inspected.NetworkSettings.IPAddress);
     expect(inspected.Config.Labels).toMatchObject({ 'paas.dev/managed-by': 'deploy-service', 'paas.dev/namespace': namespace, 'paas.dev/pod': pod.metadata.name, 'paas.dev/rc': 'web-1', 'paas.dev/dc': 'web' });
     expect(inspected.Config.Env).toContain('PORT=8080');
 

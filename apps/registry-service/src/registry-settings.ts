@@ -37,7 +37,7 @@ export function loadRegistrySettings(env: NodeJS.ProcessEnv = process.env): Regi
     quotaCacheMs: numberFrom(env.REGISTRY_QUOTA_CACHE_SECONDS, 30) * 1000,
     auth: {
       enabled: env.REGISTRY_AUTH !== 'none',
-      realm: env.REGISTRY_AUTH_REALM || `http://${loadConfig(env).host}:8000/auth/token`,
+      realm: env.REGISTRY_AUTH_REALM || `${loadConfig(env).gatewayUrl}/auth/token`,
       service: REGISTRY_SERVICE,
     },
   };

@@ -5,7 +5,11 @@ import { eventually } from '@paas/platform/testing';
 import { EventBus } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
+import { getModelToken } from '@nestjs/mongoose';
 import Docker from 'dockerode';
+import type { Model } from 'mongoose';
+import { OutboxRelay } from '@paas/platform/outbox';
+import type { StoredResource } from '@paas/platform/resource-repository';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -15,8 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startRegistry } from './support/in-process-registry';
 import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
-import { ImageStreamEventsRelay } from '../src/imagestreams/imagestream-events.relay';
-import { ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
+import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
 import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
 
 const SUITE_LABEL = 'paas.dev/test=registry-service';
@@ -290,16 +293,23 @@ describe('registry-service', () => {
         { everyReplica: true },
       );
       await app.get(ImageStreamsService).create({ namespace, body: { metadata: { name: 'owed' } } });
-      const streams = app.get(ImageStreamRepository);
       const image = sha256('owed image');
       const item = { created: new Date().toISOString(), dockerImageReference: `${registryHost}/${namespace}/owed@${image}`, image, generation: 1 };
-      // The write of a push whose process died before it published.
-      const written = await streams.update(namespace, 'owed', (current) => ({ ...current, status: { ...current.status, tags: [{ tag: 'v1', items: [item] }] } }), {
-        outbox: (next) => [{ id: `test-${next.metadata.uid}-${next.metadata.resourceVersion}`, type: 'imagestream.updated', data: { namespace, name: 'owed', tag: 'v1', ...item } }],
+      // The write of a push whose process died before it published: the version it inserted owes the event.
+      const stream = await app.get(ImageStreamRepository).get(namespace, 'owed');
+      const written = { ...stream, metadata: { ...stream.metadata, resourceVersion: String(Number(stream.metadata.resourceVersion) + 1) }, status: { ...stream.status, tags: [{ tag: 'v1', items: [item] }] } };
+      const owed = { id: `test-${written.metadata.uid}-${written.metadata.resourceVersion}`, type: 'imagestream.updated', data: { namespace, name: 'owed', tag: 'v1', ...item } };
+      await app.get<Model<StoredResource>>(getModelToken(IMAGESTREAMS_COLLECTION)).create({
+        _id: `${namespace}/owed@${written.metadata.resourceVersion}`,
+        namespace,
+        name: 'owed',
+        rv: Number(written.metadata.resourceVersion),
+        labels: [],
+        doc: JSON.stringify(written),
+        outbox: [JSON.stringify(owed)],
       });
-      expect(await streams.withPendingOutbox()).toContain(written.metadata.uid);
 
-      const relay = app.get(ImageStreamEventsRelay);
+      const relay = app.get(OutboxRelay);
       expect(await relay.sweep()).toBe(1);
       expect(await relay.sweep()).toBe(0);
       await eventually('the owed event to arrive', async () => (received.length ? received : undefined), 10_000);

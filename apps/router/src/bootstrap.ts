@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JsonLogger } from '@paas/platform/logger';
+import { listenOnFirstFree } from '@paas/platform/ports';
 import { StatusExceptionFilter } from '@paas/platform/status.filter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppModule } from './app.module';
@@ -40,8 +41,8 @@ export async function startRouter(
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   for (let attempt = 1; ; attempt++) {
     try {
-      const app = await startControlPlane(runtime, options.logger);
-      logger?.log(`admin listening on ${config.host}:${config.adminPort}`, 'Bootstrap');
+      const { app, adminPort } = await startControlPlane(runtime, options.logger);
+      logger?.log(`admin listening on ${config.host}:${adminPort}`, 'Bootstrap');
       return { app, runtime };
     } catch (error) {
       const delayMs = Math.min(backoff.firstMs * 2 ** (attempt - 1), backoff.maxMs);
@@ -60,7 +61,7 @@ export async function startRouter(
  * failed start must throw (`abortOnError: false`) instead of ending the process; a failed
  * attempt's app is closed without closing the runtime.
  */
-async function startControlPlane(runtime: RouterRuntime, logger: false | undefined): Promise<NestFastifyApplication> {
+async function startControlPlane(runtime: RouterRuntime, logger: false | undefined): Promise<{ app: NestFastifyApplication; adminPort: number }> {
   const attempt = new ControlPlaneAttempt();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime, attempt), new FastifyAdapter({ bodyLimit: 1 << 20 }), {
     logger: logger ?? new JsonLogger(ROUTER_SERVICE),
@@ -69,10 +70,10 @@ async function startControlPlane(runtime: RouterRuntime, logger: false | undefin
   });
   try {
     app.useGlobalFilters(new StatusExceptionFilter());
-    await app.listen(runtime.config.adminPort, runtime.config.host);
+    const { port } = await listenOnFirstFree(runtime.config.adminPorts, (adminPort) => app.listen(adminPort, runtime.config.host));
     attempt.started = true;
     app.enableShutdownHooks();
-    return app;
+    return { app, adminPort: port };
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;

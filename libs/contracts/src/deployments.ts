@@ -118,8 +118,11 @@ export interface PodSpec {
 export interface PodStatus {
   phase: PodPhase;
   conditions: Condition[];
-  /** Pods publish on loopback: this plus `hostPort` is where the router reaches them. */
+  /** The address of the pod's node: with `hostPort`, where the router reaches the pod. */
+  hostIP?: string;
+  /** The container's own address on its node's network: probes go straight there when they can. */
   podIP?: string;
+  /** The port the pod's container port is published on, at `hostIP`. */
   hostPort?: number;
   containerID?: string;
   startTime?: string;

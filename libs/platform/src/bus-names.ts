@@ -1,5 +1,6 @@
 import { EVENT_STREAM, EVENT_SUBJECT_PREFIX, eventSubject, type EventType } from '@paas/contracts/events';
 import { rpcSubject, type RpcMethod } from '@paas/contracts/rpc';
+import { watchSubject } from '@paas/contracts/watch';
 import { loadConfig } from './config';
 
 /**
@@ -12,6 +13,8 @@ export interface BusNames {
   streamSubjects: string;
   event(type: EventType): string;
   rpc(method: RpcMethod): string;
+  /** Core NATS subject of a kind's changes in one namespace (`*` for every namespace): see resource-feed.ts. */
+  watch(kind: string, namespace: string): string;
 }
 
 export function busNames(prefix = loadConfig().busPrefix): BusNames {
@@ -21,5 +24,6 @@ export function busNames(prefix = loadConfig().busPrefix): BusNames {
     streamSubjects: scoped(`${EVENT_SUBJECT_PREFIX}.>`),
     event: (type) => scoped(eventSubject(type)),
     rpc: (method) => scoped(rpcSubject(method)),
+    watch: (kind, namespace) => scoped(watchSubject(kind, namespace)),
   };
 }

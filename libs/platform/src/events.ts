@@ -17,6 +17,16 @@ import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 /** Thrown by a handler for an event that can never succeed: it is terminated, not redelivered. */
 export class TerminalEventError extends Error {}
 
+/**
+ * Thrown by a handler of a replica that does not own the event's key (see shard-ownership.ts):
+ * the event goes back to the shared consumer at once, for the replica that does. Nothing is
+ * lost while ownership moves: it comes back until someone owns the key.
+ */
+export class HandledElsewhereError extends Error {}
+
+/** How soon an event handed back by a replica that does not own it is delivered again. */
+const ELSEWHERE_REDELIVERY_MS = 100;
+
 export type EventHandler<T extends EventType> = (event: EventEnvelope<T>) => Promise<void>;
 
 export interface SubscribeOptions {
@@ -164,6 +174,11 @@ export class EventBus implements OnApplicationShutdown {
           await handler(envelope);
           message.ack();
         } catch (error) {
+          if (error instanceof HandledElsewhereError) {
+            span.setAttribute('paas.event.handed_back', true);
+            message.nak(ELSEWHERE_REDELIVERY_MS);
+            return;
+          }
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
           if (error instanceof TerminalEventError) {

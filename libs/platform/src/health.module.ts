@@ -3,11 +3,15 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import type { NatsConnection } from 'nats';
 import { ApiError } from './api-error';
+import { replicaSlot } from './ports';
 import { NATS_CONNECTION } from './tokens';
 
 const MONGO_CONNECTED = 1;
 
-/** `/healthz`: the process answers. `/readyz`: it can reach NATS and its database. */
+/**
+ * `/healthz`: the process answers, and says which replica it is (its slot, as in the admin
+ * port: replicas sharing a port are told apart by it). `/readyz`: it can reach NATS and its database.
+ */
 @Controller()
 class HealthController {
   constructor(
@@ -18,7 +22,7 @@ class HealthController {
   @Get('healthz')
   @HttpCode(200)
   live() {
-    return { status: 'ok' };
+    return { status: 'ok', replica: replicaSlot() };
   }
 
   @Get('readyz')

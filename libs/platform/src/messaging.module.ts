@@ -1,7 +1,10 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { connect, type NatsConnection } from 'nats';
 import { loadConfig } from './config';
 import { EventBus } from './events';
+import { OUTBOX_PUBLISHER, OutboxRelay, type OutboxPublisher } from './outbox';
+import { ResourceFeed } from './resource-feed';
 import { RpcClient, RpcServer } from './rpc';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 
@@ -16,9 +19,10 @@ class NatsLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * NATS for one service: the connection (reconnecting forever), the JetStream event bus
- * and request/reply in both directions. `service` names its durable consumers and its
- * request queue group, so replicas of one service share the work.
+ * NATS for one service: the connection (reconnecting forever), the JetStream event bus,
+ * request/reply in both directions, the change feed of stored resources, and the outbox
+ * (its publisher, which repositories use, and its relay). `service` names its durable
+ * consumers and its request queue group, so replicas of one service share the work.
  */
 @Global()
 @Module({})
@@ -26,6 +30,7 @@ export class MessagingModule {
   static forRoot(service: string): DynamicModule {
     return {
       module: MessagingModule,
+      imports: [DiscoveryModule],
       providers: [
         { provide: SERVICE_NAME, useValue: service },
         {
@@ -43,8 +48,15 @@ export class MessagingModule {
         EventBus,
         RpcServer,
         RpcClient,
+        ResourceFeed,
+        {
+          provide: OUTBOX_PUBLISHER,
+          useFactory: (bus: EventBus): OutboxPublisher => ({ publish: async (event) => void (await bus.publish(event.type, event.data, { id: event.id })) }),
+          inject: [EventBus],
+        },
+        OutboxRelay,
       ],
-      exports: [NATS_CONNECTION, SERVICE_NAME, EventBus, RpcServer, RpcClient],
+      exports: [NATS_CONNECTION, SERVICE_NAME, EventBus, RpcServer, RpcClient, ResourceFeed, OUTBOX_PUBLISHER],
     };
   }
 }

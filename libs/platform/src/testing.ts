@@ -1,17 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import type { RpcMethod } from '@paas/contracts/rpc';
+import type { RpcMethod, RpcReply, RpcRequest, RpcResponse } from '@paas/contracts/rpc';
 import { failureStatus } from '@paas/contracts/status';
+import mongoose from 'mongoose';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import type { NatsConnection, Subscription } from 'nats';
 import { busNames } from './bus-names';
+import { loadConfig } from './config';
+import { databaseName } from './mongo';
 
 /**
- * For integration tests: from now on this process talks on its own bus prefix, so the
- * services it starts in-process stay apart from a platform running on the same NATS.
- * Call it before creating any Nest application; returns the prefix.
+ * For integration tests: from now on this process talks on its own bus prefix and (unless the
+ * test chose one) its own database prefix, so the services it starts in-process stay apart
+ * from a platform running on the same NATS and Mongo: no shared queue groups, consumers,
+ * records or leases (a test's replica would otherwise take shards of the platform's). Its
+ * containers carry the prefix as their instance. Call it before creating any Nest
+ * application; returns the prefix.
  */
 export function isolateBus(suite: string): string {
   const prefix = `test-${suite}-${randomUUID().slice(0, 8)}`;
   process.env.PAAS_BUS_PREFIX = prefix;
+  process.env.PAAS_DB_PREFIX ??= prefix;
   return prefix;
 }
 
@@ -33,12 +42,25 @@ export function relayToPlatform(nats: NatsConnection, method: RpcMethod): Subscr
   });
 }
 
-/** Deletes the isolated bus's event stream (and with it its consumers). */
+/** Deletes the isolated bus's event stream (and with it its consumers), and the databases of the isolated prefix. */
 export async function dropIsolatedBus(nats: NatsConnection): Promise<void> {
   const names = busNames();
-  if (!process.env.PAAS_BUS_PREFIX) throw new Error('dropIsolatedBus: this process is not on an isolated bus');
+  const { busPrefix, dbPrefix, mongoUrl } = loadConfig();
+  if (!busPrefix) throw new Error('dropIsolatedBus: this process is not on an isolated bus');
   const jsm = await nats.jetstreamManager();
   await jsm.streams.delete(names.stream).catch(() => undefined);
+  if (dbPrefix === busPrefix) await dropDatabases(mongoUrl, databaseName('', dbPrefix));
+}
+
+/** Drops every database whose name starts with `prefix`. */
+async function dropDatabases(mongoUrl: string, prefix: string): Promise<void> {
+  const connection = await mongoose.createConnection(mongoUrl).asPromise();
+  try {
+    const { databases } = await connection.listDatabases();
+    for (const { name } of databases.filter((database) => database.name.startsWith(prefix))) await connection.useDb(name).dropDatabase();
+  } finally {
+    await connection.close();
+  }
 }
 
 /**
@@ -58,4 +80,26 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * One replica of a service as a real process (its built `main.js`), with `env` on top of this
+ * one's and its output appended to `logFile`; the test stops it by its pid (SIGTERM, or SIGKILL
+ * to play a crash). Short lease timings make takeovers quick: pass them in `env`.
+ */
+export function spawnService(main: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  try {
+    return spawn(process.execPath, [main], { env: { ...process.env, ZIPKIN_URL: '', ...env }, stdio: ['ignore', out, out] });
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Asks `method` on the bus of `prefix` (a service started with `spawnService`); throws the Status of a refusal. */
+export async function requestOn<M extends RpcMethod>(nats: NatsConnection, prefix: string, method: M, request: RpcRequest<M>): Promise<RpcResponse<M>> {
+  const message = await nats.request(busNames(prefix).rpc(method), JSON.stringify(request), { timeout: 15_000 });
+  const reply = message.json<RpcReply<RpcResponse<M>>>();
+  if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
+  return reply.result;
 }

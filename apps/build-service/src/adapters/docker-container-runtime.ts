@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
+import { belongsToInstance } from '@paas/platform/config';
 import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
 import type { DockerClient, PushProgress } from './docker-client';
 
@@ -120,6 +121,6 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const containers = await this.docker.listContainers(labels);
     return containers
       .map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels }))
-      .filter((c) => c.name.startsWith(BUILD_CONTAINER_PREFIX));
+      .filter((c) => c.name.startsWith(BUILD_CONTAINER_PREFIX) && belongsToInstance(c.labels));
   }
 }

@@ -5,7 +5,7 @@ import type { ContainerRuntime } from '../builds/pipeline/container-runtime';
 import { CheckBuildSource } from './check-build-source';
 import { parseBuildConfig } from './create-buildconfig.usecase';
 
-const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 } };
+const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000 };
 
 function body(overrides: { ref?: string; builder?: { kind: string; name: string }; uri?: string } = {}) {
   return {

@@ -1,36 +1,29 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EventBus } from '@paas/platform/events';
-import { RecoverBuilds } from './recover-builds.usecase';
-import { RunBuild } from './run-build.usecase';
-
-/** Builds run here at once per replica; more wait in the stream. */
-const BUILD_CONCURRENCY = 4;
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventBus, HandledElsewhereError } from '@paas/platform/events';
+import { BuildController } from './build-controller';
+import { RemoveBuildLeftovers } from './remove-leftovers.usecase';
 
 /**
- * Consumes `build.requested` (durable, shared by replicas) and runs the build; the claim in
- * RunBuild makes redeliveries and racing replicas harmless. On start-up it first cleans up
- * after a stopped predecessor, then runs the builds still New (their event may be lost).
+ * `build.requested` (durable, shared by replicas) only enqueues the build's key with the
+ * replica that owns its namespace; another hands it back. The Build's own change reaches that
+ * replica too: the event is the path that survives a replica that misses the change. Before
+ * that, on start-up, what finished builds left behind is removed.
  */
 @Injectable()
 export class BuildRequestedHandler implements OnApplicationBootstrap {
   private readonly logger = new Logger(BuildRequestedHandler.name);
 
   constructor(
-    private readonly events: EventBus,
-    private readonly runBuild: RunBuild,
-    private readonly recover: RecoverBuilds,
+    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(BuildController) private readonly controller: BuildController,
+    @Inject(RemoveBuildLeftovers) private readonly leftovers: RemoveBuildLeftovers,
   ) {}
 
   async onApplicationBootstrap() {
-    const pending = await this.recover.execute().catch((error: Error) => {
-      this.logger.error({ msg: `start-up recovery failed: ${error.message}` });
-      return [];
+    await this.leftovers.execute().catch((error: Error) => this.logger.error({ msg: `removing build leftovers failed: ${error.message}` }));
+    await this.events.subscribe('build.requested', async ({ data }) => {
+      if (!this.controller.owns(data.namespace)) throw new HandledElsewhereError(`namespace ${data.namespace} is worked by another replica`);
+      this.controller.enqueue(data.namespace, data.name);
     });
-    await this.events.subscribe('build.requested', async (event) => void (await this.runBuild.execute(event.data.namespace, event.data.name)), {
-      concurrency: BUILD_CONCURRENCY,
-    });
-    for (const build of pending) {
-      void this.runBuild.execute(build.metadata.namespace, build.metadata.name).catch((error: Error) => this.logger.error({ msg: `build ${build.metadata.name} failed to run: ${error.message}` }));
-    }
   }
 }

@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
-import { ApiError } from '@paas/platform/api-error';
+import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
-import type { BuildStore } from './build.repository';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { PushError, type CommitSpec, type ContainerRuntime, type PushSpec, type RunSpec } from './pipeline/container-runtime';
 import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter } from './pipeline/s2i-roles';
-import { RunBuild, type BuildEvents } from './run-build.usecase';
+import { RunBuild } from './run-build.usecase';
 
 const BUILDER = 'paas-builder/nodejs:latest';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -33,33 +32,6 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
     },
     status: { phase: 'New', stages: [], outputDockerImageReference: 'reg.test:5000/demo/app:latest' },
   };
-}
-
-/** The store as the pipeline sees it, remembering every phase it was written with. */
-class InMemoryBuilds implements BuildStore {
-  readonly phases: BuildPhase[] = [];
-  constructor(public build: Build) {}
-  async find() {
-    return structuredClone(this.build);
-  }
-  async get() {
-    if (!this.build) throw ApiError.notFound('Build', 'app-1');
-    return structuredClone(this.build);
-  }
-  async list() {
-    return [structuredClone(this.build)];
-  }
-  async update(_ns: string, _name: string, mutate: (b: Build) => Build | undefined) {
-    const next = mutate(structuredClone(this.build));
-    if (!next) return structuredClone(this.build);
-    next.metadata.resourceVersion = String(Number(this.build.metadata.resourceVersion) + 1);
-    if (next.status.phase !== this.build.status.phase) this.phases.push(next.status.phase);
-    this.build = next;
-    return structuredClone(next);
-  }
-  async updateStatus(ns: string, name: string, mutate: (s: Build['status'], b: Build) => Build['status']) {
-    return this.update(ns, name, (b) => ({ ...b, status: mutate(b.status, b) }));
-  }
 }
 
 /** Records each call in order; `exitCode`, `pushError` and `hang` script its answers. */
@@ -121,7 +93,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 } });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000 });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
@@ -129,18 +101,30 @@ describe('RunBuild with a fake container runtime', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** A claimed (Pending) build in an in-memory store that records every phase written and every event published. */
   function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings(), credentials = new FakeCredentials()) {
-    const store = new InMemoryBuilds(build);
     const published: { type: string; data: unknown }[] = [];
-    const events: BuildEvents = { publish: async (type, data) => void published.push({ type, data }) };
+    const phases: BuildPhase[] = [];
+    const store = new InMemoryResourceRepository<Build>('Build', {
+      publisher: { publish: async (event) => void published.push({ type: event.type, data: event.data }) },
+      feed: {
+        announce: (_kind, change) => {
+          const { phase } = (change.object as Build).status;
+          if (phases.at(-1) !== phase) phases.push(phase);
+        },
+      },
+    });
+    store.seed({ ...build, status: { ...build.status, phase: 'Pending' } });
     const strategy: BuildStrategy = {
       source: fakeSource,
       assembler: new S2IAssembler(runtime, () => BUILDER),
       committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
       pusher: new RegistryPusher(runtime, credentials),
     };
-    const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logStore, events, buildSettings, 'host/1/abc');
-    return { store, published, runBuild };
+    const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logStore, buildSettings);
+    const run = async () => runBuild.run(await store.get('demo', 'app-1'));
+    const current = () => store.get('demo', 'app-1');
+    return { store, published, phases, runBuild, run, current };
   }
 
   async function logOf(): Promise<string> {
@@ -149,9 +133,9 @@ describe('RunBuild with a fake container runtime', () => {
 
   it('runs fetch, assemble, commit and push, and completes with the digest', async () => {
     const runtime = new FakeRuntime();
-    const { store, published, runBuild } = setup(runtime);
+    const { published, phases, run, current } = setup(runtime);
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
     expect(runtime.calls).toEqual([
       `inspectImage ${BUILDER}`,
@@ -180,11 +164,10 @@ describe('RunBuild with a fake container runtime', () => {
         'paas.dev/build': 'demo.app-1',
       },
     });
-    expect(store.phases).toEqual(['Pending', 'Running', 'Complete']);
-    expect(store.build.metadata.annotations?.['paas.dev/build-runner']).toBe('host/1/abc');
-    expect(store.build.spec.revision).toEqual({ commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' });
-    expect(store.build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
-    expect(store.build.status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: DIGEST } } });
+    expect(phases).toEqual(['Pending', 'Running', 'Complete']);
+    expect((await current()).spec.revision).toEqual({ commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' });
+    expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
+    expect((await current()).status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: DIGEST } } });
     expect(published).toEqual([
       { type: 'build.started', data: { namespace: 'demo', name: 'app-1', buildConfig: 'app' } },
       {
@@ -203,25 +186,25 @@ describe('RunBuild with a fake container runtime', () => {
 
   it('labels the image with the source location without its credentials', async () => {
     const runtime = new FakeRuntime();
-    const { store, runBuild } = setup(runtime, aBuild({ source: { type: 'Git', git: { uri: 'https://ann:s3cret@git.example/app.git', ref: 'main' } } }));
+    const { run, current } = setup(runtime, aBuild({ source: { type: 'Git', git: { uri: 'https://ann:s3cret@git.example/app.git', ref: 'main' } } }));
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
-    expect(store.build.status.phase).toBe('Complete');
+    expect((await current()).status.phase).toBe('Complete');
     expect(runtime.commits[0].labels['io.openshift.build.source-location']).toBe('https://***@git.example/app.git');
   });
 
   it('fails with AssembleFailed and the last log lines when assemble exits non-zero', async () => {
     const runtime = new FakeRuntime({ exitCode: 1 });
-    const { store, published, runBuild } = setup(runtime);
+    const { published, phases, run, current } = setup(runtime);
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
     expect(runtime.calls).toEqual([`inspectImage ${BUILDER}`, `run paas-build-demo.app-1 ${BUILDER}`, 'remove container-1', 'remove paas-build-demo.app-1']);
-    expect(store.phases).toEqual(['Pending', 'Running', 'Failed']);
-    expect(store.build.status.reason).toBe('AssembleFailed');
-    expect(store.build.status.message).toContain('---> Build FAILED: nothing to start');
-    expect(store.build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble']);
+    expect(phases).toEqual(['Pending', 'Running', 'Failed']);
+    expect((await current()).status.reason).toBe('AssembleFailed');
+    expect((await current()).status.message).toContain('---> Build FAILED: nothing to start');
+    expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble']);
     expect(published.map((e) => e.type)).toEqual(['build.started', 'build.failed']);
     expect(published[1].data).toMatchObject({ reason: 'AssembleFailed' });
     expect(await logOf()).toContain('error: build error: assemble exited with code 1');
@@ -229,35 +212,35 @@ describe('RunBuild with a fake container runtime', () => {
 
   it('fails with PushImageToRegistryFailed when the registry refuses the push', async () => {
     const runtime = new FakeRuntime({ pushError: 'denied: requested access to the resource is denied' });
-    const { store, published, runBuild } = setup(runtime);
+    const { published, phases, run, current } = setup(runtime);
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
     expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount', 'remove paas-build-demo.app-1']);
-    expect(store.phases).toEqual(['Pending', 'Running', 'Failed']);
-    expect(store.build.status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
-    expect(store.build.status.output).toBeUndefined();
+    expect(phases).toEqual(['Pending', 'Running', 'Failed']);
+    expect((await current()).status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
+    expect((await current()).status.output).toBeUndefined();
     expect(published.map((e) => e.type)).toEqual(['build.started', 'build.failed']);
   });
 
   it('fails with PushImageToRegistryFailed, pushing nothing, when no registry token can be had', async () => {
     const runtime = new FakeRuntime();
     const credentials = new FakeCredentials('no registry token for demo/app from the api-gateway: api-gateway is not available');
-    const { store, runBuild } = setup(runtime, aBuild(), logs, settings(), credentials);
+    const { run, current } = setup(runtime, aBuild(), logs, settings(), credentials);
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
     expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
-    expect(store.build.status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed', message: expect.stringContaining('no registry token for demo/app') });
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed', message: expect.stringContaining('no registry token for demo/app') });
   });
 
   it('stops a build that passes its completion deadline', async () => {
     const runtime = new FakeRuntime({ hang: true });
-    const { store, runBuild } = setup(runtime, aBuild({ completionDeadlineSeconds: 0.05 }));
+    const { run, current } = setup(runtime, aBuild({ completionDeadlineSeconds: 0.05 }));
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
-    expect(store.build.status).toMatchObject({ phase: 'Failed', reason: 'BuildTimedOut' });
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'BuildTimedOut' });
     expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
   });
 
@@ -270,12 +253,12 @@ describe('RunBuild with a fake container runtime', () => {
       read: (ns, name, offset) => logs.read(ns, name, offset),
       remove: (ns, name) => logs.remove(ns, name),
     };
-    const { store, published, runBuild } = setup(runtime, aBuild(), diskFull);
+    const { published, phases, runBuild, run, current } = setup(runtime, aBuild(), diskFull);
 
-    await expect(runBuild.execute('demo', 'app-1')).resolves.toMatchObject({ status: { phase: 'Failed', reason: 'InternalError' } });
+    await expect(run()).resolves.toMatchObject({ status: { phase: 'Failed', reason: 'InternalError' } });
 
-    expect(store.phases).toEqual(['Pending', 'Failed']);
-    expect(store.build.status.message).toContain('ENOSPC: no space left on device');
+    expect(phases).toEqual(['Pending', 'Failed']);
+    expect((await current()).status.message).toContain('ENOSPC: no space left on device');
     expect(published).toEqual([{ type: 'build.failed', data: expect.objectContaining({ reason: 'InternalError' }) }]);
     expect(runBuild.abort('demo', 'app-1')).toBe(false);
   });
@@ -284,25 +267,13 @@ describe('RunBuild with a fake container runtime', () => {
     const runtime = new FakeRuntime();
     const notADirectory = path.join(dir, 'a-file');
     writeFileSync(notADirectory, '');
-    const { store, runBuild } = setup(runtime, aBuild(), logs, { ...settings(), buildsDir: notADirectory });
+    const { phases, runBuild, run, current } = setup(runtime, aBuild(), logs, { ...settings(), buildsDir: notADirectory });
 
-    await runBuild.execute('demo', 'app-1');
+    await run();
 
-    expect(store.phases).toEqual(['Pending', 'Failed']);
-    expect(store.build.status).toMatchObject({ reason: 'InternalError', message: expect.stringContaining('ENOTDIR') });
+    expect(phases).toEqual(['Pending', 'Failed']);
+    expect((await current()).status).toMatchObject({ reason: 'InternalError', message: expect.stringContaining('ENOTDIR') });
     expect(await logOf()).toContain('error: build error: the build failed with an internal error');
     expect(runBuild.abort('demo', 'app-1')).toBe(false);
-  });
-
-  it('leaves a build alone that is already past New', async () => {
-    const runtime = new FakeRuntime();
-    const build = aBuild();
-    build.status.phase = 'Running';
-    const { store, published, runBuild } = setup(runtime, build);
-
-    expect(await runBuild.execute('demo', 'app-1')).toBeUndefined();
-    expect(runtime.calls).toEqual([]);
-    expect(store.phases).toEqual([]);
-    expect(published).toEqual([]);
   });
 });

@@ -2,25 +2,24 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Build, BuildStage, BuildStageName } from '@paas/contracts/builds';
-import type { EventMap, EventType } from '@paas/contracts/events';
-import { EventBus } from '@paas/platform/events';
+import type { EventMap } from '@paas/contracts/events';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
 import { BUILD_LOGS, type BuildLogStore, type OpenBuildLog } from '../adapters/build-log-files';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildRepository, type BuildStore } from './build.repository';
-import { RUNNER_ANNOTATION, RUNNER_ID } from './build-runner';
 import { CONTAINER_RUNTIME, type ContainerRuntime } from './pipeline/container-runtime';
 import { BuildFailure, type BuildContext } from './pipeline/roles';
 import { buildContainerName } from './pipeline/s2i-roles';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 
-export type BuildEvents = { publish<T extends EventType>(type: T, data: EventMap[T], options?: { id?: string }): Promise<unknown> };
 type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
 
 /**
- * Runs a build through its strategy's stages: claim it (New → Pending, one replica wins),
- * Running, FetchSource → Assemble → Commit → Push, each stage timed in the status, then
- * Complete or Failed with a reason; `build.*` events on the way. The build container and
- * scratch directory are always removed; the completion deadline aborts whatever stage runs.
+ * Runs a build the BuildController has claimed through its strategy's stages: Running,
+ * FetchSource → Assemble → Commit → Push, each stage timed in the status, then Complete or
+ * Failed with a reason. `build.started`, `build.completed` and `build.failed` are owed by the
+ * status writes that say so (their outboxes). The build container and scratch directory are
+ * always removed; the completion deadline aborts whatever stage runs.
  */
 @Injectable()
 export class RunBuild {
@@ -32,15 +31,16 @@ export class RunBuild {
     @Inject(BuildStrategyFactory) private readonly strategies: StrategySource,
     @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
-    @Inject(EventBus) private readonly events: BuildEvents,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
-    @Inject(RUNNER_ID) private readonly runnerId: string,
   ) {}
 
-  /** Runs the build if it is still New; a build already claimed (here or elsewhere) is left alone. */
-  async execute(namespace: string, name: string): Promise<Build | undefined> {
-    const claimed = await this.claim(namespace, name);
-    return claimed ? this.run(claimed) : undefined;
+  /** How many builds run in this process now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  isRunning(namespace: string, name: string): boolean {
+    return this.running.has(`${namespace}/${name}`);
   }
 
   /** Stops a build this process runs (its record was deleted); answers whether it ran here. */
@@ -50,20 +50,8 @@ export class RunBuild {
     return Boolean(controller);
   }
 
-  private async claim(namespace: string, name: string): Promise<Build | undefined> {
-    if (!(await this.builds.find(namespace, name))) return undefined;
-    let claimed = false;
-    const build = await this.builds.update(namespace, name, (current) => {
-      claimed = current.status.phase === 'New';
-      if (!claimed) return undefined;
-      current.metadata.annotations = { ...current.metadata.annotations, [RUNNER_ANNOTATION]: this.runnerId };
-      current.status.phase = 'Pending';
-      return current;
-    });
-    return claimed ? build : undefined;
-  }
-
-  private async run(claimed: Build): Promise<Build | undefined> {
+  /** Runs a claimed (Pending) build to its end; resolves with what was recorded (undefined when the record is gone). */
+  async run(claimed: Build): Promise<Build | undefined> {
     const { namespace, name } = claimed.metadata;
     const key = `${namespace}/${name}`;
     const controller = new AbortController();
@@ -83,8 +71,9 @@ export class RunBuild {
       const workRoot = path.join(this.settings.buildsDir, 'work');
       await mkdir(workRoot, { recursive: true });
       workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
-      const build = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() }));
-      await this.publish('build.started', build, {});
+      const build = await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
+        outbox: (next) => [buildEvent('build.started', next, {})],
+      });
       const ctx: BuildContext = { build, workDir, log, signal: controller.signal };
       const digest = await this.runStages(ctx);
       return await this.finish(build, log, startedAt, { digest });
@@ -136,38 +125,41 @@ export class RunBuild {
     return new BuildFailure('InternalError', `the build failed with an internal error: ${(error as Error)?.message ?? String(error)}`);
   }
 
-  /** Records the outcome; `log` is missing when the build failed before its log could be opened. */
+  /** Records the outcome, with the event it owes; `log` is missing when the build failed before its log could be opened. */
   private async finish(build: Build, log: OpenBuildLog | undefined, startedAt: number, outcome: { digest: string } | { failure: BuildFailure }): Promise<Build | undefined> {
     const { namespace, name } = build.metadata;
     const end = { completionTimestamp: new Date().toISOString(), durationMilliseconds: Date.now() - startedAt };
     if ('failure' in outcome) await log?.write(`error: build error: ${outcome.failure.message}\n`);
     try {
       if ('digest' in outcome) {
-        const done = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, ...end, phase: 'Complete', output: { to: { imageDigest: outcome.digest } } }));
-        const [imageStream] = done.spec.output.to.name.split(':');
-        await this.publish('build.completed', done, {
-          output: {
-            imageStreamTag: done.spec.output.to.name,
-            digest: outcome.digest,
-            dockerImageReference: `${this.settings.registryHost}/${namespace}/${imageStream}@${outcome.digest}`,
-          },
+        const [imageStream] = build.spec.output.to.name.split(':');
+        return await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, ...end, phase: 'Complete', output: { to: { imageDigest: outcome.digest } } } }), {
+          outbox: (done) => [
+            buildEvent('build.completed', done, {
+              output: {
+                imageStreamTag: done.spec.output.to.name,
+                digest: outcome.digest,
+                dockerImageReference: `${this.settings.registryHost}/${namespace}/${imageStream}@${outcome.digest}`,
+              },
+            }),
+          ],
         });
-        return done;
       }
       const { reason, message } = outcome.failure;
-      const failed = await this.builds.updateStatus(namespace, name, (status) => ({ ...status, ...end, phase: 'Failed', reason, message }));
-      await this.publish('build.failed', failed, { reason, message });
-      return failed;
+      return await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, ...end, phase: 'Failed', reason, message } }), {
+        outbox: (failed) => [buildEvent('build.failed', failed, { reason, message })],
+      });
     } catch (error) {
       // The build record may have been deleted while it ran: nothing left to report to.
       this.logger.warn({ msg: `could not record the end of build ${namespace}/${name}: ${(error as Error).message}` });
       return undefined;
     }
   }
+}
 
-  private publish<T extends 'build.started' | 'build.completed' | 'build.failed'>(type: T, build: Build, facts: Omit<EventMap[T], 'namespace' | 'name' | 'buildConfig'>) {
-    const { namespace, name, uid } = build.metadata;
-    const buildConfig = build.metadata.labels?.buildconfig ?? '';
-    return this.events.publish(type, { namespace, name, buildConfig, ...facts } as EventMap[T], { id: `${type}:${uid}` });
-  }
+/** A `build.*` event a write of `build` owes, its id unique to the build and the type. */
+export function buildEvent<T extends 'build.started' | 'build.completed' | 'build.failed'>(type: T, build: Build, facts: Omit<EventMap[T], 'namespace' | 'name' | 'buildConfig'>): OutboxEvent<T> {
+  const { namespace, name, uid } = build.metadata;
+  const buildConfig = build.metadata.labels?.buildconfig ?? '';
+  return { id: `${type}:${uid}`, type, data: { namespace, name, buildConfig, ...facts } as EventMap[T] };
 }

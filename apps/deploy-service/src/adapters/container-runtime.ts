@@ -19,8 +19,10 @@ export interface RuntimeContainer {
   id: string;
   labels: Labels;
   state: ContainerState;
-  /** The random loopback port the pod's container port is published on, once running. */
+  /** The random port the pod's container port is published on at the node's address, once running. */
   hostPort?: number;
+  /** The container's address on the node's bridge network, once running. */
+  ip?: string;
   exitCode?: number;
   startedAt?: string;
 }
@@ -43,6 +45,8 @@ export interface RunRequest {
  */
 export interface ContainerRuntime {
   readonly nodeName: string;
+  /** The node's address, where published ports answer. */
+  readonly hostIP: string;
   run(request: RunRequest): Promise<RuntimeContainer>;
   /** Stops with a grace period (SIGTERM, then SIGKILL) and removes; absent is fine. */
   remove(id: string, options?: { graceSeconds?: number }): Promise<void>;

@@ -66,3 +66,35 @@ describe('DockerRuntime image pulls', () => {
     await expect(run(new DockerRuntime(docker), 'paas-test/web:v1')).rejects.toBeInstanceOf(ImagePullError);
   });
 });
+
+describe('DockerRuntime containers of one platform instance', () => {
+  const listing = (id: string, labels: Record<string, string>) => ({ Id: id, Labels: labels, State: 'running', Ports: [], NetworkSettings: { Networks: {} } });
+
+  afterEach(() => delete process.env.PAAS_INSTANCE);
+
+  it('labels what it runs with its instance and lists only the containers of that instance', async () => {
+    process.env.PAAS_INSTANCE = 'blue';
+    const created: { Labels?: Record<string, string> }[] = [];
+    const docker = {
+      ...engine().docker,
+      hasImage: async () => true,
+      createContainer: async (options: { Labels?: Record<string, string> }) => (created.push(options), { id: 'c1' }),
+      listContainers: async () => [
+        listing('mine', { 'paas.dev/managed-by': 'deploy-service', 'paas.dev/instance': 'blue' }),
+        listing('theirs', { 'paas.dev/managed-by': 'deploy-service', 'paas.dev/instance': 'green' }),
+        listing('unlabelled', { 'paas.dev/managed-by': 'deploy-service' }),
+      ],
+    } as unknown as DockerClient;
+    const runtime = new DockerRuntime(docker);
+    await run(runtime, 'paas-test/web:v1');
+    expect(created[0].Labels).toMatchObject({ 'paas.dev/managed-by': 'deploy-service', 'paas.dev/instance': 'blue' });
+    expect((await runtime.listByOwner({})).map((c) => c.id)).toEqual(['mine']);
+  });
+
+  it('counts containers from before the instance label as the default instance', async () => {
+    const docker = {
+      listContainers: async () => [listing('theirs', { 'paas.dev/instance': 'green' }), listing('unlabelled', {})],
+    } as unknown as DockerClient;
+    expect((await new DockerRuntime(docker).listByOwner({})).map((c) => c.id)).toEqual(['unlabelled']);
+  });
+});

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { platformRepositoryOf } from '@paas/contracts/auth';
 import type { Labels } from '@paas/contracts/meta';
+import { belongsToInstance, INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import type { DockerClient } from './docker-client';
 import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
@@ -17,8 +18,12 @@ export interface PlatformRegistry {
 /**
  * The local Docker engine as a node: pods are containers publishing one port on loopback.
  * An image of the platform registry is pulled with a registry token (`system:deploy-service`).
+ * Only containers of this platform instance (INSTANCE_LABEL) are ever listed.
  */
 export class DockerRuntime implements ContainerRuntime {
+  readonly hostIP = LOOPBACK;
+  private readonly instance = loadConfig().instance;
+
   constructor(
     private readonly docker: DockerClient,
     readonly nodeName = 'local',
@@ -33,7 +38,7 @@ export class DockerRuntime implements ContainerRuntime {
       name: request.name,
       Image: request.image,
       Env: env.map((e) => `${e.name}=${e.value}`),
-      Labels: { ...request.labels, [RUNTIME_LABELS.managedBy]: MANAGED_BY },
+      Labels: { ...request.labels, [RUNTIME_LABELS.managedBy]: MANAGED_BY, [INSTANCE_LABEL]: this.instance },
       ...(port ? { ExposedPorts: { [`${port}/tcp`]: {} } } : {}),
       HostConfig: {
         Init: true,
@@ -72,7 +77,7 @@ export class DockerRuntime implements ContainerRuntime {
   async listByOwner(labels: Labels) {
     const filters = [`${RUNTIME_LABELS.managedBy}=${MANAGED_BY}`, ...Object.entries(labels).map(([key, value]) => `${key}=${value}`)];
     const containers = await this.docker.listContainers({ label: filters });
-    return containers.map(fromListing);
+    return containers.filter((container) => belongsToInstance(container.Labels, this.instance)).map(fromListing);
   }
 
   async inspect(id: string) {
@@ -83,22 +88,26 @@ export class DockerRuntime implements ContainerRuntime {
 
 function fromListing(info: Docker.ContainerInfo): RuntimeContainer {
   const binding = info.Ports?.find((port) => port.PublicPort && (port.IP === LOOPBACK || !port.IP));
+  const ip = Object.values(info.NetworkSettings?.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
   return {
     id: info.Id,
     labels: info.Labels ?? {},
     state: (info.State as ContainerState) ?? 'unknown',
     ...(binding ? { hostPort: binding.PublicPort } : {}),
+    ...(ip ? { ip } : {}),
   };
 }
 
 function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer {
   const bindings = Object.values(info.NetworkSettings?.Ports ?? {}).flat().filter(Boolean);
   const hostPort = Number(bindings.find((binding) => binding.HostIp === LOOPBACK)?.HostPort ?? bindings[0]?.HostPort);
+  const ip = Object.values(info.NetworkSettings?.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress;
   return {
     id: info.Id,
     labels: info.Config?.Labels ?? {},
     state: (info.State?.Status as ContainerState) ?? 'unknown',
     ...(Number.isInteger(hostPort) && hostPort > 0 ? { hostPort } : {}),
+    ...(ip ? { ip } : {}),
     exitCode: info.State?.ExitCode,
     startedAt: info.State?.StartedAt,
   };

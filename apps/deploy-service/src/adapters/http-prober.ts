@@ -1,16 +1,37 @@
+import { Agent, request } from 'undici';
+
 /** One readiness check: an HTTP GET that answers 200–399 in time. */
 export interface HttpProber {
   probe(url: string, timeoutMs: number): Promise<boolean>;
 }
 
-export class FetchProber implements HttpProber {
+/** Connections to probed pods stay open between probes; an idle one closes after this. */
+const KEEP_ALIVE_MS = 30_000;
+/** A readiness answer is read up to this much; a longer one still counts by its status. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Probes over kept-alive connections (undici's pool per pod address). */
+export class KeepAliveProber implements HttpProber {
+  private readonly agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: 1 });
+
   async probe(url: string, timeoutMs: number): Promise<boolean> {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: { 'user-agent': 'paas-probe/1.0' } });
-      await response.body?.cancel();
-      return response.status >= 200 && response.status < 400;
+      const { statusCode, body } = await request(url, {
+        dispatcher: this.agent,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        // Also bounds the connect, which the timeouts above do not.
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: { 'user-agent': 'paas-probe/1.0' },
+      });
+      await body.dump({ limit: BODY_LIMIT_BYTES });
+      return statusCode >= 200 && statusCode < 400;
     } catch {
       return false;
     }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { DeploymentConfig, ReplicationController } from '@paas/contracts/deployments';
-import { InMemoryStore, RecordingEnqueuer, RecordingEvents, replicationController, testSettings, type ActionLog } from '../testing/fakes';
+import { deployFixture, replicationController, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 
 function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig {
@@ -25,42 +25,44 @@ function revision(version: number, replicas: number, ready: number, phase: strin
   return { ...rc, metadata: { ...rc.metadata, annotations: { ...rc.metadata.annotations, 'openshift.io/deployment.phase': phase } }, status: { replicas: current, readyReplicas: ready, observedGeneration: 1 } };
 }
 
-function setup(dc: DeploymentConfig, rcs: ReplicationController[]) {
-  const log: ActionLog = [];
-  const dcs = new InMemoryStore<DeploymentConfig>('DeploymentConfig');
-  const rcStore = new InMemoryStore<ReplicationController>('ReplicationController', log);
+const fixtures: DeployFixture[] = [];
+afterEach(() => fixtures.splice(0).forEach(stopFixture));
+
+async function setup(dc: DeploymentConfig, rcs: ReplicationController[]) {
+  const fixture = await deployFixture(['ReplicationController']);
+  fixtures.push(fixture);
+  const { log, dcs, rcs: rcStore, informers, published } = fixture;
   dcs.seed(dc);
   rcs.forEach((rc) => rcStore.seed(rc));
-  const events = new RecordingEvents(log);
   const revisions = { ensureLatest: jest.fn(async () => undefined) };
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
   const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current, triggered: false })), forget: jest.fn() };
-  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, revisions, imageTriggers, events, new RecordingEnqueuer(log), testSettings(now));
+  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, revisions, imageTriggers, testSettings(now));
   const replicas = async () => Object.fromEntries((await rcStore.list()).map((rc) => [rc.metadata.name, rc.spec.replicas]));
-  return { log, dcs, rcStore, events, revisions, reconciler, replicas, now };
+  return { log, dcs, rcStore, published, revisions, reconciler, replicas, now };
 }
 
 describe('DeploymentConfigReconciler', () => {
   it('rollout order: announces revision 2, surges it to 1 and leaves revision 1 serving until the new pod is ready', async () => {
-    const { log, reconciler, replicas, events } = setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
+    const { log, reconciler, replicas, published } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
 
     await reconciler.reconcile('demo/web');
 
-    expect(log).toEqual(['publish deployment.triggered', 'enqueue rc web-2']);
-    expect(events.published[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
+    expect(log).toEqual(['publish deployment.triggered']);
+    expect(published[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 1 });
   });
 
   it('rollout order: scales revision 1 to 0 once revision 2 is ready, then reports rolled when no old pod is left', async () => {
-    const ready = setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')]);
+    const ready = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')]);
     await ready.reconciler.reconcile('demo/web');
-    expect(ready.log).toEqual(['enqueue rc web-1']);
+    expect(ready.log).toEqual([]);
     expect(await ready.replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
 
-    const drained = setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Running')]);
+    const drained = await setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Running')]);
     await drained.reconciler.reconcile('demo/web');
     expect(drained.log).toEqual(['publish deployment.rolled']);
-    expect(drained.events.published[0]).toMatchObject({ type: 'deployment.rolled', data: { version: 2, replicationController: 'web-2' } });
+    expect(drained.published[0]).toMatchObject({ type: 'deployment.rolled', data: { version: 2, replicationController: 'web-2' } });
     const dc = await drained.dcs.get('demo', 'web');
     expect(dc.status).toMatchObject({ latestVersion: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1, observedGeneration: 3 });
     expect(dc.status.conditions).toEqual(
@@ -72,24 +74,32 @@ describe('DeploymentConfigReconciler', () => {
   });
 
   it('fails a revision past rollingParams.timeoutSeconds with ProgressDeadlineExceeded and keeps the old one serving', async () => {
-    const { reconciler, replicas, events, now, dcs } = setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
+    const { reconciler, replicas, published, now, dcs } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
     now.value = Date.parse('2030-01-01T00:10:01Z');
     await reconciler.reconcile('demo/web');
-    expect(events.published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'ProgressDeadlineExceeded' }) })]);
+    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'ProgressDeadlineExceeded' }) })]);
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 0 });
     expect((await dcs.get('demo', 'web')).status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' })]));
   });
 
   it('creates the missing RC of the latest revision (a crash between the DC write and the RC create)', async () => {
-    const { reconciler, revisions } = setup(deploymentConfig(1), []);
+    const { reconciler, revisions } = await setup(deploymentConfig(1), []);
     expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 0 });
     expect(revisions.ensureLatest).toHaveBeenCalledWith(expect.objectContaining({ status: expect.objectContaining({ latestVersion: 1 }) }), expect.any(String));
   });
 
-  it('deletes the RCs of a deleted DC and has them reconciled (their pods go with them)', async () => {
-    const { log, reconciler, dcs } = setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Complete')]);
+  it('deletes the RCs of a deleted DC (their changes have them reconciled, and their pods go)', async () => {
+    const { log, reconciler, dcs } = await setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Complete')]);
     await dcs.delete('demo', 'web');
     await reconciler.reconcile('demo/web');
-    expect(log).toEqual(['delete ReplicationController web-1', 'enqueue rc web-1', 'delete ReplicationController web-2', 'enqueue rc web-2']);
+    expect(log).toEqual(['delete ReplicationController web-1', 'delete ReplicationController web-2']);
+  });
+
+  it('writes nothing when the status it would write is the one stored', async () => {
+    const { reconciler, dcs } = await setup(deploymentConfig(1), [revision(1, 1, 1, 'Complete')]);
+    await reconciler.reconcile('demo/web');
+    const settled = await dcs.get('demo', 'web');
+    await reconciler.reconcile('demo/web');
+    expect((await dcs.get('demo', 'web')).metadata.resourceVersion).toBe(settled.metadata.resourceVersion);
   });
 });

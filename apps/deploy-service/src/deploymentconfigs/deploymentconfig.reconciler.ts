@@ -8,13 +8,13 @@ import {
   type ReplicationController,
 } from '@paas/contracts/deployments';
 import { isOwnedBy, type Condition } from '@paas/contracts/meta';
-import { EventBus } from '@paas/platform/events';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
-import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
+import { DeployInformers } from '../informers';
 import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
 import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
@@ -23,20 +23,21 @@ import { Revisions, revisionName, revisionPhase, revisionVersion } from './revis
 import { planRollout, type RevisionState } from './rollout-plan';
 
 /**
- * Drives a DeploymentConfig's revisions: checks its ImageChange triggers against the
- * registry (a moved tag starts a revision, whether or not its event arrived), makes sure the newest one has its RC, announces it
- * (`deployment.triggered`), scales RCs one rolling step at a time (`planRollout`), reports
- * `deployment.rolled` / `deployment.failed`, and writes the DC's status last.
+ * Drives a DeploymentConfig's revisions, reading the informers' caches: checks its ImageChange
+ * triggers against the registry (a moved tag starts a revision, whether or not its event
+ * arrived), makes sure the newest one has its RC, scales RCs one rolling step at a time
+ * (`planRollout`), and writes the DC's status last, only when it changed. A revision's phase
+ * moves announce it through the outbox of that write: `deployment.triggered` (Pending),
+ * `deployment.rolled` (Complete), `deployment.failed` (Failed).
  */
 @Injectable()
 export class DeploymentConfigReconciler implements Controller {
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'dcs' | 'rcs'>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
     @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve' | 'forget'>,
-    @Inject(EventBus) private readonly events: Pick<EventBus, 'publish'>,
-    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
@@ -44,14 +45,11 @@ export class DeploymentConfigReconciler implements Controller {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
-    const dc = await this.dcs.find(namespace, name);
-    const labelled = await this.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
+    const dc = this.cache.dcs.get(namespace, name);
+    const labelled = this.cache.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
     const owned = labelled.filter((rc) => isOwnedBy(rc, dc));
     // RCs of a deleted DC (or an older DC of that name) go; their RC reconcile removes the pods.
-    for (const rc of labelled.filter((rc) => !owned.includes(rc))) {
-      await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
-      this.enqueue.replicationController(namespace, rc.metadata.name);
-    }
+    for (const rc of labelled.filter((rc) => !owned.includes(rc))) await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
     if (!dc) {
       this.imageTriggers.forget(namespace, name);
       return {};
@@ -65,31 +63,14 @@ export class DeploymentConfigReconciler implements Controller {
       await this.revisions.ensureLatest(dc, 'recovered: the revision had no ReplicationController');
       return { requeueAfterMs: 0 };
     }
-    if (latest && revisionPhase(latest) === 'New') {
-      await this.events.publish(
-        'deployment.triggered',
-        { namespace, name, version, cause: latest.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' },
-        { id: `deployment.triggered:${dc.metadata.uid}:${version}` },
-      );
-      latest = await this.setRevision(latest, { phase: 'Pending' });
-    }
+    if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });
 
     const states = owned.map((rc) => stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
     const plan = planRollout(dc.spec, version, states, this.settings.now());
-    if (plan.outcome === 'rolled') {
-      await this.events.publish('deployment.rolled', { namespace, name, version, replicationController: revisionName(name, version) }, { id: `deployment.rolled:${dc.metadata.uid}:${version}` });
-    } else if (plan.outcome === 'failed') {
-      const timeout = dc.spec.strategy.rollingParams.timeoutSeconds;
-      await this.events.publish(
-        'deployment.failed',
-        { namespace, name, version, reason: 'ProgressDeadlineExceeded', message: `revision ${version} did not become ready within ${timeout}s; the previous revision keeps serving` },
-        { id: `deployment.failed:${dc.metadata.uid}:${version}` },
-      );
-    }
     for (const rc of owned) {
       const replicas = plan.scale[rc.metadata.name];
       const phase = plan.phases[rc.metadata.name];
-      if (replicas !== undefined || phase !== undefined) await this.setRevision(rc, { replicas, phase });
+      if (replicas !== undefined || phase !== undefined) await this.setRevision(dc, rc, { replicas, phase });
     }
 
     await this.writeStatus(dc, states, plan.latestPhase);
@@ -100,40 +81,67 @@ export class DeploymentConfigReconciler implements Controller {
     return {};
   }
 
-  private async setRevision(rc: ReplicationController, change: { replicas?: number; phase?: DeploymentPhase }): Promise<ReplicationController> {
-    const updated = await this.rcs.update(rc.metadata.namespace, rc.metadata.name, (current) => ({
-      ...current,
-      metadata: change.phase ? { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: change.phase } } : current.metadata,
-      spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
-    }));
-    if (change.replicas !== undefined) this.enqueue.replicationController(rc.metadata.namespace, rc.metadata.name);
-    return updated;
+  /** Scales a revision or moves its phase; a phase that announces something owes its event through the write's outbox. */
+  private async setRevision(dc: DeploymentConfig, rc: ReplicationController, change: { replicas?: number; phase?: DeploymentPhase }): Promise<ReplicationController> {
+    return this.rcs.update(
+      rc.metadata.namespace,
+      rc.metadata.name,
+      (current) => ({
+        ...current,
+        metadata: change.phase ? { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: change.phase } } : current.metadata,
+        spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
+      }),
+      { outbox: (next) => (change.phase && change.phase !== revisionPhase(rc) ? phaseEvents(dc, next, change.phase) : []) },
+    );
   }
 
+  /** The status as the cache shows the revisions now; written only when it changed. */
   private async writeStatus(dc: DeploymentConfig, states: RevisionState[], latestPhase: DeploymentPhase | undefined) {
-    const { replicas, strategy } = dc.spec;
-    const latest = states.find((s) => s.version === dc.status.latestVersion);
-    const observed = {
-      replicas: states.reduce((sum, s) => sum + s.current, 0),
-      readyReplicas: states.reduce((sum, s) => sum + s.ready, 0),
-      updatedReplicas: latest?.current ?? 0,
-    };
     const now = this.settings.now();
-    await this.dcs.updateStatus(dc.metadata.namespace, dc.metadata.name, (status): DeploymentConfigStatus => {
-      const minAvailable = Math.max(0, replicas - strategy.rollingParams.maxUnavailable);
-      let conditions: Condition[] = setCondition(
-        status.conditions,
-        observed.readyReplicas >= minAvailable
-          ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }
-          : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${minAvailable} required replicas are ready` },
-        now,
-      );
-      const progressing = progressingCondition(latestPhase, dc.status.latestVersion);
-      if (progressing) conditions = setCondition(conditions, progressing, now);
-      const next = { ...status, ...observed, observedGeneration: dc.metadata.generation, conditions };
-      return isDeepStrictEqual(next, status) ? status : next;
-    });
+    if (isDeepStrictEqual(nextStatus(dc, dc.status, states, latestPhase, now), dc.status)) return;
+    await this.dcs.updateStatus(dc.metadata.namespace, dc.metadata.name, (status, current) => nextStatus(current, status, states, latestPhase, now));
   }
+}
+
+/** What a revision entering `phase` announces: that it started, rolled out, or failed. */
+function phaseEvents(dc: DeploymentConfig, rc: ReplicationController, phase: DeploymentPhase): OutboxEvent[] {
+  const { namespace, name, uid } = dc.metadata;
+  const version = revisionVersion(rc);
+  switch (phase) {
+    case 'Pending':
+      return [{ id: `deployment.triggered:${uid}:${version}`, type: 'deployment.triggered', data: { namespace, name, version, cause: rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' } }];
+    case 'Complete':
+      return [{ id: `deployment.rolled:${uid}:${version}`, type: 'deployment.rolled', data: { namespace, name, version, replicationController: rc.metadata.name } }];
+    case 'Failed': {
+      const timeout = dc.spec.strategy.rollingParams.timeoutSeconds;
+      const message = `revision ${version} did not become ready within ${timeout}s; the previous revision keeps serving`;
+      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, version, reason: 'ProgressDeadlineExceeded', message } }];
+    }
+    default:
+      return [];
+  }
+}
+
+function nextStatus(dc: DeploymentConfig, status: DeploymentConfigStatus, states: RevisionState[], latestPhase: DeploymentPhase | undefined, now: number): DeploymentConfigStatus {
+  const { replicas, strategy } = dc.spec;
+  const latest = states.find((s) => s.version === dc.status.latestVersion);
+  const observed = {
+    replicas: states.reduce((sum, s) => sum + s.current, 0),
+    readyReplicas: states.reduce((sum, s) => sum + s.ready, 0),
+    updatedReplicas: latest?.current ?? 0,
+  };
+  const minAvailable = Math.max(0, replicas - strategy.rollingParams.maxUnavailable);
+  let conditions: Condition[] = setCondition(
+    status.conditions,
+    observed.readyReplicas >= minAvailable
+      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${minAvailable} required replicas are ready` },
+    now,
+  );
+  const progressing = progressingCondition(latestPhase, dc.status.latestVersion);
+  if (progressing) conditions = setCondition(conditions, progressing, now);
+  const next = { ...status, ...observed, observedGeneration: dc.metadata.generation, conditions };
+  return isDeepStrictEqual(next, status) ? status : next;
 }
 
 function stateOf(rc: ReplicationController): RevisionState {

@@ -5,7 +5,6 @@ import { successStatus, type Status } from '@paas/contracts/status';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
-import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
@@ -16,14 +15,14 @@ const KIND = 'DeploymentConfig';
 
 /**
  * The DeploymentConfig API: CRUD and scale; a create or template change may start a revision
- * (ConfigChange). ImageChange triggers are the DC reconcile's: a create only enqueues it.
+ * (ConfigChange). Every write reaches the DC controller as a change; ImageChange triggers are
+ * its to resolve.
  */
 @Injectable()
 export class DeploymentConfigsService {
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
-    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
   ) {}
 
   get({ namespace, name }: GetRequest): Promise<DeploymentConfig> {
@@ -54,7 +53,7 @@ export class DeploymentConfigsService {
       return dryRunPreview<DeploymentConfig>(KIND, resource);
     }
     const dc = await this.dcs.create(resource);
-    // Also enqueues the DC: its reconcile resolves ImageChange triggers whose image already exists.
+    // Its reconcile (the create's change enqueues it) resolves ImageChange triggers whose image already exists.
     await this.revisions.ensureLatest(dc, 'config change: created');
     return dc;
   }
@@ -85,15 +84,12 @@ export class DeploymentConfigsService {
 
   async scale({ namespace, name, replicas }: GetRequest & { replicas: number }): Promise<DeploymentConfig> {
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) throw ApiError.invalid('Scale', name, 'spec.replicas', 'must be an integer from 0 to 100');
-    const dc = await this.dcs.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, replicas } }));
-    this.enqueue.deploymentConfig(namespace, name);
-    return dc;
+    return this.dcs.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, replicas } }));
   }
 
   /** The DC goes at once; its reconcile then removes its RCs, whose reconciles remove pods and containers. */
   async delete({ namespace, name }: DeleteRequest): Promise<Status> {
     const dc = await this.dcs.delete(namespace, name);
-    this.enqueue.deploymentConfig(namespace, name);
     return successStatus(`deploymentconfig "${name}" deleted`, { kind: KIND, name: dc.metadata.name });
   }
 }

@@ -1,8 +1,9 @@
-import { deploymentConfigInput, type DeploymentConfig, type ReplicationController } from '@paas/contracts/deployments';
+import { deploymentConfigInput } from '@paas/contracts/deployments';
 import type { ImageStreamTag } from '@paas/contracts/images';
 import { Logger } from '@nestjs/common';
 import { ApiError } from '@paas/platform/api-error';
-import { InMemoryStore, RecordingEnqueuer, RecordingEvents, testSettings, type ActionLog } from '../testing/fakes';
+import { HandledElsewhereError } from '@paas/platform/events';
+import { deployFixture, RecordingEnqueuer, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
 import { ImageChangeTriggerController, OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
@@ -53,19 +54,23 @@ class FakeRegistry {
   }
 }
 
-function setup(...pushed: string[]) {
-  const log: ActionLog = [];
-  const dcs = new InMemoryStore<DeploymentConfig>('DeploymentConfig');
-  const rcs = new InMemoryStore<ReplicationController>('ReplicationController', log);
+const fixtures: DeployFixture[] = [];
+afterEach(() => fixtures.splice(0).forEach(stopFixture));
+
+async function setup(...pushed: string[]) {
+  const fixture = await deployFixture(['ReplicationController']);
+  fixtures.push(fixture);
+  const { log, dcs, rcs, informers } = fixture;
   const enqueuer = new RecordingEnqueuer(log);
   const registry = new FakeRegistry();
   pushed.forEach((reference) => registry.push(reference));
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
   const settings = testSettings(now);
-  const revisions = new Revisions(rcs, enqueuer);
-  const triggers = new ImageChangeTriggerController(dcs, registry, revisions, enqueuer, settings);
-  const service = new DeploymentConfigsService(dcs, revisions, enqueuer);
-  const reconciler = new DeploymentConfigReconciler(dcs, rcs, revisions, triggers, new RecordingEvents(), enqueuer, settings);
+  const ownership = { owned: true, ownsNamespace: () => ownership.owned };
+  const revisions = new Revisions(rcs);
+  const triggers = new ImageChangeTriggerController(dcs, informers, registry, revisions, enqueuer, ownership, settings);
+  const service = new DeploymentConfigsService(dcs, revisions);
+  const reconciler = new DeploymentConfigReconciler(dcs, rcs, informers, revisions, triggers, settings);
   /** What the WorkQueue does with an enqueued key: one reconcile at a time, again while it asks for an immediate rerun. */
   const reconcile = async () => {
     for (let run = 0; run < 5; run++) if ((await reconciler.reconcile('demo/web')).requeueAfterMs !== 0) return;
@@ -77,32 +82,31 @@ function setup(...pushed: string[]) {
     await reconcile();
   };
   const revisionsOf = async () => (await rcs.list()).map((rc) => `${rc.metadata.name} ${rc.spec.template.spec.containers[0].image}`);
-  return { log, dcs, rcs, registry, triggers, service, reconcile, resync, revisionsOf, now };
+  return { log, dcs, rcs, registry, triggers, service, reconcile, resync, revisionsOf, now, ownership };
 }
 
 Logger.overrideLogger(false);
 
 describe('ImageChange and ConfigChange triggers', () => {
   it('waits for an image: no revision on create or reconcile while the tag has none', async () => {
-    const { service, rcs, dcs, reconcile } = setup();
+    const { service, rcs, dcs, reconcile } = await setup();
     await service.create({ namespace: 'demo', body: body() });
     await reconcile();
     expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(0);
     expect(await rcs.list()).toEqual([]);
   });
 
-  it('a DC made after its image exists: create only enqueues it, its first reconcile deploys the image', async () => {
-    const { service, registry, log, reconcile, revisionsOf, dcs } = setup(REF_1);
+  it('a DC made after its image exists: the create asks the registry nothing, its first reconcile deploys the image', async () => {
+    const { service, registry, reconcile, revisionsOf, dcs } = await setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
     expect(registry.request).not.toHaveBeenCalled();
-    expect(log).toEqual(['enqueue dc web']);
     await reconcile();
     expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`]);
     expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(1);
   });
 
   it('imagestream.updated only enqueues the DCs whose trigger names that tag; the reconcile reloads the stream, sets the image, bumps latestVersion and creates RC <dc>-<version>; a redelivery changes nothing', async () => {
-    const { service, triggers, registry, rcs, dcs, log, reconcile } = setup();
+    const { service, triggers, registry, rcs, dcs, log, reconcile, ownership } = await setup();
     await service.create({ namespace: 'demo', body: body() });
     await reconcile();
     registry.push(REF_1);
@@ -115,6 +119,10 @@ describe('ImageChange and ConfigChange triggers', () => {
     await triggers.imageStreamUpdated('demo', 'web', 'latest');
     expect(log).toEqual(['enqueue dc web']);
     expect(registry.request).not.toHaveBeenCalled();
+    // A replica that does not own the namespace hands the event back, for the one that does.
+    ownership.owned = false;
+    await expect(triggers.imageStreamUpdated('demo', 'web', 'latest')).rejects.toBeInstanceOf(HandledElsewhereError);
+    ownership.owned = true;
     await reconcile();
     await triggers.imageStreamUpdated('demo', 'web', 'latest');
     await reconcile();
@@ -136,7 +144,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('a lost imagestream.updated is caught up by the resync: the reconcile re-checks the tag once per period', async () => {
-    const { service, registry, reconcile, resync, revisionsOf } = setup(REF_1);
+    const { service, registry, reconcile, resync, revisionsOf } = await setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
     await reconcile();
     registry.push(REF_2); // its event never arrives
@@ -153,7 +161,7 @@ describe('ImageChange and ConfigChange triggers', () => {
     ['A then B', [REF_1, REF_2]],
     ['B then A', [REF_2, REF_1]],
   ])('the stream moved A→B and the events arrive %s: the DC ends on B with one new revision', async (_order, events) => {
-    const { service, triggers, registry, reconcile, revisionsOf, dcs } = setup(REF_1);
+    const { service, triggers, registry, reconcile, revisionsOf, dcs } = await setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
     await reconcile();
     registry.push(REF_2);
@@ -166,7 +174,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('never rolls back to an older image: a stale read of the stream after a newer one changes nothing', async () => {
-    const { service, triggers, registry, reconcile, revisionsOf } = setup(REF_1);
+    const { service, triggers, registry, reconcile, revisionsOf } = await setup(REF_1);
     const older = registry.snapshot();
     await service.create({ namespace: 'demo', body: body() });
     registry.push(REF_2);
@@ -181,7 +189,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('a user update keeps what the triggers resolved and which stream version they saw', async () => {
-    const { service, registry, reconcile, dcs } = setup(REF_1);
+    const { service, registry, reconcile, dcs } = await setup(REF_1);
     await service.create({ namespace: 'demo', body: body() });
     await reconcile();
     const updated = await service.update({ namespace: 'demo', name: 'web', body: { ...body(), metadata: { name: 'web', annotations: { team: 'a' } } } });
@@ -191,7 +199,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('treats a missing ImageStream as no image yet, and an unavailable registry as "retry at the next resync" while the rollout goes on', async () => {
-    const { service, registry, reconcile, resync, rcs, revisionsOf } = setup();
+    const { service, registry, reconcile, resync, rcs, revisionsOf } = await setup();
     registry.state = 'missing';
     await service.create({ namespace: 'demo', body: body() });
     await expect(reconcile()).resolves.toBeUndefined();
@@ -211,7 +219,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('ConfigChange: an image set directly rolls out on create and on a template change, not on a label-only update', async () => {
-    const { service, rcs } = setup();
+    const { service, rcs } = await setup();
     const direct = body('paas-test/web:v1', [{ type: 'ConfigChange' }]);
     expect((await service.create({ namespace: 'demo', body: direct })).status.latestVersion).toBe(1);
 
@@ -223,7 +231,7 @@ describe('ImageChange and ConfigChange triggers', () => {
   });
 
   it('dry run validates and stores nothing; invalid input is a 422 naming the field', async () => {
-    const { service, dcs } = setup();
+    const { service, dcs } = await setup();
     const preview = await service.create({ namespace: 'demo', body: body('x:y', [{ type: 'ConfigChange' }]), dryRun: true });
     expect(preview.status.latestVersion).toBe(1);
     expect(await dcs.list()).toEqual([]);

@@ -2,8 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DeploymentConfig } from '@paas/contracts/deployments';
 import type { ImageStreamTag } from '@paas/contracts/images';
 import { ApiError } from '@paas/platform/api-error';
+import { HandledElsewhereError } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
+import { ShardOwnership } from '@paas/platform/shard-ownership';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
+import { DeployInformers } from '../informers';
 import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import { keyOf, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
@@ -50,16 +53,23 @@ export class ImageChangeTriggerController {
 
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'dcs'>,
     @Inject(RpcClient) private readonly rpc: ImageStreamReader,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
     @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+    @Inject(ShardOwnership) private readonly ownership: Pick<ShardOwnership, 'ownsNamespace'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: Pick<DeploySettings, 'now' | 'resyncMs'>,
   ) {}
 
-  /** An ImageStream tag moved: every DC with an automatic trigger on it is enqueued, nothing more. */
+  /**
+   * An ImageStream tag moved: every DC with an automatic trigger on it is enqueued, nothing
+   * more. The event reaches one replica of the shared consumer; one that does not own the
+   * namespace hands it back for the one that does.
+   */
   async imageStreamUpdated(namespace: string, imageStream: string, tag: string): Promise<void> {
+    if (!this.ownership.ownsNamespace(namespace)) throw new HandledElsewhereError(`namespace ${namespace} is worked by another replica`);
     const from = `${imageStream}:${tag}`;
-    for (const dc of await this.dcs.list({ namespace })) {
+    for (const dc of this.cache.dcs.list({ namespace })) {
       if (imageChangeTriggers(dc.spec).some((t) => t.imageChangeParams.automatic && t.imageChangeParams.from.name === from)) {
         this.requested.add(keyOf(namespace, dc.metadata.name));
         this.enqueue.deploymentConfig(namespace, dc.metadata.name);

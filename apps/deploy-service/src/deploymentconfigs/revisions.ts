@@ -3,7 +3,6 @@ import { DEPLOYMENT_ANNOTATIONS, DEPLOYMENT_LABELS, type DeploymentConfig, type 
 import { ApiError } from '@paas/platform/api-error';
 import type { NewResource } from '@paas/platform/resource-repository';
 import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
-import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import type { Store } from '../store';
 
 export function revisionName(dc: string, version: number): string {
@@ -45,13 +44,10 @@ export function newRevision(dc: DeploymentConfig, cause: string): NewResource<Re
   };
 }
 
-/** Creates the newest revision's RC if it does not exist yet (idempotent) and has the DC reconciled. */
+/** Creates the newest revision's RC if it does not exist yet (idempotent); its change has the DC reconciled. */
 @Injectable()
 export class Revisions {
-  constructor(
-    @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
-    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
-  ) {}
+  constructor(@Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>) {}
 
   async ensureLatest(dc: DeploymentConfig, cause: string): Promise<void> {
     const { namespace, name } = dc.metadata;
@@ -60,6 +56,5 @@ export class Revisions {
         if (!(error instanceof ApiError && error.status.reason === 'AlreadyExists')) throw error;
       });
     }
-    this.enqueue.deploymentConfig(namespace, name);
   }
 }

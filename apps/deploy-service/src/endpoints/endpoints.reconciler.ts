@@ -1,29 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EndpointAddress, Pod, Service } from '@paas/contracts/deployments';
-import { EventBus } from '@paas/platform/events';
+import type { EndpointAddress, Pod } from '@paas/contracts/deployments';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { isDeepStrictEqual } from 'node:util';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
-import { PodRepository } from '../pods/pod.repository';
+import { DeployInformers } from '../informers';
 import { isReady } from '../pods/pod-state';
-import { ServiceRepository } from '../services/service.repository';
 import { splitKey, type Store } from '../store';
 import { EndpointsRepository, type EndpointsRecord, type EndpointsSubsets } from './endpoints.repository';
 
 /**
  * Endpoints of a Service (same name): its selector's Ready pods as `addresses`, the others
- * (starting, failing, draining) as `notReadyAddresses`. Every change gets a new generation
- * and is published as `endpoints.changed`; a generation not yet published is published on
- * the next reconcile, so a failed publish is never lost.
+ * (starting, failing, draining) as `notReadyAddresses`, read from the informers. Every change
+ * gets a new generation and owes `endpoints.changed` through its write's outbox, so the
+ * routers hear of it even when this replica dies right after the write.
  */
 @Injectable()
 export class EndpointsReconciler implements Controller {
   constructor(
-    @Inject(ServiceRepository) private readonly services: Store<Service>,
-    @Inject(PodRepository) private readonly pods: Store<Pod>,
     @Inject(EndpointsRepository) private readonly endpoints: Store<EndpointsRecord>,
-    @Inject(EventBus) private readonly events: Pick<EventBus, 'publish'>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'services' | 'pods' | 'endpoints'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
@@ -31,46 +28,32 @@ export class EndpointsReconciler implements Controller {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
-    const service = await this.services.find(namespace, name);
-    const current = await this.endpoints.find(namespace, name);
+    const service = this.cache.services.get(namespace, name);
+    const current = this.cache.endpoints.get(namespace, name);
     if (!service) {
-      if (current) {
-        // Published before the record goes, so a retry after a failed publish still finds it.
-        await this.publish(namespace, name, this.nextGeneration(current), []);
-        await this.endpoints.delete(namespace, name).catch(() => undefined);
-      }
+      if (current) await this.endpoints.delete(namespace, name, { outbox: (last) => [changed(last, this.nextGeneration(last), [])] }).catch(notFoundIsFine);
       return {};
     }
-
-    const desired = await this.subsets(service);
-    let record = current;
-    if (!record) {
-      record = await this.endpoints.create({
-        metadata: { name, namespace, labels: service.metadata.labels ?? {} },
-        spec: desired,
-        status: { generation: this.nextGeneration(undefined), publishedGeneration: 0 },
+    const desired = this.subsets(namespace, service.spec.selector);
+    if (!current) {
+      const generation = this.nextGeneration(undefined);
+      await this.endpoints.create(
+        { metadata: { name, namespace, labels: service.metadata.labels ?? {} }, spec: desired, status: { generation } },
+        { outbox: (created) => [changed(created, generation, created.spec.addresses)] },
+      );
+    } else if (!isDeepStrictEqual(current.spec, desired)) {
+      await this.endpoints.update(namespace, name, (latest) => ({ ...latest, spec: desired, status: { generation: this.nextGeneration(latest) } }), {
+        outbox: (next) => [changed(next, next.status.generation, next.spec.addresses)],
       });
-    } else if (!isDeepStrictEqual(record.spec, desired)) {
-      record = await this.endpoints.update(namespace, name, (latest) => ({
-        ...latest,
-        spec: desired,
-        status: { ...latest.status, generation: this.nextGeneration(latest) },
-      }));
-    }
-    if (record.status.publishedGeneration < record.status.generation) {
-      const generation = record.status.generation;
-      await this.publish(namespace, name, generation, record.spec.addresses);
-      await this.endpoints.updateStatus(namespace, name, (status) => ({ ...status, publishedGeneration: Math.max(status.publishedGeneration, generation) }));
     }
     return {};
   }
 
-  private async subsets(service: Service): Promise<EndpointsSubsets> {
-    const selector = service.spec.selector;
+  private subsets(namespace: string, selector: Record<string, string>): EndpointsSubsets {
     // An empty selector selects nothing, as for a Kubernetes Service without one.
-    const pods = Object.keys(selector).length ? await this.pods.list({ namespace: service.metadata.namespace, labels: selector }) : [];
+    const pods = Object.keys(selector).length ? this.cache.pods.list({ namespace, labels: selector }) : [];
     const addressOf = (pod: Pod): EndpointAddress => ({
-      ip: pod.status.podIP ?? '127.0.0.1',
+      ip: pod.status.hostIP ?? '127.0.0.1',
       port: pod.status.hostPort as number,
       targetRef: { kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
     });
@@ -84,15 +67,25 @@ export class EndpointsReconciler implements Controller {
     };
   }
 
+  /**
+   * Monotonic across the Service's deletion and re-creation (never below the wall clock in
+   * ms), so a router holding an older generation of the same name always takes a newer one.
+   */
   private nextGeneration(record: EndpointsRecord | undefined): number {
     return Math.max((record?.status.generation ?? 0) + 1, this.settings.now());
   }
+}
 
-  private async publish(namespace: string, name: string, generation: number, addresses: EndpointAddress[]) {
-    await this.events.publish(
-      'endpoints.changed',
-      { namespace, name, generation, addresses: addresses.map((a) => ({ ip: a.ip, port: a.port, pod: a.targetRef.name })) },
-      { id: `endpoints:${namespace}/${name}:${generation}` },
-    );
-  }
+/** The `endpoints.changed` a write of `record` owes, its id unique to that generation. */
+function changed(record: EndpointsRecord, generation: number, addresses: EndpointAddress[]): OutboxEvent<'endpoints.changed'> {
+  const { namespace, name } = record.metadata;
+  return {
+    id: `endpoints:${namespace}/${name}:${generation}`,
+    type: 'endpoints.changed',
+    data: { namespace, name, generation, addresses: addresses.map((a) => ({ ip: a.ip, port: a.port, pod: a.targetRef.name })) },
+  };
+}
+
+function notFoundIsFine(error: { status?: { code?: number } }) {
+  if (error.status?.code !== 404) throw error;
 }

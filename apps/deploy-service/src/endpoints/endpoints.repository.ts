@@ -18,8 +18,6 @@ export interface EndpointsState {
    * ms), so a router holding an older generation of the same name always takes a newer one.
    */
   generation: number;
-  /** The generation last published as `endpoints.changed`. */
-  publishedGeneration: number;
 }
 
 /** How Endpoints sit in storage: the subsets as `spec`, the generation bookkeeping as `status`. */

@@ -1,14 +1,16 @@
-import type { Pod } from '@paas/contracts/deployments';
 import { Logger } from '@nestjs/common';
-import { InMemoryStore, RecordingEnqueuer, RecordingEvents, replicationController, runningPod, testSettings, type ActionLog } from '../testing/fakes';
+import { deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { ReadinessProber } from './readiness-prober';
 
 Logger.overrideLogger(false);
 
-function setup(answers: boolean[]) {
-  const log: ActionLog = [];
-  const pods = new InMemoryStore<Pod>('Pod');
-  const events = new RecordingEvents(log);
+const fixtures: DeployFixture[] = [];
+afterEach(() => fixtures.splice(0).forEach(stopFixture));
+
+async function setup(answers: boolean[], pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false)) {
+  const fixture = await deployFixture([]);
+  fixtures.push(fixture);
+  const { pods, log, published } = fixture;
   const now = { value: 0 };
   const urls: string[] = [];
   const http = {
@@ -17,32 +19,39 @@ function setup(answers: boolean[]) {
       return answers.shift() ?? false;
     },
   };
-  const prober = new ReadinessProber(http, pods, events, new RecordingEnqueuer(log), testSettings(now));
-  const pod = pods.seed(runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false));
-  prober.watch(pod);
+  const ownership = { shards: 16, listen: () => undefined };
+  const prober = new ReadinessProber(http, pods, ownership, testSettings(now));
+  prober.watch(pods.seed(pod));
   const probe = async () => {
     await prober.probeDue();
     now.value += 1000;
   };
   const ready = async () => (await pods.get('demo', 'web-1-a')).status.conditions.find((c) => c.type === 'Ready')?.status;
-  return { log, events, probe, ready, urls, pods, prober };
+  return { log, published, probe, ready, urls, pods, prober };
 }
 
 describe('ReadinessProber', () => {
-  it('marks a pod ready after one success, publishes pod.changed and reconciles its RC and Services', async () => {
-    const { log, events, probe, ready, urls } = setup([false, true]);
+  it('marks a pod ready after one success, with pod.changed in the write (its change reconciles its RC and Services)', async () => {
+    const { log, published, probe, ready, urls } = await setup([false, true]);
     await probe();
     expect(await ready()).toBe('False');
     expect(log).toEqual([]);
     await probe();
     expect(await ready()).toBe('True');
     expect(urls[0]).toBe('http://127.0.0.1:40001/');
-    expect(log).toEqual(['publish pod.changed', 'enqueue rc web-1', 'enqueue endpoints of web-1']);
-    expect(events.published[0].data).toEqual({ namespace: 'demo', name: 'web-1-a', phase: 'Running', ready: true });
+    expect(log).toEqual(['publish pod.changed']);
+    expect(published[0].data).toEqual({ namespace: 'demo', name: 'web-1-a', phase: 'Running', ready: true });
+  });
+
+  it('probes the container at its own address on the node when it has one, not through the published port', async () => {
+    const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
+    const { probe, urls } = await setup([true], { ...pod, status: { ...pod.status, podIP: '172.17.0.5' } });
+    await probe();
+    expect(urls).toEqual(['http://172.17.0.5:8080/']);
   });
 
   it('marks a ready pod not ready only after failureThreshold failures in a row', async () => {
-    const { probe, ready } = setup([true, false, false, true, false, false, false]);
+    const { probe, ready } = await setup([true, false, false, true, false, false, false]);
     await probe();
     expect(await ready()).toBe('True');
     await probe();
@@ -56,7 +65,7 @@ describe('ReadinessProber', () => {
   });
 
   it('does not probe on a period not yet due, and stops for a forgotten pod', async () => {
-    const { probe, urls, prober } = setup([false, false, false]);
+    const { probe, urls, prober } = await setup([false, false, false]);
     await prober.probeDue();
     await prober.probeDue();
     expect(urls).toHaveLength(1);

@@ -1,17 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DEPLOYMENT_LABELS, type Pod, type ReadinessProbe } from '@paas/contracts/deployments';
-import { EventBus } from '@paas/platform/events';
+import type { Pod, ReadinessProbe } from '@paas/contracts/deployments';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
+import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
 import type { HttpProber } from '../adapters/http-prober';
 import { HTTP_PROBER } from '../adapters/runtime.tokens';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
-import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import { keyOf, type Store } from '../store';
 import { PodRepository } from './pod.repository';
 import { isReady, isTerminating } from './pod-state';
 import type { ReadinessTracker } from './readiness';
-
-const TICK_MS = 50;
 
 interface Target {
   namespace: string;
@@ -26,45 +24,57 @@ interface Target {
 }
 
 /**
- * Probes each running pod's readiness endpoint on its own period (`GET
- * http://127.0.0.1:<hostPort><path>`, 200–399 = success). Ready after one success, not ready
- * after `failureThreshold` failures in a row; a change is written to the pod's Ready
- * condition, published as `pod.changed`, and its RC and Services are reconciled.
+ * Probes each running pod's readiness endpoint on its own period, straight at the container's
+ * address on its node's network when it has one (no port proxy in between), else at the
+ * published port; 200–399 = success, over kept-alive connections. Ready after one success,
+ * not ready after `failureThreshold` failures in a row; a change is written to the pod's
+ * Ready condition with `pod.changed` in its outbox, and that change has the pod's RC and
+ * Services reconciled. One timer, armed for the next probe due: nothing runs between probes.
+ * Only pods of namespaces this replica owns are probed.
  */
 @Injectable()
 export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ReadinessProber.name);
   private readonly targets = new Map<string, Target>();
   private timer?: NodeJS.Timeout;
+  private started = false;
 
   constructor(
     @Inject(HTTP_PROBER) private readonly http: HttpProber,
     @Inject(PodRepository) private readonly pods: Store<Pod>,
-    @Inject(EventBus) private readonly events: Pick<EventBus, 'publish'>,
-    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
+    @Inject(ShardOwnership) private readonly ownership: Pick<ShardOwnership, 'listen' | 'shards'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
   onModuleInit() {
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.started = true;
+    this.ownership.listen({
+      acquired: () => undefined,
+      lost: (shard) => {
+        for (const target of [...this.targets.values()]) if (shardOf(target.namespace, this.ownership.shards) === shard) this.forget(target.namespace, target.name);
+      },
+    });
+    this.schedule();
   }
 
   onApplicationShutdown() {
-    clearInterval(this.timer);
+    this.started = false;
+    clearTimeout(this.timer);
   }
 
   watch(pod: Pod): void {
-    const probe = pod.spec.containers[0]?.readinessProbe;
-    const { containerID, hostPort } = pod.status;
+    const container = pod.spec.containers[0];
+    const probe = container?.readinessProbe;
+    const { containerID, hostPort, hostIP, podIP } = pod.status;
     const key = keyOf(pod.metadata.namespace, pod.metadata.name);
     if (!probe || !containerID || !hostPort || isTerminating(pod)) return;
     if (this.targets.get(key)?.containerID === containerID) return;
+    const address = podIP ? `${podIP}:${probe.httpGet.port}` : `${hostIP ?? '127.0.0.1'}:${hostPort}`;
     this.targets.set(key, {
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
       containerID,
-      url: `http://${pod.status.podIP ?? '127.0.0.1'}:${hostPort}${probe.httpGet.path}`,
+      url: `http://${address}${probe.httpGet.path}`,
       probe,
       // A restarted deploy-service keeps what it last recorded until probes say otherwise.
       ready: isReady(pod),
@@ -72,21 +82,29 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       nextAt: this.settings.now() + probe.initialDelaySeconds * 1000,
       inFlight: false,
     });
+    this.schedule();
   }
 
   forget(namespace: string, name: string): void {
     this.targets.delete(keyOf(namespace, name));
   }
 
-  /** Runs the probes that are due; exported for tests through `probeDue`. */
-  tick(): void {
-    void this.probeDue();
-  }
-
+  /** Runs the probes that are due (the timer calls it; tests call it with their own clock). */
   async probeDue(): Promise<void> {
     const now = this.settings.now();
     const due = [...this.targets.values()].filter((target) => !target.inFlight && target.nextAt <= now);
     await Promise.all(due.map((target) => this.probeOnce(target)));
+  }
+
+  /** Arms the one timer for the earliest probe due. */
+  private schedule() {
+    if (!this.started) return;
+    clearTimeout(this.timer);
+    let next = Infinity;
+    for (const target of this.targets.values()) if (!target.inFlight) next = Math.min(next, target.nextAt);
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => void this.probeDue().finally(() => this.schedule()), Math.max(0, next - this.settings.now()));
+    this.timer.unref();
   }
 
   private async probeOnce(target: Target) {
@@ -114,17 +132,22 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       this.forget(namespace, name);
       return;
     }
-    const updated = await this.pods.update(namespace, name, (current) => {
-      if (current.status.containerID !== containerID || isTerminating(current)) return undefined;
-      const condition = ready
-        ? { type: 'Ready', status: 'True' as const }
-        : { type: 'Ready', status: 'False' as const, reason: 'ReadinessProbeFailed', message: `GET ${target.url} failed ${target.failures} times` };
-      return { ...current, status: { ...current.status, conditions: setCondition(current.status.conditions, condition, this.settings.now()) } };
-    });
-    if (isReady(updated) !== ready) return;
-    await this.events.publish('pod.changed', { namespace, name, phase: updated.status.phase, ready });
-    const rc = updated.metadata.labels?.[DEPLOYMENT_LABELS.deployment];
-    if (rc) this.enqueue.replicationController(namespace, rc);
-    await this.enqueue.endpointsSelecting(namespace, [updated.metadata.labels ?? {}]);
+    await this.pods.update(
+      namespace,
+      name,
+      (current) => {
+        if (current.status.containerID !== containerID || isTerminating(current)) return undefined;
+        const condition = ready
+          ? { type: 'Ready', status: 'True' as const }
+          : { type: 'Ready', status: 'False' as const, reason: 'ReadinessProbeFailed', message: `GET ${target.url} failed ${target.failures} times` };
+        return { ...current, status: { ...current.status, conditions: setCondition(current.status.conditions, condition, this.settings.now()) } };
+      },
+      { outbox: (next) => [podChanged(next, ready)] },
+    );
   }
+}
+
+function podChanged(pod: Pod, ready: boolean): OutboxEvent<'pod.changed'> {
+  const { namespace, name, uid, resourceVersion } = pod.metadata;
+  return { id: `pod.changed:${uid}:${resourceVersion}`, type: 'pod.changed', data: { namespace, name, phase: pod.status.phase, ready } };
 }

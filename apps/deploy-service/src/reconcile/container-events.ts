@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { belongsToInstance } from '@paas/platform/config';
 import { MANAGED_BY, RUNTIME_LABELS } from '../adapters/container-runtime';
 import type { DockerClient } from '../adapters/docker-client';
 import { DOCKER_CLIENT } from '../adapters/runtime.tokens';
@@ -48,6 +49,6 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
     const attributes = event.Actor?.Attributes ?? {};
     const namespace = attributes[RUNTIME_LABELS.namespace];
     const rc = attributes[RUNTIME_LABELS.rc];
-    if ((action === 'die' || action === 'destroy') && namespace && rc) this.queues.replicationController(namespace, rc);
+    if ((action === 'die' || action === 'destroy') && namespace && rc && belongsToInstance(attributes)) this.queues.replicationController(namespace, rc);
   }
 }

@@ -6,7 +6,7 @@ export interface Enqueuer {
   replicationController(namespace: string, name: string): void;
   endpoints(namespace: string, service: string): void;
   /** The Endpoints of every Service in `namespace` whose selector matches one of these label sets. */
-  endpointsSelecting(namespace: string, podLabels: Labels[]): Promise<void>;
+  endpointsSelecting(namespace: string, podLabels: Labels[]): void;
 }
 
 export const ENQUEUER = Symbol('ENQUEUER');

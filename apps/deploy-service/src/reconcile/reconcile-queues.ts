@@ -1,27 +1,41 @@
-import { Inject, Injectable, type FactoryProvider, type OnApplicationShutdown } from '@nestjs/common';
-import type { Service } from '@paas/contracts/deployments';
+import { Inject, Injectable, type FactoryProvider, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DEPLOYMENT_LABELS } from '@paas/contracts/deployments';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
+import { ShardOwnership } from '@paas/platform/shard-ownership';
 import { WorkQueue } from '@paas/platform/work-queue';
+import { DeployInformers } from '../informers';
+import { keyOf, splitKey } from '../store';
 import type { Controller, ControllerKind } from './controller';
-import { ServiceRepository } from '../services/service.repository';
-import { keyOf, type Store } from '../store';
 import type { Enqueuer } from './enqueuer';
-
 
 const CONCURRENCY: Record<ControllerKind, number> = { deploymentconfigs: 2, replicationcontrollers: 4, endpoints: 4 };
 
-/** One work queue per controller; keys are `<namespace>/<name>`. */
+/** What the queues need of shard ownership (ShardOwnership; unit tests own everything). */
+export type Ownership = Pick<ShardOwnership, 'ownsNamespace' | 'listen'>;
+
+/**
+ * One work queue per controller; keys are `<namespace>/<name>`, and only keys of namespaces
+ * this replica owns are queued or reconciled (shard-ownership.ts), so no two replicas work
+ * one object. Every change the informers see enqueues the keys it concerns: a pod's RC and
+ * the Services selecting it, an RC's DeploymentConfig, a Service's Endpoints. Work is driven
+ * by changes; the rare resync (resync.ts) only heals what was missed.
+ */
 @Injectable()
-export class ReconcileQueues implements Enqueuer, OnApplicationShutdown {
+export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShutdown {
   private readonly controllers = new Map<ControllerKind, Controller>();
   readonly queues: Record<ControllerKind, WorkQueue>;
 
-  constructor(@Inject(ServiceRepository) private readonly services: Store<Service>) {
+  constructor(
+    @Inject(DeployInformers) private readonly informers: DeployInformers,
+    @Inject(ShardOwnership) private readonly ownership: Ownership,
+  ) {
     const queue = (kind: ControllerKind) =>
       new WorkQueue(
         async (key) => {
           const controller = this.controllers.get(kind);
           if (!controller) throw new Error(`no ${kind} controller registered yet`);
+          // Ownership may have moved since the key was queued.
+          if (!this.ownership.ownsNamespace(splitKey(key).namespace)) return {};
           return controller.reconcile(key);
         },
         { name: kind, concurrency: CONCURRENCY[kind], baseBackoffMs: 200, maxBackoffMs: 30_000 },
@@ -29,24 +43,52 @@ export class ReconcileQueues implements Enqueuer, OnApplicationShutdown {
     this.queues = { deploymentconfigs: queue('deploymentconfigs'), replicationcontrollers: queue('replicationcontrollers'), endpoints: queue('endpoints') };
   }
 
+  /** Routes every change to the keys it concerns; before the shards are taken, so that no change is missed. */
+  onModuleInit() {
+    const { dcs, rcs, pods, services, endpoints } = this.informers;
+    dcs.onChange(({ object }) => this.deploymentConfig(object.metadata.namespace, object.metadata.name));
+    rcs.onChange(({ object }) => {
+      const { namespace, name, labels } = object.metadata;
+      this.replicationController(namespace, name);
+      const dc = labels?.[DEPLOYMENT_LABELS.deploymentConfig];
+      if (dc) this.deploymentConfig(namespace, dc);
+    });
+    pods.onChange(({ object, previous }) => {
+      const { namespace, labels } = object.metadata;
+      const rc = labels?.[DEPLOYMENT_LABELS.deployment];
+      if (rc) this.replicationController(namespace, rc);
+      this.endpointsSelecting(namespace, [labels ?? {}, ...(previous ? [previous.metadata.labels ?? {}] : [])]);
+    });
+    services.onChange(({ object }) => this.endpoints(object.metadata.namespace, object.metadata.name));
+    endpoints.onChange(({ object, previous }) => {
+      // A pod that left the addresses may be waiting for exactly that to stop its container.
+      const now = new Set(object.spec.addresses.map((address) => address.targetRef.name));
+      for (const address of previous?.spec.addresses ?? []) {
+        if (now.has(address.targetRef.name)) continue;
+        const rc = pods.get(object.metadata.namespace, address.targetRef.name)?.metadata.labels?.[DEPLOYMENT_LABELS.deployment];
+        if (rc) this.replicationController(object.metadata.namespace, rc);
+      }
+    });
+  }
+
   register(controller: Controller): void {
     this.controllers.set(controller.kind, controller);
   }
 
   deploymentConfig(namespace: string, name: string): void {
-    this.queues.deploymentconfigs.add(keyOf(namespace, name));
+    this.add('deploymentconfigs', namespace, name);
   }
 
   replicationController(namespace: string, name: string): void {
-    this.queues.replicationcontrollers.add(keyOf(namespace, name));
+    this.add('replicationcontrollers', namespace, name);
   }
 
   endpoints(namespace: string, service: string): void {
-    this.queues.endpoints.add(keyOf(namespace, service));
+    this.add('endpoints', namespace, service);
   }
 
-  async endpointsSelecting(namespace: string, podLabels: Labels[]): Promise<void> {
-    for (const service of await this.services.list({ namespace })) {
+  endpointsSelecting(namespace: string, podLabels: Labels[]): void {
+    for (const service of this.informers.services.list({ namespace })) {
       const selector = service.spec.selector;
       if (Object.keys(selector).length && podLabels.some((labels) => matchesLabels(labels, selector))) this.endpoints(namespace, service.metadata.name);
     }
@@ -54,12 +96,15 @@ export class ReconcileQueues implements Enqueuer, OnApplicationShutdown {
 
   /** Resolves once every queue is idle at the same moment (tests). */
   async whenIdle(): Promise<void> {
-    const all = Object.values(this.queues);
-    await Promise.all(all.map((q) => q.whenIdle()));
+    await Promise.all(Object.values(this.queues).map((q) => q.whenIdle()));
   }
 
   onApplicationShutdown() {
     for (const queue of Object.values(this.queues)) queue.stop();
+  }
+
+  private add(kind: ControllerKind, namespace: string, name: string) {
+    if (this.ownership.ownsNamespace(namespace)) this.queues[kind].add(keyOf(namespace, name));
   }
 }
 

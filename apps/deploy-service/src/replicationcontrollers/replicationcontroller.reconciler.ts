@@ -8,17 +8,18 @@ import { ImagePullError, RUNTIME_LABELS, type ContainerRuntime, type RuntimeCont
 import { CONTAINER_RUNTIME } from '../adapters/runtime.tokens';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
-import { EndpointsRepository, type EndpointsRecord } from '../endpoints/endpoints.repository';
+import { DeployInformers } from '../informers';
 import { PodRepository } from '../pods/pod.repository';
 import { containerName, isReady, isTerminating, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
 import { READINESS_TRACKER, type ReadinessTracker } from '../pods/readiness';
-import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import { splitKey, type Store } from '../store';
 import { ReplicationControllerRepository } from './replicationcontroller.repository';
 
-const POD_IP = '127.0.0.1';
-/** While a drained pod still shows in Endpoints, look again this soon. */
-const ENDPOINTS_RECHECK_MS = 200;
+/**
+ * While a drained pod still shows in Endpoints, look again this soon (the Endpoints change
+ * that drops it enqueues the RC anyway; this only covers a change that went unseen).
+ */
+const ENDPOINTS_RECHECK_MS = 1_000;
 
 /** A cap on the containers one reconcile starts or stops. */
 class Budget {
@@ -33,15 +34,17 @@ class Budget {
  * ReplicaSet controller: pods are records in Mongo, each backed by one container found by
  * its owner labels. Missing pods are created, exited containers replaced (restartCount),
  * surplus pods leave Endpoints and drain before their container is stopped; status last.
+ * It reads the informers' caches; its own writes reach them before the write returns, and
+ * each write's change enqueues whatever depends on it (the RC's DeploymentConfig, the
+ * Endpoints of the Services selecting a pod).
  */
 @Injectable()
 export class ReplicationControllerReconciler implements Controller {
   constructor(
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
     @Inject(PodRepository) private readonly pods: Store<Pod>,
-    @Inject(EndpointsRepository) private readonly endpoints: Store<EndpointsRecord>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'rcs' | 'pods' | 'endpoints'>,
     @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
-    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
     @Inject(READINESS_TRACKER) private readonly readiness: ReadinessTracker,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
@@ -50,9 +53,9 @@ export class ReplicationControllerReconciler implements Controller {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
-    const rc = await this.rcs.find(namespace, name);
+    const rc = this.cache.rcs.get(namespace, name);
     const containers = await this.runtime.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
-    const labelled = await this.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } });
+    const labelled = this.cache.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } });
     const owned = labelled.filter((pod) => isOwnedBy(pod, rc));
     const orphans = labelled.filter((pod) => !owned.includes(pod));
     await this.removeOrphans(namespace, orphans, containers, owned);
@@ -68,7 +71,7 @@ export class ReplicationControllerReconciler implements Controller {
     let requeueAfterMs: number | undefined;
     const requeue = (ms: number) => (requeueAfterMs = Math.min(requeueAfterMs ?? ms, ms));
 
-    const addressed = await this.addressedPods(namespace);
+    const addressed = this.addressedPods(namespace);
     const live: Pod[] = [];
     for (const pod of owned) {
       const mine = byPod.get(pod.metadata.name) ?? [];
@@ -78,10 +81,8 @@ export class ReplicationControllerReconciler implements Controller {
       }
       const drainLeft = terminatingSince(pod) + this.settings.drainMs - this.settings.now();
       if (drainLeft > 0) requeue(drainLeft);
-      else if (addressed.has(pod.metadata.name)) {
-        await this.enqueue.endpointsSelecting(namespace, [pod.metadata.labels ?? {}]);
-        requeue(ENDPOINTS_RECHECK_MS);
-      } else if (budget.take()) await this.removePod(pod, mine);
+      else if (addressed.has(pod.metadata.name)) requeue(ENDPOINTS_RECHECK_MS);
+      else if (budget.take()) await this.removePod(pod, mine);
       else requeue(0);
     }
 
@@ -110,7 +111,6 @@ export class ReplicationControllerReconciler implements Controller {
       await this.pods.delete(namespace, pod.metadata.name).catch(() => undefined);
       this.readiness.forget(namespace, pod.metadata.name);
     }
-    if (orphans.length) await this.enqueue.endpointsSelecting(namespace, orphans.map((pod) => pod.metadata.labels ?? {}));
     const podNames = new Set(owned.map((pod) => pod.metadata.name));
     for (const container of containers) {
       if (!podNames.has(container.labels[RUNTIME_LABELS.pod])) await this.runtime.remove(container.id, { graceSeconds: this.settings.graceSeconds });
@@ -122,8 +122,8 @@ export class ReplicationControllerReconciler implements Controller {
     const running = containers.find((c) => c.state === 'running');
     for (const stale of containers.filter((c) => c !== running)) await this.runtime.remove(stale.id, { graceSeconds: 0 });
     if (running) {
-      const { containerID, hostPort, phase } = pod.status;
-      if (containerID === running.id && hostPort === running.hostPort && phase === 'Running') {
+      const { containerID, hostPort, podIP, phase } = pod.status;
+      if (containerID === running.id && hostPort === running.hostPort && podIP === running.ip && phase === 'Running') {
         this.readiness.watch(pod);
         return pod;
       }
@@ -196,7 +196,8 @@ export class ReplicationControllerReconciler implements Controller {
       return {
         ...rest,
         phase: 'Running',
-        podIP: POD_IP,
+        hostIP: this.runtime.hostIP,
+        ...(container.ip ? { podIP: container.ip } : {}),
         ...(container.hostPort ? { hostPort: container.hostPort } : {}),
         containerID: container.id,
         startTime: container.startedAt && !container.startedAt.startsWith('0001') ? container.startedAt : new Date(now).toISOString(),
@@ -205,7 +206,6 @@ export class ReplicationControllerReconciler implements Controller {
       };
     });
     this.readiness.watch(updated);
-    await this.enqueue.endpointsSelecting(pod.metadata.namespace, [pod.metadata.labels ?? {}]);
     return updated;
   }
 
@@ -223,7 +223,6 @@ export class ReplicationControllerReconciler implements Controller {
         },
       }));
     }
-    await this.enqueue.endpointsSelecting(namespace, pods.map((pod) => pod.metadata.labels ?? {}));
   }
 
   private async removePod(pod: Pod, containers: RuntimeContainer[]) {
@@ -231,23 +230,21 @@ export class ReplicationControllerReconciler implements Controller {
     if (!containers.length && pod.status.containerID) await this.runtime.remove(pod.status.containerID, { graceSeconds: this.settings.graceSeconds });
     await this.pods.delete(pod.metadata.namespace, pod.metadata.name).catch(() => undefined);
     this.readiness.forget(pod.metadata.namespace, pod.metadata.name);
-    await this.enqueue.endpointsSelecting(pod.metadata.namespace, [pod.metadata.labels ?? {}]);
   }
 
-  private async addressedPods(namespace: string): Promise<Set<string>> {
-    const records = await this.endpoints.list({ namespace });
+  private addressedPods(namespace: string): Set<string> {
+    const records = this.cache.endpoints.list({ namespace });
     return new Set(records.flatMap((record) => record.spec.addresses.map((address) => address.targetRef.name)));
   }
 
+  /** The counts as the cache has them now (this reconcile's own writes included); written only when they changed. */
   private async writeStatus(rc: ReplicationController) {
     const { namespace, name } = rc.metadata;
-    const pods = (await this.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } })).filter((pod) => isOwnedBy(pod, rc));
+    const pods = this.cache.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } }).filter((pod) => isOwnedBy(pod, rc));
     const status = { replicas: pods.length, readyReplicas: pods.filter(isReady).length, observedGeneration: rc.metadata.generation };
     const before = rc.status;
     if (before.replicas === status.replicas && before.readyReplicas === status.readyReplicas && before.observedGeneration === status.observedGeneration) return;
     await this.rcs.updateStatus(namespace, name, () => status);
-    const dc = rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig];
-    if (dc) this.enqueue.deploymentConfig(namespace, dc);
   }
 }
 

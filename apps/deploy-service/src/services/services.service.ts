@@ -5,19 +5,15 @@ import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateReque
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
-import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import type { Store } from '../store';
 import { ServiceRepository } from './service.repository';
 
 const KIND = 'Service';
 
-/** The Service API; every change has the Service's Endpoints reconciled (deleted with it). */
+/** The Service API; every change reaches the Endpoints controller as a change of the Service (deleted with it). */
 @Injectable()
 export class ServicesService {
-  constructor(
-    @Inject(ServiceRepository) private readonly services: Store<Service>,
-    @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
-  ) {}
+  constructor(@Inject(ServiceRepository) private readonly services: Store<Service>) {}
 
   get({ namespace, name }: GetRequest): Promise<Service> {
     return this.services.get(namespace, name);
@@ -38,15 +34,13 @@ export class ServicesService {
       if (await this.services.find(namespace, input.metadata.name)) throw ApiError.alreadyExists(KIND, input.metadata.name);
       return dryRunPreview<Service>(KIND, resource);
     }
-    const service = await this.services.create(resource);
-    this.enqueue.endpoints(namespace, service.metadata.name);
-    return service;
+    return this.services.create(resource);
   }
 
   async update({ namespace, name, body }: UpdateRequest): Promise<Service> {
     const input = parseBody(serviceInput, body, KIND, namespace);
     if (input.metadata.name !== name) throw ApiError.invalid(KIND, name, 'metadata.name', `must be "${name}", the name being updated`);
-    const service = await this.services.update(
+    return this.services.update(
       namespace,
       name,
       (current) => ({
@@ -56,13 +50,10 @@ export class ServicesService {
       }),
       { resourceVersion: input.metadata.resourceVersion },
     );
-    this.enqueue.endpoints(namespace, name);
-    return service;
   }
 
   async delete({ namespace, name }: DeleteRequest): Promise<Status> {
     await this.services.delete(namespace, name);
-    this.enqueue.endpoints(namespace, name);
     return successStatus(`service "${name}" deleted`, { kind: KIND, name });
   }
 }

@@ -1,96 +1,62 @@
-import type { Pod, ReplicationController } from '@paas/contracts/deployments';
-import type { EventMap, EventType } from '@paas/contracts/events';
-import { API_VERSION, matchesLabels, type Labels } from '@paas/contracts/meta';
-import { ApiError } from '@paas/platform/api-error';
-import type { AnyResource, NewResource } from '@paas/platform/resource-repository';
-import { isDeepStrictEqual } from 'node:util';
+import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paas/contracts/deployments';
+import { matchesLabels, type Labels } from '@paas/contracts/meta';
+import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
+import { Informer } from '@paas/platform/informer';
+import type { AnyResource, OutboxEvent } from '@paas/platform/resource-repository';
 import type { ContainerRuntime, RunRequest, RuntimeContainer } from '../adapters/container-runtime';
 import type { DeploySettings } from '../deploy-settings';
+import type { EndpointsRecord } from '../endpoints/endpoints.repository';
+import type { DeployInformers } from '../informers';
 import type { ReadinessTracker } from '../pods/readiness';
 import type { Enqueuer } from '../reconcile/enqueuer';
-import type { Store } from '../store';
 
 /** One log of what the code under test did, in order, shared by the fakes. */
 export type ActionLog = string[];
 
-/** A ResourceRepository in memory, with the same semantics (409 on stale versions, generation on spec change). */
-export class InMemoryStore<R extends AnyResource> implements Store<R> {
-  readonly items = new Map<string, R>();
-  private clock = Date.parse('2030-01-01T00:00:00Z');
+/** The deploy-service's repositories in memory, with informers over them, as the service wires them. */
+export interface DeployFixture {
+  log: ActionLog;
+  /** Events the repositories' outboxes published, in order (each also logged as `publish <type>`). */
+  published: OutboxEvent[];
+  dcs: InMemoryResourceRepository<DeploymentConfig>;
+  rcs: InMemoryResourceRepository<ReplicationController>;
+  pods: InMemoryResourceRepository<Pod>;
+  services: InMemoryResourceRepository<Service>;
+  endpoints: InMemoryResourceRepository<EndpointsRecord>;
+  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints'>;
+}
 
-  constructor(
-    readonly kind: R['kind'],
-    private readonly log?: ActionLog,
-  ) {}
+/**
+ * Repositories of every kind the deploy-service owns, on one in-memory feed, and started
+ * informers over them. Creates and deletes of the kinds in `logged` go to `log`, as do the
+ * events published; `seed` puts objects in place that the informers then hold.
+ */
+export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployFixture> {
+  const log: ActionLog = [];
+  const published: OutboxEvent[] = [];
+  const feed = new InMemoryFeed();
+  const publisher = { publish: async (event: OutboxEvent) => void (published.push(event), log.push(`publish ${event.type}`)) };
+  const repository = <R extends AnyResource>(kind: R['kind']) => new InMemoryResourceRepository<R>(kind, { feed, publisher, log: logged.includes(kind) ? log : undefined });
+  const dcs = repository<DeploymentConfig>('DeploymentConfig');
+  const rcs = repository<ReplicationController>('ReplicationController');
+  const pods = repository<Pod>('Pod');
+  const services = repository<Service>('Service');
+  const endpoints = repository<EndpointsRecord>('Endpoints');
+  const informer = <R extends AnyResource>(source: InMemoryResourceRepository<R>) => new Informer<R>(source, feed, { resyncMs: 3_600_000 });
+  const informers = { dcs: informer(dcs), rcs: informer(rcs), pods: informer(pods), services: informer(services), endpoints: informer(endpoints) };
+  await Promise.all(Object.values(informers).map((i) => i.start()));
+  return { log, published, dcs, rcs, pods, services, endpoints, informers };
+}
 
-  async create(input: NewResource<R>): Promise<R> {
-    const key = `${input.metadata.namespace}/${input.metadata.name}`;
-    if (this.items.has(key)) throw ApiError.alreadyExists(this.kind, input.metadata.name);
-    const resource = {
-      apiVersion: API_VERSION,
-      kind: this.kind,
-      metadata: { ...input.metadata, uid: `uid-${input.metadata.name}`, resourceVersion: '1', generation: 1, creationTimestamp: new Date((this.clock += 1000)).toISOString() },
-      spec: input.spec,
-      status: input.status,
-    } as R;
-    this.items.set(key, clone(resource));
-    this.log?.push(`create ${this.kind} ${input.metadata.name}`);
-    return clone(resource);
-  }
-
-  /** Puts a fully formed resource in place, as if stored earlier. */
-  seed(resource: R): R {
-    this.items.set(`${resource.metadata.namespace}/${resource.metadata.name}`, clone(resource));
-    return resource;
-  }
-
-  async find(namespace: string, name: string): Promise<R | undefined> {
-    const item = this.items.get(`${namespace}/${name}`);
-    return item ? clone(item) : undefined;
-  }
-
-  async get(namespace: string, name: string): Promise<R> {
-    const item = await this.find(namespace, name);
-    if (!item) throw ApiError.notFound(this.kind, name);
-    return item;
-  }
-
-  async list(filter: { namespace?: string; labels?: Labels } = {}): Promise<R[]> {
-    return [...this.items.values()]
-      .filter((r) => (!filter.namespace || r.metadata.namespace === filter.namespace) && matchesLabels(r.metadata.labels, filter.labels ?? {}))
-      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp))
-      .map(clone);
-  }
-
-  async update(namespace: string, name: string, mutate: (current: R) => R | undefined, options: { resourceVersion?: string } = {}): Promise<R> {
-    const current = await this.get(namespace, name);
-    if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) throw ApiError.conflict(this.kind, name, 'stale');
-    const next = mutate(clone(current));
-    if (!next || isDeepStrictEqual(next, current)) return current;
-    next.metadata = {
-      ...next.metadata,
-      resourceVersion: String(Number(current.metadata.resourceVersion) + 1),
-      generation: current.metadata.generation + (isDeepStrictEqual(next.spec, current.spec) ? 0 : 1),
-    };
-    this.items.set(`${namespace}/${name}`, clone(next));
-    return clone(next);
-  }
-
-  async updateStatus(namespace: string, name: string, mutate: (status: R['status'], resource: R) => R['status']): Promise<R> {
-    return this.update(namespace, name, (current) => ({ ...current, status: mutate(current.status, current) }));
-  }
-
-  async delete(namespace: string, name: string): Promise<R> {
-    const item = await this.get(namespace, name);
-    this.items.delete(`${namespace}/${name}`);
-    this.log?.push(`delete ${this.kind} ${name}`);
-    return item;
-  }
+/** Stops a fixture's informers (their resync timers). */
+export function stopFixture(fixture: DeployFixture): void {
+  for (const informer of Object.values(fixture.informers)) (informer as Informer<AnyResource>).stop();
 }
 
 /** A node in memory: `run` starts a container at once on the next free port. */
 export class FakeRuntime implements ContainerRuntime {
   readonly nodeName = 'local';
+  readonly hostIP = '127.0.0.1';
   readonly containers = new Map<string, RuntimeContainer>();
   readonly runs: RunRequest[] = [];
   private next = 1;
@@ -99,7 +65,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async run(request: RunRequest): Promise<RuntimeContainer> {
     const id = `c${this.next++}`;
-    const container: RuntimeContainer = { id, labels: { ...request.labels }, state: 'running', hostPort: 40000 + this.next };
+    const container: RuntimeContainer = { id, labels: { ...request.labels }, state: 'running', hostPort: 40000 + this.next, ip: `172.17.0.${this.next}` };
     this.containers.set(id, container);
     this.runs.push(request);
     this.log.push(`run ${request.labels['paas.dev/pod']}`);
@@ -136,7 +102,7 @@ export class RecordingEnqueuer implements Enqueuer {
   endpoints(namespace: string, service: string) {
     this.log.push(`enqueue endpoints ${service}`);
   }
-  async endpointsSelecting(namespace: string, podLabels: Labels[]) {
+  endpointsSelecting(namespace: string, podLabels: Labels[]) {
     this.log.push(`enqueue endpoints of ${podLabels.map((l) => l.deployment ?? '?').join(',')}`);
   }
 }
@@ -151,22 +117,8 @@ export class RecordingTracker implements ReadinessTracker {
   }
 }
 
-export class RecordingEvents {
-  readonly published: { type: EventType; data: unknown; id?: string }[] = [];
-  constructor(private readonly log?: ActionLog) {}
-  async publish<T extends EventType>(type: T, data: EventMap[T], options: { id?: string } = {}) {
-    this.published.push({ type, data, id: options.id });
-    this.log?.push(`publish ${type}`);
-    return { id: options.id ?? 'x', type, source: 'test', subject: '', time: '', data };
-  }
-}
-
 export function testSettings(now: { value: number }, overrides: Partial<DeploySettings> = {}): DeploySettings {
   return { drainMs: 1000, resyncMs: 5000, graceSeconds: 10, batchSize: 10, nodeName: 'local', now: () => now.value, ...overrides };
-}
-
-export function clone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** An RC of DC `web` at revision `version` with a probed single-container template. */
@@ -227,7 +179,7 @@ export function runningPod(rc: ReplicationController, name: string, containerID:
     spec: { containers: rc.spec.template.spec.containers, nodeName: 'local' },
     status: {
       phase: 'Running',
-      podIP: '127.0.0.1',
+      hostIP: '127.0.0.1',
       hostPort,
       containerID,
       restartCount: 0,

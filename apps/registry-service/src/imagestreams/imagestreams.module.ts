@@ -5,14 +5,13 @@ import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from './imagestream.re
 import { RegistryStorageModule } from '../storage/registry-storage.module';
 import { ForgetDeletedImage } from './forget-deleted-image.usecase';
 import { FollowTagReferences } from './follow-tag-references.usecase';
-import { ImageStreamEventsRelay } from './imagestream-events.relay';
 import { ImageStreamsRpc } from './imagestreams.rpc';
 import { ImageStreamsService } from './imagestreams.service';
 import { RecordImageTag } from './record-image-tag.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: IMAGESTREAMS_COLLECTION, schema: storedResourceSchema(IMAGESTREAMS_COLLECTION) }]), RegistryStorageModule],
-  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay, ForgetDeletedImage],
-  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences, ImageStreamEventsRelay, ForgetDeletedImage],
+  providers: [ImageStreamRepository, ImageStreamsService, ImageStreamsRpc, RecordImageTag, FollowTagReferences, ForgetDeletedImage],
+  exports: [ImageStreamsService, RecordImageTag, FollowTagReferences, ForgetDeletedImage],
 })
 export class ImageStreamsModule {}

@@ -1,77 +1,23 @@
 import type { ImageStream } from '@paas/contracts/images';
 import type { EventMap } from '@paas/contracts/events';
-import { ApiError } from '@paas/platform/api-error';
-import type { EventBus } from '@paas/platform/events';
-import type { OutboxEvent } from '@paas/platform/resource-repository';
-import type { ImageStreamRepository } from './imagestream.repository';
+import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { RecordImageTag } from './record-image-tag.usecase';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
-/**
- * ImageStreams in memory with ResourceRepository's semantics: create refuses a taken name,
- * update re-reads and retries when another write got in between its read and its write.
- */
-class FakeImageStreams {
-  readonly stored = new Map<string, ImageStream>();
-  private uid = 0;
-
-  async find(namespace: string, name: string) {
-    const found = this.stored.get(`${namespace}/${name}`);
-    return found && (JSON.parse(JSON.stringify(found)) as ImageStream);
-  }
-  async get(namespace: string, name: string) {
-    const found = await this.find(namespace, name);
-    if (!found) throw ApiError.notFound('ImageStream', name);
-    return found;
-  }
-  async create(input: Pick<ImageStream, 'spec' | 'status'> & { metadata: { name: string; namespace: string } }) {
-    await tick();
-    const key = `${input.metadata.namespace}/${input.metadata.name}`;
-    if (this.stored.has(key)) throw ApiError.alreadyExists('ImageStream', input.metadata.name);
-    const metadata = { ...input.metadata, uid: `uid-${++this.uid}`, resourceVersion: '1', generation: 1, creationTimestamp: 'now' };
-    const stream: ImageStream = { apiVersion: 'v1', kind: 'ImageStream', ...input, metadata };
-    this.stored.set(key, stream);
-    return stream;
-  }
-  /** Events each stream's writes owe the bus, by uid. */
-  readonly outbox = new Map<string, OutboxEvent[]>();
-
-  async update(namespace: string, name: string, mutate: (current: ImageStream) => ImageStream | undefined, options: { outbox?: (next: ImageStream) => OutboxEvent[] } = {}) {
-    for (;;) {
-      const current = await this.get(namespace, name);
-      await tick();
-      const next = mutate(JSON.parse(JSON.stringify(current)) as ImageStream);
-      if (!next) return current;
-      if (this.stored.get(`${namespace}/${name}`)?.metadata.resourceVersion !== current.metadata.resourceVersion) continue;
-      next.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
-      this.stored.set(`${namespace}/${name}`, next);
-      const owed = this.outbox.get(next.metadata.uid) ?? [];
-      this.outbox.set(next.metadata.uid, [...owed, ...(options.outbox?.(next) ?? [])]);
-      return next;
-    }
-  }
-  async flushOutbox(uid: string, publish: (event: OutboxEvent) => Promise<unknown>) {
-    const owed = this.outbox.get(uid) ?? [];
-    this.outbox.delete(uid);
-    for (const event of owed) await publish(event);
-    return owed.length;
-  }
-}
-
-const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('RecordImageTag', () => {
-  let streams: FakeImageStreams;
+  let streams: InMemoryResourceRepository<ImageStream>;
   let published: EventMap['imagestream.updated'][];
   let recordTag: RecordImageTag;
 
   beforeEach(() => {
     process.env.REGISTRY_HOST = 'registry.test:5000';
-    streams = new FakeImageStreams();
     published = [];
-    const events = { publish: async (_type: string, data: EventMap['imagestream.updated']) => published.push(data) };
-    recordTag = new RecordImageTag(streams as unknown as ImageStreamRepository, events as unknown as EventBus);
+    streams = new InMemoryResourceRepository<ImageStream>('ImageStream', {
+      publisher: { publish: async (event) => void published.push(event.data as EventMap['imagestream.updated']) },
+    });
+    recordTag = new RecordImageTag(streams);
   });
   afterEach(() => {
     delete process.env.REGISTRY_HOST;
@@ -114,7 +60,7 @@ describe('RecordImageTag', () => {
     for (const repository of ['hello', 'a/b/c', 'Demo/hello', 'demo/hello_world']) {
       await expect(recordTag.execute({ repository, tag: 'latest', digest: digest('a') })).resolves.toBeUndefined();
     }
-    expect(streams.stored.size).toBe(0);
+    expect(await streams.list()).toEqual([]);
     expect(published).toEqual([]);
   });
 });

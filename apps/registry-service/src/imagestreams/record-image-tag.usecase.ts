@@ -1,10 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ImageStream, TagEvent } from '@paas/contracts/images';
 import { tagName } from '@paas/contracts/images';
 import { ApiError } from '@paas/platform/api-error';
 import { loadConfig } from '@paas/platform/config';
-import { EventBus } from '@paas/platform/events';
-import type { OutboxEvent } from '@paas/platform/resource-repository';
+import type { OutboxEvent, ResourceStore } from '@paas/platform/resource-repository';
 import { ImageStreamRepository } from './imagestream.repository';
 import { emptyStatus, imageStreamKeyOf, tagEventOf, withTagEvent } from './tag-history';
 
@@ -19,18 +18,15 @@ export interface PushedTag {
  * A tag pushed into `<namespace>/<name>` moves the ImageStream's tag, as OpenShift's
  * integrated registry does: the stream is created if missing, the new image becomes the
  * newest item of the tag's history, and `imagestream.updated` is published once per
- * change: it is written in the stream's own update (an outbox) and published right after,
- * or by `ImageStreamEventsRelay` if this process dies in between. Concurrent pushes are
- * safe: the update re-reads and retries on a lost race.
+ * change: it is written in the stream's own update (its outbox), published right after,
+ * or by the OutboxRelay if this process dies in between. Concurrent pushes are safe: the
+ * update re-reads and retries on a lost race.
  */
 @Injectable()
 export class RecordImageTag {
   private readonly logger = new Logger(RecordImageTag.name);
 
-  constructor(
-    private readonly streams: ImageStreamRepository,
-    private readonly events: EventBus,
-  ) {}
+  constructor(@Inject(ImageStreamRepository) private readonly streams: ResourceStore<ImageStream>) {}
 
   /** The new tag event, or undefined when nothing changed (not a stream's repository, or the tag already points there). */
   async execute(push: PushedTag): Promise<TagEvent | undefined> {
@@ -51,13 +47,12 @@ export class RecordImageTag {
         { outbox: (next) => (recorded ? [imageStreamUpdated(next, push.tag, recorded)] : []) },
       );
     // The stream exists but for the first push into a repository.
-    const stream = await record().catch(async (error: unknown) => {
+    await record().catch(async (error: unknown) => {
       if (!(error instanceof ApiError && error.status.code === 404)) throw error;
       await this.createStream(key.namespace, key.name);
       return record();
     });
     if (!recorded) return undefined;
-    await this.streams.flushOutbox(stream.metadata.uid, (event) => this.events.publish(event.type, event.data, { id: event.id }));
     this.logger.log({ msg: `imagestream ${key.namespace}/${key.name}:${push.tag} now at ${push.digest}` });
     return recorded;
   }

@@ -1,5 +1,6 @@
 import httpProxy from '@fastify/http-proxy';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { sharedListenOptions } from '@paas/platform/ports';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -95,9 +96,9 @@ export class DataPlane {
     this.server.server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => this.websockets.handle(request, socket, head));
   }
 
-  /** Listens and answers the bound port (the configured one, or the one picked for 0). */
+  /** Listens, sharing the port with the other replicas, and answers the bound port (the configured one, or the one picked for 0). */
   async listen(port: number, host: string): Promise<number> {
-    await this.server.listen({ port, host });
+    await this.server.listen(sharedListenOptions(port, host));
     return (this.server.server.address() as AddressInfo).port;
   }
 

@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { Build } from '@paas/contracts/builds';
+import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
@@ -29,7 +30,7 @@ export function outputRepository(build: Build): { repository: string; tag: strin
 }
 
 export function buildContainerLabels(build: Build): Record<string, string> {
-  return { 'paas.dev/build': buildKey(build), 'paas.dev/managed-by': 'build-service' };
+  return { 'paas.dev/build': buildKey(build), 'paas.dev/managed-by': 'build-service', [INSTANCE_LABEL]: loadConfig().instance };
 }
 
 /** Resolves the builder a BuildConfig names to the image to run. */

@@ -1,3 +1,4 @@
+import { sharedListenOptions } from '@paas/platform/ports';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { CertificatePair } from './default-certificate';
@@ -67,11 +68,11 @@ export class TlsFrontend {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
-  /** Listens and answers the bound port (the given one, or the one picked for 0). */
+  /** Listens, sharing the port with the other replicas, and answers the bound port (the given one, or the one picked for 0). */
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      this.server.listen(sharedListenOptions(port, host), () => {
         this.server.off('error', reject);
         this.server.on('error', (error) => this.warn(`TLS port: ${error.message}`));
         resolve((this.server.address() as net.AddressInfo).port);

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Build } from '@paas/contracts/builds';
+import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
+import type { LeaseState, Leases } from '@paas/platform/leases';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
+import type { ShardOwnership } from '@paas/platform/shard-ownership';
+import { BuildLogFiles } from '../adapters/build-log-files';
+import type { BuildSettings } from '../build-settings';
+import { ATTEMPT_ANNOTATION, BuildController, RUNNER_ANNOTATION } from './build-controller';
+import type { BuildRepository } from './build.repository';
+import type { ContainerRuntime } from './pipeline/container-runtime';
+import type { RunBuild } from './run-build.usecase';
+
+/** Leases as the controller sees them: which it may take, and what it observes of others. */
+class ScriptedLeases {
+  readonly identity = 'host/1/me';
+  readonly timing = { renewMs: 100, leaseMs: 800 };
+  readonly held = new Set<string>();
+  readonly states = new Map<string, LeaseState>();
+  async acquire(name: string) {
+    if (this.states.get(name) === 'held') return false;
+    this.held.add(name);
+    return true;
+  }
+  async release(name: string) {
+    this.held.delete(name);
+  }
+  stateOf(name: string): LeaseState {
+    return this.held.has(name) ? 'mine' : (this.states.get(name) ?? 'free');
+  }
+}
+
+/** Runs nothing: remembers what it was asked to run, and finishes it when told. */
+class ScriptedRuns {
+  readonly started: string[] = [];
+  private readonly finishers = new Map<string, () => void>();
+  get active() {
+    return this.finishers.size;
+  }
+  isRunning(namespace: string, name: string) {
+    return this.finishers.has(`${namespace}/${name}`);
+  }
+  abort = jest.fn();
+  run(build: Build) {
+    const key = `${build.metadata.namespace}/${build.metadata.name}`;
+    this.started.push(key);
+    return new Promise<undefined>((resolve) => this.finishers.set(key, () => (this.finishers.delete(key), resolve(undefined))));
+  }
+  finish(key: string) {
+    this.finishers.get(key)?.();
+  }
+}
+
+function aBuild(name: string, phase: Build['status']['phase'], annotations: Record<string, string> = {}): Build {
+  return {
+    apiVersion: 'v1',
+    kind: 'Build',
+    metadata: { name, namespace: 'demo', uid: `uid-${name}`, resourceVersion: '1', generation: 1, creationTimestamp: '2030-01-01T00:00:00Z', labels: { buildconfig: 'app' }, annotations },
+    spec: {} as Build['spec'],
+    status: { phase, stages: [], outputDockerImageReference: 'reg.test:5000/demo/app:latest' },
+  };
+}
+
+describe('BuildController', () => {
+  let dir: string;
+  let controller: BuildController;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'build-controller-spec-'))));
+  afterEach(() => {
+    controller?.onApplicationShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function setup(builds: Build[], options: { concurrency?: number } = {}) {
+    const feed = new InMemoryFeed();
+    const published: OutboxEvent[] = [];
+    const store = new InMemoryResourceRepository<Build>('Build', { feed, publisher: { publish: async (event) => void published.push(event) } });
+    builds.forEach((build) => store.seed(build));
+    const leases = new ScriptedLeases();
+    const runs = new ScriptedRuns();
+    const removed: string[] = [];
+    const runtime = { remove: async (name: string) => void removed.push(name) } as unknown as ContainerRuntime;
+    const ownership = { shards: 16, ownsNamespace: () => true, listen: () => undefined } as unknown as ShardOwnership;
+    const logs = new BuildLogFiles(dir);
+    const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000 } as BuildSettings;
+    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, runtime, logs, settings);
+    // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
+    await controller.builds.start();
+    const get = (name: string) => store.get('demo', name);
+    return { store, leases, runs, removed, published, logs, get };
+  }
+
+  it('claims a New build with its runner lease, records Pending with the runner, and runs it', async () => {
+    const { leases, runs, get } = await setup([aBuild('app-1', 'New')]);
+    expect(await controller.reconcile('demo/app-1')).toEqual({});
+    expect(leases.held).toEqual(new Set(['build:uid-app-1']));
+    expect(await get('app-1')).toMatchObject({ status: { phase: 'Pending' }, metadata: { annotations: { [RUNNER_ANNOTATION]: 'host/1/me' } } });
+    expect(runs.started).toEqual(['demo/app-1']);
+    // A second look while it runs here does nothing.
+    expect(await controller.reconcile('demo/app-1')).toEqual({});
+    expect(runs.started).toEqual(['demo/app-1']);
+    runs.finish('demo/app-1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(leases.held.size).toBe(0);
+  });
+
+  it('leaves a New build waiting while this replica runs as many builds as it may', async () => {
+    const { runs, get } = await setup([aBuild('app-1', 'New'), aBuild('app-2', 'New')], { concurrency: 1 });
+    await controller.reconcile('demo/app-1');
+    expect(await controller.reconcile('demo/app-2')).toEqual({ requeueAfterMs: 1_000 });
+    expect((await get('app-2')).status.phase).toBe('New');
+    expect(runs.started).toEqual(['demo/app-1']);
+  });
+
+  it('leaves a build in flight alone while its runner renews its lease elsewhere', async () => {
+    const { leases, runs, get } = await setup([aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/other' })]);
+    leases.states.set('build:uid-app-1', 'held');
+    expect(await controller.reconcile('demo/app-1')).toEqual({ requeueAfterMs: 800 });
+    expect((await get('app-1')).status.phase).toBe('Running');
+    expect(runs.started).toEqual([]);
+  });
+
+  it('runs a build again once when its runner died (its lease expired), removing the old container first', async () => {
+    const { removed, get, logs } = await setup([aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/dead' })]);
+    expect(await controller.reconcile('demo/app-1')).toEqual({});
+    const again = await get('app-1');
+    expect(again.status).toMatchObject({ phase: 'New', stages: [], message: expect.stringContaining('attempt 2') });
+    expect(again.metadata.annotations?.[ATTEMPT_ANNOTATION]).toBe('2');
+    expect(removed).toEqual(['paas-build-demo.app-1']);
+    expect((await logs.read('demo', 'app-1', 0)).text).toContain('(host/2/dead) stopped before the build finished; running the build again (attempt 2 of 2)');
+  });
+
+  it('ends a build as Error when the runner of its last attempt died too, and says so on the bus', async () => {
+    const { get, published } = await setup([aBuild('app-1', 'Pending', { [RUNNER_ANNOTATION]: 'host/3/dead', [ATTEMPT_ANNOTATION]: '2' })]);
+    await controller.reconcile('demo/app-1');
+    expect((await get('app-1')).status).toMatchObject({ phase: 'Error', reason: 'BuildPodDeleted', message: expect.stringContaining('attempt 2') });
+    expect(published).toEqual([expect.objectContaining({ type: 'build.failed', data: expect.objectContaining({ reason: 'BuildPodDeleted' }) })]);
+  });
+
+  it('stops a run of a build that was deleted', async () => {
+    const { runs, store } = await setup([aBuild('app-1', 'New')]);
+    await controller.reconcile('demo/app-1');
+    await store.delete('demo', 'app-1');
+    await controller.reconcile('demo/app-1');
+    expect(runs.abort).toHaveBeenCalledWith('demo', 'app-1');
+  });
+});

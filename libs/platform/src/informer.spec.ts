@@ -1,0 +1,101 @@
+import type { WatchEvent } from '@paas/contracts/watch';
+import { InMemoryResourceRepository } from './in-memory-repository';
+import { Informer, type ChangeSource } from './informer';
+import type { ChangeListener } from './resource-feed';
+import type { AnyResource } from './resource-repository';
+
+interface Widget extends AnyResource {
+  kind: 'Widget';
+  spec: { size: number };
+  status: Record<string, never>;
+}
+
+/** A feed the test drives: `emit` delivers as NATS would, `gap` as a reconnect does. */
+class ScriptedFeed implements ChangeSource {
+  listener?: ChangeListener<Widget>;
+  gap?: () => void;
+  watch<T>(_kind: string, listener: ChangeListener<T>, onGap?: () => void) {
+    this.listener = listener as unknown as ChangeListener<Widget>;
+    this.gap = onGap;
+    return () => (this.listener = undefined);
+  }
+  emit(change: WatchEvent<Widget>) {
+    this.listener?.(JSON.parse(JSON.stringify(change)));
+  }
+}
+
+describe('Informer', () => {
+  let feed: ScriptedFeed;
+  let repo: InMemoryResourceRepository<Widget>;
+  let informer: Informer<Widget>;
+  let seen: string[];
+
+  beforeEach(async () => {
+    feed = new ScriptedFeed();
+    // The repository announces its writes to the feed, as ResourceRepository does through the ResourceFeed.
+    repo = new InMemoryResourceRepository<Widget>('Widget', { feed: { announce: (_kind, change) => feed.emit(change as WatchEvent<Widget>) } });
+    informer = new Informer<Widget>(repo, feed, { resyncMs: 60_000 });
+    seen = [];
+    informer.onChange(({ type, object }) => seen.push(`${type} ${object.metadata.name}@${object.metadata.resourceVersion}`));
+  });
+  afterEach(() => informer.stop());
+
+  const widget = (name: string, namespace = 'a', labels: Record<string, string> = {}) => ({ metadata: { name, namespace, labels }, spec: { size: 1 }, status: {} });
+
+  it('lists at start, then follows creates, updates and deletes', async () => {
+    await repo.create(widget('one'));
+    await informer.start();
+    expect(informer.synced).toBe(true);
+    await repo.create(widget('two', 'b', { app: 'x' }));
+    await repo.update('a', 'one', (w) => ({ ...w, spec: { size: 2 } }));
+    await repo.delete('b', 'two');
+    expect(seen).toEqual(['ADDED one@1', 'ADDED two@1', 'MODIFIED one@2', 'DELETED two@1']);
+    expect(informer.get('a', 'one')?.spec.size).toBe(2);
+    expect(informer.list()).toHaveLength(1);
+  });
+
+  it('answers lists by namespace and labels, oldest first', async () => {
+    await informer.start();
+    await repo.create(widget('z', 'a', { app: 'x' }));
+    await repo.create(widget('y', 'a', { app: 'y' }));
+    await repo.create(widget('x', 'b', { app: 'x' }));
+    expect(informer.list({ namespace: 'a' }).map((w) => w.metadata.name)).toEqual(['z', 'y']);
+    expect(informer.list({ labels: { app: 'x' } }).map((w) => w.metadata.name)).toEqual(['z', 'x']);
+    expect(informer.list({ namespace: 'c' })).toEqual([]);
+  });
+
+  it('drops a change older than what it holds, and a late echo of a deleted object', async () => {
+    await informer.start();
+    const created = await repo.create(widget('one'));
+    const updated = await repo.update('a', 'one', (w) => ({ ...w, spec: { size: 5 } }));
+    feed.emit({ type: 'MODIFIED', object: created });
+    expect(informer.get('a', 'one')?.metadata.resourceVersion).toBe(updated.metadata.resourceVersion);
+    await repo.delete('a', 'one');
+    feed.emit({ type: 'MODIFIED', object: updated });
+    expect(informer.get('a', 'one')).toBeUndefined();
+  });
+
+  it('heals missed changes by listing again after a gap', async () => {
+    await informer.start();
+    await repo.create(widget('kept'));
+    // Changes nobody announced (a writer that died before announcing them).
+    repo.seed({ ...(await repo.get('a', 'kept')), spec: { size: 9 }, metadata: { ...(await repo.get('a', 'kept')).metadata, resourceVersion: '7' } });
+    await repo.create(widget('quiet'));
+    await repo.delete('a', 'quiet');
+    repo.seed({ apiVersion: 'v1', kind: 'Widget', metadata: { name: 'unseen', namespace: 'a', uid: 'u1', resourceVersion: '1', generation: 1, creationTimestamp: '2031-01-01T00:00:00Z' }, spec: { size: 1 }, status: {} });
+    feed.gap?.();
+    await informer.relist();
+    expect(informer.get('a', 'kept')?.spec.size).toBe(9);
+    expect(informer.get('a', 'unseen')).toBeDefined();
+    expect(informer.list().map((w) => w.metadata.name).sort()).toEqual(['kept', 'unseen']);
+  });
+
+  it('hands out frozen objects: a controller cannot change the cache by accident', async () => {
+    await informer.start();
+    await repo.create(widget('one'));
+    const cached = informer.get('a', 'one') as Widget;
+    expect(() => {
+      cached.spec.size = 3;
+    }).toThrow(TypeError);
+  });
+});
