@@ -184,7 +184,16 @@ const newestSource = Math.max(...['apps/api-gateway/src', 'libs/platform/src', '
 const newestBuild = Math.min(...['apps/api-gateway/dist', 'libs/platform/dist', 'libs/contracts/dist'].map((dir) => newest(dir, (file) => file.endsWith('.js'))));
 if (newestSource > newestBuild) throw new Error('the gateway or its libraries changed since they were built: npx nx run-many -t build first');
 ensureAptPackages({ wrk: 'wrk' });
-const baseline = await baselineGateway(BASELINE);
+/** The baseline commit; a shallow clone may lack it: a smoke run then compares HEAD with itself (and says so), a real run stops. */
+async function resolveBaseline() {
+  const known = spawnSync('git', ['-C', REPO, 'rev-parse', '--verify', '--quiet', `${BASELINE}^{commit}`]).status === 0;
+  if (known) return BASELINE;
+  if (!SMOKE) throw new Error(`the baseline ${BASELINE} is not in this clone (a shallow one?): fetch it, or name another with BENCH_BASELINE`);
+  process.stderr.write(`the baseline ${BASELINE} is not in this clone: this smoke run compares HEAD with itself\n`);
+  return 'HEAD';
+}
+const baselineRef = await resolveBaseline();
+const baseline = await baselineGateway(baselineRef);
 const currentSha = (await exec('git', ['-C', REPO, 'rev-parse', 'HEAD'])).trim();
 const dirty = (await exec('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no'])) !== '';
 const nats = await connect({ servers: serviceEnv.NATS_URL });
@@ -216,7 +225,7 @@ const cell = (name, row) =>
   `${stat(name, row, 'rps').toFixed(0)} req/s, p50 ${stat(name, row, 'p50').toFixed(2)} ms, p99 ${stat(name, row, 'p99').toFixed(2)} ms, ` +
   `CPU/req gateway ${stat(name, row, 'cpuMicros').toFixed(0)} µs + database ${stat(name, row, 'databaseMicros').toFixed(0)} µs, other load ${stat(name, row, 'otherCores').toFixed(2)} cores`;
 console.log(`api-gateway GET ${LIST_PATH} (${EXTRA_BINDINGS + 1} items): wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency, median of ${ROUNDS} rounds, order alternating; Node ${process.version}`);
-console.log(`  before: ${baseline.sha.slice(0, 12)} (BENCH_BASELINE=${BASELINE}); after: ${currentSha.slice(0, 12)}${dirty ? ' with uncommitted changes' : ''}`);
+console.log(`  before: ${baseline.sha.slice(0, 12)} (${baselineRef === BASELINE ? `BENCH_BASELINE=${BASELINE}` : `${BASELINE} is not in this clone: HEAD`}); after: ${currentSha.slice(0, 12)}${dirty ? ' with uncommitted changes' : ''}`);
 for (const row of ROWS) {
   console.log(`  ${rowNames[row].padEnd(24)} before ${cell('before', row)}`);
   console.log(`  ${''.padEnd(24)} after  ${cell('after', row)}`);
