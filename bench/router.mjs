@@ -33,7 +33,8 @@ import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { CLOCK_TICKS, cpuSeconds, ensureAptPackages, exec, freePort, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
+import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
+import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
@@ -221,40 +222,6 @@ async function untilServed(port, hosts) {
 }
 
 // ---- the load -------------------------------------------------------------------------------
-
-const TIME_UNITS = { us: 1e-3, ms: 1, s: 1000 };
-const milliseconds = (text) => {
-  const [, value, unit] = /^([\d.]+)(us|ms|s)$/.exec(text);
-  return Number(value) * TIME_UNITS[unit];
-};
-
-function parseWrk(out) {
-  const field = (pattern) => {
-    const match = pattern.exec(out);
-    if (!match) throw new Error(`unexpected wrk output:\n${out}`);
-    return match[1];
-  };
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    requests: Number(field(/(\d+) requests in/)),
-    rps: Number(field(/Requests\/sec:\s+([\d.]+)/)),
-    p50: milliseconds(field(/^\s+50%\s+(\S+)/m)),
-    p99: milliseconds(field(/^\s+99%\s+(\S+)/m)),
-    errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
-  };
-}
-
-/** CPU seconds the whole machine has been busy (every state but idle and iowait), summed over its cores. */
-function machineBusySeconds() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
-}
-
-/** CPU seconds of this process and of its children it has waited for (wrk, once it has ended). */
-function benchAndWrkSeconds() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ').pop().split(' ');
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-}
 
 const ZIPKIN_PID_FILE = path.join(dirs.run, 'zipkin.pid');
 const zipkinPid = () => {

@@ -52,6 +52,18 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** CPU seconds the whole machine has been busy (every state but idle and iowait), summed over its cores. */
+export function machineBusySeconds() {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+}
+
+/** CPU seconds of this process and of its children it has waited for (wrk, once it has ended). */
+export function benchAndWrkSeconds() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ').pop().split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
 /** A started process, stopped by its pid (SIGTERM, then SIGKILL after 10 s). */
 export function startProcess(command, args, options) {
   const child = spawn(command, args, { stdio: ['ignore', options.log, options.log], env: options.env, cwd: options.cwd });

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
+import { acceptJsonBodiesOnly, drainUnreadBodies, refuseOversizedContinue } from '@paas/platform/http-edge';
+import { HTTP_JSON_LIMITS } from '@paas/platform/json-limits';
 import { HealthModule } from '@paas/platform/health.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
@@ -8,12 +10,17 @@ import { BASE_PORTS } from '@paas/platform/ports';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { addCors } from './edge/cors';
+import { acceptEmptyJsonBodies } from './edge/empty-bodies';
+import { addSecurityHeaders } from './edge/security-headers';
+import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway-settings';
 import { NamespacesModule } from './namespaces/namespaces.module';
 import { NodesModule } from './nodes/nodes.module';
 import { RegistryTokensModule } from './registry-tokens/registry-tokens.module';
 import { ResourcesModule } from './resources/resources.module';
 import { RoleBindingsModule } from './rolebindings/rolebindings.module';
 import { ServiceAccountsModule } from './serviceaccounts/serviceaccounts.module';
+import { SettingsModule } from './settings.module';
 import { StoreModule } from './store.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
@@ -23,6 +30,7 @@ import { UsersModule } from './users/users.module';
     MessagingModule.forRoot('api-gateway'),
     mongoRoot('paas_gateway'),
     HealthModule,
+    SettingsModule,
     StoreModule,
     AuditModule,
     AuthModule,
@@ -39,23 +47,24 @@ import { UsersModule } from './users/users.module';
 })
 export class AppModule {}
 
+/** Bodies above this get 413: resources are small; sources come from git, not the API. */
+const BODY_LIMIT_BYTES = 512 * 1024;
+
 export const GATEWAY_OPTIONS: HttpServiceOptions = {
   name: 'api-gateway',
   defaultPort: BASE_PORTS.gateway,
   defaultAdminPort: BASE_PORTS.gatewayAdmin,
-  /** Bodies above this get 413: resources are small; sources come from git, not the API. */
-  bodyLimitBytes: 512 * 1024,
-  configure: (app) => acceptEmptyJsonBodies(app.getHttpAdapter().getInstance()),
+  bodyLimitBytes: BODY_LIMIT_BYTES,
+  configure: configureEdge,
 };
 
-/**
- * Clients (kubectl among them) send `Content-Type: application/json` on a DELETE or an
- * instantiate with no body; Fastify would refuse that with 400. An empty body is no body.
- */
-function acceptEmptyJsonBodies(fastify: FastifyInstance) {
-  fastify.addHook('onRequest', async (request) => {
-    const { headers } = request.raw;
-    const hasBody = Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
-    if (!hasBody) delete headers['content-type'];
-  });
+/** What every request meets before a guard or handler: see docs/security.md, "The HTTP edge". */
+function configureEdge(app: NestFastifyApplication) {
+  const fastify = app.getHttpAdapter().getInstance();
+  addCors(fastify, app.get<GatewaySettings>(GATEWAY_SETTINGS).corsOrigins);
+  addSecurityHeaders(fastify);
+  acceptEmptyJsonBodies(fastify);
+  acceptJsonBodiesOnly(app, HTTP_JSON_LIMITS);
+  drainUnreadBodies(fastify);
+  refuseOversizedContinue(fastify.server, BODY_LIMIT_BYTES);
 }

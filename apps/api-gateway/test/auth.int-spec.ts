@@ -37,7 +37,8 @@ describe('api-gateway authentication and authorization', () => {
   }
 
   beforeAll(async () => {
-    gateway = await startGateway('auth');
+    // A database of its own: the wrong passwords below would count against 127.0.0.1 on the platform's gateway.
+    gateway = await startGateway('auth', { ownDatabase: true });
     for (const user of [owner, viewer, stranger]) {
       await gateway.admin.post('/api/v1/users').send({ metadata: { name: user.name }, password: user.password }).expect(201);
     }
@@ -189,6 +190,27 @@ describe('api-gateway authentication and authorization', () => {
     expectStatus(await gateway.anonymous.get(`/api/v1/namespaces/${publicNamespace}`), 401, 'Unauthorized');
   });
 
+  it('lets only cluster-admins decide a namespace\'s registry quota, which services read over NATS', async () => {
+    const quotaAnnotation = 'paas.dev/registry-storage-quota';
+    const current = (await as(owner).get(`/api/v1/namespaces/${namespace}`)).body;
+    const withQuota = (value: string) => ({ metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [quotaAnnotation]: value } } });
+    const refused = await as(owner).put(`/api/v1/namespaces/${namespace}`).send(withQuota('100Gi'));
+    expectStatus(refused, 403, 'Forbidden');
+    expect(refused.body.message).toContain('only cluster-admins decide registry quotas');
+    expectStatus(await as(owner).post('/api/v1/namespaces').send({ metadata: { name: `quota-${suffix}`, annotations: { [quotaAnnotation]: '1Ti' } } }), 403, 'Forbidden');
+    const invalid = await gateway.admin.put(`/api/v1/namespaces/${namespace}`).send(withQuota('lots'));
+    expectStatus(invalid, 422, 'Invalid');
+    expect(invalid.body.details.causes[0].field).toBe(`metadata.annotations.${quotaAnnotation}`);
+    await gateway.admin.put(`/api/v1/namespaces/${namespace}`).send(withQuota('5Gi')).expect(200);
+    // Its admin may still change the rest of the namespace, the quota left as it is.
+    const set = (await as(owner).get(`/api/v1/namespaces/${namespace}`)).body;
+    await as(owner).put(`/api/v1/namespaces/${namespace}`).send({ metadata: { ...set.metadata, labels: { team: 'a' } } }).expect(200);
+
+    const rpc = gateway.app.get(RpcClient);
+    expect((await rpc.request('namespaces.get', { name: namespace })).metadata.annotations).toMatchObject({ [quotaAnnotation]: '5Gi' });
+    await expect(rpc.request('namespaces.get', { name: `none-${suffix}` })).rejects.toMatchObject({ status: { code: 404 } });
+  });
+
   it('gives service accounts tokens that act with the roles bound to them, until they are deleted', async () => {
     await as(owner).post(`/api/v1/namespaces/${namespace}/serviceaccounts`).send({ metadata: { name: 'ci' } }).expect(201);
     expectStatus(await as(viewer).post(`/api/v1/namespaces/${namespace}/serviceaccounts/ci/tokens`).send({}), 403, 'Forbidden');
@@ -237,7 +259,7 @@ describe('api-gateway authentication and authorization', () => {
   it('keeps one signing key across restarts, published as a JWKS', async () => {
     const { keys } = await gateway.app.get(RpcClient).request('auth.keys', {});
     expect(keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' }]);
-    const second = await startGateway('auth-restart');
+    const second = await startGateway('auth-restart', { dbPrefix: gateway.dbPrefix });
     try {
       expect(await second.app.get(RpcClient).request('auth.keys', {})).toEqual({ keys });
     } finally {

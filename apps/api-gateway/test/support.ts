@@ -1,8 +1,10 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ADMIN_USER } from '@paas/contracts/auth';
 import { createHttpService } from '@paas/platform/bootstrap';
 import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
+import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { AppModule, GATEWAY_OPTIONS } from '../src/app.module';
 import { CLUSTER_SCOPE } from '../src/cluster-scope';
@@ -12,19 +14,42 @@ import { ServiceAccountRepository } from '../src/serviceaccounts/serviceaccount.
 import { ApiTokenRepository } from '../src/tokens/api-token.repository';
 import { adminPassword } from '../src/users/admin-bootstrap';
 
+export interface GatewayOptions {
+  /**
+   * A database of its own, dropped at close. Without it a gateway uses the database of the
+   * test file's isolated prefix (isolateBus), shared with the file's other gateways (a second
+   * replica, a restart); with it, none of their records (login failures, say) reach it.
+   */
+  ownDatabase?: boolean;
+  /** Another gateway's own database (`dbPrefix` of its handle), as a second replica uses it; not dropped at close. */
+  dbPrefix?: string;
+  /** Environment set while the gateway is created (settings are read then). */
+  env?: Record<string, string>;
+}
+
 /**
- * A gateway in-process on an isolated bus, against the real NATS and Mongo-compatible server
- * (the platform's `paas_gateway` database: the same admin, whose password the platform's
- * gateway keeps in `<PAAS_HOME>/secrets/admin-password`).
+ * A gateway in-process on an isolated bus and database (isolateBus), against the real NATS
+ * and Mongo-compatible server, with the admin whose password is in
+ * `<PAAS_HOME>/secrets/admin-password`.
  */
-export async function startGateway(suite: string) {
+export async function startGateway(suite: string, options: GatewayOptions = {}) {
   const prefix = isolateBus(suite);
-  const app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false });
+  const saved = { ...process.env };
+  const dbPrefix = options.dbPrefix ?? (options.ownDatabase ? prefix.replace(/-/g, '_') : undefined);
+  Object.assign(process.env, options.env, dbPrefix ? { PAAS_DB_PREFIX: dbPrefix } : {});
+  const app = await createHttpService(AppModule, { ...GATEWAY_OPTIONS, logger: false }).finally(() => {
+    for (const key of [...Object.keys(options.env ?? {}), 'PAAS_DB_PREFIX']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer();
   return {
     app,
+    server,
+    dbPrefix,
     /** Without credentials. */
     anonymous: request(server),
     /** Every request with Basic credentials. */
@@ -35,6 +60,7 @@ export async function startGateway(suite: string) {
     close: async () => {
       process.env.PAAS_BUS_PREFIX = prefix; // a later startGateway moved it on
       await dropIsolatedBus(app.get(NATS_CONNECTION));
+      if (options.ownDatabase) await app.get<Connection>(getConnectionToken()).dropDatabase();
       await app.close();
     },
   };

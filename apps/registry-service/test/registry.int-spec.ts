@@ -1,15 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { trace } from '@opentelemetry/api';
 import type { EventEnvelope } from '@paas/contracts/events';
-import { createHttpService } from '@paas/platform/bootstrap';
-import { dropIsolatedBus, eventually, isolateBus } from '@paas/platform/testing';
-import { NATS_CONNECTION } from '@paas/platform/tokens';
+import { eventually } from '@paas/platform/testing';
 import { EventBus } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
 import { startTracing, stopTracing } from '@paas/platform/tracing';
-import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
+import { getModelToken } from '@nestjs/mongoose';
 import Docker from 'dockerode';
-import type { Connection, Model } from 'mongoose';
+import type { Model } from 'mongoose';
 import { OutboxRelay } from '@paas/platform/outbox';
 import type { StoredResource } from '@paas/platform/resource-repository';
 import { execFile } from 'node:child_process';
@@ -19,8 +17,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
-import { freePort } from './support/free-port';
+import { startRegistry } from './support/in-process-registry';
 import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
 import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
 import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
@@ -37,36 +34,23 @@ const sha256 = (content: string | Buffer) => `sha256:${createHash('sha256').upda
  */
 describe('registry-service', () => {
   const namespace = `rt-${randomUUID().slice(0, 8)}`;
+  let registry: Awaited<ReturnType<typeof startRegistry>>;
   let app: NestFastifyApplication;
-  let home: string;
   let registryHost: string;
+  let home: string;
   let base: string;
 
   beforeAll(async () => {
-    isolateBus('registry');
-    home = await mkdtemp(path.join(os.tmpdir(), 'registry-int-'));
-    const port = await freePort();
-    registryHost = `127.0.0.1:${port}`;
-    base = `http://${registryHost}`;
-    // Its own database too: garbage collection reads every manifest in the registry's database.
     // Tokens are checked in registry-auth.int-spec.ts; here the protocol is under test.
-    const env = { PAAS_HOME: home, REGISTRY_HOST: registryHost, ZIPKIN_URL: '', PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}`, REGISTRY_AUTH: 'none' };
-    Object.assign(process.env, env);
     // Spans are not exported, but trace context is real: the trace test reads it back from events.
-    startTracing('registry-service-test');
-    app = await createHttpService(AppModule, { ...REGISTRY_OPTIONS, logger: false });
-    await app.listen(port, '127.0.0.1');
+    registry = await startRegistry('registry-int', { PAAS_DB_PREFIX: `test_${namespace.replace(/-/g, '_')}`, REGISTRY_AUTH: 'none' }, () => startTracing('registry-service-test'));
+    ({ app, host: registryHost, home } = registry);
+    base = `http://${registryHost}`;
+    await registry.listen();
   });
 
   afterAll(async () => {
-    const images = (await run('docker', ['images', '-q', '--filter', `label=${SUITE_LABEL}`])).split('\n').filter(Boolean);
-    if (images.length) await run('docker', ['rmi', '-f', ...new Set(images)]);
-    if (app) {
-      await app.get<Connection>(getConnectionToken()).dropDatabase();
-      await dropIsolatedBus(app.get(NATS_CONNECTION));
-      await app.close();
-    }
-    await rm(home, { recursive: true, force: true });
+    await registry?.close(SUITE_LABEL);
     await stopTracing();
   });
 
@@ -178,6 +162,25 @@ describe('registry-service', () => {
 
       expect((await api(`/v2/${repository}/manifests/${sha256(body)}`, { method: 'DELETE' })).status).toBe(202);
       expect((await api(`/v2/${repository}/manifests/v1`)).status).toBe(404);
+    });
+
+    it('answers malformed manifests with a 4xx in the error envelope, never a 5xx, and stores none', async () => {
+      const repository = `${namespace}/malformed`;
+      const oci = 'application/vnd.oci.image.manifest.v1+json';
+      const cases: [what: string, body: string | Buffer, contentType: string, status: number, code: string][] = [
+        ['nested 100,000 deep', `{"schemaVersion":2,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, oci, 400, 'MANIFEST_INVALID'],
+        ['100,001 keys', `{${Array.from({ length: 100_001 }, (_, i) => `"k${i}":0`).join(',')}}`, oci, 400, 'MANIFEST_INVALID'],
+        ['over 4 MiB', Buffer.alloc(5 * 1024 * 1024, ' '), oci, 413, 'MANIFEST_TOO_LARGE'],
+        ['sent as text/plain', '{"schemaVersion":2}', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        ['sent as a form', 'schemaVersion=2', 'application/x-www-form-urlencoded', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        ['not JSON', '{"schemaVersion":', oci, 400, 'MANIFEST_INVALID'],
+        ['a JSON array', '[]', oci, 400, 'MANIFEST_INVALID'],
+      ];
+      for (const [what, body, contentType, status, code] of cases) {
+        const res = await api(`/v2/${repository}/manifests/v1`, { method: 'PUT', body, headers: { 'content-type': contentType } });
+        expect([what, res.status, await errorCode(res)]).toEqual([what, status, code]);
+      }
+      expect((await api(`/v2/${repository}/tags/list`)).status).toBe(404);
     });
   });
 

@@ -116,6 +116,7 @@ describe('roles', () => {
     ['create', 'rolebindings', 'admin'],
     ['delete', 'rolebindings', 'admin'],
     ['create', 'serviceaccounts/token', 'admin'],
+    ['list', 'serviceaccounts/token', 'admin'],
     ['delete', 'namespaces', 'admin'],
   ] as const)('%s %s needs %s', (verb, resource, role) => expect(roleNeeded(verb, resource)).toBe(role));
 });

@@ -43,12 +43,16 @@ export type ApiVerb = 'get' | 'list' | 'log' | 'create' | 'update' | 'delete' | 
 const READ_VERBS: readonly ApiVerb[] = ['get', 'list', 'log'];
 /** Resources of a namespace only its admins may change. */
 const ADMIN_WRITTEN_RESOURCES = ['rolebindings', 'serviceaccounts/token', 'namespaces'];
+/** ...and of those, the ones only they may even read. */
+const ADMIN_READ_RESOURCES = ['serviceaccounts/token'];
 
 /**
  * The role a verb on a resource of a namespace needs: reads need `view`, writes `edit`,
- * writes of role bindings, service-account tokens and the namespace itself `admin`.
+ * writes of role bindings, service-account tokens and the namespace itself `admin`, and so
+ * does reading service-account tokens (their names revoke them).
  */
 export function roleNeeded(verb: ApiVerb, resource: string): Role {
+  if (ADMIN_READ_RESOURCES.includes(resource)) return 'admin';
   if (READ_VERBS.includes(verb)) return 'view';
   return ADMIN_WRITTEN_RESOURCES.includes(resource) ? 'admin' : 'edit';
 }
@@ -263,18 +267,43 @@ export const roleBindingInput = z.object({
   subjects: z.array(roleBindingSubject).min(1, 'must name at least one subject').max(100),
 }).strict();
 
-/** `POST /api/v1/tokens` and `.../serviceaccounts/{name}/tokens`. */
+/** `POST /api/v1/tokens` and `.../serviceaccounts/{name}/tokens`; the gateway's maximum lifetime (a setting) bounds it further. */
 export const tokenRequest = z
   .object({ expiresInSeconds: z.number().int().min(60).max(366 * 24 * 3600).optional() })
   .strict()
   .default({});
 
+/** A token is listed and revoked by `sha256~<hex sha256 of the token>`, as OpenShift names its OAuth access tokens: the name opens nothing. */
+export const TOKEN_NAME_PREFIX = 'sha256~';
+
 export interface TokenResponse {
   apiVersion: 'v1';
   kind: 'Token';
+  /** What `GET /api/v1/tokens` lists it as and `DELETE /api/v1/tokens/{name}` revokes. */
+  metadata: { name: string };
   subject: string;
   /** Shown once; only its hash is kept. */
   token: string;
-  /** Absent: does not expire. */
-  expiresAt?: string;
+  expiresAt: string;
 }
+
+/** A token as listed: what it is, never the token itself. */
+export interface ApiTokenInfo {
+  apiVersion: 'v1';
+  kind: 'APIToken';
+  metadata: { name: string; creationTimestamp: string };
+  /** `subject`: whom it acts as (a user's name, or `system:serviceaccount:<ns>:<name>`). */
+  spec: { subject: string; expirationTimestamp: string };
+  /** Updated at most every few minutes. */
+  status: { lastUsedTimestamp?: string };
+}
+
+/** `PUT /api/v1/users/{name}/password`: a user changing their own gives the current password; a cluster-admin setting another's does not. */
+export const passwordChangeInput = z
+  .object({
+    apiVersion: z.literal('v1').optional(),
+    kind: z.literal('PasswordChange').optional(),
+    currentPassword: z.string({ error: 'must be a string' }).max(1024).optional(),
+    newPassword: password,
+  })
+  .strict();

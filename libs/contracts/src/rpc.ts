@@ -4,6 +4,7 @@ import type { DeploymentConfig, Endpoints, Pod, ReplicationController, Service }
 import type { ImageStream, ImageStreamTag } from './images';
 import type { Node } from './nodes';
 import type { ResourceList } from './meta';
+import type { Namespace } from './namespaces';
 import type { Route } from './routes';
 import type { Status } from './status';
 
@@ -103,6 +104,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };
   /** The image a stream tag points at now; `name` is `<stream>:<tag>`. */
   'imagestreamtags.get': { request: GetRequest; response: ImageStreamTag };
+  /** A namespace as the api-gateway keeps it (its annotations say, say, its registry quota); 404 when there is none. */
+  'namespaces.get': { request: { name: string }; response: Namespace };
   /** The api-gateway's public keys for registry tokens (JWKS). */
   'auth.keys': { request: Record<string, never>; response: Jwks };
   /** A registry token for a platform service, minted by the api-gateway. */

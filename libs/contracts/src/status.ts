@@ -35,7 +35,8 @@ export interface Status {
   status: 'Success' | 'Failure';
   message: string;
   reason?: StatusReason;
-  details?: { name?: string; kind?: string; causes?: StatusCause[] };
+  /** `retryAfterSeconds`: when to try again (a 429; the answer also carries `Retry-After`). */
+  details?: { name?: string; kind?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
   code: number;
 }
 

@@ -10,6 +10,7 @@ import {
 import { AckPolicy, ConsumerEvents, DeliverPolicy, nanos, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { busNames } from './bus-names';
+import { BUS_JSON_LIMITS, jsonShapeProblem } from './json-limits';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 
@@ -199,11 +200,12 @@ export class EventBus implements OnApplicationShutdown {
   /** A message that is not a valid envelope of its type can never be handled: terminate it. */
   private decode<T extends EventType>(type: T, message: JsMsg): EventEnvelope<T> | undefined {
     try {
+      if (jsonShapeProblem(message.data, BUS_JSON_LIMITS)) throw new Error('beyond the JSON limits');
       const envelope = message.json<EventEnvelope<T>>();
       const data = eventSchemas[type].safeParse(envelope?.data);
       if (envelope?.type === type && data.success) return { ...envelope, data: data.data as EventMap[T] };
     } catch {
-      // fall through: not JSON
+      // fall through: not JSON, or not JSON of a shape we take
     }
     this.logger.error({ msg: `terminating malformed ${type} message (stream sequence ${message.seq})` });
     message.term();

@@ -8,6 +8,7 @@ import { validate } from '@paas/contracts/validation';
 import { z } from 'zod';
 import { ApiError, statusOf } from './api-error';
 import { busNames } from './bus-names';
+import { BUS_JSON_LIMITS, jsonShapeProblem } from './json-limits';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 
@@ -47,7 +48,7 @@ export class RpcServer implements OnApplicationShutdown {
     const reply = await context.with(extractTraceContext(message.headers), () =>
       tracer.startActiveSpan(`rpc ${method}`, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'nats', 'rpc.method': method } }, async (span) => {
         try {
-          const request = checkEnvelope(method, message.json<RpcRequest<M>>());
+          const request = checkEnvelope(method, parseRequest<RpcRequest<M>>(method, message.data));
           return { ok: true, result: await handler(request) } satisfies RpcReply<RpcResponse<M>>;
         } catch (error) {
           const status = statusOf(error);
@@ -90,6 +91,17 @@ export class RpcClient {
         span.end();
       }
     });
+  }
+}
+
+/** The request as JSON of a bounded shape: anything else is the requester's fault (400), not ours. */
+function parseRequest<T>(method: RpcMethod, data: Uint8Array): T {
+  const problem = jsonShapeProblem(data, BUS_JSON_LIMITS);
+  if (problem) throw ApiError.of('BadRequest', `${method}: ${problem}`);
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as T;
+  } catch {
+    throw ApiError.of('BadRequest', `${method}: the request is not valid JSON`);
   }
 }
 

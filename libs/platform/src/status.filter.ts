@@ -19,9 +19,15 @@ export class StatusExceptionFilter implements ExceptionFilter {
     const status = this.toStatus(error);
     if (status.code >= 500) this.logger.error(error instanceof Error ? error : String(error));
     const reply = host.switchToHttp().getResponse();
+    const retryAfter = status.details?.retryAfterSeconds;
     // Fastify replies have `.code()`, Express responses `.status()`.
-    if (typeof reply.code === 'function') reply.code(status.code).header('content-type', 'application/json').send(status);
-    else reply.status(status.code).json(status);
+    if (typeof reply.code === 'function') {
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+      reply.code(status.code).header('content-type', 'application/json').send(status);
+    } else {
+      if (retryAfter !== undefined) reply.setHeader('retry-after', String(retryAfter));
+      reply.status(status.code).json(status);
+    }
   }
 
   private toStatus(error: unknown): Status {

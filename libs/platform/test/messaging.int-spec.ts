@@ -139,6 +139,14 @@ describe('platform against real NATS JetStream and the Mongo-compatible server',
     await expect(client.request('routes.get', { namespace: 'Bad_NS', name: 'a' })).rejects.toMatchObject({ status: { code: 422 } });
   });
 
+  it('answers a request that is not JSON, or nests too deep, with a 400 before any handler sees it', async () => {
+    const nats = app.get<NatsConnection>(NATS_CONNECTION);
+    const ask = async (data: string) => (await nats.request(busNames().rpc('routes.get'), data, { timeout: 5_000 })).json<{ ok: boolean; status?: { code: number; message: string } }>();
+    const deep = `{"namespace":"${namespace}","name":"a","x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+    expect(await ask(deep)).toMatchObject({ ok: false, status: { code: 400, message: expect.stringContaining('levels deep') } });
+    expect(await ask('{"namespace":')).toMatchObject({ ok: false, status: { code: 400, message: expect.stringContaining('not valid JSON') } });
+  });
+
   it('keeps its isolated bus apart from the platform bus on the same NATS', async () => {
     const nats = app.get<NatsConnection>(NATS_CONNECTION);
     const overheard: string[] = [];

@@ -11,9 +11,16 @@ export interface AuditEvent {
   path: string;
   namespace?: string;
   statusCode: number;
+  /** The caller; for a failed or refused login, the user name it was tried for. */
   user: string;
+  /** The client's address, as the socket saw it (proxies are not trusted). */
+  sourceIP?: string;
+  /** Set on password checks: `LoginFailed` (wrong user name or password), `LoginThrottled` (refused: too many failures). */
+  reason?: AuditReason;
   traceId?: string;
 }
+
+export type AuditReason = 'LoginFailed' | 'LoginThrottled';
 
 export const auditEventSchema = new Schema<AuditEvent>(
   {
@@ -23,6 +30,8 @@ export const auditEventSchema = new Schema<AuditEvent>(
     namespace: { type: String },
     statusCode: { type: Number, required: true },
     user: { type: String, required: true },
+    sourceIP: { type: String },
+    reason: { type: String },
     traceId: { type: String },
   },
   { collection: AUDIT_COLLECTION, versionKey: false },

@@ -34,7 +34,7 @@ export class AuthGuard implements CanActivate {
     const rule = this.reflector.get<AuthorizeRule | undefined>(AUTHORIZE, context.getHandler());
     if (!rule && !request.url.startsWith('/api/')) return true;
     try {
-      const principal = await this.authenticator.authenticate(request.headers.authorization);
+      const principal = await this.authenticator.authenticate(request);
       if (!principal) throw unauthorized('authentication required: send Authorization: Bearer <token> or Basic credentials');
       setPrincipal(request, principal);
       await this.authorizer.authorize(principal, accessRequestOf(rule, request));

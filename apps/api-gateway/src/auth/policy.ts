@@ -20,7 +20,11 @@ const SELF_SERVICE: Record<string, Principal['kind'][]> = {
   'list namespaces': ['User', 'ServiceAccount'],
   'create namespaces': ['User'],
   'create tokens': ['User', 'ServiceAccount'],
+  'list tokens': ['User', 'ServiceAccount'],
+  'delete tokens': ['User', 'ServiceAccount'],
   'get users/~': ['User', 'ServiceAccount'],
+  'list users/tokens': ['User'],
+  'update users/password': ['User'],
 };
 
 /**

@@ -38,8 +38,8 @@ export class NamespacesController {
 
   @Put(':name')
   @Authorize('update', 'namespaces', { namespaceParam: 'name' })
-  update(@Param('name') name: string, @Body() body: unknown) {
-    return this.namespaces.update(name, body);
+  update(@Param('name') name: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.namespaces.update(name, body, principal);
   }
 
   @Delete(':name')

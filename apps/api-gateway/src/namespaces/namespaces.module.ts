@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { DeleteNamespaceUseCase } from './delete-namespace.usecase';
 import { NamespacesController } from './namespaces.controller';
+import { NamespacesRpc } from './namespaces.rpc';
 import { NamespacesService } from './namespaces.service';
 
 @Module({
   imports: [AuthModule],
   controllers: [NamespacesController],
-  providers: [NamespacesService, DeleteNamespaceUseCase],
+  providers: [NamespacesService, DeleteNamespaceUseCase, NamespacesRpc],
   exports: [NamespacesService],
 })
 export class NamespacesModule {}

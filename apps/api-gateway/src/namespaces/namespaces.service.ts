@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { namespaceInput, type Namespace } from '@paas/contracts/namespaces';
+import { namespaceInput, parseByteQuantity, REGISTRY_QUOTA_ANNOTATION, type Namespace } from '@paas/contracts/namespaces';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
@@ -23,6 +23,7 @@ export class NamespacesService {
     const input = validate(namespaceInput, body, 'Namespace');
     if (!input.ok) throw new ApiError(input.status);
     const { name, labels, annotations } = input.value.metadata;
+    assertQuotaChange(creator, name, undefined, annotations);
     const created = await this.namespaces.create({ metadata: { name, namespace: CLUSTER_SCOPE, labels, annotations }, spec: {}, status: { phase: 'Active' } });
     if (creator?.kind === 'User') {
       // Put, not create: a binding of that name can only be left over from a namespace of the same name.
@@ -32,13 +33,21 @@ export class NamespacesService {
   }
 
   /** Labels and annotations (`paas.dev/registry-anonymous-pull`, say); a stale `resourceVersion` is a 409. */
-  async update(name: string, body: unknown): Promise<Namespace> {
+  async update(name: string, body: unknown, principal: Principal): Promise<Namespace> {
     assertNamespaceName(name);
     const input = validate(namespaceInput, body, 'Namespace', name);
     if (!input.ok) throw new ApiError(input.status);
     const { name: bodyName, labels, annotations, resourceVersion } = input.value.metadata;
     if (bodyName !== name) throw ApiError.of('BadRequest', `the name of the object (${bodyName}) does not match the name on the URL (${name})`);
-    return this.namespaces.update(CLUSTER_SCOPE, name, (current) => ({ ...current, metadata: { ...current.metadata, labels, annotations } }), { resourceVersion });
+    return this.namespaces.update(
+      CLUSTER_SCOPE,
+      name,
+      (current) => {
+        assertQuotaChange(principal, name, current.metadata.annotations, annotations);
+        return { ...current, metadata: { ...current.metadata, labels, annotations } };
+      },
+      { resourceVersion },
+    );
   }
 
   /**
@@ -86,6 +95,24 @@ export class NamespacesService {
 
   list(): Promise<Namespace[]> {
     return this.namespaces.list({ namespace: CLUSTER_SCOPE });
+  }
+}
+
+/**
+ * The registry quota annotation holds a byte quantity, and only a cluster-admin may set,
+ * change or remove it: a namespace's own admins would otherwise raise their own quota.
+ */
+function assertQuotaChange(principal: Principal | undefined, name: string, before: Record<string, string> | undefined, after: Record<string, string> | undefined): void {
+  const [old, next] = [before?.[REGISTRY_QUOTA_ANNOTATION], after?.[REGISTRY_QUOTA_ANNOTATION]];
+  if (old === next) return;
+  if (next !== undefined && parseByteQuantity(next) === undefined) {
+    throw ApiError.invalid('Namespace', name, `metadata.annotations.${REGISTRY_QUOTA_ANNOTATION}`, 'must be a quantity of bytes such as 10Gi, 500Mi or 1073741824');
+  }
+  if (!principal?.clusterAdmin) {
+    throw ApiError.of('Forbidden', `namespaces "${name}" is forbidden: User "${principal?.name ?? 'system:anonymous'}" cannot set the annotation ${REGISTRY_QUOTA_ANNOTATION}: only cluster-admins decide registry quotas`, {
+      kind: 'Namespace',
+      name,
+    });
   }
 }
 

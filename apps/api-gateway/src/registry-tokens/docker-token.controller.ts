@@ -32,9 +32,12 @@ export class DockerTokenController {
     }
     let principal;
     try {
-      principal = await this.authenticator.authenticate(request.headers.authorization);
+      principal = await this.authenticator.authenticate(request);
     } catch (error) {
       const status = statusOf(error);
+      if (status.code === 429) {
+        return reply.code(429).header('Retry-After', String(status.details?.retryAfterSeconds ?? 1)).send(envelope('TOOMANYREQUESTS', status.message));
+      }
       if (status.code !== 401) throw error;
       return reply.code(401).header('WWW-Authenticate', BASIC_CHALLENGE).send(envelope('UNAUTHORIZED', status.message));
     }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
+import { ApiError } from '@paas/platform/api-error';
 import { Authorize } from '../auth/authorize.decorator';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ResourceGateway } from './resource-gateway';
@@ -50,9 +51,8 @@ export class ResourcesController {
   @Post('buildconfigs/:name/instantiate')
   @HttpCode(201)
   @Authorize('instantiate', 'buildconfigs')
-  instantiate(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body?: { message?: unknown }) {
-    const message = typeof body?.message === 'string' ? body.message.slice(0, 1024) : undefined;
-    return this.resources.instantiate(namespace, name, message);
+  instantiate(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body?: unknown) {
+    return this.resources.instantiate(namespace, name, instantiateMessage(name, body));
   }
 
   @Put('deploymentconfigs/:name/scale')
@@ -78,4 +78,13 @@ export class ResourcesController {
     );
     return reply.code(200).type('text/plain; charset=utf-8').send(body);
   }
+}
+
+/** `{"message": "..."}` (optional, cut to 1 KiB): why the build was started, shown on the Build. */
+function instantiateMessage(name: string, body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ApiError.of('BadRequest', 'the request body must be a JSON object');
+  const { message } = body as { message?: unknown };
+  if (message !== undefined && typeof message !== 'string') throw ApiError.invalid('BuildRequest', name, 'message', 'must be a string');
+  return message?.slice(0, 1024);
 }

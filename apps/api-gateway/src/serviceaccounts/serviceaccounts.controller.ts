@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { API_VERSION } from '@paas/contracts/meta';
 import { resourceList } from '@paas/platform/rpc-input';
 import { Authorize } from '../auth/authorize.decorator';
 import { ServiceAccountsService } from './serviceaccounts.service';
@@ -39,5 +40,12 @@ export class ServiceAccountsController {
   @Authorize('create', 'serviceaccounts/token')
   createToken(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {
     return this.serviceAccounts.createToken(namespace, name, body);
+  }
+
+  /** Its tokens (names, times; never the tokens): revoke one with `DELETE /api/v1/tokens/{name}`. */
+  @Get(':name/tokens')
+  @Authorize('list', 'serviceaccounts/token')
+  async listTokens(@Param('namespace') namespace: string, @Param('name') name: string) {
+    return { apiVersion: API_VERSION, kind: 'APITokenList', metadata: {}, items: await this.serviceAccounts.listTokens(namespace, name) };
   }
 }

@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { serviceAccountInput, serviceAccountSubject, tokenRequest, type ServiceAccount, type TokenResponse } from '@paas/contracts/auth';
-import { API_VERSION } from '@paas/contracts/meta';
+import { serviceAccountInput, type ApiTokenInfo, type ServiceAccount, type TokenResponse } from '@paas/contracts/auth';
 import { successStatus, type Status } from '@paas/contracts/status';
-import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
 import { parseBody } from '@paas/platform/rpc-input';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
 import { ApiTokenRepository } from '../tokens/api-token.repository';
-import { TokenMinter } from '../tokens/token-minter';
+import { TokensService } from '../tokens/tokens.service';
 import { ServiceAccountRepository } from './serviceaccount.repository';
 
 /** Service accounts: identities for programs (CI, say), with tokens instead of passwords. */
@@ -17,7 +15,7 @@ export class ServiceAccountsService {
     private readonly serviceAccounts: ServiceAccountRepository,
     private readonly namespaces: NamespacesService,
     private readonly tokens: ApiTokenRepository,
-    private readonly minter: TokenMinter,
+    private readonly tokenService: TokensService,
   ) {}
 
   async create(namespace: string, body: unknown): Promise<ServiceAccount> {
@@ -43,13 +41,16 @@ export class ServiceAccountsService {
     return successStatus(`serviceaccount "${name}" deleted`, { kind: 'ServiceAccount', name });
   }
 
-  /** A token for the service account (no expiry unless `expiresInSeconds`); only its hash is kept. */
+  /** A token for the service account (the longest lifetime unless `expiresInSeconds`); only its hash is kept. */
   async createToken(namespace: string, name: string, body: unknown): Promise<TokenResponse> {
-    const input = validate(tokenRequest, body ?? {}, 'Token');
-    if (!input.ok) throw new ApiError(input.status);
     await this.serviceAccounts.get(namespace, name);
-    const minted = await this.minter.mint({ kind: 'ServiceAccount', namespace, serviceAccount: name }, input.value.expiresInSeconds);
-    return { apiVersion: API_VERSION, kind: 'Token', subject: serviceAccountSubject(namespace, name), ...minted };
+    return this.tokenService.mint({ kind: 'ServiceAccount', namespace, serviceAccount: name }, body);
+  }
+
+  /** Its tokens, without their secrets. */
+  async listTokens(namespace: string, name: string): Promise<ApiTokenInfo[]> {
+    await this.serviceAccounts.get(namespace, name);
+    return this.tokenService.list({ kind: 'ServiceAccount', namespace, serviceAccount: name });
   }
 
   private async existingNamespace(namespace: string): Promise<void> {

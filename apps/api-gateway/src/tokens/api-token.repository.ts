@@ -7,8 +7,8 @@ export const API_TOKENS_COLLECTION = 'apitokens';
 /** Whose a token is: a user's (`POST /api/v1/tokens`) or a service account's. */
 export type TokenOwner = { kind: 'User'; user: string } | { kind: 'ServiceAccount'; namespace: string; serviceAccount: string };
 
-/** A token as stored: only its sha256, never the token. */
-export type ApiToken = TokenOwner & { hash: string; createdAt: string; expiresAt?: string };
+/** A token as stored: only its sha256, never the token. Tokens made before lifetimes were bounded may lack `expiresAt`. */
+export type ApiToken = TokenOwner & { hash: string; createdAt: string; expiresAt?: string; lastUsedAt?: string };
 
 interface StoredToken {
   _id: string;
@@ -18,6 +18,7 @@ interface StoredToken {
   serviceAccount?: string;
   createdAt: string;
   expiresAt?: string;
+  lastUsedAt?: string;
 }
 
 export const apiTokenSchema = new Schema<StoredToken>(
@@ -29,6 +30,7 @@ export const apiTokenSchema = new Schema<StoredToken>(
     serviceAccount: { type: String },
     createdAt: { type: String, required: true },
     expiresAt: { type: String },
+    lastUsedAt: { type: String },
   },
   { collection: API_TOKENS_COLLECTION, versionKey: false },
 );
@@ -46,10 +48,19 @@ export class ApiTokenRepository {
 
   async findByHash(hash: string): Promise<ApiToken | undefined> {
     const stored = await this.model.findById(hash).lean<StoredToken>().exec();
-    if (!stored) return undefined;
-    const { _id, kind, user, namespace, serviceAccount, createdAt, expiresAt } = stored;
-    const owner: TokenOwner = kind === 'User' ? { kind, user: user ?? '' } : { kind: 'ServiceAccount', namespace: namespace ?? '', serviceAccount: serviceAccount ?? '' };
-    return { ...owner, hash: _id, createdAt, ...(expiresAt ? { expiresAt } : {}) };
+    return stored ? apiTokenOf(stored) : undefined;
+  }
+
+  /** The tokens of one owner, oldest first. */
+  async listOf(owner: TokenOwner): Promise<ApiToken[]> {
+    const filter = owner.kind === 'User' ? { kind: 'User', user: owner.user } : { kind: 'ServiceAccount', namespace: owner.namespace, serviceAccount: owner.serviceAccount };
+    const found = await this.model.find(filter).sort({ createdAt: 1 }).lean<StoredToken[]>().exec();
+    return found.map(apiTokenOf);
+  }
+
+  /** When the token was last used (a write at most every few minutes: see Authenticator). */
+  async touch(hash: string, at: Date): Promise<void> {
+    await this.model.updateOne({ _id: hash }, { $set: { lastUsedAt: at.toISOString() } }).exec();
   }
 
   /** Tokens whose time is over (ISO times compare as strings). */
@@ -69,4 +80,10 @@ export class ApiTokenRepository {
   async deleteOfServiceAccounts(namespace: string, serviceAccount?: string): Promise<void> {
     await this.model.deleteMany({ kind: 'ServiceAccount', namespace, ...(serviceAccount ? { serviceAccount } : {}) }).exec();
   }
+}
+
+function apiTokenOf(stored: StoredToken): ApiToken {
+  const { _id, kind, user, namespace, serviceAccount, createdAt, expiresAt, lastUsedAt } = stored;
+  const owner: TokenOwner = kind === 'User' ? { kind, user: user ?? '' } : { kind: 'ServiceAccount', namespace: namespace ?? '', serviceAccount: serviceAccount ?? '' };
+  return { ...owner, hash: _id, createdAt, ...(expiresAt ? { expiresAt } : {}), ...(lastUsedAt ? { lastUsedAt } : {}) };
 }

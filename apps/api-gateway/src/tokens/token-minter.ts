@@ -21,13 +21,14 @@ export function looksLikeToken(value: string): boolean {
 export class TokenMinter {
   constructor(private readonly tokens: ApiTokenRepository) {}
 
-  async mint(owner: TokenOwner, expiresInSeconds?: number): Promise<{ token: string; expiresAt?: string }> {
+  async mint(owner: TokenOwner, expiresInSeconds: number): Promise<{ token: string; hash: string; expiresAt: string }> {
     const token = `${API_TOKEN_PREFIX}${randomBytes(TOKEN_BYTES).toString('base64url')}`;
     const now = Date.now();
-    const expiresAt = expiresInSeconds ? new Date(now + expiresInSeconds * 1000).toISOString() : undefined;
-    await this.tokens.add({ ...owner, hash: hashToken(token), createdAt: new Date(now).toISOString(), ...(expiresAt ? { expiresAt } : {}) });
+    const expiresAt = new Date(now + expiresInSeconds * 1000).toISOString();
+    const hash = hashToken(token);
+    await this.tokens.add({ ...owner, hash, createdAt: new Date(now).toISOString(), expiresAt });
     // Expired tokens are refused when used; the ones never used again go here.
     await this.tokens.deleteExpired(new Date(now));
-    return { token, ...(expiresAt ? { expiresAt } : {}) };
+    return { token, hash, expiresAt };
   }
 }

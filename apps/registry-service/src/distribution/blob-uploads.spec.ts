@@ -5,15 +5,22 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { FilesystemBlobStore } from '../adapters/filesystem-blob-store';
+import type { NamespaceQuotas } from '../quota/namespace-quotas';
+import { StorageQuota } from '../quota/storage-quota';
 import { BlobUploads } from './blob-uploads';
 import type { RegistryMetadataRepository } from './registry-metadata.repository';
 
 const digestOf = (content: string) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
 const body = (...chunks: string[]) => Readable.from(chunks.map((c) => Buffer.from(c)));
 
-/** Only the blob links, which is all uploads touch. */
+/** Only the blob links, which is all uploads (and the quota) touch. */
 class FakeMetadata {
   readonly links = new Map<string, number>();
+  async namespaceBlobs(namespace: string) {
+    const held = new Map<string, number>();
+    for (const [key, size] of this.links) if (key.startsWith(`${namespace}/`)) held.set(key.split('@')[1], size);
+    return held;
+  }
   async linkBlob(repository: string, digest: string, size: number) {
     this.links.set(`${repository}@${digest}`, size);
   }
@@ -28,13 +35,20 @@ describe('BlobUploads', () => {
   let store: FilesystemBlobStore;
   let metadata: FakeMetadata;
   let uploads: BlobUploads;
-  const newUploads = () => new BlobUploads(store, metadata as unknown as RegistryMetadataRepository, { maxBlobBytes: 64 });
+  /** Every namespace's registry quota, in bytes; undefined: none. */
+  let quota: number | undefined;
+  const newUploads = () => {
+    const fakeMetadata = metadata as unknown as RegistryMetadataRepository;
+    const quotas = { quotaOf: async () => quota } as unknown as NamespaceQuotas;
+    return new BlobUploads(store, fakeMetadata, { maxBlobBytes: 64 }, new StorageQuota(quotas, fakeMetadata));
+  };
   const storedBlobs = () => readdir(path.join(root, 'blobs'), { recursive: true }).catch(() => [] as string[]);
 
   beforeEach(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'uploads-'));
     store = new FilesystemBlobStore(root);
     metadata = new FakeMetadata();
+    quota = undefined;
     uploads = newUploads();
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
@@ -124,5 +138,34 @@ describe('BlobUploads', () => {
     await expect(uploads.mount('ns/app', digestOf('layer'), 'ns/elsewhere')).resolves.toBeUndefined();
     await expect(uploads.mount('ns/app', digestOf('layer'), 'ns/base')).resolves.toEqual({ digest: digestOf('layer'), size: 5 });
     expect(metadata.links.has(`ns/app@${digestOf('layer')}`)).toBe(true);
+  });
+
+  describe('under a namespace quota', () => {
+    beforeEach(() => (quota = 20));
+
+    it('refuses a blob the namespace has no room left for with DENIED, saying how much is used, and stores nothing', async () => {
+      await uploads.monolithic('ns/app', digestOf('a'.repeat(15)), body('a'.repeat(15)));
+      const refused = uploads.monolithic('ns/app', digestOf('b'.repeat(10)), body('b'.repeat(10)));
+      await expect(refused).rejects.toMatchObject({ code: 'DENIED', status: 403, message: expect.stringContaining('15 B of it used'), detail: { namespace: 'ns', quota: 20, used: 15, size: 10 } });
+      expect(await store.stat(digestOf('b'.repeat(10)))).toBeUndefined();
+      expect(await readdir(path.join(root, 'uploads'))).toEqual([]);
+      // Another namespace has its own quota.
+      await expect(uploads.monolithic('other/app', digestOf('b'.repeat(10)), body('b'.repeat(10)))).resolves.toMatchObject({ size: 10 });
+    });
+
+    it('counts a blob once per namespace, however many repositories link it', async () => {
+      await uploads.monolithic('ns/app', digestOf('a'.repeat(15)), body('a'.repeat(15)));
+      await expect(uploads.monolithic('ns/copy', digestOf('a'.repeat(15)), body('a'.repeat(15)))).resolves.toMatchObject({ size: 15 });
+      await expect(uploads.mount('ns/third', digestOf('a'.repeat(15)), 'ns/app')).resolves.toMatchObject({ size: 15 });
+      // Mounted into another namespace, it counts there.
+      await uploads.monolithic('other/app', digestOf('c'.repeat(10)), body('c'.repeat(10)));
+      await expect(uploads.mount('other/more', digestOf('a'.repeat(15)), 'ns/app')).rejects.toMatchObject({ code: 'DENIED' });
+    });
+
+    it('cuts off an upload that grows past the whole quota while it streams', async () => {
+      const { id } = await uploads.start('ns/app');
+      await expect(uploads.append('ns/app', id, body('x'.repeat(21)))).rejects.toMatchObject({ code: 'DENIED', message: expect.stringContaining('larger than the whole registry quota') });
+      await expect(uploads.status('ns/app', id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+    });
   });
 });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BLOB_STORE, UploadNotFoundError, type BlobStore } from '../adapters/blob-store';
+import { StorageQuota } from '../quota/storage-quota';
 import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry-settings';
 import { algorithmOf, digestOfStream, digestSoFar, throughHash, withByteLimit } from './digest';
 import { RegistryError } from './errors';
@@ -46,6 +47,7 @@ export class BlobUploads {
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     private readonly metadata: RegistryMetadataRepository,
     @Inject(REGISTRY_SETTINGS) private readonly settings: Pick<RegistrySettings, 'maxBlobBytes'>,
+    private readonly quota: StorageQuota,
   ) {}
 
   async start(repository: string): Promise<UploadState> {
@@ -63,7 +65,7 @@ export class BlobUploads {
   async append(repository: string, id: string, body: Readable, startOffset?: number): Promise<UploadState> {
     return this.exclusively(id, async () => {
       const { size } = await this.uploadOf(repository, id);
-      return { id, size: await this.writeAt(id, size, body, startOffset) };
+      return { id, size: await this.writeAt(repository, id, size, body, startOffset) };
     });
   }
 
@@ -77,12 +79,17 @@ export class BlobUploads {
     const digest = parseDigest(digestParam);
     return this.exclusively(id, async () => {
       let { size } = await this.uploadOf(repository, id);
-      if (body) size = await this.writeAt(id, size, body, startOffset);
+      if (body) size = await this.writeAt(repository, id, size, body, startOffset);
       const actual = await this.digestOf(id, size, algorithmOf(digest));
       if (actual !== digest) {
         await this.discard(id);
         throw new RegistryError('DIGEST_INVALID', `the upload's digest is ${actual}, not ${digest}`, { digest, actual });
       }
+      // A blob the namespace's quota has no room for is of no use to anyone: it goes at once.
+      await this.quota.assertRoom(repository, digest, size).catch(async (error: unknown) => {
+        await this.discard(id);
+        throw error;
+      });
       await this.store.commitUpload(id, digest);
       this.hashes.delete(id);
       await this.metadata.linkBlob(repository, digest, size);
@@ -114,6 +121,7 @@ export class BlobUploads {
     const digest = parseDigest(digestParam);
     const link = await this.metadata.blobLink(from, digest);
     if (!link || !(await this.store.stat(digest))) return undefined;
+    await this.quota.assertRoom(repository, digest, link.size);
     await this.metadata.linkBlob(repository, digest, link.size);
     return { digest, size: link.size };
   }
@@ -136,21 +144,26 @@ export class BlobUploads {
     await this.store.cancelUpload(id);
   }
 
-  private async writeAt(id: string, size: number, body: Readable, startOffset: number | undefined): Promise<number> {
+  private async writeAt(repository: string, id: string, size: number, body: Readable, startOffset: number | undefined): Promise<number> {
     if (startOffset !== undefined && startOffset !== size) {
       throw new RegistryError('RANGE_INVALID', `chunk starts at ${startOffset} but the upload has ${size} bytes`, { size });
     }
-    return this.write(id, size, body);
+    return this.write(repository, id, size, body);
   }
 
-  private async write(id: string, size: number, body: Readable): Promise<number> {
+  /** Appends to the upload, cut off at the blob size limit or, when smaller, the namespace's whole quota. */
+  private async write(repository: string, id: string, size: number, body: Readable): Promise<number> {
     const running = this.hashes.get(id);
     const tracking = running?.size === size ? running : undefined;
     if (!tracking) this.hashes.delete(id);
     let hashed = 0;
     const { maxBlobBytes } = this.settings;
-    const tooLarge = () => new RegistryError('SIZE_INVALID', `blobs are limited to ${maxBlobBytes} bytes`, { limit: maxBlobBytes });
-    const limited = withByteLimit(body, maxBlobBytes - size, tooLarge);
+    const quota = await this.quota.limitOf(repository);
+    const [limit, tooLarge] =
+      quota !== undefined && quota < maxBlobBytes
+        ? [quota, () => this.quota.tooLargeForQuota(repository, quota)]
+        : [maxBlobBytes, () => new RegistryError('SIZE_INVALID', `blobs are limited to ${maxBlobBytes} bytes`, { limit: maxBlobBytes })];
+    const limited = withByteLimit(body, limit - size, tooLarge);
     try {
       const newSize = await this.store.append(id, tracking ? throughHash(limited, tracking.hash, (bytes) => (hashed += bytes)) : limited);
       // Another replica appending at the same time grows the file by bytes this hash never saw.
@@ -160,8 +173,8 @@ export class BlobUploads {
     } catch (error) {
       // A chunk cut off half way leaves bytes the hash may not have seen: re-read at commit.
       this.hashes.delete(id);
-      // An upload over the limit is of no use to anyone: it goes at once.
-      if (error instanceof RegistryError && error.code === 'SIZE_INVALID') await this.store.cancelUpload(id);
+      // An upload over the limit (or the whole quota) is of no use to anyone: it goes at once.
+      if (error instanceof RegistryError && (error.code === 'SIZE_INVALID' || error.code === 'DENIED')) await this.store.cancelUpload(id);
       if (error instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
       throw error;
     }

@@ -24,6 +24,8 @@ export const REGISTRY_ERRORS = {
   RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
   /** Not in the spec's table, as in distribution: `n` of a paginated list is not a number. */
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
+  /** Not in the spec's table: a manifest pushed with a Content-Type that is no manifest media type. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported media type' },
   /** Not in the spec's table: the spec asks for a 413 when a manifest exceeds the registry's limit. */
   MANIFEST_TOO_LARGE: { status: 413, message: 'manifest exceeds the size limit' },
   /** Not in the spec's table, as in distribution: anything unexpected (details are logged, not sent). */

@@ -1,4 +1,4 @@
-import { MEDIA_TYPES, parseManifest } from './manifest-format';
+import { assertManifestContentType, MEDIA_TYPES, parseManifest } from './manifest-format';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const descriptor = (digest: string, mediaType = 'application/vnd.docker.image.rootfs.diff.tar.gzip') => ({ mediaType, digest, size: 10 });
@@ -50,7 +50,21 @@ describe('parseManifest', () => {
     ['schema 1', bytes({ schemaVersion: 1, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), undefined, 'unsupported'],
     ['a descriptor with a bad digest', bytes(image({ layers: [descriptor('sha256:nope')] })), MEDIA_TYPES.dockerManifest, 'must be a sha256 or sha512 digest'],
     ['layers missing', bytes(image({ layers: undefined })), MEDIA_TYPES.dockerManifest, 'layers'],
+    ['annotations nested 40 deep', Buffer.from(JSON.stringify(image()).replace(/}$/, `,"x":${'['.repeat(40)}${']'.repeat(40)}}`)), MEDIA_TYPES.dockerManifest, 'more than 32 levels'],
+    ['a body nested 100,000 deep', Buffer.from(`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), MEDIA_TYPES.ociManifest, 'refused'],
   ])('refuses %s as MANIFEST_INVALID', (_case, body, contentType, message) => {
     expect(() => parseManifest(body, contentType)).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID', message: expect.stringContaining(message) }));
+  });
+});
+
+describe('assertManifestContentType', () => {
+  it('takes a manifest media type, plain JSON or none', () => {
+    for (const type of [MEDIA_TYPES.ociManifest, `${MEDIA_TYPES.dockerManifestList}; charset=utf-8`, 'application/json', undefined]) expect(() => assertManifestContentType(type)).not.toThrow();
+  });
+
+  it('refuses any other Content-Type with 415, naming what to send', () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/vnd.docker.distribution.manifest.v1+prettyjws']) {
+      expect(() => assertManifestContentType(type)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415, message: expect.stringContaining(MEDIA_TYPES.ociManifest) }));
+    }
   });
 });

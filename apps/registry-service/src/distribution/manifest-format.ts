@@ -1,3 +1,4 @@
+import { jsonShapeProblem, type JsonLimits } from '@paas/platform/json-limits';
 import { z } from 'zod';
 import { RegistryError } from './errors';
 import { isSupportedDigest } from './names';
@@ -15,6 +16,26 @@ export const SUPPORTED_MANIFEST_TYPES: string[] = [...IMAGE_MANIFESTS, ...INDEXE
 
 /** Manifests are small; larger bodies are refused before they are read to the end. */
 export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * The shape a manifest may have, checked before it is parsed: manifests nest four levels
+ * (index, descriptor, platform or annotations); the key count only bounds the parser's work
+ * (a 4 MiB index of a thousand platforms has some 10,000 keys).
+ */
+export const MANIFEST_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 100_000 };
+
+/**
+ * A manifest is pushed with its own media type as Content-Type; without one, or as plain
+ * `application/json`, its `mediaType` field (or its shape) says what it is. Anything else is
+ * refused before the body is read.
+ */
+export function assertManifestContentType(contentType: string | undefined): void {
+  const type = contentType?.split(';')[0].trim().toLowerCase();
+  if (!type || type === 'application/json' || SUPPORTED_MANIFEST_TYPES.includes(type)) return;
+  throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', `a manifest cannot be pushed as ${type}: send one of ${SUPPORTED_MANIFEST_TYPES.join(', ')}`, {
+    supported: SUPPORTED_MANIFEST_TYPES,
+  });
+}
 
 const descriptor = z.object({
   mediaType: z.string().min(1),
@@ -54,6 +75,8 @@ export interface ParsedManifest {
  * the referenced blobs and manifests exist is checked by the caller.
  */
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
+  const problem = jsonShapeProblem(body, MANIFEST_JSON_LIMITS);
+  if (problem) throw new RegistryError('MANIFEST_INVALID', `the manifest is refused: ${problem}`);
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));

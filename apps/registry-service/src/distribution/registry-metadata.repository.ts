@@ -121,6 +121,19 @@ export class RegistryMetadataRepository {
     return (await this.blobLinks.deleteOne({ _id: `${repository}@${digest}` }).exec()).deletedCount === 1;
   }
 
+  /**
+   * The blobs the repositories of a namespace (`<namespace>/...`) link, each once, with its
+   * size: what the namespace's registry quota counts.
+   */
+  async namespaceBlobs(namespace: string): Promise<Map<string, number>> {
+    // Repository names sort by their bytes: `<ns>/` up to, not including, `<ns>0` ('0' follows '/').
+    const links = await this.blobLinks
+      .find({ repository: { $gte: `${namespace}/`, $lt: `${namespace}0` } }, { digest: 1, size: 1 })
+      .lean<Pick<BlobLinkDoc, 'digest' | 'size'>[]>()
+      .exec();
+    return new Map(links.map((link) => [link.digest, link.size]));
+  }
+
   async blobLink(repository: string, digest: string): Promise<{ size: number; usedAt?: Date } | undefined> {
     const link = await this.blobLinks.findById(`${repository}@${digest}`).lean<BlobLinkDoc>().exec();
     return link ? { size: link.size, usedAt: link.usedAt } : undefined;

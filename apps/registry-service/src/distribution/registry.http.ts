@@ -9,7 +9,7 @@ import { BlobUploads } from './blob-uploads';
 import { Blobs } from './blobs';
 import { RegistryError, renderError } from './errors';
 import { chunkStart, requestedRange, uploadRange } from './http-ranges';
-import { MANIFEST_SIZE_LIMIT, MEDIA_TYPES } from './manifest-format';
+import { assertManifestContentType, MANIFEST_SIZE_LIMIT, MEDIA_TYPES } from './manifest-format';
 import { Manifests } from './manifests';
 import { matchRoute, type RegistryRoute } from './names';
 import { PushManifest } from './push-manifest.usecase';
@@ -146,6 +146,7 @@ export class RegistryHttp {
 
   private async putManifest(name: string, reference: string, request: Request, reply: FastifyReply) {
     if (Number(request.headers['content-length']) > MANIFEST_SIZE_LIMIT) throw tooLarge();
+    assertManifestContentType(request.headers['content-type']);
     const body = await readManifestBody(bodyOf(request));
     const stored = await this.pushManifest.execute(name, reference, body, request.headers['content-type']);
     reply.headers({ location: `/v2/${name}/manifests/${stored.digest}`, 'docker-content-digest': stored.digest, 'content-length': 0 });
