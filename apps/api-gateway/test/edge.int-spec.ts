@@ -65,7 +65,6 @@ describe('api-gateway edge: malformed requests, headers, cross-origin calls', ()
 
   beforeAll(async () => {
     gateway = await startGateway('edge', { ownDatabase: true, env: { PAAS_CORS_ORIGINS: `${ALLOWED_ORIGIN}, https://other.example.test` } });
-    await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', resolve));
     port = (gateway.server.address() as AddressInfo).port;
   });
   afterAll(() => gateway?.close());

@@ -43,20 +43,22 @@ export async function startGateway(suite: string, options: GatewayOptions = {}) 
       else process.env[key] = saved[key];
     }
   });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  // Listening on a port of its own: given a server that does not listen, supertest binds and
+  // closes it around every request, and requests sent in parallel then close it under each other.
+  await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer();
+  const url = await app.getUrl();
   return {
     app,
     server,
     dbPrefix,
     /** Without credentials. */
-    anonymous: request(server),
+    anonymous: request(url),
     /** Every request with Basic credentials. */
-    as: (user: string, password: string) => request.agent(server).auth(user, password),
+    as: (user: string, password: string) => request.agent(url).auth(user, password),
     /** Every request with `Authorization: Bearer <token>`. */
-    withToken: (token: string) => request.agent(server).set('Authorization', `Bearer ${token}`),
-    admin: request.agent(server).auth(ADMIN_USER, adminPassword()),
+    withToken: (token: string) => request.agent(url).set('Authorization', `Bearer ${token}`),
+    admin: request.agent(url).auth(ADMIN_USER, adminPassword()),
     close: async () => {
       process.env.PAAS_BUS_PREFIX = prefix; // a later startGateway moved it on
       await dropIsolatedBus(app.get(NATS_CONNECTION));
