@@ -54,6 +54,20 @@ export interface SubscribeOptions {
   everyReplica?: boolean;
 }
 
+export interface PublishOptions {
+  /** The envelope id (and JetStream message id): a publish sent again with it is dropped as a duplicate. */
+  id?: string;
+  /**
+   * How long to go on trying while no server takes the event: 0 by default, since writes
+   * publish through their outbox, whose relay tries again soon. A caller without an outbox,
+   * whose client waits anyway, passes STREAM_ELECTION_MS and rides out a leader election.
+   */
+  retryMs?: number;
+}
+
+/** Long enough for a NATS cluster to elect a new leader of the stream (5-6 s measured with nats-server 2.9.10, three servers on loopback). */
+export const STREAM_ELECTION_MS = 15_000;
+const PUBLISH_RETRY_DELAY_MS = 250;
 const ACK_WAIT_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
 const RESUBSCRIBE_DELAY_MS = 1_000;
@@ -93,7 +107,7 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(SERVICE_NAME) private readonly service: string,
   ) {}
 
-  async publish<T extends EventType>(type: T, data: EventMap[T], options: { id?: string } = {}): Promise<EventEnvelope<T>> {
+  async publish<T extends EventType>(type: T, data: EventMap[T], options: PublishOptions = {}): Promise<EventEnvelope<T>> {
     const payload = eventSchemas[type].parse(data) as EventMap[T];
     const envelope: EventEnvelope<T> = {
       id: options.id ?? randomUUID(),
@@ -106,19 +120,29 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.ensureStream();
     await tracer.startActiveSpan(`publish ${type}`, { kind: SpanKind.PRODUCER, attributes: eventAttributes(envelope) }, async (span) => {
       try {
-        await this.nats
-          .jetstream()
-          .publish(this.names.event(type), JSON.stringify(envelope), { msgID: envelope.id, headers: injectTraceHeaders() })
-          .catch((error: NatsError) => {
-            // nats.js says only "503": nothing took the message, so it is safe to send again.
-            if (error.code === ErrorCode.NoResponders) throw new Error(`no server stored ${type}: the event stream has no leader (a NATS cluster electing one) or JetStream is down`);
-            throw error;
-          });
+        await this.store(envelope, performance.now() + (options.retryMs ?? 0));
       } finally {
         span.end();
       }
     });
     return envelope;
+  }
+
+  /** Sends the envelope to the stream, again after a 503 (no server took it, so none stored it) until `deadline`. */
+  private async store(envelope: EventEnvelope, deadline: number): Promise<void> {
+    const message = JSON.stringify(envelope);
+    for (;;) {
+      try {
+        await this.nats.jetstream().publish(this.names.event(envelope.type), message, { msgID: envelope.id, headers: injectTraceHeaders() });
+        return;
+      } catch (error) {
+        if ((error as NatsError).code !== ErrorCode.NoResponders) throw error;
+        if (performance.now() >= deadline) {
+          throw new Error(`no server stored ${envelope.type}: the event stream has no leader (a NATS cluster electing one) or JetStream is down`);
+        }
+        await sleep(PUBLISH_RETRY_DELAY_MS);
+      }
+    }
   }
 
   /**
