@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { busNames } from './bus-names';
 import { busSettings, SettingError } from './bus-settings';
 import { isNotFound, setUpEventStream } from './event-stream';
+import { HandledEvents } from './handled-events';
 import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 
@@ -88,9 +89,11 @@ const tracer = trace.getTracer('paas-events');
 /**
  * Domain events over JetStream: typed publish (payload checked against its schema, message
  * id = envelope id for dedup, trace context in the headers) and durable subscriptions
- * (explicit ack, nak with backoff when a handler throws, heartbeats while it works). The
- * stream is set up at start, on as many servers as `PAAS_STREAM_REPLICAS` asks (bus-settings.ts);
- * a count NATS cannot keep stops the start with a SettingError that says why.
+ * (explicit ack confirmed by the server, nak with backoff when a handler throws, heartbeats
+ * while it works; a redelivery of an event this replica has just handled is only acked, see
+ * handled-events.ts). The stream is set up at start, on as many servers as
+ * `PAAS_STREAM_REPLICAS` asks (bus-settings.ts); a count NATS cannot keep stops the start
+ * with a SettingError that says why.
  */
 @Injectable()
 export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -100,6 +103,7 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly subscriptions = new Set<ConsumerMessages>();
   private readonly names = busNames();
   private readonly wantedReplicas = busSettings().streamReplicas;
+  private readonly handledEvents = new HandledEvents();
   private stopped = false;
 
   constructor(
@@ -275,14 +279,24 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private async handle<T extends EventType>(type: T, message: JsMsg, handler: EventHandler<T>): Promise<void> {
+    const key = `${message.info.consumer}/${message.info.streamSequence}`;
+    const seen = this.handledEvents.check(key);
+    if (seen === 'handled') {
+      this.logger.debug({ msg: `${type} (stream sequence ${message.seq}) came again after this replica handled it: acked, not handled again` });
+      return this.acknowledge(type, message);
+    }
+    if (seen === 'in-hand') return;
     const envelope = this.decode(type, message);
     if (!envelope) return;
+    this.handledEvents.take(key);
+    let handled = false;
     const parent = extractTraceContext(message.headers);
     await context.with(parent, () =>
       tracer.startActiveSpan(`process ${type}`, { kind: SpanKind.CONSUMER, attributes: eventAttributes(envelope) }, async (span) => {
         const heartbeat = setInterval(() => message.working(), ACK_WAIT_MS / 3);
         try {
           await handler(envelope);
+          handled = true;
           await this.acknowledge(type, message);
         } catch (error) {
           if (error instanceof HandledElsewhereError) {
@@ -302,6 +316,7 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
           }
         } finally {
           clearInterval(heartbeat);
+          this.handledEvents.settle(key, handled);
           span.end();
         }
       }),

@@ -29,14 +29,14 @@ describe('OutboxRelay', () => {
   beforeEach(() => jest.useFakeTimers({ now: 0 }));
   afterEach(() => jest.useRealTimers());
 
-  it('sweeps again soon after a failed publish, backing off while it fails, then only on its interval', async () => {
-    const source = flakySource(3);
+  it('sweeps again soon after a failed publish, backing off to 5 s while it fails, then only on its interval', async () => {
+    const source = flakySource(5);
     const relay = relayOver(source);
-    await jest.advanceTimersByTimeAsync(20_000);
-    // At start, then 1 s, 2 s and 4 s after each failure; the fourth sweep published what was owed.
-    expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000]);
-    await jest.advanceTimersByTimeAsync(15_000);
-    expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000, 30_000]);
+    await jest.advanceTimersByTimeAsync(25_000);
+    // At start, then 1, 2, 4, 5 and 5 s after each failure; the sixth sweep published what was owed.
+    expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000, 12_000, 17_000]);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000, 12_000, 17_000, 30_000]);
     relay.onApplicationShutdown();
   });
 

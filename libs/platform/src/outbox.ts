@@ -17,11 +17,12 @@ export interface OutboxSource {
 /** How often stored resources are checked for events their write recorded but no publish sent. */
 const SWEEP_INTERVAL_MS = 30_000;
 /**
- * After a publish failed, the first extra sweep; each failing one doubles it up to the interval.
- * A NATS cluster that lost the stream's leader refuses publishes for the ~5-10 s of its
- * election: the events owed then go out about when it ends, not up to half a minute later.
+ * After a publish failed, the first extra sweep; each failing one doubles the wait, up to the
+ * last. A NATS cluster that lost the stream's leader refuses publishes for the ~5-10 s of its
+ * election: the events owed then go out within seconds of its end, not up to half a minute later.
  */
 const FIRST_RETRY_MS = 1_000;
+const LAST_RETRY_MS = 5_000;
 
 function isOutboxSource(value: unknown): value is OutboxSource {
   const candidate = value as Partial<OutboxSource> | undefined;
@@ -30,7 +31,7 @@ function isOutboxSource(value: unknown): value is OutboxSource {
 
 /**
  * The other half of every repository's outbox: at start, then every half minute, and soon
- * after a publish failed (1 s, doubling while it fails), each repository of the service
+ * after a publish failed (1 s, doubling to 5 s while it fails), each repository of the service
  * (found by itself) publishes what its writes still owe the bus (their writer died between
  * the write and the publish, or NATS was down or electing a stream leader) and tidies its
  * old versions. With several replicas each sweeps; a repeated publish has the same id and
@@ -58,11 +59,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.timer = this.retryTimer = undefined;
   }
 
-  /** A publish failed (the outbox publisher says so): sweep again soon, backing off to the usual interval. */
+  /** A publish failed (the outbox publisher says so): sweep again soon, backing off while it fails. */
   retrySoon(): void {
     if (this.retryTimer || !this.timer) return;
     const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(delay * 2, SWEEP_INTERVAL_MS);
+    this.retryDelayMs = Math.min(delay * 2, LAST_RETRY_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.sweep();
