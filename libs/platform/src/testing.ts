@@ -4,6 +4,7 @@ import { failureStatus } from '@paas/contracts/status';
 import mongoose from 'mongoose';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NatsConnection, Subscription } from 'nats';
@@ -96,6 +97,17 @@ export function spawnService(main: string, env: NodeJS.ProcessEnv, logFile: stri
   } finally {
     closeSync(out);
   }
+}
+
+/** A TCP port free on loopback right now (for a process the test starts and must name a port for). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
 
 /** Whether a process of this user with this pid still exists (a SIGKILL test waits for its victim to be gone). */
