@@ -3,7 +3,7 @@
 // stops the other one's servers first (the single server and the first cluster server share
 // 4222 and its monitor port), and a cluster is checked to be ours and fully routed before the
 // services are pointed at it.
-import { NATS_CLUSTER_NAME, NATS_LAYOUTS, natsClusterNode, natsEntries } from './config.mjs';
+import { NATS_CLUSTER_NAME, NATS_LAYOUTS, natsClusterNode, natsEntries, natsUrls } from './config.mjs';
 import { Failure, ok } from './log.mjs';
 import { stop } from './proc.mjs';
 
@@ -19,8 +19,8 @@ export async function stopOtherNatsLayouts(count) {
 
 /**
  * Each server of a cluster of `count` must be the one up configures (its server_name, in the
- * cluster NATS_CLUSTER_NAME) and routed to every other: a foreign NATS answering on one of the ports, or a
- * server left from another layout, would otherwise be taken for ours.
+ * cluster NATS_CLUSTER_NAME) and routed to every other: a foreign NATS answering on one of
+ * the ports, or a server left from another layout, would otherwise be taken for ours.
  */
 export async function checkNatsCluster(count) {
   if (count === 1) return;
@@ -35,7 +35,7 @@ export async function checkNatsCluster(count) {
     const { num_routes: routed } = await monitor(node, 'routez');
     if (routed < count - 1) throw new Failure(`${node.name} is routed to ${routed} of the other ${count - 1} servers: see its log`);
   }
-  ok(`NATS cluster of ${count} routed (${Array.from({ length: count }, (_, i) => `127.0.0.1:${natsClusterNode(i + 1).port}`).join(', ')})`);
+  ok(`NATS cluster of ${count} routed (${natsUrls(count).join(', ')})`);
 }
 
 /** One page of a server's monitor (varz, routez …) as JSON. */
