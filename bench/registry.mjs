@@ -363,7 +363,7 @@ ensureAptPackages({ 'docker-registry': 'docker-registry' });
 if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
 mkdirSync(path.join(work, 'docker'));
 const registries = [ourRegistry(), distribution()];
-const nats = await connect({ servers: serviceEnv.NATS_URL });
+const nats = await connect({ servers: serviceEnv.NATS_URL.split(',') });
 bridgeAuth(nats);
 process.once('SIGINT', () => void cleanUp(registries, nats).finally(() => process.exit(130)));
 try {

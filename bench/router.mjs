@@ -279,7 +279,7 @@ function cleanUp(nats, prefixes) {
 if (!existsSync(ROUTER_MAIN)) throw new Error(`${ROUTER_MAIN} is not built: npx nx run router:build (or npm run up) first`);
 ensureAptPackages({ wrk: 'wrk', haproxy: 'haproxy' });
 if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
-const nats = await connect({ servers: serviceEnv.NATS_URL });
+const nats = await connect({ servers: serviceEnv.NATS_URL.split(',') });
 const prefixes = [`${run}-1000`, `${run}-10`];
 process.once('SIGINT', () => void cleanUp(nats, prefixes).finally(() => process.exit(130)));
 const results = new Map();

@@ -2,13 +2,15 @@
 // result is already there, so a second run only checks. `--infra-only` stops after the
 // infrastructure (Docker engine, NATS, FerretDB, Zipkin). `--replicas N` (or
 // `service=N,…`) runs that many processes of each service, `--nodes N` that many Docker
-// engines (the host's and N-1 in network namespaces); both are remembered (scripts/lib/scale.mjs).
+// engines (the host's and N-1 in network namespaces), `--nats-cluster` three clustered NATS
+// servers instead of one (`--nats-cluster 1` goes back); all are remembered (scripts/lib/scale.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  REPO, bin, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, toolEnv,
+  REPO, bin, busEnv, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, toolEnv,
 } from './lib/config.mjs';
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
+import { checkNatsCluster, stopOtherNatsLayouts } from './lib/nats.mjs';
 import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, registerNodes, writeNodesFile } from './lib/nodes.mjs';
 import { isHealthy } from './lib/probe.mjs';
 import { logFile, runLogged } from './lib/proc.mjs';
@@ -31,11 +33,13 @@ await main(async () => {
   await ensureAptPackages();
   await ensureNodeModules();
   await ensureServiceNode();
-  const infra = infrastructure.filter((entry) => entry.enabled);
+  const infra = infrastructure(scale.nats).filter((entry) => entry.enabled);
   if (externalMongo) ok('MONGO_URL is set: using that MongoDB, not FerretDB');
   else if (!(await answering(infra, 'ferretdb'))) await ensureFerretdb();
   if (!(await answering(infra, 'zipkin'))) await ensureZipkin();
+  await stopOtherNatsLayouts(scale.nats);
   await ensureRunning(infra);
+  await checkNatsCluster(scale.nats);
   if (!infraOnly) {
     await buildBuilderImages();
     // The registry listens on the host end of each node's veth: the networks come first.
@@ -44,7 +48,7 @@ await main(async () => {
     await buildWorkspace();
     await startServices(scale.replicas, {
       'registry-service': { PAAS_EXTRA_LISTEN: nodes.map((node) => node.hostIP).join(',') },
-    });
+    }, busEnv(scale.nats));
     await registerNodes(writeNodesFile(nodes));
   }
   printSummary(scale, Date.now() - started);
@@ -81,6 +85,7 @@ function printSummary(scale, ms) {
       ['replicas', replicas],
       ['nodes', `local${scale.nodes > 1 ? ` and ${scale.nodes - 1} more (${relative(NODES_FILE)})` : ''}`],
     ]),
+    ['nats', busEnv(scale.nats).NATS_URL + (scale.nats > 1 ? ` (a cluster; event stream on ${busEnv(scale.nats).PAAS_STREAM_REPLICAS})` : '')],
     ['traces', `http://127.0.0.1:${ports.zipkin}/zipkin/`],
     ['logs', `${relative(dirs.logs)}/<process>.log`],
     ['stop', 'npm run down'],

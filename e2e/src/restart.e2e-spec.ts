@@ -1,20 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { eventually } from '@paas/platform/testing';
+import { eventually, isAlive } from '@paas/platform/testing';
 import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter } from './support';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const PAAS_HOME = path.resolve(process.env.PAAS_HOME || path.join(REPO_ROOT, '.paas'));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A service down mid-flow loses nothing: with the deploy-service stopped, a new build

@@ -1,8 +1,8 @@
 // The one table of processes the platform runs, with the paths and environment they share.
 // up.mjs starts the entries in order, down.mjs stops them in reverse, test.mjs reuses both.
 // Ports default to docs/architecture.md; the infrastructure ports can be moved with
-// environment variables (NATS_PORT, …) and every service port with PAAS_PORT_OFFSET, so
-// that a second copy can run beside a first one.
+// environment variables (NATS_PORT, NATS_CLUSTER_PORT, …) and every service port with
+// PAAS_PORT_OFFSET, so that a second copy can run beside a first one.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from './log.mjs';
@@ -55,6 +55,7 @@ const port = (name, fallback) => wholeNumber(name, fallback, 1, 65535);
 export const ports = {
   nats: port('NATS_PORT', 4222),
   natsMonitor: port('NATS_MONITOR_PORT', 8222),
+  natsCluster: port('NATS_CLUSTER_PORT', 6222),
   mongo: port('MONGO_PORT', 27017),
   ferretdbDebug: port('FERRETDB_DEBUG_PORT', 8088),
   zipkin: port('ZIPKIN_PORT', 9411),
@@ -73,6 +74,45 @@ if (!/^10\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(NODE_NET)) {
 /** A real MongoDB elsewhere replaces FerretDB when MONGO_URL is given. */
 export const externalMongo = Boolean(env.MONGO_URL);
 
+/**
+ * NATS servers `up` can run: 1 (the single server, the default) or a cluster of 3 on loopback
+ * (`up --nats-cluster`, scripts/lib/scale.mjs). Other sizes are refused: a JetStream cluster
+ * remembers its peers, so growing or shrinking one needs peers removed by hand.
+ */
+export const NATS_LAYOUTS = [1, 3];
+export const NATS_CLUSTER_NAME = 'paas';
+
+/**
+ * Server i (1 … count) of a NATS cluster: client port NATS_PORT + i - 1 (4222, 4223, 4224),
+ * route port NATS_CLUSTER_PORT + i - 1 (6222 …), monitor NATS_MONITOR_PORT + i - 1 (8222 …),
+ * JetStream store .paas/data/nats-<i>, server_name nats-<i>.
+ */
+export function natsClusterNode(i) {
+  return {
+    name: `nats-${i}`,
+    port: ports.nats + i - 1,
+    clusterPort: ports.natsCluster + i - 1,
+    monitorPort: ports.natsMonitor + i - 1,
+    dataDir: path.join(dirs.data, `nats-${i}`),
+  };
+}
+
+/** The addresses of `count` NATS servers as the services take them (NATS_URL, comma-separated). */
+export const natsUrls = (count) => (count === 1 ? [`nats://127.0.0.1:${ports.nats}`]
+  : Array.from({ length: count }, (_, i) => `nats://127.0.0.1:${natsClusterNode(i + 1).port}`));
+
+/**
+ * What the services are told about the bus for `count` NATS servers: every server, and in a
+ * cluster the event stream kept on three of them (at most as many as there are). Values already
+ * in the environment win; one server sets no replica count (the service keeps what exists).
+ */
+export function busEnv(count) {
+  return {
+    NATS_URL: env.NATS_URL || natsUrls(count).join(','),
+    ...(env.PAAS_STREAM_REPLICAS || count > 1 ? { PAAS_STREAM_REPLICAS: env.PAAS_STREAM_REPLICAS || String(Math.min(count, 3)) } : {}),
+  };
+}
+
 /** What every service reads (docs/architecture.md); values already in the environment win. */
 export const serviceEnv = {
   MONGO_URL: env.MONGO_URL || `mongodb://127.0.0.1:${ports.mongo}`,
@@ -85,50 +125,83 @@ export const serviceEnv = {
   LOG_LEVEL: env.LOG_LEVEL || 'info',
 };
 
+// The infrastructure's processes. Each entry: name; command (argv); program (the argv element
+// that identifies the process in /proc, so a recycled pid is never signalled); health
+// ({tcp: port} | {http: url} | {command: argv}); dirs to create; enabled (false: up skips it,
+// down still stops it if its pid file exists).
+const withDefaults = (entry) => ({ enabled: true, dirs: [], startTimeoutMs: 30_000, stopTimeoutMs: 10_000, ...entry });
+
+const dockerd = {
+  name: 'dockerd',
+  command: ['dockerd'],
+  program: 'dockerd',
+  health: { command: ['docker', 'info'] },
+  startTimeoutMs: 60_000,
+  stopTimeoutMs: 30_000, // it stops its containers first
+};
+
+/** The single NATS server: the default layout. */
+const singleNats = {
+  name: 'nats',
+  command: ['nats-server', '-a', '127.0.0.1', '-p', `${ports.nats}`, '-js',
+    '-sd', path.join(dirs.data, 'nats'), '-m', `${ports.natsMonitor}`],
+  program: 'nats-server',
+  health: { tcp: ports.nats },
+  dirs: [path.join(dirs.data, 'nats')],
+};
+
 /**
- * Infrastructure, in start order. Each entry: name; command (argv); program (the argv
- * element that identifies the process in /proc, so a recycled pid is never signalled);
- * health ({tcp: port} | {http: url} | {command: argv}); dirs to create; enabled (false:
- * up skips it, down still stops it if its pid file exists).
+ * Server i of a cluster of `count`, routed to the others. Ready once its monitor's /healthz
+ * says so: JetStream has found its meta leader, so the services can set their stream up.
  */
-export const infrastructure = [
-  {
-    name: 'dockerd',
-    command: ['dockerd'],
-    program: 'dockerd',
-    health: { command: ['docker', 'info'] },
-    startTimeoutMs: 60_000,
-    stopTimeoutMs: 30_000, // it stops its containers first
-  },
-  {
-    name: 'nats',
-    command: ['nats-server', '-a', '127.0.0.1', '-p', `${ports.nats}`, '-js',
-      '-sd', path.join(dirs.data, 'nats'), '-m', `${ports.natsMonitor}`],
+function clusterNats(i, count) {
+  const node = natsClusterNode(i);
+  const routes = Array.from({ length: count }, (_, j) => natsClusterNode(j + 1))
+    .filter((other) => other.name !== node.name).map((other) => `nats://127.0.0.1:${other.clusterPort}`);
+  return {
+    name: node.name,
+    command: ['nats-server', '-a', '127.0.0.1', '-p', `${node.port}`, '-js', '-sd', node.dataDir,
+      '-m', `${node.monitorPort}`, '--server_name', node.name, '--cluster_name', NATS_CLUSTER_NAME,
+      '--cluster', `nats://127.0.0.1:${node.clusterPort}`, '--routes', routes.join(',')],
     program: 'nats-server',
-    health: { tcp: ports.nats },
-    dirs: [path.join(dirs.data, 'nats')],
-  },
-  {
-    name: 'ferretdb',
-    enabled: !externalMongo,
-    command: [artifacts.ferretdb, `--listen-addr=127.0.0.1:${ports.mongo}`,
-      `--debug-addr=127.0.0.1:${ports.ferretdbDebug}`, '--handler=sqlite',
-      `--sqlite-url=file:${path.join(dirs.data, 'ferretdb')}/`,
-      `--state-dir=${path.join(dirs.data, 'ferretdb-state')}`, '--telemetry=disable'],
-    program: artifacts.ferretdb,
-    health: { tcp: ports.mongo },
-    dirs: [path.join(dirs.data, 'ferretdb'), path.join(dirs.data, 'ferretdb-state')],
-  },
-  {
-    name: 'zipkin',
-    // Zipkin 3 serves through Armeria, which ignores --server.address: bind loopback here.
-    command: ['java', '-jar', artifacts.zipkinJar, `--armeria.ports[0].port=${ports.zipkin}`,
-      '--armeria.ports[0].ip=127.0.0.1', '--armeria.ports[0].protocols[0]=http'],
-    program: artifacts.zipkinJar,
-    health: { http: `http://127.0.0.1:${ports.zipkin}/health` },
-    startTimeoutMs: 90_000,
-  },
-].map((entry) => ({ enabled: true, dirs: [], startTimeoutMs: 30_000, stopTimeoutMs: 10_000, ...entry }));
+    health: { http: `http://127.0.0.1:${node.monitorPort}/healthz` },
+    dirs: [node.dataDir],
+  };
+}
+
+/** The NATS entries for `count` servers: `nats` alone, or `nats-1` … `nats-<count>`. */
+export const natsEntries = (count) => (count === 1 ? [singleNats]
+  : Array.from({ length: count }, (_, i) => clusterNats(i + 1, count))).map(withDefaults);
+
+const ferretdb = {
+  name: 'ferretdb',
+  enabled: !externalMongo,
+  command: [artifacts.ferretdb, `--listen-addr=127.0.0.1:${ports.mongo}`,
+    `--debug-addr=127.0.0.1:${ports.ferretdbDebug}`, '--handler=sqlite',
+    `--sqlite-url=file:${path.join(dirs.data, 'ferretdb')}/`,
+    `--state-dir=${path.join(dirs.data, 'ferretdb-state')}`, '--telemetry=disable'],
+  program: artifacts.ferretdb,
+  health: { tcp: ports.mongo },
+  dirs: [path.join(dirs.data, 'ferretdb'), path.join(dirs.data, 'ferretdb-state')],
+};
+
+const zipkin = {
+  name: 'zipkin',
+  // Zipkin 3 serves through Armeria, which ignores --server.address: bind loopback here.
+  command: ['java', '-jar', artifacts.zipkinJar, `--armeria.ports[0].port=${ports.zipkin}`,
+    '--armeria.ports[0].ip=127.0.0.1', '--armeria.ports[0].protocols[0]=http'],
+  program: artifacts.zipkinJar,
+  health: { http: `http://127.0.0.1:${ports.zipkin}/health` },
+  startTimeoutMs: 90_000,
+};
+
+/** Infrastructure, in start order, with `natsCount` NATS servers. */
+export function infrastructure(natsCount = 1) {
+  return [dockerd, ...natsEntries(natsCount), ferretdb, zipkin].map(withDefaults);
+}
+
+/** Every entry up may have started, whatever its NATS layout: down stops those with a pid file. */
+export const everyInfrastructure = [dockerd, ...NATS_LAYOUTS.flatMap(natsEntries), ferretdb, zipkin].map(withDefaults);
 
 /**
  * The five services, in start order (fewest dependencies first), with the base of each

@@ -23,6 +23,7 @@ const APT_PACKAGES = [
   { name: 'maven', command: 'mvn' }, // fetches the Zipkin jar from Maven Central
   { name: 'skopeo', command: 'skopeo' }, // a second registry client in the e2e tests
   { name: 'prometheus', command: 'prometheus' }, // scrapes the router's /metrics in its tests (not run as a service)
+  { name: 'postgresql' }, // FerretDB on PostgreSQL in its test (libs/platform/test/ferretdb-postgresql.int-spec.ts; not run as a service)
 ];
 
 const GO_HOME_BIN = '/usr/local/go/bin';

@@ -1,23 +1,30 @@
-// How many of each the platform runs: replicas per service and Docker engines (nodes).
-// Asked with `up --replicas …`/`--nodes …` or PAAS_REPLICAS/PAAS_NODES (a flag wins), and
-// remembered in .paas/scale.json, so that a later plain `npm run up` (npm test runs one)
-// keeps the platform as it was scaled instead of shrinking it back to one of each.
+// How many of each the platform runs: replicas per service, Docker engines (nodes) and NATS
+// servers. Asked with `up --replicas …`/`--nodes …`/`--nats-cluster [1|3]` or
+// PAAS_REPLICAS/PAAS_NODES/PAAS_NATS_CLUSTER (a flag wins), and remembered in
+// .paas/scale.json, so that a later plain `npm run up` (npm test runs one) keeps the platform
+// as it was scaled instead of shrinking it back to one of each.
 import fs from 'node:fs';
 import path from 'node:path';
-import { MAX_REPLICAS, PAAS_HOME, services } from './config.mjs';
+import { MAX_REPLICAS, NATS_LAYOUTS, PAAS_HOME, services } from './config.mjs';
 import { Failure } from './log.mjs';
 
 const MAX_NODES = 20;
 const SCALE_FILE = path.join(PAAS_HOME, 'scale.json');
-const FLAGS = new Set(['--infra-only', '--replicas', '--nodes']);
+/** Each flag up takes, and whether it takes a value: always, never, or optionally (`--nats-cluster` alone is 3). */
+const FLAGS = { '--infra-only': 'never', '--replicas': 'always', '--nodes': 'always', '--nats-cluster': 'optional' };
+const NATS_CLUSTER_DEFAULT = '3';
 const serviceNames = services.map((service) => service.name);
 
-/** The value of `--name value` or `--name=value` in argv, else undefined. */
-function flagValue(argv, name) {
+/** Whether argv[i + 1] is the value of the flag at i (not the next flag). */
+const valueFollows = (argv, i) => i + 1 < argv.length && !argv[i + 1].startsWith('--');
+
+/** The value of `--name value` or `--name=value` in argv (`fallback` for an optional one given bare), else undefined. */
+function flagValue(argv, name, fallback) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === name) {
-      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new Failure(`${name} needs a value`);
-      return argv[i + 1];
+      if (valueFollows(argv, i)) return argv[i + 1];
+      if (fallback === undefined) throw new Failure(`${name} needs a value`);
+      return fallback;
     }
     if (argv[i].startsWith(`${name}=`)) return argv[i].slice(name.length + 1);
   }
@@ -28,9 +35,21 @@ function flagValue(argv, name) {
 export function checkFlags(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i].split('=')[0];
-    if (!FLAGS.has(flag)) throw new Failure(`unknown argument ${argv[i]}; up takes ${[...FLAGS].join(', ')}`);
-    if (flag !== '--infra-only' && !argv[i].includes('=')) i++;
+    const takes = FLAGS[flag];
+    if (!takes) throw new Failure(`unknown argument ${argv[i]}; up takes ${Object.keys(FLAGS).join(', ')}`);
+    if (takes === 'never' && argv[i].includes('=')) throw new Failure(`${flag} takes no value`);
+    if (!argv[i].includes('=') && (takes === 'always' || (takes === 'optional' && valueFollows(argv, i)))) i++;
   }
+}
+
+/** NATS servers: 1 (one server) or a cluster of 3 (NATS_LAYOUTS). */
+function natsCount(value, what) {
+  const number = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!NATS_LAYOUTS.includes(number)) {
+    throw new Failure(`${what} must be 1 (one NATS server) or 3 (a cluster), not "${value}": ` +
+      'a JetStream cluster remembers its servers, so up does not grow or shrink one');
+  }
+  return number;
 }
 
 function count(value, what, max) {
@@ -69,13 +88,14 @@ function loadSaved() {
 }
 
 /**
- * What this `up` runs: `{replicas: {service: n}, nodes: n}`. Each part comes from its flag,
- * else its variable, else the last up's choice, else one of each; the result is saved.
+ * What this `up` runs: `{replicas: {service: n}, nodes: n, nats: n}`. Each part comes from its
+ * flag, else its variable, else the last up's choice, else one of each; the result is saved.
  */
 export function resolveScale(argv, env = process.env) {
   const saved = loadSaved();
   const replicasSpec = flagValue(argv, '--replicas');
   const nodesSpec = flagValue(argv, '--nodes');
+  const natsSpec = flagValue(argv, '--nats-cluster', NATS_CLUSTER_DEFAULT);
   const replicas = replicasSpec !== undefined ? parseReplicas(replicasSpec, '--replicas')
     : env.PAAS_REPLICAS ? parseReplicas(env.PAAS_REPLICAS, 'PAAS_REPLICAS')
       : { ...parseReplicas('1', 'default'), ...validSaved(saved.replicas) };
@@ -84,9 +104,12 @@ export function resolveScale(argv, env = process.env) {
       : Number.isInteger(saved.nodes) && saved.nodes >= 1 && saved.nodes <= MAX_NODES ? saved.nodes : 1;
   // npm test needs two nodes (pods spread over them, a node's loss); it never shrinks a larger platform.
   const nodes = Math.max(asked, env.PAAS_MIN_NODES ? count(env.PAAS_MIN_NODES, 'PAAS_MIN_NODES', MAX_NODES) : 1);
+  const nats = natsSpec !== undefined ? natsCount(natsSpec, '--nats-cluster')
+    : env.PAAS_NATS_CLUSTER ? natsCount(env.PAAS_NATS_CLUSTER, 'PAAS_NATS_CLUSTER')
+      : NATS_LAYOUTS.includes(saved.nats) ? saved.nats : 1;
   fs.mkdirSync(PAAS_HOME, { recursive: true });
-  fs.writeFileSync(SCALE_FILE, `${JSON.stringify({ replicas, nodes }, null, 2)}\n`);
-  return { replicas, nodes };
+  fs.writeFileSync(SCALE_FILE, `${JSON.stringify({ replicas, nodes, nats }, null, 2)}\n`);
+  return { replicas, nodes, nats };
 }
 
 /** The saved counts of services that still exist, each within bounds. */

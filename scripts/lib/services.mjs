@@ -34,9 +34,10 @@ async function stopAndSay(entry) {
 
 /**
  * Brings every built service to `counts[service]` replicas (a service `counts` leaves out is
- * left as it is); `extraEnv[service]` adds to its environment (e.g. the registry's PAAS_EXTRA_LISTEN).
+ * left as it is); `extraEnv[service]` adds to its environment (e.g. the registry's
+ * PAAS_EXTRA_LISTEN), `sharedEnv` to every service's (the bus: config.mjs busEnv).
  */
-export async function startServices(counts, extraEnv = {}) {
+export async function startServices(counts, extraEnv = {}, sharedEnv = {}) {
   const asked = services.filter((service) => counts[service.name] !== undefined);
   for (const service of asked) {
     await stopAndSay(singleProcess(service));
@@ -51,7 +52,7 @@ export async function startServices(counts, extraEnv = {}) {
     return false;
   });
   const replicas = built.map((service) => {
-    const env = { ...extraEnv[service.name], PAAS_BUILD: buildFingerprint(service) };
+    const env = { ...sharedEnv, ...extraEnv[service.name], PAAS_BUILD: buildFingerprint(service) };
     return Array.from({ length: counts[service.name] }, (_, index) => serviceReplica(service, index, env));
   });
   await Promise.all(replicas.map(restartChanged));

@@ -1,6 +1,7 @@
 import type { Build } from '@paas/contracts/builds';
 import { rpcSubject, type RpcMethod, type RpcRequest } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
+import { busSettings } from '@paas/platform/bus-settings';
 import { loadConfig } from '@paas/platform/config';
 import { databaseName } from '@paas/platform/mongo';
 import { eventually, requestOn, spawnService } from '@paas/platform/testing';
@@ -53,7 +54,7 @@ function slowApp(seconds: number): string {
 }
 
 beforeAll(async () => {
-  nats = await connect({ servers: loadConfig().natsUrl });
+  nats = await connect({ servers: busSettings().servers });
   // Registry tokens come from the running platform's api-gateway, as they would in production.
   relay = nats.subscribe(busNames(prefix).rpc('auth.registryToken'), {
     callback: (error, message) => {

@@ -6,6 +6,7 @@ import type { ResourceList } from '@paas/contracts/meta';
 import { rpcSubject, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
 import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
+import { busSettings } from '@paas/platform/bus-settings';
 import { eventually } from '@paas/platform/testing';
 import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
 import { connect, type NatsConnection, type Subscription } from 'nats';
@@ -20,7 +21,6 @@ import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
 const suffix = Math.random().toString(36).slice(2, 8);
 const namespace = `deploy-it-${suffix}`;
 const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2` };
-const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 
 let nats: NatsConnection;
 let app: INestApplication | undefined;
@@ -57,7 +57,7 @@ async function servingPod(version: number): Promise<Pod> {
 }
 
 beforeAll(async () => {
-  nats = await connect({ servers: NATS_URL });
+  nats = await connect({ servers: busSettings().servers });
   eventSubscription = nats.subscribe(eventSubject('endpoints.changed'), {
     callback: (_error, message) => {
       const envelope = message.json<EventEnvelope<'endpoints.changed'>>();

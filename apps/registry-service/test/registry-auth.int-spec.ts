@@ -4,7 +4,7 @@ import { REGISTRY_SERVICE, TOKEN_ISSUER, type AccessEntry, type Jwks } from '@pa
 import { createHttpService } from '@paas/platform/bootstrap';
 import { generateSigningKey, signJwt, type SigningKey } from '@paas/platform/jwt';
 import { RpcServer } from '@paas/platform/rpc';
-import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { dropIsolatedBus, freePort, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { AppModule, REGISTRY_OPTIONS } from '../src/app.module';
-import { freePort } from './support/free-port';
 
 const sha256 = (content: string) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
 const REALM = 'http://127.0.0.1:8000/auth/token';

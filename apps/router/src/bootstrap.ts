@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SettingError } from '@paas/platform/bus-settings';
 import { JsonLogger } from '@paas/platform/logger';
 import { listenOnFirstFree } from '@paas/platform/ports';
 import { StatusExceptionFilter } from '@paas/platform/status.filter';
@@ -48,7 +49,8 @@ export async function startRouter(
       const delayMs = Math.min(backoff.firstMs * 2 ** (attempt - 1), backoff.maxMs);
       logger?.error(
         `control plane did not start (attempt ${attempt}): ${(error as Error).message}; serving the last table, next attempt in ${delayMs} ms`,
-        (error as Error).stack,
+        // A SettingError (e.g. a stream replica count the cluster cannot keep) says all there is to say.
+        error instanceof SettingError ? undefined : (error as Error).stack,
         'Bootstrap',
       );
       await sleep(delayMs);

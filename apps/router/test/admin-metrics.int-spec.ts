@@ -3,7 +3,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition, sampleValue } from '../src/testing/prometheus-text';
-import { buildRouter, ControlClient, freePort, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
+import { freePort } from '@paas/platform/testing';
+import { buildRouter, ControlClient, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
 
 /** A backend that holds each answer for `delayMs`. */
 async function slowBackend(delayMs: number): Promise<Backend> {

@@ -1,8 +1,8 @@
-import { eventually } from '@paas/platform/testing';
+import { eventually, freePort } from '@paas/platform/testing';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backend, buildRouter, ControlClient, freePort, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
+import { backend, buildRouter, ControlClient, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
 
 /**
  * The router keeps serving when NATS dies (CF's gorouter once dropped every route on a NATS

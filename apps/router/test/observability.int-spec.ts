@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { ROUTE_ANNOTATIONS } from '@paas/contracts/routes';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { eventually } from '@paas/platform/testing';
+import { eventually, freePort } from '@paas/platform/testing';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,7 +16,7 @@ import { CompositeObserver } from '../src/observability/router-observers';
 import { RouterState } from '../src/table/router-state';
 import { aRoute, anEndpoints } from '../src/testing/factories';
 import { parseExposition, sampleValue } from '../src/testing/prometheus-text';
-import { backend, freePort, get, type Backend } from './support/router-processes';
+import { backend, get, type Backend } from './support/router-processes';
 
 /** A backend that answers after `delayMs`. */
 async function slowBackend(delayMs: number): Promise<Backend & { server: http.Server }> {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { backend, buildRouter, ControlClient, freePort, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
+import { freePort } from '@paas/platform/testing';
+import { backend, buildRouter, ControlClient, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
 
 /**
  * Several router instances side by side agree: two router processes on one bus and one

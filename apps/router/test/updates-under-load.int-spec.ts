@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
-import { backend, buildRouter, ControlClient, freePort, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
+import { freePort } from '@paas/platform/testing';
+import { backend, buildRouter, ControlClient, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
 
 const CLIENTS = 8;
 const UPDATES = 100;

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { eventually } from '@paas/platform/testing';
+import { buildWebImage, eventually } from '@paas/platform/testing';
 import { assertFree, PrivateCopy } from './support';
 
 /**
@@ -47,23 +46,6 @@ function httpGet(url: string): Promise<string> {
   });
 }
 
-/** A tiny web server image made from the host's static busybox (no image registry is reachable here). */
-async function buildImage(tag: string): Promise<void> {
-  const root = mkdtempSync(path.join(tmpdir(), 'node-image-'));
-  try {
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'www'));
-    copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
-    chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
-    writeFileSync(path.join(root, 'www', 'index.html'), TEXT);
-    const tar = path.join(root, 'rootfs.tar');
-    await run('tar', ['-C', root, '-cf', tar, 'bin', 'www']);
-    await run('docker', ['import', '--change', 'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]', tar, tag]);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
 describe('an extra Docker engine as a node', () => {
   const copy = new PrivateCopy('nodes', { PAAS_PORT_OFFSET: String(OFFSET), PAAS_NODE_NET: '10.249', REGISTRY_AUTH: 'none' });
   const repository = `nodes-${copy.dbPrefix.slice(-8)}/web`;
@@ -91,7 +73,7 @@ describe('an extra Docker engine as a node', () => {
 
   it('pulls from the platform registry over its veth, serves on its own address, and refuses clients without the certificate', async () => {
     expect(node).toMatchObject({ engineUrl: 'tcp://10.249.1.2:2376', hostIP: '10.249.1.2', registryHost: `10.249.1.1:${REGISTRY}` });
-    await buildImage(pushed);
+    buildWebImage(pushed, TEXT);
     await run('docker', ['push', pushed]);
 
     const fromNode = `${node.registryHost}/${repository}:1`;

@@ -1,5 +1,6 @@
 import { databaseName } from '@paas/platform/mongo';
 import { busNames } from '@paas/platform/bus-names';
+import { busSettings } from '@paas/platform/bus-settings';
 import { loadConfig } from '@paas/platform/config';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
@@ -42,12 +43,17 @@ export class PrivateCopy {
     return Number(readFileSync(path.join(this.home, 'run', `${name}.pid`), 'utf8'));
   }
 
-  /** Drops what the copy's services wrote to the shared NATS and Mongo, and its home. */
-  async remove(databases: string[]): Promise<void> {
-    const nats = await connect({ servers: loadConfig().natsUrl });
-    const jsm = await nats.jetstreamManager();
-    await jsm.streams.delete(busNames(this.busPrefix).stream).catch(() => undefined);
-    await nats.close();
+  /**
+   * Drops what the copy's services wrote to the shared NATS (unless `dropStream` is false: a
+   * NATS of the copy's own goes with its home) and Mongo, and its home.
+   */
+  async remove(databases: string[], { dropStream = true } = {}): Promise<void> {
+    if (dropStream) {
+      const nats = await connect({ servers: busSettings().servers });
+      const jsm = await nats.jetstreamManager();
+      await jsm.streams.delete(busNames(this.busPrefix).stream).catch(() => undefined);
+      await nats.close();
+    }
     for (const name of databases) {
       const connection = await mongoose.createConnection(loadConfig().mongoUrl, { dbName: databaseName(name, this.dbPrefix), serverSelectionTimeoutMS: 5_000 }).asPromise();
       await connection.dropDatabase();

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server as HttpServer } from 'node:http';
 import type net from 'node:net';
+import { busSettings, SettingError } from './bus-settings';
 import { loadConfig } from './config';
 import { closeListener, forwardConnections, outsideAdminPaths } from './listeners';
 import { JsonLogger } from './logger';
@@ -43,11 +44,33 @@ export async function createHttpService(module: unknown, options: HttpServiceOpt
 }
 
 /**
+ * Ends the process with the one line a SettingError says (exit code 2), and rethrows anything
+ * else: a setting the service cannot work with is not a crash, and its stack trace would only
+ * hide the message.
+ */
+export function exitOnSettingError(service: string, error: unknown): void {
+  if (!(error instanceof SettingError)) throw error;
+  new JsonLogger(service).error(`cannot start: ${error.message}`, 'Settings');
+  process.exit(2);
+}
+
+/**
  * Creates the service and listens on `HOST` (loopback by default). A public service listens
  * on its shared port (and on `PAAS_EXTRA_LISTEN`'s addresses), then on this replica's admin
- * port; a health-only service on this replica's port alone.
+ * port; a health-only service on this replica's port alone. The bus settings are checked
+ * first, and a SettingError (then or while starting) ends the process with its message.
  */
 export async function runHttpService(module: unknown, options: HttpServiceOptions): Promise<INestApplication> {
+  try {
+    busSettings();
+    return await listenService(module, options);
+  } catch (error) {
+    exitOnSettingError(options.name, error);
+    throw error;
+  }
+}
+
+async function listenService(module: unknown, options: HttpServiceOptions): Promise<INestApplication> {
   const app = await createHttpService(module, options);
   const logger = new JsonLogger(options.name);
   const { host } = loadConfig();

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { BASE_PORTS, portOffset } from './ports';
 
-/** Settings every service reads from its environment; defaults match `npm run up`. */
+/** Settings every service reads from its environment; defaults match `npm run up`. The bus's are in bus-settings.ts. */
 export interface PlatformConfig {
   mongoUrl: string;
-  natsUrl: string;
   /** Empty: spans are not exported. */
   zipkinUrl: string;
   /** Runtime state: data, logs, pid files. */
@@ -49,7 +48,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
   const busPrefix = env.PAAS_BUS_PREFIX || copy;
   return {
     mongoUrl: env.MONGO_URL || 'mongodb://127.0.0.1:27017',
-    natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     zipkinUrl: env.ZIPKIN_URL ?? 'http://127.0.0.1:9411/api/v2/spans',
     home: env.PAAS_HOME || path.resolve(__dirname, '../../../.paas'),
     host,

@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { connect, type NatsConnection } from 'nats';
-import { loadConfig } from './config';
+import { busSettings } from './bus-settings';
 import { EventBus } from './events';
 import { OUTBOX_PUBLISHER, OutboxRelay, type OutboxPublisher } from './outbox';
 import { ResourceFeed } from './resource-feed';
@@ -19,9 +19,11 @@ class NatsLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * NATS for one service: the connection (reconnecting forever), the JetStream event bus,
+ * NATS for one service: the connection (to every server of `NATS_URL`, reconnecting forever
+ * to whichever answers), the JetStream event bus,
  * request/reply in both directions, the change feed of stored resources, and the outbox
- * (its publisher, which repositories use, and its relay). `service` names its durable
+ * (its publisher, which repositories use and which has the relay try again soon after a
+ * failed publish, and its relay). `service` names its durable
  * consumers and its request queue group, so replicas of one service share the work.
  */
 @Global()
@@ -37,7 +39,7 @@ export class MessagingModule {
           provide: NATS_CONNECTION,
           useFactory: () =>
             connect({
-              servers: loadConfig().natsUrl,
+              servers: busSettings().servers,
               name: service,
               maxReconnectAttempts: -1,
               reconnectTimeWait: 500,
@@ -51,8 +53,17 @@ export class MessagingModule {
         ResourceFeed,
         {
           provide: OUTBOX_PUBLISHER,
-          useFactory: (bus: EventBus): OutboxPublisher => ({ publish: async (event) => void (await bus.publish(event.type, event.data, { id: event.id })) }),
-          inject: [EventBus],
+          useFactory: (bus: EventBus, relay: OutboxRelay): OutboxPublisher => ({
+            publish: async (event) => {
+              try {
+                await bus.publish(event.type, event.data, { id: event.id });
+              } catch (error) {
+                relay.retrySoon();
+                throw error;
+              }
+            },
+          }),
+          inject: [EventBus, OutboxRelay],
         },
         OutboxRelay,
       ],

@@ -50,8 +50,8 @@ export class ResourceFeed implements OnApplicationShutdown {
 
   /**
    * Every change of `kind` in any namespace: this process's own at once, the others' over
-   * NATS. `onGap` is called after a reconnect, when changes may have been missed. Returns a
-   * function that stops it.
+   * NATS. `onGap` is called when changes may have been missed (a reconnect, a server of the
+   * cluster lost). Returns a function that stops it.
    */
   watch<T>(kind: string, listener: ChangeListener<T>, onGap?: () => void): () => void {
     const listeners = this.local.get(kind) ?? new Set<ChangeListener>();
@@ -94,11 +94,16 @@ export class ResourceFeed implements OnApplicationShutdown {
     this.subscriptions.clear();
   }
 
+  /**
+   * Calls `listener` whenever changes may have been missed: this process reconnected (to the
+   * same server or, in a cluster, to a survivor), or the cluster around its server changed
+   * (the server's INFO update: a server gone takes the changes it was still routing with it).
+   */
   private onReconnect(listener: () => void) {
     this.reconnectListeners.add(listener);
     this.statusWatch ??= (async () => {
       for await (const status of this.nats.status()) {
-        if (status.type === NatsEvents.Reconnect) for (const notify of this.reconnectListeners) notify();
+        if (status.type === NatsEvents.Reconnect || status.type === NatsEvents.Update) for (const notify of this.reconnectListeners) notify();
       }
     })().catch(() => undefined);
   }

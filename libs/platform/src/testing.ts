@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { RpcMethod, RpcReply, RpcRequest, RpcResponse } from '@paas/contracts/rpc';
 import { failureStatus } from '@paas/contracts/status';
 import mongoose from 'mongoose';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { NatsConnection, Subscription } from 'nats';
 import { busNames } from './bus-names';
 import { loadConfig } from './config';
@@ -96,10 +99,54 @@ export function spawnService(main: string, env: NodeJS.ProcessEnv, logFile: stri
   }
 }
 
+/** A TCP port free on loopback right now (for a process the test starts and must name a port for). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Whether a process of this user with this pid still exists (a SIGKILL test waits for its victim to be gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Asks `method` on the bus of `prefix` (a service started with `spawnService`); throws the Status of a refusal. */
 export async function requestOn<M extends RpcMethod>(nats: NatsConnection, prefix: string, method: M, request: RpcRequest<M>): Promise<RpcResponse<M>> {
   const message = await nats.request(busNames(prefix).rpc(method), JSON.stringify(request), { timeout: 15_000 });
   const reply = message.json<RpcReply<RpcResponse<M>>>();
   if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
   return reply.result;
+}
+
+/**
+ * A tiny web server image made without any registry (none is reachable here): the host's
+ * static busybox, its httpd on 8080 serving one page that says `text`. `changes` are more
+ * `docker import --change` instructions (a LABEL to find the image by, say).
+ */
+export function buildWebImage(tag: string, text: string, changes: string[] = []): void {
+  const root = mkdtempSync(path.join(tmpdir(), 'paas-web-image-'));
+  const tar = `${root}.tar`;
+  try {
+    mkdirSync(path.join(root, 'bin'));
+    mkdirSync(path.join(root, 'www'));
+    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+    symlinkSync('busybox', path.join(root, 'bin/sh'));
+    writeFileSync(path.join(root, 'www/index.html'), text);
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    const args = [...changes, 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]'].flatMap((change) => ['--change', change]);
+    execFileSync('docker', ['import', ...args, tar, tag], { stdio: 'pipe' });
+  } finally {
+    rmSync(tar, { force: true });
+    rmSync(root, { recursive: true, force: true });
+  }
 }

@@ -1,7 +1,5 @@
+import { buildWebImage } from '@paas/platform/testing';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 /** What the deploy-service tests label their images with, so that they can be removed afterwards. */
 export const TEST_LABEL = 'paas.dev/test=deploy';
@@ -12,20 +10,7 @@ export function docker(...args: string[]): string {
 
 /** A tiny image without any registry: busybox-static, its httpd on 8080, and one page saying `text`. */
 export function buildImage(tag: string, text: string): void {
-  const root = mkdtempSync(path.join(tmpdir(), 'paas-deploy-it-'));
-  try {
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'www'));
-    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
-    symlinkSync('busybox', path.join(root, 'bin/sh'));
-    writeFileSync(path.join(root, 'www/index.html'), text);
-    const tar = path.join(root, '..', `${path.basename(root)}.tar`);
-    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    docker('import', '--change', `LABEL ${TEST_LABEL}`, '--change', 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]', tar, tag);
-    rmSync(tar, { force: true });
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  buildWebImage(tag, text, [`LABEL ${TEST_LABEL}`]);
 }
 
 /**

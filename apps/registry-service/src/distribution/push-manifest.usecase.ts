@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventBus } from '@paas/platform/events';
+import { EventBus, STREAM_ELECTION_MS } from '@paas/platform/events';
 import { FollowTagReferences } from '../imagestreams/follow-tag-references.usecase';
 import { RecordImageTag } from '../imagestreams/record-image-tag.usecase';
 import { imageStreamKeyOf } from '../imagestreams/tag-history';
@@ -26,7 +26,8 @@ export class PushManifest {
     const stored = await this.manifests.put(repository, reference, body, contentType);
     this.logger.log({ msg: `manifest ${repository}${stored.tag ? `:${stored.tag}` : ''} pushed as ${stored.digest}`, repository, digest: stored.digest });
     await Promise.all([
-      this.events.publish('image.pushed', { repository, tag: stored.tag, digest: stored.digest, mediaType: stored.mediaType }),
+      // No outbox for it: a push during a NATS cluster's leader election waits it out rather than fail with 500.
+      this.events.publish('image.pushed', { repository, tag: stored.tag, digest: stored.digest, mediaType: stored.mediaType }, { retryMs: STREAM_ELECTION_MS }),
       stored.tag && this.moveStreamTag(repository, stored.tag, stored.digest),
     ]);
     return stored;

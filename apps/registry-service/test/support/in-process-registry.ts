@@ -1,7 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpService } from '@paas/platform/bootstrap';
-import { dropIsolatedBus, isolateBus } from '@paas/platform/testing';
+import { dropIsolatedBus, freePort, isolateBus } from '@paas/platform/testing';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import type { Connection } from 'mongoose';
 import { execFile } from 'node:child_process';
@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AppModule, REGISTRY_OPTIONS } from '../../src/app.module';
-import { freePort } from './free-port';
 
 /**
  * A registry in this process on a free port, with a temporary PAAS_HOME, its own database

@@ -2,7 +2,7 @@ import { EventBus } from '@paas/platform/events';
 import { loadConfig } from '@paas/platform/config';
 import { databaseName } from '@paas/platform/mongo';
 import { RpcClient } from '@paas/platform/rpc';
-import { eventually } from '@paas/platform/testing';
+import { eventually, freePort } from '@paas/platform/testing';
 import mongoose from 'mongoose';
 import { connect, type NatsConnection } from 'nats';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -57,13 +57,6 @@ export function until(ask: () => Promise<Answer>, check: (answer: Answer) => boo
   );
 }
 
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface Backend {
   name: string;
