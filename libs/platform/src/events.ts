@@ -54,6 +54,12 @@ export interface SubscribeOptions {
    * default is one durable consumer per service, shared by its replicas.
    */
   everyReplica?: boolean;
+  /**
+   * Fail at once when the consumer cannot be opened (NATS or JetStream unavailable), instead
+   * of waiting until it can: for a caller that serves meanwhile and subscribes again in the
+   * background (the router's table feeds).
+   */
+  failFast?: boolean;
 }
 
 export interface PublishOptions {
@@ -157,13 +163,21 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
    * an expired ephemeral one) or its pull is lost (a server or consumer leader lost in a cluster).
    */
   async subscribe<T extends EventType>(type: T, handler: EventHandler<T>, options: SubscribeOptions = {}): Promise<void> {
-    const first = await this.patiently(`the consumer of ${type}`, () => this.openConsumer(type, options));
+    const open = () => this.openConsumer(type, options);
+    const first = options.failFast ? await open() : await this.patiently(`the consumer of ${type}`, open);
     void this.consumeForever(type, handler, options, first);
   }
 
-  /** Sets the stream up before the service reports ready: a replica count NATS cannot keep fails the start here. */
+  /**
+   * Sets the stream up before the service reports ready: a replica count NATS cannot keep
+   * fails the start here. A NATS or JetStream that does not answer yet does not: the stream
+   * is set up by the first publish or subscription then (a router serves meanwhile).
+   */
   async onApplicationBootstrap() {
-    await this.patiently('the event stream', () => this.ensureStream());
+    await this.ensureStream().catch((error: unknown) => {
+      if (error instanceof SettingError) throw error;
+      this.logger.warn({ msg: `the event stream is not set up yet (${(error as Error).message}); the first publish or subscription will` });
+    });
   }
 
   /** Opens the consumer `name` (an everyReplica one that is gone is made anew) and starts pulling from it. */

@@ -1,6 +1,6 @@
 import { Logger, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import type { Connection, Model, QueryFilter, UpdateQuery } from 'mongoose';
 import { loadConfig } from './config';
 
 /**
@@ -32,4 +32,21 @@ export function mongoRoot(dbName: string): DynamicModule {
       },
     }),
   });
+}
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * An upsert by `_id` that survives a race: when two writers insert the same new document at
+ * once (two pushes of one layer into a new repository, two replicas starting together), the
+ * loser's insert fails on the duplicate key, and its update is applied to the document the
+ * winner made. (Two such updates race as any FerretDB update does: last writer wins.)
+ */
+export async function upsertById<T extends { _id: string }>(model: Model<T>, id: string, update: UpdateQuery<T>): Promise<void> {
+  try {
+    await model.updateOne({ _id: id } as QueryFilter<T>, update, { upsert: true }).exec();
+  } catch (error) {
+    if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+    await model.updateOne({ _id: id } as QueryFilter<T>, update).exec();
+  }
 }

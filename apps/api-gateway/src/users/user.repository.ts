@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Schema, type Model } from 'mongoose';
 import type { User } from '@paas/contracts/auth';
+import { upsertById } from '@paas/platform/mongo';
 import { ResourceRepository, type StoredResource } from '@paas/platform/resource-repository';
 
 export const USERS_COLLECTION = 'users';
@@ -27,7 +28,8 @@ export class PasswordRepository {
   constructor(@InjectModel(PASSWORDS_COLLECTION) private readonly model: Model<StoredPassword>) {}
 
   async set(user: string, hash: string): Promise<void> {
-    await this.model.updateOne({ _id: user }, { $set: { hash } }, { upsert: true }).exec();
+    // Replicas starting together each set the bootstrap admin's password.
+    await upsertById(this.model, user, { $set: { hash } });
   }
 
   async hashOf(user: string): Promise<string | undefined> {

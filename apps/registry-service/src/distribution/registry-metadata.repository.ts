@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Schema, type Model, type QueryFilter, type UpdateQuery } from 'mongoose';
+import { Schema, type Model } from 'mongoose';
+import { upsertById } from '@paas/platform/mongo';
 
 /**
  * What the registry knows besides blob bytes, one small document per fact so that every
@@ -19,9 +20,6 @@ export const TAGS = 'registry_tags';
 
 const KNOWN_REPOSITORY_TTL_MS = 60_000;
 const MAX_KNOWN_REPOSITORIES = 10_000;
-
-/** MongoDB's duplicate key error code. */
-const DUPLICATE_KEY = 11000;
 
 interface RepositoryDoc {
   _id: string;
@@ -109,7 +107,7 @@ export class RegistryMetadataRepository {
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
     await this.ensureRepository(repository);
-    await upsert(this.blobLinks, `${repository}@${digest}`, { $set: { repository, digest, size, usedAt: new Date() } });
+    await upsertById(this.blobLinks, `${repository}@${digest}`, { $set: { repository, digest, size, usedAt: new Date() } });
   }
 
   /** Marks a linked blob as wanted now (a pusher checked it exists and will reference it). */
@@ -143,7 +141,7 @@ export class RegistryMetadataRepository {
     await this.ensureRepository(manifest.repository);
     const { annotations, ...fields } = manifest;
     const doc = { ...fields, ...(annotations ? { annotations: JSON.stringify(annotations) } : {}) };
-    await upsert(this.manifests, `${manifest.repository}@${manifest.digest}`, { $set: doc, $setOnInsert: { createdAt: new Date().toISOString() } });
+    await upsertById(this.manifests, `${manifest.repository}@${manifest.digest}`, { $set: doc, $setOnInsert: { createdAt: new Date().toISOString() } });
   }
 
   async manifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
@@ -219,7 +217,7 @@ export class RegistryMetadataRepository {
   }
 
   async restoreLinks(links: BlobLinkDoc[]): Promise<void> {
-    for (const { _id, ...link } of links) await upsert(this.blobLinks, _id, { $set: link });
+    for (const { _id, ...link } of links) await upsertById(this.blobLinks, _id, { $set: link });
   }
 
   /** Deletes the manifest and every tag of the repository that points at it; false when there was none. */
@@ -235,7 +233,7 @@ export class RegistryMetadataRepository {
   }
 
   async setTag(repository: string, tag: string, digest: string): Promise<void> {
-    await upsert(this.tags, `${repository}:${tag}`, { $set: { repository, tag, digest, updatedAt: new Date().toISOString() } });
+    await upsertById(this.tags, `${repository}:${tag}`, { $set: { repository, tag, digest, updatedAt: new Date().toISOString() } });
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
@@ -279,25 +277,12 @@ export class RegistryMetadataRepository {
   private async ensureRepository(repository: string): Promise<void> {
     const known = this.knownRepositories.get(repository);
     if (known !== undefined && Date.now() - known < KNOWN_REPOSITORY_TTL_MS) return;
-    await upsert(this.repositories, repository, { $setOnInsert: { createdAt: new Date().toISOString() } });
+    await upsertById(this.repositories, repository, { $setOnInsert: { createdAt: new Date().toISOString() } });
     if (this.knownRepositories.size >= MAX_KNOWN_REPOSITORIES) this.knownRepositories.clear();
     this.knownRepositories.set(repository, Date.now());
   }
 }
 
-/**
- * An upsert by `_id` that survives a race: when two requests insert the same new document
- * at once (two pushes of one layer into a new repository), the loser's insert fails on the
- * duplicate key, and its update is applied to the document the winner made.
- */
-async function upsert<T extends { _id: string }>(model: Model<T>, id: string, update: UpdateQuery<T>): Promise<void> {
-  try {
-    await model.updateOne({ _id: id } as QueryFilter<T>, update, { upsert: true }).exec();
-  } catch (error) {
-    if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-    await model.updateOne({ _id: id } as QueryFilter<T>, update).exec();
-  }
-}
 
 function manifestRecordOf(doc: ManifestDoc): ManifestRecord {
   const { repository, digest, mediaType, size, references, subject, artifactType, annotations } = doc;

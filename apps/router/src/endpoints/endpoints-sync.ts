@@ -30,7 +30,7 @@ export class EndpointsSync extends TableFeed {
   }
 
   protected async subscribe() {
-    await this.bus.subscribe('endpoints.changed', async ({ data }) => void this.state.applyEndpoints(fromEvent(data)), { everyReplica: true });
+    await this.bus.subscribe('endpoints.changed', async ({ data }) => void this.state.applyEndpoints(fromEvent(data)), { everyReplica: true, failFast: true });
   }
 
   async resync(): Promise<void> {

@@ -38,7 +38,7 @@ export class RouteSync extends TableFeed {
         if (route) this.state.upsertRoute(route);
         else this.state.removeRoute(namespace, name);
       },
-      { everyReplica: true },
+      { everyReplica: true, failFast: true },
     );
   }
 
