@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
+import { ApiError } from '@paas/platform/api-error';
 import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
@@ -232,6 +233,27 @@ describe('RunBuild with a fake container runtime', () => {
 
     expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
     expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed', message: expect.stringContaining('no registry token for demo/app') });
+  });
+
+  it('waits out a gateway that cannot answer for a token (an outage), and fails at once on a refusal', async () => {
+    const unavailable = ApiError.of('ServiceUnavailable', 'api-gateway is not available to answer auth.registryToken');
+    let calls = 0;
+    const flaky: RegistryCredentials = {
+      authConfig: async () => {
+        if (++calls < 3) throw unavailable;
+        return { registrytoken: 'jwt' };
+      },
+    };
+    const waited = setup(new FakeRuntime(), aBuild(), logs, settings(), flaky as FakeCredentials);
+    await waited.run();
+    expect((await waited.current()).status.phase).toBe('Complete');
+    expect(calls).toBe(3);
+    expect(await logOf()).toContain('---> waiting for a registry token: api-gateway is not available');
+
+    const refusing: RegistryCredentials = { authConfig: async () => Promise.reject(ApiError.of('Invalid', 'not a repository')) };
+    const refused = setup(new FakeRuntime(), aBuild(), logs, settings(), refusing as FakeCredentials);
+    await refused.run();
+    expect((await refused.current()).status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed' });
   });
 
   it('stops a build that passes its completion deadline', async () => {

@@ -55,7 +55,8 @@ export class DeploymentConfigReconciler implements Controller {
       return {};
     }
     // Level-triggered ImageChange: a lost or failed imagestream.updated is caught up here.
-    if ((await this.imageTriggers.resolve(dc)).triggered) return { requeueAfterMs: 0 };
+    const triggers = await this.imageTriggers.resolve(dc);
+    if (triggers.triggered) return { requeueAfterMs: 0 };
 
     const version = dc.status.latestVersion;
     let latest = owned.find((rc) => rc.metadata.name === revisionName(name, version));
@@ -74,11 +75,12 @@ export class DeploymentConfigReconciler implements Controller {
     }
 
     await this.writeStatus(dc, states, plan.latestPhase);
+    const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
     if (plan.latestPhase === 'Running' && latest) {
       const deadline = latest.metadata.creationTimestamp ? Date.parse(latest.metadata.creationTimestamp) + dc.spec.strategy.rollingParams.timeoutSeconds * 1000 : 0;
-      return { requeueAfterMs: Math.max(0, Math.min(this.settings.resyncMs, deadline - this.settings.now() + 1)) };
+      waits.push(Math.max(0, Math.min(this.settings.resyncMs, deadline - this.settings.now() + 1)));
     }
-    return {};
+    return waits.length ? { requeueAfterMs: Math.min(...waits) } : {};
   }
 
   /** Scales a revision or moves its phase; a phase that announces something owes its event through the write's outbox. */
