@@ -244,6 +244,7 @@ describe('chaos: every part fails once while apps are built, rolled out and serv
       outcome = await traffic.end();
     }
     if (!chaos.healFirst) heal();
+    process.stdout.write(`chaos | ${chaos.name} | ${outcome.answered} requests | ${outcome.retried} sent twice | ${outcome.failures.length} failed\n`);
 
     // Nothing failed: every request to the served app was answered 200, before or after the change.
     expect(outcome.failures).toEqual([]);
