@@ -28,8 +28,8 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): Deploy
     resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 300_000),
     graceSeconds: numberFrom(env.DEPLOY_GRACE_SECONDS, 10),
     batchSize: numberFrom(env.DEPLOY_BATCH_SIZE, 10) || 10,
-    nodeHeartbeatMs: numberFrom(env.DEPLOY_NODE_HEARTBEAT_MS, 2_000) || 2_000,
-    nodeGraceMs: numberFrom(env.DEPLOY_NODE_GRACE_MS, 6_000) || 6_000,
+    nodeHeartbeatMs: numberFrom(env.DEPLOY_NODE_HEARTBEAT_MS, 1_000) || 1_000,
+    nodeGraceMs: numberFrom(env.DEPLOY_NODE_GRACE_MS, 5_000) || 5_000,
     now: Date.now,
   };
 }
