@@ -164,9 +164,11 @@ try {
   for (const n of [1, 2]) {
     scale(`build-service=${n},deploy-service=${n}`);
     const namespace = `${run}-apps-${n}`;
-    namespaces.push(namespace);
     rows.apps[n].push(await appsRow(namespace));
     process.stderr.write(`${APPS} apps with ${n} build/deploy replica(s): ${rows.apps[n].at(-1).toFixed(1)} s\n`);
+    // Gone before the next row: the node-loss row measures one app's pods moving, not a hundred.
+    await api('DELETE', `/namespaces/${namespace}`);
+    await until(`the apps of ${namespace} to be gone`, async () => (await api('GET', `/namespaces/${namespace}/pods`).catch(() => ({ items: [] }))).items.length === 0, 300_000, 500);
   }
   const lossNamespace = `${run}-loss`;
   namespaces.push(lossNamespace);
