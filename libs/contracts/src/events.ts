@@ -22,8 +22,6 @@ export const eventSchemas = {
     output: z.object({ imageStreamTag: z.string(), digest: z.string(), dockerImageReference: z.string() }),
   }),
   'build.failed': resourceKey.extend({ buildConfig: z.string(), reason: z.enum(BUILD_FAILURE_REASONS), message: z.string() }),
-  /** `repository` is `<namespace>/<name>`. */
-  'image.pushed': z.object({ repository: z.string(), tag: z.string().optional(), digest: z.string(), mediaType: z.string() }),
   'imagestream.updated': resourceKey.extend({
     tag: z.string(),
     image: z.string(),
