@@ -169,13 +169,15 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).spec.revision).toEqual({ commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' });
     expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
     expect((await current()).status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: DIGEST } } });
+    const { uid } = (await current()).metadata;
     expect(published).toEqual([
-      { type: 'build.started', data: { namespace: 'demo', name: 'app-1', buildConfig: 'app' } },
+      { type: 'build.started', data: { namespace: 'demo', name: 'app-1', uid, buildConfig: 'app' } },
       {
         type: 'build.completed',
         data: {
           namespace: 'demo',
           name: 'app-1',
+          uid,
           buildConfig: 'app',
           output: { imageStreamTag: 'app:latest', digest: DIGEST, dockerImageReference: `reg.test:5000/demo/app@${DIGEST}` },
         },

@@ -111,13 +111,13 @@ function phaseEvents(dc: DeploymentConfig, rc: ReplicationController, phase: Dep
   const version = revisionVersion(rc);
   switch (phase) {
     case 'Pending':
-      return [{ id: `deployment.triggered:${uid}:${version}`, type: 'deployment.triggered', data: { namespace, name, version, cause: rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' } }];
+      return [{ id: `deployment.triggered:${uid}:${version}`, type: 'deployment.triggered', data: { namespace, name, uid, version, cause: rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' } }];
     case 'Complete':
-      return [{ id: `deployment.rolled:${uid}:${version}`, type: 'deployment.rolled', data: { namespace, name, version, replicationController: rc.metadata.name } }];
+      return [{ id: `deployment.rolled:${uid}:${version}`, type: 'deployment.rolled', data: { namespace, name, uid, version, replicationController: rc.metadata.name } }];
     case 'Failed': {
       const timeout = dc.spec.strategy.rollingParams.timeoutSeconds;
       const message = `revision ${version} did not become ready within ${timeout}s; the previous revision keeps serving`;
-      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, version, reason: 'ProgressDeadlineExceeded', message } }];
+      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, uid, version, reason: 'ProgressDeadlineExceeded', message } }];
     }
     default:
       return [];
