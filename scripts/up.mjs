@@ -12,6 +12,7 @@ import {
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
 import { checkNatsCluster, stopOtherNatsLayouts } from './lib/nats.mjs';
 import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, registerNodes, writeNodesFile } from './lib/nodes.mjs';
+import { ensureHostPodGuard } from './lib/pod-guard.mjs';
 import { isHealthy } from './lib/probe.mjs';
 import { logFile, runLogged } from './lib/proc.mjs';
 import {
@@ -41,6 +42,8 @@ await main(async () => {
   await ensureRunning(infra);
   await checkNatsCluster(scale.nats);
   if (!infraOnly) {
+    ensureHostPodGuard();
+    ok('pods kept from the host and the nodes (iptables: PAAS-PODS, DOCKER-USER)');
     await buildBuilderImages();
     // The registry listens on the host end of each node's veth: the networks come first.
     const nodes = await ensureNodeNetworks(scale.nodes);

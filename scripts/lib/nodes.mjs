@@ -12,6 +12,7 @@ import path from 'node:path';
 import { NODE_NET, PAAS_HOME, dirs, ports, relative, serviceEnv } from './config.mjs';
 import { ok, produce } from './log.mjs';
 import { ensureNodeCertificates, tlsFiles } from './node-certs.mjs';
+import { ensureNodePodGuard } from './pod-guard.mjs';
 import { capture, logFile, ownedPid, pidNames, runLogged, stop } from './proc.mjs';
 import { ensureRunning } from './start.mjs';
 
@@ -20,6 +21,14 @@ const ENGINE_PORT = 2376;
 export const NODES_FILE = path.join(dirs.run, 'nodes.json');
 /** Builder images every engine needs for builds (apps/build-service/builders). */
 const BUILDER_IMAGES = 'paas-builder/*';
+
+/**
+ * The node engine's own settings (not the host engine's /etc/docker/daemon.json). Every
+ * namespace with pods on a node has a network of its own there: Docker's default pools give
+ * about 30 networks, these 4096 (/24s of 172.16.0.0/12, which nothing else uses inside the
+ * node's namespace). Read when the engine starts.
+ */
+const NODE_DAEMON_CONFIG = { 'default-address-pools': [{ base: '172.16.0.0/12', size: 24 }] };
 
 /** Node `index`'s names, addresses and paths. */
 function nodePlan(index) {
@@ -161,10 +170,13 @@ export async function ensureNodeEngines(nodes) {
     const { made } = ensureNodeCertificates(node.tlsDir, { name: node.name, ip: node.nodeIP });
     if (made) ok(`${node.name}: TLS certificates made in ${relative(node.tlsDir)}`);
     fs.mkdirSync(node.execRoot, { recursive: true });
-    fs.writeFileSync(path.join(node.execRoot, 'daemon.json'), '{}\n');
+    fs.writeFileSync(path.join(node.execRoot, 'daemon.json'), `${JSON.stringify(NODE_DAEMON_CONFIG)}\n`);
   }
   await ensureRunning(nodes.map(engineEntry));
-  for (const node of nodes) await loadBuilderImages(node);
+  for (const node of nodes) {
+    ensureNodePodGuard(node);
+    await loadBuilderImages(node);
+  }
 }
 
 /** .paas/run/nodes.json: every engine the platform may run pods on, as registered as Nodes. */

@@ -14,6 +14,7 @@ import { ReplicationControllersModule } from './replicationcontrollers/replicati
 import { RepositoriesModule } from './repositories.module';
 import { RuntimeModule } from './runtime.module';
 import { ServicesModule } from './services/services.module';
+import { loadDeploySettings } from './deploy-settings';
 
 export const SERVICE_NAME = 'deploy-service';
 
@@ -37,4 +38,4 @@ export const SERVICE_NAME = 'deploy-service';
 export class AppModule {}
 
 /** Port 8020 (+100 per replica) answers health checks only: the API is NATS request/reply. */
-export const DEPLOY_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: BASE_PORTS.deploy };
+export const DEPLOY_SERVICE_OPTIONS: HttpServiceOptions = { name: SERVICE_NAME, defaultPort: BASE_PORTS.deploy, checkSettings: () => loadDeploySettings() };

@@ -1,4 +1,8 @@
-/** Knobs of the reconcile loops, from the environment; tests pass their own. */
+import { parseByteQuantity } from '@paas/contracts/namespaces';
+import { SettingError } from '@paas/platform/bus-settings';
+import { DEFAULT_POD_USER } from './adapters/docker-runtime';
+
+/** Knobs of the reconcile loops and the pods' limits, from the environment; tests pass their own. */
 export interface DeploySettings {
   /** How long a pod removed from Endpoints keeps running so routers stop sending to it. */
   drainMs: number;
@@ -12,6 +16,18 @@ export interface DeploySettings {
   nodeHeartbeatMs: number;
   /** A node whose engine has not answered for this long is NotReady: its pods are replaced elsewhere. */
   nodeGraceMs: number;
+  /** The memory limit of a pod whose template sets none (`DEPLOY_POD_MEMORY_LIMIT`, 512Mi); the scheduler counts it too. */
+  podMemoryBytes: number;
+  /** Most processes (threads included) a pod may have (`DEPLOY_POD_PIDS_LIMIT`, 1024). */
+  podPidsLimit: number;
+  /** Who a pod runs as when its image would run it as root (`DEPLOY_POD_USER`, `1001:0`): pods never run as root. */
+  podUser: string;
+  /**
+   * A container that stopped is started again at once the first time, then after this, doubling
+   * per restart up to `restartBackoffMaxMs` (`CrashLoopBackOff` meanwhile), as the kubelet does.
+   */
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
   now: () => number;
 }
 
@@ -22,7 +38,31 @@ function numberFrom(value: string | undefined, fallback: number): number {
   return value !== undefined && value !== '' && Number.isFinite(parsed) && parsed >= 0 ? parsed : fallback;
 }
 
+/** A whole number within bounds, or a SettingError naming the variable: a typo must not quietly become a default. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new SettingError(`${name} must be a whole number from ${min} to ${max}, not "${value}"`);
+  return parsed;
+}
+
+/** Docker refuses a memory limit below 6 MiB; the DeploymentConfig schema asks at least 4 MiB of a template. */
+const MIN_POD_MEMORY = 6 * 1024 ** 2;
+const USER = /^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})(?::(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}))?$/;
+
 export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): DeploySettings {
+  const memory = env.DEPLOY_POD_MEMORY_LIMIT || '512Mi';
+  const podMemoryBytes = parseByteQuantity(memory);
+  if (podMemoryBytes === undefined || podMemoryBytes < MIN_POD_MEMORY) {
+    throw new SettingError(`DEPLOY_POD_MEMORY_LIMIT must be a quantity of bytes of at least 6Mi (e.g. 512Mi, 1Gi), not "${memory}"`);
+  }
+  const podUser = env.DEPLOY_POD_USER || DEFAULT_POD_USER;
+  const [uid] = podUser.split(':');
+  if (!USER.test(podUser) || uid === '0' || uid === 'root') {
+    throw new SettingError(`DEPLOY_POD_USER must name a non-root user as uid[:gid] (e.g. 1001:0), not "${podUser}"`);
+  }
+  const restartBackoffMs = wholeNumber(env, 'DEPLOY_RESTART_BACKOFF_MS', 10_000, 0, 3_600_000);
   return {
     drainMs: numberFrom(env.DEPLOY_DRAIN_MS, 1_000),
     resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 300_000),
@@ -30,6 +70,11 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): Deploy
     batchSize: numberFrom(env.DEPLOY_BATCH_SIZE, 10) || 10,
     nodeHeartbeatMs: numberFrom(env.DEPLOY_NODE_HEARTBEAT_MS, 1_000) || 1_000,
     nodeGraceMs: numberFrom(env.DEPLOY_NODE_GRACE_MS, 5_000) || 5_000,
+    podMemoryBytes,
+    podPidsLimit: wholeNumber(env, 'DEPLOY_POD_PIDS_LIMIT', 1024, 16, 4_194_304),
+    podUser,
+    restartBackoffMs,
+    restartBackoffMaxMs: wholeNumber(env, 'DEPLOY_RESTART_BACKOFF_MAX_MS', 300_000, restartBackoffMs, 86_400_000),
     now: Date.now,
   };
 }

@@ -8,7 +8,9 @@ import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
 import { busSettings } from '@paas/platform/bus-settings';
 import { eventually } from '@paas/platform/testing';
+import { loadConfig } from '@paas/platform/config';
 import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
+import { podNetwork } from '../src/adapters/docker-runtime';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
 
@@ -20,7 +22,7 @@ import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
  */
 const suffix = Math.random().toString(36).slice(2, 8);
 const namespace = `deploy-it-${suffix}`;
-const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2` };
+const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2`, root: `paas-test/deploy-root-${suffix}:v1` };
 
 let nats: NatsConnection;
 let app: INestApplication | undefined;
@@ -66,6 +68,8 @@ beforeAll(async () => {
   });
   buildImage(images.v1, 'hello v1');
   buildImage(images.v2, 'hello v2');
+  // Starts only as root: it writes to /etc before serving.
+  buildImage(images.root, 'root only', 'echo started; echo ready > /etc/ready && exec /bin/busybox httpd -f -p 8080 -h /www');
   // Against the platform's deploy-service when `npm run up` runs one; otherwise one in-process.
   const running = await rpc('deploymentconfigs.list', { namespace }).then(
     () => true,
@@ -115,8 +119,13 @@ describe('deploy-service on the real engine', () => {
     const pod = await servingPod(1);
     expect(pod.status).toMatchObject({ phase: 'Running', hostIP: '127.0.0.1', hostPort: expect.any(Number), containerID: expect.any(String) });
     const inspected = JSON.parse(docker('inspect', pod.status.containerID as string))[0];
-    // The pod's own address on the node's bridge network, which the readiness probes use.
-    expect(pod.status.podIP).toBe(inspected.NetworkSettings.IPAddress);
+    // The pod's own address on its namespace's network, which the readiness probes use.
+    const network = podNetwork(loadConfig().instance, namespace).name;
+    expect(Object.keys(inspected.NetworkSettings.Networks)).toEqual([network]);
+    expect(pod.status.podIP).toBe(inspected.NetworkSettings.Networks[network].IPAddress);
+    // Confined: not root (the test image names no user), no capabilities, the default limits.
+    expect(inspected.Config.User).toBe('1001:0');
+    expect(inspected.HostConfig).toMatchObject({ CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], Memory: 512 * 1024 ** 2, PidsLimit: 1024 });
     expect(inspected.Config.Labels).toMatchObject({ 'paas.dev/managed-by': 'deploy-service', 'paas.dev/namespace': namespace, 'paas.dev/pod': pod.metadata.name, 'paas.dev/rc': 'web-1', 'paas.dev/dc': 'web' });
     expect(inspected.Config.Env).toContain('PORT=8080');
 
@@ -198,6 +207,20 @@ describe('deploy-service on the real engine', () => {
     await eventually('every container of the DC to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined));
     await eventually('the RCs to be gone', async () => ((await ok('replicationcontrollers.list', { namespace })).items.length === 0 ? true : undefined));
     expect((await pods()).items).toEqual([]);
+    await eventually("the namespace's network to go with its last pod", async () => (docker('network', 'ls', '-q', '--filter', `label=paas.dev/namespace=${namespace}`) === '' ? true : undefined), 10_000);
     await eventually('the endpoints to be gone', async () => ((await rpc('endpoints.get', { namespace, name: 'web' })).ok ? undefined : true));
+  });
+
+  it('shows why a container that needs root cannot start: CrashLoopBackOff, the exit code and its last output', async () => {
+    const body = dcBody(images.root);
+    await ok('deploymentconfigs.create', { namespace, body: { ...body, metadata: { ...body.metadata, name: 'root' }, spec: { ...body.spec, selector: { deploymentconfig: 'root' }, template: { ...body.spec.template, metadata: { labels: { app: 'root', deploymentconfig: 'root' } } } } } });
+    const failing = await eventually('the pod to say why it does not run', async () => {
+      const [pod] = ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=root' })) as ResourceList<Pod>).items;
+      return pod?.status.reason === 'CrashLoopBackOff' ? pod : undefined;
+    }, 60_000);
+    expect(failing.status.message).toMatch(/exited with code 1 after [\d.]+ s, running as user 1001:0 without capabilities/);
+    expect(failing.status.message).toContain("can't create /etc/ready: Permission denied");
+    expect(isReady(failing)).toBe(false);
+    await ok('deploymentconfigs.delete', { namespace, name: 'root' });
   });
 });

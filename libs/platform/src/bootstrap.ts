@@ -25,6 +25,8 @@ export interface HttpServiceOptions {
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
   /** Tests pass `false` to keep their output quiet. */
   logger?: JsonLogger | false;
+  /** Reads the service's own settings before anything starts: a SettingError it throws ends the start with its one line. */
+  checkSettings?: () => unknown;
 }
 
 /** A service on Fastify with JSON logs, Status errors and graceful shutdown, not yet listening. */
@@ -63,6 +65,7 @@ export function exitOnSettingError(service: string, error: unknown): void {
 export async function runHttpService(module: unknown, options: HttpServiceOptions): Promise<INestApplication> {
   try {
     busSettings();
+    options.checkSettings?.();
     return await listenService(module, options);
   } catch (error) {
     exitOnSettingError(options.name, error);

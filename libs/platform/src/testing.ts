@@ -131,9 +131,10 @@ export async function requestOn<M extends RpcMethod>(nats: NatsConnection, prefi
 /**
  * A tiny web server image made without any registry (none is reachable here): the host's
  * static busybox, its httpd on 8080 serving one page that says `text`. `changes` are more
- * `docker import --change` instructions (a LABEL to find the image by, say).
+ * `docker import --change` instructions (a LABEL to find the image by, say); `command` replaces
+ * the httpd (a shell command line).
  */
-export function buildWebImage(tag: string, text: string, changes: string[] = []): void {
+export function buildWebImage(tag: string, text: string, changes: string[] = [], command?: string): void {
   const root = mkdtempSync(path.join(tmpdir(), 'paas-web-image-'));
   const tar = `${root}.tar`;
   try {
@@ -143,7 +144,8 @@ export function buildWebImage(tag: string, text: string, changes: string[] = [])
     symlinkSync('busybox', path.join(root, 'bin/sh'));
     writeFileSync(path.join(root, 'www/index.html'), text);
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    const args = [...changes, 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]'].flatMap((change) => ['--change', change]);
+    const cmd = command ? `CMD ${JSON.stringify(['/bin/sh', '-c', command])}` : 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]';
+    const args = [...changes, cmd].flatMap((change) => ['--change', change]);
     execFileSync('docker', ['import', ...args, tar, tag], { stdio: 'pipe' });
   } finally {
     rmSync(tar, { force: true });

@@ -25,11 +25,17 @@ export interface RuntimeContainer {
   ip?: string;
   exitCode?: number;
   startedAt?: string;
+  /** When it stopped, once it has (inspect only). */
+  finishedAt?: string;
+  /** The user it runs as (`uid[:gid]` or a name), once inspected. */
+  user?: string;
 }
 
 export interface RunRequest {
   /** Unique on the node. */
   name: string;
+  /** The pod's namespace: its pods share a network of their own on each node, apart from every other namespace's. */
+  namespace: string;
   image: string;
   env: EnvVar[];
   /** Owner labels (`paas.dev/*`) plus the pod's labels. */
@@ -37,11 +43,14 @@ export interface RunRequest {
   containerPort?: number;
   memoryBytes?: number;
   cpuMillis?: number;
+  /** Most processes (threads included) the container may have. */
+  pidsLimit?: number;
 }
 
 /**
  * What the reconcilers need from a node: run a pod's container, list what it runs for an
- * owner, look at one, remove one. The Docker engine is the only node for now.
+ * owner, look at one, read the end of its output, remove one. The Docker engine is the only
+ * node for now. Every pod runs as a non-root user without capabilities (see DockerRuntime).
  */
 export interface ContainerRuntime {
   readonly nodeName: string;
@@ -53,4 +62,6 @@ export interface ContainerRuntime {
   /** Containers (running or not) that carry every one of these labels. */
   listByOwner(labels: Labels): Promise<RuntimeContainer[]>;
   inspect(id: string): Promise<RuntimeContainer | undefined>;
+  /** The last `lines` lines of its output; empty when it is gone. */
+  logs(id: string, lines: number): Promise<string>;
 }

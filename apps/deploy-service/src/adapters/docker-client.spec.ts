@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { DockerodeClient } from './docker-client';
+import { demuxFrames, DockerodeClient } from './docker-client';
 
 /** dockerode as far as `containerEvents` uses it: every call opens a new events stream. */
 function engine() {
@@ -31,5 +31,23 @@ describe('DockerodeClient.containerEvents', () => {
     await closed(stream);
     expect(stream.destroyed).toBe(true);
     expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('demuxFrames', () => {
+  const frame = (stream: number, text: string) => {
+    const payload = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([header, payload]);
+  };
+
+  it("joins stdout and stderr frames in order, without the engine's headers", () => {
+    expect(demuxFrames(Buffer.concat([frame(1, 'one\n'), frame(2, 'two\n'), frame(1, 'three\n')]))).toBe('one\ntwo\nthree\n');
+  });
+
+  it('returns output that is not framed (a TTY) as it is', () => {
+    expect(demuxFrames(Buffer.from('plain output\n'))).toBe('plain output\n');
   });
 });

@@ -10,16 +10,26 @@ export interface DockerClient {
   inspectContainer(id: string): Promise<Docker.ContainerInspectInfo | undefined>;
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
-  hasImage(reference: string): Promise<boolean>;
   /** Resolves once the image is local; rejects with the engine's message when the pull fails. `auth`: what the engine presents to the registry. */
   pullImage(reference: string, auth?: RegistryAuthConfig): Promise<void>;
   /** Container events (`die`, `start`, ...) of containers with these labels, until `signal` aborts. */
   containerEvents(labels: string[], signal: AbortSignal): Promise<Readable>;
+  /** The image's configuration (its `User`, say); undefined when the engine does not have it. */
+  inspectImage(reference: string): Promise<Docker.ImageInspectInfo | undefined>;
+  /** The last `lines` lines a container wrote (stdout and stderr, frames demuxed). */
+  containerLogs(id: string, lines: number): Promise<string>;
+  inspectNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined>;
+  /** `exists` when a network of that name is already there (made meanwhile by another reconcile, say). */
+  createNetwork(options: Docker.NetworkCreateOptions): Promise<'created' | 'exists'>;
+  /** `in-use` while containers are attached to it (the engine refuses then). */
+  removeNetwork(name: string): Promise<'removed' | 'absent' | 'in-use'>;
 }
 
 const NOT_FOUND = 404;
 const NOT_MODIFIED = 304;
 const CONFLICT = 409;
+/** What the engine answers when a network still has endpoints (containers attached). */
+const FORBIDDEN = 403;
 
 function statusCodeOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -68,16 +78,6 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
-  async hasImage(reference: string) {
-    try {
-      await this.docker.getImage(reference).inspect();
-      return true;
-    } catch (error) {
-      if (statusCodeOf(error) === NOT_FOUND) return false;
-      throw error;
-    }
-  }
-
   async pullImage(reference: string, auth?: RegistryAuthConfig) {
     // dockerode sends `authconfig` as X-Registry-Auth (base64url JSON), which dockerd turns into the registry's Bearer token.
     const stream = (await this.docker.pull(reference, auth ? { authconfig: auth } : {})) as Readable;
@@ -88,6 +88,50 @@ export class DockerodeClient implements DockerClient {
         else resolve();
       });
     });
+  }
+
+  async inspectImage(reference: string) {
+    try {
+      return await this.docker.getImage(reference).inspect();
+    } catch (error) {
+      if (statusCodeOf(error) === NOT_FOUND) return undefined;
+      throw error;
+    }
+  }
+
+  async containerLogs(id: string, lines: number) {
+    const output = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    return demuxFrames(Buffer.isBuffer(output) ? output : Buffer.from(String(output)));
+  }
+
+  async inspectNetwork(name: string) {
+    try {
+      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+    } catch (error) {
+      if (statusCodeOf(error) === NOT_FOUND) return undefined;
+      throw error;
+    }
+  }
+
+  async createNetwork(options: Docker.NetworkCreateOptions) {
+    try {
+      await this.docker.createNetwork({ CheckDuplicate: true, ...options });
+      return 'created' as const;
+    } catch (error) {
+      if (statusCodeOf(error) === CONFLICT) return 'exists' as const;
+      throw error;
+    }
+  }
+
+  async removeNetwork(name: string) {
+    try {
+      await this.docker.getNetwork(name).remove();
+      return 'removed' as const;
+    } catch (error) {
+      if (statusCodeOf(error) === NOT_FOUND) return 'absent' as const;
+      if (statusCodeOf(error) === FORBIDDEN || statusCodeOf(error) === CONFLICT) return 'in-use' as const;
+      throw error;
+    }
   }
 
   async containerEvents(labels: string[], signal: AbortSignal) {
@@ -109,4 +153,21 @@ export function destroyOnAbort<S extends Readable>(stream: S, signal: AbortSigna
   signal.addEventListener('abort', abort, { once: true });
   stream.once('close', () => signal.removeEventListener('abort', abort));
   return stream;
+}
+
+/**
+ * A container's log as the engine sends it without a TTY: frames of an 8-byte header (stream,
+ * 0, 0, 0, big-endian length) and the payload. Output that is not framed (a TTY) is returned as it is.
+ */
+export function demuxFrames(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const stream = raw[offset];
+    if (stream > 2 || raw[offset + 1] !== 0 || raw[offset + 2] !== 0 || raw[offset + 3] !== 0) return raw.toString('utf8');
+    const length = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return offset === 0 && raw.length > 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DockerodeClient, type DockerClient } from '../adapters/docker-client';
 import { DockerRuntime } from '../adapters/docker-runtime';
+import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 
 /** What one engine answers about itself: enough for a Node's capacity and info. */
 export interface EngineInfo {
@@ -67,7 +68,10 @@ export class NodeEngines {
   private readonly engines = new Map<string, { key: string; engine: NodeEngine }>();
   private readonly registryHost = loadConfig().registryHost;
 
-  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+  constructor(
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(DEPLOY_SETTINGS) private readonly settings: Pick<DeploySettings, 'podUser'>,
+  ) {}
 
   of(node: Node): NodeEngine {
     const key = JSON.stringify(node.spec.engine) + node.spec.hostIP + node.spec.registryHost;
@@ -76,7 +80,7 @@ export class NodeEngines {
     const docker = dockerFor(node.spec.engine);
     const client = new DockerodeClient(docker);
     const credentials = new RegistryTokenClient(this.rpc, 'system:deploy-service');
-    const runtime = new DockerRuntime(client, node.metadata.name, { host: this.registryHost, nodeHost: node.spec.registryHost, credentials }, node.spec.hostIP);
+    const runtime = new DockerRuntime(client, node.metadata.name, { host: this.registryHost, nodeHost: node.spec.registryHost, credentials }, node.spec.hostIP, this.settings.podUser);
     const engine: NodeEngine = {
       spec: node.spec,
       client,

@@ -35,4 +35,11 @@ describe('placePod', () => {
     expect(placePod([aNode('a'), labelled], [podOn('a', 'x', 'web')], 'web', 0, { 'kubernetes.io/hostname': 'a' })).toEqual({ node: 'a' });
     expect(placePod([aNode('a')], [], 'web', 0, { disk: 'ssd' })).toEqual({ unschedulable: 'no node matches the node selector {"disk":"ssd"}' });
   });
+
+  it('counts a pod without a memory limit at the default limit it runs with', () => {
+    const gib = 1024 ** 3;
+    const full = [podOn('a', 'x'), podOn('a', 'y')];
+    expect(placePod([aNode('a', { memoryBytes: 2 * gib })], full, 'web', gib, {}, gib)).toEqual({ unschedulable: `no node has ${gib} bytes of memory left` });
+    expect(placePod([aNode('a', { memoryBytes: 2 * gib })], full, 'web', gib)).toEqual({ node: 'a' });
+  });
 });

@@ -17,12 +17,13 @@ export type Placement = { node: string } | { unschedulable: string };
  * Where a new pod of DeploymentConfig `dc` goes: a Ready node with the labels of the pod's
  * node selector (its name as `kubernetes.io/hostname` included) that is not cordoned and has
  * room for its memory limit (what pods placed there already claim, against the node's
- * allocatable memory), preferring the node with the fewest pods of the same DeploymentConfig
+ * allocatable memory; a pod without a limit claims `defaultMemoryBytes`, the limit it runs
+ * with), preferring the node with the fewest pods of the same DeploymentConfig
  * (so its replicas spread), then the fewest pods, then the name (the same answer everywhere).
  */
-export function placePod(nodes: Node[], pods: Pod[], dc: string, memoryBytes = 0, nodeSelector: Labels = {}): Placement {
+export function placePod(nodes: Node[], pods: Pod[], dc: string, memoryBytes = 0, nodeSelector: Labels = {}, defaultMemoryBytes = 0): Placement {
   const onNode = (node: Node) => pods.filter((pod) => pod.spec.nodeName === node.metadata.name);
-  const claimed = (node: Node) => onNode(node).reduce((sum, pod) => sum + (pod.spec.containers[0]?.resources?.limits.memoryBytes ?? 0), 0);
+  const claimed = (node: Node) => onNode(node).reduce((sum, pod) => sum + (pod.spec.containers[0]?.resources?.limits.memoryBytes ?? defaultMemoryBytes), 0);
   const selected = nodes.filter((node) => matchesLabels({ ...node.metadata.labels, [HOSTNAME_LABEL]: node.metadata.name }, nodeSelector));
   const ready = selected.filter(isNodeReady);
   const schedulable = ready.filter((node) => !node.spec.unschedulable && !isDraining(node));

@@ -117,6 +117,89 @@ describe('ReplicationControllerReconciler', () => {
     expect(replaced.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 
+  describe('a container that keeps stopping', () => {
+    /** The pod after `restarts` restarts, its container c7 stopped `secondsAgo` seconds before now after running 0.4 s. */
+    async function crashed(restarts: number, secondsAgo: number) {
+      const rc = replicationController(1, 1);
+      const fixture = await setup(rc);
+      const pod = runningPod(rc, 'web-1-aaaaa', 'c7', 40007, true);
+      fixture.pods.seed({ ...pod, status: { ...pod.status, restartCount: restarts } });
+      const finished = fixture.now.value - secondsAgo * 1000;
+      fixture.runtime.seed({
+        id: 'c7',
+        labels: ownerLabels(rc, pod.metadata.name),
+        state: 'exited',
+        exitCode: 1,
+        user: '1001:0',
+        startedAt: new Date(finished - 400).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+      });
+      fixture.runtime.output.set('c7', 'starting\nmkdir: cannot create directory /var/run/app: Permission denied\nexiting\n');
+      fixture.tracker.watch(pod);
+      return fixture;
+    }
+
+    it('waits before starting it again, the pod not ready and saying why: CrashLoopBackOff with the exit code, the user and its last output', async () => {
+      const { log, pods, runtime, tracker, reconciler, key } = await crashed(1, 2);
+
+      expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 8_000 });
+
+      expect(log).toEqual([]);
+      expect(runtime.containers.has('c7')).toBe(true);
+      const waiting = await pods.get('demo', 'web-1-aaaaa');
+      expect(waiting.status).toMatchObject({ reason: 'CrashLoopBackOff', restartCount: 1 });
+      expect(waiting.status.message).toBe(
+        'back-off 10 s before starting the container again: it exited with code 1 after 0.4 s, running as user 1001:0 without capabilities ' +
+          '(pods never run as root; an image that needs root or a capability to start cannot run here); ' +
+          'its last output: mkdir: cannot create directory /var/run/app: Permission denied | exiting',
+      );
+      expect(waiting.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'CrashLoopBackOff' });
+      expect(tracker.watched.has('web-1-aaaaa')).toBe(false);
+    });
+
+    it('writes the status once per stopped container, however often it is reconciled while waiting', async () => {
+      const { pods, now, reconciler, key } = await crashed(1, 2);
+      await reconciler.reconcile(key);
+      const version = (await pods.get('demo', 'web-1-aaaaa')).metadata.resourceVersion;
+      now.value += 3_000;
+      expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 5_000 });
+      expect((await pods.get('demo', 'web-1-aaaaa')).metadata.resourceVersion).toBe(version);
+    });
+
+    it('doubles the wait with each restart, up to the maximum', async () => {
+      expect(await (await crashed(3, 0)).reconciler.reconcile('demo/web-1')).toEqual({ requeueAfterMs: 40_000 });
+      expect(await (await crashed(12, 0)).reconciler.reconcile('demo/web-1')).toEqual({ requeueAfterMs: 300_000 });
+    });
+
+    it('starts it again once the wait is over, and the pod runs without the reason', async () => {
+      const { log, pods, now, reconciler, key } = await crashed(1, 2);
+      await reconciler.reconcile(key);
+      now.value += 8_000;
+      await reconciler.reconcile(key);
+      expect(log).toEqual(['remove c7 grace=0', 'run web-1-aaaaa']);
+      const restarted = await pods.get('demo', 'web-1-aaaaa');
+      expect(restarted.status).toMatchObject({ phase: 'Running', restartCount: 2, containerID: 'c1' });
+      expect(restarted.status.reason).toBeUndefined();
+      expect(restarted.status.message).toBeUndefined();
+    });
+  });
+
+  it('runs every pod in its namespace with the default memory limit when the template sets none, and the pids limit', async () => {
+    const rc = replicationController(1, 1);
+    const { runtime, reconciler, key } = await setup(rc);
+    await reconciler.reconcile(key);
+    expect(runtime.runs[0]).toMatchObject({ namespace: 'demo', memoryBytes: 512 * 1024 ** 2, pidsLimit: 1024 });
+  });
+
+  it("keeps a template's own memory limit", async () => {
+    const rc = replicationController(1, 1);
+    const [container] = rc.spec.template.spec.containers;
+    rc.spec.template.spec.containers = [{ ...container, resources: { limits: { memoryBytes: 64 * 1024 ** 2 } } }];
+    const { runtime, reconciler, key } = await setup(rc);
+    await reconciler.reconcile(key);
+    expect(runtime.runs[0].memoryBytes).toBe(64 * 1024 ** 2);
+  });
+
   it('removes containers it owns that have no pod, and never lists containers of other owners', async () => {
     const rc = replicationController(1, 0);
     const { log, runtime, reconciler, key } = await setup(rc);

@@ -24,6 +24,12 @@ import { ReplicationControllerRepository } from './replicationcontroller.reposit
 const ENDPOINTS_RECHECK_MS = 1_000;
 /** A pod no node can take is placed again this soon (a node may come back, or be uncordoned). */
 const UNSCHEDULABLE_RETRY_MS = 5_000;
+/** A container that ran this long before it stopped starts again at once, its back-off forgotten (the kubelet's 10 minutes). */
+const BACKOFF_RESET_AFTER_MS = 10 * 60_000;
+/** How much of a stopped container's output its pod's status quotes. */
+const OUTPUT_LINES = 2;
+const OUTPUT_CHARS = 300;
+export const CRASH_LOOP_REASON = 'CrashLoopBackOff';
 
 /** A cap on the containers one reconcile starts or stops. */
 class Budget {
@@ -85,7 +91,7 @@ export class ReplicationControllerReconciler implements Controller {
         continue;
       }
       if (!isTerminating(pod)) {
-        const synced = pod.spec.nodeName ? await this.syncContainer(rc, pod, mine, budget, errors) : await this.schedule(rc, pod, errors);
+        const synced = pod.spec.nodeName ? await this.syncContainer(rc, pod, mine, budget, errors, requeue) : await this.schedule(rc, pod, errors);
         if (!synced.spec.nodeName) requeue(UNSCHEDULABLE_RETRY_MS);
         live.push(synced);
         continue;
@@ -144,12 +150,17 @@ export class ReplicationControllerReconciler implements Controller {
     }
   }
 
-  /** Running: adopt its container. Exited or gone: replace it (counted as a restart). */
-  private async syncContainer(rc: ReplicationController, pod: Pod, containers: NodeContainer[], budget: Budget, errors: Error[]): Promise<Pod> {
+  /**
+   * Running: adopt its container. Stopped or gone: start it again (counted as a restart), at
+   * once the first time and after a back-off from then on, the pod saying meanwhile why
+   * (`CrashLoopBackOff`, with the exit code and the end of its output).
+   */
+  private async syncContainer(rc: ReplicationController, pod: Pod, containers: NodeContainer[], budget: Budget, errors: Error[], requeue: (ms: number) => void): Promise<Pod> {
     const here = containers.filter((c) => c.node === pod.spec.nodeName);
     const running = here.find((c) => c.state === 'running');
-    for (const stale of here.filter((c) => c !== running)) await this.removeContainer(stale, 0);
+    for (const stale of here.filter((c) => c !== running && !isStopped(c))) await this.removeContainer(stale, 0);
     if (running) {
+      for (const stopped of here.filter(isStopped)) await this.removeContainer(stopped, 0);
       const { containerID, hostPort, podIP, phase } = pod.status;
       if (containerID === running.id && hostPort === running.hostPort && podIP === running.ip && phase === 'Running') {
         this.readiness.watch(pod);
@@ -157,9 +168,53 @@ export class ReplicationControllerReconciler implements Controller {
       }
       return this.recordStarted(pod, running, containerID !== undefined && containerID !== running.id);
     }
+    const stopped = here.filter(isStopped);
+    const last = stopped.find((c) => c.id === pod.status.containerID) ?? stopped[0];
+    if (last) {
+      const backOff = await this.backOff(pod, last);
+      if (backOff) {
+        requeue(backOff.waitMs);
+        return backOff.pod;
+      }
+    }
     if (!budget.take()) return pod;
+    for (const container of stopped) await this.removeContainer(container, 0);
     const restart = here.length > 0 || pod.status.containerID !== undefined;
     return this.start(rc, pod, restart, errors);
+  }
+
+  /**
+   * Whether a stopped container must wait before it starts again: not after its first stop, nor
+   * after a long run; otherwise `restartBackoffMs` doubling per restart, up to
+   * `restartBackoffMaxMs`, from when it stopped. While it waits the pod is not ready and its
+   * status says why, once per stopped container.
+   */
+  private async backOff(pod: Pod, container: NodeContainer): Promise<{ pod: Pod; waitMs: number } | undefined> {
+    const restarts = pod.status.restartCount;
+    if (restarts === 0) return undefined;
+    const runtime = this.cluster.runtimeOf(pod.spec.nodeName);
+    const stopped = (await runtime?.inspect(container.id)) ?? container;
+    const now = this.settings.now();
+    const finished = Date.parse(stopped.finishedAt ?? '') || now;
+    const ran = finished - (Date.parse(stopped.startedAt ?? '') || finished);
+    if (ran >= BACKOFF_RESET_AFTER_MS) return undefined;
+    const delay = Math.min(this.settings.restartBackoffMs * 2 ** (restarts - 1), this.settings.restartBackoffMaxMs);
+    const waitMs = finished + delay - now;
+    if (waitMs <= 0) return undefined;
+    if (pod.status.reason === CRASH_LOOP_REASON && pod.status.containerID === container.id) return { pod, waitMs };
+    const output = (await runtime?.logs(container.id, OUTPUT_LINES + 1)) ?? '';
+    const message = crashMessage(stopped, ran, delay, output);
+    this.readiness.forget(pod.metadata.namespace, pod.metadata.name);
+    const updated = await this.pods
+      .updateStatus(pod.metadata.namespace, pod.metadata.name, (status) => ({
+        ...status,
+        reason: CRASH_LOOP_REASON,
+        message,
+        containerID: container.id,
+        conditions: setCondition(status.conditions, { type: 'Ready', status: 'False', reason: CRASH_LOOP_REASON }, now),
+      }))
+      .catch(() => pod);
+    return { pod: updated, waitMs };
   }
 
   /** A pod created while no node could take it: placed once one can. */
@@ -178,7 +233,7 @@ export class ReplicationControllerReconciler implements Controller {
     const [container] = rc.spec.template.spec.containers;
     const dc = rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] ?? rc.metadata.name;
     const { nodeSelector } = rc.spec.template.spec;
-    return placePod(this.cache.nodes.list({ namespace: NODE_SCOPE }), this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes, nodeSelector);
+    return placePod(this.cache.nodes.list({ namespace: NODE_SCOPE }), this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes, nodeSelector, this.settings.podMemoryBytes);
   }
 
   /** Creates a pod and starts it where the scheduler places it; false when no node can take it yet. */
@@ -219,11 +274,13 @@ export class ReplicationControllerReconciler implements Controller {
       if (!runtime) throw new Error(`node ${pod.spec.nodeName} is not registered`);
       const started = await runtime.run({
         name: containerName(pod),
+        namespace,
         image: container.image,
         env: container.env,
         containerPort: container.ports[0]?.containerPort,
-        memoryBytes: container.resources?.limits.memoryBytes,
+        memoryBytes: container.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes,
         cpuMillis: container.resources?.limits.cpuMillis,
+        pidsLimit: this.settings.podPidsLimit,
         labels: {
           ...pod.metadata.labels,
           [RUNTIME_LABELS.namespace]: namespace,
@@ -313,6 +370,21 @@ export class ReplicationControllerReconciler implements Controller {
     if (before.replicas === status.replicas && before.readyReplicas === status.readyReplicas && before.observedGeneration === status.observedGeneration) return;
     await this.rcs.updateStatus(namespace, name, () => status);
   }
+}
+
+function isStopped(container: NodeContainer): boolean {
+  return container.state === 'exited' || container.state === 'dead';
+}
+
+/** Why a pod waits to start again, in words a user can act on. */
+export function crashMessage(container: RuntimeContainer, ranMs: number, delayMs: number, output: string): string {
+  const lines = output.trim().split('\n').filter(Boolean).slice(-OUTPUT_LINES).join(' | ');
+  const quoted = lines.length > OUTPUT_CHARS ? `…${lines.slice(-OUTPUT_CHARS)}` : lines;
+  return (
+    `back-off ${Math.round(delayMs / 1000)} s before starting the container again: it exited with code ${container.exitCode ?? 'unknown'} after ${(ranMs / 1000).toFixed(1)} s, ` +
+    `running as user ${container.user ?? 'of its image'} without capabilities (pods never run as root; an image that needs root or a capability to start cannot run here)` +
+    (quoted ? `; its last output: ${quoted}` : '')
+  );
 }
 
 /** Which pods go first: not ready before ready, then the newest. */

@@ -160,6 +160,13 @@ export class FakeRuntime implements ContainerRuntime {
     return this.containers.get(id);
   }
 
+  /** What `seed` said a container wrote. */
+  readonly output = new Map<string, string>();
+
+  async logs(id: string, lines: number): Promise<string> {
+    return (this.output.get(id) ?? '').split('\n').slice(-lines).join('\n');
+  }
+
   /** A container as if it were already there (possibly exited). */
   seed(container: RuntimeContainer) {
     this.containers.set(container.id, container);
@@ -193,7 +200,21 @@ export class RecordingTracker implements ReadinessTracker {
 }
 
 export function testSettings(now: { value: number }, overrides: Partial<DeploySettings> = {}): DeploySettings {
-  return { drainMs: 1000, resyncMs: 5000, graceSeconds: 10, batchSize: 10, nodeHeartbeatMs: 2000, nodeGraceMs: 6000, now: () => now.value, ...overrides };
+  return {
+    drainMs: 1000,
+    resyncMs: 5000,
+    graceSeconds: 10,
+    batchSize: 10,
+    nodeHeartbeatMs: 2000,
+    nodeGraceMs: 6000,
+    podMemoryBytes: 512 * 1024 ** 2,
+    podPidsLimit: 1024,
+    podUser: '1001:0',
+    restartBackoffMs: 10_000,
+    restartBackoffMaxMs: 300_000,
+    now: () => now.value,
+    ...overrides,
+  };
 }
 
 /** An RC of DC `web` at revision `version` with a probed single-container template. */

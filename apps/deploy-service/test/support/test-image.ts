@@ -9,8 +9,8 @@ export function docker(...args: string[]): string {
 }
 
 /** A tiny image without any registry: busybox-static, its httpd on 8080, and one page saying `text`. */
-export function buildImage(tag: string, text: string): void {
-  buildWebImage(tag, text, [`LABEL ${TEST_LABEL}`]);
+export function buildImage(tag: string, text: string, command?: string): void {
+  buildWebImage(tag, text, [`LABEL ${TEST_LABEL}`], command);
 }
 
 /**
