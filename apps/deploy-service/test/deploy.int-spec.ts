@@ -42,6 +42,13 @@ async function ok<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promi
 
 const pods = async () => (await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=web' })) as ResourceList<Pod>;
 const containersWith = (label: string) => docker('ps', '-aq', '--filter', `label=${label}`);
+/** dcBody as DeploymentConfig `name`, selecting only its own pods. */
+function namedDc(name: string, image: string) {
+  const body = dcBody(image);
+  const labels = { app: name, deploymentconfig: name };
+  return { ...body, metadata: { ...body.metadata, name }, spec: { ...body.spec, selector: { deploymentconfig: name }, template: { ...body.spec.template, metadata: { labels } } } };
+}
+
 const isReady = (pod: Pod) => pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function answer(port: number): Promise<string> {
@@ -212,8 +219,7 @@ describe('deploy-service on the real engine', () => {
   });
 
   it('shows why a container that needs root cannot start: CrashLoopBackOff, the exit code and its last output', async () => {
-    const body = dcBody(images.root);
-    await ok('deploymentconfigs.create', { namespace, body: { ...body, metadata: { ...body.metadata, name: 'root' }, spec: { ...body.spec, selector: { deploymentconfig: 'root' }, template: { ...body.spec.template, metadata: { labels: { app: 'root', deploymentconfig: 'root' } } } } } });
+    await ok('deploymentconfigs.create', { namespace, body: namedDc('root', images.root) });
     const failing = await eventually('the pod to say why it does not run', async () => {
       const [pod] = ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=root' })) as ResourceList<Pod>).items;
       return pod?.status.reason === 'CrashLoopBackOff' ? pod : undefined;
@@ -222,5 +228,41 @@ describe('deploy-service on the real engine', () => {
     expect(failing.status.message).toContain("can't create /etc/ready: Permission denied");
     expect(isReady(failing)).toBe(false);
     await ok('deploymentconfigs.delete', { namespace, name: 'root' });
+  });
+
+  it('health gate: a release whose pod crash-loops fails as soon as it does, and revision 1 keeps serving', async () => {
+    const failed: EventEnvelope<'deployment.failed'>[] = [];
+    const subscription = nats.subscribe(eventSubject('deployment.failed'), {
+      callback: (_error, message) => {
+        const envelope = message.json<EventEnvelope<'deployment.failed'>>();
+        if (envelope.data.namespace === namespace) failed.push(envelope);
+      },
+    });
+    const gatePods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=gate' })) as ResourceList<Pod>).items;
+    await ok('deploymentconfigs.create', { namespace, body: namedDc('gate', images.v1) });
+    const [serving] = await eventually('revision 1 to serve', async () => ((await gatePods()).some(isReady) ? gatePods() : undefined));
+
+    const current = (await ok('deploymentconfigs.get', { namespace, name: 'gate' })) as DeploymentConfig;
+    const crashing = namedDc('gate', images.root);
+    await ok('deploymentconfigs.update', { namespace, name: 'gate', body: { ...crashing, metadata: { ...crashing.metadata, resourceVersion: current.metadata.resourceVersion } } });
+    const rolledBack = await eventually('the rollout to fail', async () => {
+      const dc = (await ok('deploymentconfigs.get', { namespace, name: 'gate' })) as DeploymentConfig;
+      return dc.status.conditions.some((c) => c.type === 'Progressing' && c.status === 'False') ? dc : undefined;
+    }, 60_000);
+
+    const progressing = rolledBack.status.conditions.find((c) => c.type === 'Progressing');
+    expect(progressing).toMatchObject({ reason: 'CrashLoopBackOff', message: expect.stringMatching(/^a pod of revision 2 crash-loops: gate-2-\w+: back-off .*exited with code 1.*; revision 1 serves again$/) });
+    const rcs = await ok('replicationcontrollers.list', { namespace, labelSelector: 'deploymentconfig=gate' });
+    expect(rcs.items.map((rc) => [rc.metadata.name, rc.spec.replicas, rc.metadata.annotations?.['openshift.io/deployment.phase']])).toEqual([
+      ['gate-1', 1, 'Complete'],
+      ['gate-2', 0, 'Failed'],
+    ]);
+    await eventually('deployment.failed to be published', async () => failed.find((e) => e.data.name === 'gate' && e.data.version === 2 && e.data.reason === 'CrashLoopBackOff'));
+    await eventually("the failed revision's pod to be gone", async () => ((await gatePods()).length === 1 ? true : undefined), 30_000);
+    const [still] = await gatePods();
+    expect(still.metadata.name).toBe(serving.metadata.name);
+    expect(await answer(still.status.hostPort as number)).toBe('200 hello v1');
+    subscription.unsubscribe();
+    await ok('deploymentconfigs.delete', { namespace, name: 'gate' });
   });
 });
