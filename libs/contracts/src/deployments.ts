@@ -151,6 +151,24 @@ export interface PodStatus {
 }
 export type Pod = Resource<'Pod', PodSpec, PodStatus>;
 
+/** `GET pods/{name}/log`'s query, as `kubectl logs` sends it. */
+export interface PodLogOptions {
+  /** The last lines only. */
+  tailLines?: number;
+  /** Each line starts with its RFC 3339 time (nanoseconds). */
+  timestamps?: boolean;
+  /** The container that stopped before the current one (a crash-looping pod's last run). */
+  previous?: boolean;
+  /** Only what was written after this RFC 3339 time (exclusive; how a follower continues). */
+  sinceTime?: string;
+}
+
+export interface PodLog {
+  log: string;
+  /** Whether the container read is running: a follower stops once it is not and nothing more comes. */
+  running: boolean;
+}
+
 export const serviceSpecSchema = z.object({
   selector: labelsSchema,
   ports: z

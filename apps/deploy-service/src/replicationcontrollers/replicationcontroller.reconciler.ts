@@ -195,13 +195,14 @@ export class ReplicationControllerReconciler implements Controller {
     const stopped = (await runtime?.inspect(container.id)) ?? container;
     const now = this.settings.now();
     const finished = Date.parse(stopped.finishedAt ?? '') || now;
-    const ran = finished - (Date.parse(stopped.startedAt ?? '') || finished);
+    // The engine may stamp a container that dies at once as finished a hair before it started.
+    const ran = Math.max(0, finished - (Date.parse(stopped.startedAt ?? '') || finished));
     if (ran >= BACKOFF_RESET_AFTER_MS) return undefined;
     const delay = Math.min(this.settings.restartBackoffMs * 2 ** (restarts - 1), this.settings.restartBackoffMaxMs);
     const waitMs = finished + delay - now;
     if (waitMs <= 0) return undefined;
     if (pod.status.reason === CRASH_LOOP_BACK_OFF && pod.status.containerID === container.id) return { pod, waitMs };
-    const output = (await runtime?.logs(container.id, OUTPUT_LINES + 1)) ?? '';
+    const output = (await runtime?.logs(container.id, { tail: OUTPUT_LINES + 1 })) ?? '';
     const message = crashMessage(stopped, ran, delay, output);
     this.readiness.forget(pod.metadata.namespace, pod.metadata.name);
     const updated = await this.pods
