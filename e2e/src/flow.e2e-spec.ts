@@ -38,7 +38,7 @@ describe('source to request', () => {
 
   afterAll(async () => {
     await deleteNamespace(namespace);
-    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'twin-1', 'broken-1']);
+    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'hello-3', 'twin-1', 'broken-1']);
     repo.remove();
     brokenRepo.remove();
     closeRouterConnections();
@@ -127,6 +127,37 @@ describe('source to request', () => {
     expect(new Set(outcomes.map((outcome) => outcome.body))).toEqual(new Set(['hello v1', 'hello v2']));
     expect((await get('deploymentconfigs', 'hello')).status.latestVersion).toBe(2);
     expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim()).toBe('');
+  });
+
+  it('rolls a crashing release back by itself, without a failed request under 8 keep-alive clients, and says why', async () => {
+    repo.commitFile('server.js', "console.log('starting on purpose to fail'); process.exit(3);\n");
+    let stop = false;
+    const outcomes: { status: number; body: string }[] = [];
+    const client = async () => {
+      while (!stop) outcomes.push(await throughRouter(host).catch((error: Error) => ({ status: 0, body: error.message })));
+    };
+    const clients = Array.from({ length: 8 }, client);
+
+    expect((await api().post(`/api/v1/namespaces/${namespace}/buildconfigs/hello/instantiate`).send({})).body.metadata.name).toBe('hello-3');
+    expect((await buildFinished('hello-3')).status.phase).toBe('Complete');
+    const progressing = await eventually('the rollout of revision 3 to fail', async () => {
+      const dc = await get('deploymentconfigs', 'hello');
+      const condition = dc.status.conditions.find((c: { type: string }) => c.type === 'Progressing');
+      return dc.status.latestVersion === 3 && condition?.status === 'False' ? condition : undefined;
+    }, 90_000);
+    await eventually('revision 3 to have no pod left', async () => ((await podsOf('hello')).every((pod) => pod.metadata.labels.deployment === 'hello-2') ? true : undefined));
+    stop = true;
+    await Promise.all(clients);
+
+    expect(outcomes.filter((outcome) => outcome.status !== 200 || outcome.body !== 'hello v2')).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(100);
+    expect(progressing.reason).toBe('CrashLoopBackOff');
+    expect(progressing.message).toMatch(/exited with code 3 .*starting on purpose to fail.*; revision 2 serves again$/);
+    const events = async (selector: string) => (await api().get(`/api/v1/namespaces/${namespace}/events`).query({ fieldSelector: selector })).body.items as { involvedObject: { name: string }; message: string }[];
+    const failed = await eventually('a RolloutFailed Warning Event', async () => (await events('reason=RolloutFailed,type=Warning')).find((e) => e.involvedObject.name === 'hello'));
+    expect(failed.message).toContain('Revision 3 failed: a pod of revision 3 crash-loops');
+    const backOff = await eventually('a BackOff Warning Event for the pod', async () => (await events('reason=BackOff')).find((e) => e.involvedObject.name.startsWith('hello-3-')));
+    expect(backOff.message).toContain('exited with code 3');
   });
 
   it("reads a pod's log as kubectl logs does, and refuses a query it cannot read", async () => {

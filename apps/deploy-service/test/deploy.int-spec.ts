@@ -103,7 +103,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await rpc('deploymentconfigs.delete', { namespace, name: 'web' }).catch(() => undefined);
+  // Every DC a test made, also when it failed half-way: a DC left behind keeps pulling an image that is removed below.
+  for (const name of ['web', 'root', 'gate']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
   await rpc('services.delete', { namespace, name: 'web' }).catch(() => undefined);
   await eventually('the test containers to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined), 30_000).catch(() => undefined);
   await app?.close();
