@@ -5,6 +5,8 @@ module.exports = {
   ...require('./jest.preset.js'),
   displayName: 'integration',
   rootDir: __dirname,
+  // Only where the tests and their sources are: .paas holds the engines' data roots (every image's files).
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/e2e'],
   testMatch: ['<rootDir>/libs/*/test/**/*.int-spec.ts', '<rootDir>/apps/*/test/**/*.int-spec.ts', '<rootDir>/e2e/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   maxWorkers: 1,

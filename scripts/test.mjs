@@ -1,6 +1,7 @@
 // npm test: lint and unit tests (nx), npm audit (scripts/npm-audit.mjs), then the platform up
 // (scripts/up.mjs, idempotent), then the integration and end-to-end tests against it
-// (jest.integration.config.js) and one short round of every benchmark.
+// (jest.integration.config.js), one short round of every benchmark, and last the chaos suite
+// (scripts/chaos.mjs: two replicas of every service while it runs).
 // Every step runs even when an earlier one failed, except the integration tests, which
 // need the platform; the exit code is non-zero when anything failed.
 import { readdirSync } from 'node:fs';
@@ -57,6 +58,8 @@ const STEPS = [
     run: () => run(bin('jest'), ['-c', 'jest.integration.config.js'], inRepo),
   },
   { name: 'benchmarks (smoke)', needs: 'platform up', run: smokeBenchmarks },
+  // Last: it kills parts of the platform (and brings it to two replicas of everything meanwhile).
+  { name: 'chaos', needs: 'platform up', run: () => run(process.execPath, ['scripts/chaos.mjs'], inRepo) },
 ];
 
 await main(async () => {

@@ -10,6 +10,7 @@ import { BASE_PORTS } from '@paas/platform/ports';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { EventsModule } from './events/events.module';
 import { addCors } from './edge/cors';
 import { acceptEmptyJsonBodies } from './edge/empty-bodies';
 import { addSecurityHeaders } from './edge/security-headers';
@@ -41,6 +42,7 @@ import { UsersModule } from './users/users.module';
     RoleBindingsModule,
     RegistryTokensModule,
     AppsModule,
+    EventsModule,
     ResourcesModule,
     NodesModule,
   ],

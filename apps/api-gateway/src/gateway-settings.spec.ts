@@ -6,6 +6,7 @@ describe('loadGatewaySettings', () => {
       corsOrigins: [],
       login: { freeFailuresPerUser: 5, freeFailuresPerAddress: 20, basePenaltyMs: 1000, maxPenaltyMs: 900_000, failureMemoryMs: 3_600_000 },
       tokens: { defaultSeconds: 86_400, maxSeconds: 2_592_000 },
+      events: { ttlMs: 3_600_000, pruneIntervalMs: 300_000 },
     });
   });
 
@@ -14,5 +15,10 @@ describe('loadGatewaySettings', () => {
     expect(settings.corsOrigins).toEqual(['https://a.test', 'https://b.test:8443']);
     expect(settings.login.freeFailuresPerUser).toBe(5);
     expect(settings.tokens).toEqual({ defaultSeconds: 3600, maxSeconds: 3600 });
+  });
+
+  it('keeps Events as long as PAAS_EVENT_TTL_SECONDS says, pruning a twelfth of that apart', () => {
+    expect(loadGatewaySettings({ PAAS_EVENT_TTL_SECONDS: '600' }).events).toEqual({ ttlMs: 600_000, pruneIntervalMs: 50_000 });
+    expect(loadGatewaySettings({ PAAS_EVENT_TTL_SECONDS: '0' }).events.ttlMs).toBe(3_600_000);
   });
 });

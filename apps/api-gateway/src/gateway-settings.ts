@@ -4,6 +4,7 @@ export interface GatewaySettings {
   corsOrigins: string[];
   login: LoginThrottleSettings;
   tokens: TokenLifetimeSettings;
+  events: EventSettings;
 }
 
 /** Password checks per user and per client address: a few failures are free, then each costs a growing wait. */
@@ -27,10 +28,23 @@ export interface TokenLifetimeSettings {
   maxSeconds: number;
 }
 
+/** Kubernetes Events (events/): how long one is kept and counted. */
+export interface EventSettings {
+  /**
+   * An Event is removed this long after its last occurrence (`PAAS_EVENT_TTL_SECONDS`, one
+   * hour, as Kubernetes' `--event-ttl`); until then, occurrences of the same kind are counted
+   * on it. Occurrences older than this when they arrive are not recorded.
+   */
+  ttlMs: number;
+  /** How often each replica removes expired Events: a twelfth of the TTL, at most every 5 minutes. */
+  pruneIntervalMs: number;
+}
+
 export const GATEWAY_SETTINGS = Symbol('GATEWAY_SETTINGS');
 
 export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): GatewaySettings {
   const maxSeconds = numberFrom(env.PAAS_TOKEN_MAX_LIFETIME_SECONDS, 30 * 24 * 3600, 60);
+  const ttlMs = numberFrom(env.PAAS_EVENT_TTL_SECONDS, 3600, 1) * 1000;
   return {
     corsOrigins: (env.PAAS_CORS_ORIGINS ?? '')
       .split(',')
@@ -44,6 +58,7 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Gatew
       failureMemoryMs: numberFrom(env.PAAS_LOGIN_FAILURE_MEMORY_SECONDS, 3600) * 1000,
     },
     tokens: { defaultSeconds: Math.min(24 * 3600, maxSeconds), maxSeconds },
+    events: { ttlMs, pruneIntervalMs: Math.min(5 * 60_000, Math.ceil(ttlMs / 12)) },
   };
 }
 

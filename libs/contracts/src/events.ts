@@ -11,29 +11,34 @@ export const EVENT_SUBJECT_PREFIX = 'paas.events';
 
 const resourceKey = z.object({ namespace: z.string().min(1), name: z.string().min(1) });
 export type ResourceKey = z.infer<typeof resourceKey>;
+/**
+ * The key and the uid of the object the event is about, for events that are recorded as
+ * Kubernetes Events (its `involvedObject`); optional, so that an event published before the
+ * uid was added still parses.
+ */
+const objectKey = resourceKey.extend({ uid: z.string().min(1).optional() });
 
 /** Each event type with the schema its payload is checked against on both ends. */
 export const eventSchemas = {
   'build.requested': resourceKey.extend({ buildConfig: z.string() }),
-  'build.started': resourceKey.extend({ buildConfig: z.string() }),
-  'build.completed': resourceKey.extend({
+  'build.started': objectKey.extend({ buildConfig: z.string() }),
+  'build.completed': objectKey.extend({
     buildConfig: z.string(),
     /** Where the image went: `<imagestream>:<tag>` and the digest the registry stored. */
     output: z.object({ imageStreamTag: z.string(), digest: z.string(), dockerImageReference: z.string() }),
   }),
-  'build.failed': resourceKey.extend({ buildConfig: z.string(), reason: z.enum(BUILD_FAILURE_REASONS), message: z.string() }),
-  /** `repository` is `<namespace>/<name>`. */
-  'image.pushed': z.object({ repository: z.string(), tag: z.string().optional(), digest: z.string(), mediaType: z.string() }),
-  'imagestream.updated': resourceKey.extend({
+  'build.failed': objectKey.extend({ buildConfig: z.string(), reason: z.enum(BUILD_FAILURE_REASONS), message: z.string() }),
+  'imagestream.updated': objectKey.extend({
     tag: z.string(),
     image: z.string(),
     dockerImageReference: z.string(),
     generation: z.number().int(),
   }),
-  'deployment.triggered': resourceKey.extend({ version: z.number().int(), cause: z.string() }),
-  'deployment.rolled': resourceKey.extend({ version: z.number().int(), replicationController: z.string() }),
-  'deployment.failed': resourceKey.extend({ version: z.number().int(), reason: z.string(), message: z.string() }),
-  'pod.changed': resourceKey.extend({ phase: z.string(), ready: z.boolean() }),
+  'deployment.triggered': objectKey.extend({ version: z.number().int(), cause: z.string() }),
+  'deployment.rolled': objectKey.extend({ version: z.number().int(), replicationController: z.string() }),
+  'deployment.failed': objectKey.extend({ version: z.number().int(), reason: z.string(), message: z.string() }),
+  /** `message` says why a pod is not ready (its readiness probe's failures). */
+  'pod.changed': objectKey.extend({ phase: z.string(), ready: z.boolean(), message: z.string().max(1024).optional() }),
   'endpoints.changed': resourceKey.extend({
     /** Monotonic per Endpoints object: a consumer drops an update older than what it holds. */
     generation: z.number().int(),

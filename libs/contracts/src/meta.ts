@@ -96,6 +96,28 @@ export function parseLabelSelector(selector: string | undefined): Labels {
   return labels;
 }
 
+export interface FieldSelectorTerm {
+  field: string;
+  operator: '=' | '!=';
+  value: string;
+}
+
+/**
+ * `field=value,field2!=value2` (`==` is `=`) as Kubernetes writes field selectors; every term
+ * must hold. Throws on a term that is none of these, naming it.
+ */
+export function parseFieldSelector(selector: string | undefined): FieldSelectorTerm[] {
+  return (selector ?? '')
+    .split(',')
+    .map((term) => term.trim())
+    .filter(Boolean)
+    .map((term) => {
+      const match = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!]*)$/.exec(term);
+      if (!match) throw new Error(`field selector term "${term}" is not field=value or field!=value`);
+      return { field: match[1], operator: match[2] === '!=' ? '!=' : '=', value: match[3].trim() };
+    });
+}
+
 /** Whether `owner` is among `child`'s owners (by uid: a re-created owner of the same name is not). */
 export function isOwnedBy(child: { metadata: Pick<ObjectMeta, 'ownerReferences'> }, owner: { metadata: Pick<ObjectMeta, 'uid'> } | undefined): boolean {
   return !!owner && !!child.metadata.ownerReferences?.some((ref) => ref.uid === owner.metadata.uid);

@@ -66,9 +66,10 @@ export interface PublishOptions {
   /** The envelope id (and JetStream message id): a publish sent again with it is dropped as a duplicate. */
   id?: string;
   /**
-   * How long to go on trying while no server takes the event: 0 by default, since writes
-   * publish through their outbox, whose relay tries again soon. A caller without an outbox,
-   * whose client waits anyway, passes STREAM_ELECTION_MS and rides out a leader election.
+   * How long to go on trying while no server takes the event: 0 by default, since every
+   * event that announces a stored change goes through its write's outbox, whose relay tries
+   * again soon. A caller without an outbox (a test publishing by hand) passes
+   * STREAM_ELECTION_MS to ride out a leader election.
    */
   retryMs?: number;
 }
@@ -388,8 +389,8 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
 }
 
 function subjectOf(data: object): string {
-  const { namespace, name, repository } = data as { namespace?: string; name?: string; repository?: string };
-  return repository ?? `${namespace}/${name}`;
+  const { namespace, name } = data as { namespace?: string; name?: string };
+  return `${namespace}/${name}`;
 }
 
 function eventAttributes(envelope: EventEnvelope) {

@@ -1,4 +1,5 @@
 import { ANY_REPOSITORY, type AccessEntry, type RegistryAction, type SystemSubject } from '@paas/contracts/auth';
+import { ApiError } from './api-error';
 import type { RpcClient } from './rpc';
 
 /** What dockerd takes in `X-Registry-Auth` to send `Authorization: Bearer <token>` to the registry itself. */
@@ -30,7 +31,9 @@ export class RegistryTokenClient implements RegistryCredentials {
     const access: AccessEntry[] = [{ type: 'repository', name: repository, actions }];
     if (options.crossMount) access.push({ type: 'repository', name: ANY_REPOSITORY, actions: ['pull'] });
     const { token } = await this.rpc.request('auth.registryToken', { subject: this.subject, access }).catch((error: Error) => {
-      throw new Error(`no registry token for ${repository} from the api-gateway: ${error.message}`);
+      // The Status stays: a caller tells "the gateway is unreachable for now" (5xx) from a refusal.
+      const message = `no registry token for ${repository} from the api-gateway: ${error.message}`;
+      throw error instanceof ApiError ? new ApiError({ ...error.status, message }) : new Error(message);
     });
     return { registrytoken: token };
   }

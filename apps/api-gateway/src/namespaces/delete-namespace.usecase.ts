@@ -3,6 +3,7 @@ import { resourceMethod } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
+import { RemoveEvents } from '../events/remove-events.usecase';
 import { RoleBindingRepository } from '../rolebindings/rolebinding.repository';
 import { ServiceAccountRepository } from '../serviceaccounts/serviceaccount.repository';
 import { ApiTokenRepository } from '../tokens/api-token.repository';
@@ -16,10 +17,11 @@ const CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'im
 
 /**
  * `DELETE /api/v1/namespaces/{name}`: the namespace turns Terminating (no new app can be
- * created in it), every owner deletes its resources there, then the namespace goes. An
- * owner that is down leaves it Terminating with a 503; deleting again finishes the job.
- * The gateway's own contents go last: service accounts with their tokens, then the role
- * bindings (so the admin who deletes can still finish the job until then).
+ * created in it, no new Event is recorded in it), every owner deletes its resources there,
+ * then the namespace goes. An owner that is down leaves it Terminating with a 503; deleting
+ * again finishes the job. The gateway's own contents go last: its Events, service accounts
+ * with their tokens, then the role bindings (so the admin who deletes can still finish the
+ * job until then).
  */
 @Injectable()
 export class DeleteNamespaceUseCase {
@@ -29,6 +31,7 @@ export class DeleteNamespaceUseCase {
     private readonly serviceAccounts: ServiceAccountRepository,
     private readonly tokens: ApiTokenRepository,
     private readonly roleBindings: RoleBindingRepository,
+    private readonly events: RemoveEvents,
   ) {}
 
   async execute(name: string): Promise<Status> {
@@ -41,6 +44,7 @@ export class DeleteNamespaceUseCase {
           .catch(ignoreNotFound);
       }
     }
+    await this.events.inNamespace(name);
     for (const account of await this.serviceAccounts.list({ namespace: name })) await this.serviceAccounts.delete(name, account.metadata.name).catch(ignoreNotFound);
     await this.tokens.deleteOfServiceAccounts(name);
     for (const binding of await this.roleBindings.list(name)) await this.roleBindings.delete(name, binding.metadata.name).catch(ignoreNotFound);

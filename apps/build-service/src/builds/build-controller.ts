@@ -178,7 +178,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
               : undefined,
           {
             outbox: (failed) => [
-              { id: `build.failed:${failed.metadata.uid}`, type: 'build.failed', data: { namespace: failed.metadata.namespace, name: failed.metadata.name, buildConfig: failed.metadata.labels?.buildconfig ?? '', reason: 'BuildPodDeleted', message: why } },
+              { id: `build.failed:${failed.metadata.uid}`, type: 'build.failed', data: { namespace: failed.metadata.namespace, name: failed.metadata.name, uid: failed.metadata.uid, buildConfig: failed.metadata.labels?.buildconfig ?? '', reason: 'BuildPodDeleted', message: why } },
             ],
           },
         );

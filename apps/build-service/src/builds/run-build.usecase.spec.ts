@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
+import { ApiError } from '@paas/platform/api-error';
 import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
@@ -168,13 +169,15 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).spec.revision).toEqual({ commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' });
     expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
     expect((await current()).status).toMatchObject({ phase: 'Complete', output: { to: { imageDigest: DIGEST } } });
+    const { uid } = (await current()).metadata;
     expect(published).toEqual([
-      { type: 'build.started', data: { namespace: 'demo', name: 'app-1', buildConfig: 'app' } },
+      { type: 'build.started', data: { namespace: 'demo', name: 'app-1', uid, buildConfig: 'app' } },
       {
         type: 'build.completed',
         data: {
           namespace: 'demo',
           name: 'app-1',
+          uid,
           buildConfig: 'app',
           output: { imageStreamTag: 'app:latest', digest: DIGEST, dockerImageReference: `reg.test:5000/demo/app@${DIGEST}` },
         },
@@ -232,6 +235,27 @@ describe('RunBuild with a fake container runtime', () => {
 
     expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
     expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed', message: expect.stringContaining('no registry token for demo/app') });
+  });
+
+  it('waits out a gateway that cannot answer for a token (an outage), and fails at once on a refusal', async () => {
+    const unavailable = ApiError.of('ServiceUnavailable', 'api-gateway is not available to answer auth.registryToken');
+    let calls = 0;
+    const flaky: RegistryCredentials = {
+      authConfig: async () => {
+        if (++calls < 3) throw unavailable;
+        return { registrytoken: 'jwt' };
+      },
+    };
+    const waited = setup(new FakeRuntime(), aBuild(), logs, settings(), flaky as FakeCredentials);
+    await waited.run();
+    expect((await waited.current()).status.phase).toBe('Complete');
+    expect(calls).toBe(3);
+    expect(await logOf()).toContain('---> waiting for a registry token: api-gateway is not available');
+
+    const refusing: RegistryCredentials = { authConfig: async () => Promise.reject(ApiError.of('Invalid', 'not a repository')) };
+    const refused = setup(new FakeRuntime(), aBuild(), logs, settings(), refusing as FakeCredentials);
+    await refused.run();
+    expect((await refused.current()).status).toMatchObject({ phase: 'Failed', reason: 'PushImageToRegistryFailed' });
   });
 
   it('stops a build that passes its completion deadline', async () => {

@@ -161,5 +161,5 @@ export class RunBuild {
 export function buildEvent<T extends 'build.started' | 'build.completed' | 'build.failed'>(type: T, build: Build, facts: Omit<EventMap[T], 'namespace' | 'name' | 'buildConfig'>): OutboxEvent<T> {
   const { namespace, name, uid } = build.metadata;
   const buildConfig = build.metadata.labels?.buildconfig ?? '';
-  return { id: `${type}:${uid}`, type, data: { namespace, name, buildConfig, ...facts } as EventMap[T] };
+  return { id: `${type}:${uid}`, type, data: { namespace, name, uid, buildConfig, ...facts } as EventMap[T] };
 }

@@ -49,7 +49,7 @@ describe('DeploymentConfigReconciler', () => {
     await reconciler.reconcile('demo/web');
 
     expect(log).toEqual(['publish deployment.triggered']);
-    expect(published[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
+    expect(published[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', uid: 'uid-web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 1 });
   });
 

@@ -55,7 +55,8 @@ export class DeploymentConfigReconciler implements Controller {
       return {};
     }
     // Level-triggered ImageChange: a lost or failed imagestream.updated is caught up here.
-    if ((await this.imageTriggers.resolve(dc)).triggered) return { requeueAfterMs: 0 };
+    const triggers = await this.imageTriggers.resolve(dc);
+    if (triggers.triggered) return { requeueAfterMs: 0 };
 
     const version = dc.status.latestVersion;
     let latest = owned.find((rc) => rc.metadata.name === revisionName(name, version));
@@ -74,11 +75,12 @@ export class DeploymentConfigReconciler implements Controller {
     }
 
     await this.writeStatus(dc, states, plan.latestPhase);
+    const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
     if (plan.latestPhase === 'Running' && latest) {
       const deadline = latest.metadata.creationTimestamp ? Date.parse(latest.metadata.creationTimestamp) + dc.spec.strategy.rollingParams.timeoutSeconds * 1000 : 0;
-      return { requeueAfterMs: Math.max(0, Math.min(this.settings.resyncMs, deadline - this.settings.now() + 1)) };
+      waits.push(Math.max(0, Math.min(this.settings.resyncMs, deadline - this.settings.now() + 1)));
     }
-    return {};
+    return waits.length ? { requeueAfterMs: Math.min(...waits) } : {};
   }
 
   /** Scales a revision or moves its phase; a phase that announces something owes its event through the write's outbox. */
@@ -109,13 +111,13 @@ function phaseEvents(dc: DeploymentConfig, rc: ReplicationController, phase: Dep
   const version = revisionVersion(rc);
   switch (phase) {
     case 'Pending':
-      return [{ id: `deployment.triggered:${uid}:${version}`, type: 'deployment.triggered', data: { namespace, name, version, cause: rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' } }];
+      return [{ id: `deployment.triggered:${uid}:${version}`, type: 'deployment.triggered', data: { namespace, name, uid, version, cause: rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cause] ?? 'unknown' } }];
     case 'Complete':
-      return [{ id: `deployment.rolled:${uid}:${version}`, type: 'deployment.rolled', data: { namespace, name, version, replicationController: rc.metadata.name } }];
+      return [{ id: `deployment.rolled:${uid}:${version}`, type: 'deployment.rolled', data: { namespace, name, uid, version, replicationController: rc.metadata.name } }];
     case 'Failed': {
       const timeout = dc.spec.strategy.rollingParams.timeoutSeconds;
       const message = `revision ${version} did not become ready within ${timeout}s; the previous revision keeps serving`;
-      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, version, reason: 'ProgressDeadlineExceeded', message } }];
+      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, uid, version, reason: 'ProgressDeadlineExceeded', message } }];
     }
     default:
       return [];

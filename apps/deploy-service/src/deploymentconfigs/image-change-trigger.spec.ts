@@ -82,7 +82,7 @@ async function setup(...pushed: string[]) {
     await reconcile();
   };
   const revisionsOf = async () => (await rcs.list()).map((rc) => `${rc.metadata.name} ${rc.spec.template.spec.containers[0].image}`);
-  return { log, dcs, rcs, registry, triggers, service, reconcile, resync, revisionsOf, now, ownership };
+  return { log, dcs, rcs, registry, triggers, service, reconcile, resync, revisionsOf, now, ownership, reconciler };
 }
 
 Logger.overrideLogger(false);
@@ -198,8 +198,8 @@ describe('ImageChange and ConfigChange triggers', () => {
     expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(1);
   });
 
-  it('treats a missing ImageStream as no image yet, and an unavailable registry as "retry at the next resync" while the rollout goes on', async () => {
-    const { service, registry, reconcile, resync, rcs, revisionsOf } = await setup();
+  it('treats a missing ImageStream as no image yet, and an unavailable registry as "look again soon" while the rollout goes on', async () => {
+    const { service, registry, reconcile, resync, rcs, revisionsOf, reconciler, now } = await setup();
     registry.state = 'missing';
     await service.create({ namespace: 'demo', body: body() });
     await expect(reconcile()).resolves.toBeUndefined();
@@ -210,11 +210,13 @@ describe('ImageChange and ConfigChange triggers', () => {
     await expect(resync()).resolves.toBeUndefined();
     expect(await rcs.list()).toEqual([]);
     registry.request.mockClear();
-    await reconcile(); // held off: no call per reconcile while the registry is down
+    // Held off for 2 s (then 4, 8, … 30): no call per reconcile meanwhile, and the reconcile comes back when the pause ends.
+    expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 2_000 });
     expect(registry.request).not.toHaveBeenCalled();
 
     registry.state = 'up';
-    await resync();
+    now.value += 2_000;
+    await reconcile();
     expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`]);
   });
 

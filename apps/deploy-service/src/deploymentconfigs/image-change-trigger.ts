@@ -20,8 +20,11 @@ import { applyTriggeredImage, imageChangeTriggers } from './triggers';
  */
 export const OBSERVED_STREAMS_ANNOTATION = 'paas.dev/image-trigger-streams';
 
-/** How long one `imagestreamtags.get` may take before the check is given up until the next resync. */
+/** How long one `imagestreamtags.get` may take before the check is given up for a while. */
 const REGISTRY_TIMEOUT_MS = 2_000;
+/** While the registry-service does not answer, checks pause this long, doubling up to the maximum. */
+const REGISTRY_RETRY_FIRST_MS = 2_000;
+const REGISTRY_RETRY_MAX_MS = 30_000;
 
 /** The registry-service as the triggers use it (an `RpcClient`, or a fake in unit tests). */
 export interface ImageStreamReader {
@@ -50,6 +53,7 @@ export class ImageChangeTriggerController {
   /** When each DC's triggers were last checked against the registry. */
   private readonly checkedAt = new Map<string, number>();
   private registryUnavailableUntil = 0;
+  private registryRetryMs = REGISTRY_RETRY_FIRST_MS;
 
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
@@ -88,28 +92,32 @@ export class ImageChangeTriggerController {
    * not checked for a resync period) and rolls a moved tag out. Returns the DC as stored
    * afterwards and whether a new revision was started.
    */
-  async resolve(dc: DeploymentConfig): Promise<{ dc: DeploymentConfig; triggered: boolean }> {
+  async resolve(dc: DeploymentConfig): Promise<{ dc: DeploymentConfig; triggered: boolean; retryAfterMs?: number }> {
     const { namespace, name } = dc.metadata;
     const key = keyOf(namespace, name);
     const froms = [...new Set(imageChangeTriggers(dc.spec).filter((t) => t.imageChangeParams.automatic).map((t) => t.imageChangeParams.from.name))];
     const now = this.settings.now();
     // Half a period, so the resync's own reconcile always finds the check due.
     const due = this.requested.has(key) || now - (this.checkedAt.get(key) ?? -Infinity) >= this.settings.resyncMs / 2;
-    if (!froms.length || !due || now < this.registryUnavailableUntil) return { dc, triggered: false };
+    if (!froms.length || !due) return { dc, triggered: false };
+    if (now < this.registryUnavailableUntil) return { dc, triggered: false, retryAfterMs: this.registryUnavailableUntil - now };
     this.requested.delete(key);
 
     const current = new Map<string, { image: string; snapshot: string }>();
     for (const from of froms) {
       const lookup = await this.lookUp(namespace, from);
       if (lookup === 'unavailable') {
-        // Retried at the next resync (or event); the rollout of what is stored goes on meanwhile.
+        // Checked again once the pause is over (its reconcile is requeued); the rollout of what is stored goes on meanwhile.
         this.requested.add(key);
-        this.registryUnavailableUntil = this.settings.now() + this.settings.resyncMs / 2;
-        return { dc, triggered: false };
+        this.registryUnavailableUntil = this.settings.now() + this.registryRetryMs;
+        const retryAfterMs = this.registryRetryMs;
+        this.registryRetryMs = Math.min(this.registryRetryMs * 2, REGISTRY_RETRY_MAX_MS);
+        return { dc, triggered: false, retryAfterMs };
       }
       if (lookup.image && lookup.snapshot) current.set(from, { image: lookup.image, snapshot: lookup.snapshot });
     }
     this.checkedAt.set(key, now);
+    this.registryRetryMs = REGISTRY_RETRY_FIRST_MS;
 
     let triggeredBy: string | undefined;
     const updated = await this.dcs.update(namespace, name, (latest) => {

@@ -25,7 +25,10 @@ export interface NodeEngine {
   spec: NodeSpec;
   client: DockerClient;
   runtime: DockerRuntime;
+  /** Who the engine is and what it has (costly for the engine: asked rarely). */
   info(timeoutMs: number): Promise<EngineInfo>;
+  /** Whether it answers at all (`/_ping`: cheap, for heartbeats). */
+  ping(timeoutMs: number): Promise<void>;
 }
 
 /** Opens a dockerode for an engine URL: the local socket, or tcp with the TLS files of `tlsDir`. Throws when the files cannot be read. */
@@ -37,12 +40,14 @@ export function dockerFor(spec: NodeSpec['engine'], timeoutMs?: number): Docker 
   return new Docker({ host: hostname, port: Number(port), protocol: 'https', ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem'), timeout: timeoutMs });
 }
 
+/** `work`, or a rejection once `timeoutMs` has passed without an answer. */
+function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  return Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref())]);
+}
+
 /** Asks an engine who it is; rejects when it does not answer within `timeoutMs`. */
 export async function engineInfo(docker: Docker, timeoutMs: number): Promise<EngineInfo> {
-  const info = (await Promise.race([
-    docker.info(),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
-  ])) as { MemTotal: number; NCPU: number; ServerVersion: string; OperatingSystem: string; Architecture: string; KernelVersion: string };
+  const info = (await withinTime(docker.info(), timeoutMs)) as { MemTotal: number; NCPU: number; ServerVersion: string; OperatingSystem: string; Architecture: string; KernelVersion: string };
   return {
     memoryBytes: info.MemTotal,
     cpus: info.NCPU,
@@ -76,7 +81,13 @@ export class NodeEngines {
     const client = new DockerodeClient(docker);
     const credentials = new RegistryTokenClient(this.rpc, 'system:deploy-service');
     const runtime = new DockerRuntime(client, node.metadata.name, { host: this.registryHost, nodeHost: node.spec.registryHost, credentials }, node.spec.hostIP, this.settings.podUser);
-    const engine: NodeEngine = { spec: node.spec, client, runtime, info: (timeoutMs) => engineInfo(docker, timeoutMs) };
+    const engine: NodeEngine = {
+      spec: node.spec,
+      client,
+      runtime,
+      info: (timeoutMs) => engineInfo(docker, timeoutMs),
+      ping: async (timeoutMs) => void (await withinTime(docker.ping(), timeoutMs)),
+    };
     this.engines.set(node.metadata.name, { key, engine });
     return engine;
   }

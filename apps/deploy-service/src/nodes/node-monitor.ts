@@ -15,16 +15,19 @@ import { NodeRepository } from './node.repository';
 const MAX_PODS = 110;
 /** A heartbeat is written at least this often while nothing else changes (Ready is written at once). */
 const HEARTBEAT_WRITE_MS = 60_000;
+/** Capacity and engine info are asked this often (heartbeats only ping: `docker info` costs the engine). */
+const INFO_REFRESH_MS = 5 * 60_000;
 
 interface Observed {
   lastAnswerAt: number;
   info?: EngineInfo;
+  infoAt?: number;
   error?: string;
 }
 
 /**
- * Watches every node's engine, from the one replica that owns the cluster scope: asks each
- * engine every `nodeHeartbeatMs`, and marks a node Ready=False (`NodeNotReady`) once it has
+ * Watches every node's engine, from the one replica that owns the cluster scope: pings each
+ * engine every `nodeHeartbeatMs` (its capacity asked every few minutes), and marks a node Ready=False (`NodeNotReady`) once it has
  * not answered for `nodeGraceMs`, Ready=True again when it answers. The Node's status is
  * written when its readiness or capacity changes, and its heartbeat time at most once a
  * minute otherwise. With no node registered at all, it registers this host's engine as
@@ -75,7 +78,13 @@ export class NodeMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     const observed = this.observed.get(name) ?? { lastAnswerAt: now };
     this.observed.set(name, observed);
     try {
-      observed.info = await this.engines.of(node).info(this.settings.nodeHeartbeatMs);
+      const engine = this.engines.of(node);
+      if (!observed.info || now - (observed.infoAt ?? 0) >= INFO_REFRESH_MS) {
+        observed.info = await engine.info(this.settings.nodeHeartbeatMs);
+        observed.infoAt = now;
+      } else {
+        await engine.ping(this.settings.nodeHeartbeatMs);
+      }
       observed.lastAnswerAt = this.settings.now();
       observed.error = undefined;
     } catch (error) {

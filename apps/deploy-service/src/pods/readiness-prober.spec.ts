@@ -41,7 +41,7 @@ describe('ReadinessProber', () => {
     expect(await ready()).toBe('True');
     expect(urls[0]).toBe('http://127.0.0.1:40001/');
     expect(log).toEqual(['publish pod.changed']);
-    expect(published[0].data).toEqual({ namespace: 'demo', name: 'web-1-a', phase: 'Running', ready: true });
+    expect(published[0].data).toEqual({ namespace: 'demo', name: 'web-1-a', uid: expect.any(String), phase: 'Running', ready: true });
   });
 
   it("probes a container of this host's engine at its own address, not through the published port", async () => {
@@ -60,8 +60,8 @@ describe('ReadinessProber', () => {
     expect(fixture.urls).toEqual(['http://10.250.6.2:40001/']);
   });
 
-  it('marks a ready pod not ready only after failureThreshold failures in a row', async () => {
-    const { probe, ready } = await setup([true, false, false, true, false, false, false]);
+  it('marks a ready pod not ready only after failureThreshold failures in a row, saying why in its pod.changed', async () => {
+    const { probe, ready, published } = await setup([true, false, false, true, false, false, false]);
     await probe();
     expect(await ready()).toBe('True');
     await probe();
@@ -72,6 +72,10 @@ describe('ReadinessProber', () => {
     expect(await ready()).toBe('True');
     await probe();
     expect(await ready()).toBe('False');
+    expect(published.map((event) => event.data)).toEqual([
+      expect.objectContaining({ ready: true }),
+      expect.objectContaining({ ready: false, message: 'GET http://127.0.0.1:40001/ failed 3 times' }),
+    ]);
   });
 
   it('does not probe on a period not yet due, and stops for a forgotten pod', async () => {

@@ -152,7 +152,9 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
   }
 }
 
+/** The pod's readiness as written; when not ready, with why (the Ready condition's message). */
 function podChanged(pod: Pod, ready: boolean): OutboxEvent<'pod.changed'> {
   const { namespace, name, uid, resourceVersion } = pod.metadata;
-  return { id: `pod.changed:${uid}:${resourceVersion}`, type: 'pod.changed', data: { namespace, name, phase: pod.status.phase, ready } };
+  const message = ready ? undefined : pod.status.conditions?.find((condition) => condition.type === 'Ready')?.message;
+  return { id: `pod.changed:${uid}:${resourceVersion}`, type: 'pod.changed', data: { namespace, name, uid, phase: pod.status.phase, ready, ...(message ? { message } : {}) } };
 }

@@ -30,7 +30,7 @@ describe('RecordImageTag', () => {
       dockerImageRepository: 'registry.test:5000/demo/hello',
       tags: [{ tag: 'latest', items: [{ created: expect.any(String), dockerImageReference: `registry.test:5000/demo/hello@${digest('a')}`, image: digest('a'), generation: 1 }] }],
     });
-    expect(published).toEqual([{ namespace: 'demo', name: 'hello', tag: 'latest', image: digest('a'), dockerImageReference: `registry.test:5000/demo/hello@${digest('a')}`, generation: 1 }]);
+    expect(published).toEqual([{ namespace: 'demo', name: 'hello', uid: stream.metadata.uid, tag: 'latest', image: digest('a'), dockerImageReference: `registry.test:5000/demo/hello@${digest('a')}`, generation: 1 }]);
   });
 
   it('keeps the whole history newest first, and a re-push of the current image changes nothing', async () => {

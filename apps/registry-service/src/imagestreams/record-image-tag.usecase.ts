@@ -72,6 +72,6 @@ function imageStreamUpdated(stream: ImageStream, tag: string, event: TagEvent): 
   return {
     id: `imagestream-${uid}-${resourceVersion}`,
     type: 'imagestream.updated',
-    data: { namespace, name, tag, image: event.image, dockerImageReference: event.dockerImageReference, generation: event.generation },
+    data: { namespace, name, uid, tag, image: event.image, dockerImageReference: event.dockerImageReference, generation: event.generation },
   };
 }

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Route } from '@paas/contracts/routes';
 import { ApiError } from '@paas/platform/api-error';
+import type { ResourceStore } from '@paas/platform/resource-repository';
 import { admissionChanges, admissionStatus } from './route-admission';
-import { RouteChanges } from './route-changes';
-import { RouteRepository } from './route.repository';
+import { RouteWrites } from './route-writes';
+import { RouteRepository, routesOfDomain } from './route.repository';
 
 /** Passes over one domain while writes keep changing what admission sees (a concurrent create or delete). */
 const MAX_PASSES = 3;
@@ -19,14 +20,14 @@ const MAX_PASSES = 3;
 @Injectable()
 export class AdmitDomain {
   constructor(
-    private readonly routes: RouteRepository,
-    private readonly changes: RouteChanges,
+    @Inject(RouteRepository) private readonly routes: Pick<ResourceStore<Route>, 'list'>,
+    @Inject(RouteWrites) private readonly writes: RouteWrites,
   ) {}
 
   async execute(domain: string): Promise<Route[]> {
     let routes: Route[] = [];
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const settled = await this.settle(await this.routes.listByDomain(domain));
+      const settled = await this.settle(await routesOfDomain(this.routes, domain));
       routes = settled.routes;
       if (!settled.wrote) break;
     }
@@ -47,10 +48,9 @@ export class AdmitDomain {
       wrote = true;
       const { namespace, name } = route.metadata;
       try {
-        const updated = await this.routes.update(namespace, name, (current) =>
+        const updated = await this.writes.update(namespace, name, (current) =>
           sameClaim(current, route) ? { ...current, status: admissionStatus(current, admission, now) } : undefined,
         );
-        await this.changes.changed(updated);
         result.push(updated);
       } catch (error) {
         // Deleted meanwhile: nothing left to admit.

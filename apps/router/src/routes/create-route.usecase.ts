@@ -2,14 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { defaultRouteHost, parentDomain, type Route } from '@paas/contracts/routes';
 import type { CreateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
+import type { ResourceStore } from '@paas/platform/resource-repository';
 import { dryRunPreview } from '@paas/platform/rpc-input';
 import type { RouterConfig } from '../config';
 import { ROUTER_CONFIG } from '../runtime.module';
 import { AdmitDomain } from './admit-domain.usecase';
 import { admissionStatus, decideAdmission } from './route-admission';
-import { RouteChanges } from './route-changes';
 import { parseRouteInput } from './route-input';
-import { RouteRepository } from './route.repository';
+import { RouteWrites } from './route-writes';
+import { RouteRepository, routesOfDomain } from './route.repository';
 
 /**
  * Stores a Route with its host (`<name>-<namespace>.<domain>` when none is given) and its
@@ -20,9 +21,9 @@ import { RouteRepository } from './route.repository';
 @Injectable()
 export class CreateRoute {
   constructor(
-    private readonly routes: RouteRepository,
-    private readonly admitDomain: AdmitDomain,
-    private readonly changes: RouteChanges,
+    @Inject(RouteRepository) private readonly routes: ResourceStore<Route>,
+    @Inject(RouteWrites) private readonly writes: RouteWrites,
+    @Inject(AdmitDomain) private readonly admitDomain: AdmitDomain,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
@@ -37,13 +38,11 @@ export class CreateRoute {
       spec: { ...input.spec, host },
       status: { ingress: [] },
     });
-    const decision = decideAdmission([...(await this.routes.listByDomain(parentDomain(host))), draft]).get(draft);
+    const decision = decideAdmission([...(await routesOfDomain(this.routes, parentDomain(host))), draft]).get(draft);
     draft.status = admissionStatus(draft, decision ?? { admitted: true }, draft.metadata.creationTimestamp);
     if (request.dryRun) return draft;
 
-    const created = await this.routes.create({ metadata: { name, namespace, labels, annotations }, spec: draft.spec, status: draft.status });
-    const settled = (await this.admitDomain.execute(parentDomain(host))).find((r) => r.metadata.uid === created.metadata.uid) ?? created;
-    await this.changes.changed(settled);
-    return settled;
+    const created = await this.writes.create({ metadata: { name, namespace, labels, annotations }, spec: draft.spec, status: draft.status });
+    return (await this.admitDomain.execute(parentDomain(host))).find((r) => r.metadata.uid === created.metadata.uid) ?? created;
   }
 }

@@ -4,14 +4,14 @@ import { storedResourceSchema } from '@paas/platform/resource-repository';
 import { AdmitDomain } from './admit-domain.usecase';
 import { CreateRoute } from './create-route.usecase';
 import { DeleteRoute } from './delete-route.usecase';
-import { RouteChanges } from './route-changes';
 import { RouteSync } from './route-sync';
+import { RouteWrites } from './route-writes';
 import { ROUTES_COLLECTION, RouteRepository } from './route.repository';
 import { RoutesRpc } from './routes.rpc';
 import { UpdateRoute } from './update-route.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: ROUTES_COLLECTION, schema: storedResourceSchema(ROUTES_COLLECTION) }])],
-  providers: [RouteRepository, RouteChanges, AdmitDomain, CreateRoute, UpdateRoute, DeleteRoute, RoutesRpc, RouteSync],
+  providers: [RouteRepository, RouteWrites, AdmitDomain, CreateRoute, UpdateRoute, DeleteRoute, RoutesRpc, RouteSync],
 })
 export class RoutesModule {}

@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parentDomain, type Route } from '@paas/contracts/routes';
 import type { UpdateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
+import type { ResourceStore } from '@paas/platform/resource-repository';
 import type { RouterConfig } from '../config';
 import { ROUTER_CONFIG } from '../runtime.module';
 import { AdmitDomain } from './admit-domain.usecase';
-import { RouteChanges } from './route-changes';
 import { assertKey, parseRouteInput } from './route-input';
+import { RouteWrites } from './route-writes';
 import { RouteRepository } from './route.repository';
 
 /**
@@ -17,9 +18,9 @@ import { RouteRepository } from './route.repository';
 @Injectable()
 export class UpdateRoute {
   constructor(
-    private readonly routes: RouteRepository,
-    private readonly admitDomain: AdmitDomain,
-    private readonly changes: RouteChanges,
+    @Inject(RouteRepository) private readonly routes: ResourceStore<Route>,
+    @Inject(RouteWrites) private readonly writes: RouteWrites,
+    @Inject(AdmitDomain) private readonly admitDomain: AdmitDomain,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
@@ -31,7 +32,7 @@ export class UpdateRoute {
     }
     const before = await this.routes.get(namespace, name);
     const host = input.spec.host ?? before.spec.host;
-    const updated = await this.routes.update(
+    const updated = await this.writes.update(
       namespace,
       name,
       (current) => ({
@@ -44,7 +45,6 @@ export class UpdateRoute {
     const domain = parentDomain(host);
     const settled = (await this.admitDomain.execute(domain)).find((r) => r.metadata.uid === updated.metadata.uid) ?? updated;
     if (parentDomain(before.spec.host) !== domain) await this.admitDomain.execute(parentDomain(before.spec.host));
-    await this.changes.changed(settled);
     return settled;
   }
 }

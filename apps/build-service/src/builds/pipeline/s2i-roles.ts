@@ -1,7 +1,9 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { Build } from '@paas/contracts/builds';
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
+import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
@@ -117,9 +119,7 @@ export class RegistryPusher implements Pusher {
     await ctx.log.write(`---> Pushing ${imageReference}\n`);
     return tracer.startActiveSpan(`docker push ${imageReference}`, { kind: SpanKind.CLIENT }, async (span) => {
       try {
-        const auth = await this.credentials.authConfig(outputRepository(ctx.build).repository, ['push', 'pull'], { crossMount: true }).catch((error: Error) => {
-          throw new PushError(error.message);
-        });
+        const auth = await this.tokenRidingOutOutages(ctx);
         const { digest, layers } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
         await ctx.log.write(layers.map((line) => `${line}\n`).join('') + `Push successful: ${digest}\n`);
         return { digest };
@@ -132,7 +132,35 @@ export class RegistryPusher implements Pusher {
       }
     });
   }
+
+  /**
+   * The push token, asked again with backoff while the gateway is unreachable (an outage of
+   * NATS or of every gateway replica should delay a build, not fail it); a refusal fails at once.
+   */
+  private async tokenRidingOutOutages(ctx: BuildContext) {
+    const repository = outputRepository(ctx.build).repository;
+    const giveUpAt = Date.now() + TOKEN_RETRY_MS;
+    let waitMs = 500;
+    let told = false;
+    for (;;) {
+      try {
+        return await this.credentials.authConfig(repository, ['push', 'pull'], { crossMount: true });
+      } catch (error) {
+        if (!UNAVAILABLE.includes(statusOf(error).code) || Date.now() + waitMs > giveUpAt) throw new PushError((error as Error).message);
+        if (!told) await ctx.log.write(`---> waiting for a registry token: ${(error as Error).message}\n`);
+        told = true;
+        await sleep(waitMs, undefined, { signal: ctx.signal });
+        waitMs = Math.min(waitMs * 2, TOKEN_RETRY_MAX_WAIT_MS);
+      }
+    }
+  }
 }
+
+/** A registry token asked again while the api-gateway cannot answer (503, 504: NATS or every gateway restarting), within TOKEN_RETRY_MS. */
+const TOKEN_RETRY_MS = 120_000;
+const TOKEN_RETRY_MAX_WAIT_MS = 10_000;
+/** Service Unavailable and Gateway Timeout: the answer of an RPC nobody could take. */
+const UNAVAILABLE = [503, 504];
 
 /**
  * `paas-build-service traceparent/00-<trace>-<span>-<flags>`: dockerd sends the registry

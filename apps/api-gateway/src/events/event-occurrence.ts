@@ -1,0 +1,79 @@
+import type { EventEnvelope, EventMap, EventType } from '@paas/contracts/events';
+import type { KubeEventReason, KubeEventType, ObjectReference } from '@paas/contracts/kube-events';
+
+/** One thing that happened, as an Event records it. */
+export interface Occurrence {
+  /** The domain event's envelope id: an occurrence is counted once, however often it is delivered. */
+  id: string;
+  /** When it happened (the envelope's time). */
+  time: string;
+  involvedObject: ObjectReference;
+  reason: KubeEventReason;
+  type: KubeEventType;
+  message: string;
+  source: { component: string };
+}
+
+/** The domain events recorded as Kubernetes Events. */
+export const RECORDED_EVENT_TYPES = [
+  'build.started',
+  'build.completed',
+  'build.failed',
+  'deployment.triggered',
+  'deployment.rolled',
+  'deployment.failed',
+  'pod.changed',
+  'imagestream.updated',
+] as const satisfies readonly EventType[];
+export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
+
+/** Kubernetes caps an Event's message at 1 KiB. */
+const MAX_MESSAGE_LENGTH = 1024;
+
+type Described = Pick<Occurrence, 'reason' | 'type' | 'message'> & { kind: string };
+
+/** The mapping table (docs/architecture.md, "Events"): what each domain event says as an Event. */
+const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described } = {
+  'build.started': (build) => ({ kind: 'Build', type: 'Normal', reason: 'BuildStarted', message: `Build ${build.namespace}/${build.name} is now running` }),
+  'build.completed': (build) => ({
+    kind: 'Build',
+    type: 'Normal',
+    reason: 'BuildCompleted',
+    message: `Build ${build.namespace}/${build.name} completed successfully: pushed ${build.output.imageStreamTag} as ${build.output.digest}`,
+  }),
+  'build.failed': (build) => ({ kind: 'Build', type: 'Warning', reason: 'BuildFailed', message: `Build ${build.namespace}/${build.name} failed: ${build.reason}: ${build.message}` }),
+  'deployment.triggered': (dc) => ({ kind: 'DeploymentConfig', type: 'Normal', reason: 'DeploymentCreated', message: `Created revision ${dc.version} (${dc.cause})` }),
+  'deployment.rolled': (dc) => ({
+    kind: 'DeploymentConfig',
+    type: 'Normal',
+    reason: 'RolloutComplete',
+    message: `Revision ${dc.version} rolled out (replication controller ${dc.replicationController})`,
+  }),
+  'deployment.failed': (dc) => ({
+    kind: 'DeploymentConfig',
+    type: 'Warning',
+    reason: dc.reason === 'ProgressDeadlineExceeded' ? 'ProgressDeadlineExceeded' : 'RolloutFailed',
+    message: `Revision ${dc.version} failed: ${dc.message}`,
+  }),
+  'pod.changed': (pod) =>
+    pod.ready
+      ? { kind: 'Pod', type: 'Normal', reason: 'PodReady', message: 'Pod is ready' }
+      : { kind: 'Pod', type: 'Warning', reason: 'PodNotReady', message: pod.message ? `Readiness probe failed: ${pod.message}` : `Pod is not ready (phase ${pod.phase})` },
+  'imagestream.updated': (stream) => ({ kind: 'ImageStream', type: 'Normal', reason: 'ImageTagged', message: `Tag ${stream.tag} set to ${stream.image}` }),
+};
+
+/** What a domain event says as an Event; an envelope time that does not parse is taken as `now`. */
+export function occurrenceOf<T extends RecordedEventType>(envelope: EventEnvelope<T>, now = Date.now()): Occurrence {
+  const { kind, reason, type, message } = DESCRIPTIONS[envelope.type](envelope.data);
+  const { namespace, name, uid } = envelope.data;
+  const time = Date.parse(envelope.time);
+  return {
+    id: envelope.id,
+    time: new Date(Number.isNaN(time) ? now : time).toISOString(),
+    involvedObject: { kind, name, namespace, ...(uid ? { uid } : {}) },
+    reason,
+    type,
+    message: message.slice(0, MAX_MESSAGE_LENGTH),
+    source: { component: envelope.source },
+  };
+}
