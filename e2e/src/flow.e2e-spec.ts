@@ -129,6 +129,18 @@ describe('source to request', () => {
     expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim()).toBe('');
   });
 
+  it("reads a pod's log as kubectl logs does, and refuses a query it cannot read", async () => {
+    const [pod] = await podsOf('hello');
+    const path = `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`;
+    const log = await api().get(path).query({ timestamps: 'true', tailLines: '5' });
+    expect(log.status).toBe(200);
+    expect(log.type).toBe('text/plain');
+    for (const line of log.text.split('\n').filter(Boolean)) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z /);
+    expect((await api().get(path).query({ tailLines: 'ten' })).status).toBe(400);
+    expect((await api().get(path).query({ previous: 'true' })).status).toBe(400);
+    expect((await api().get(`/api/v1/namespaces/${namespace}/pods/ghost/log`)).status).toBe(404);
+  });
+
   it('records the new-app call as one trace across gateway, build, registry and deploy', async () => {
     const services = await eventually('spans of every service in Zipkin', async () => {
       const res = await fetch(`${ZIPKIN_URL}/api/v2/trace/${traceId}`);

@@ -127,6 +127,7 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
     expect(completed[0]?.data).toEqual({
       namespace,
       name: 'app-1',
+      uid: build.metadata.uid,
       buildConfig: 'app',
       output: { imageStreamTag: 'app:latest', digest: build.status.output?.to.imageDigest, dockerImageReference: `${REGISTRY_HOST}/${namespace}/app@${build.status.output?.to.imageDigest}` },
     });

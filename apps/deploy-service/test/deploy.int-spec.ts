@@ -42,6 +42,24 @@ async function ok<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promi
 
 const pods = async () => (await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=web' })) as ResourceList<Pod>;
 const containersWith = (label: string) => docker('ps', '-aq', '--filter', `label=${label}`);
+/** dcBody as DeploymentConfig `name`, selecting only its own pods. */
+function namedDc(name: string, image: string) {
+  const body = dcBody(image);
+  const labels = { app: name, deploymentconfig: name };
+  return { ...body, metadata: { ...body.metadata, name }, spec: { ...body.spec, selector: { deploymentconfig: name }, template: { ...body.spec.template, metadata: { labels } } } };
+}
+
+/** As a client does: read, write with that resourceVersion, and on a 409 (the controller wrote the status meanwhile) read again. */
+function updateDc(name: string, body: { metadata: object; spec: object }): Promise<DeploymentConfig> {
+  return eventually('the DC update to get past concurrent status writes', async () => {
+    const current = (await ok('deploymentconfigs.get', { namespace, name })) as DeploymentConfig;
+    const reply = await rpc('deploymentconfigs.update', { namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } } });
+    if (!reply.ok && reply.status.code === 409) return undefined;
+    if (!reply.ok) throw new Error(`deploymentconfigs.update: ${reply.status.code} ${reply.status.message}`);
+    return reply.result as DeploymentConfig;
+  }, 10_000);
+}
+
 const isReady = (pod: Pod) => pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function answer(port: number): Promise<string> {
@@ -165,15 +183,7 @@ describe('deploy-service on the real engine', () => {
 
   it('rolls a new image out as revision 2 and removes the old pod and its container', async () => {
     const [old] = (await pods()).items;
-    // As a client does: read, write with that resourceVersion, and on a 409 (the controller wrote the status meanwhile) read again.
-    const updated = await eventually('the DC update to get past concurrent status writes', async () => {
-      const current = (await ok('deploymentconfigs.get', { namespace, name: 'web' })) as DeploymentConfig;
-      const body = { ...dcBody(images.v2), metadata: { ...dcBody(images.v2).metadata, resourceVersion: current.metadata.resourceVersion } };
-      const reply = await rpc('deploymentconfigs.update', { namespace, name: 'web', body });
-      if (!reply.ok && reply.status.code === 409) return undefined;
-      if (!reply.ok) throw new Error(`deploymentconfigs.update: ${reply.status.code} ${reply.status.message}`);
-      return reply.result as DeploymentConfig;
-    }, 10_000);
+    const updated = await updateDc('web', dcBody(images.v2));
     expect(updated.status.latestVersion).toBe(2);
 
     const pod = await servingPod(2);
@@ -212,8 +222,7 @@ describe('deploy-service on the real engine', () => {
   });
 
   it('shows why a container that needs root cannot start: CrashLoopBackOff, the exit code and its last output', async () => {
-    const body = dcBody(images.root);
-    await ok('deploymentconfigs.create', { namespace, body: { ...body, metadata: { ...body.metadata, name: 'root' }, spec: { ...body.spec, selector: { deploymentconfig: 'root' }, template: { ...body.spec.template, metadata: { labels: { app: 'root', deploymentconfig: 'root' } } } } } });
+    await ok('deploymentconfigs.create', { namespace, body: namedDc('root', images.root) });
     const failing = await eventually('the pod to say why it does not run', async () => {
       const [pod] = ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=root' })) as ResourceList<Pod>).items;
       return pod?.status.reason === 'CrashLoopBackOff' ? pod : undefined;
@@ -221,6 +230,58 @@ describe('deploy-service on the real engine', () => {
     expect(failing.status.message).toMatch(/exited with code 1 after [\d.]+ s, running as user 1001:0 without capabilities/);
     expect(failing.status.message).toContain("can't create /etc/ready: Permission denied");
     expect(isReady(failing)).toBe(false);
+
+    // Its log, as kubectl logs reads it: the stopped run it waits to replace is both the current and the previous one.
+    const { name } = failing.metadata;
+    // stdout and stderr, in the order the engine logged them (the two pipes race).
+    const log = await ok('pods.log', { namespace, name });
+    const lines = log.log.split('\n').filter(Boolean);
+    expect(log.running).toBe(false);
+    expect([...lines].sort()).toEqual(["/bin/sh: can't create /etc/ready: Permission denied", 'started']);
+    expect((await ok('pods.log', { namespace, name, previous: true })).log).toBe(log.log);
+    expect((await ok('pods.log', { namespace, name, tailLines: 1 })).log).toBe(`${lines[1]}\n`);
+    const stamped = (await ok('pods.log', { namespace, name, timestamps: true })).log.split('\n').filter(Boolean);
+    expect(stamped.map((line) => line.slice(line.indexOf(' ') + 1))).toEqual(lines);
+    for (const line of stamped) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /);
+    const after = stamped[0].split(' ')[0];
+    const later = stamped.filter((line) => line.split(' ')[0] > after).map((line) => `${line.slice(line.indexOf(' ') + 1)}\n`);
+    expect((await ok('pods.log', { namespace, name, sinceTime: after })).log).toBe(later.join(''));
+    const bad = await rpc('pods.log', { namespace, name, sinceTime: 'yesterday' });
+    expect(bad.ok ? 200 : bad.status.code).toBe(422);
     await ok('deploymentconfigs.delete', { namespace, name: 'root' });
+  });
+
+  it('health gate: a release whose pod crash-loops fails as soon as it does, and revision 1 keeps serving', async () => {
+    const failed: EventEnvelope<'deployment.failed'>[] = [];
+    const subscription = nats.subscribe(eventSubject('deployment.failed'), {
+      callback: (_error, message) => {
+        const envelope = message.json<EventEnvelope<'deployment.failed'>>();
+        if (envelope.data.namespace === namespace) failed.push(envelope);
+      },
+    });
+    const gatePods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=gate' })) as ResourceList<Pod>).items;
+    await ok('deploymentconfigs.create', { namespace, body: namedDc('gate', images.v1) });
+    const [serving] = await eventually('revision 1 to serve', async () => ((await gatePods()).some(isReady) ? gatePods() : undefined));
+
+    await updateDc('gate', namedDc('gate', images.root));
+    const rolledBack = await eventually('the rollout to fail', async () => {
+      const dc = (await ok('deploymentconfigs.get', { namespace, name: 'gate' })) as DeploymentConfig;
+      return dc.status.conditions.some((c) => c.type === 'Progressing' && c.status === 'False') ? dc : undefined;
+    }, 60_000);
+
+    const progressing = rolledBack.status.conditions.find((c) => c.type === 'Progressing');
+    expect(progressing).toMatchObject({ reason: 'CrashLoopBackOff', message: expect.stringMatching(/^a pod of revision 2 crash-loops: gate-2-\w+: back-off .*exited with code 1.*; revision 1 serves again$/) });
+    const rcs = await ok('replicationcontrollers.list', { namespace, labelSelector: 'deploymentconfig=gate' });
+    expect(rcs.items.map((rc) => [rc.metadata.name, rc.spec.replicas, rc.metadata.annotations?.['openshift.io/deployment.phase']])).toEqual([
+      ['gate-1', 1, 'Complete'],
+      ['gate-2', 0, 'Failed'],
+    ]);
+    await eventually('deployment.failed to be published', async () => failed.find((e) => e.data.name === 'gate' && e.data.version === 2 && e.data.reason === 'CrashLoopBackOff'));
+    await eventually("the failed revision's pod to be gone", async () => ((await gatePods()).length === 1 ? true : undefined), 30_000);
+    const [still] = await gatePods();
+    expect(still.metadata.name).toBe(serving.metadata.name);
+    expect(await answer(still.status.hostPort as number)).toBe('200 hello v1');
+    subscription.unsubscribe();
+    await ok('deploymentconfigs.delete', { namespace, name: 'gate' });
   });
 });

@@ -66,6 +66,11 @@ export const deploymentConfigSpecSchema = z.object({
     })
     .default({ type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }),
   paused: z.boolean().default(false),
+  /**
+   * A revision that makes no progress (no pod of it becoming ready) for this long fails and the
+   * previous complete revision serves again; one whose pod crash-loops fails at once.
+   */
+  progressDeadlineSeconds: z.number().int().min(1).max(3600).default(60),
 });
 export type DeploymentConfigSpec = z.infer<typeof deploymentConfigSpecSchema>;
 
@@ -96,7 +101,13 @@ export const DEPLOYMENT_ANNOTATIONS = {
   version: 'openshift.io/deployment-config.latest-version',
   phase: 'openshift.io/deployment.phase',
   cause: 'openshift.io/deployment.cause',
+  /** Why a revision failed (`CrashLoopBackOff`, `ProgressDeadlineExceeded`), and in words. */
+  statusReason: 'openshift.io/deployment.status-reason',
+  statusMessage: 'paas.dev/deployment.status-message',
 } as const;
+
+/** A pod's `status.reason` while its container waits to start again after stopping once more. */
+export const CRASH_LOOP_BACK_OFF = 'CrashLoopBackOff';
 
 export type DeploymentPhase = 'New' | 'Pending' | 'Running' | 'Complete' | 'Failed';
 
@@ -139,6 +150,24 @@ export interface PodStatus {
   message?: string;
 }
 export type Pod = Resource<'Pod', PodSpec, PodStatus>;
+
+/** `GET pods/{name}/log`'s query, as `kubectl logs` sends it. */
+export interface PodLogOptions {
+  /** The last lines only. */
+  tailLines?: number;
+  /** Each line starts with its RFC 3339 time (nanoseconds). */
+  timestamps?: boolean;
+  /** The container that stopped before the current one (a crash-looping pod's last run). */
+  previous?: boolean;
+  /** Only what was written after this RFC 3339 time (exclusive; how a follower continues). */
+  sinceTime?: string;
+}
+
+export interface PodLog {
+  log: string;
+  /** Whether the container read is running: a follower stops once it is not and nothing more comes. */
+  running: boolean;
+}
 
 export const serviceSpecSchema = z.object({
   selector: labelsSchema,

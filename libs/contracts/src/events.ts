@@ -38,7 +38,7 @@ export const eventSchemas = {
   'deployment.rolled': objectKey.extend({ version: z.number().int(), replicationController: z.string() }),
   'deployment.failed': objectKey.extend({ version: z.number().int(), reason: z.string(), message: z.string() }),
   /** `message` says why a pod is not ready (its readiness probe's failures). */
-  'pod.changed': objectKey.extend({ phase: z.string(), ready: z.boolean(), message: z.string().max(1024).optional() }),
+  'pod.changed': objectKey.extend({ phase: z.string(), ready: z.boolean(), reason: z.string().max(128).optional(), message: z.string().max(1024).optional() }),
   'endpoints.changed': resourceKey.extend({
     /** Monotonic per Endpoints object: a consumer drops an update older than what it holds. */
     generation: z.number().int(),

@@ -20,6 +20,7 @@ export const KUBE_EVENT_REASONS = [
   'ProgressDeadlineExceeded',
   'PodReady',
   'PodNotReady',
+  'BackOff',
   'ImageTagged',
 ] as const;
 export type KubeEventReason = (typeof KUBE_EVENT_REASONS)[number];

@@ -1,6 +1,6 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
-import type { DeploymentConfig, Endpoints, Pod, ReplicationController, Service } from './deployments';
+import type { DeploymentConfig, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
 import type { ImageStream, ImageStreamTag } from './images';
 import type { Node } from './nodes';
 import type { ResourceList } from './meta';
@@ -101,6 +101,7 @@ type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) exten
 export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> & {
   'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
+  'pods.log': { request: GetRequest & PodLogOptions; response: PodLog };
   'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };
   /** The image a stream tag points at now; `name` is `<stream>:<tag>`. */
   'imagestreamtags.get': { request: GetRequest; response: ImageStreamTag };

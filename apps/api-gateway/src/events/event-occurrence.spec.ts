@@ -55,6 +55,11 @@ describe('occurrenceOf', () => {
     expect(occurrenceOf(envelope('deployment.failed', { namespace: 'demo', name: 'web', version: 3, reason: 'Cancelled', message: 'x' })).reason).toBe('RolloutFailed');
   });
 
+  it('calls a pod waiting after its container stopped again BackOff, with why', () => {
+    const crashing = occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'web-2-abcde', phase: 'Running', ready: false, reason: 'CrashLoopBackOff', message: 'exited with code 3' }));
+    expect([crashing.type, crashing.reason, crashing.message]).toEqual(['Warning', 'BackOff', 'Back-off restarting failed container: exited with code 3']);
+  });
+
   it('cuts a message to 1 KiB and takes an envelope time that does not parse as now', () => {
     const long = occurrenceOf({ ...envelope('build.failed', { namespace: 'demo', name: 'app-1', buildConfig: 'app', reason: 'AssembleFailed', message: 'x'.repeat(5000) }), time: 'yesterday' }, Date.parse('2030-02-02T00:00:00Z'));
     expect(long.message).toHaveLength(1024);

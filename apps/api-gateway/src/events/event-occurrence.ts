@@ -1,5 +1,6 @@
 import type { EventEnvelope, EventMap, EventType } from '@paas/contracts/events';
 import type { KubeEventReason, KubeEventType, ObjectReference } from '@paas/contracts/kube-events';
+import { CRASH_LOOP_BACK_OFF } from '@paas/contracts/deployments';
 
 /** One thing that happened, as an Event records it. */
 export interface Occurrence {
@@ -52,13 +53,15 @@ const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described
   'deployment.failed': (dc) => ({
     kind: 'DeploymentConfig',
     type: 'Warning',
+    // A crash loop reads as RolloutFailed; its message says so and what serves now.
     reason: dc.reason === 'ProgressDeadlineExceeded' ? 'ProgressDeadlineExceeded' : 'RolloutFailed',
     message: `Revision ${dc.version} failed: ${dc.message}`,
   }),
-  'pod.changed': (pod) =>
-    pod.ready
-      ? { kind: 'Pod', type: 'Normal', reason: 'PodReady', message: 'Pod is ready' }
-      : { kind: 'Pod', type: 'Warning', reason: 'PodNotReady', message: pod.message ? `Readiness probe failed: ${pod.message}` : `Pod is not ready (phase ${pod.phase})` },
+  'pod.changed': (pod) => {
+    if (pod.ready) return { kind: 'Pod', type: 'Normal', reason: 'PodReady', message: 'Pod is ready' };
+    if (pod.reason === CRASH_LOOP_BACK_OFF) return { kind: 'Pod', type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container: ${pod.message ?? 'it keeps stopping'}` };
+    return { kind: 'Pod', type: 'Warning', reason: 'PodNotReady', message: pod.message ? `Readiness probe failed: ${pod.message}` : `Pod is not ready (phase ${pod.phase})` };
+  },
   'imagestream.updated': (stream) => ({ kind: 'ImageStream', type: 'Normal', reason: 'ImageTagged', message: `Tag ${stream.tag} set to ${stream.image}` }),
 };
 

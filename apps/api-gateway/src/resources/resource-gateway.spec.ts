@@ -28,3 +28,25 @@ describe('ResourceGateway.buildLog', () => {
     expect(chunks).toEqual(['one\n']);
   });
 });
+
+describe('ResourceGateway.podLog', () => {
+  it('follows from the last line it sent, without its stamp unless asked, and ends once the container stopped and nothing more came', async () => {
+    const asked: object[] = [];
+    const answers = [
+      { log: '2030-01-01T00:00:00.000000001Z one\n2030-01-01T00:00:00.000000002Z two\n', running: true },
+      { log: '', running: true },
+      { log: '2030-01-01T00:00:01.000000000Z three\n', running: false },
+      { log: '', running: false },
+    ];
+    const rpc = { request: async (_method: string, request: object) => (asked.push(request), answers.shift()) } as unknown as RpcClient;
+    const chunks: string[] = [];
+    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService).podLog('demo', 'web-1-abcde', { tailLines: 2 }, true)) chunks.push(chunk);
+    expect(chunks).toEqual(['one\ntwo\n', 'three\n']);
+    expect(asked).toEqual([
+      { namespace: 'demo', name: 'web-1-abcde', tailLines: 2, timestamps: true },
+      { namespace: 'demo', name: 'web-1-abcde', previous: undefined, timestamps: true, sinceTime: '2030-01-01T00:00:00.000000002Z' },
+      { namespace: 'demo', name: 'web-1-abcde', previous: undefined, timestamps: true, sinceTime: '2030-01-01T00:00:00.000000002Z' },
+      { namespace: 'demo', name: 'web-1-abcde', previous: undefined, timestamps: true, sinceTime: '2030-01-01T00:00:01.000000000Z' },
+    ]);
+  });
+});

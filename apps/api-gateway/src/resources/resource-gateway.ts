@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
+import type { PodLogOptions } from '@paas/contracts/deployments';
 import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type Plural, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
@@ -80,6 +81,31 @@ export class ResourceGateway {
       const finished = TERMINAL_BUILD_PHASES.includes(chunk.phase);
       if (!follow || (finished && !chunk.log)) return;
       if (!chunk.log) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * What a pod's container wrote; with `follow`, what it writes next, read again every
+   * poll interval from the last line's time on, until it stops and nothing more comes or
+   * `signal` aborts. Across a restart the follower goes on with the new container.
+   */
+  async *podLog(namespace: string, name: string, options: PodLogOptions, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
+    assertNamespaceName(namespace);
+    if (!follow) {
+      yield (await this.rpc.request('pods.log', { namespace, name, ...options })).log;
+      return;
+    }
+    let request: PodLogOptions = { ...options, timestamps: true };
+    while (!signal?.aborted) {
+      const chunk = await this.rpc.request('pods.log', { namespace, name, ...request });
+      const lines = chunk.log.split('\n').filter(Boolean);
+      const last = lines.at(-1);
+      if (last) {
+        request = { previous: options.previous, timestamps: true, sinceTime: last.slice(0, last.indexOf(' ')) };
+        yield `${lines.map((line) => (options.timestamps ? line : line.slice(line.indexOf(' ') + 1))).join('\n')}\n`;
+      }
+      if (!chunk.running && !last) return;
+      if (!last) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 

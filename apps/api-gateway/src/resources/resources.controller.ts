@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
+import type { PodLogOptions } from '@paas/contracts/deployments';
 import { ApiError } from '@paas/platform/api-error';
 import { Authorize } from '../auth/authorize.decorator';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
@@ -65,19 +66,64 @@ export class ResourcesController {
   @Get('builds/:name/log')
   @Authorize('log', 'builds')
   async log(@Param('namespace') namespace: string, @Param('name') name: string, @Query('follow') follow: string | undefined, @Res() reply: FastifyReply) {
-    const clientGone = new AbortController();
-    reply.raw.on('close', () => clientGone.abort());
-    const chunks = this.resources.buildLog(namespace, name, follow === 'true', clientGone.signal);
-    // Read the first chunk before answering, so a missing build is a 404 rather than a broken stream.
-    const first = await chunks.next();
-    const body = Readable.from(
-      (async function* () {
-        if (!first.done) yield first.value;
-        yield* chunks;
-      })(),
-    );
-    return reply.code(200).type('text/plain; charset=utf-8').send(body);
+    return sendText(reply, (signal) => this.resources.buildLog(namespace, name, follow === 'true', signal));
   }
+
+  /**
+   * Plain text, as `kubectl logs` asks for it: `tailLines`, `timestamps`, `previous` (the
+   * container before the current one), `sinceSeconds` or `sinceTime`, and `follow=true`,
+   * which keeps the response open while the container runs.
+   */
+  @Get('pods/:name/log')
+  @Authorize('log', 'pods')
+  async podLog(@Param('namespace') namespace: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Res() reply: FastifyReply) {
+    const options = podLogOptions(query);
+    return sendText(reply, (signal) => this.resources.podLog(namespace, name, options, query.follow === 'true', signal));
+  }
+}
+
+/** Streams text chunks; the first is read before answering, so a missing object is a 404 rather than a broken stream. */
+async function sendText(reply: FastifyReply, read: (clientGone: AbortSignal) => AsyncGenerator<string>) {
+  const clientGone = new AbortController();
+  reply.raw.on('close', () => clientGone.abort());
+  const chunks = read(clientGone.signal);
+  const first = await chunks.next();
+  const body = Readable.from(
+    (async function* () {
+      if (!first.done) yield first.value;
+      yield* chunks;
+    })(),
+  );
+  return reply.code(200).type('text/plain; charset=utf-8').send(body);
+}
+
+/** The query of `pods/{name}/log`; a value it cannot read is a 400 naming it. */
+function podLogOptions(query: Record<string, unknown>): PodLogOptions {
+  const flag = (key: string) => {
+    const value = query[key];
+    if (value === undefined || value === 'false') return false;
+    if (value === 'true') return true;
+    throw ApiError.of('BadRequest', `${key} must be true or false, not "${String(value)}"`);
+  };
+  const whole = (key: string) => {
+    const value = query[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !/^\d{1,9}$/.test(value)) throw ApiError.of('BadRequest', `${key} must be a whole number, not "${String(value)}"`);
+    return Number(value);
+  };
+  flag('follow');
+  const tailLines = whole('tailLines');
+  const sinceSeconds = whole('sinceSeconds');
+  const sinceTime = query.sinceTime;
+  if (sinceTime !== undefined && (typeof sinceTime !== 'string' || Number.isNaN(Date.parse(sinceTime)))) throw ApiError.of('BadRequest', `sinceTime must be an RFC 3339 time, not "${String(sinceTime)}"`);
+  if (sinceTime !== undefined && sinceSeconds !== undefined) throw ApiError.of('BadRequest', 'sinceSeconds and sinceTime cannot both be given');
+  const since = sinceSeconds !== undefined ? new Date(Date.now() - sinceSeconds * 1000).toISOString() : (sinceTime as string | undefined);
+  return {
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(flag('timestamps') ? { timestamps: true } : {}),
+    ...(flag('previous') ? { previous: true } : {}),
+    ...(since !== undefined ? { sinceTime: since } : {}),
+  };
 }
 
 /** `{"message": "..."}` (optional, cut to 1 KiB): why the build was started, shown on the Build. */

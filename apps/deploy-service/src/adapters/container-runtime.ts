@@ -62,6 +62,15 @@ export interface ContainerRuntime {
   /** Containers (running or not) that carry every one of these labels. */
   listByOwner(labels: Labels): Promise<RuntimeContainer[]>;
   inspect(id: string): Promise<RuntimeContainer | undefined>;
-  /** The last `lines` lines of its output; empty when it is gone. */
-  logs(id: string, lines: number): Promise<string>;
+  /** Its output (stdout and stderr); empty when it is gone. */
+  logs(id: string, options: ContainerLogOptions): Promise<string>;
+}
+
+export interface ContainerLogOptions {
+  /** The last lines only; all when absent. */
+  tail?: number;
+  /** Each line starts with its RFC 3339 time (nanoseconds) and a space. */
+  timestamps?: boolean;
+  /** Only lines written at or after this time (Unix seconds, with a fraction). */
+  since?: string;
 }

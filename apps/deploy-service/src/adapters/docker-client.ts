@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
+import type { ContainerLogOptions } from './container-runtime';
 
 /** The Engine API calls the deploy-service makes, and nothing else: all it asks of dockerode. */
 export interface DockerClient {
@@ -16,8 +17,8 @@ export interface DockerClient {
   containerEvents(labels: string[], signal: AbortSignal): Promise<Readable>;
   /** The image's configuration (its `User`, say); undefined when the engine does not have it. */
   inspectImage(reference: string): Promise<Docker.ImageInspectInfo | undefined>;
-  /** The last `lines` lines a container wrote (stdout and stderr, frames demuxed). */
-  containerLogs(id: string, lines: number): Promise<string>;
+  /** What a container wrote (stdout and stderr, frames demuxed). */
+  containerLogs(id: string, options: ContainerLogOptions): Promise<string>;
   inspectNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined>;
   /** `exists` when a network of that name is already there (made meanwhile by another reconcile, say). */
   createNetwork(options: Docker.NetworkCreateOptions): Promise<'created' | 'exists'>;
@@ -99,8 +100,9 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
-  async containerLogs(id: string, lines: number) {
-    const output = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+  async containerLogs(id: string, { tail, timestamps = false, since }: ContainerLogOptions) {
+    const query = { stdout: true, stderr: true, follow: false as const, timestamps, ...(tail !== undefined ? { tail } : {}), ...(since ? { since } : {}) };
+    const output = (await this.docker.getContainer(id).logs(query as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
     return demuxFrames(Buffer.isBuffer(output) ? output : Buffer.from(String(output)));
   }
 

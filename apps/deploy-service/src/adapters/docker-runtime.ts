@@ -5,7 +5,7 @@ import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance, INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import type { DockerClient } from './docker-client';
-import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
+import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerLogOptions, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
 
 const LOOPBACK = '127.0.0.1';
 const DEFAULT_GRACE_SECONDS = 10;
@@ -194,8 +194,8 @@ export class DockerRuntime implements ContainerRuntime {
     return info ? fromInspect(info, this.hostIP) : undefined;
   }
 
-  async logs(id: string, lines: number) {
-    return this.docker.containerLogs(id, lines).catch(() => '');
+  async logs(id: string, options: ContainerLogOptions) {
+    return this.docker.containerLogs(id, options).catch(() => '');
   }
 }
 

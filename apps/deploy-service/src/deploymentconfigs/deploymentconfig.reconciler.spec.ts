@@ -1,5 +1,5 @@
-import type { DeploymentConfig, ReplicationController } from '@paas/contracts/deployments';
-import { deployFixture, replicationController, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
+import type { DeploymentConfig, Pod, ReplicationController } from '@paas/contracts/deployments';
+import { deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 
 function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig {
@@ -15,6 +15,7 @@ function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig
       triggers: [{ type: 'ConfigChange' }],
       strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
       paused: false,
+      progressDeadlineSeconds: 600,
     },
     status: { latestVersion, observedGeneration: 0, replicas: 0, readyReplicas: 0, updatedReplicas: 0, conditions: [] },
   };
@@ -28,12 +29,13 @@ function revision(version: number, replicas: number, ready: number, phase: strin
 const fixtures: DeployFixture[] = [];
 afterEach(() => fixtures.splice(0).forEach(stopFixture));
 
-async function setup(dc: DeploymentConfig, rcs: ReplicationController[]) {
+async function setup(dc: DeploymentConfig, rcs: ReplicationController[], pods: Pod[] = []) {
   const fixture = await deployFixture(['ReplicationController']);
   fixtures.push(fixture);
   const { log, dcs, rcs: rcStore, informers, published } = fixture;
   dcs.seed(dc);
   rcs.forEach((rc) => rcStore.seed(rc));
+  pods.forEach((pod) => fixture.pods.seed(pod));
   const revisions = { ensureLatest: jest.fn(async () => undefined) };
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
   const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current, triggered: false })), forget: jest.fn() };
@@ -80,6 +82,31 @@ describe('DeploymentConfigReconciler', () => {
     expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'ProgressDeadlineExceeded' }) })]);
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 0 });
     expect((await dcs.get('demo', 'web')).status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' })]));
+  });
+
+  it('health gate: a pod of the new revision in CrashLoopBackOff fails it at once and revision 1 gets every replica back', async () => {
+    const rc2 = revision(2, 2, 0, 'Running');
+    const crashing = runningPod(rc2, 'web-2-a', 'c1', 40001, false);
+    crashing.status = { ...crashing.status, reason: 'CrashLoopBackOff', message: 'exited with code 3 after 0.2 s', restartCount: 2 };
+    const { reconciler, replicas, published, dcs, rcStore } = await setup(deploymentConfig(2, 2), [revision(1, 1, 1, 'Complete'), rc2], [crashing]);
+
+    await reconciler.reconcile('demo/web');
+
+    expect(await replicas()).toEqual({ 'web-1': 2, 'web-2': 0 });
+    const message = 'a pod of revision 2 crash-loops: web-2-a: exited with code 3 after 0.2 s; revision 1 serves again';
+    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'CrashLoopBackOff', message }) })]);
+    expect((await rcStore.get('demo', 'web-2')).metadata.annotations).toMatchObject({ 'openshift.io/deployment.phase': 'Failed', 'openshift.io/deployment.status-reason': 'CrashLoopBackOff' });
+    expect((await dcs.get('demo', 'web')).status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'CrashLoopBackOff', message })]));
+  });
+
+  it('health gate: a revision none of whose pods became ready within progressDeadlineSeconds fails, and is looked at again when it would', async () => {
+    const dc = { ...deploymentConfig(2), spec: { ...deploymentConfig(2).spec, progressDeadlineSeconds: 30 } };
+    const { reconciler, published, now } = await setup(dc, [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
+    now.value = Date.parse('2030-01-01T00:00:27Z');
+    expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 3_001 });
+    now.value = Date.parse('2030-01-01T00:00:30.001Z');
+    await reconciler.reconcile('demo/web');
+    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
   });
 
   it('creates the missing RC of the latest revision (a crash between the DC write and the RC create)', async () => {

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  CRASH_LOOP_BACK_OFF,
   DEPLOYMENT_ANNOTATIONS,
   DEPLOYMENT_LABELS,
   type DeploymentConfig,
   type DeploymentConfigStatus,
   type DeploymentPhase,
+  type Pod,
   type ReplicationController,
 } from '@paas/contracts/deployments';
 import { isOwnedBy, type Condition } from '@paas/contracts/meta';
@@ -20,13 +22,14 @@ import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
-import { planRollout, type RevisionState } from './rollout-plan';
+import { nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
 
 /**
  * Drives a DeploymentConfig's revisions, reading the informers' caches: checks its ImageChange
  * triggers against the registry (a moved tag starts a revision, whether or not its event
  * arrived), makes sure the newest one has its RC, scales RCs one rolling step at a time
- * (`planRollout`), and writes the DC's status last, only when it changed. A revision's phase
+ * (`planRollout`, health-gated by its pods: a crash loop or a stall fails the revision and
+ * the last complete one serves again), and writes the DC's status last, only when it changed. A revision's phase
  * moves announce it through the outbox of that write: `deployment.triggered` (Pending),
  * `deployment.rolled` (Complete), `deployment.failed` (Failed).
  */
@@ -35,7 +38,7 @@ export class DeploymentConfigReconciler implements Controller {
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
-    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'dcs' | 'rcs'>,
+    @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods'>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
     @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve' | 'forget'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
@@ -66,31 +69,55 @@ export class DeploymentConfigReconciler implements Controller {
     }
     if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });
 
-    const states = owned.map((rc) => stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
+    const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
     const plan = planRollout(dc.spec, version, states, this.settings.now());
     for (const rc of owned) {
       const replicas = plan.scale[rc.metadata.name];
       const phase = plan.phases[rc.metadata.name];
-      if (replicas !== undefined || phase !== undefined) await this.setRevision(dc, rc, { replicas, phase });
+      const failure = rc === latest ? plan.failure : undefined;
+      if (replicas !== undefined || phase !== undefined) await this.setRevision(dc, rc, { replicas, phase, failure });
     }
 
-    await this.writeStatus(dc, states, plan.latestPhase);
+    await this.writeStatus(dc, states, plan.latestPhase, plan.failure ?? failureOf(latest));
     const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
-    if (plan.latestPhase === 'Running' && latest) {
-      const deadline = latest.metadata.creationTimestamp ? Date.parse(latest.metadata.creationTimestamp) + dc.spec.strategy.rollingParams.timeoutSeconds * 1000 : 0;
-      waits.push(Math.max(0, Math.min(this.settings.resyncMs, deadline - this.settings.now() + 1)));
+    const rolling = states.find((state) => state.version === version);
+    if (plan.latestPhase === 'Running' && rolling) {
+      waits.push(Math.max(0, Math.min(this.settings.resyncMs, nextDeadline(dc.spec, rolling) - this.settings.now() + 1)));
     }
     return waits.length ? { requeueAfterMs: Math.min(...waits) } : {};
   }
 
+  /** A revision as the caches show it, with what its pods say of its health. */
+  private stateOf(rc: ReplicationController): RevisionState {
+    const pods = this.cache.pods.list({ namespace: rc.metadata.namespace, labels: { [DEPLOYMENT_LABELS.deployment]: rc.metadata.name } });
+    const createdAt = Date.parse(rc.metadata.creationTimestamp) || 0;
+    const crashing = pods.find((pod) => pod.status.reason === CRASH_LOOP_BACK_OFF);
+    return {
+      name: rc.metadata.name,
+      version: revisionVersion(rc),
+      desired: rc.spec.replicas,
+      current: rc.status.replicas,
+      ready: rc.status.readyReplicas,
+      phase: revisionPhase(rc),
+      createdAt,
+      progressAt: Math.max(createdAt, ...pods.map(readySince)),
+      ...(crashing ? { crashLoop: `${crashing.metadata.name}: ${crashing.status.message ?? 'its container keeps stopping'}` } : {}),
+    };
+  }
+
   /** Scales a revision or moves its phase; a phase that announces something owes its event through the write's outbox. */
-  private async setRevision(dc: DeploymentConfig, rc: ReplicationController, change: { replicas?: number; phase?: DeploymentPhase }): Promise<ReplicationController> {
+  private async setRevision(
+    dc: DeploymentConfig,
+    rc: ReplicationController,
+    change: { replicas?: number; phase?: DeploymentPhase; failure?: RolloutFailure },
+  ): Promise<ReplicationController> {
+    const why: Record<string, string> = change.failure ? { [DEPLOYMENT_ANNOTATIONS.statusReason]: change.failure.reason, [DEPLOYMENT_ANNOTATIONS.statusMessage]: change.failure.message } : {};
     return this.rcs.update(
       rc.metadata.namespace,
       rc.metadata.name,
       (current) => ({
         ...current,
-        metadata: change.phase ? { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: change.phase } } : current.metadata,
+        metadata: change.phase ? { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } } : current.metadata,
         spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
       }),
       { outbox: (next) => (change.phase && change.phase !== revisionPhase(rc) ? phaseEvents(dc, next, change.phase) : []) },
@@ -98,10 +125,10 @@ export class DeploymentConfigReconciler implements Controller {
   }
 
   /** The status as the cache shows the revisions now; written only when it changed. */
-  private async writeStatus(dc: DeploymentConfig, states: RevisionState[], latestPhase: DeploymentPhase | undefined) {
+  private async writeStatus(dc: DeploymentConfig, states: RevisionState[], latestPhase: DeploymentPhase | undefined, failure: RolloutFailure | undefined) {
     const now = this.settings.now();
-    if (isDeepStrictEqual(nextStatus(dc, dc.status, states, latestPhase, now), dc.status)) return;
-    await this.dcs.updateStatus(dc.metadata.namespace, dc.metadata.name, (status, current) => nextStatus(current, status, states, latestPhase, now));
+    if (isDeepStrictEqual(nextStatus(dc, dc.status, states, latestPhase, failure, now), dc.status)) return;
+    await this.dcs.updateStatus(dc.metadata.namespace, dc.metadata.name, (status, current) => nextStatus(current, status, states, latestPhase, failure, now));
   }
 }
 
@@ -115,16 +142,35 @@ function phaseEvents(dc: DeploymentConfig, rc: ReplicationController, phase: Dep
     case 'Complete':
       return [{ id: `deployment.rolled:${uid}:${version}`, type: 'deployment.rolled', data: { namespace, name, uid, version, replicationController: rc.metadata.name } }];
     case 'Failed': {
-      const timeout = dc.spec.strategy.rollingParams.timeoutSeconds;
-      const message = `revision ${version} did not become ready within ${timeout}s; the previous revision keeps serving`;
-      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, uid, version, reason: 'ProgressDeadlineExceeded', message } }];
+      const { reason, message } = failureOf(rc) ?? { reason: 'ProgressDeadlineExceeded', message: `revision ${version} failed` };
+      return [{ id: `deployment.failed:${uid}:${version}`, type: 'deployment.failed', data: { namespace, name, uid, version, reason, message } }];
     }
     default:
       return [];
   }
 }
 
-function nextStatus(dc: DeploymentConfig, status: DeploymentConfigStatus, states: RevisionState[], latestPhase: DeploymentPhase | undefined, now: number): DeploymentConfigStatus {
+/** Why a revision failed, as its annotations say. */
+function failureOf(rc: ReplicationController | undefined): RolloutFailure | undefined {
+  const reason = rc?.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.statusReason];
+  if (reason !== CRASH_LOOP_BACK_OFF && reason !== 'ProgressDeadlineExceeded') return undefined;
+  return { reason, message: rc?.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.statusMessage] ?? reason };
+}
+
+/** When a pod last became ready (0 when it is not). */
+function readySince(pod: Pod): number {
+  const ready = pod.status.conditions.find((condition) => condition.type === 'Ready' && condition.status === 'True');
+  return ready ? Date.parse(ready.lastTransitionTime) || 0 : 0;
+}
+
+function nextStatus(
+  dc: DeploymentConfig,
+  status: DeploymentConfigStatus,
+  states: RevisionState[],
+  latestPhase: DeploymentPhase | undefined,
+  failure: RolloutFailure | undefined,
+  now: number,
+): DeploymentConfigStatus {
   const { replicas, strategy } = dc.spec;
   const latest = states.find((s) => s.version === dc.status.latestVersion);
   const observed = {
@@ -140,31 +186,19 @@ function nextStatus(dc: DeploymentConfig, status: DeploymentConfigStatus, states
       : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${minAvailable} required replicas are ready` },
     now,
   );
-  const progressing = progressingCondition(latestPhase, dc.status.latestVersion);
+  const progressing = progressingCondition(latestPhase, dc.status.latestVersion, failure);
   if (progressing) conditions = setCondition(conditions, progressing, now);
   const next = { ...status, ...observed, observedGeneration: dc.metadata.generation, conditions };
   return isDeepStrictEqual(next, status) ? status : next;
 }
 
-function stateOf(rc: ReplicationController): RevisionState {
-  return {
-    name: rc.metadata.name,
-    version: revisionVersion(rc),
-    desired: rc.spec.replicas,
-    current: rc.status.replicas,
-    ready: rc.status.readyReplicas,
-    phase: revisionPhase(rc),
-    createdAt: Date.parse(rc.metadata.creationTimestamp) || 0,
-  };
-}
-
-function progressingCondition(phase: DeploymentPhase | undefined, version: number): Omit<Condition, 'lastTransitionTime'> | undefined {
+function progressingCondition(phase: DeploymentPhase | undefined, version: number, failure: RolloutFailure | undefined): Omit<Condition, 'lastTransitionTime'> | undefined {
   const rc = `revision ${version}`;
   switch (phase) {
     case 'Complete':
       return { type: 'Progressing', status: 'True', reason: 'NewReplicationControllerAvailable', message: `${rc} is available` };
     case 'Failed':
-      return { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `${rc} did not become ready in time` };
+      return { type: 'Progressing', status: 'False', reason: failure?.reason ?? 'ProgressDeadlineExceeded', message: failure?.message ?? `${rc} did not become ready in time` };
     case undefined:
       return undefined;
     default:

@@ -1,7 +1,7 @@
 import { planRollout, type RevisionState } from './rollout-plan';
 
 const strategy = { type: 'Rolling' as const, rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } };
-const spec = (replicas: number) => ({ replicas, strategy, paused: false });
+const spec = (replicas: number) => ({ replicas, strategy, paused: false, progressDeadlineSeconds: 60 });
 const rev = (version: number, desired: number, current: number, ready: number, phase: RevisionState['phase'], createdAt = 0): RevisionState => ({
   name: `web-${version}`,
   version,
@@ -10,6 +10,7 @@ const rev = (version: number, desired: number, current: number, ready: number, p
   ready,
   phase,
   createdAt,
+  progressAt: createdAt,
 });
 
 describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
@@ -47,12 +48,44 @@ describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
     });
   });
 
-  it('fails a revision past its deadline and scales the last complete one back up', () => {
+  it('fails a revision past rollingParams.timeoutSeconds and scales the last complete one back up', () => {
     const late = 601_000;
-    const plan = planRollout(spec(1), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 1, 1, 0, 'Running')], late);
-    expect(plan).toEqual({ scale: { 'web-2': 0, 'web-1': 1 }, phases: { 'web-2': 'Failed' }, latestPhase: 'Failed', outcome: 'failed' });
+    const progressing = { ...rev(2, 1, 1, 0, 'Running'), progressAt: late - 1_000 };
+    const plan = planRollout(spec(1), 2, [rev(1, 0, 0, 0, 'Complete'), progressing], late);
+    expect(plan).toEqual({
+      scale: { 'web-2': 0, 'web-1': 1 },
+      phases: { 'web-2': 'Failed' },
+      latestPhase: 'Failed',
+      outcome: 'failed',
+      failure: { reason: 'ProgressDeadlineExceeded', message: 'revision 2 did not complete within 600 s (rollingParams.timeoutSeconds); revision 1 serves again' },
+    });
     // Once failed it stays so, without announcing it again.
     expect(planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 0, 0, 0, 'Failed')], late + 1)).toEqual({ scale: {}, phases: {}, latestPhase: 'Failed' });
+  });
+
+  it('fails a revision that makes no progress for progressDeadlineSeconds, counted from its last pod to become ready', () => {
+    const stalled = { ...rev(2, 2, 2, 1, 'Running'), progressAt: 30_000 };
+    expect(planRollout(spec(2), 2, [rev(1, 1, 1, 1, 'Complete'), stalled], 90_000).outcome).toBeUndefined();
+    expect(planRollout(spec(2), 2, [rev(1, 1, 1, 1, 'Complete'), stalled], 90_001)).toMatchObject({
+      scale: { 'web-2': 0, 'web-1': 2 },
+      failure: { reason: 'ProgressDeadlineExceeded', message: expect.stringContaining('no progress for 60 s') },
+    });
+  });
+
+  it('fails a revision whose pod crash-loops at once, and rolls back to the last complete one', () => {
+    const crashing = { ...rev(2, 1, 1, 0, 'Running', 5_000), crashLoop: 'exited with code 3' };
+    expect(planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), crashing], 6_000)).toEqual({
+      scale: { 'web-2': 0 },
+      phases: { 'web-2': 'Failed' },
+      latestPhase: 'Failed',
+      outcome: 'failed',
+      failure: { reason: 'CrashLoopBackOff', message: 'a pod of revision 2 crash-loops: exited with code 3; revision 1 serves again' },
+    });
+  });
+
+  it('keeps the pods of a failed first revision, with nothing to roll back to', () => {
+    const crashing = { ...rev(1, 2, 2, 0, 'Running'), crashLoop: 'exited with code 1' };
+    expect(planRollout(spec(2), 1, [crashing], 1_000)).toMatchObject({ scale: {}, phases: { 'web-1': 'Failed' }, latestPhase: 'Failed', outcome: 'failed' });
   });
 
   it('applies a scale change of a complete revision directly and does nothing while paused', () => {

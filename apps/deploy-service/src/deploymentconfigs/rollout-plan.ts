@@ -11,6 +11,16 @@ export interface RevisionState {
   ready: number;
   phase: DeploymentPhase;
   createdAt: number;
+  /** When it last made progress: created, or one of its pods became ready. */
+  progressAt: number;
+  /** Why one of its pods crash-loops, when one does. */
+  crashLoop?: string;
+}
+
+/** Why the newest revision stopped rolling out. */
+export interface RolloutFailure {
+  reason: 'CrashLoopBackOff' | 'ProgressDeadlineExceeded';
+  message: string;
 }
 
 export interface RolloutPlan {
@@ -22,16 +32,19 @@ export interface RolloutPlan {
   outcome?: 'rolled' | 'failed';
   /** Where the newest revision stands after this step. */
   latestPhase?: DeploymentPhase;
+  /** Why the newest revision failed in this step. */
+  failure?: RolloutFailure;
 }
 
 /**
  * One step of the Rolling strategy, after Kubernetes' deployment controller: the newest
  * revision may grow to `replicas + maxSurge` pods in total; older revisions shrink only by
  * what is ready beyond `replicas - maxUnavailable`, so availability never drops while the
- * new one comes up. A newest revision past its deadline fails and the last complete one is
- * scaled back to serve.
+ * new one comes up. The rollout is health-gated: a newest revision whose pod crash-loops, or
+ * that makes no progress for `progressDeadlineSeconds` (or is not done within
+ * `rollingParams.timeoutSeconds`), fails, and the last complete one is scaled back to serve.
  */
-export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy' | 'paused'>, latestVersion: number, revisions: RevisionState[], now: number): RolloutPlan {
+export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy' | 'paused' | 'progressDeadlineSeconds'>, latestVersion: number, revisions: RevisionState[], now: number): RolloutPlan {
   const plan: RolloutPlan = { scale: {}, phases: {} };
   const latest = revisions.find((r) => r.version === latestVersion);
   if (!latest || spec.paused) return { ...plan, latestPhase: latest?.phase };
@@ -45,17 +58,22 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     if (revision.phase !== phase) plan.phases[revision.name] = phase;
   };
 
-  const { maxUnavailable, timeoutSeconds } = spec.strategy.rollingParams;
+  const { maxUnavailable } = spec.strategy.rollingParams;
   // Both zero would never make progress; Kubernetes refuses it, here a surge of one is assumed.
   const maxSurge = spec.strategy.rollingParams.maxSurge === 0 && maxUnavailable === 0 ? 1 : spec.strategy.rollingParams.maxSurge;
   const rolling = latest.phase !== 'Complete' && latest.phase !== 'Failed';
 
-  if (latest.phase === 'Failed' || (rolling && now - latest.createdAt > timeoutSeconds * 1000)) {
+  const failure = rolling ? failureOf(spec, latest, now) : undefined;
+  if (latest.phase === 'Failed' || failure) {
+    // Auto-rollback: the last complete revision gets every replica back. With none to go back
+    // to, the failed one keeps its pods (restarting with back-off) rather than serving nothing.
     const serving = older.find((r) => r.phase === 'Complete');
-    setScale(latest, 0);
+    if (serving) setScale(latest, 0);
     for (const revision of older) setScale(revision, revision === serving ? replicas : 0);
     setPhase(latest, 'Failed');
-    return { ...plan, latestPhase: 'Failed', ...(latest.phase !== 'Failed' ? { outcome: 'failed' as const } : {}) };
+    if (!failure) return { ...plan, latestPhase: 'Failed' };
+    const after = serving ? `revision ${serving.version} serves again` : 'no earlier revision completed, so there is none to roll back to';
+    return { ...plan, latestPhase: 'Failed', outcome: 'failed', failure: { ...failure, message: `${failure.message}; ${after}` } };
   }
 
   if (!rolling) {
@@ -81,4 +99,21 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
   const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
   setPhase(latest, done ? 'Complete' : 'Running');
   return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
+}
+
+/** Why a rolling revision must stop: a crash loop at once, else a deadline passed. */
+function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState, now: number): RolloutFailure | undefined {
+  const revision = `revision ${latest.version}`;
+  if (latest.crashLoop) return { reason: 'CrashLoopBackOff', message: `a pod of ${revision} crash-loops: ${latest.crashLoop}` };
+  if (now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
+    return { reason: 'ProgressDeadlineExceeded', message: `${revision} made no progress for ${spec.progressDeadlineSeconds} s (progressDeadlineSeconds): no pod of it became ready` };
+  }
+  const { timeoutSeconds } = spec.strategy.rollingParams;
+  if (now - latest.createdAt > timeoutSeconds * 1000) return { reason: 'ProgressDeadlineExceeded', message: `${revision} did not complete within ${timeoutSeconds} s (rollingParams.timeoutSeconds)` };
+  return undefined;
+}
+
+/** When the newest revision's deadlines pass, if nothing happens before: the reconciler looks again then. */
+export function nextDeadline(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState): number {
+  return Math.min(latest.progressAt + spec.progressDeadlineSeconds * 1000, latest.createdAt + spec.strategy.rollingParams.timeoutSeconds * 1000);
 }

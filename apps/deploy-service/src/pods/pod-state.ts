@@ -1,4 +1,5 @@
 import type { Pod } from '@paas/contracts/deployments';
+import type { OutboxEvent } from '@paas/platform/resource-repository';
 import { conditionStatus } from '../conditions';
 
 /** Set when a pod is chosen for removal: it leaves Endpoints, drains, then its container stops. */
@@ -19,4 +20,15 @@ export function isReady(pod: Pod): boolean {
 /** The container of a pod on the node: unique per namespace and pod (dots never appear in either name). */
 export function containerName(pod: Pod): string {
   return `paas.${pod.metadata.namespace}.${pod.metadata.name}`;
+}
+
+/** The pod's readiness as written; when not ready, with why (the Ready condition's reason and message). */
+export function podChanged(pod: Pod, ready: boolean): OutboxEvent<'pod.changed'> {
+  const { namespace, name, uid, resourceVersion } = pod.metadata;
+  const why = ready ? undefined : pod.status.conditions.find((condition) => condition.type === 'Ready');
+  return {
+    id: `pod.changed:${uid}:${resourceVersion}`,
+    type: 'pod.changed',
+    data: { namespace, name, uid, phase: pod.status.phase, ready, ...(why?.reason ? { reason: why.reason } : {}), ...(why?.message ? { message: why.message } : {}) },
+  };
 }

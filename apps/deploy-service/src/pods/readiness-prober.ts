@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Pod, ReadinessProbe } from '@paas/contracts/deployments';
-import type { OutboxEvent } from '@paas/platform/resource-repository';
 import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
 import type { HttpProber } from '../adapters/http-prober';
 import { HTTP_PROBER } from '../adapters/runtime.tokens';
@@ -10,7 +9,7 @@ import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
 import { keyOf, type Store } from '../store';
 import { PodRepository } from './pod.repository';
-import { isReady, isTerminating } from './pod-state';
+import { isReady, isTerminating, podChanged } from './pod-state';
 import type { ReadinessTracker } from './readiness';
 
 interface Target {
@@ -150,11 +149,4 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       { outbox: (next) => [podChanged(next, ready)] },
     );
   }
-}
-
-/** The pod's readiness as written; when not ready, with why (the Ready condition's message). */
-function podChanged(pod: Pod, ready: boolean): OutboxEvent<'pod.changed'> {
-  const { namespace, name, uid, resourceVersion } = pod.metadata;
-  const message = ready ? undefined : pod.status.conditions?.find((condition) => condition.type === 'Ready')?.message;
-  return { id: `pod.changed:${uid}:${resourceVersion}`, type: 'pod.changed', data: { namespace, name, uid, phase: pod.status.phase, ready, ...(message ? { message } : {}) } };
 }

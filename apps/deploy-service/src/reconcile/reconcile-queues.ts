@@ -16,8 +16,9 @@ export type Ownership = Pick<ShardOwnership, 'ownsNamespace' | 'listen'>;
 /**
  * One work queue per controller; keys are `<namespace>/<name>`, and only keys of namespaces
  * this replica owns are queued or reconciled (shard-ownership.ts), so no two replicas work
- * one object. Every change the informers see enqueues the keys it concerns: a pod's RC and
- * the Services selecting it, an RC's DeploymentConfig, a Service's Endpoints. Work is driven
+ * one object. Every change the informers see enqueues the keys it concerns: a pod's RC, its
+ * DeploymentConfig (whose rollout its health gates) and the Services selecting it, an RC's
+ * DeploymentConfig, a Service's Endpoints. Work is driven
  * by changes; the rare resync (resync.ts) only heals what was missed.
  */
 @Injectable()
@@ -57,6 +58,8 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
       const { namespace, labels } = object.metadata;
       const rc = labels?.[DEPLOYMENT_LABELS.deployment];
       if (rc) this.replicationController(namespace, rc);
+      const dc = rc ? rcs.get(namespace, rc)?.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] : undefined;
+      if (dc) this.deploymentConfig(namespace, dc);
       this.endpointsSelecting(namespace, [labels ?? {}, ...(previous ? [previous.metadata.labels ?? {}] : [])]);
     });
     services.onChange(({ object }) => this.endpoints(object.metadata.namespace, object.metadata.name));

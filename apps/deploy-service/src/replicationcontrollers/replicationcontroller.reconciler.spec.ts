@@ -144,7 +144,8 @@ describe('ReplicationControllerReconciler', () => {
 
       expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 8_000 });
 
-      expect(log).toEqual([]);
+      // Announced once: the BackOff Event and the rollout's health gate.
+      expect(log).toEqual(['publish pod.changed']);
       expect(runtime.containers.has('c7')).toBe(true);
       const waiting = await pods.get('demo', 'web-1-aaaaa');
       expect(waiting.status).toMatchObject({ reason: 'CrashLoopBackOff', restartCount: 1 });
@@ -176,7 +177,7 @@ describe('ReplicationControllerReconciler', () => {
       await reconciler.reconcile(key);
       now.value += 8_000;
       await reconciler.reconcile(key);
-      expect(log).toEqual(['remove c7 grace=0', 'run web-1-aaaaa']);
+      expect(log).toEqual(['publish pod.changed', 'remove c7 grace=0', 'run web-1-aaaaa']);
       const restarted = await pods.get('demo', 'web-1-aaaaa');
       expect(restarted.status).toMatchObject({ phase: 'Running', restartCount: 2, containerID: 'c1' });
       expect(restarted.status.reason).toBeUndefined();

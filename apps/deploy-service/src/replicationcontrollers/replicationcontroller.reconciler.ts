@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isOwnedBy } from '@paas/contracts/meta';
-import { DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/contracts/deployments';
+import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/contracts/deployments';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
 import { PodRepository } from '../pods/pod.repository';
-import { containerName, isReady, isTerminating, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
+import { containerName, isReady, isTerminating, podChanged, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
 import { READINESS_TRACKER, type ReadinessTracker } from '../pods/readiness';
 import { splitKey, type Store } from '../store';
 import { ReplicationControllerRepository } from './replicationcontroller.repository';
@@ -29,7 +29,6 @@ const BACKOFF_RESET_AFTER_MS = 10 * 60_000;
 /** How much of a stopped container's output its pod's status quotes. */
 const OUTPUT_LINES = 2;
 const OUTPUT_CHARS = 300;
-export const CRASH_LOOP_REASON = 'CrashLoopBackOff';
 
 /** A cap on the containers one reconcile starts or stops. */
 class Budget {
@@ -196,23 +195,33 @@ export class ReplicationControllerReconciler implements Controller {
     const stopped = (await runtime?.inspect(container.id)) ?? container;
     const now = this.settings.now();
     const finished = Date.parse(stopped.finishedAt ?? '') || now;
-    const ran = finished - (Date.parse(stopped.startedAt ?? '') || finished);
+    // The engine may stamp a container that dies at once as finished a hair before it started.
+    const ran = Math.max(0, finished - (Date.parse(stopped.startedAt ?? '') || finished));
     if (ran >= BACKOFF_RESET_AFTER_MS) return undefined;
     const delay = Math.min(this.settings.restartBackoffMs * 2 ** (restarts - 1), this.settings.restartBackoffMaxMs);
     const waitMs = finished + delay - now;
     if (waitMs <= 0) return undefined;
-    if (pod.status.reason === CRASH_LOOP_REASON && pod.status.containerID === container.id) return { pod, waitMs };
-    const output = (await runtime?.logs(container.id, OUTPUT_LINES + 1)) ?? '';
+    if (pod.status.reason === CRASH_LOOP_BACK_OFF && pod.status.containerID === container.id) return { pod, waitMs };
+    const output = (await runtime?.logs(container.id, { tail: OUTPUT_LINES + 1 })) ?? '';
     const message = crashMessage(stopped, ran, delay, output);
     this.readiness.forget(pod.metadata.namespace, pod.metadata.name);
     const updated = await this.pods
-      .updateStatus(pod.metadata.namespace, pod.metadata.name, (status) => ({
-        ...status,
-        reason: CRASH_LOOP_REASON,
-        message,
-        containerID: container.id,
-        conditions: setCondition(status.conditions, { type: 'Ready', status: 'False', reason: CRASH_LOOP_REASON }, now),
-      }))
+      .update(
+        pod.metadata.namespace,
+        pod.metadata.name,
+        (current) => ({
+          ...current,
+          status: {
+            ...current.status,
+            reason: CRASH_LOOP_BACK_OFF,
+            message,
+            containerID: container.id,
+            conditions: setCondition(current.status.conditions, { type: 'Ready', status: 'False', reason: CRASH_LOOP_BACK_OFF, message }, now),
+          },
+        }),
+        // Announced once per stop: the Warning Event a user reads (BackOff), and the rollout's health gate.
+        { outbox: (next) => [podChanged(next, false)] },
+      )
       .catch(() => pod);
     return { pod: updated, waitMs };
   }

@@ -4,7 +4,7 @@ import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { Informer } from '@paas/platform/informer';
 import type { AnyResource, OutboxEvent } from '@paas/platform/resource-repository';
-import type { ContainerRuntime, RunRequest, RuntimeContainer } from '../adapters/container-runtime';
+import type { ContainerLogOptions, ContainerRuntime, RunRequest, RuntimeContainer } from '../adapters/container-runtime';
 import type { DeploySettings } from '../deploy-settings';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import type { DeployInformers } from '../informers';
@@ -163,8 +163,9 @@ export class FakeRuntime implements ContainerRuntime {
   /** What `seed` said a container wrote. */
   readonly output = new Map<string, string>();
 
-  async logs(id: string, lines: number): Promise<string> {
-    return (this.output.get(id) ?? '').split('\n').slice(-lines).join('\n');
+  async logs(id: string, { tail }: ContainerLogOptions): Promise<string> {
+    const lines = (this.output.get(id) ?? '').split('\n');
+    return (tail === undefined ? lines : lines.slice(-tail)).join('\n');
   }
 
   /** A container as if it were already there (possibly exited). */
