@@ -67,10 +67,14 @@ afterAll(async () => {
 }, 120_000);
 
 describe('the bus as up configures it', () => {
-  it('keeps the keys to the operator (0600, in a 0700 folder)', () => {
+  it('keeps the keys to the operator (0600, in a 0700 folder) and listens on loopback only', () => {
     expect(statSync(path.dirname(copy.natsKey('admin'))).mode & 0o777).toBe(0o700);
     for (const name of ['admin', 'api-gateway', 'build-service', 'registry-service', 'deploy-service', 'router']) expect(statSync(copy.natsKey(name)).mode & 0o777).toBe(0o600);
-    expect(readFileSync(path.join(copy.home, 'secrets', 'nats', 'nats.conf'), 'utf8')).not.toContain(readFileSync(copy.natsKey('router'), 'utf8').trim());
+    const conf = readFileSync(path.join(copy.home, 'secrets', 'nats', 'nats.conf'), 'utf8');
+    expect(conf).not.toContain(readFileSync(copy.natsKey('router'), 'utf8').trim());
+    // Loopback only, clients and monitor: nothing of the bus leaves the machine (docs/security.md, "TLS").
+    const settings = JSON.parse(conf.slice(conf.indexOf('{'))) as { listen: string; http: string };
+    expect([settings.listen, settings.http]).toEqual([`127.0.0.1:${NATS.NATS_PORT}`, `127.0.0.1:${NATS.NATS_MONITOR_PORT}`]);
   });
 
   it('refuses a connection without credentials, or with a key it does not know', async () => {
