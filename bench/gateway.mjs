@@ -30,7 +30,7 @@ import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { PAAS_HOME, REPO, bin, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, startProcess, waitReady } from './lib/processes.mjs';
+import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, startPrivateNats, startProcess, waitReady } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -79,7 +79,7 @@ async function startGateway(name, main) {
   mkdirSync(home);
   const log = `${home}.log`;
   const env = {
-    ...process.env, ...serviceEnv, PORT: `${port}`, PAAS_HOME: home, PAAS_ADMIN_PASSWORD: adminPassword,
+    ...process.env, ...serviceEnv, NATS_URL: privateNats.url, NATS_NKEY_FILE: '', PORT: `${port}`, PAAS_HOME: home, PAAS_ADMIN_PASSWORD: adminPassword,
     PAAS_BUS_PREFIX: prefix, PAAS_DB_PREFIX: prefix, LOG_LEVEL: 'warn',
   };
   const proc = startProcess(process.execPath, [main], { env, log: openSync(log, 'a') });
@@ -171,6 +171,7 @@ function cleanUp(nats, gateways) {
     }
     await mongo.close();
     await nats.close();
+    await privateNats.proc.stop();
     rmSync(work, { recursive: true, force: true });
   })();
   return cleaning;
@@ -196,7 +197,9 @@ const baselineRef = await resolveBaseline();
 const baseline = await baselineGateway(baselineRef);
 const currentSha = (await exec('git', ['-C', REPO, 'rev-parse', 'HEAD'])).trim();
 const dirty = (await exec('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no'])) !== '';
-const nats = await connect({ servers: serviceEnv.NATS_URL });
+// Both gateways on a NATS of the bench's own: the baseline's knows nothing of the platform's credentials.
+const privateNats = await startPrivateNats(path.join(work, 'nats'));
+const nats = await connect({ servers: privateNats.url });
 const gateways = [];
 process.once('SIGINT', () => void cleanUp(nats, gateways).finally(() => process.exit(130)));
 const ROWS = ['bearer', 'basic'];

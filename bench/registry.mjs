@@ -22,11 +22,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RPC_SUBJECT_PREFIX } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { PAAS_HOME, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { cpuSeconds, ensureAptPackages, exec, freePort, median, startProcess, waitReady } from './lib/processes.mjs';
+import { cpuSeconds, ensureAptPackages, exec, freePort, median, startProcess, waitReady, asBusOperator } from './lib/processes.mjs';
+
+asBusOperator();
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const MB = 1 << 20;
@@ -363,7 +366,7 @@ ensureAptPackages({ 'docker-registry': 'docker-registry' });
 if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
 mkdirSync(path.join(work, 'docker'));
 const registries = [ourRegistry(), distribution()];
-const nats = await connect({ servers: serviceEnv.NATS_URL.split(',') });
+const nats = await connect({ ...busConnectionOptions('bench-registry'), servers: serviceEnv.NATS_URL.split(',') });
 bridgeAuth(nats);
 process.once('SIGINT', () => void cleanUp(registries, nats).finally(() => process.exit(130)));
 try {

@@ -29,12 +29,15 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { busNames } from '@paas/platform/bus-names';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
-import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, sleep, startProcess, waitReady } from './lib/processes.mjs';
+import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, sleep, startProcess, waitReady, asBusOperator } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
+
+asBusOperator();
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
@@ -279,7 +282,7 @@ function cleanUp(nats, prefixes) {
 if (!existsSync(ROUTER_MAIN)) throw new Error(`${ROUTER_MAIN} is not built: npx nx run router:build (or npm run up) first`);
 ensureAptPackages({ wrk: 'wrk', haproxy: 'haproxy' });
 if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
-const nats = await connect({ servers: serviceEnv.NATS_URL.split(',') });
+const nats = await connect({ ...busConnectionOptions('bench-router'), servers: serviceEnv.NATS_URL.split(',') });
 const prefixes = [`${run}-1000`, `${run}-10`];
 process.once('SIGINT', () => void cleanUp(nats, prefixes).finally(() => process.exit(130)));
 const results = new Map();

@@ -11,6 +11,7 @@ import {
 } from './lib/config.mjs';
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
 import { checkNatsCluster, stopOtherNatsLayouts } from './lib/nats.mjs';
+import { checkNatsCredentials, ensureNatsAuth } from './lib/nats-auth.mjs';
 import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, registerNodes, writeNodesFile } from './lib/nodes.mjs';
 import { ensureHostPodGuard } from './lib/pod-guard.mjs';
 import { isHealthy } from './lib/probe.mjs';
@@ -38,9 +39,13 @@ await main(async () => {
   if (externalMongo) ok('MONGO_URL is set: using that MongoDB, not FerretDB');
   else if (!(await answering(infra, 'ferretdb'))) await ensureFerretdb();
   if (!(await answering(infra, 'zipkin'))) await ensureZipkin();
+  // The NATS servers' configurations name what each service may do: the role table is built first.
+  await buildWorkspace();
   await stopOtherNatsLayouts(scale.nats);
+  await ensureNatsAuth(scale.nats);
   await ensureRunning(infra);
   await checkNatsCluster(scale.nats);
+  await checkNatsCredentials(scale.nats);
   if (!infraOnly) {
     ensureHostPodGuard();
     ok('pods kept from the host and the nodes (iptables: PAAS-PODS, DOCKER-USER)');
@@ -48,7 +53,6 @@ await main(async () => {
     // The registry listens on the host end of each node's veth: the networks come first.
     const nodes = await ensureNodeNetworks(scale.nodes);
     await ensureNodeEngines(nodes);
-    await buildWorkspace();
     await startServices(scale.replicas, {
       'registry-service': { PAAS_EXTRA_LISTEN: nodes.map((node) => node.hostIP).join(',') },
     }, busEnv(scale.nats));

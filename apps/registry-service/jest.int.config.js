@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'registry-service:int', rootDir: __dirname, testMatch: ['<rootDir>/test/**/*.int-spec.ts'], testTimeout: 180000 };
+module.exports = { ...require('../../jest.preset.js'), displayName: 'registry-service:int', rootDir: __dirname, setupFiles: [require.resolve('../../jest.integration.setup.js')], testMatch: ['<rootDir>/test/**/*.int-spec.ts'], testTimeout: 180000 };

@@ -1,8 +1,17 @@
 // What the benchmarks share: Debian packages installed when missing, processes started and
 // stopped by pid, free loopback ports, the CPU time a process has used, medians.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import { natsKeyFile } from '../../scripts/lib/config.mjs';
+
+/**
+ * A benchmark talks to the platform's NATS as its operator (the key `npm run up` wrote), and so
+ * do the services it starts, which inherit the environment; NATS_NKEY_FILE, when set, wins.
+ */
+export function asBusOperator() {
+  if (!process.env.NATS_NKEY_FILE && existsSync(natsKeyFile('admin'))) process.env.NATS_NKEY_FILE = natsKeyFile('admin');
+}
 
 export const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
@@ -79,6 +88,18 @@ export function startProcess(command, args, options) {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * A NATS server of the benchmark's own (JetStream, no credentials) under `dir`: for a bench that
+ * runs a baseline commit's service, which knows nothing of the platform's NATS credentials.
+ */
+export async function startPrivateNats(dir) {
+  const [port, monitor] = [await freePort(), await freePort()];
+  const log = `${dir}.log`;
+  const proc = startProcess('nats-server', ['-a', '127.0.0.1', '-p', `${port}`, '-m', `${monitor}`, '-js', '-sd', dir], { log: openSync(log, 'a'), env: process.env });
+  await waitReady('nats-server', `http://127.0.0.1:${monitor}/healthz`, proc, log);
+  return { url: `nats://127.0.0.1:${port}`, proc };
 }
 
 /** Waits until `url` answers below 500; fails early, with the end of its log, when the process exits. */

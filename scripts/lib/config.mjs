@@ -71,6 +71,15 @@ if (!/^10\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(NODE_NET)) {
   invalidSetting(`PAAS_NODE_NET must be the first two octets of a 10.x network (e.g. 10.250), not "${NODE_NET}"`);
 }
 
+/**
+ * The bus's credentials (scripts/lib/nats-auth.mjs): an NKey seed per service and one for the
+ * operator (`admin.nk`: tests, benchmarks, the nats CLI), and each NATS server's configuration,
+ * which names the keys and what each may do. NATS_NKEY_FILE, when set, is the key every service
+ * of this copy uses instead (a copy on another platform's NATS: that platform's admin.nk).
+ */
+export const NATS_SECRETS = path.join(PAAS_HOME, 'secrets', 'nats');
+export const natsKeyFile = (name) => path.join(NATS_SECRETS, `${name}.nk`);
+
 /** A real MongoDB elsewhere replaces FerretDB when MONGO_URL is given. */
 export const externalMongo = Boolean(env.MONGO_URL);
 
@@ -140,33 +149,35 @@ const dockerd = {
   stopTimeoutMs: 30_000, // it stops its containers first
 };
 
-/** The single NATS server: the default layout. */
-const singleNats = {
-  name: 'nats',
-  command: ['nats-server', '-a', '127.0.0.1', '-p', `${ports.nats}`, '-js',
-    '-sd', path.join(dirs.data, 'nats'), '-m', `${ports.natsMonitor}`],
+/**
+ * A NATS server runs from a configuration file up writes (scripts/lib/nats-auth.mjs) from the
+ * entry's `nats` settings, the keys and their permissions: `nats-server -c <file>`.
+ */
+const natsServer = (name, settings, health) => ({
+  name,
+  command: ['nats-server', '-c', path.join(NATS_SECRETS, `${name}.conf`)],
+  configFile: path.join(NATS_SECRETS, `${name}.conf`),
   program: 'nats-server',
-  health: { tcp: ports.nats },
-  dirs: [path.join(dirs.data, 'nats')],
-};
+  health,
+  dirs: [settings.storeDir],
+  nats: settings,
+});
+
+/** The single NATS server: the default layout. */
+const singleNats = natsServer('nats', { port: ports.nats, monitorPort: ports.natsMonitor, storeDir: path.join(dirs.data, 'nats') }, { tcp: ports.nats });
 
 /**
- * Server i of a cluster of `count`, routed to the others. Ready once its monitor's /healthz
- * says so: JetStream has found its meta leader, so the services can set their stream up.
+ * Server i of a cluster of `count`, routed to the others (the routes authenticate with a
+ * password of the cluster's own). Ready once its monitor's /healthz says so: JetStream has
+ * found its meta leader, so the services can set their stream up.
  */
 function clusterNats(i, count) {
   const node = natsClusterNode(i);
-  const routes = Array.from({ length: count }, (_, j) => natsClusterNode(j + 1))
-    .filter((other) => other.name !== node.name).map((other) => `nats://127.0.0.1:${other.clusterPort}`);
-  return {
-    name: node.name,
-    command: ['nats-server', '-a', '127.0.0.1', '-p', `${node.port}`, '-js', '-sd', node.dataDir,
-      '-m', `${node.monitorPort}`, '--server_name', node.name, '--cluster_name', NATS_CLUSTER_NAME,
-      '--cluster', `nats://127.0.0.1:${node.clusterPort}`, '--routes', routes.join(',')],
-    program: 'nats-server',
-    health: { http: `http://127.0.0.1:${node.monitorPort}/healthz` },
-    dirs: [node.dataDir],
-  };
+  const routes = Array.from({ length: count }, (_, j) => natsClusterNode(j + 1)).filter((other) => other.name !== node.name).map((other) => other.clusterPort);
+  return natsServer(node.name, {
+    port: node.port, monitorPort: node.monitorPort, storeDir: node.dataDir,
+    serverName: node.name, cluster: { name: NATS_CLUSTER_NAME, port: node.clusterPort, routes },
+  }, { http: `http://127.0.0.1:${node.monitorPort}/healthz` });
 }
 
 /** The NATS entries for `count` servers: `nats` alone, or `nats-1` … `nats-<count>`. */
@@ -238,7 +249,7 @@ export function serviceReplica(service, index, extraEnv = {}) {
     distDir: service.distDir,
     command: [artifacts.node, service.main],
     program: service.main,
-    env: { ...serviceEnv, ...extraEnv, PAAS_REPLICA: String(index) },
+    env: { ...serviceEnv, NATS_NKEY_FILE: env.NATS_NKEY_FILE || natsKeyFile(service.name), ...extraEnv, PAAS_REPLICA: String(index) },
     health: { http: `http://127.0.0.1:${adminPort(service.name, index)}/readyz` },
     dirs: [],
     startTimeoutMs: 60_000,

@@ -31,7 +31,8 @@ export function isRunning(pid) {
   }
 }
 
-function argv(pid) {
+/** A process's command line, as the list of its arguments. */
+export function processArgv(pid) {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
@@ -71,7 +72,7 @@ export function pidNames(pattern) {
 /** The pid from the entry's pid file if that process is still the one we started, else null. */
 export function ownedPid(entry) {
   const pid = readPid(entry.name);
-  return pid && isRunning(pid) && argv(pid).includes(entry.program) ? pid : null;
+  return pid && isRunning(pid) && processArgv(pid).includes(entry.program) ? pid : null;
 }
 
 /** Starts the entry in its own session, output appended to its log; it outlives this script. */

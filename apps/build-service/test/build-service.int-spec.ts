@@ -10,11 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TERMINAL_BUILD_PHASES, type Build } from '@paas/contracts/builds';
 import type { EventEnvelope } from '@paas/contracts/events';
+import { loadConfig } from '@paas/platform/config';
 import { EventBus } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
 import { AppModule } from '../src/app.module';
 
-const REGISTRY_HOST = process.env.REGISTRY_HOST ?? '127.0.0.1:5000';
+// The running platform's registry (a copy's follows its PAAS_PORT_OFFSET).
+const REGISTRY_HOST = loadConfig().registryHost;
 process.env.REGISTRY_HOST = REGISTRY_HOST;
 
 /** A git repository with one commit of `files`; answers its path and the commit id. */

@@ -1,10 +1,10 @@
 import type { Build } from '@paas/contracts/builds';
-import { rpcSubject, type RpcMethod, type RpcRequest } from '@paas/contracts/rpc';
+import type { RpcMethod, RpcRequest } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
-import { busSettings } from '@paas/platform/bus-settings';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { loadConfig } from '@paas/platform/config';
 import { databaseName } from '@paas/platform/mongo';
-import { eventually, requestOn, spawnService } from '@paas/platform/testing';
+import { eventually, platformBus, requestOn, spawnService } from '@paas/platform/testing';
 import mongoose from 'mongoose';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -54,12 +54,12 @@ function slowApp(seconds: number): string {
 }
 
 beforeAll(async () => {
-  nats = await connect({ servers: busSettings().servers });
+  nats = await connect(busConnectionOptions('integration-test'));
   // Registry tokens come from the running platform's api-gateway, as they would in production.
   relay = nats.subscribe(busNames(prefix).rpc('auth.registryToken'), {
     callback: (error, message) => {
       if (error) return;
-      nats.request(rpcSubject('auth.registryToken'), message.data, { timeout: 10_000 }).then(
+      nats.request(platformBus().rpc('auth.registryToken'), message.data, { timeout: 10_000 }).then(
         (reply) => message.respond(reply.data),
         () => undefined,
       );

@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import type { DeploymentConfig, Endpoints, Pod, Service } from '@paas/contracts/deployments';
 import type { EventEnvelope } from '@paas/contracts/events';
-import { eventSubject } from '@paas/contracts/events';
 import type { ResourceList } from '@paas/contracts/meta';
-import { rpcSubject, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import type { RpcMethod, RpcReply, RpcRequest, RpcResponse } from '@paas/contracts/rpc';
 import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
-import { busSettings } from '@paas/platform/bus-settings';
+import { busNames } from '@paas/platform/bus-names';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { eventually } from '@paas/platform/testing';
 import { loadConfig } from '@paas/platform/config';
 import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
@@ -30,7 +30,7 @@ const endpointEvents: EventEnvelope<'endpoints.changed'>[] = [];
 let eventSubscription: Subscription;
 
 async function rpc<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcReply<RpcResponse<M>>> {
-  const message = await nats.request(rpcSubject(method), JSON.stringify(request), { timeout: 15_000 });
+  const message = await nats.request(busNames().rpc(method), JSON.stringify(request), { timeout: 15_000 });
   return message.json<RpcReply<RpcResponse<M>>>();
 }
 
@@ -77,8 +77,8 @@ async function servingPod(version: number): Promise<Pod> {
 }
 
 beforeAll(async () => {
-  nats = await connect({ servers: busSettings().servers });
-  eventSubscription = nats.subscribe(eventSubject('endpoints.changed'), {
+  nats = await connect(busConnectionOptions('integration-test'));
+  eventSubscription = nats.subscribe(busNames().event('endpoints.changed'), {
     callback: (_error, message) => {
       const envelope = message.json<EventEnvelope<'endpoints.changed'>>();
       if (envelope.data.namespace === namespace) endpointEvents.push(envelope);
@@ -254,7 +254,7 @@ describe('deploy-service on the real engine', () => {
 
   it('health gate: a release whose pod crash-loops fails as soon as it does, and revision 1 keeps serving', async () => {
     const failed: EventEnvelope<'deployment.failed'>[] = [];
-    const subscription = nats.subscribe(eventSubject('deployment.failed'), {
+    const subscription = nats.subscribe(busNames().event('deployment.failed'), {
       callback: (_error, message) => {
         const envelope = message.json<EventEnvelope<'deployment.failed'>>();
         if (envelope.data.namespace === namespace) failed.push(envelope);

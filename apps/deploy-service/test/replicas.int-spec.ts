@@ -2,7 +2,7 @@ import type { Pod } from '@paas/contracts/deployments';
 import type { ResourceList } from '@paas/contracts/meta';
 import type { RpcMethod, RpcRequest } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
-import { busSettings } from '@paas/platform/bus-settings';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { loadConfig } from '@paas/platform/config';
 import { databaseName } from '@paas/platform/mongo';
 import { shardOf } from '@paas/platform/shard-ownership';
@@ -65,7 +65,7 @@ const readyPods = async () => ((await rpc('pods.list', { namespace })) as Resour
 
 beforeAll(async () => {
   buildImage(image, 'hello from a replica');
-  nats = await connect({ servers: busSettings().servers });
+  nats = await connect(busConnectionOptions('integration-test'));
   db = await mongoose.createConnection(loadConfig().mongoUrl, { dbName: databaseName('paas_deploy', prefix) }).asPromise();
   start('a', 18_620 + Math.floor(Math.random() * 200));
   start('b', 18_870 + Math.floor(Math.random() * 200));

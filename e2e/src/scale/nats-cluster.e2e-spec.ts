@@ -94,7 +94,7 @@ beforeAll(async () => {
   buildWebImage(image, 'served through a NATS cluster');
   const deployEnv = { 'deploy-service': { DEPLOY_DRAIN_MS: '300', DEPLOY_GRACE_SECONDS: '1' } };
   await copy.upStep('start-services', JSON.stringify({ 'deploy-service': 1 }), JSON.stringify(deployEnv), '3');
-  nats = await connect({ servers: SERVERS.map((server) => server.url), name: TEST_SERVICE });
+  nats = await connect(copy.natsOptions(SERVERS.map((server) => server.url), TEST_SERVICE));
   await eventually('the deploy-service to answer on the cluster', async () => (await rpc('deploymentconfigs.list', { namespace })) && true, 60_000);
   // The test's own publisher and durable consumer, on the copy's bus.
   process.env.PAAS_BUS_PREFIX = copy.busPrefix;

@@ -1,9 +1,9 @@
 import { databaseName } from '@paas/platform/mongo';
 import { busNames } from '@paas/platform/bus-names';
-import { busSettings } from '@paas/platform/bus-settings';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { loadConfig } from '@paas/platform/config';
 import mongoose from 'mongoose';
-import { connect } from 'nats';
+import { connect, nkeyAuthenticator, type ConnectionOptions } from 'nats';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,11 +22,35 @@ export class PrivateCopy {
   readonly dbPrefix: string;
   readonly env: NodeJS.ProcessEnv;
 
+  /**
+   * A copy with NATS servers of its own (`NATS_PORT` in `env`) makes its own keys and gives its
+   * services theirs; one on the platform's NATS hands its services the operator key the test
+   * runs with (NATS_NKEY_FILE).
+   */
   constructor(suite: string, env: NodeJS.ProcessEnv) {
     const id = randomUUID().slice(0, 8);
     this.busPrefix = `test-${suite}-${id}`;
     this.dbPrefix = `test_${suite}_${id}`;
-    this.env = { ...process.env, PAAS_HOME: this.home, PAAS_BUS_PREFIX: this.busPrefix, PAAS_DB_PREFIX: this.dbPrefix, ZIPKIN_URL: '', ...env };
+    const ownNats = env.NATS_PORT !== undefined;
+    // The addresses of the platform the test runs against are not the copy's: its own follow its PAAS_PORT_OFFSET.
+    const inherited = { ...process.env };
+    for (const name of ['REGISTRY_HOST', 'GATEWAY_URL', 'ROUTER_URL', 'PAAS_GATEWAY_URL']) delete inherited[name];
+    this.env = {
+      ...inherited,
+      PAAS_HOME: this.home, PAAS_BUS_PREFIX: this.busPrefix, PAAS_DB_PREFIX: this.dbPrefix, ZIPKIN_URL: '',
+      ...(ownNats ? { NATS_NKEY_FILE: '', NATS_URL: '' } : {}),
+      ...env,
+    };
+  }
+
+  /** The NKey file of `name` (a service, or `admin`) that the copy's up made. */
+  natsKey(name: string): string {
+    return path.join(this.home, 'secrets', 'nats', `${name}.nk`);
+  }
+
+  /** How the test connects to the copy's own NATS: as its operator. */
+  natsOptions(servers: string[], name: string): ConnectionOptions {
+    return { servers, name, authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(this.natsKey('admin'), 'utf8').trim())) };
   }
 
   /** Runs a step of up (see up-steps.mjs); rejects with its output when it fails. */
@@ -49,7 +73,7 @@ export class PrivateCopy {
    */
   async remove(databases: string[], { dropStream = true } = {}): Promise<void> {
     if (dropStream) {
-      const nats = await connect({ servers: busSettings().servers });
+      const nats = await connect(busConnectionOptions('integration-test'));
       const jsm = await nats.jetstreamManager();
       await jsm.streams.delete(busNames(this.busPrefix).stream).catch(() => undefined);
       await nats.close();

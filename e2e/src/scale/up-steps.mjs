@@ -11,6 +11,7 @@
 import { busEnv, everyInfrastructure, infrastructure } from '../../../scripts/lib/config.mjs';
 import { main } from '../../../scripts/lib/log.mjs';
 import { checkNatsCluster, stopOtherNatsLayouts } from '../../../scripts/lib/nats.mjs';
+import { checkNatsCredentials, ensureNatsAuth } from '../../../scripts/lib/nats-auth.mjs';
 import { ensureNodeEngines, ensureNodeNetworks, stopNodes, writeNodesFile } from '../../../scripts/lib/nodes.mjs';
 import { stop } from '../../../scripts/lib/proc.mjs';
 import { ensureServiceNode } from '../../../scripts/lib/provision.mjs';
@@ -28,8 +29,10 @@ const steps = {
   'stop-services': () => stopServices(),
   'start-nats': async (count) => {
     await stopOtherNatsLayouts(Number(count));
+    await ensureNatsAuth(Number(count));
     await ensureRunning(infrastructure(Number(count)).filter(isNats));
     await checkNatsCluster(Number(count));
+    await checkNatsCredentials(Number(count));
   },
   'stop-nats': async () => {
     for (const entry of everyInfrastructure.filter(isNats)) await stop(entry);

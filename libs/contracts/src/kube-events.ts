@@ -1,3 +1,4 @@
+import type { EventType } from './events';
 import { API_VERSION, type FieldSelectorTerm, type ObjectMeta } from './meta';
 
 /**
@@ -69,3 +70,16 @@ export const KUBE_EVENT_FIELDS: Record<string, (event: KubeEvent) => string | un
 export function matchesEventFields(event: KubeEvent, terms: readonly FieldSelectorTerm[]): boolean {
   return terms.every(({ field, operator, value }) => ((KUBE_EVENT_FIELDS[field]?.(event) ?? '') === value) === (operator === '='));
 }
+
+/** The domain events the api-gateway records as Kubernetes Events: it consumes them (bus-roles.ts). */
+export const RECORDED_EVENT_TYPES = [
+  'build.started',
+  'build.completed',
+  'build.failed',
+  'deployment.triggered',
+  'deployment.rolled',
+  'deployment.failed',
+  'pod.changed',
+  'imagestream.updated',
+] as const satisfies readonly EventType[];
+export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];

@@ -34,7 +34,8 @@ export async function createHttpService(module: unknown, options: HttpServiceOpt
   const app = await NestFactory.create<NestFastifyApplication>(
     module as never,
     new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1 << 20 }),
-    { logger: options.logger ?? new JsonLogger(options.name), bufferLogs: true },
+    // A failed start throws (a SettingError then ends the process with its one line), rather than aborting with a stack trace.
+    { logger: options.logger ?? new JsonLogger(options.name), bufferLogs: true, abortOnError: false },
   );
   app.useGlobalFilters(new StatusExceptionFilter());
   app.enableShutdownHooks();

@@ -15,6 +15,8 @@ export interface BusNames {
   rpc(method: RpcMethod): string;
   /** Core NATS subject of a kind's changes in one namespace (`*` for every namespace): see resource-feed.ts. */
   watch(kind: string, namespace: string): string;
+  /** Any subject of the platform's (`paas.…`, wildcards allowed) on this bus. */
+  scoped(subject: string): string;
 }
 
 export function busNames(prefix = loadConfig().busPrefix): BusNames {
@@ -25,5 +27,6 @@ export function busNames(prefix = loadConfig().busPrefix): BusNames {
     event: (type) => scoped(eventSubject(type)),
     rpc: (method) => scoped(rpcSubject(method)),
     watch: (kind, namespace) => scoped(watchSubject(kind, namespace)),
+    scoped,
   };
 }

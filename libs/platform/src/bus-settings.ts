@@ -5,8 +5,15 @@
  * fallback to the first server.
  */
 
+import { readFileSync } from 'node:fs';
+import { nkeyAuthenticator, type ConnectionOptions } from 'nats';
+import { inboxPrefix } from './bus-permissions';
+import { loadConfig } from './config';
+
 /** A setting the process cannot work with: the message says which and why, and is all that is shown. */
-export class SettingError extends Error {}
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
 
 export interface BusSettings {
   /** Every server of the NATS cluster the client may use (`NATS_URL`, comma-separated); it reconnects to a survivor. */
@@ -17,6 +24,12 @@ export interface BusSettings {
    * must not shrink the platform's replicated stream); set: enforced at start.
    */
   streamReplicas?: number;
+  /**
+   * `NATS_NKEY_FILE`: the file holding the NKey seed this process authenticates with (`npm run up`
+   * writes one per service, `.paas/secrets/nats/<service>.nk`). Unset: no credentials, for a NATS
+   * that asks for none (a test's own server).
+   */
+  nkeyFile?: string;
 }
 
 const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -24,7 +37,44 @@ const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const MAX_STREAM_REPLICAS = 5;
 
 export function busSettings(env: NodeJS.ProcessEnv = process.env): BusSettings {
-  return { servers: natsServers(env.NATS_URL || DEFAULT_NATS_URL), streamReplicas: streamReplicas(env.PAAS_STREAM_REPLICAS) };
+  busPrefix(env);
+  const nkeyFile = env.NATS_NKEY_FILE || undefined;
+  if (nkeyFile) readSeed(nkeyFile);
+  return { servers: natsServers(env.NATS_URL || DEFAULT_NATS_URL), streamReplicas: streamReplicas(env.PAAS_STREAM_REPLICAS), ...(nkeyFile ? { nkeyFile } : {}) };
+}
+
+/**
+ * How this process connects as `service`: every server, its name, an inbox of its own (the
+ * only one its credentials may read), and its NKey when it has one.
+ */
+export function busConnectionOptions(service: string, env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
+  const settings = busSettings(env);
+  return {
+    servers: settings.servers,
+    name: service,
+    inboxPrefix: inboxPrefix(service, loadConfig(env).busPrefix),
+    ...(settings.nkeyFile ? { authenticator: nkeyAuthenticator(readSeed(settings.nkeyFile)) } : {}),
+  };
+}
+
+/** A user's NKey seed (`SU…`, base32): read when needed and never kept, logged or quoted. */
+function readSeed(file: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new SettingError(`NATS_NKEY_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); npm run up writes each service's key into .paas/secrets/nats/`);
+  }
+  if (!/^SU[A-Z2-7]{56}$/.test(text)) throw new SettingError(`NATS_NKEY_FILE: ${file} holds no NKey user seed (one line starting with SU, as nk -gen user makes)`);
+  return new TextEncoder().encode(text);
+}
+
+/** `PAAS_BUS_PREFIX` is the first token of every subject: one NATS token, so that permissions can name it. */
+function busPrefix(env: NodeJS.ProcessEnv): void {
+  const prefix = env.PAAS_BUS_PREFIX;
+  if (prefix && !/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) {
+    throw new SettingError(`PAAS_BUS_PREFIX must be one NATS subject token (letters, digits, - and _, at most 64), not "${prefix}"`);
+  }
 }
 
 /** `nats://a:4222,nats://b:4222` (or `host:port`) as the list nats.js takes; a string it would not split. */

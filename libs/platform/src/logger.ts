@@ -42,6 +42,9 @@ export class JsonLogger implements LoggerService {
     if (LEVELS[level] < this.threshold) return;
     // Nest passes the context last, and a stack trace before it for errors.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    // A setting the service cannot start with is said once, in one line (bootstrap.ts), not as Nest's stack trace.
+    const stacks = [message, ...rest].map((part) => (part instanceof Error ? part.stack : part));
+    if (context === 'ExceptionHandler' && stacks.some((stack) => typeof stack === 'string' && stack.startsWith('SettingError:'))) return;
     const spanContext = trace.getActiveSpan()?.spanContext();
     const entry: Record<string, unknown> = {
       time: new Date().toISOString(),

@@ -28,12 +28,20 @@ export function isolateBus(suite: string): string {
 }
 
 /**
- * Answers `method` on this isolated bus by asking the running platform (the empty prefix):
- * a service tested in-process gets, say, its registry tokens from the platform's real
+ * The bus of the platform `npm run up` runs, whatever this process's own prefix: the empty
+ * prefix, or `copy<offset>` for a copy on moved ports (PAAS_PORT_OFFSET, see config.ts).
+ */
+export function platformBus() {
+  return busNames(loadConfig({ ...process.env, PAAS_BUS_PREFIX: '' }).busPrefix);
+}
+
+/**
+ * Answers `method` on this isolated bus by asking the running platform (platformBus): a
+ * service tested in-process gets, say, its registry tokens from the platform's real
  * api-gateway. Unsubscribe when done.
  */
 export function relayToPlatform(nats: NatsConnection, method: RpcMethod): Subscription {
-  const platform = busNames('');
+  const platform = platformBus();
   return nats.subscribe(busNames().rpc(method), {
     callback: (error, message) => {
       if (error) return;

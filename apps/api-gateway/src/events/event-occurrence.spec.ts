@@ -1,5 +1,6 @@
 import type { EventEnvelope, EventMap } from '@paas/contracts/events';
-import { occurrenceOf, RECORDED_EVENT_TYPES, type RecordedEventType } from './event-occurrence';
+import { RECORDED_EVENT_TYPES, type RecordedEventType } from '@paas/contracts/kube-events';
+import { occurrenceOf } from './event-occurrence';
 
 const TIME = '2030-01-01T10:00:00.000Z';
 const DIGEST = `sha256:${'a'.repeat(64)}`;

@@ -1,5 +1,5 @@
-import type { EventEnvelope, EventMap, EventType } from '@paas/contracts/events';
-import type { KubeEventReason, KubeEventType, ObjectReference } from '@paas/contracts/kube-events';
+import type { EventEnvelope, EventMap } from '@paas/contracts/events';
+import type { KubeEventReason, KubeEventType, ObjectReference, RecordedEventType } from '@paas/contracts/kube-events';
 import { CRASH_LOOP_BACK_OFF } from '@paas/contracts/deployments';
 
 /** One thing that happened, as an Event records it. */
@@ -14,19 +14,6 @@ export interface Occurrence {
   message: string;
   source: { component: string };
 }
-
-/** The domain events recorded as Kubernetes Events. */
-export const RECORDED_EVENT_TYPES = [
-  'build.started',
-  'build.completed',
-  'build.failed',
-  'deployment.triggered',
-  'deployment.rolled',
-  'deployment.failed',
-  'pod.changed',
-  'imagestream.updated',
-] as const satisfies readonly EventType[];
-export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
 
 /** Kubernetes caps an Event's message at 1 KiB. */
 const MAX_MESSAGE_LENGTH = 1024;

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EventBus } from '@paas/platform/events';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../gateway-settings';
-import { occurrenceOf, RECORDED_EVENT_TYPES, type RecordedEventType } from './event-occurrence';
+import { RECORDED_EVENT_TYPES, type RecordedEventType } from '@paas/contracts/kube-events';
+import { occurrenceOf } from './event-occurrence';
 import { RecordEvent } from './record-event.usecase';
 import { RemoveEvents } from './remove-events.usecase';
 
