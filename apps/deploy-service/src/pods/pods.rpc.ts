@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { PodRepository } from './pod.repository';
 
 /** Read-only: pods are made and removed by the ReplicationController controller. */
@@ -13,6 +13,6 @@ export class PodsRpc implements OnModuleInit {
 
   onModuleInit() {
     this.rpc.handle('pods.get', ({ namespace, name }) => this.pods.get(namespace, name));
-    this.rpc.handle('pods.list', async ({ namespace, labelSelector }) => resourceList('Pod', await this.pods.list({ namespace, labels: labelSelectorOf(labelSelector) })));
+    this.rpc.handle('pods.list', (request) => listResponse('Pod', this.pods, request));
   }
 }
