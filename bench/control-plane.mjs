@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The control plane at scale, on the running platform (npm run up), at 10, 100 and 500 pods of
 // a tiny image (busybox httpd, imported into the local engine: no registry needed) spread over
-// up to 200 apps (a DeploymentConfig and a Service each, one namespace each), for each level:
+// up to 200 apps (a DeploymentConfig and a Service each, 50 to a namespace: each namespace is a
+// Docker network, and Docker's default address pools hold about 30 on a machine), for each level:
 //   at rest   CPU per second of every platform process (.paas/run/*.pid) and of FerretDB and
 //             NATS (found by their ports), over BENCH_SECONDS once every pod is Ready
 //   scale     PUT .../deploymentconfigs/burst/scale 0 → 50: time until all 50 pods are Ready
-//   list      GET .../pods of an app's namespace through the gateway, one at a time: p50 / p99
+//   list      GET .../pods of a namespace (50 apps' pods) through the gateway, one at a time: p50 / p99
 // Everything it makes carries the label paas.dev/bench=control-plane and is removed at the end.
 //
 // The pods run on the node `local` (this host's engine), which takes 110 pods unless the platform
@@ -73,7 +74,10 @@ const dcBody = (name, replicas) => ({
 });
 const serviceBody = (name) => ({ metadata: { name, labels: { 'paas.dev/bench': 'control-plane' } }, spec: { selector: { deploymentconfig: name }, ports: [{ port: 8080, targetPort: 8080 }] } });
 
-const appNamespace = (i) => `${run}-${i}`;
+const APPS_PER_NAMESPACE = 50;
+const appNamespace = (i) => `${run}-${Math.floor(i / APPS_PER_NAMESPACE)}`;
+const appName = (i) => `app-${i}`;
+const namespacesOf = (apps) => [...new Set(apps.map((_, i) => appNamespace(i)))];
 const isReady = (pod) => pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 const readyPods = async (namespace) => (await api('GET', `/namespaces/${namespace}/pods`)).items.filter(isReady).length;
 
@@ -89,18 +93,18 @@ async function reach(pods, apps) {
   for (let i = 0; i < wanted.length; i++) {
     if (i >= apps.length) {
       const namespace = appNamespace(i);
-      namespaces.push(namespace);
-      await api('POST', `/namespaces/${namespace}/services`, serviceBody('web'));
-      await api('POST', `/namespaces/${namespace}/deploymentconfigs`, dcBody('web', wanted[i]));
+      if (!namespaces.includes(namespace)) namespaces.push(namespace);
+      await api('POST', `/namespaces/${namespace}/services`, serviceBody(appName(i)));
+      await api('POST', `/namespaces/${namespace}/deploymentconfigs`, dcBody(appName(i), wanted[i]));
       apps.push(wanted[i]);
     } else if (apps[i] !== wanted[i]) {
-      await api('PUT', `/namespaces/${appNamespace(i)}/deploymentconfigs/web/scale`, { spec: { replicas: wanted[i] } });
+      await api('PUT', `/namespaces/${appNamespace(i)}/deploymentconfigs/${appName(i)}/scale`, { spec: { replicas: wanted[i] } });
       apps[i] = wanted[i];
     }
   }
   await until(`${pods} pods Ready`, async () => {
     let ready = 0;
-    for (let i = 0; i < apps.length; i++) ready += await readyPods(appNamespace(i));
+    for (const namespace of namespacesOf(apps)) ready += await readyPods(namespace);
     process.stderr.write(`  ${ready}/${pods} pods Ready\r`);
     return ready >= pods;
   }, 900_000, 2_000);
@@ -141,12 +145,13 @@ async function burst(namespace) {
   return seconds;
 }
 
-/** p50 and p99 in milliseconds of listing an app namespace's pods, one request at a time. */
+/** p50 and p99 in milliseconds of listing the pods of the apps' namespaces, one request at a time. */
 async function listLatency(apps) {
   const samples = [];
+  const listed = namespacesOf(apps);
   for (let i = 0; i < LIST_SAMPLES; i++) {
     const started = performance.now();
-    await api('GET', `/namespaces/${appNamespace(i % apps.length)}/pods`);
+    await api('GET', `/namespaces/${listed[i % listed.length]}/pods`);
     samples.push(performance.now() - started);
   }
   samples.sort((a, b) => a - b);
