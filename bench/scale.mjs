@@ -19,7 +19,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PAAS_HOME, REPO, ports } from '../scripts/lib/config.mjs';
-import { ensureAptPackages, exec, freePort, median, sleep, startProcess } from './lib/processes.mjs';
+import { api, GATEWAY, until } from './lib/platform-api.mjs';
+import { ensureAptPackages, exec, freePort, median, startProcess } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -27,29 +28,11 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
 const APPS = SMOKE ? 4 : 50;
 const CONNECTIONS = 64;
-const GATEWAY = `http://127.0.0.1:${ports.gateway}`;
 const ROUTER_PORT = ports.router;
 const run = `bench-scale-${Date.now().toString(36)}`;
 const work = mkdtempSync(path.join(tmpdir(), 'paas-bench-scale-'));
-const password = readFileSync(path.join(PAAS_HOME, 'secrets', 'admin-password'), 'utf8').trim();
-const ADMIN = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
 const namespaces = [];
 
-async function api(method, url, body) {
-  const res = await fetch(`${GATEWAY}/api/v1${url}`, { method, headers: { authorization: ADMIN, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) });
-  const answer = await res.json().catch(() => ({}));
-  if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${answer.message ?? ''}`);
-  return answer;
-}
-
-async function until(what, probe, timeoutMs = 300_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The router's answer for `host` (node:http: fetch drops Host). */
 const status = (host, port = ROUTER_PORT) =>

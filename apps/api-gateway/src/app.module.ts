@@ -4,6 +4,7 @@ import type { HttpServiceOptions } from '@paas/platform/bootstrap';
 import { acceptJsonBodiesOnly, drainUnreadBodies, refuseOversizedContinue } from '@paas/platform/http-edge';
 import { HTTP_JSON_LIMITS } from '@paas/platform/json-limits';
 import { HealthModule } from '@paas/platform/health.module';
+import { MetricsModule } from '@paas/platform/metrics.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
 import { BASE_PORTS } from '@paas/platform/ports';
@@ -31,6 +32,7 @@ import { UsersModule } from './users/users.module';
     MessagingModule.forRoot('api-gateway'),
     mongoRoot('paas_gateway'),
     HealthModule,
+    MetricsModule,
     SettingsModule,
     StoreModule,
     AuditModule,

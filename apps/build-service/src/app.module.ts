@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
 import { CoordinationModule } from '@paas/platform/coordination.module';
 import { HealthModule } from '@paas/platform/health.module';
+import { MetricsModule } from '@paas/platform/metrics.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
 import { BASE_PORTS } from '@paas/platform/ports';
@@ -12,7 +13,7 @@ import { BuildsModule } from './builds/builds.module';
 export const SERVICE_NAME = 'build-service';
 
 @Module({
-  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), CoordinationModule.forRoot(), HealthModule, AdaptersModule, BuildsModule, BuildConfigsModule],
+  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), CoordinationModule.forRoot(), HealthModule, MetricsModule, AdaptersModule, BuildsModule, BuildConfigsModule],
 })
 export class AppModule {}
 

@@ -7,7 +7,12 @@ import type { RpcServer } from '@paas/platform/rpc';
 
 /** The envelope fields of RPC requests, checked like bodies: a bad one is a 4xx naming the field. */
 export const namedRequest = z.object({ namespace: dns1123Label, name: dns1123Label });
-export const listRequest = z.object({ namespace: dns1123Label.optional(), labelSelector: z.string().max(1024).optional() });
+export const listRequest = z.object({
+  namespace: dns1123Label.optional(),
+  labelSelector: z.string().max(1024).optional(),
+  limit: z.number().int().min(0).optional(),
+  continue: z.string().max(4096).optional(),
+});
 export const createRequest = z.object({ namespace: dns1123Label, body: z.unknown(), dryRun: z.boolean().optional() });
 export const updateRequest = namedRequest.extend({ body: z.unknown() });
 export const instantiateRequest = namedRequest.extend({ message: z.string().max(1024).optional() });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
 import { CoordinationModule } from '@paas/platform/coordination.module';
 import { HealthModule } from '@paas/platform/health.module';
+import { MetricsModule } from '@paas/platform/metrics.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
 import { BASE_PORTS } from '@paas/platform/ports';
@@ -24,6 +25,7 @@ export const SERVICE_NAME = 'deploy-service';
     mongoRoot('paas_deploy'),
     CoordinationModule.forRoot(),
     HealthModule,
+    MetricsModule,
     RuntimeModule,
     RepositoriesModule,
     ReconcileModule,

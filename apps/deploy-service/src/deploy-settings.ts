@@ -18,6 +18,8 @@ export interface DeploySettings {
   nodeGraceMs: number;
   /** The memory limit of a pod whose template sets none (`DEPLOY_POD_MEMORY_LIMIT`, 512Mi); the scheduler counts it too. */
   podMemoryBytes: number;
+  /** Pods a node takes at most (`DEPLOY_MAX_PODS`, 110 as the kubelet's default): its `pods` capacity. */
+  maxPodsPerNode: number;
   /** Most processes (threads included) a pod may have (`DEPLOY_POD_PIDS_LIMIT`, 1024). */
   podPidsLimit: number;
   /** Who a pod runs as when its image would run it as root (`DEPLOY_POD_USER`, `1001:0`): pods never run as root. */
@@ -72,6 +74,7 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): Deploy
     nodeGraceMs: numberFrom(env.DEPLOY_NODE_GRACE_MS, 5_000) || 5_000,
     podMemoryBytes,
     podPidsLimit: wholeNumber(env, 'DEPLOY_POD_PIDS_LIMIT', 1024, 16, 4_194_304),
+    maxPodsPerNode: wholeNumber(env, 'DEPLOY_MAX_PODS', 110, 1, 10_000),
     podUser,
     restartBackoffMs,
     restartBackoffMaxMs: wholeNumber(env, 'DEPLOY_RESTART_BACKOFF_MAX_MS', 300_000, restartBackoffMs, 86_400_000),

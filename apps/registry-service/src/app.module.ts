@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { HttpServiceOptions } from '@paas/platform/bootstrap';
 import { HealthModule } from '@paas/platform/health.module';
+import { MetricsModule } from '@paas/platform/metrics.module';
 import { MessagingModule } from '@paas/platform/messaging.module';
 import { mongoRoot } from '@paas/platform/mongo';
 import { BASE_PORTS } from '@paas/platform/ports';
@@ -12,7 +13,7 @@ import { ImageStreamsModule } from './imagestreams/imagestreams.module';
 export const SERVICE_NAME = 'registry-service';
 
 @Module({
-  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_registry'), HealthModule, ImageStreamsModule, DistributionModule],
+  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_registry'), HealthModule, MetricsModule, ImageStreamsModule, DistributionModule],
 })
 export class AppModule {}
 

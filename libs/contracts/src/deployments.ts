@@ -8,7 +8,7 @@ export const readinessProbeSchema = z.object({
     port: z.number().int().min(1).max(65535),
   }),
   initialDelaySeconds: z.number().int().min(0).max(3600).default(0),
-  periodSeconds: z.number().min(0.1).max(300).default(1),
+  periodSeconds: z.number().min(0.1).max(300).default(10),
   timeoutSeconds: z.number().min(0.1).max(60).default(1),
   failureThreshold: z.number().int().min(1).max(100).default(3),
 });

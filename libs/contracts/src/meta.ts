@@ -65,7 +65,8 @@ export interface Condition {
 export interface ResourceList<T> {
   apiVersion: typeof API_VERSION;
   kind: string;
-  metadata: { resourceVersion?: string };
+  /** `continue`: there is more; pass it back (with the same limit) for the next page. */
+  metadata: { resourceVersion?: string; continue?: string };
   items: T[];
 }
 

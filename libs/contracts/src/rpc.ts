@@ -71,6 +71,10 @@ export interface ListRequest {
   /** Absent: every namespace. */
   namespace?: string;
   labelSelector?: string;
+  /** At most this many items (0 or absent: all); the answer's `metadata.continue` asks for the next page. */
+  limit?: number;
+  /** `metadata.continue` of the previous page, as it was. */
+  continue?: string;
 }
 export interface CreateRequest {
   namespace: string;

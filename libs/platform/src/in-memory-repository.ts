@@ -1,6 +1,7 @@
 import { API_VERSION, matchesLabels } from '@paas/contracts/meta';
 import type { WatchEvent } from '@paas/contracts/watch';
 import { ApiError } from './api-error';
+import { byListOrder, pageOf, type ListPage, type PageRequest } from './list-page';
 import type { OutboxPublisher } from './outbox';
 import { nextVersion, type AnyResource, type ListFilter, type NewResource, type Outbox, type OutboxEvent, type ResourceStore, type UpdateOptions } from './resource-repository';
 
@@ -92,8 +93,12 @@ export class InMemoryResourceRepository<R extends AnyResource> implements Resour
     await yieldOnce();
     return [...this.items.values()]
       .filter((r) => (!filter.namespace || r.metadata.namespace === filter.namespace) && matchesLabels(r.metadata.labels, filter.labels ?? {}))
-      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name))
+      .sort(byListOrder)
       .map(copy);
+  }
+
+  async listPage(filter: ListFilter, page: PageRequest): Promise<ListPage<R>> {
+    return pageOf(await this.list(filter), page);
   }
 
   async update(namespace: string, name: string, mutate: (current: R) => R | undefined, options: UpdateOptions<R> = {}): Promise<R> {

@@ -6,6 +6,7 @@ import type { EventMap, EventType } from '@paas/contracts/events';
 import { API_VERSION, type Labels, type ObjectMeta, type OwnerReference } from '@paas/contracts/meta';
 import type { WatchEventType } from '@paas/contracts/watch';
 import { ApiError } from './api-error';
+import { byListOrder, pageOf, type ListPage, type PageRequest } from './list-page';
 import { OUTBOX_PUBLISHER, type OutboxPublisher } from './outbox';
 import { ResourceFeed } from './resource-feed';
 
@@ -110,8 +111,10 @@ export interface ResourceStore<R extends AnyResource> {
   create(input: NewResource<R>, options?: { outbox?: Outbox<R> }): Promise<R>;
   find(namespace: string, name: string): Promise<R | undefined>;
   get(namespace: string, name: string): Promise<R>;
-  /** Oldest first. */
+  /** Oldest first (ties by namespace, then name). */
   list(filter?: ListFilter): Promise<R[]>;
+  /** One page of `list`: `limit` items at most, and a `continue` token for the next page if there is one (a malformed token or limit is a 400). */
+  listPage(filter: ListFilter, page: PageRequest): Promise<ListPage<R>>;
   /**
    * Read-modify-write with optimistic concurrency. `mutate` gets a copy and returns the new
    * state (or undefined for no change). With `resourceVersion` a stale caller gets 409;
@@ -189,7 +192,11 @@ export class ResourceRepository<R extends AnyResource> implements ResourceStore<
     return [...newestVersions(stored).values()]
       .filter((version) => !version.deleted && terms.every((term) => version.labels.includes(term)))
       .map((version) => JSON.parse(version.doc) as R)
-      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+      .sort(byListOrder);
+  }
+
+  async listPage(filter: ListFilter, page: PageRequest): Promise<ListPage<R>> {
+    return pageOf(await this.list(filter), page);
   }
 
   async update(namespace: string, name: string, mutate: (current: R) => R | undefined, options: UpdateOptions<R> = {}): Promise<R> {

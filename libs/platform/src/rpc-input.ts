@@ -1,8 +1,9 @@
 import { API_VERSION, parseLabelSelector, type Labels, type ResourceList } from '@paas/contracts/meta';
+import type { ListRequest } from '@paas/contracts/rpc';
 import { validate } from '@paas/contracts/validation';
 import type { z } from 'zod';
 import { ApiError } from './api-error';
-import type { AnyResource, NewResource } from './resource-repository';
+import type { AnyResource, NewResource, ResourceStore } from './resource-repository';
 
 /**
  * A request body checked against its schema: an invalid one is a 422 naming each field, and
@@ -29,8 +30,19 @@ export function labelSelectorOf(selector: string | undefined): Labels {
 }
 
 /** The answer to a list request: `<Kind>List` around the items. */
-export function resourceList<T>(kind: string, items: T[]): ResourceList<T> {
-  return { apiVersion: API_VERSION, kind: `${kind}List`, metadata: {}, items };
+export function resourceList<T>(kind: string, items: T[], continueToken?: string): ResourceList<T> {
+  return { apiVersion: API_VERSION, kind: `${kind}List`, metadata: continueToken === undefined ? {} : { continue: continueToken }, items };
+}
+
+/** A list request answered from `store`: its namespace, labelSelector and page; each item shown through `view` if given. */
+export async function listResponse<R extends AnyResource, V = R>(
+  kind: string,
+  store: Pick<ResourceStore<R>, 'listPage'>,
+  request: ListRequest,
+  view: (resource: R) => V = (resource) => resource as unknown as V,
+): Promise<ResourceList<V>> {
+  const page = await store.listPage({ namespace: request.namespace, labels: labelSelectorOf(request.labelSelector) }, { limit: request.limit, continue: request.continue });
+  return resourceList(kind, page.items.map(view), page.continue);
 }
 
 /** What a dry run answers: the resource as it would be stored, without the identity the server assigns. */

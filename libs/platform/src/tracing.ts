@@ -11,6 +11,19 @@ import { loadConfig } from './config';
 
 let sdk: NodeSDK | undefined;
 
+/**
+ * The user agent of requests made on a timer, not on anyone's behalf (readiness probes): they
+ * are not traced. A span per probe per second per pod would be most of an idle platform's
+ * CPU (each is made, batched and posted to Zipkin) and would bury the traces of real work.
+ */
+export const UNTRACED_USER_AGENT = 'paas-probe/1.0';
+
+/** Whether undici's instrumentation leaves this outgoing request alone: it carries UNTRACED_USER_AGENT. */
+export function isUntracedRequest(request: { headers: string | (string | string[])[] }): boolean {
+  const headers = Array.isArray(request.headers) ? request.headers.flat().join('\n') : request.headers;
+  return headers.toLowerCase().includes(UNTRACED_USER_AGENT);
+}
+
 export interface TracingOptions {
   /**
    * Instrument Node's http server and undici (true): every HTTP request in and out is a
@@ -43,7 +56,7 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
               // The exporter's own posts to Zipkin would otherwise trace themselves.
               ignoreOutgoingRequestHook: (req) => String(req.path ?? '').startsWith('/api/v2/spans'),
             }),
-            new UndiciInstrumentation(),
+            new UndiciInstrumentation({ ignoreRequestHook: isUntracedRequest }),
           ]),
       new NestInstrumentation(),
       new MongoDBInstrumentation(),

@@ -1,4 +1,5 @@
-import { TerminalReconcileError, WorkQueue } from './work-queue';
+import { MetricsRegistry } from './metrics';
+import { TerminalReconcileError, WorkQueue, workQueueMetrics, type ReconcileOutcome, type WorkQueueMetrics } from './work-queue';
 
 /** A reconcile whose outcome per call is scripted: 'fail', 'terminal' or 'ok'. */
 function scripted(outcomes: ('fail' | 'terminal' | 'ok')[]) {
@@ -75,5 +76,72 @@ describe('WorkQueue', () => {
     jest.advanceTimersByTime(60_000);
     await settle();
     expect(calls).toEqual(['ns/a']);
+  });
+
+  describe('metrics', () => {
+    /** Records what the queue reports, on a clock the test moves. */
+    function recording() {
+      const clock = { ms: 0 };
+      const depths: Record<string, () => number> = {};
+      const events: string[] = [];
+      const metrics: WorkQueueMetrics = {
+        trackDepth: (queue, read) => (depths[queue] = read),
+        waited: (queue, seconds) => events.push(`${queue} waited ${seconds}`),
+        retried: (queue) => events.push(`${queue} retried`),
+        reconciled: (queue, outcome: ReconcileOutcome, seconds) => events.push(`${queue} ${outcome} in ${seconds}`),
+      };
+      return { clock, depths, events, metrics, now: () => clock.ms };
+    }
+
+    it('reports depth, time in queue, retries and each reconcile with its result', async () => {
+      const { clock, depths, events, metrics, now } = recording();
+      let release!: () => void;
+      const outcomes = ['slow', 'fail', 'requeue', 'terminal'];
+      const queue = new WorkQueue(
+        async () => {
+          const outcome = outcomes.shift();
+          if (outcome === 'slow') await new Promise<void>((resolve) => (release = resolve));
+          clock.ms += 5;
+          if (outcome === 'fail') throw new Error('transient');
+          if (outcome === 'terminal') throw new TerminalReconcileError('never');
+          return outcome === 'requeue' ? { requeueAfterMs: 60_000 } : {};
+        },
+        { name: 'dcs', concurrency: 1, baseBackoffMs: 1_000, metrics, now },
+      );
+      queue.add('ns/a');
+      queue.add('ns/b');
+      queue.add('ns/c');
+      expect(depths.dcs()).toBe(2);
+      clock.ms += 20;
+      release();
+      await queue.whenIdle();
+      expect(depths.dcs()).toBe(0);
+      expect(events).toEqual([
+        'dcs waited 0',
+        'dcs success in 0.025',
+        'dcs waited 0.025',
+        'dcs error in 0.005',
+        'dcs retried',
+        'dcs waited 0.03',
+        'dcs requeue in 0.005',
+      ]);
+      jest.advanceTimersByTime(1_000);
+      await settle();
+      await queue.whenIdle();
+      expect(events.slice(7)).toEqual(['dcs waited 0', 'dcs terminal in 0.005']);
+      queue.stop();
+    });
+
+    it('puts them in a registry under client-go’s names', async () => {
+      const registry = new MetricsRegistry();
+      const queue = new WorkQueue(async () => undefined, { name: 'builds', metrics: workQueueMetrics(registry) });
+      queue.add('ns/a');
+      await queue.whenIdle();
+      const text = registry.render();
+      expect(text).toContain('workqueue_depth{name="builds"} 0');
+      expect(text).toContain('workqueue_queue_duration_seconds_count{name="builds"} 1');
+      expect(text).toContain('reconcile_duration_seconds_count{controller="builds",result="success"} 1');
+      expect(text).toContain('# TYPE workqueue_retries_total counter');
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { processMetrics, type MetricsRegistry } from './metrics';
 
 /** Thrown by a reconcile that can never succeed as things stand: the key is not retried. */
 export class TerminalReconcileError extends Error {}
@@ -8,11 +9,43 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** How a reconcile ended, as the `result` label says: `requeue` asked to run again later. */
+export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'terminal';
+
+/** What a work queue reports of its work (`workQueueMetrics` puts it in a registry). */
+export interface WorkQueueMetrics {
+  /** `read` says how many keys wait in the queue `queue`, when asked. */
+  trackDepth(queue: string, read: () => number): void;
+  /** A key waited `seconds` from being queued to a worker taking it. */
+  waited(queue: string, seconds: number): void;
+  /** A key failed and is queued again after its backoff. */
+  retried(queue: string): void;
+  reconciled(queue: string, outcome: ReconcileOutcome, seconds: number): void;
+}
+
+/** Work queue metrics after client-go's names: depth, time in queue, retries, and reconcile durations by result. */
+export function workQueueMetrics(registry: MetricsRegistry = processMetrics): WorkQueueMetrics {
+  const depth = registry.gauge('workqueue_depth', 'Keys waiting in the work queue, by queue.');
+  const queued = registry.histogram('workqueue_queue_duration_seconds', 'Time a key waits in the work queue before a worker takes it, by queue.');
+  const retries = registry.counter('workqueue_retries_total', 'Keys queued again after a failed reconcile, by queue.');
+  const reconciles = registry.histogram('reconcile_duration_seconds', 'Time one reconcile took, by controller (its queue) and result.');
+  return {
+    trackDepth: (queue, read) => depth.track({ name: queue }, read),
+    waited: (queue, seconds) => queued.observe({ name: queue }, seconds),
+    retried: (queue) => retries.inc({ name: queue }),
+    reconciled: (queue, result, seconds) => reconciles.observe({ controller: queue, result }, seconds),
+  };
+}
+
 export interface WorkQueueOptions {
   name: string;
   concurrency?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Where the queue reports its work; the process registry by default. */
+  metrics?: WorkQueueMetrics;
+  /** A monotonic clock in milliseconds (tests). */
+  now?: () => number;
 }
 
 /**
@@ -23,7 +56,8 @@ export interface WorkQueueOptions {
 export class WorkQueue {
   private readonly logger: Logger;
   private readonly queue: string[] = [];
-  private readonly queued = new Set<string>();
+  /** Queued keys, with when each was queued. */
+  private readonly queued = new Map<string, number>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
@@ -33,12 +67,17 @@ export class WorkQueue {
   private active = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly metrics: WorkQueueMetrics;
+  private readonly now: () => number;
 
   constructor(
     private readonly reconcile: (key: string) => Promise<ReconcileResult | void>,
     private readonly options: WorkQueueOptions,
   ) {
     this.logger = new Logger(`WorkQueue:${options.name}`);
+    this.metrics = options.metrics ?? workQueueMetrics();
+    this.now = options.now ?? (() => performance.now());
+    this.metrics.trackDepth(options.name, () => this.queue.length);
   }
 
   /** Queues `key` now, unless it is waiting out a failure's backoff (it runs when that ends). */
@@ -49,7 +88,7 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    this.queued.add(key);
+    this.queued.set(key, this.now());
     this.queue.push(key);
     this.pump();
   }
@@ -97,6 +136,7 @@ export class WorkQueue {
   private pump(): void {
     while (!this.stopped && this.active < (this.options.concurrency ?? 4) && this.queue.length) {
       const key = this.queue.shift() as string;
+      this.metrics.waited(this.options.name, (this.now() - (this.queued.get(key) ?? this.now())) / 1000);
       this.queued.delete(key);
       this.processing.add(key);
       this.active++;
@@ -105,15 +145,21 @@ export class WorkQueue {
   }
 
   private async run(key: string): Promise<void> {
+    const started = this.now();
+    const took = () => (this.now() - started) / 1000;
     try {
       const result = await this.reconcile(key);
+      this.metrics.reconciled(this.options.name, result?.requeueAfterMs === undefined ? 'success' : 'requeue', took());
       this.failures.delete(key);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (error) {
       if (error instanceof TerminalReconcileError) {
+        this.metrics.reconciled(this.options.name, 'terminal', took());
         this.failures.delete(key);
         this.logger.error({ msg: `giving up on ${key}: ${error.message}` });
       } else {
+        this.metrics.reconciled(this.options.name, 'error', took());
+        this.metrics.retried(this.options.name);
         const failures = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, failures);
         const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.baseBackoffMs ?? 200) * 2 ** (failures - 1));

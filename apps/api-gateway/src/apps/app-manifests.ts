@@ -12,8 +12,8 @@ export interface AppManifests {
   buildconfigs: BuildConfigInput;
 }
 
-/** Readiness is probed often so a new pod takes traffic within a second of answering. */
-const READINESS_PERIOD_SECONDS = 0.25;
+/** Readiness once a pod has been Ready (Kubernetes' default); until then the deploy-service probes every 250 ms, so a new pod takes traffic soon after it answers. */
+const READINESS_PERIOD_SECONDS = 10;
 const OUTPUT_TAG = 'latest';
 
 /**

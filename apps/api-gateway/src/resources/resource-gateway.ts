@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
 import type { PodLogOptions } from '@paas/contracts/deployments';
-import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type Plural, type RpcRequest, type Verb } from '@paas/contracts/rpc';
+import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type ListRequest, type Plural, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
 import type { Principal } from '../auth/principal';
@@ -22,8 +22,9 @@ export class ResourceGateway {
     private readonly namespaces: NamespacesService,
   ) {}
 
-  list(namespace: string, plural: string, labelSelector?: string) {
-    return this.call(namespace, plural, 'list', { namespace, labelSelector });
+  /** One page when `page.limit` is set (`metadata.continue` of the answer asks for the next). */
+  list(namespace: string, plural: string, page: Omit<ListRequest, 'namespace'> = {}) {
+    return this.call(namespace, plural, 'list', { ...page, namespace });
   }
 
   get(namespace: string, plural: string, name: string) {

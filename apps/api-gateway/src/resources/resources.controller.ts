@@ -14,8 +14,14 @@ export class ResourcesController {
 
   @Get(':plural')
   @Authorize('list')
-  list(@Param('namespace') namespace: string, @Param('plural') plural: string, @Query('labelSelector') labelSelector?: string) {
-    return this.resources.list(namespace, plural, labelSelector);
+  list(
+    @Param('namespace') namespace: string,
+    @Param('plural') plural: string,
+    @Query('labelSelector') labelSelector?: string,
+    @Query('limit') limit?: string,
+    @Query('continue') continueToken?: string,
+  ) {
+    return this.resources.list(namespace, plural, { labelSelector, limit: limitOf(limit), continue: continueToken || undefined });
   }
 
   @Post(':plural')
@@ -133,4 +139,11 @@ function instantiateMessage(name: string, body: unknown): string | undefined {
   const { message } = body as { message?: unknown };
   if (message !== undefined && typeof message !== 'string') throw ApiError.invalid('BuildRequest', name, 'message', 'must be a string');
   return message?.slice(0, 1024);
+}
+
+/** `?limit=N`: a whole number from 0 (0: no limit); anything else is a 400. */
+function limitOf(limit: string | undefined): number | undefined {
+  if (limit === undefined || limit === '') return undefined;
+  if (!/^\d{1,9}$/.test(limit)) throw ApiError.of('BadRequest', `invalid limit "${limit}": must be a whole number from 0`);
+  return Number(limit);
 }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { createRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest } from '../rpc-requests';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
@@ -24,9 +24,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     const kind = 'BuildConfig';
     handleParsed(this.rpc, 'buildconfigs.create', createRequest, kind, (r) => this.create.execute(r.namespace, r.body, r.dryRun));
     handleParsed(this.rpc, 'buildconfigs.get', namedRequest, kind, (r) => this.buildConfigs.get(r.namespace, r.name));
-    handleParsed(this.rpc, 'buildconfigs.list', listRequest, kind, async (r) =>
-      resourceList(kind, await this.buildConfigs.list({ namespace: r.namespace, labels: labelSelectorOf(r.labelSelector) })),
-    );
+    handleParsed(this.rpc, 'buildconfigs.list', listRequest, kind, (r) => listResponse(kind, this.buildConfigs, r));
     handleParsed(this.rpc, 'buildconfigs.update', updateRequest, kind, (r) => this.update.execute(r.namespace, r.name, r.body));
     handleParsed(this.rpc, 'buildconfigs.delete', namedRequest, kind, (r) => this.remove.execute(r.namespace, r.name));
     handleParsed(this.rpc, 'buildconfigs.instantiate', instantiateRequest, 'BuildRequest', (r) =>

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
 import { handleParsed, listRequest, logRequest, namedRequest } from '../rpc-requests';
 import { BuildRepository } from './build.repository';
@@ -19,9 +19,7 @@ export class BuildsRpc implements OnModuleInit {
   onModuleInit() {
     const kind = 'Build';
     handleParsed(this.rpc, 'builds.get', namedRequest, kind, (r) => this.builds.get(r.namespace, r.name));
-    handleParsed(this.rpc, 'builds.list', listRequest, kind, async (r) =>
-      resourceList(kind, await this.builds.list({ namespace: r.namespace, labels: labelSelectorOf(r.labelSelector) })),
-    );
+    handleParsed(this.rpc, 'builds.list', listRequest, kind, (r) => listResponse(kind, this.builds, r));
     handleParsed(this.rpc, 'builds.delete', namedRequest, kind, (r) => this.deleteBuild.execute(r.namespace, r.name));
     handleParsed(this.rpc, 'builds.log', logRequest, 'BuildLog', async ({ namespace, name, offset }) => {
       // The phase is read first: a follower that sees a terminal phase and no text has everything.

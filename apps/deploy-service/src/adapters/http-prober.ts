@@ -1,3 +1,4 @@
+import { UNTRACED_USER_AGENT } from '@paas/platform/tracing';
 import { Agent, request } from 'undici';
 
 /** One readiness check: an HTTP GET that answers 200–399 in time. */
@@ -22,7 +23,8 @@ export class KeepAliveProber implements HttpProber {
         bodyTimeout: timeoutMs,
         // Also bounds the connect, which the timeouts above do not.
         signal: AbortSignal.timeout(timeoutMs),
-        headers: { 'user-agent': 'paas-probe/1.0' },
+        // Probes run on a timer for every pod: they are not traced (tracing.ts).
+        headers: { 'user-agent': UNTRACED_USER_AGENT },
       });
       await body.dump({ limit: BODY_LIMIT_BYTES });
       return statusCode >= 200 && statusCode < 400;

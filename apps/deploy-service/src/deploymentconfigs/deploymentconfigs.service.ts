@@ -4,7 +4,7 @@ import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
-import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
+import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
@@ -29,8 +29,8 @@ export class DeploymentConfigsService {
     return this.dcs.get(namespace, name);
   }
 
-  async list({ namespace, labelSelector }: ListRequest): Promise<ResourceList<DeploymentConfig>> {
-    return resourceList(KIND, await this.dcs.list({ namespace, labels: labelSelectorOf(labelSelector) }));
+  list(request: ListRequest): Promise<ResourceList<DeploymentConfig>> {
+    return listResponse(KIND, this.dcs, request);
   }
 
   async create({ namespace, body, dryRun }: CreateRequest): Promise<DeploymentConfig> {

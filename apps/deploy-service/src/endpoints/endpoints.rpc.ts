@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { EndpointsRepository, endpointsView } from './endpoints.repository';
 
 /** Read-only; `endpoints.list` without a namespace answers every namespace (routers bootstrap from it). */
@@ -13,8 +13,6 @@ export class EndpointsRpc implements OnModuleInit {
 
   onModuleInit() {
     this.rpc.handle('endpoints.get', async ({ namespace, name }) => endpointsView(await this.endpoints.get(namespace, name)));
-    this.rpc.handle('endpoints.list', async ({ namespace, labelSelector }) =>
-      resourceList('Endpoints', (await this.endpoints.list({ namespace, labels: labelSelectorOf(labelSelector) })).map(endpointsView)),
-    );
+    this.rpc.handle('endpoints.list', (request) => listResponse('Endpoints', this.endpoints, request, endpointsView));
   }
 }

@@ -11,8 +11,6 @@ import type { Store } from '../store';
 import { NodeEngines, type EngineInfo } from './node-engines';
 import { NodeRepository } from './node.repository';
 
-/** Pods a node takes at most, as the kubelet's default. */
-const MAX_PODS = 110;
 /** A heartbeat is written at least this often while nothing else changes (Ready is written at once). */
 const HEARTBEAT_WRITE_MS = 60_000;
 /** Capacity and engine info are asked this often (heartbeats only ping: `docker info` costs the engine). */
@@ -90,7 +88,7 @@ export class NodeMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     } catch (error) {
       observed.error = (error as Error).message;
     }
-    const status = nextStatus(node.status, observed, this.settings.now(), this.settings.nodeGraceMs);
+    const status = nextStatus(node.status, observed, this.settings.now(), this.settings);
     const heartbeatDue = !observed.error && !(now - Date.parse(readyCondition(node.status)?.lastHeartbeatTime ?? '') < HEARTBEAT_WRITE_MS);
     if (isDeepStrictEqual(withoutHeartbeat(status), withoutHeartbeat(node.status)) && !heartbeatDue) return;
     const ready = readyCondition(status)?.status;
@@ -123,7 +121,7 @@ function withoutHeartbeat(status: NodeStatus): NodeStatus {
   return { ...status, conditions: status.conditions.map(({ lastHeartbeatTime: _heartbeat, ...condition }) => condition) };
 }
 
-function nextStatus(current: NodeStatus, observed: Observed, now: number, graceMs: number): NodeStatus {
+function nextStatus(current: NodeStatus, observed: Observed, now: number, { nodeGraceMs: graceMs, maxPodsPerNode }: DeploySettings): NodeStatus {
   const answering = now - observed.lastAnswerAt < graceMs;
   const ready = answering
     ? { type: 'Ready', status: 'True' as const, reason: 'EngineReady', message: 'the Docker engine answers' }
@@ -133,7 +131,7 @@ function nextStatus(current: NodeStatus, observed: Observed, now: number, graceM
   );
   const info = observed.info;
   if (!info) return { ...current, conditions };
-  const capacity = { memoryBytes: info.memoryBytes, cpuMillis: info.cpus * 1000, pods: MAX_PODS };
+  const capacity = { memoryBytes: info.memoryBytes, cpuMillis: info.cpus * 1000, pods: maxPodsPerNode };
   return {
     capacity,
     allocatable: capacity,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { ApiError } from '@paas/platform/api-error';
 import { z } from 'zod';
 import { PodLogs } from './pod-logs';
@@ -26,7 +26,7 @@ export class PodsRpc implements OnModuleInit {
 
   onModuleInit() {
     this.rpc.handle('pods.get', ({ namespace, name }) => this.pods.get(namespace, name));
-    this.rpc.handle('pods.list', async ({ namespace, labelSelector }) => resourceList('Pod', await this.pods.list({ namespace, labels: labelSelectorOf(labelSelector) })));
+    this.rpc.handle('pods.list', (request) => listResponse('Pod', this.pods, request));
     this.rpc.handle('pods.log', ({ namespace, name, ...query }) => {
       const options = logOptions.safeParse(query);
       if (!options.success) {

@@ -28,7 +28,7 @@ async function setup(answers: boolean[], pod = runningPod(replicationController(
     now.value += 1000;
   };
   const ready = async () => (await pods.get('demo', 'web-1-a')).status.conditions.find((c) => c.type === 'Ready')?.status;
-  return { log, published, probe, ready, urls, pods, prober };
+  return { log, published, probe, ready, urls, pods, prober, now };
 }
 
 describe('ReadinessProber', () => {
@@ -86,5 +86,25 @@ describe('ReadinessProber', () => {
     prober.forget('demo', 'web-1-a');
     await probe();
     expect(urls).toHaveLength(1);
+  });
+
+  it('probes a pod every 250 ms until it is first Ready, then at its period', async () => {
+    const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
+    const container = pod.spec.containers[0];
+    const slow = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: { ...container.readinessProbe!, periodSeconds: 10 } }] } };
+    const { urls, prober, ready, now } = await setup([false, false, true, false], slow);
+    const probesAt = async (ms: number) => {
+      now.value = ms;
+      await prober.probeDue();
+      return urls.length;
+    };
+    expect(await probesAt(0)).toBe(1);
+    expect(await probesAt(200)).toBe(1);
+    expect(await probesAt(250)).toBe(2);
+    expect(await probesAt(500)).toBe(3);
+    expect(await ready()).toBe('True');
+    expect(await probesAt(9_000)).toBe(3);
+    expect(await probesAt(10_500)).toBe(4);
+    expect(await probesAt(10_750)).toBe(4); // not ready is not a new start: still the period
   });
 });

@@ -12,6 +12,9 @@ import { PodRepository } from './pod.repository';
 import { isReady, isTerminating, podChanged } from './pod-state';
 import type { ReadinessTracker } from './readiness';
 
+/** How often a pod is probed until it is first Ready (or at its period, if shorter): a new pod takes traffic soon after it answers. */
+export const STARTUP_PERIOD_MS = 250;
+
 interface Target {
   namespace: string;
   name: string;
@@ -19,6 +22,8 @@ interface Target {
   url: string;
   probe: ReadinessProbe;
   ready: boolean;
+  /** Ready at least once: from then on probed at its period, before that every STARTUP_PERIOD_MS. */
+  wasReady: boolean;
   failures: number;
   nextAt: number;
   inFlight: boolean;
@@ -30,7 +35,9 @@ interface Target {
  * between), else at the port it publishes on its node's address; 200–399 = success, over kept-alive connections. Ready after one success,
  * not ready after `failureThreshold` failures in a row; a change is written to the pod's
  * Ready condition with `pod.changed` in its outbox, and that change has the pod's RC and
- * Services reconciled. One timer, armed for the next probe due: nothing runs between probes.
+ * Services reconciled. Until a pod is first Ready it is probed every 250 ms, then at its period
+ * (10 s by default, as Kubernetes'): a platform at rest probes each pod rarely, a new pod is
+ * seen Ready soon after it answers. One timer, armed for the next probe due: nothing runs between probes.
  * Only pods of namespaces this replica owns are probed.
  */
 @Injectable()
@@ -82,6 +89,7 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       probe,
       // A restarted deploy-service keeps what it last recorded until probes say otherwise.
       ready: isReady(pod),
+      wasReady: isReady(pod),
       failures: 0,
       nextAt: this.settings.now() + probe.initialDelaySeconds * 1000,
       inFlight: false,
@@ -125,7 +133,9 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       this.logger.warn({ msg: `recording readiness of pod ${target.namespace}/${target.name} failed: ${(error as Error).message}` });
     } finally {
       target.inFlight = false;
-      target.nextAt = this.settings.now() + target.probe.periodSeconds * 1000;
+      target.wasReady ||= target.ready;
+      const periodMs = target.probe.periodSeconds * 1000;
+      target.nextAt = this.settings.now() + (target.wasReady ? periodMs : Math.min(periodMs, STARTUP_PERIOD_MS));
     }
   }
 

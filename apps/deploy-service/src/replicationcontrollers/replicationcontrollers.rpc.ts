@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { ReplicationControllerRepository } from './replicationcontroller.repository';
 
 /** Read-only: ReplicationControllers are made and scaled by the DeploymentConfig controller. */
@@ -13,8 +13,6 @@ export class ReplicationControllersRpc implements OnModuleInit {
 
   onModuleInit() {
     this.rpc.handle('replicationcontrollers.get', ({ namespace, name }) => this.rcs.get(namespace, name));
-    this.rpc.handle('replicationcontrollers.list', async ({ namespace, labelSelector }) =>
-      resourceList('ReplicationController', await this.rcs.list({ namespace, labels: labelSelectorOf(labelSelector) })),
-    );
+    this.rpc.handle('replicationcontrollers.list', (request) => listResponse('ReplicationController', this.rcs, request));
   }
 }

@@ -4,7 +4,7 @@ import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
-import { dryRunPreview, labelSelectorOf, parseBody, resourceList, updatedFrom } from '@paas/platform/rpc-input';
+import { dryRunPreview, listResponse, parseBody, updatedFrom } from '@paas/platform/rpc-input';
 import type { Store } from '../store';
 import { ServiceRepository } from './service.repository';
 
@@ -19,8 +19,8 @@ export class ServicesService {
     return this.services.get(namespace, name);
   }
 
-  async list({ namespace, labelSelector }: ListRequest): Promise<ResourceList<Service>> {
-    return resourceList(KIND, await this.services.list({ namespace, labels: labelSelectorOf(labelSelector) }));
+  list(request: ListRequest): Promise<ResourceList<Service>> {
+    return listResponse(KIND, this.services, request);
   }
 
   async create({ namespace, body, dryRun }: CreateRequest): Promise<Service> {

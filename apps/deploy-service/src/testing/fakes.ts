@@ -209,6 +209,7 @@ export function testSettings(now: { value: number }, overrides: Partial<DeploySe
     nodeHeartbeatMs: 2000,
     nodeGraceMs: 6000,
     podMemoryBytes: 512 * 1024 ** 2,
+    maxPodsPerNode: 110,
     podPidsLimit: 1024,
     podUser: '1001:0',
     restartBackoffMs: 10_000,

@@ -5,7 +5,7 @@ import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateReque
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { loadConfig } from '@paas/platform/config';
-import { dryRunPreview, labelSelectorOf, parseBody, resourceList } from '@paas/platform/rpc-input';
+import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
 import { FollowTagReferences } from './follow-tag-references.usecase';
 import { ImageStreamRepository } from './imagestream.repository';
 import { emptyStatus } from './tag-history';
@@ -58,8 +58,8 @@ export class ImageStreamsService {
     };
   }
 
-  async list(request: ListRequest): Promise<ResourceList<ImageStream>> {
-    return resourceList(KIND, await this.streams.list({ namespace: request.namespace, labels: labelSelectorOf(request.labelSelector) }));
+  list(request: ListRequest): Promise<ResourceList<ImageStream>> {
+    return listResponse(KIND, this.streams, request);
   }
 
   /** Replaces labels, annotations and spec; a stale `metadata.resourceVersion` gets 409. */

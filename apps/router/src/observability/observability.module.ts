@@ -1,7 +1,8 @@
 import { Controller, Get, Header, Inject, Module, type DynamicModule } from '@nestjs/common';
-import { PROMETHEUS_CONTENT_TYPE, RouterMetrics } from './router-metrics';
+import { processMetrics, PROMETHEUS_CONTENT_TYPE } from '@paas/platform/metrics';
+import { RouterMetrics } from './router-metrics';
 
-/** `GET /metrics` on the admin port: the data plane's per-route metrics for Prometheus. */
+/** `GET /metrics` on the admin port: the data plane's per-route metrics, then the process registry's, for Prometheus. */
 @Controller()
 class MetricsController {
   constructor(@Inject(RouterMetrics) private readonly metrics: RouterMetrics) {}
@@ -10,7 +11,7 @@ class MetricsController {
   @Header('content-type', PROMETHEUS_CONTENT_TYPE)
   @Header('cache-control', 'no-store')
   scrape(): string {
-    return this.metrics.render();
+    return this.metrics.render() + processMetrics.render();
   }
 }
 

@@ -1,6 +1,7 @@
 import { parseExposition, sampleValue as value } from '../testing/prometheus-text';
 import { aRequestRecord } from '../testing/request-records';
-import { escapeLabel, LATENCY_BUCKETS, RouterMetrics, upstreamErrorKind } from './router-metrics';
+import { escapeLabel } from '@paas/platform/metrics';
+import { LATENCY_BUCKETS, RouterMetrics, upstreamErrorKind } from './router-metrics';
 
 const key = (labels: Record<string, string>) => `${labels.namespace}/${labels.route}`;
 

@@ -1,3 +1,4 @@
+import { escapeLabel } from '@paas/platform/metrics';
 import type { RequestObserver, RequestRecord } from '../data-plane/request-observer';
 
 /** Upper bounds of the latency histogram, in seconds: 1 ms to 10 s. */
@@ -177,10 +178,3 @@ export class RouterMetrics implements RequestObserver {
     return live.sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
   }
 }
-
-/** A label value as the text format wants it: backslash, double quote and newline escaped. */
-export function escapeLabel(value: string): string {
-  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
-}
-
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

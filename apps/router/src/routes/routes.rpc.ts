@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
-import { labelSelectorOf, resourceList } from '@paas/platform/rpc-input';
+import { listResponse } from '@paas/platform/rpc-input';
 import { CreateRoute } from './create-route.usecase';
 import { DeleteRoute } from './delete-route.usecase';
 import { assertKey, assertNamespace } from './route-input';
@@ -28,7 +28,7 @@ export class RoutesRpc implements OnModuleInit {
     });
     this.rpc.handle('routes.list', async (request) => {
       const namespace = request.namespace === undefined ? undefined : assertNamespace(request.namespace);
-      return resourceList('Route', await this.routes.list({ namespace, labels: labelSelectorOf(request.labelSelector) }));
+      return listResponse('Route', this.routes, { ...request, namespace });
     });
   }
 }

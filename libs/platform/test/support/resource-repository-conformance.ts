@@ -73,6 +73,29 @@ export function resourceRepositoryConformance(target: ConformanceTarget): void {
     expect((await repo.list({ namespace: `${namespace}-other` })).length).toBe(0);
   });
 
+  it('pages a list with limit and continue, in list order, a token surviving changes between pages', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await repo.create(widget(name, 1, { app: name === 'c' ? 'other' : 'x' }));
+    const names = (page: { items: Widget[] }) => page.items.map((w) => w.metadata.name);
+    const first = await repo.listPage({ namespace, labels: { app: 'x' } }, { limit: 2 });
+    expect(names(first)).toEqual(['a', 'b']);
+    expect(first.continue).toEqual(expect.any(String));
+    await repo.delete(namespace, 'b');
+    await repo.create(widget('f', 1, { app: 'x' }));
+    const second = await repo.listPage({ namespace, labels: { app: 'x' } }, { limit: 2, continue: first.continue });
+    expect(names(second)).toEqual(['d', 'e']);
+    const last = await repo.listPage({ namespace, labels: { app: 'x' } }, { limit: 2, continue: second.continue });
+    expect(last).toEqual({ items: [expect.objectContaining({ metadata: expect.objectContaining({ name: 'f' }) })] });
+    expect(names(await repo.listPage({ namespace }, {}))).toEqual(['a', 'c', 'd', 'e', 'f']);
+    expect(names(await repo.listPage({ namespace }, { limit: 0 }))).toEqual(['a', 'c', 'd', 'e', 'f']);
+  });
+
+  it('answers 400 to a malformed limit or continue token', async () => {
+    await repo.create(widget('a'));
+    for (const page of [{ limit: -1 }, { limit: 1.5 }, { continue: 'not-a-token' }, { continue: Buffer.from('["a"]').toString('base64url') }]) {
+      await expect(repo.listPage({ namespace }, page)).rejects.toMatchObject({ status: { code: 400, reason: 'BadRequest' } });
+    }
+  });
+
   it('bumps resourceVersion on every change and generation on spec changes only; no change writes nothing', async () => {
     await repo.create(widget('a'));
     const status = await repo.updateStatus(namespace, 'a', () => ({ phase: 'Ready' }));

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// The control plane at scale, on the running platform (npm run up), at 10, 100 and 500 pods of
+// a tiny image (busybox httpd, imported into the local engine: no registry needed) spread over
+// up to 200 apps (a DeploymentConfig and a Service each, 50 to a namespace: each namespace is a
+// Docker network, and Docker's default address pools hold about 30 on a machine), for each level:
+//   at rest   CPU per second of every platform process (.paas/run/*.pid) and of FerretDB and
+//             NATS (found by their ports), over BENCH_SECONDS once every pod is Ready
+//   scale     PUT .../deploymentconfigs/burst/scale 0 → 50: time until all 50 pods are Ready
+//   list      GET .../pods of a namespace (50 apps' pods) through the gateway, one at a time: p50 / p99
+// Everything it makes carries the label paas.dev/bench=control-plane and is removed at the end.
+//
+// The pods run on the node `local` (this host's engine), which takes 110 pods unless the platform
+// was started with DEPLOY_MAX_PODS (each pod asks 16 MiB).
+//
+// Usage: DEPLOY_MAX_PODS=600 npm run up && node bench/control-plane.mjs [levels=3]   (levels: how many of 10, 100, 500 to run)
+//   BENCH_SECONDS=<n>  the CPU window at rest (default 10)
+// BENCH_SMOKE=1 (npm test): 10 pods, a scale 0 → 5 and a 2 s window; its figures are not for the table.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PAAS_HOME, ports } from '../scripts/lib/config.mjs';
+import { api, until } from './lib/platform-api.mjs';
+import { cpuSeconds, sleep } from './lib/processes.mjs';
+
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const LEVELS = [10, 100, 500].slice(0, SMOKE ? 1 : Number(process.argv[2] ?? 3));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
+const BURST = SMOKE ? 5 : 50;
+const LIST_SAMPLES = SMOKE ? 20 : 200;
+const MAX_APPS = 200;
+const LABEL = 'paas.dev/bench=control-plane';
+const run = `bench-cp-${Date.now().toString(36)}`;
+const image = `paas-bench/control-plane:${run}`;
+const namespaces = [];
+
+
+/** busybox-static's httpd on 8080, imported as an image of a few hundred kB. */
+function importTinyImage() {
+  const root = mkdtempSync(path.join(tmpdir(), 'paas-bench-cp-'));
+  try {
+    mkdirSync(path.join(root, 'bin'));
+    mkdirSync(path.join(root, 'www'));
+    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+    symlinkSync('busybox', path.join(root, 'bin/sh'));
+    writeFileSync(path.join(root, 'www/index.html'), 'ok\n');
+    execFileSync('tar', ['-C', root, '-cf', `${root}.tar`, '.']);
+    const changes = [`LABEL ${LABEL}`, 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]'].flatMap((change) => ['--change', change]);
+    execFileSync('docker', ['import', ...changes, `${root}.tar`, image], { stdio: 'pipe' });
+  } finally {
+    rmSync(`${root}.tar`, { force: true });
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** A DeploymentConfig `name` of the tiny image on the host's engine, probed with the platform's default period. */
+const dcBody = (name, replicas) => ({
+  metadata: { name, labels: { app: name, 'paas.dev/bench': 'control-plane' } },
+  spec: {
+    replicas,
+    selector: { deploymentconfig: name },
+    template: {
+      metadata: { labels: { app: name, deploymentconfig: name, 'paas.dev/bench': 'control-plane' } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'local' },
+        containers: [
+          { name: 'web', image, ports: [{ containerPort: 8080 }], resources: { limits: { memoryBytes: 16 << 20 } }, readinessProbe: { httpGet: { path: '/', port: 8080 } } },
+        ],
+      },
+    },
+    triggers: [{ type: 'ConfigChange' }],
+    strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
+  },
+});
+const serviceBody = (name) => ({ metadata: { name, labels: { 'paas.dev/bench': 'control-plane' } }, spec: { selector: { deploymentconfig: name }, ports: [{ port: 8080, targetPort: 8080 }] } });
+
+const APPS_PER_NAMESPACE = 50;
+const appNamespace = (i) => `${run}-${Math.floor(i / APPS_PER_NAMESPACE)}`;
+const appName = (i) => `app-${i}`;
+const namespacesOf = (apps) => [...new Set(apps.map((_, i) => appNamespace(i)))];
+const isReady = (pod) => pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const readyPods = async (namespace) => (await api('GET', `/namespaces/${namespace}/pods`)).items.filter(isReady).length;
+
+/** `pods` replicas over min(pods, 200) apps, the first apps one more when they do not divide evenly. */
+function replicasPerApp(pods) {
+  const apps = Math.min(pods, MAX_APPS);
+  return Array.from({ length: apps }, (_, i) => Math.floor(pods / apps) + (i < pods % apps ? 1 : 0));
+}
+
+/** Brings the apps to `pods` pods in all, creating the apps missing and scaling the others, then waits for every pod to be Ready. */
+async function reach(pods, apps) {
+  const wanted = replicasPerApp(pods);
+  for (let i = 0; i < wanted.length; i++) {
+    if (i >= apps.length) {
+      const namespace = appNamespace(i);
+      if (!namespaces.includes(namespace)) namespaces.push(namespace);
+      await api('POST', `/namespaces/${namespace}/services`, serviceBody(appName(i)));
+      await api('POST', `/namespaces/${namespace}/deploymentconfigs`, dcBody(appName(i), wanted[i]));
+      apps.push(wanted[i]);
+    } else if (apps[i] !== wanted[i]) {
+      await api('PUT', `/namespaces/${appNamespace(i)}/deploymentconfigs/${appName(i)}/scale`, { spec: { replicas: wanted[i] } });
+      apps[i] = wanted[i];
+    }
+  }
+  await until(`${pods} pods Ready`, async () => {
+    let ready = 0;
+    for (const namespace of namespacesOf(apps)) ready += await readyPods(namespace);
+    process.stderr.write(`  ${ready}/${pods} pods Ready\r`);
+    return ready >= pods;
+  }, 900_000, 2_000);
+  process.stderr.write('\n');
+}
+
+/** The platform's processes, FerretDB's and NATS': pid by name. */
+function platformProcesses() {
+  const processes = new Map();
+  const runDir = path.join(PAAS_HOME, 'run');
+  for (const file of readdirSync(runDir).filter((f) => f.endsWith('.pid'))) processes.set(file.slice(0, -4), Number(readFileSync(path.join(runDir, file), 'utf8')));
+  const listeners = spawnSync('ss', ['-ltnpH'], { encoding: 'utf8' }).stdout;
+  for (const [name, port] of [['ferretdb', ports.mongo], ['nats', ports.nats]]) {
+    const pid = listeners.split('\n').find((line) => line.includes(`:${port} `))?.match(/pid=(\d+)/)?.[1];
+    if (pid && !processes.has(name)) processes.set(name, Number(pid));
+  }
+  return processes;
+}
+
+/** CPU milliseconds per second of each process over `seconds`. */
+async function cpuAtRest(seconds) {
+  const processes = platformProcesses();
+  const before = new Map([...processes].map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  return new Map([...processes].map(([name, pid]) => [name, ((cpuSeconds(pid) - before.get(name)) * 1000) / elapsed]));
+}
+
+/** Seconds from the scale call until `BURST` pods are Ready, then back to 0. */
+async function burst(namespace) {
+  const started = performance.now();
+  await api('PUT', `/namespaces/${namespace}/deploymentconfigs/burst/scale`, { spec: { replicas: BURST } });
+  await until(`${BURST} burst pods Ready`, async () => (await readyPods(namespace)) >= BURST, 300_000, 200);
+  const seconds = (performance.now() - started) / 1000;
+  await api('PUT', `/namespaces/${namespace}/deploymentconfigs/burst/scale`, { spec: { replicas: 0 } });
+  await until('the burst pods to be gone', async () => (await api('GET', `/namespaces/${namespace}/pods`)).items.length === 0, 300_000, 500);
+  return seconds;
+}
+
+/** p50 and p99 in milliseconds of listing the pods of the apps' namespaces, one request at a time. */
+async function listLatency(apps) {
+  const samples = [];
+  const listed = namespacesOf(apps);
+  for (let i = 0; i < LIST_SAMPLES; i++) {
+    const started = performance.now();
+    await api('GET', `/namespaces/${listed[i % listed.length]}/pods`);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+const rows = [];
+const fmt = (n, digits = 1) => n.toFixed(digits);
+const totalCpu = (row) => [...row.cpu.values()].reduce((a, b) => a + b, 0);
+/** A level's figures, printed as soon as they are measured (a long run that fails later keeps them). */
+function report(row) {
+  if (rows.length === 0) {
+    console.log(`control plane at rest on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores: CPU ms/s over ${SECONDS} s; scale 0 → ${BURST}; ${LIST_SAMPLES} pod lists`);
+    console.log(['pods', 'apps', ...row.cpu.keys(), 'total', `0→${BURST} s`, 'list p50 ms', 'list p99 ms'].join('\t'));
+  }
+  rows.push(row);
+  console.log([row.pods, row.apps, ...[...row.cpu.values()].map((ms) => fmt(ms)), fmt(totalCpu(row)), fmt(row.scaleSeconds), fmt(row.list.p50), fmt(row.list.p99)].join('\t'));
+}
+
+const local = (await api('GET', '/nodes')).items.find((node) => node.metadata.name === 'local');
+const needed = LEVELS[LEVELS.length - 1] + BURST;
+if ((local?.status.capacity?.pods ?? 0) < needed) throw new Error(`the node local takes ${local?.status.capacity?.pods ?? 0} pods, the bench needs ${needed}: npm run up with DEPLOY_MAX_PODS=${needed + 50}`);
+importTinyImage();
+try {
+  const burstNamespace = `${run}-burst`;
+  namespaces.push(burstNamespace);
+  await api('POST', `/namespaces/${burstNamespace}/deploymentconfigs`, dcBody('burst', 0));
+  const apps = [];
+  for (const pods of LEVELS) {
+    process.stderr.write(`${pods} pods\n`);
+    await reach(pods, apps);
+    await sleep(SMOKE ? 1_000 : 10_000); // rollouts end, endpoints settle
+    const cpu = await cpuAtRest(SECONDS);
+    const scaleSeconds = await burst(burstNamespace);
+    const list = await listLatency(apps);
+    report({ pods, apps: apps.length, cpu, scaleSeconds, list });
+  }
+} finally {
+  process.stderr.write('cleaning up\n');
+  for (const namespace of namespaces) await api('DELETE', `/namespaces/${namespace}`).catch(() => undefined);
+  const leftovers = () => spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  await until('the bench containers to be gone', async () => leftovers().length === 0, 300_000, 2_000).catch(() => undefined);
+  if (leftovers().length) spawnSync('docker', ['rm', '-f', ...leftovers()], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', image], { stdio: 'ignore' });
+}
+
+if (rows.length > 1) {
+  const [first, last] = [rows[0], rows[rows.length - 1]];
+  console.log(`per extra pod: ${fmt((totalCpu(last) - totalCpu(first)) / (last.pods - first.pods), 3)} ms/s`);
+}

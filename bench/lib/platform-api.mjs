@@ -1,0 +1,28 @@
+// The running platform's API as the benchmarks call it: as the admin, through the gateway.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PAAS_HOME, ports } from '../../scripts/lib/config.mjs';
+import { sleep } from './processes.mjs';
+
+export const GATEWAY = `http://127.0.0.1:${ports.gateway}`;
+const password = () => readFileSync(path.join(PAAS_HOME, 'secrets', 'admin-password'), 'utf8').trim();
+let admin;
+
+/** `<method> /api/v1<url>` as the admin; a 4xx or 5xx is an error that says which call it was. */
+export async function api(method, url, body) {
+  admin ??= `Basic ${Buffer.from(`admin:${password()}`).toString('base64')}`;
+  const res = await fetch(`${GATEWAY}/api/v1${url}`, { method, headers: { authorization: admin, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) });
+  const answer = await res.json().catch(() => ({}));
+  if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${answer.message ?? ''}`);
+  return answer;
+}
+
+/** Polls `probe` until it answers truthy (errors count as not yet). */
+export async function until(what, probe, timeoutMs = 300_000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
