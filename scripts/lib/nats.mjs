@@ -7,6 +7,9 @@ import { NATS_CLUSTER_NAME, NATS_LAYOUTS, natsClusterNode, natsEntries, natsUrls
 import { Failure, ok } from './log.mjs';
 import { stop } from './proc.mjs';
 
+/** How long a started cluster may take to route every server to every other. */
+const ROUTE_WAIT_MS = 10_000;
+
 /** Stops the servers up started for another NATS layout than `count` servers (by pid file; others are left alone). */
 export async function stopOtherNatsLayouts(count) {
   const wanted = new Set(natsEntries(count).map((entry) => entry.name));
@@ -32,8 +35,14 @@ export async function checkNatsCluster(count) {
         `but "${varz.server_name}" of ${varz.cluster?.name ? `cluster "${varz.cluster.name}"` : 'no cluster'}: ` +
         'stop it, or move the cluster with NATS_PORT, NATS_CLUSTER_PORT and NATS_MONITOR_PORT');
     }
-    const { num_routes: routed } = await monitor(node, 'routez');
-    if (routed < count - 1) throw new Failure(`${node.name} is routed to ${routed} of the other ${count - 1} servers: see its log`);
+    // Servers route to each other after they start (a first attempt, then one a second): wait for it.
+    const deadline = Date.now() + ROUTE_WAIT_MS;
+    let routed = (await monitor(node, 'routez')).num_routes;
+    while (routed < count - 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      routed = (await monitor(node, 'routez')).num_routes;
+    }
+    if (routed < count - 1) throw new Failure(`${node.name} is routed to ${routed} of the other ${count - 1} servers after ${ROUTE_WAIT_MS / 1000} s: see its log`);
   }
   ok(`NATS cluster of ${count} routed (${natsUrls(count).join(', ')})`);
 }

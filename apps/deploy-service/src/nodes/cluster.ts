@@ -6,6 +6,9 @@ import { DeployInformers } from '../informers';
 import { NodeEngines } from './node-engines';
 import { isNodeReady } from './scheduler';
 
+/** How long a `die` event is remembered: far longer than the engine takes to list the container as exited. */
+const DIED_MEMORY_MS = 60_000;
+
 /** A container with the node it runs on. */
 export interface NodeContainer extends RuntimeContainer {
   node: string;
@@ -25,6 +28,7 @@ export const CLUSTER = Symbol('CLUSTER');
 @Injectable()
 export class NodeCluster implements Cluster {
   private readonly logger = new Logger(NodeCluster.name);
+  private readonly died = new Map<string, number>();
 
   constructor(
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
@@ -40,6 +44,21 @@ export class NodeCluster implements Cluster {
     return isNodeReady(this.cache.nodes.get(NODE_SCOPE, node));
   }
 
+  /**
+   * A container the engine said died (its `die` event). The engine announces the death before
+   * its container list shows it: a reconcile woken by the event would list the container as
+   * still running, adopt it, and hear nothing more until a timer. Until a `start` says
+   * otherwise (or a minute passes), a listing shows such a container as exited.
+   */
+  noteDied(id: string): void {
+    this.died.set(id, Date.now());
+    for (const [known, at] of this.died) if (Date.now() - at > DIED_MEMORY_MS) this.died.delete(known);
+  }
+
+  noteStarted(id: string): void {
+    this.died.delete(id);
+  }
+
   async listByOwner(labels: Labels): Promise<NodeContainer[]> {
     const ready = this.cache.nodes.list({ namespace: NODE_SCOPE }).filter(isNodeReady);
     const listed = await Promise.all(
@@ -53,6 +72,6 @@ export class NodeCluster implements Cluster {
         }
       }),
     );
-    return listed.flat();
+    return listed.flat().map((container) => (container.state === 'running' && this.died.has(container.id) ? { ...container, state: 'exited' as const } : container));
   }
 }

@@ -3,6 +3,7 @@ import { NODE_SCOPE, type Node } from '@paas/contracts/nodes';
 import { belongsToInstance } from '@paas/platform/config';
 import { MANAGED_BY, RUNTIME_LABELS } from '../adapters/container-runtime';
 import { DeployInformers } from '../informers';
+import { CLUSTER, type NodeCluster } from '../nodes/cluster';
 import { NodeEngines } from '../nodes/node-engines';
 import { ReconcileQueues } from './reconcile-queues';
 
@@ -21,6 +22,7 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
     @Inject(ReconcileQueues) private readonly queues: ReconcileQueues,
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
     @Inject(NodeEngines) private readonly engines: NodeEngines,
+    @Inject(CLUSTER) private readonly cluster: Pick<NodeCluster, 'noteDied' | 'noteStarted'>,
   ) {}
 
   onApplicationBootstrap() {
@@ -67,8 +69,11 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
     }
   }
 
-  private onContainerEvent(event: { status?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } }) {
+  private onContainerEvent(event: { id?: string; status?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }) {
     const action = event.Action ?? event.status;
+    const id = event.Actor?.ID ?? event.id;
+    if (id && action === 'die') this.cluster.noteDied(id);
+    if (id && action === 'start') this.cluster.noteStarted(id);
     const attributes = event.Actor?.Attributes ?? {};
     const namespace = attributes[RUNTIME_LABELS.namespace];
     const rc = attributes[RUNTIME_LABELS.rc];
