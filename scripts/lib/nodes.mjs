@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NODE_NET, PAAS_HOME, dirs, ports, relative, serviceEnv } from './config.mjs';
-import { ok, produce } from './log.mjs';
+import { ok, produce, warn } from './log.mjs';
 import { ensureNodeCertificates, tlsFiles } from './node-certs.mjs';
 import { ensureNodePodGuard } from './pod-guard.mjs';
 import { capture, logFile, ownedPid, pidNames, runLogged, stop } from './proc.mjs';
@@ -172,11 +172,44 @@ export async function ensureNodeEngines(nodes) {
     fs.mkdirSync(node.execRoot, { recursive: true });
     fs.writeFileSync(path.join(node.execRoot, 'daemon.json'), `${JSON.stringify(NODE_DAEMON_CONFIG)}\n`);
   }
-  await ensureRunning(nodes.map(engineEntry));
+  try {
+    await ensureRunning(nodes.map(engineEntry));
+  } catch (error) {
+    const broken = nodes.filter(hasBrokenNetworkStore);
+    if (!broken.length) throw error;
+    for (const node of broken) setNetworkStoreAside(node);
+    await ensureRunning(nodes.map(engineEntry));
+  }
   for (const node of nodes) {
     ensureNodePodGuard(node);
     await loadBuilderImages(node);
   }
+}
+
+/**
+ * Docker 20.10 panics at start (libnetwork `reservePools`, index out of range) when its
+ * network store holds a network whose address pool was never written: an engine stopped
+ * while a pod network was being made (the chaos suite stops node-1 under load). Nothing the
+ * store holds is needed: the host-side bridges are made again at start, and the
+ * deploy-service makes each namespace's pod network again with its next pod there.
+ */
+function hasBrokenNetworkStore(node) {
+  const log = logFile(node.name);
+  if (!fs.existsSync(log)) return false;
+  const size = fs.statSync(log).size;
+  const fd = fs.openSync(log, 'r');
+  const tail = Buffer.alloc(Math.min(size, 64 * 1024));
+  fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+  fs.closeSync(fd);
+  return tail.toString().includes('libnetwork.(*controller).reservePools');
+}
+
+function setNetworkStoreAside(node) {
+  const store = path.join(node.dataRoot, 'network', 'files', 'local-kv.db');
+  if (!fs.existsSync(store)) return;
+  const aside = `${store}.broken-${Date.now()}`;
+  fs.renameSync(store, aside);
+  warn(`${node.name}: its engine would not start (a network store left half-written when it stopped, a Docker 20.10 bug); set aside as ${relative(aside)}, starting again`);
 }
 
 /** .paas/run/nodes.json: every engine the platform may run pods on, as registered as Nodes. */

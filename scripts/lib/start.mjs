@@ -15,21 +15,30 @@ export async function ensureRunning(entries) {
   if (failures.length > 0) throw new Failure(failures.join('\n'));
 }
 
-/** Starts the entry, unless a process we started earlier is still alive (and starting up). */
+/**
+ * Starts the entry, unless a process we started earlier is still alive (and starting up).
+ * One that exits while we wait for it was stopping, not starting (a restart by hand, a
+ * crash on its way out): it is started again, once.
+ */
 function startOrAdopt(entry) {
   const pid = ownedPid(entry);
   if (pid) {
     step(`${entry.name} (pid ${pid}) is not answering yet, waiting for it`);
-    return { entry, hasExited: () => !isRunning(pid) };
+    return { entry, hasExited: () => !isRunning(pid), adopted: true };
   }
+  return start(entry);
+}
+
+function start(entry) {
   step(`starting ${entry.name} (log ${relative(logFile(entry.name))})`);
   const child = spawnDetached(entry);
   return { entry, hasExited: () => child.exited };
 }
 
 /** Resolves to null when ready, else to a description of the failure. */
-async function awaitReady({ entry, hasExited }) {
-  const [outcome, ms] = await timed(() => waitHealthy(entry, hasExited));
+async function awaitReady({ entry, hasExited, adopted }) {
+  let [outcome, ms] = await timed(() => waitHealthy(entry, hasExited));
+  if (outcome === 'exited' && adopted) [outcome, ms] = await timed(() => waitHealthy(entry, start(entry).hasExited));
   if (outcome === 'ready') {
     ok(`${entry.name} ready (${seconds(ms)})`);
     return null;
