@@ -50,13 +50,14 @@ async function call<T>(what: string, request: () => Promise<{ status: number; bo
 
 /**
  * GET through the router as an HTTP client does: a request whose connection broke before an
- * answer (a router replica killed with it) is sent once more, as clients do for an idempotent
- * request on a reused connection. Answers the status and body, or status 0 with the error.
+ * answer (a router replica killed with it) is sent once more on a new connection, as clients do
+ * for an idempotent request on a reused connection (another pooled connection may have been
+ * the killed replica's too). Answers the status and body, or status 0 with the error.
  */
 function throughRouter(host: string, agent: http.Agent): Promise<{ status: number; body: string; retried: boolean }> {
-  const once = () =>
+  const once = (pooled: http.Agent | false) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.get(`${ROUTER_URL}/`, { headers: { host }, agent, timeout: 10_000 }, (res) => {
+      const req = http.get(`${ROUTER_URL}/`, { headers: { host }, agent: pooled, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
@@ -66,9 +67,9 @@ function throughRouter(host: string, agent: http.Agent): Promise<{ status: numbe
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', reject);
     });
-  return once().then(
+  return once(agent).then(
     (answer) => ({ ...answer, retried: false }),
-    () => once().then((answer) => ({ ...answer, retried: true }), (error: Error) => ({ status: 0, body: error.message, retried: true })),
+    () => once(false).then((answer) => ({ ...answer, retried: true }), (error: Error) => ({ status: 0, body: error.message, retried: true })),
   );
 }
 
