@@ -132,7 +132,12 @@ async function shardOwnerPid(database: string, namespace: string): Promise<numbe
 
 /** `npm run up` as a user would run it after a failure: it starts what is not running, at the scale remembered. */
 function heal(): void {
-  execFileSync(process.execPath, ['scripts/up.mjs'], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, PAAS_MIN_NODES: '2' } });
+  try {
+    execFileSync(process.execPath, ['scripts/up.mjs'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, PAAS_MIN_NODES: '2' } });
+  } catch (error) {
+    const output = `${(error as { stdout?: string }).stdout ?? ''}`.split('\n').filter((line) => /^[✓✗…!]/.test(line)).slice(-15).join('\n');
+    throw new Error(`npm run up failed:\n${output}`);
+  }
 }
 
 /** The docker CLI arguments that reach a node's engine. */
@@ -252,10 +257,14 @@ describe('chaos: every part fails once while apps are built, rolled out and serv
     expect(outcome.answered).toBeGreaterThan(0);
     // Made once: one build per version, one RC per revision.
     for (const [ns, app] of [[namespace, 'fresh'], [served, 'steady']]) {
-      const builds = (await api().get(`/api/v1/namespaces/${ns}/builds`).query({ labelSelector: `buildconfig=${app}` })).body.items as { metadata: { name: string }; status: { phase: string } }[];
+      const listBuilds = async () => (await api().get(`/api/v1/namespaces/${ns}/builds`).query({ labelSelector: `buildconfig=${app}` })).body.items as { metadata: { name: string }; status: { phase: string } }[];
+      // A build's image can be served before its Complete is written: that write waits out the database's restart with the rest.
+      const builds = await eventually(`a build of ${app} to be recorded Complete`, async () => {
+        const listed = await listBuilds();
+        return listed.some((build) => build.status.phase === 'Complete') ? listed : undefined;
+      }, 60_000);
       const bc = (await api().get(`/api/v1/namespaces/${ns}/buildconfigs/${app}`)).body;
       expect(builds).toHaveLength(bc.status.lastVersion);
-      expect(builds.filter((build) => build.status.phase === 'Complete').length).toBeGreaterThanOrEqual(1);
       const rcs = (await api().get(`/api/v1/namespaces/${ns}/replicationcontrollers`).query({ labelSelector: `deploymentconfig=${app}` })).body.items as { metadata: { name: string } }[];
       const dc = (await api().get(`/api/v1/namespaces/${ns}/deploymentconfigs/${app}`)).body;
       expect(rcs.map((rc) => rc.metadata.name).sort()).toEqual(Array.from({ length: dc.status.latestVersion }, (_, i) => `${app}-${i + 1}`).sort());
