@@ -13,7 +13,7 @@ import { NODE_NET, PAAS_HOME, dirs, ports, relative, serviceEnv } from './config
 import { ok, produce, warn } from './log.mjs';
 import { ensureNodeCertificates, tlsFiles } from './node-certs.mjs';
 import { ensureNodePodGuard } from './pod-guard.mjs';
-import { capture, logFile, ownedPid, pidNames, runLogged, stop } from './proc.mjs';
+import { capture, logFile, ownedPid, pidNames, runLogged, stop, tail } from './proc.mjs';
 import { ensureRunning } from './start.mjs';
 
 const NET_ID = NODE_NET.split('.')[1];
@@ -194,14 +194,7 @@ export async function ensureNodeEngines(nodes) {
  * deploy-service makes each namespace's pod network again with its next pod there.
  */
 function hasBrokenNetworkStore(node) {
-  const log = logFile(node.name);
-  if (!fs.existsSync(log)) return false;
-  const size = fs.statSync(log).size;
-  const fd = fs.openSync(log, 'r');
-  const tail = Buffer.alloc(Math.min(size, 64 * 1024));
-  fs.readSync(fd, tail, 0, tail.length, size - tail.length);
-  fs.closeSync(fd);
-  return tail.toString().includes('libnetwork.(*controller).reservePools');
+  return tail(logFile(node.name), 200).includes('libnetwork.(*controller).reservePools');
 }
 
 function setNetworkStoreAside(node) {

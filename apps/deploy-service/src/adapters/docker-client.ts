@@ -36,6 +36,16 @@ function statusCodeOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
+/** What the engine answers, or undefined when it says there is no such thing (404). */
+async function unlessNotFound<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (statusCodeOf(error) === NOT_FOUND) return undefined;
+    throw error;
+  }
+}
+
 /** `DockerClient` over dockerode: the local socket (or `DOCKER_HOST`) by default, any engine it is given. */
 export class DockerodeClient implements DockerClient {
   constructor(private readonly docker: Docker = new Docker()) {}
@@ -54,12 +64,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async inspectContainer(id: string) {
-    try {
-      return await this.docker.getContainer(id).inspect();
-    } catch (error) {
-      if (statusCodeOf(error) === NOT_FOUND) return undefined;
-      throw error;
-    }
+    return unlessNotFound(this.docker.getContainer(id).inspect());
   }
 
   async stopContainer(id: string, graceSeconds: number) {
@@ -92,12 +97,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async inspectImage(reference: string) {
-    try {
-      return await this.docker.getImage(reference).inspect();
-    } catch (error) {
-      if (statusCodeOf(error) === NOT_FOUND) return undefined;
-      throw error;
-    }
+    return unlessNotFound(this.docker.getImage(reference).inspect());
   }
 
   async containerLogs(id: string, { tail, timestamps = false, since }: ContainerLogOptions) {
@@ -107,12 +107,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async inspectNetwork(name: string) {
-    try {
-      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
-    } catch (error) {
-      if (statusCodeOf(error) === NOT_FOUND) return undefined;
-      throw error;
-    }
+    return unlessNotFound(this.docker.getNetwork(name).inspect() as Promise<Docker.NetworkInspectInfo>);
   }
 
   async createNetwork(options: Docker.NetworkCreateOptions) {
