@@ -32,12 +32,30 @@ async function stopAndSay(entry) {
   return outcome?.stopped ?? false;
 }
 
+const MIGRATE_REQ = '/proc/sys/net/ipv4/tcp_migrate_req';
+
+/**
+ * The replicas of a service share its port (SO_REUSEPORT). When one dies, the connections the
+ * kernel had already queued on its listener were reset, connections a client had just opened
+ * (often to resend what the dead replica never answered). With tcp_migrate_req (Linux 5.14)
+ * the kernel hands them to another replica's listener instead.
+ */
+function ensureListenerHandover() {
+  try {
+    if (fs.readFileSync(MIGRATE_REQ, 'utf8').trim() !== '1') fs.writeFileSync(MIGRATE_REQ, '1');
+    ok('a dead replica\'s queued connections go to another replica (net.ipv4.tcp_migrate_req=1)');
+  } catch (error) {
+    warn(`net.ipv4.tcp_migrate_req not set (${error.code ?? error.message}): connections queued on a replica that dies are reset`);
+  }
+}
+
 /**
  * Brings every built service to `counts[service]` replicas (a service `counts` leaves out is
  * left as it is); `extraEnv[service]` adds to its environment (e.g. the registry's
  * PAAS_EXTRA_LISTEN), `sharedEnv` to every service's (the bus: config.mjs busEnv).
  */
 export async function startServices(counts, extraEnv = {}, sharedEnv = {}) {
+  ensureListenerHandover();
   const asked = services.filter((service) => counts[service.name] !== undefined);
   for (const service of asked) {
     await stopAndSay(singleProcess(service));
