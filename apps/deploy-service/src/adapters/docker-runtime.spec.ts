@@ -184,6 +184,24 @@ describe('DockerRuntime pod networks', () => {
     expect(calls).toEqual(['create network paas-default-demo', 'create c1 in paas-default-demo', 'create c2 in paas-default-demo', 'create network paas-default-other', 'create c3 in paas-default-other']);
   });
 
+  it('starts pods of one namespace side by side, making its network once', async () => {
+    const { docker, calls } = memoryEngine();
+    const create = docker.createContainer.bind(docker);
+    let creating = 0;
+    let most = 0;
+    docker.createContainer = async (container) => {
+      most = Math.max(most, ++creating);
+      await new Promise((resolve) => setImmediate(resolve));
+      creating--;
+      return create(container);
+    };
+    const runtime = new DockerRuntime(docker);
+    await Promise.all(['a', 'b', 'c'].map((name) => run(runtime, 'paas-test/web:v1', { name })));
+    expect(most).toBe(3);
+    expect(calls.filter((call) => call.startsWith('create network'))).toEqual(['create network paas-default-demo']);
+    expect(calls.filter((call) => call.startsWith('create c'))).toHaveLength(3);
+  });
+
   it('removes the network with the last pod of its namespace on the node, not before', async () => {
     const { docker, calls, networks } = memoryEngine();
     const runtime = new DockerRuntime(docker);

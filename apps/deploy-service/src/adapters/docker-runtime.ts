@@ -5,6 +5,7 @@ import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance, INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import type { DockerClient } from './docker-client';
+import { KeyedLock } from './keyed-lock';
 import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerLogOptions, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
 
 const LOOPBACK = '127.0.0.1';
@@ -61,8 +62,13 @@ export interface PlatformRegistry {
  */
 export class DockerRuntime implements ContainerRuntime {
   private readonly instance = loadConfig().instance;
-  /** One network change per namespace at a time on this node: a pod starting never loses its network to the last one leaving. */
-  private readonly namespaceLocks = new Map<string, Promise<unknown>>();
+  /**
+   * Per namespace on this node, pods start side by side (shared turns) and its network is
+   * removed alone (an exclusive turn): a pod starting never loses its network to the last one leaving.
+   */
+  private readonly namespaces = new KeyedLock();
+  /** A namespace's network being made: the pods starting meanwhile wait for that one. */
+  private readonly networksMade = new Map<string, Promise<string>>();
 
   constructor(
     private readonly docker: DockerClient,
@@ -82,7 +88,7 @@ export class DockerRuntime implements ContainerRuntime {
     const imageUser = image?.Config?.User;
     const port = request.containerPort;
     const env = [...(port ? [{ name: 'PORT', value: String(port) }] : []), ...request.env];
-    return this.inNamespace(request.namespace, async () => {
+    return this.namespaces.shared(request.namespace, async () => {
       const network = await this.ensureNetwork(request.namespace);
       const { id } = await this.docker.createContainer({
         name: request.name,
@@ -119,9 +125,17 @@ export class DockerRuntime implements ContainerRuntime {
   /**
    * The namespace's network on this node, made when missing: a bridge of its own, labelled
    * with the platform instance and the namespace. A network of that name that this platform
-   * did not make is never used.
+   * did not make is never used. Pods starting at once share one check.
    */
-  private async ensureNetwork(namespace: string): Promise<string> {
+  private ensureNetwork(namespace: string): Promise<string> {
+    const pending = this.networksMade.get(namespace);
+    if (pending) return pending;
+    const made = this.makeNetwork(namespace).finally(() => this.networksMade.delete(namespace));
+    this.networksMade.set(namespace, made);
+    return made;
+  }
+
+  private async makeNetwork(namespace: string): Promise<string> {
     const { name, bridge } = podNetwork(this.instance, namespace);
     const existing = await this.docker.inspectNetwork(name);
     if (!existing) {
@@ -147,17 +161,6 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** Runs `work` after every earlier one of the namespace on this node has settled. */
-  private inNamespace<T>(namespace: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.namespaceLocks.get(namespace) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    const settled = next.catch(() => undefined);
-    this.namespaceLocks.set(namespace, settled);
-    void settled.then(() => {
-      if (this.namespaceLocks.get(namespace) === settled) this.namespaceLocks.delete(namespace);
-    });
-    return next;
-  }
-
   /** An image of the platform registry under the registry address this node reaches. */
   private asTheNodeNamesIt(image: string): string {
     const { host, nodeHost } = this.registry ?? {};
@@ -180,7 +183,7 @@ export class DockerRuntime implements ContainerRuntime {
     const namespace = (await this.docker.inspectContainer(id))?.Config?.Labels?.[RUNTIME_LABELS.namespace];
     await this.docker.stopContainer(id, options.graceSeconds ?? DEFAULT_GRACE_SECONDS);
     await this.docker.removeContainer(id);
-    if (namespace) await this.inNamespace(namespace, () => this.dropNetworkIfUnused(namespace));
+    if (namespace) await this.namespaces.exclusive(namespace, () => this.dropNetworkIfUnused(namespace));
   }
 
   async listByOwner(labels: Labels) {

@@ -91,7 +91,8 @@ describe('ReadinessProber', () => {
   it('probes a pod every 250 ms until it is first Ready, then at its period', async () => {
     const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
     const container = pod.spec.containers[0];
-    const slow = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: { ...container.readinessProbe!, periodSeconds: 10 } }] } };
+    const probe = { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 };
+    const slow = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: probe }] } };
     const { urls, prober, ready, now } = await setup([false, false, true, false], slow);
     const probesAt = async (ms: number) => {
       now.value = ms;

@@ -33,7 +33,7 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
 }
 
 describe('ReplicationControllerReconciler', () => {
-  it('scales up from 0: creates each pod record, then runs its container with owner labels, its container port and the template env', async () => {
+  it('scales up from 0: creates the pod records one by one, then runs their containers side by side with owner labels, its container port and the template env', async () => {
     const rc = replicationController(1, 2);
     const { log, pods, runtime, rcs, tracker, reconciler, key } = await setup(rc);
 
@@ -42,7 +42,7 @@ describe('ReplicationControllerReconciler', () => {
     const created = await pods.list();
     expect(created).toHaveLength(2);
     const [a, b] = created.map((p) => p.metadata.name);
-    expect(log).toEqual([`create Pod ${a}`, `run ${a}`, `create Pod ${b}`, `run ${b}`]);
+    expect(log).toEqual([`create Pod ${a}`, `create Pod ${b}`, `run ${a}`, `run ${b}`]);
     expect(runtime.runs[0]).toMatchObject({
       name: `paas.demo.${a}`,
       image: 'registry/demo/web@sha256:1',

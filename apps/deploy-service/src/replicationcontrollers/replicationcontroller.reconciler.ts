@@ -107,13 +107,19 @@ export class ReplicationControllerReconciler implements Controller {
     const staying = live.filter((pod) => !leaving.includes(pod));
     const missing = rc.spec.replicas - staying.length;
     if (missing > 0) {
+      const placed: Pod[] = [];
       for (let i = 0; i < missing; i++) {
         if (!budget.take()) {
           requeue(0);
           break;
         }
-        if (!(await this.createPod(rc, errors))) requeue(UNSCHEDULABLE_RETRY_MS);
+        const pod = await this.createPod(rc);
+        if (pod.spec.nodeName) placed.push(pod);
+        else requeue(UNSCHEDULABLE_RETRY_MS);
       }
+      // Placed one after another (each placement counts the pods before it), started side by
+      // side: the engines' work is most of a pod's start.
+      await Promise.all(placed.map((pod) => this.start(rc, pod, false, errors)));
     } else if (missing < 0) {
       await this.markTerminating(namespace, [...leaving, ...victims(staying, -missing)]);
       requeue(this.settings.drainMs);
@@ -245,8 +251,8 @@ export class ReplicationControllerReconciler implements Controller {
     return placePod(this.cache.nodes.list({ namespace: NODE_SCOPE }), this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes, nodeSelector, this.settings.podMemoryBytes);
   }
 
-  /** Creates a pod and starts it where the scheduler places it; false when no node can take it yet. */
-  private async createPod(rc: ReplicationController, errors: Error[]): Promise<boolean> {
+  /** Creates a pod where the scheduler places it (`spec.nodeName` empty when no node can take it yet). */
+  private createPod(rc: ReplicationController): Promise<Pod> {
     const { namespace, name } = rc.metadata;
     const placement = this.place(rc);
     const now = this.settings.now();
@@ -254,7 +260,7 @@ export class ReplicationControllerReconciler implements Controller {
       'node' in placement
         ? { type: 'PodScheduled', status: 'True' as const }
         : { type: 'PodScheduled', status: 'False' as const, reason: 'Unschedulable', message: placement.unschedulable };
-    const pod = await this.pods.create({
+    return this.pods.create({
       metadata: {
         name: `${name}-${randomBytes(4).toString('hex').slice(0, 5)}`,
         namespace,
@@ -270,9 +276,6 @@ export class ReplicationControllerReconciler implements Controller {
         conditions: setCondition(setCondition([], scheduled, now), { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, now),
       },
     });
-    if (!('node' in placement)) return false;
-    await this.start(rc, pod, false, errors);
-    return true;
   }
 
   private async start(rc: ReplicationController, pod: Pod, restart: boolean, errors: Error[]): Promise<Pod> {
