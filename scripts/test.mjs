@@ -27,7 +27,9 @@ async function smokeBenchmarks() {
   for (const file of benches) {
     console.log(`\n· bench/${file} (one short round)`);
     const code = await run(process.execPath, [path.join('bench', file), '1'], { cwd: REPO, env: { ...toolEnv, BENCH_SMOKE: '1' } });
-    if (code !== 0) failed++;
+    if (code === 0) continue;
+    fail(`bench/${file} failed with exit code ${code}`);
+    failed++;
   }
   return failed ? 1 : 0;
 }

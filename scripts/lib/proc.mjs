@@ -2,6 +2,7 @@
 // commands whose output goes either to the terminal or to a log file.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirs, relative } from './config.mjs';
@@ -143,7 +144,8 @@ export function run(command, args, options = {}) {
       console.error(`${command}: ${error.message}`);
       resolve(127);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    // Killed by a signal: 128 + its number, as a shell says it.
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
   });
 }
 
