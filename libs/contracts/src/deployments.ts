@@ -37,6 +37,18 @@ export const podTemplateSchema = z.object({
 });
 export type PodTemplate = z.infer<typeof podTemplateSchema>;
 
+const INT_OR_PERCENT = 'must be an integer ≥ 0 or a percentage such as "25%"';
+/** Kubernetes' IntOrString as a rolling update reads it: a count of pods, or a percentage of `spec.replicas`. */
+export const intOrPercent = z.union(
+  [z.number(INT_OR_PERCENT).int(INT_OR_PERCENT).min(0, INT_OR_PERCENT), z.string().regex(/^(0|[1-9][0-9]{0,5})%$/, INT_OR_PERCENT)],
+  { error: INT_OR_PERCENT },
+);
+export type IntOrPercent = z.infer<typeof intOrPercent>;
+
+function notOver100Percent(value: IntOrPercent): boolean {
+  return typeof value === 'number' || Number.parseInt(value, 10) <= 100;
+}
+
 export const deploymentTriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ConfigChange') }),
   z.object({
@@ -61,7 +73,13 @@ export const deploymentConfigSpecSchema = z.object({
     .object({
       type: z.literal('Rolling').default('Rolling'),
       rollingParams: z
-        .object({ maxSurge: z.number().int().min(0).default(1), maxUnavailable: z.number().int().min(0).default(0), timeoutSeconds: z.number().int().min(10).default(600) })
+        .object({
+          /** Pods beyond `replicas` the new revision may start: a count, or a percentage of `replicas` rounded up. */
+          maxSurge: intOrPercent.default(1),
+          /** Pods below `replicas` the old revisions may lose before new ones are ready: a count, or a percentage rounded down. */
+          maxUnavailable: intOrPercent.refine(notOver100Percent, 'a percentage must not exceed 100%').default(0),
+          timeoutSeconds: z.number().int().min(10).default(600),
+        })
         .default({ maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 }),
     })
     .default({ type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }),

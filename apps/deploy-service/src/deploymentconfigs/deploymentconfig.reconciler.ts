@@ -22,7 +22,7 @@ import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
-import { nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
+import { minAvailable, nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
 
 /**
  * Drives a DeploymentConfig's revisions, reading the informers' caches: checks its ImageChange
@@ -171,19 +171,18 @@ function nextStatus(
   failure: RolloutFailure | undefined,
   now: number,
 ): DeploymentConfigStatus {
-  const { replicas, strategy } = dc.spec;
   const latest = states.find((s) => s.version === dc.status.latestVersion);
   const observed = {
     replicas: states.reduce((sum, s) => sum + s.current, 0),
     readyReplicas: states.reduce((sum, s) => sum + s.ready, 0),
     updatedReplicas: latest?.current ?? 0,
   };
-  const minAvailable = Math.max(0, replicas - strategy.rollingParams.maxUnavailable);
+  const required = minAvailable(dc.spec);
   let conditions: Condition[] = setCondition(
     status.conditions,
-    observed.readyReplicas >= minAvailable
+    observed.readyReplicas >= required
       ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${minAvailable} required replicas are ready` },
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${required} required replicas are ready` },
     now,
   );
   const progressing = progressingCondition(latestPhase, dc.status.latestVersion, failure);

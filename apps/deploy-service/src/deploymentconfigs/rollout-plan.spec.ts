@@ -1,4 +1,4 @@
-import { planRollout, type RevisionState } from './rollout-plan';
+import { minAvailable, planRollout, rollingBounds, type RevisionState } from './rollout-plan';
 
 const strategy = { type: 'Rolling' as const, rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } };
 const spec = (replicas: number) => ({ replicas, strategy, paused: false, progressDeadlineSeconds: 60 });
@@ -91,5 +91,29 @@ describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
   it('applies a scale change of a complete revision directly and does nothing while paused', () => {
     expect(planRollout(spec(3), 1, [rev(1, 1, 1, 1, 'Complete')], 0).scale).toEqual({ 'web-1': 3 });
     expect(planRollout({ ...spec(3), paused: true }, 1, [rev(1, 1, 1, 1, 'Complete')], 0).scale).toEqual({});
+  });
+});
+
+describe('rollingParams as percentages (Kubernetes rounding)', () => {
+  const percent = (replicas: number, maxSurge: number | string, maxUnavailable: number | string) => ({
+    ...spec(replicas),
+    strategy: { type: 'Rolling' as const, rollingParams: { maxSurge, maxUnavailable, timeoutSeconds: 600 } },
+  });
+
+  it('rounds maxSurge up and maxUnavailable down, of spec.replicas', () => {
+    expect(rollingBounds(percent(10, '25%', '25%'))).toEqual({ maxSurge: 3, maxUnavailable: 2 });
+    expect(rollingBounds(percent(1, '25%', '25%'))).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    expect(minAvailable(percent(10, '25%', '25%'))).toBe(8);
+    expect(minAvailable(percent(3, 1, '100%'))).toBe(0);
+  });
+
+  it('assumes a surge of one when both resolve to 0, as with integers', () => {
+    expect(rollingBounds(percent(3, '0%', '10%'))).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    expect(rollingBounds(percent(0, '50%', 0))).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  it('surges 50% and takes 25% down at once: 4 replicas start 2 new pods and keep 3 old ones', () => {
+    const plan = planRollout(percent(4, '50%', '25%'), 2, [rev(1, 4, 4, 4, 'Complete'), rev(2, 0, 0, 0, 'Pending')], 0);
+    expect(plan.scale).toEqual({ 'web-2': 2, 'web-1': 3 });
   });
 });

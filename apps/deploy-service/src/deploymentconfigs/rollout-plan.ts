@@ -1,4 +1,4 @@
-import type { DeploymentConfigSpec, DeploymentPhase } from '@paas/contracts/deployments';
+import type { DeploymentConfigSpec, DeploymentPhase, IntOrPercent } from '@paas/contracts/deployments';
 
 /** What the DeploymentConfig controller sees of one revision (its ReplicationController). */
 export interface RevisionState {
@@ -58,9 +58,7 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     if (revision.phase !== phase) plan.phases[revision.name] = phase;
   };
 
-  const { maxUnavailable } = spec.strategy.rollingParams;
-  // Both zero would never make progress; Kubernetes refuses it, here a surge of one is assumed.
-  const maxSurge = spec.strategy.rollingParams.maxSurge === 0 && maxUnavailable === 0 ? 1 : spec.strategy.rollingParams.maxSurge;
+  const { maxSurge } = rollingBounds(spec);
   const rolling = latest.phase !== 'Complete' && latest.phase !== 'Failed';
 
   const failure = rolling ? failureOf(spec, latest, now) : undefined;
@@ -88,8 +86,7 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
 
   // Older pods that are not ready serve nothing: they go first.
   for (const revision of older) setScale(revision, Math.min(revision.desired, revision.ready));
-  const minAvailable = Math.max(0, replicas - maxUnavailable);
-  let removable = Math.min(latest.ready, latest.desired) + older.reduce((sum, r) => sum + r.desired, 0) - minAvailable;
+  let removable = Math.min(latest.ready, latest.desired) + older.reduce((sum, r) => sum + r.desired, 0) - minAvailable(spec);
   for (const revision of [...older].reverse()) {
     const cut = Math.max(0, Math.min(revision.desired, removable));
     setScale(revision, revision.desired - cut);
@@ -99,6 +96,27 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
   const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
   setPhase(latest, done ? 'Complete' : 'Running');
   return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
+}
+
+/**
+ * `rollingParams.maxSurge` and `maxUnavailable` in pods, as Kubernetes resolves them: a
+ * percentage is of `replicas`, rounded up for the surge and down for the unavailable. Both 0
+ * would never make progress; Kubernetes refuses it, here a surge of one is assumed.
+ */
+export function rollingBounds(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>): { maxSurge: number; maxUnavailable: number } {
+  const { rollingParams } = spec.strategy;
+  const maxSurge = podsOf(rollingParams.maxSurge, spec.replicas, Math.ceil);
+  const maxUnavailable = podsOf(rollingParams.maxUnavailable, spec.replicas, Math.floor);
+  return { maxSurge: maxSurge === 0 && maxUnavailable === 0 ? 1 : maxSurge, maxUnavailable };
+}
+
+function podsOf(value: IntOrPercent, replicas: number, round: (pods: number) => number): number {
+  return typeof value === 'number' ? value : round((Number.parseInt(value, 10) * replicas) / 100);
+}
+
+/** The ready pods a rollout keeps while the old revisions shrink. */
+export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>): number {
+  return Math.max(0, spec.replicas - rollingBounds(spec).maxUnavailable);
 }
 
 /** Why a rolling revision must stop: a crash loop at once, else a deadline passed. */
