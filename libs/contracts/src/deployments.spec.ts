@@ -13,13 +13,28 @@ function body(strategy: unknown, extra: Record<string, unknown> = {}) {
   };
 }
 
-describe('deploymentConfigInput rollingParams', () => {
+describe('deploymentConfigInput strategy', () => {
   it('defaults to Rolling with a surge of 1 and none unavailable', () => {
     const result = validate(deploymentConfigInput, body(undefined), 'DeploymentConfig');
     expect(result).toMatchObject({
       ok: true,
       value: { spec: { strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } } } },
     });
+  });
+
+  it('accepts Recreate with or without recreateParams, whose timeout defaults to 600 s', () => {
+    expect(validate(deploymentConfigInput, body({ type: 'Recreate' }), 'DeploymentConfig')).toMatchObject({ ok: true, value: { spec: { strategy: { type: 'Recreate' } } } });
+    expect(validate(deploymentConfigInput, body({ type: 'Recreate', recreateParams: {} }), 'DeploymentConfig')).toMatchObject({
+      ok: true,
+      value: { spec: { strategy: { type: 'Recreate', recreateParams: { timeoutSeconds: 600 } } } },
+    });
+    const short = validate(deploymentConfigInput, body({ type: 'Recreate', recreateParams: { timeoutSeconds: 5 } }), 'DeploymentConfig');
+    expect(short.ok || short.status.details?.causes?.map((c) => c.field)).toEqual(['spec.strategy.recreateParams.timeoutSeconds']);
+  });
+
+  it('refuses a strategy type it does not know', () => {
+    const result = validate(deploymentConfigInput, body({ type: 'Custom' }), 'DeploymentConfig');
+    expect(result.ok || result.status.details?.causes?.map((c) => c.field)).toEqual(['spec.strategy.type']);
   });
 
   it('accepts maxSurge and maxUnavailable as a count or a percentage', () => {

@@ -71,7 +71,9 @@ export const deploymentConfigSpecSchema = z.object({
   triggers: z.array(deploymentTriggerSchema).max(10).default([{ type: 'ConfigChange' }]),
   strategy: z
     .object({
-      type: z.literal('Rolling').default('Rolling'),
+      /** `Rolling` replaces pods a few at a time; `Recreate` stops every old pod before the first new one starts. */
+      type: z.enum(['Rolling', 'Recreate']).default('Rolling'),
+      /** Read by `Rolling` only; defaulted whichever the type. */
       rollingParams: z
         .object({
           /** Pods beyond `replicas` the new revision may start: a count, or a percentage of `replicas` rounded up. */
@@ -81,6 +83,8 @@ export const deploymentConfigSpecSchema = z.object({
           timeoutSeconds: z.number().int().min(10).default(600),
         })
         .default({ maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 }),
+      /** Read by `Recreate`; without it the rollout's timeout is 600 s. */
+      recreateParams: z.object({ timeoutSeconds: z.number().int().min(10).default(600) }).optional(),
     })
     .default({ type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }),
   paused: z.boolean().default(false),

@@ -75,6 +75,26 @@ describe('DeploymentConfigReconciler', () => {
     );
   });
 
+  it('Recreate: scales revision 1 to 0 before revision 2 gets a pod, and revision 2 up once no pod of revision 1 is left', async () => {
+    const recreate = (dc: DeploymentConfig): DeploymentConfig => ({ ...dc, spec: { ...dc.spec, strategy: { ...dc.spec.strategy, type: 'Recreate' } } });
+    const first = await setup(recreate(deploymentConfig(2)), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
+    await first.reconciler.reconcile('demo/web');
+    expect(first.log).toEqual(['publish deployment.triggered']);
+    expect(await first.replicas()).toEqual({ 'web-1': 0, 'web-2': 0 });
+
+    const stopping = await setup(recreate(deploymentConfig(2)), [revision(1, 0, 0, 'Complete', 1), revision(2, 0, 0, 'Running')]);
+    await stopping.reconciler.reconcile('demo/web');
+    expect(await stopping.replicas()).toEqual({ 'web-1': 0, 'web-2': 0 });
+    expect((await stopping.dcs.get('demo', 'web')).status.conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Available', status: 'False', message: '0 of 1 required replicas are ready' })]),
+    );
+
+    const drained = await setup(recreate(deploymentConfig(2)), [revision(1, 0, 0, 'Complete'), revision(2, 0, 0, 'Running')]);
+    await drained.reconciler.reconcile('demo/web');
+    expect(drained.log).toEqual([]);
+    expect(await drained.replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
+  });
+
   it('fails a revision past rollingParams.timeoutSeconds with ProgressDeadlineExceeded and keeps the old one serving', async () => {
     const { reconciler, replicas, published, now, dcs } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
     now.value = Date.parse('2030-01-01T00:10:01Z');

@@ -1,5 +1,8 @@
 import type { DeploymentConfigSpec, DeploymentPhase, IntOrPercent } from '@paas/contracts/deployments';
 
+/** `recreateParams.timeoutSeconds` when `recreateParams` is left out (the schema's default when it is given). */
+const RECREATE_TIMEOUT_SECONDS = 600;
+
 /** What the DeploymentConfig controller sees of one revision (its ReplicationController). */
 export interface RevisionState {
   name: string;
@@ -37,12 +40,14 @@ export interface RolloutPlan {
 }
 
 /**
- * One step of the Rolling strategy, after Kubernetes' deployment controller: the newest
+ * One step of a rollout. `Rolling`, after Kubernetes' deployment controller: the newest
  * revision may grow to `replicas + maxSurge` pods in total; older revisions shrink only by
  * what is ready beyond `replicas - maxUnavailable`, so availability never drops while the
- * new one comes up. The rollout is health-gated: a newest revision whose pod crash-loops, or
- * that makes no progress for `progressDeadlineSeconds` (or is not done within
- * `rollingParams.timeoutSeconds`), fails, and the last complete one is scaled back to serve.
+ * new one comes up. `Recreate`: older revisions go to 0 first, and the newest is scaled to
+ * `replicas` only once none of their pods exists any more (a gap in service, but never two
+ * versions at once). Either is health-gated: a newest revision whose pod crash-loops, or
+ * that makes no progress for `progressDeadlineSeconds` (or is not done within the strategy's
+ * `timeoutSeconds`), fails, and the last complete one is scaled back to serve.
  */
 export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy' | 'paused' | 'progressDeadlineSeconds'>, latestVersion: number, revisions: RevisionState[], now: number): RolloutPlan {
   const plan: RolloutPlan = { scale: {}, phases: {} };
@@ -58,7 +63,6 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     if (revision.phase !== phase) plan.phases[revision.name] = phase;
   };
 
-  const { maxSurge } = rollingBounds(spec);
   const rolling = latest.phase !== 'Complete' && latest.phase !== 'Failed';
 
   const failure = rolling ? failureOf(spec, latest, now) : undefined;
@@ -81,8 +85,28 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     return { ...plan, latestPhase: 'Complete' };
   }
 
+  if (spec.strategy.type === 'Recreate') {
+    for (const revision of older) setScale(revision, 0);
+    setScale(latest, older.every((r) => r.current === 0) ? replicas : Math.min(latest.desired, replicas));
+  } else {
+    rollingStep(spec, latest, older, setScale);
+  }
+
+  const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
+  setPhase(latest, done ? 'Complete' : 'Running');
+  return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
+}
+
+/** Rolling: the newest revision surges, then older ones give up what the newest has ready. */
+function rollingStep(
+  spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>,
+  latest: RevisionState,
+  older: RevisionState[],
+  setScale: (revision: RevisionState, value: number) => void,
+) {
+  const { replicas } = spec;
   const olderDesired = older.reduce((sum, r) => sum + r.desired, 0);
-  setScale(latest, latest.desired > replicas ? replicas : Math.max(latest.desired, Math.min(replicas, replicas + maxSurge - olderDesired)));
+  setScale(latest, latest.desired > replicas ? replicas : Math.max(latest.desired, Math.min(replicas, replicas + rollingBounds(spec).maxSurge - olderDesired)));
 
   // Older pods that are not ready serve nothing: they go first.
   for (const revision of older) setScale(revision, Math.min(revision.desired, revision.ready));
@@ -92,10 +116,6 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     setScale(revision, revision.desired - cut);
     removable -= cut;
   }
-
-  const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
-  setPhase(latest, done ? 'Complete' : 'Running');
-  return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
 }
 
 /**
@@ -114,8 +134,9 @@ function podsOf(value: IntOrPercent, replicas: number, round: (pods: number) => 
   return typeof value === 'number' ? value : round((Number.parseInt(value, 10) * replicas) / 100);
 }
 
-/** The ready pods a rollout keeps while the old revisions shrink. */
+/** The ready pods a rollout keeps while the old revisions shrink: all of them but `maxUnavailable`, or none with Recreate. */
 export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>): number {
+  if (spec.strategy.type === 'Recreate') return spec.replicas;
   return Math.max(0, spec.replicas - rollingBounds(spec).maxUnavailable);
 }
 
@@ -126,12 +147,18 @@ function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadli
   if (now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
     return { reason: 'ProgressDeadlineExceeded', message: `${revision} made no progress for ${spec.progressDeadlineSeconds} s (progressDeadlineSeconds): no pod of it became ready` };
   }
-  const { timeoutSeconds } = spec.strategy.rollingParams;
-  if (now - latest.createdAt > timeoutSeconds * 1000) return { reason: 'ProgressDeadlineExceeded', message: `${revision} did not complete within ${timeoutSeconds} s (rollingParams.timeoutSeconds)` };
+  const { seconds, field } = rolloutTimeout(spec.strategy);
+  if (now - latest.createdAt > seconds * 1000) return { reason: 'ProgressDeadlineExceeded', message: `${revision} did not complete within ${seconds} s (${field})` };
   return undefined;
+}
+
+/** How long the whole rollout may take, and the field that says so. */
+function rolloutTimeout(strategy: DeploymentConfigSpec['strategy']): { seconds: number; field: string } {
+  if (strategy.type === 'Recreate') return { seconds: strategy.recreateParams?.timeoutSeconds ?? RECREATE_TIMEOUT_SECONDS, field: 'recreateParams.timeoutSeconds' };
+  return { seconds: strategy.rollingParams.timeoutSeconds, field: 'rollingParams.timeoutSeconds' };
 }
 
 /** When the newest revision's deadlines pass, if nothing happens before: the reconciler looks again then. */
 export function nextDeadline(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState): number {
-  return Math.min(latest.progressAt + spec.progressDeadlineSeconds * 1000, latest.createdAt + spec.strategy.rollingParams.timeoutSeconds * 1000);
+  return Math.min(latest.progressAt + spec.progressDeadlineSeconds * 1000, latest.createdAt + rolloutTimeout(spec.strategy).seconds * 1000);
 }
