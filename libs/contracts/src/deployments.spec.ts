@@ -14,11 +14,11 @@ function body(strategy: unknown, extra: Record<string, unknown> = {}) {
 }
 
 describe('deploymentConfigInput strategy', () => {
-  it('defaults to Rolling with a surge of 1 and none unavailable', () => {
+  it('defaults to Rolling with a surge of 1 and none unavailable, and keeps 10 old revisions', () => {
     const result = validate(deploymentConfigInput, body(undefined), 'DeploymentConfig');
     expect(result).toMatchObject({
       ok: true,
-      value: { spec: { strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } } } },
+      value: { spec: { strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }, revisionHistoryLimit: 10 } },
     });
   });
 
@@ -56,5 +56,10 @@ describe('deploymentConfigInput strategy', () => {
     const result = validate(deploymentConfigInput, body({ rollingParams: { maxUnavailable: '120%' } }), 'DeploymentConfig');
     expect(result.ok || result.status.details?.causes).toEqual([{ field: 'spec.strategy.rollingParams.maxUnavailable', reason: 'custom', message: 'a percentage must not exceed 100%' }]);
     expect(validate(deploymentConfigInput, body({ rollingParams: { maxSurge: '120%' } }), 'DeploymentConfig').ok).toBe(true);
+  });
+
+  it.each([[-1], [1.5], ['3']])('refuses the revisionHistoryLimit %p', (revisionHistoryLimit) => {
+    const result = validate(deploymentConfigInput, body(undefined, { revisionHistoryLimit }), 'DeploymentConfig');
+    expect(result.ok || result.status.details?.causes?.map((c) => c.field)).toEqual(['spec.revisionHistoryLimit']);
   });
 });

@@ -93,6 +93,11 @@ export const deploymentConfigSpecSchema = z.object({
    * previous complete revision serves again; one whose pod crash-loops fails at once.
    */
   progressDeadlineSeconds: z.number().int().min(1).max(3600).default(60),
+  /**
+   * How many old revisions to keep (as OpenShift's DeploymentConfig): older ones are deleted once
+   * scaled to 0 with no pod left. The newest and the last complete one are always kept.
+   */
+  revisionHistoryLimit: z.number().int().min(0).max(1000).default(10),
 });
 export type DeploymentConfigSpec = z.infer<typeof deploymentConfigSpecSchema>;
 
