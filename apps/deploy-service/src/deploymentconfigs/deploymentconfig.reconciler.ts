@@ -74,7 +74,8 @@ export class DeploymentConfigReconciler implements Controller {
     if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });
 
     const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
-    // Chosen from what is observed, before this step scales anything: a revision goes only once seen asked for no pod and with none left.
+    // Chosen from what is observed, before this step scales anything: a revision goes only once
+    // it was seen asked for no pod and with none left.
     const prunable = revisionsToPrune(revisionHistoryLimit(dc.spec), version, states);
     const plan = planRollout(dc.spec, version, states, this.settings.now());
     for (const rc of owned) {

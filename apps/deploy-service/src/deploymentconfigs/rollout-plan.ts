@@ -134,7 +134,10 @@ function podsOf(value: IntOrPercent, replicas: number, round: (pods: number) => 
   return typeof value === 'number' ? value : round((Number.parseInt(value, 10) * replicas) / 100);
 }
 
-/** The ready pods a rollout keeps while the old revisions shrink: all of them but `maxUnavailable`, or none with Recreate. */
+/**
+ * The ready pods the DC needs to be `Available`: `replicas - maxUnavailable`, which Rolling also
+ * keeps while the old revisions shrink; all of `replicas` under Recreate, which keeps no old pod.
+ */
 export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>): number {
   if (spec.strategy.type === 'Recreate') return spec.replicas;
   return Math.max(0, spec.replicas - rollingBounds(spec).maxUnavailable);
