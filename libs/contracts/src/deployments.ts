@@ -37,6 +37,18 @@ export const podTemplateSchema = z.object({
 });
 export type PodTemplate = z.infer<typeof podTemplateSchema>;
 
+const INT_OR_PERCENT = 'must be an integer ≥ 0 or a percentage such as "25%"';
+/** Kubernetes' IntOrString as a rolling update reads it: a count of pods, or a percentage of `spec.replicas`. */
+export const intOrPercent = z.union(
+  [z.number(INT_OR_PERCENT).int(INT_OR_PERCENT).min(0, INT_OR_PERCENT), z.string().regex(/^(0|[1-9][0-9]{0,5})%$/, INT_OR_PERCENT)],
+  { error: INT_OR_PERCENT },
+);
+export type IntOrPercent = z.infer<typeof intOrPercent>;
+
+function notOver100Percent(value: IntOrPercent): boolean {
+  return typeof value === 'number' || Number.parseInt(value, 10) <= 100;
+}
+
 export const deploymentTriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ConfigChange') }),
   z.object({
@@ -59,10 +71,20 @@ export const deploymentConfigSpecSchema = z.object({
   triggers: z.array(deploymentTriggerSchema).max(10).default([{ type: 'ConfigChange' }]),
   strategy: z
     .object({
-      type: z.literal('Rolling').default('Rolling'),
+      /** `Rolling` replaces pods a few at a time; `Recreate` stops every old pod before the first new one starts. */
+      type: z.enum(['Rolling', 'Recreate']).default('Rolling'),
+      /** Read by `Rolling` only; defaulted whichever the type. */
       rollingParams: z
-        .object({ maxSurge: z.number().int().min(0).default(1), maxUnavailable: z.number().int().min(0).default(0), timeoutSeconds: z.number().int().min(10).default(600) })
+        .object({
+          /** Pods beyond `replicas` the new revision may start: a count, or a percentage of `replicas` rounded up. */
+          maxSurge: intOrPercent.default(1),
+          /** Pods below `replicas` the old revisions may lose before new ones are ready: a count, or a percentage rounded down. */
+          maxUnavailable: intOrPercent.refine(notOver100Percent, 'a percentage must not exceed 100%').default(0),
+          timeoutSeconds: z.number().int().min(10).default(600),
+        })
         .default({ maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 }),
+      /** Read by `Recreate`; without it the rollout's timeout is 600 s. */
+      recreateParams: z.object({ timeoutSeconds: z.number().int().min(10).default(600) }).optional(),
     })
     .default({ type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }),
   paused: z.boolean().default(false),
@@ -71,6 +93,11 @@ export const deploymentConfigSpecSchema = z.object({
    * previous complete revision serves again; one whose pod crash-loops fails at once.
    */
   progressDeadlineSeconds: z.number().int().min(1).max(3600).default(60),
+  /**
+   * How many old revisions to keep (as OpenShift's DeploymentConfig): older ones are deleted once
+   * scaled to 0 with no pod left. The newest and the last complete one are always kept.
+   */
+  revisionHistoryLimit: z.number().int().min(0).max(1000).default(10),
 });
 export type DeploymentConfigSpec = z.infer<typeof deploymentConfigSpecSchema>;
 

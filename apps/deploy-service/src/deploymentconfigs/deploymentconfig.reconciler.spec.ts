@@ -16,6 +16,7 @@ function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig
       strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
       paused: false,
       progressDeadlineSeconds: 600,
+      revisionHistoryLimit: 10,
     },
     status: { latestVersion, observedGeneration: 0, replicas: 0, readyReplicas: 0, updatedReplicas: 0, conditions: [] },
   };
@@ -75,6 +76,26 @@ describe('DeploymentConfigReconciler', () => {
     );
   });
 
+  it('Recreate: scales revision 1 to 0 before revision 2 gets a pod, and revision 2 up once no pod of revision 1 is left', async () => {
+    const recreate = (dc: DeploymentConfig): DeploymentConfig => ({ ...dc, spec: { ...dc.spec, strategy: { ...dc.spec.strategy, type: 'Recreate' } } });
+    const first = await setup(recreate(deploymentConfig(2)), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
+    await first.reconciler.reconcile('demo/web');
+    expect(first.log).toEqual(['publish deployment.triggered']);
+    expect(await first.replicas()).toEqual({ 'web-1': 0, 'web-2': 0 });
+
+    const stopping = await setup(recreate(deploymentConfig(2)), [revision(1, 0, 0, 'Complete', 1), revision(2, 0, 0, 'Running')]);
+    await stopping.reconciler.reconcile('demo/web');
+    expect(await stopping.replicas()).toEqual({ 'web-1': 0, 'web-2': 0 });
+    expect((await stopping.dcs.get('demo', 'web')).status.conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Available', status: 'False', message: '0 of 1 required replicas are ready' })]),
+    );
+
+    const drained = await setup(recreate(deploymentConfig(2)), [revision(1, 0, 0, 'Complete'), revision(2, 0, 0, 'Running')]);
+    await drained.reconciler.reconcile('demo/web');
+    expect(drained.log).toEqual([]);
+    expect(await drained.replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
+  });
+
   it('fails a revision past rollingParams.timeoutSeconds with ProgressDeadlineExceeded and keeps the old one serving', async () => {
     const { reconciler, replicas, published, now, dcs } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
     now.value = Date.parse('2030-01-01T00:10:01Z');
@@ -120,6 +141,42 @@ describe('DeploymentConfigReconciler', () => {
     await dcs.delete('demo', 'web');
     await reconciler.reconcile('demo/web');
     expect(log).toEqual(['delete ReplicationController web-1', 'delete ReplicationController web-2']);
+  });
+
+  it('revisionHistoryLimit: deletes the old RCs beyond the limit that have no pod left, and no other', async () => {
+    const dc = { ...deploymentConfig(5), spec: { ...deploymentConfig(5).spec, revisionHistoryLimit: 2 } };
+    const stopping = revision(2, 0, 0, 'Complete', 1);
+    const { log, reconciler, replicas } = await setup(dc, [revision(1, 0, 0, 'Complete'), stopping, revision(3, 0, 0, 'Failed'), revision(4, 0, 0, 'Complete'), revision(5, 1, 1, 'Complete')]);
+
+    await reconciler.reconcile('demo/web');
+
+    // 4 and 3 are the two kept; 2 still has a pod stopping; 1 goes.
+    expect(log).toEqual(['delete ReplicationController web-1']);
+    expect(await replicas()).toEqual({ 'web-2': 0, 'web-3': 0, 'web-4': 0, 'web-5': 1 });
+  });
+
+  it('revisionHistoryLimit 0 during a rollout: keeps the new revision and the last Complete one, which serves, and deletes the rest', async () => {
+    const dc = { ...deploymentConfig(4), spec: { ...deploymentConfig(4).spec, revisionHistoryLimit: 0 } };
+    const { log, reconciler, replicas } = await setup(dc, [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Complete'), revision(3, 0, 0, 'Failed'), revision(4, 1, 0, 'Running')]);
+
+    await reconciler.reconcile('demo/web');
+
+    expect(log).toEqual(['delete ReplicationController web-3', 'delete ReplicationController web-1']);
+    expect(await replicas()).toEqual({ 'web-2': 1, 'web-4': 1 });
+  });
+
+  it('revisionHistoryLimit 0 during a Recreate: keeps the last Complete RC though scaled to 0, and rolls back to it when the new one crash-loops', async () => {
+    const base = deploymentConfig(3);
+    const dc: DeploymentConfig = { ...base, spec: { ...base.spec, revisionHistoryLimit: 0, strategy: { ...base.spec.strategy, type: 'Recreate' } } };
+    const rc3 = revision(3, 1, 0, 'Running');
+    const crashing = runningPod(rc3, 'web-3-a', 'c1', 40001, false);
+    crashing.status = { ...crashing.status, reason: 'CrashLoopBackOff', message: 'exited with code 1', restartCount: 2 };
+    const { log, reconciler, replicas } = await setup(dc, [revision(1, 0, 0, 'Complete'), revision(2, 0, 0, 'Complete'), rc3], [crashing]);
+
+    await reconciler.reconcile('demo/web');
+
+    expect(log).toEqual(['publish deployment.failed', 'delete ReplicationController web-1']);
+    expect(await replicas()).toEqual({ 'web-2': 1, 'web-3': 0 });
   });
 
   it('writes nothing when the status it would write is the one stored', async () => {

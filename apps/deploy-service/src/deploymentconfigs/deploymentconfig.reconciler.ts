@@ -10,6 +10,7 @@ import {
   type ReplicationController,
 } from '@paas/contracts/deployments';
 import { isOwnedBy, type Condition } from '@paas/contracts/meta';
+import { ApiError } from '@paas/platform/api-error';
 import type { OutboxEvent } from '@paas/platform/resource-repository';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
@@ -21,17 +22,20 @@ import { ReplicationControllerRepository } from '../replicationcontrollers/repli
 import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
+import { revisionHistoryLimit, revisionsToPrune } from './revision-history';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
-import { nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
+import { minAvailable, nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
 
 /**
  * Drives a DeploymentConfig's revisions, reading the informers' caches: checks its ImageChange
  * triggers against the registry (a moved tag starts a revision, whether or not its event
- * arrived), makes sure the newest one has its RC, scales RCs one rolling step at a time
- * (`planRollout`, health-gated by its pods: a crash loop or a stall fails the revision and
- * the last complete one serves again), and writes the DC's status last, only when it changed. A revision's phase
- * moves announce it through the outbox of that write: `deployment.triggered` (Pending),
- * `deployment.rolled` (Complete), `deployment.failed` (Failed).
+ * arrived), makes sure the newest one has its RC, scales RCs one step of the strategy at a
+ * time (`planRollout`, Rolling or Recreate, health-gated by its pods: a crash loop or a stall
+ * fails the revision and the last complete one serves again), deletes the old RCs beyond
+ * `revisionHistoryLimit` that have no pod left (`revisionsToPrune`), and writes the DC's
+ * status last, only when it changed. A revision's phase moves announce it through the outbox
+ * of that write: `deployment.triggered` (Pending), `deployment.rolled` (Complete),
+ * `deployment.failed` (Failed).
  */
 @Injectable()
 export class DeploymentConfigReconciler implements Controller {
@@ -70,12 +74,20 @@ export class DeploymentConfigReconciler implements Controller {
     if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });
 
     const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
+    // Chosen from what is observed, before this step scales anything: a revision goes only once
+    // it was seen asked for no pod and with none left.
+    const prunable = revisionsToPrune(revisionHistoryLimit(dc.spec), version, states);
     const plan = planRollout(dc.spec, version, states, this.settings.now());
     for (const rc of owned) {
       const replicas = plan.scale[rc.metadata.name];
       const phase = plan.phases[rc.metadata.name];
       const failure = rc === latest ? plan.failure : undefined;
       if (replicas !== undefined || phase !== undefined) await this.setRevision(dc, rc, { replicas, phase, failure });
+    }
+    for (const rcName of prunable) {
+      await this.rcs.delete(namespace, rcName).catch((error) => {
+        if (!(error instanceof ApiError && error.status.reason === 'NotFound')) throw error;
+      });
     }
 
     await this.writeStatus(dc, states, plan.latestPhase, plan.failure ?? failureOf(latest));
@@ -171,19 +183,18 @@ function nextStatus(
   failure: RolloutFailure | undefined,
   now: number,
 ): DeploymentConfigStatus {
-  const { replicas, strategy } = dc.spec;
   const latest = states.find((s) => s.version === dc.status.latestVersion);
   const observed = {
     replicas: states.reduce((sum, s) => sum + s.current, 0),
     readyReplicas: states.reduce((sum, s) => sum + s.ready, 0),
     updatedReplicas: latest?.current ?? 0,
   };
-  const minAvailable = Math.max(0, replicas - strategy.rollingParams.maxUnavailable);
+  const required = minAvailable(dc.spec);
   let conditions: Condition[] = setCondition(
     status.conditions,
-    observed.readyReplicas >= minAvailable
+    observed.readyReplicas >= required
       ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${minAvailable} required replicas are ready` },
+      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `${observed.readyReplicas} of ${required} required replicas are ready` },
     now,
   );
   const progressing = progressingCondition(latestPhase, dc.status.latestVersion, failure);

@@ -1,4 +1,4 @@
-import { planRollout, type RevisionState } from './rollout-plan';
+import { minAvailable, nextDeadline, planRollout, rollingBounds, type RevisionState } from './rollout-plan';
 
 const strategy = { type: 'Rolling' as const, rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } };
 const spec = (replicas: number) => ({ replicas, strategy, paused: false, progressDeadlineSeconds: 60 });
@@ -91,5 +91,83 @@ describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
   it('applies a scale change of a complete revision directly and does nothing while paused', () => {
     expect(planRollout(spec(3), 1, [rev(1, 1, 1, 1, 'Complete')], 0).scale).toEqual({ 'web-1': 3 });
     expect(planRollout({ ...spec(3), paused: true }, 1, [rev(1, 1, 1, 1, 'Complete')], 0).scale).toEqual({});
+  });
+});
+
+describe('rollingParams as percentages (Kubernetes rounding)', () => {
+  const percent = (replicas: number, maxSurge: number | string, maxUnavailable: number | string) => ({
+    ...spec(replicas),
+    strategy: { type: 'Rolling' as const, rollingParams: { maxSurge, maxUnavailable, timeoutSeconds: 600 } },
+  });
+
+  it('rounds maxSurge up and maxUnavailable down, of spec.replicas', () => {
+    expect(rollingBounds(percent(10, '25%', '25%'))).toEqual({ maxSurge: 3, maxUnavailable: 2 });
+    expect(rollingBounds(percent(1, '25%', '25%'))).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    expect(minAvailable(percent(10, '25%', '25%'))).toBe(8);
+    expect(minAvailable(percent(3, 1, '100%'))).toBe(0);
+  });
+
+  it('assumes a surge of one when both resolve to 0, as with integers', () => {
+    expect(rollingBounds(percent(3, '0%', '10%'))).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    expect(rollingBounds(percent(0, '50%', 0))).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  it('surges 50% and takes 25% down at once: 4 replicas start 2 new pods and keep 3 old ones', () => {
+    const plan = planRollout(percent(4, '50%', '25%'), 2, [rev(1, 4, 4, 4, 'Complete'), rev(2, 0, 0, 0, 'Pending')], 0);
+    expect(plan.scale).toEqual({ 'web-2': 2, 'web-1': 3 });
+  });
+});
+
+describe('planRollout (Recreate)', () => {
+  const recreate = (replicas: number, recreateParams?: { timeoutSeconds: number }) => ({
+    ...spec(replicas),
+    strategy: { ...strategy, type: 'Recreate' as const, ...(recreateParams ? { recreateParams } : {}) },
+  });
+
+  it('scales every old revision to 0 first and starts no new pod while one of theirs exists', () => {
+    const older = [rev(1, 2, 2, 2, 'Complete'), rev(2, 1, 1, 0, 'Failed')];
+    expect(planRollout(recreate(2), 3, [...older, rev(3, 0, 0, 0, 'Pending')], 0)).toEqual({ scale: { 'web-2': 0, 'web-1': 0 }, phases: { 'web-3': 'Running' }, latestPhase: 'Running' });
+    // Scaled to 0 but one pod still stopping: the new revision waits.
+    expect(planRollout(recreate(2), 3, [rev(1, 0, 1, 0, 'Complete'), rev(3, 0, 0, 0, 'Running')], 0).scale).toEqual({});
+  });
+
+  it('scales the new revision to replicas once no old pod exists, and completes when all its pods are ready', () => {
+    expect(planRollout(recreate(2), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 0, 0, 0, 'Running')], 0).scale).toEqual({ 'web-2': 2 });
+    expect(planRollout(recreate(2), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 2, 2, 1, 'Running')], 0)).toEqual({ scale: {}, phases: {}, latestPhase: 'Running' });
+    expect(planRollout(recreate(2), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 2, 2, 2, 'Running')], 0)).toEqual({
+      scale: {},
+      phases: { 'web-2': 'Complete' },
+      latestPhase: 'Complete',
+      outcome: 'rolled',
+    });
+  });
+
+  it('scales a first revision straight to replicas', () => {
+    expect(planRollout(recreate(3), 1, [rev(1, 0, 0, 0, 'Pending')], 0).scale).toEqual({ 'web-1': 3 });
+  });
+
+  it('fails a crash-looping revision at once and gives the last complete one every replica back', () => {
+    const crashing = { ...rev(2, 2, 2, 0, 'Running'), crashLoop: 'exited with code 1' };
+    expect(planRollout(recreate(2), 2, [rev(1, 0, 0, 0, 'Complete'), crashing], 1_000)).toMatchObject({
+      scale: { 'web-2': 0, 'web-1': 2 },
+      phases: { 'web-2': 'Failed' },
+      outcome: 'failed',
+      failure: { reason: 'CrashLoopBackOff', message: 'a pod of revision 2 crash-loops: exited with code 1; revision 1 serves again' },
+    });
+  });
+
+  it('bounds the rollout by recreateParams.timeoutSeconds (600 s without recreateParams), not rollingParams', () => {
+    const slow = (at: number) => [rev(1, 0, 0, 0, 'Complete'), { ...rev(2, 2, 2, 1, 'Running'), progressAt: at - 1_000 }];
+    expect(planRollout(recreate(2, { timeoutSeconds: 120 }), 2, slow(120_001), 120_001).failure).toEqual({
+      reason: 'ProgressDeadlineExceeded',
+      message: 'revision 2 did not complete within 120 s (recreateParams.timeoutSeconds); revision 1 serves again',
+    });
+    expect(planRollout(recreate(2), 2, slow(120_001), 120_001).outcome).toBeUndefined();
+    expect(planRollout(recreate(2), 2, slow(600_001), 600_001).failure?.message).toContain('within 600 s (recreateParams.timeoutSeconds)');
+    expect(nextDeadline({ ...recreate(2, { timeoutSeconds: 120 }), progressDeadlineSeconds: 3600 }, rev(2, 2, 2, 1, 'Running'))).toBe(120_000);
+  });
+
+  it('counts every replica as required to be available: a recreate has a gap in service', () => {
+    expect(minAvailable(recreate(3))).toBe(3);
   });
 });

@@ -1,4 +1,7 @@
-import type { DeploymentConfigSpec, DeploymentPhase } from '@paas/contracts/deployments';
+import type { DeploymentConfigSpec, DeploymentPhase, IntOrPercent } from '@paas/contracts/deployments';
+
+/** `recreateParams.timeoutSeconds` when `recreateParams` is left out (the schema's default when it is given). */
+const RECREATE_TIMEOUT_SECONDS = 600;
 
 /** What the DeploymentConfig controller sees of one revision (its ReplicationController). */
 export interface RevisionState {
@@ -37,12 +40,14 @@ export interface RolloutPlan {
 }
 
 /**
- * One step of the Rolling strategy, after Kubernetes' deployment controller: the newest
+ * One step of a rollout. `Rolling`, after Kubernetes' deployment controller: the newest
  * revision may grow to `replicas + maxSurge` pods in total; older revisions shrink only by
  * what is ready beyond `replicas - maxUnavailable`, so availability never drops while the
- * new one comes up. The rollout is health-gated: a newest revision whose pod crash-loops, or
- * that makes no progress for `progressDeadlineSeconds` (or is not done within
- * `rollingParams.timeoutSeconds`), fails, and the last complete one is scaled back to serve.
+ * new one comes up. `Recreate`: older revisions go to 0 first, and the newest is scaled to
+ * `replicas` only once none of their pods exists any more (a gap in service, but never two
+ * versions at once). Either is health-gated: a newest revision whose pod crash-loops, or
+ * that makes no progress for `progressDeadlineSeconds` (or is not done within the strategy's
+ * `timeoutSeconds`), fails, and the last complete one is scaled back to serve.
  */
 export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy' | 'paused' | 'progressDeadlineSeconds'>, latestVersion: number, revisions: RevisionState[], now: number): RolloutPlan {
   const plan: RolloutPlan = { scale: {}, phases: {} };
@@ -58,9 +63,6 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     if (revision.phase !== phase) plan.phases[revision.name] = phase;
   };
 
-  const { maxUnavailable } = spec.strategy.rollingParams;
-  // Both zero would never make progress; Kubernetes refuses it, here a surge of one is assumed.
-  const maxSurge = spec.strategy.rollingParams.maxSurge === 0 && maxUnavailable === 0 ? 1 : spec.strategy.rollingParams.maxSurge;
   const rolling = latest.phase !== 'Complete' && latest.phase !== 'Failed';
 
   const failure = rolling ? failureOf(spec, latest, now) : undefined;
@@ -83,22 +85,62 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     return { ...plan, latestPhase: 'Complete' };
   }
 
-  const olderDesired = older.reduce((sum, r) => sum + r.desired, 0);
-  setScale(latest, latest.desired > replicas ? replicas : Math.max(latest.desired, Math.min(replicas, replicas + maxSurge - olderDesired)));
-
-  // Older pods that are not ready serve nothing: they go first.
-  for (const revision of older) setScale(revision, Math.min(revision.desired, revision.ready));
-  const minAvailable = Math.max(0, replicas - maxUnavailable);
-  let removable = Math.min(latest.ready, latest.desired) + older.reduce((sum, r) => sum + r.desired, 0) - minAvailable;
-  for (const revision of [...older].reverse()) {
-    const cut = Math.max(0, Math.min(revision.desired, removable));
-    setScale(revision, revision.desired - cut);
-    removable -= cut;
+  if (spec.strategy.type === 'Recreate') {
+    for (const revision of older) setScale(revision, 0);
+    setScale(latest, older.every((r) => r.current === 0) ? replicas : Math.min(latest.desired, replicas));
+  } else {
+    rollingStep(spec, latest, older, setScale);
   }
 
   const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
   setPhase(latest, done ? 'Complete' : 'Running');
   return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
+}
+
+/** Rolling: the newest revision surges, then older ones give up what the newest has ready. */
+function rollingStep(
+  spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>,
+  latest: RevisionState,
+  older: RevisionState[],
+  setScale: (revision: RevisionState, value: number) => void,
+) {
+  const { replicas } = spec;
+  const olderDesired = older.reduce((sum, r) => sum + r.desired, 0);
+  setScale(latest, latest.desired > replicas ? replicas : Math.max(latest.desired, Math.min(replicas, replicas + rollingBounds(spec).maxSurge - olderDesired)));
+
+  // Older pods that are not ready serve nothing: they go first.
+  for (const revision of older) setScale(revision, Math.min(revision.desired, revision.ready));
+  let removable = Math.min(latest.ready, latest.desired) + older.reduce((sum, r) => sum + r.desired, 0) - minAvailable(spec);
+  for (const revision of [...older].reverse()) {
+    const cut = Math.max(0, Math.min(revision.desired, removable));
+    setScale(revision, revision.desired - cut);
+    removable -= cut;
+  }
+}
+
+/**
+ * `rollingParams.maxSurge` and `maxUnavailable` in pods, as Kubernetes resolves them: a
+ * percentage is of `replicas`, rounded up for the surge and down for the unavailable. Both 0
+ * would never make progress; Kubernetes refuses it, here a surge of one is assumed.
+ */
+export function rollingBounds(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>): { maxSurge: number; maxUnavailable: number } {
+  const { rollingParams } = spec.strategy;
+  const maxSurge = podsOf(rollingParams.maxSurge, spec.replicas, Math.ceil);
+  const maxUnavailable = podsOf(rollingParams.maxUnavailable, spec.replicas, Math.floor);
+  return { maxSurge: maxSurge === 0 && maxUnavailable === 0 ? 1 : maxSurge, maxUnavailable };
+}
+
+function podsOf(value: IntOrPercent, replicas: number, round: (pods: number) => number): number {
+  return typeof value === 'number' ? value : round((Number.parseInt(value, 10) * replicas) / 100);
+}
+
+/**
+ * The ready pods the DC needs to be `Available`: `replicas - maxUnavailable`, which Rolling also
+ * keeps while the old revisions shrink; all of `replicas` under Recreate, which keeps no old pod.
+ */
+export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>): number {
+  if (spec.strategy.type === 'Recreate') return spec.replicas;
+  return Math.max(0, spec.replicas - rollingBounds(spec).maxUnavailable);
 }
 
 /** Why a rolling revision must stop: a crash loop at once, else a deadline passed. */
@@ -108,12 +150,18 @@ function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadli
   if (now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
     return { reason: 'ProgressDeadlineExceeded', message: `${revision} made no progress for ${spec.progressDeadlineSeconds} s (progressDeadlineSeconds): no pod of it became ready` };
   }
-  const { timeoutSeconds } = spec.strategy.rollingParams;
-  if (now - latest.createdAt > timeoutSeconds * 1000) return { reason: 'ProgressDeadlineExceeded', message: `${revision} did not complete within ${timeoutSeconds} s (rollingParams.timeoutSeconds)` };
+  const { seconds, field } = rolloutTimeout(spec.strategy);
+  if (now - latest.createdAt > seconds * 1000) return { reason: 'ProgressDeadlineExceeded', message: `${revision} did not complete within ${seconds} s (${field})` };
   return undefined;
+}
+
+/** How long the whole rollout may take, and the field that says so. */
+function rolloutTimeout(strategy: DeploymentConfigSpec['strategy']): { seconds: number; field: string } {
+  if (strategy.type === 'Recreate') return { seconds: strategy.recreateParams?.timeoutSeconds ?? RECREATE_TIMEOUT_SECONDS, field: 'recreateParams.timeoutSeconds' };
+  return { seconds: strategy.rollingParams.timeoutSeconds, field: 'rollingParams.timeoutSeconds' };
 }
 
 /** When the newest revision's deadlines pass, if nothing happens before: the reconciler looks again then. */
 export function nextDeadline(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState): number {
-  return Math.min(latest.progressAt + spec.progressDeadlineSeconds * 1000, latest.createdAt + spec.strategy.rollingParams.timeoutSeconds * 1000);
+  return Math.min(latest.progressAt + spec.progressDeadlineSeconds * 1000, latest.createdAt + rolloutTimeout(spec.strategy).seconds * 1000);
 }

@@ -1,0 +1,65 @@
+import { deploymentConfigInput } from './deployments';
+import { validate } from './validation';
+
+function body(strategy: unknown, extra: Record<string, unknown> = {}) {
+  return {
+    metadata: { name: 'web' },
+    spec: {
+      selector: { deploymentconfig: 'web' },
+      template: { metadata: { labels: { deploymentconfig: 'web' } }, spec: { containers: [{ name: 'web', image: 'busybox' }] } },
+      strategy,
+      ...extra,
+    },
+  };
+}
+
+describe('deploymentConfigInput strategy', () => {
+  it('defaults to Rolling with a surge of 1 and none unavailable, and keeps 10 old revisions', () => {
+    const result = validate(deploymentConfigInput, body(undefined), 'DeploymentConfig');
+    expect(result).toMatchObject({
+      ok: true,
+      value: { spec: { strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }, revisionHistoryLimit: 10 } },
+    });
+  });
+
+  it('accepts Recreate with or without recreateParams, whose timeout defaults to 600 s', () => {
+    expect(validate(deploymentConfigInput, body({ type: 'Recreate' }), 'DeploymentConfig')).toMatchObject({ ok: true, value: { spec: { strategy: { type: 'Recreate' } } } });
+    expect(validate(deploymentConfigInput, body({ type: 'Recreate', recreateParams: {} }), 'DeploymentConfig')).toMatchObject({
+      ok: true,
+      value: { spec: { strategy: { type: 'Recreate', recreateParams: { timeoutSeconds: 600 } } } },
+    });
+    const short = validate(deploymentConfigInput, body({ type: 'Recreate', recreateParams: { timeoutSeconds: 5 } }), 'DeploymentConfig');
+    expect(short.ok || short.status.details?.causes?.map((c) => c.field)).toEqual(['spec.strategy.recreateParams.timeoutSeconds']);
+  });
+
+  it('refuses a strategy type it does not know', () => {
+    const result = validate(deploymentConfigInput, body({ type: 'Custom' }), 'DeploymentConfig');
+    expect(result.ok || result.status.details?.causes?.map((c) => c.field)).toEqual(['spec.strategy.type']);
+  });
+
+  it('accepts maxSurge and maxUnavailable as a count or a percentage', () => {
+    const result = validate(deploymentConfigInput, body({ rollingParams: { maxSurge: '25%', maxUnavailable: '100%' } }), 'DeploymentConfig');
+    expect(result).toMatchObject({ ok: true, value: { spec: { strategy: { rollingParams: { maxSurge: '25%', maxUnavailable: '100%', timeoutSeconds: 600 } } } } });
+    expect(validate(deploymentConfigInput, body({ rollingParams: { maxSurge: 0, maxUnavailable: 2 } }), 'DeploymentConfig').ok).toBe(true);
+  });
+
+  it.each([['abc'], ['120%x'], [-1], ['-5%'], [1.5], ['25'], [' 25%'], [null]])('refuses maxSurge %p with a 422 naming the field', (maxSurge) => {
+    const result = validate(deploymentConfigInput, body({ rollingParams: { maxSurge } }), 'DeploymentConfig', 'web');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.status.code).toBe(422);
+    expect(result.status.details?.causes).toEqual([{ field: 'spec.strategy.rollingParams.maxSurge', reason: expect.any(String), message: 'must be an integer ≥ 0 or a percentage such as "25%"' }]);
+    expect(result.status.message).toBe('DeploymentConfig "web" is invalid: spec.strategy.rollingParams.maxSurge: must be an integer ≥ 0 or a percentage such as "25%"');
+  });
+
+  it('refuses a maxUnavailable above 100%, which would take down pods that do not exist', () => {
+    const result = validate(deploymentConfigInput, body({ rollingParams: { maxUnavailable: '120%' } }), 'DeploymentConfig');
+    expect(result.ok || result.status.details?.causes).toEqual([{ field: 'spec.strategy.rollingParams.maxUnavailable', reason: 'custom', message: 'a percentage must not exceed 100%' }]);
+    expect(validate(deploymentConfigInput, body({ rollingParams: { maxSurge: '120%' } }), 'DeploymentConfig').ok).toBe(true);
+  });
+
+  it.each([[-1], [1.5], ['3']])('refuses the revisionHistoryLimit %p', (revisionHistoryLimit) => {
+    const result = validate(deploymentConfigInput, body(undefined, { revisionHistoryLimit }), 'DeploymentConfig');
+    expect(result.ok || result.status.details?.causes?.map((c) => c.field)).toEqual(['spec.revisionHistoryLimit']);
+  });
+});
