@@ -104,7 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Every DC a test made, also when it failed half-way: a DC left behind keeps pulling an image that is removed below.
-  for (const name of ['web', 'root', 'gate']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
+  for (const name of ['web', 'root', 'gate', 'recreate']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
   await rpc('services.delete', { namespace, name: 'web' }).catch(() => undefined);
   await eventually('the test containers to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined), 30_000).catch(() => undefined);
   await app?.close();
@@ -250,6 +250,45 @@ describe('deploy-service on the real engine', () => {
     const bad = await rpc('pods.log', { namespace, name, sinceTime: 'yesterday' });
     expect(bad.ok ? 200 : bad.status.code).toBe(422);
     await ok('deploymentconfigs.delete', { namespace, name: 'root' });
+  });
+
+  it('Recreate: no pod of the new revision exists while one of the old does; revisionHistoryLimit 1 keeps one old revision', async () => {
+    const body = (image: string) => {
+      const dc = namedDc('recreate', image);
+      return { ...dc, spec: { ...dc.spec, replicas: 2, revisionHistoryLimit: 1, strategy: { type: 'Recreate' } } };
+    };
+    const revisionsOf = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=recreate' })) as ResourceList<Pod>).items.map((pod) => pod.metadata.labels?.deployment ?? '');
+    const servedBy = (revision: string) => async () => {
+      const { items } = (await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=recreate' })) as ResourceList<Pod>;
+      return items.length === 2 && items.every((pod) => pod.metadata.labels?.deployment === revision && isReady(pod)) ? items : undefined;
+    };
+    await ok('deploymentconfigs.create', { namespace, body: body(images.v1) });
+    await eventually('revision 1 to serve with 2 pods', servedBy('recreate-1'));
+
+    const seen: string[][] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        seen.push(await revisionsOf());
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await updateDc('recreate', body(images.v2));
+    const [pod] = await eventually('revision 2 to serve with 2 pods', servedBy('recreate-2'), 60_000);
+    watching = false;
+    await watch;
+    expect(await answer(pod.status.hostPort as number)).toBe('200 hello v2');
+    expect(seen.filter((revisions) => new Set(revisions).size > 1)).toEqual([]);
+
+    await updateDc('recreate', body(images.v1));
+    await eventually('revision 3 to serve with 2 pods', servedBy('recreate-3'), 60_000);
+    const kept = await eventually('revision 1 to be pruned', async () => {
+      const rcs = await ok('replicationcontrollers.list', { namespace, labelSelector: 'deploymentconfig=recreate' });
+      const names = rcs.items.map((rc) => rc.metadata.name).sort();
+      return names.length === 2 ? names : undefined;
+    }, 30_000);
+    expect(kept).toEqual(['recreate-2', 'recreate-3']);
+    await ok('deploymentconfigs.delete', { namespace, name: 'recreate' });
   });
 
   it('health gate: a release whose pod crash-loops fails as soon as it does, and revision 1 keeps serving', async () => {
