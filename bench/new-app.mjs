@@ -47,11 +47,19 @@ async function until(probe, intervalMs = 20, timeoutMs = 180_000) {
   throw new Error('timed out');
 }
 
-// fetch drops a caller's Host header, and `*.localhost` does not resolve in Node: node:http it is.
-const routerStatus = (host) =>
+/**
+ * The status of a GET, through node:http with a timeout: fetch drops a caller's Host header
+ * (and `*.localhost` does not resolve in Node), and a socket with a timeout keeps the process
+ * alive while it waits (CI once saw this bench exit without a word while it polled a pod that
+ * had just started, with fetch).
+ */
+const statusOf = (url, headers = {}) =>
   new Promise((resolve, reject) => {
-    http.get(`${ROUTER}/`, { headers: { host } }, (res) => res.resume().on('end', () => resolve(res.statusCode))).on('error', reject);
+    const req = http.get(url, { headers, timeout: 5_000 }, (res) => res.resume().on('end', () => resolve(res.statusCode)).on('error', reject));
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
   });
+const routerStatus = (host) => statusOf(`${ROUTER}/`, { host });
 
 const api = async (method, url, body) => {
   const res = await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}${url}`, {
@@ -111,11 +119,7 @@ async function referenceRun(i) {
   docker(['push', image]);
   const pod = docker(['run', '-d', '--init', '--label', label, '-p', '127.0.0.1::8080', image]);
   const port = docker(['port', pod, '8080/tcp']).split(':').pop();
-  const firstOk = await until(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/`);
-    await res.arrayBuffer();
-    return res.status === 200 ? Date.now() : undefined;
-  }, 10);
+  const firstOk = await until(async () => ((await statusOf(`http://127.0.0.1:${port}/`)) === 200 ? Date.now() : undefined), 10);
   docker(['rm', '-f', builder, pod]);
   docker(['rmi', image]);
   rmSync(repo, { recursive: true, force: true });

@@ -28,7 +28,8 @@ async function smokeBenchmarks() {
     console.log(`\n· bench/${file} (one short round)`);
     const code = await run(process.execPath, [path.join('bench', file), '1'], { cwd: REPO, env: { ...toolEnv, BENCH_SMOKE: '1' } });
     if (code === 0) continue;
-    fail(`bench/${file} failed with exit code ${code}`);
+    // Node exits 13, silently, when the event loop empties while the module still awaits a promise.
+    fail(`bench/${file} failed with exit code ${code}${code === 13 ? ' (it awaited a promise that nothing could settle any more)' : ''}`);
     failed++;
   }
   return failed ? 1 : 0;
