@@ -60,6 +60,18 @@ function updateDc(name: string, body: { metadata: object; spec: object }): Promi
   }, 10_000);
 }
 
+/** The events of `type` about this test's namespace from now on, as they arrive; `stop()` ends the subscription. */
+function collect<T extends 'pod.changed' | 'deployment.failed'>(type: T) {
+  const received: EventEnvelope<T>[] = [];
+  const subscription = nats.subscribe(busNames().event(type), {
+    callback: (_error, message) => {
+      const envelope = message.json<EventEnvelope<T>>();
+      if (envelope.data.namespace === namespace) received.push(envelope);
+    },
+  });
+  return { received, stop: () => subscription.unsubscribe() };
+}
+
 const isReady = (pod: Pod) => pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function answer(port: number): Promise<string> {
@@ -104,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Every DC a test made, also when it failed half-way: a DC left behind keeps pulling an image that is removed below.
-  for (const name of ['web', 'root', 'gate', 'recreate']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
+  for (const name of ['web', 'root', 'gate', 'recreate', 'live']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
   await rpc('services.delete', { namespace, name: 'web' }).catch(() => undefined);
   await eventually('the test containers to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined), 30_000).catch(() => undefined);
   await app?.close();
@@ -291,14 +303,32 @@ describe('deploy-service on the real engine', () => {
     await ok('deploymentconfigs.delete', { namespace, name: 'recreate' });
   });
 
+  it('liveness: a container that stops answering its liveness probe is stopped and started again, and its pod says why', async () => {
+    const { received: changes, stop } = collect('pod.changed');
+    const dc = namedDc('live', images.v1);
+    const [container] = dc.spec.template.spec.containers;
+    const livenessProbe = { httpGet: { path: '/', port: 8080 }, periodSeconds: 0.2, timeoutSeconds: 1, failureThreshold: 2 };
+    await ok('deploymentconfigs.create', { namespace, body: { ...dc, spec: { ...dc.spec, template: { ...dc.spec.template, spec: { ...dc.spec.template.spec, containers: [{ ...container, livenessProbe }] } } } } });
+    const livePods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=live' })) as ResourceList<Pod>).items;
+    const [first] = await eventually('the pod to be ready', async () => ((await livePods()).some(isReady) ? livePods() : undefined));
+
+    // The page the probe asks for goes away: httpd answers 404 from then on.
+    docker('exec', '-u', '0', first.status.containerID as string, '/bin/busybox', 'rm', '/www/index.html');
+    const [restarted] = await eventually('the container to be started again and ready', async () => {
+      const now = await livePods();
+      return now.length === 1 && now[0].status.restartCount === 1 && now[0].status.containerID !== first.status.containerID && isReady(now[0]) ? now : undefined;
+    }, 30_000);
+    expect(restarted.metadata.name).toBe(first.metadata.name);
+    expect(await answer(restarted.status.hostPort as number)).toBe('200 hello v1');
+    expect(containersWith(`paas.dev/pod=${first.metadata.name}`).split('\n')).toHaveLength(1);
+    const why = changes.find((change) => change.data.reason === 'LivenessProbeFailed');
+    expect(why?.data).toMatchObject({ name: first.metadata.name, ready: false, message: expect.stringMatching(/^liveness probe GET http:\/\/\S+\/ failed 2 times in a row: the container is restarted$/) });
+    stop();
+    await ok('deploymentconfigs.delete', { namespace, name: 'live' });
+  });
+
   it('health gate: a release whose pod crash-loops fails as soon as it does, and revision 1 keeps serving', async () => {
-    const failed: EventEnvelope<'deployment.failed'>[] = [];
-    const subscription = nats.subscribe(busNames().event('deployment.failed'), {
-      callback: (_error, message) => {
-        const envelope = message.json<EventEnvelope<'deployment.failed'>>();
-        if (envelope.data.namespace === namespace) failed.push(envelope);
-      },
-    });
+    const { received: failed, stop } = collect('deployment.failed');
     const gatePods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=gate' })) as ResourceList<Pod>).items;
     await ok('deploymentconfigs.create', { namespace, body: namedDc('gate', images.v1) });
     const [serving] = await eventually('revision 1 to serve', async () => ((await gatePods()).some(isReady) ? gatePods() : undefined));
@@ -321,7 +351,7 @@ describe('deploy-service on the real engine', () => {
     const [still] = await gatePods();
     expect(still.metadata.name).toBe(serving.metadata.name);
     expect(await answer(still.status.hostPort as number)).toBe('200 hello v1');
-    subscription.unsubscribe();
+    stop();
     await ok('deploymentconfigs.delete', { namespace, name: 'gate' });
   });
 });

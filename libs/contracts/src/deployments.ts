@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { envVar, labelsSchema, objectMetaInput, type Condition, type Labels, type Resource } from './meta';
 import { imageStreamTagRef } from './builds';
 
-export const readinessProbeSchema = z.object({
+/** An HTTP GET probe, as Kubernetes' `httpGet` probes: 200–399 in `timeoutSeconds` is a success. */
+export const probeSchema = z.object({
   httpGet: z.object({
     path: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
     port: z.number().int().min(1).max(65535),
@@ -12,7 +13,7 @@ export const readinessProbeSchema = z.object({
   timeoutSeconds: z.number().min(0.1).max(60).default(1),
   failureThreshold: z.number().int().min(1).max(100).default(3),
 });
-export type ReadinessProbe = z.infer<typeof readinessProbeSchema>;
+export type Probe = z.infer<typeof probeSchema>;
 
 export const containerSchema = z.object({
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63),
@@ -20,7 +21,10 @@ export const containerSchema = z.object({
   image: z.string().max(1024).default(''),
   env: z.array(envVar).max(200).default([]),
   ports: z.array(z.object({ containerPort: z.number().int().min(1).max(65535), protocol: z.literal('TCP').default('TCP') })).max(1).default([]),
-  readinessProbe: readinessProbeSchema.optional(),
+  /** Until it succeeds the pod takes no traffic; after `failureThreshold` failures in a row it leaves the Endpoints. */
+  readinessProbe: probeSchema.optional(),
+  /** After `failureThreshold` failures in a row the container is stopped and started again (a restart, with back-off if it repeats). */
+  livenessProbe: probeSchema.optional(),
   resources: z
     .object({ limits: z.object({ memoryBytes: z.number().int().min(4 << 20).optional(), cpuMillis: z.number().int().min(10).optional() }).default({}) })
     .optional(),
@@ -132,6 +136,9 @@ export const DEPLOYMENT_ANNOTATIONS = {
   statusReason: 'openshift.io/deployment.status-reason',
   statusMessage: 'paas.dev/deployment.status-message',
 } as const;
+
+/** The Ready condition's reason while a container that failed its liveness probe is being restarted. */
+export const LIVENESS_PROBE_FAILED = 'LivenessProbeFailed';
 
 /** A pod's `status.reason` while its container waits to start again after stopping once more. */
 export const CRASH_LOOP_BACK_OFF = 'CrashLoopBackOff';

@@ -22,6 +22,7 @@ export const KUBE_EVENT_REASONS = [
   'PodReady',
   'PodNotReady',
   'BackOff',
+  'Unhealthy',
   'ImageTagged',
 ] as const;
 export type KubeEventReason = (typeof KUBE_EVENT_REASONS)[number];

@@ -61,6 +61,12 @@ describe('occurrenceOf', () => {
     expect([crashing.type, crashing.reason, crashing.message]).toEqual(['Warning', 'BackOff', 'Back-off restarting failed container: exited with code 3']);
   });
 
+  it('calls a pod whose container failed its liveness probe Unhealthy, with what failed', () => {
+    const message = 'liveness probe GET http://172.18.0.2:8080/healthz failed 3 times in a row: the container is restarted';
+    const unhealthy = occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'web-2-abcde', phase: 'Running', ready: false, reason: 'LivenessProbeFailed', message }));
+    expect([unhealthy.type, unhealthy.reason, unhealthy.message]).toEqual(['Warning', 'Unhealthy', message]);
+  });
+
   it('cuts a message to 1 KiB and takes an envelope time that does not parse as now', () => {
     const long = occurrenceOf({ ...envelope('build.failed', { namespace: 'demo', name: 'app-1', buildConfig: 'app', reason: 'AssembleFailed', message: 'x'.repeat(5000) }), time: 'yesterday' }, Date.parse('2030-02-02T00:00:00Z'));
     expect(long.message).toHaveLength(1024);

@@ -1,6 +1,6 @@
 import type { EventEnvelope, EventMap } from '@paas/contracts/events';
 import type { KubeEventReason, KubeEventType, ObjectReference, RecordedEventType } from '@paas/contracts/kube-events';
-import { CRASH_LOOP_BACK_OFF } from '@paas/contracts/deployments';
+import { CRASH_LOOP_BACK_OFF, LIVENESS_PROBE_FAILED } from '@paas/contracts/deployments';
 
 /** One thing that happened, as an Event records it. */
 export interface Occurrence {
@@ -47,6 +47,7 @@ const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described
   'pod.changed': (pod) => {
     if (pod.ready) return { kind: 'Pod', type: 'Normal', reason: 'PodReady', message: 'Pod is ready' };
     if (pod.reason === CRASH_LOOP_BACK_OFF) return { kind: 'Pod', type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container: ${pod.message ?? 'it keeps stopping'}` };
+    if (pod.reason === LIVENESS_PROBE_FAILED) return { kind: 'Pod', type: 'Warning', reason: 'Unhealthy', message: pod.message ?? 'liveness probe failed: the container is restarted' };
     return { kind: 'Pod', type: 'Warning', reason: 'PodNotReady', message: pod.message ? `Readiness probe failed: ${pod.message}` : `Pod is not ready (phase ${pod.phase})` };
   },
   'imagestream.updated': (stream) => ({ kind: 'ImageStream', type: 'Normal', reason: 'ImageTagged', message: `Tag ${stream.tag} set to ${stream.image}` }),

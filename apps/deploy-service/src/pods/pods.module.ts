@@ -2,10 +2,10 @@ import { Module } from '@nestjs/common';
 import { PodLogs } from './pod-logs';
 import { PodsRpc } from './pods.rpc';
 import { READINESS_TRACKER } from './readiness';
-import { ReadinessProber } from './readiness-prober';
+import { PodProber } from './pod-prober';
 
 @Module({
-  providers: [ReadinessProber, { provide: READINESS_TRACKER, useExisting: ReadinessProber }, PodLogs, PodsRpc],
+  providers: [PodProber, { provide: READINESS_TRACKER, useExisting: PodProber }, PodLogs, PodsRpc],
   exports: [READINESS_TRACKER],
 })
 export class PodsModule {}

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Pod, ReadinessProbe } from '@paas/contracts/deployments';
+import { LIVENESS_PROBE_FAILED, type Pod, type Probe } from '@paas/contracts/deployments';
 import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
 import type { HttpProber } from '../adapters/http-prober';
 import { HTTP_PROBER } from '../adapters/runtime.tokens';
+import { CLUSTER, type Cluster } from '../nodes/cluster';
 import { setCondition } from '../conditions';
 import { NODE_SCOPE } from '@paas/contracts/nodes';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
@@ -15,12 +16,17 @@ import type { ReadinessTracker } from './readiness';
 /** How often a pod is probed until it is first Ready (or at its period, if shorter): a new pod takes traffic soon after it answers. */
 export const STARTUP_PERIOD_MS = 250;
 
+type ProbeKind = 'readiness' | 'liveness';
+const KINDS: ProbeKind[] = ['readiness', 'liveness'];
+
 interface Target {
+  kind: ProbeKind;
   namespace: string;
   name: string;
+  nodeName: string;
   containerID: string;
   url: string;
-  probe: ReadinessProbe;
+  probe: Probe;
   ready: boolean;
   /** Ready at least once: from then on probed at its period, before that every STARTUP_PERIOD_MS. */
   wasReady: boolean;
@@ -30,19 +36,22 @@ interface Target {
 }
 
 /**
- * Probes each running pod's readiness endpoint on its own period, straight at the container's
+ * Probes each running pod's readiness and liveness endpoints on their own periods, straight at the container's
  * address on its node's network when that node is this host's engine (no port proxy in
  * between), else at the port it publishes on its node's address; 200–399 = success, over kept-alive connections. Ready after one success,
  * not ready after `failureThreshold` failures in a row; a change is written to the pod's
  * Ready condition with `pod.changed` in its outbox, and that change has the pod's RC and
  * Services reconciled. Until a pod is first Ready it is probed every 250 ms, then at its period
  * (10 s by default, as Kubernetes'): a platform at rest probes each pod rarely, a new pod is
- * seen Ready soon after it answers. One timer, armed for the next probe due: nothing runs between probes.
- * Only pods of namespaces this replica owns are probed.
+ * seen Ready soon after it answers. A liveness probe runs at its period from `initialDelaySeconds`
+ * on; after `failureThreshold` failures in a row the pod is marked not ready
+ * (`LivenessProbeFailed`, with `pod.changed`) and its container stopped: the RC controller
+ * starts it again as a restart, with back-off if that repeats. One timer, armed for the next
+ * probe due: nothing runs between probes. Only pods of namespaces this replica owns are probed.
  */
 @Injectable()
-export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(ReadinessProber.name);
+export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(PodProber.name);
   private readonly targets = new Map<string, Target>();
   private timer?: NodeJS.Timeout;
   private started = false;
@@ -51,6 +60,7 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
     @Inject(HTTP_PROBER) private readonly http: HttpProber,
     @Inject(PodRepository) private readonly pods: Store<Pod>,
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
+    @Inject(CLUSTER) private readonly cluster: Pick<Cluster, 'runtimeOf'>,
     @Inject(ShardOwnership) private readonly ownership: Pick<ShardOwnership, 'listen' | 'shards'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
@@ -72,18 +82,25 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
   }
 
   watch(pod: Pod): void {
+    for (const kind of KINDS) this.watchFor(kind, pod);
+    this.schedule();
+  }
+
+  private watchFor(kind: ProbeKind, pod: Pod) {
     const container = pod.spec.containers[0];
-    const probe = container?.readinessProbe;
+    const probe = kind === 'readiness' ? container?.readinessProbe : container?.livenessProbe;
     const { containerID, hostPort, hostIP, podIP } = pod.status;
-    const key = keyOf(pod.metadata.namespace, pod.metadata.name);
+    const key = targetKey(pod.metadata.namespace, pod.metadata.name, kind);
     if (!probe || !containerID || !hostPort || isTerminating(pod)) return;
     if (this.targets.get(key)?.containerID === containerID) return;
     // A container's own address is reachable from here only on this host's engine; elsewhere, the published port.
     const local = this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName)?.spec.engine.url.startsWith('unix://') ?? false;
     const address = podIP && local ? `${podIP}:${probe.httpGet.port}` : `${hostIP ?? '127.0.0.1'}:${hostPort}`;
     this.targets.set(key, {
+      kind,
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
+      nodeName: pod.spec.nodeName,
       containerID,
       url: `http://${address}${probe.httpGet.path}`,
       probe,
@@ -94,11 +111,10 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       nextAt: this.settings.now() + probe.initialDelaySeconds * 1000,
       inFlight: false,
     });
-    this.schedule();
   }
 
   forget(namespace: string, name: string): void {
-    this.targets.delete(keyOf(namespace, name));
+    for (const kind of KINDS) this.targets.delete(targetKey(namespace, name, kind));
   }
 
   /** Runs the probes that are due (the timer calls it; tests call it with their own clock). */
@@ -124,19 +140,52 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
     try {
       const ok = await this.http.probe(target.url, target.probe.timeoutSeconds * 1000);
       target.failures = ok ? 0 : target.failures + 1;
+      const current = this.targets.get(targetKey(target.namespace, target.name, target.kind)) === target;
+      if (!current) return;
+      if (target.kind === 'liveness') {
+        if (target.failures >= target.probe.failureThreshold) await this.restart(target);
+        return;
+      }
       const ready = ok ? true : target.failures >= target.probe.failureThreshold ? false : target.ready;
-      if (ready !== target.ready && this.targets.get(keyOf(target.namespace, target.name)) === target) {
+      if (ready !== target.ready) {
         await this.record(target, ready);
         target.ready = ready;
       }
     } catch (error) {
-      this.logger.warn({ msg: `recording readiness of pod ${target.namespace}/${target.name} failed: ${(error as Error).message}` });
+      this.logger.warn({ msg: `recording the ${target.kind} of pod ${target.namespace}/${target.name} failed: ${(error as Error).message}` });
     } finally {
       target.inFlight = false;
       target.wasReady ||= target.ready;
       const periodMs = target.probe.periodSeconds * 1000;
-      target.nextAt = this.settings.now() + (target.wasReady ? periodMs : Math.min(periodMs, STARTUP_PERIOD_MS));
+      // Liveness is probed at its period from the start; readiness fast until the first Ready.
+      const fast = target.kind === 'readiness' && !target.wasReady;
+      target.nextAt = this.settings.now() + (fast ? Math.min(periodMs, STARTUP_PERIOD_MS) : periodMs);
     }
+  }
+
+  /**
+   * A container that failed its liveness probe: the pod says why (not ready, out of the
+   * Endpoints, a Warning Event from its `pod.changed`), then the container is stopped. Its RC
+   * starts it again, and the new container is probed afresh.
+   */
+  private async restart(target: Target) {
+    const { namespace, name, containerID } = target;
+    this.forget(namespace, name);
+    const message = `liveness probe GET ${target.url} failed ${target.failures} times in a row: the container is restarted`;
+    const pod = await this.pods.find(namespace, name);
+    if (!pod || pod.status.containerID !== containerID || isTerminating(pod)) return;
+    await this.pods.update(
+      namespace,
+      name,
+      (current) => {
+        if (current.status.containerID !== containerID || isTerminating(current)) return undefined;
+        const condition = { type: 'Ready', status: 'False' as const, reason: LIVENESS_PROBE_FAILED, message };
+        return { ...current, status: { ...current.status, conditions: setCondition(current.status.conditions, condition, this.settings.now()) } };
+      },
+      { outbox: (next) => [podChanged(next, false)] },
+    );
+    this.logger.log({ msg: `pod ${namespace}/${name}: ${message}` });
+    await this.cluster.runtimeOf(target.nodeName)?.remove(containerID, { graceSeconds: this.settings.graceSeconds });
   }
 
   private async record(target: Target, ready: boolean) {
@@ -159,4 +208,8 @@ export class ReadinessProber implements ReadinessTracker, OnModuleInit, OnApplic
       { outbox: (next) => [podChanged(next, ready)] },
     );
   }
+}
+
+function targetKey(namespace: string, name: string, kind: ProbeKind): string {
+  return `${keyOf(namespace, name)}#${kind}`;
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { aNode, deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
-import { ReadinessProber } from './readiness-prober';
+import { PodProber } from './pod-prober';
 
 Logger.overrideLogger(false);
 
@@ -21,17 +21,26 @@ async function setup(answers: boolean[], pod = runningPod(replicationController(
     },
   };
   const ownership = { shards: 16, listen: () => undefined };
-  const prober = new ReadinessProber(http, pods, informers, ownership, testSettings(now));
+  const removed: string[] = [];
+  const runtime = { remove: async (id: string) => void removed.push(id) };
+  const cluster = { runtimeOf: () => runtime as never };
+  const prober = new PodProber(http, pods, informers, cluster, ownership, testSettings(now));
   prober.watch(pods.seed(pod));
   const probe = async () => {
     await prober.probeDue();
     now.value += 1000;
   };
   const ready = async () => (await pods.get('demo', 'web-1-a')).status.conditions.find((c) => c.type === 'Ready')?.status;
-  return { log, published, probe, ready, urls, pods, prober, now };
+  /** Runs what is due at `ms`; answers how many probes were made so far. */
+  const probesAt = async (ms: number) => {
+    now.value = ms;
+    await prober.probeDue();
+    return urls.length;
+  };
+  return { log, published, probe, probesAt, ready, urls, pods, prober, now, removed };
 }
 
-describe('ReadinessProber', () => {
+describe('PodProber, readiness', () => {
   it('marks a pod ready after one success, with pod.changed in the write (its change reconciles its RC and Services)', async () => {
     const { log, published, probe, ready, urls } = await setup([false, true]);
     await probe();
@@ -93,12 +102,7 @@ describe('ReadinessProber', () => {
     const container = pod.spec.containers[0];
     const probe = { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 };
     const slow = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: probe }] } };
-    const { urls, prober, ready, now } = await setup([false, false, true, false], slow);
-    const probesAt = async (ms: number) => {
-      now.value = ms;
-      await prober.probeDue();
-      return urls.length;
-    };
+    const { probesAt, ready } = await setup([false, false, true, false], slow);
     expect(await probesAt(0)).toBe(1);
     expect(await probesAt(200)).toBe(1);
     expect(await probesAt(250)).toBe(2);
@@ -107,5 +111,41 @@ describe('ReadinessProber', () => {
     expect(await probesAt(9_000)).toBe(3);
     expect(await probesAt(10_500)).toBe(4);
     expect(await probesAt(10_750)).toBe(4); // not ready is not a new start: still the period
+  });
+});
+
+/** A ready pod whose container has only a liveness probe (period 10 s, threshold 3). */
+function livePod() {
+  const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, true);
+  const probe = { httpGet: { path: '/healthz', port: 8080 }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 };
+  const { readinessProbe: _readiness, ...container } = pod.spec.containers[0];
+  return { ...pod, spec: { ...pod.spec, containers: [{ ...container, livenessProbe: probe }] } };
+}
+
+describe('PodProber, liveness', () => {
+  it('probes from initialDelaySeconds on at its period; after failureThreshold failures in a row the pod says why and its container is stopped', async () => {
+    const { probesAt, urls, removed, published, ready } = await setup([false, true, false, false, false], livePod());
+    expect(await probesAt(4_000)).toBe(0);
+    expect(await probesAt(5_000)).toBe(1);
+    expect(await probesAt(15_000)).toBe(2); // a success resets the count
+    expect(await probesAt(25_000)).toBe(3);
+    expect(await probesAt(35_000)).toBe(4);
+    expect(removed).toEqual([]);
+    expect(await probesAt(45_000)).toBe(5);
+    expect(urls[0]).toBe('http://127.0.0.1:40001/healthz');
+    expect(removed).toEqual(['c1']);
+    expect(await ready()).toBe('False');
+    expect(published.map((event) => event.data)).toEqual([
+      expect.objectContaining({ ready: false, reason: 'LivenessProbeFailed', message: 'liveness probe GET http://127.0.0.1:40001/healthz failed 3 times in a row: the container is restarted' }),
+    ]);
+    // The stopped container is not probed again; its replacement will be, once the RC records it.
+    expect(await probesAt(60_000)).toBe(5);
+  });
+
+  it('leaves a container alone whose pod moved on to another container meanwhile', async () => {
+    const { probesAt, removed, pods } = await setup([false, false, false], livePod());
+    await pods.updateStatus('demo', 'web-1-a', (status) => ({ ...status, containerID: 'c2' }));
+    for (const ms of [5_000, 15_000, 25_000]) await probesAt(ms);
+    expect(removed).toEqual([]);
   });
 });
