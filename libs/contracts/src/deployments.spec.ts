@@ -63,3 +63,25 @@ describe('deploymentConfigInput strategy', () => {
     expect(result.ok || result.status.details?.causes?.map((c) => c.field)).toEqual(['spec.revisionHistoryLimit']);
   });
 });
+
+describe('deploymentConfigInput probes', () => {
+  const withProbes = (probes: Record<string, unknown>) => {
+    const dc = body(undefined);
+    return { ...dc, spec: { ...dc.spec, template: { ...dc.spec.template, spec: { containers: [{ name: 'web', image: 'busybox', ...probes }] } } } };
+  };
+
+  it('accepts an httpGet or a tcpSocket probe, for readiness and for liveness', () => {
+    const result = validate(deploymentConfigInput, withProbes({ readinessProbe: { tcpSocket: { port: 5432 } }, livenessProbe: { httpGet: { port: 8080 } } }), 'DeploymentConfig');
+    expect(result).toMatchObject({
+      ok: true,
+      value: { spec: { template: { spec: { containers: [{ readinessProbe: { tcpSocket: { port: 5432 }, periodSeconds: 10 }, livenessProbe: { httpGet: { path: '/', port: 8080 }, failureThreshold: 3 } }] } } } },
+    });
+  });
+
+  it.each([[{}], [{ httpGet: { port: 8080 }, tcpSocket: { port: 8080 } }]])('refuses a probe with not exactly one of httpGet and tcpSocket: %p', (probe) => {
+    const result = validate(deploymentConfigInput, withProbes({ livenessProbe: probe }), 'DeploymentConfig');
+    expect(result.ok || result.status.details?.causes).toEqual([
+      { field: 'spec.template.spec.containers.0.livenessProbe.httpGet', reason: 'custom', message: 'exactly one of httpGet and tcpSocket is required' },
+    ]);
+  });
+});

@@ -2,17 +2,25 @@ import { z } from 'zod';
 import { envVar, labelsSchema, objectMetaInput, type Condition, type Labels, type Resource } from './meta';
 import { imageStreamTagRef } from './builds';
 
-/** An HTTP GET probe, as Kubernetes' `httpGet` probes: 200–399 in `timeoutSeconds` is a success. */
-export const probeSchema = z.object({
-  httpGet: z.object({
-    path: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
-    port: z.number().int().min(1).max(65535),
-  }),
-  initialDelaySeconds: z.number().int().min(0).max(3600).default(0),
-  periodSeconds: z.number().min(0.1).max(300).default(10),
-  timeoutSeconds: z.number().min(0.1).max(60).default(1),
-  failureThreshold: z.number().int().min(1).max(100).default(3),
-});
+/**
+ * A probe, as Kubernetes' `httpGet` and `tcpSocket` probes (exactly one of them): a GET that
+ * answers 200–399, or a TCP connection that opens, within `timeoutSeconds`.
+ */
+export const probeSchema = z
+  .object({
+    httpGet: z
+      .object({
+        path: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
+        port: z.number().int().min(1).max(65535),
+      })
+      .optional(),
+    tcpSocket: z.object({ port: z.number().int().min(1).max(65535) }).optional(),
+    initialDelaySeconds: z.number().int().min(0).max(3600).default(0),
+    periodSeconds: z.number().min(0.1).max(300).default(10),
+    timeoutSeconds: z.number().min(0.1).max(60).default(1),
+    failureThreshold: z.number().int().min(1).max(100).default(3),
+  })
+  .refine((probe) => (probe.httpGet === undefined) !== (probe.tcpSocket === undefined), { message: 'exactly one of httpGet and tcpSocket is required', path: ['httpGet'] });
 export type Probe = z.infer<typeof probeSchema>;
 
 export const containerSchema = z.object({

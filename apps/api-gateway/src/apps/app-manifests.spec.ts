@@ -25,7 +25,7 @@ describe('appManifests', () => {
     expect(deploymentconfigs.spec.template.metadata.labels).toMatchObject(services.spec.selector);
     expect(deploymentconfigs.spec.replicas).toBe(2);
     expect(services.spec.ports[0]).toMatchObject({ port: 3000, targetPort: 3000 });
-    expect(deploymentconfigs.spec.template.spec.containers[0].readinessProbe?.httpGet.port).toBe(3000);
+    expect(deploymentconfigs.spec.template.spec.containers[0].readinessProbe?.httpGet?.port).toBe(3000);
     expect(routes.spec.to.name).toBe(services.metadata.name);
   });
 });

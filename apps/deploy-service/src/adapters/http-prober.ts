@@ -1,9 +1,11 @@
 import { UNTRACED_USER_AGENT } from '@paas/platform/tracing';
+import net from 'node:net';
 import { Agent, request } from 'undici';
 
-/** One readiness check: an HTTP GET that answers 200–399 in time. */
+/** One probe of a container: an HTTP GET that answers 200–399 in time, or a TCP connection that opens in time. */
 export interface HttpProber {
   probe(url: string, timeoutMs: number): Promise<boolean>;
+  connects(host: string, port: number, timeoutMs: number): Promise<boolean>;
 }
 
 /** Connections to probed pods stay open between probes; an idle one closes after this. */
@@ -31,6 +33,19 @@ export class KeepAliveProber implements HttpProber {
     } catch {
       return false;
     }
+  }
+
+  connects(host: string, port: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ host, port, timeout: timeoutMs });
+      const end = (opened: boolean) => {
+        socket.destroy();
+        resolve(opened);
+      };
+      socket.once('connect', () => end(true));
+      socket.once('timeout', () => end(false));
+      socket.once('error', () => end(false));
+    });
   }
 
   close(): Promise<void> {

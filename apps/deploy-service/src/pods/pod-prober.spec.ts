@@ -19,6 +19,10 @@ async function setup(answers: boolean[], pod = runningPod(replicationController(
       urls.push(url);
       return answers.shift() ?? false;
     },
+    connects: async (host: string, port: number) => {
+      urls.push(`tcp://${host}:${port}`);
+      return answers.shift() ?? false;
+    },
   };
   const ownership = { shards: 16, listen: () => undefined };
   const removed: string[] = [];
@@ -121,6 +125,24 @@ function livePod() {
   const { readinessProbe: _readiness, ...container } = pod.spec.containers[0];
   return { ...pod, spec: { ...pod.spec, containers: [{ ...container, livenessProbe: probe }] } };
 }
+
+describe('PodProber, tcpSocket', () => {
+  it("connects to a tcpSocket probe's port: the container's own on this host's engine, the published one elsewhere; a failure names the address", async () => {
+    const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, true);
+    const { readinessProbe: _http, ...container } = pod.spec.containers[0];
+    const tcp = { tcpSocket: { port: 5432 }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1 };
+    const local = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: tcp }] }, status: { ...pod.status, podIP: '172.17.0.5' } };
+    const { probe, urls, published } = await setup([false], local);
+    await probe();
+    expect(urls).toEqual(['tcp://172.17.0.5:5432']);
+    expect(published.map((event) => event.data)).toEqual([expect.objectContaining({ ready: false, message: 'TCP 172.17.0.5:5432 failed 1 times' })]);
+
+    const elsewhere = { ...local, metadata: { ...local.metadata, name: 'web-1-b' }, spec: { ...local.spec, nodeName: 'node-1' }, status: { ...local.status, hostIP: '10.250.6.2' } };
+    const other = await setup([true], elsewhere);
+    await other.probe();
+    expect(other.urls).toEqual(['tcp://10.250.6.2:40001']);
+  });
+});
 
 describe('PodProber, liveness', () => {
   it('probes from initialDelaySeconds on at its period; after failureThreshold failures in a row the pod says why and its container is stopped', async () => {

@@ -25,7 +25,8 @@ interface Target {
   name: string;
   nodeName: string;
   containerID: string;
-  url: string;
+  /** What is probed: a URL to GET, or an address to connect to. */
+  check: { url: string } | { host: string; port: number };
   probe: Probe;
   ready: boolean;
   /** Ready at least once: from then on probed at its period, before that every STARTUP_PERIOD_MS. */
@@ -95,14 +96,15 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
     if (this.targets.get(key)?.containerID === containerID) return;
     // A container's own address is reachable from here only on this host's engine; elsewhere, the published port.
     const local = this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName)?.spec.engine.url.startsWith('unix://') ?? false;
-    const address = podIP && local ? `${podIP}:${probe.httpGet.port}` : `${hostIP ?? '127.0.0.1'}:${hostPort}`;
+    const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
+    const [host, hostSidePort] = podIP && local && port ? [podIP, port] : [hostIP ?? '127.0.0.1', hostPort];
     this.targets.set(key, {
       kind,
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
       nodeName: pod.spec.nodeName,
       containerID,
-      url: `http://${address}${probe.httpGet.path}`,
+      check: probe.httpGet ? { url: `http://${host}:${hostSidePort}${probe.httpGet.path}` } : { host, port: hostSidePort },
       probe,
       // A restarted deploy-service keeps what it last recorded until probes say otherwise.
       ready: isReady(pod),
@@ -138,7 +140,9 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
   private async probeOnce(target: Target) {
     target.inFlight = true;
     try {
-      const ok = await this.http.probe(target.url, target.probe.timeoutSeconds * 1000);
+      const timeoutMs = target.probe.timeoutSeconds * 1000;
+      const { check } = target;
+      const ok = await ('url' in check ? this.http.probe(check.url, timeoutMs) : this.http.connects(check.host, check.port, timeoutMs));
       target.failures = ok ? 0 : target.failures + 1;
       const current = this.targets.get(targetKey(target.namespace, target.name, target.kind)) === target;
       if (!current) return;
@@ -171,7 +175,7 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
   private async restart(target: Target) {
     const { namespace, name, containerID } = target;
     this.forget(namespace, name);
-    const message = `liveness probe GET ${target.url} failed ${target.failures} times in a row: the container is restarted`;
+    const message = `liveness probe ${described(target)} failed ${target.failures} times in a row: the container is restarted`;
     const pod = await this.pods.find(namespace, name);
     if (!pod || pod.status.containerID !== containerID || isTerminating(pod)) return;
     await this.pods.update(
@@ -202,7 +206,7 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
         if (current.status.containerID !== containerID || isTerminating(current)) return undefined;
         const condition = ready
           ? { type: 'Ready', status: 'True' as const }
-          : { type: 'Ready', status: 'False' as const, reason: 'ReadinessProbeFailed', message: `GET ${target.url} failed ${target.failures} times` };
+          : { type: 'Ready', status: 'False' as const, reason: 'ReadinessProbeFailed', message: `${described(target)} failed ${target.failures} times` };
         return { ...current, status: { ...current.status, conditions: setCondition(current.status.conditions, condition, this.settings.now()) } };
       },
       { outbox: (next) => [podChanged(next, ready)] },
@@ -212,4 +216,9 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
 
 function targetKey(namespace: string, name: string, kind: ProbeKind): string {
   return `${keyOf(namespace, name)}#${kind}`;
+}
+
+/** A probe as its messages name it: `GET <url>`, or `TCP <host>:<port>`. */
+function described({ check }: Target): string {
+  return 'url' in check ? `GET ${check.url}` : `TCP ${check.host}:${check.port}`;
 }
