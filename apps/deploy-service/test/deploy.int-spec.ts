@@ -303,12 +303,15 @@ describe('deploy-service on the real engine', () => {
     await ok('deploymentconfigs.delete', { namespace, name: 'recreate' });
   });
 
-  it('liveness: a container that stops answering its liveness probe is stopped and started again, and its pod says why', async () => {
+  it('liveness: a container that stops answering its liveness probe (httpGet) is stopped and started again, and its pod says why; tcpSocket readiness', async () => {
     const { received: changes, stop } = collect('pod.changed');
     const dc = namedDc('live', images.v1);
     const [container] = dc.spec.template.spec.containers;
+    // Ready once httpd's port opens (tcpSocket), alive while it serves the page (httpGet).
+    const readinessProbe = { tcpSocket: { port: 8080 }, periodSeconds: 0.2, timeoutSeconds: 1, failureThreshold: 3 };
     const livenessProbe = { httpGet: { path: '/', port: 8080 }, periodSeconds: 0.2, timeoutSeconds: 1, failureThreshold: 2 };
-    await ok('deploymentconfigs.create', { namespace, body: { ...dc, spec: { ...dc.spec, template: { ...dc.spec.template, spec: { ...dc.spec.template.spec, containers: [{ ...container, livenessProbe }] } } } } });
+    const probed = { ...container, readinessProbe, livenessProbe };
+    await ok('deploymentconfigs.create', { namespace, body: { ...dc, spec: { ...dc.spec, template: { ...dc.spec.template, spec: { ...dc.spec.template.spec, containers: [probed] } } } } });
     const livePods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=live' })) as ResourceList<Pod>).items;
     const [first] = await eventually('the pod to be ready', async () => ((await livePods()).some(isReady) ? livePods() : undefined));
 

@@ -12,6 +12,8 @@ import { Revisions } from './revisions';
 import { carryResolvedImages, rollsOutOnConfigChange, templateChanged } from './triggers';
 
 const KIND = 'DeploymentConfig';
+/** Set while a paused DC has a template change that has not rolled out yet. */
+export const CONFIG_CHANGE_PENDING_ANNOTATION = 'paas.dev/config-change-pending';
 
 /**
  * The DeploymentConfig API: CRUD and scale; a create or template change may start a revision
@@ -36,11 +38,13 @@ export class DeploymentConfigsService {
   async create({ namespace, body, dryRun }: CreateRequest): Promise<DeploymentConfig> {
     const input = parseBody(deploymentConfigInput, body, KIND, namespace);
     assertConsistent(input);
+    // Created paused, its first revision waits for the resume.
+    const pending = rollsOutOnConfigChange(input.spec) && input.spec.paused ? { [CONFIG_CHANGE_PENDING_ANNOTATION]: 'true' } : {};
     const resource = {
-      metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} },
+      metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: { ...input.metadata.annotations, ...pending } },
       spec: input.spec,
       status: {
-        latestVersion: rollsOutOnConfigChange(input.spec) ? 1 : 0,
+        latestVersion: rollsOutOnConfigChange(input.spec) && !input.spec.paused ? 1 : 0,
         observedGeneration: 0,
         replicas: 0,
         readyReplicas: 0,
@@ -68,10 +72,16 @@ export class DeploymentConfigsService {
       name,
       (current) => {
         const spec = carryResolvedImages(current.spec, input.spec);
-        rolled = templateChanged(current.spec.template, spec.template) && rollsOutOnConfigChange(spec);
+        // A template changed while paused rolls out when the DC is resumed, not before.
+        const pending = current.metadata.annotations?.[CONFIG_CHANGE_PENDING_ANNOTATION] === 'true';
+        const changed = (templateChanged(current.spec.template, spec.template) || pending) && rollsOutOnConfigChange(spec);
+        rolled = changed && !spec.paused;
+        const annotations = { ...carryObservedStreams(current.metadata.annotations, input.metadata.annotations) };
+        delete annotations[CONFIG_CHANGE_PENDING_ANNOTATION];
+        if (changed && spec.paused) annotations[CONFIG_CHANGE_PENDING_ANNOTATION] = 'true';
         return {
           ...current,
-          metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations: carryObservedStreams(current.metadata.annotations, input.metadata.annotations) },
+          metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations },
           spec,
           status: rolled ? { ...current.status, latestVersion: current.status.latestVersion + 1 } : current.status,
         };

@@ -232,6 +232,43 @@ describe('ImageChange and ConfigChange triggers', () => {
     expect((await rcs.list()).map((rc) => rc.metadata.name)).toEqual(['web-1', 'web-2']);
   });
 
+  it('paused: neither a template change nor a moved tag makes a revision; the resume rolls out what changed meanwhile, once', async () => {
+    const { service, registry, triggers, reconcile, revisionsOf, dcs } = await setup(REF_1);
+    const paused = (image: string, isPaused: boolean, triggers?: unknown[]) => {
+      const dc = body(image, triggers);
+      return { ...dc, spec: { ...dc.spec, paused: isPaused } };
+    };
+    await service.create({ namespace: 'demo', body: paused('', false) });
+    await reconcile();
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`]);
+
+    await service.update({ namespace: 'demo', name: 'web', body: paused('', true) });
+    registry.push(REF_2);
+    await triggers.imageStreamUpdated('demo', 'web', 'latest');
+    await reconcile();
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`]);
+    await service.update({ namespace: 'demo', name: 'web', body: paused('', false) });
+    await reconcile();
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`, `web-2 ${REF_2}`]);
+
+    const direct = [{ type: 'ConfigChange' }];
+    await service.update({ namespace: 'demo', name: 'web', body: paused('paas-test/web:v3', true, direct) });
+    await service.update({ namespace: 'demo', name: 'web', body: paused('paas-test/web:v4', true, direct) });
+    expect((await dcs.get('demo', 'web')).status.latestVersion).toBe(2);
+    const resumed = await service.update({ namespace: 'demo', name: 'web', body: paused('paas-test/web:v4', false, direct) });
+    expect(resumed.status.latestVersion).toBe(3);
+    expect(resumed.metadata.annotations?.['paas.dev/config-change-pending']).toBeUndefined();
+    expect((await service.update({ namespace: 'demo', name: 'web', body: paused('paas-test/web:v4', false, direct) })).status.latestVersion).toBe(3);
+    expect(await revisionsOf()).toEqual([`web-1 ${REF_1}`, `web-2 ${REF_2}`, 'web-3 paas-test/web:v4']);
+  });
+
+  it('a DC created paused makes its first revision when resumed', async () => {
+    const { service } = await setup();
+    const dc = body('paas-test/web:v1', [{ type: 'ConfigChange' }]);
+    expect((await service.create({ namespace: 'demo', body: { ...dc, spec: { ...dc.spec, paused: true } } })).status.latestVersion).toBe(0);
+    expect((await service.update({ namespace: 'demo', name: 'web', body: dc })).status.latestVersion).toBe(1);
+  });
+
   it('dry run validates and stores nothing; invalid input is a 422 naming the field', async () => {
     const { service, dcs } = await setup();
     const preview = await service.create({ namespace: 'demo', body: body('x:y', [{ type: 'ConfigChange' }]), dryRun: true });

@@ -100,6 +100,11 @@ export class ImageChangeTriggerController {
     // Half a period, so the resync's own reconcile always finds the check due.
     const due = this.requested.has(key) || now - (this.checkedAt.get(key) ?? -Infinity) >= this.settings.resyncMs / 2;
     if (!froms.length || !due) return { dc, triggered: false };
+    // Paused: nothing triggers; the check is made as soon as the DC is resumed (its update reconciles it).
+    if (dc.spec.paused) {
+      this.requested.add(key);
+      return { dc, triggered: false };
+    }
     if (now < this.registryUnavailableUntil) return { dc, triggered: false, retryAfterMs: this.registryUnavailableUntil - now };
     this.requested.delete(key);
 
