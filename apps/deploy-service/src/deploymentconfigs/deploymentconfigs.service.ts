@@ -39,7 +39,7 @@ export class DeploymentConfigsService {
     const input = parseBody(deploymentConfigInput, body, KIND, namespace);
     assertConsistent(input);
     // Created paused, its first revision waits for the resume.
-    const pending = rollsOutOnConfigChange(input.spec) && input.spec.paused ? { [CONFIG_CHANGE_PENDING_ANNOTATION]: 'true' } : {};
+    const pending: Record<string, string> = rollsOutOnConfigChange(input.spec) && input.spec.paused ? { [CONFIG_CHANGE_PENDING_ANNOTATION]: 'true' } : {};
     const resource = {
       metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: { ...input.metadata.annotations, ...pending } },
       spec: input.spec,
