@@ -160,7 +160,6 @@ export class DockerRuntime implements ContainerRuntime {
     if (left.length === 0) await this.docker.removeNetwork(podNetwork(this.instance, namespace).name);
   }
 
-  /** Runs `work` after every earlier one of the namespace on this node has settled. */
   /** An image of the platform registry under the registry address this node reaches. */
   private asTheNodeNamesIt(image: string): string {
     const { host, nodeHost } = this.registry ?? {};

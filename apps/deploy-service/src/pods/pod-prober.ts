@@ -37,18 +37,25 @@ interface Target {
 }
 
 /**
- * Probes each running pod's readiness and liveness endpoints on their own periods, straight at the container's
- * address on its node's network when that node is this host's engine (no port proxy in
- * between), else at the port it publishes on its node's address; 200–399 = success, over kept-alive connections. Ready after one success,
- * not ready after `failureThreshold` failures in a row; a change is written to the pod's
- * Ready condition with `pod.changed` in its outbox, and that change has the pod's RC and
- * Services reconciled. Until a pod is first Ready it is probed every 250 ms, then at its period
- * (10 s by default, as Kubernetes'): a platform at rest probes each pod rarely, a new pod is
- * seen Ready soon after it answers. A liveness probe runs at its period from `initialDelaySeconds`
- * on; after `failureThreshold` failures in a row the pod is marked not ready
- * (`LivenessProbeFailed`, with `pod.changed`) and its container stopped: the RC controller
- * starts it again as a restart, with back-off if that repeats. One timer, armed for the next
- * probe due: nothing runs between probes. Only pods of namespaces this replica owns are probed.
+ * Probes each running pod's readiness and liveness probes on their own periods, straight at
+ * the container's address on its node's network when that node is this host's engine (no
+ * port proxy in between), else at the port it publishes on its node's address: a GET
+ * answering 200–399 over kept-alive connections (`httpGet`), or a connection that opens
+ * (`tcpSocket`).
+ *
+ * Readiness: Ready after one success, not ready after `failureThreshold` failures in a row; a
+ * change is written to the pod's Ready condition with `pod.changed` in its outbox, and that
+ * change has the pod's RC and Services reconciled. Until a pod is first Ready it is probed
+ * every 250 ms, then at its period (10 s by default, as Kubernetes'): a platform at rest
+ * probes each pod rarely, a new pod is seen Ready soon after it answers.
+ *
+ * Liveness: probed at its period from `initialDelaySeconds` on; after `failureThreshold`
+ * failures in a row the pod is marked not ready (`LivenessProbeFailed`, with `pod.changed`)
+ * and its container stopped: the RC controller starts it again as a restart, with back-off
+ * if that repeats.
+ *
+ * One timer, armed for the next probe due: nothing runs between probes. Only pods of
+ * namespaces this replica owns are probed.
  */
 @Injectable()
 export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationShutdown {
