@@ -55,6 +55,7 @@ const SUBRESOURCES: ['get' | 'post' | 'put', string][] = [
   ['get', 'pods/web-1-abcde/log'],
   ['post', 'buildconfigs/web/instantiate'],
   ['put', 'deploymentconfigs/web/scale'],
+  ['post', 'deploymentconfigs/web/instantiate'],
   ['get', 'serviceaccounts/web/tokens'],
   ['post', 'serviceaccounts/web/tokens'],
 ];

@@ -264,7 +264,7 @@ describe('deploy-service on the real engine', () => {
     await ok('deploymentconfigs.delete', { namespace, name: 'root' });
   });
 
-  it('Recreate: no pod of the new revision exists while one of the old does; revisionHistoryLimit 1 keeps one old revision', async () => {
+  it('Recreate: no pod of the new revision exists while one of the old does; revisionHistoryLimit 1 keeps one old revision; rollout latest', async () => {
     const body = (image: string) => {
       const dc = namedDc('recreate', image);
       return { ...dc, spec: { ...dc.spec, replicas: 2, revisionHistoryLimit: 1, strategy: { type: 'Recreate' } } };
@@ -300,6 +300,11 @@ describe('deploy-service on the real engine', () => {
       return names.length === 2 ? names : undefined;
     }, 30_000);
     expect(kept).toEqual(['recreate-2', 'recreate-3']);
+
+    // Rollout latest: revision 4 of the same template.
+    expect((await ok('deploymentconfigs.instantiate', { namespace, name: 'recreate' })).status.latestVersion).toBe(4);
+    const [rolled] = await eventually('revision 4 to serve with 2 pods', servedBy('recreate-4'), 60_000);
+    expect(await answer(rolled.status.hostPort as number)).toBe('200 hello v1');
     await ok('deploymentconfigs.delete', { namespace, name: 'recreate' });
   });
 

@@ -59,6 +59,11 @@ export class ResourceGateway {
     return this.rpc.request('buildconfigs.instantiate', { namespace, name, message });
   }
 
+  rollOut(namespace: string, name: string) {
+    assertNamespaceName(namespace);
+    return this.rpc.request('deploymentconfigs.instantiate', { namespace, name });
+  }
+
   scale(namespace: string, name: string, body: unknown) {
     assertNamespaceName(namespace);
     const replicas = (body as { spec?: { replicas?: unknown } })?.spec?.replicas;

@@ -62,6 +62,14 @@ export class ResourcesController {
     return this.resources.instantiate(namespace, name, instantiateMessage(name, body));
   }
 
+  /** `oc rollout latest`: a new revision of the current template (a DeploymentRequest body, if any, changes nothing). */
+  @Post('deploymentconfigs/:name/instantiate')
+  @HttpCode(201)
+  @Authorize('instantiate', 'deploymentconfigs')
+  rollOut(@Param('namespace') namespace: string, @Param('name') name: string) {
+    return this.resources.rollOut(namespace, name);
+  }
+
   @Put('deploymentconfigs/:name/scale')
   @Authorize('scale', 'deploymentconfigs')
   scale(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {

@@ -97,6 +97,22 @@ export class DeploymentConfigsService {
     return this.dcs.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, replicas } }));
   }
 
+  /**
+   * `oc rollout latest`: a new revision of the template as it is, whatever its triggers; refused
+   * (400) while the DC is paused or before its image is known (an ImageChange trigger that has
+   * not fired yet).
+   */
+  async instantiate({ namespace, name }: GetRequest): Promise<DeploymentConfig> {
+    const dc = await this.dcs.update(namespace, name, (current) => {
+      if (current.spec.paused) throw ApiError.of('BadRequest', `cannot roll out deploymentconfig "${name}": it is paused (set spec.paused to false first)`);
+      const waiting = current.spec.template.spec.containers.filter((container) => !container.image).map((container) => container.name);
+      if (waiting.length) throw ApiError.of('BadRequest', `cannot roll out deploymentconfig "${name}": container ${waiting.join(', ')} has no image yet (its ImageChange trigger has not fired)`);
+      return { ...current, status: { ...current.status, latestVersion: current.status.latestVersion + 1 } };
+    });
+    await this.revisions.ensureLatest(dc, 'manual change: rollout latest');
+    return dc;
+  }
+
   /** The DC goes at once; its reconcile then removes its RCs, whose reconciles remove pods and containers. */
   async delete({ namespace, name }: DeleteRequest): Promise<Status> {
     const dc = await this.dcs.delete(namespace, name);

@@ -269,6 +269,22 @@ describe('ImageChange and ConfigChange triggers', () => {
     expect((await service.update({ namespace: 'demo', name: 'web', body: dc })).status.latestVersion).toBe(1);
   });
 
+  it('rollout latest: a new revision of the template as it is; refused while paused or before the image is known', async () => {
+    const { service, reconcile, revisionsOf } = await setup();
+    await service.create({ namespace: 'demo', body: body() });
+    await expect(service.instantiate({ namespace: 'demo', name: 'web' })).rejects.toMatchObject({ status: { code: 400, message: 'cannot roll out deploymentconfig "web": container web has no image yet (its ImageChange trigger has not fired)' } });
+
+    const direct = body('paas-test/web:v1', [{ type: 'ConfigChange' }]);
+    await service.update({ namespace: 'demo', name: 'web', body: direct });
+    expect((await service.instantiate({ namespace: 'demo', name: 'web' })).status.latestVersion).toBe(2);
+    await reconcile();
+    expect(await revisionsOf()).toEqual(['web-1 paas-test/web:v1', 'web-2 paas-test/web:v1']);
+
+    await service.update({ namespace: 'demo', name: 'web', body: { ...direct, spec: { ...direct.spec, paused: true } } });
+    await expect(service.instantiate({ namespace: 'demo', name: 'web' })).rejects.toMatchObject({ status: { code: 400, reason: 'BadRequest' } });
+    await expect(service.instantiate({ namespace: 'demo', name: 'nope' })).rejects.toMatchObject({ status: { code: 404 } });
+  });
+
   it('dry run validates and stores nothing; invalid input is a 422 naming the field', async () => {
     const { service, dcs } = await setup();
     const preview = await service.create({ namespace: 'demo', body: body('x:y', [{ type: 'ConfigChange' }]), dryRun: true });
