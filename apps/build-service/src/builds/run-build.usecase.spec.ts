@@ -35,13 +35,13 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
   };
 }
 
-/** Records each call in order; `exitCode`, `pushError` and `hang` script its answers. */
+/** Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the first pushes, one each) and `hang` script its answers. */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   commits: CommitSpec[] = [];
   runs: RunSpec[] = [];
   input = '';
-  constructor(private readonly script: { exitCode?: number; pushError?: string; hang?: boolean } = {}) {}
+  constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean } = {}) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
     return { id: 'sha256:builder', labels: {} };
@@ -64,7 +64,8 @@ class FakeRuntime implements ContainerRuntime {
   }
   async push(reference: string, options: PushSpec) {
     this.calls.push(`push ${reference} ${options.userAgent.split(' ')[0]} ${options.auth?.registrytoken}`);
-    if (this.script.pushError) throw new PushError(this.script.pushError);
+    const failure = this.script.pushErrorsFirst?.shift() ?? this.script.pushError;
+    if (failure) throw new PushError(failure);
     return { digest: DIGEST, layers: ['5f70bf18a086: Mounted from demo/other', '3b4c1a9e2d77: Pushed'] };
   }
   async remove(id: string) {
@@ -224,6 +225,15 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
     expect((await current()).status.output).toBeUndefined();
     expect(published.map((e) => e.type)).toEqual(['build.started', 'build.failed']);
+  });
+
+  it('pushes again while the registry fails on its side (5xx), saying so in the log', async () => {
+    const runtime = new FakeRuntime({ pushErrorsFirst: ['received unexpected HTTP status: 500 Internal Server Error'] });
+    const { run, current } = setup(runtime);
+    await run();
+    expect(runtime.calls.filter((call) => call.startsWith('push'))).toHaveLength(2);
+    expect((await current()).status.phase).toBe('Complete');
+    expect(await logOf()).toContain('---> the registry failed the push (received unexpected HTTP status: 500 Internal Server Error): pushing again in 1 s');
   });
 
   it('fails with PushImageToRegistryFailed, pushing nothing, when no registry token can be had', async () => {

@@ -120,7 +120,7 @@ export class RegistryPusher implements Pusher {
     return tracer.startActiveSpan(`docker push ${imageReference}`, { kind: SpanKind.CLIENT }, async (span) => {
       try {
         const auth = await this.tokenRidingOutOutages(ctx);
-        const { digest, layers } = await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
+        const { digest, layers } = await this.pushRidingOutOutages(ctx, imageReference, auth);
         await ctx.log.write(layers.map((line) => `${line}\n`).join('') + `Push successful: ${digest}\n`);
         return { digest };
       } catch (error) {
@@ -131,6 +131,26 @@ export class RegistryPusher implements Pusher {
         span.end();
       }
     });
+  }
+
+  /**
+   * The push, made again with backoff while the registry answers 5xx or cannot be reached (its
+   * database restarting, say: a blip of the platform should delay a build, not fail it), within
+   * PUSH_RETRY_MS; the layers pushed already are not sent again. Any other failure fails at once.
+   */
+  private async pushRidingOutOutages(ctx: BuildContext, imageReference: string, auth: Awaited<ReturnType<RegistryPusher['tokenRidingOutOutages']>>) {
+    const giveUpAt = Date.now() + PUSH_RETRY_MS;
+    let waitMs = PUSH_RETRY_FIRST_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
+      } catch (error) {
+        if (!(error instanceof PushError) || ctx.signal.aborted || !TRANSIENT_PUSH_FAILURE.test(error.message) || Date.now() + waitMs > giveUpAt) throw error;
+        await ctx.log.write(`---> the registry failed the push (${error.message}): pushing again in ${waitMs / 1000} s\n`);
+        await sleep(waitMs, undefined, { signal: ctx.signal });
+        waitMs = Math.min(waitMs * 2, TOKEN_RETRY_MAX_WAIT_MS);
+      }
+    }
   }
 
   /**
@@ -159,6 +179,11 @@ export class RegistryPusher implements Pusher {
 /** A registry token asked again while the api-gateway cannot answer (503, 504: NATS or every gateway restarting), within TOKEN_RETRY_MS. */
 const TOKEN_RETRY_MS = 120_000;
 const TOKEN_RETRY_MAX_WAIT_MS = 10_000;
+/** A push the registry failed on its side (a 5xx), or that could not reach it, is made again within PUSH_RETRY_MS. */
+const PUSH_RETRY_MS = 120_000;
+const PUSH_RETRY_FIRST_WAIT_MS = 1_000;
+/** How the engine words such a failure. */
+const TRANSIENT_PUSH_FAILURE = /HTTP status: 5\d\d|connection refused|connection reset|EOF/i;
 /** Service Unavailable and Gateway Timeout: the answer of an RPC nobody could take. */
 const UNAVAILABLE = [503, 504];
 
