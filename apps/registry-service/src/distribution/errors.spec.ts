@@ -21,6 +21,11 @@ describe('registry errors', () => {
     expect(rendered).toEqual({ status: 500, body: { errors: [{ code: 'UNKNOWN', message: 'unknown error' }] }, headers: {} });
   });
 
+  it('renders a database it cannot reach as a 503 with Retry-After, without its internals', () => {
+    const lost = Object.assign(new Error('connection 8 to 127.0.0.1:27017 closed'), { name: 'MongoNetworkError' });
+    expect(renderError(lost)).toEqual({ status: 503, body: { errors: [{ code: 'UNAVAILABLE', message: 'service unavailable' }] }, headers: { 'retry-after': '1' } });
+  });
+
   it('gives the spec codes the statuses the spec names', () => {
     const status = (code: keyof typeof REGISTRY_ERRORS) => REGISTRY_ERRORS[code].status;
     expect([status('BLOB_UNKNOWN'), status('BLOB_UPLOAD_UNKNOWN'), status('MANIFEST_UNKNOWN'), status('NAME_UNKNOWN')]).toEqual([404, 404, 404, 404]);

@@ -55,9 +55,17 @@ export interface RegistryErrorBody {
   errors: { code: RegistryErrorCode; message: string; detail?: unknown }[];
 }
 
-/** The error envelope and HTTP status for anything a handler threw. */
+/** The driver's errors for a database it cannot reach now (restarting, say), by name. */
+const DATABASE_UNREACHABLE = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoPoolClearedError', 'MongooseServerSelectionError']);
+
+/**
+ * The error envelope and HTTP status for anything a handler threw. A database that cannot be
+ * reached is a 503 with `Retry-After` (the client may try again soon), anything else unknown a
+ * 500; neither shows its internals.
+ */
 export function renderError(error: unknown): { status: number; body: RegistryErrorBody; headers: Record<string, string> } {
-  const known = error instanceof RegistryError ? error : new RegistryError('UNKNOWN');
+  const unreachable = error instanceof Error && DATABASE_UNREACHABLE.has(error.name);
+  const known = error instanceof RegistryError ? error : unreachable ? new RegistryError('UNAVAILABLE', undefined, undefined, { 'retry-after': '1' }) : new RegistryError('UNKNOWN');
   const entry = { code: known.code, message: known.message, ...(known.detail === undefined ? {} : { detail: known.detail }) };
   return { status: known.status, body: { errors: [entry] }, headers: known.headers };
 }
