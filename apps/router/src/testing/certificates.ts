@@ -21,8 +21,10 @@ export function selfSignedCertificate(hosts: string[], validity: { notBefore?: D
   const name = sequence(set(sequence(oid('2.5.4.3'), tlv(0x0c, Buffer.from(hosts[0])))));
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const subjectAltName = sequence(oid('2.5.29.17'), tlv(0x04, sequence(...hosts.map((host) => tlv(0x82, Buffer.from(host))))));
+  // Positive, and minimally encoded as DER requires: a first byte of 0 (1 time in 128) made a
+  // non-minimal INTEGER when the next byte is below 0x80, which OpenSSL refuses to parse.
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
     integer(serial),
