@@ -138,19 +138,17 @@ export class RegistryPusher implements Pusher {
    * database restarting, say: a blip of the platform should delay a build, not fail it), within
    * PUSH_RETRY_MS; the layers pushed already are not sent again. Any other failure fails at once.
    */
-  private async pushRidingOutOutages(ctx: BuildContext, imageReference: string, auth: Awaited<ReturnType<RegistryPusher['tokenRidingOutOutages']>>) {
-    const giveUpAt = Date.now() + PUSH_RETRY_MS;
-    let waitMs = PUSH_RETRY_FIRST_WAIT_MS;
-    for (;;) {
-      try {
-        return await this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal });
-      } catch (error) {
-        if (!(error instanceof PushError) || ctx.signal.aborted || !TRANSIENT_PUSH_FAILURE.test(error.message) || Date.now() + waitMs > giveUpAt) throw error;
+  private pushRidingOutOutages(ctx: BuildContext, imageReference: string, auth: Awaited<ReturnType<RegistryPusher['tokenRidingOutOutages']>>) {
+    return ridingOutOutages(
+      ctx,
+      { firstWaitMs: PUSH_RETRY_FIRST_WAIT_MS, withinMs: PUSH_RETRY_MS },
+      () => this.runtime.push(imageReference, { userAgent: userAgentWithTrace(), auth, signal: ctx.signal }),
+      async (error, waitMs) => {
+        if (!(error instanceof PushError) || !TRANSIENT_PUSH_FAILURE.test(error.message)) return false;
         await ctx.log.write(`---> the registry failed the push (${error.message}): pushing again in ${waitMs / 1000} s\n`);
-        await sleep(waitMs, undefined, { signal: ctx.signal });
-        waitMs = Math.min(waitMs * 2, TOKEN_RETRY_MAX_WAIT_MS);
-      }
-    }
+        return true;
+      },
+    );
   }
 
   /**
@@ -159,26 +157,52 @@ export class RegistryPusher implements Pusher {
    */
   private async tokenRidingOutOutages(ctx: BuildContext) {
     const repository = outputRepository(ctx.build).repository;
-    const giveUpAt = Date.now() + TOKEN_RETRY_MS;
-    let waitMs = 500;
     let told = false;
-    for (;;) {
-      try {
-        return await this.credentials.authConfig(repository, ['push', 'pull'], { crossMount: true });
-      } catch (error) {
-        if (!UNAVAILABLE.includes(statusOf(error).code) || Date.now() + waitMs > giveUpAt) throw new PushError((error as Error).message);
+    return ridingOutOutages(
+      ctx,
+      { firstWaitMs: TOKEN_RETRY_FIRST_WAIT_MS, withinMs: TOKEN_RETRY_MS },
+      () => this.credentials.authConfig(repository, ['push', 'pull'], { crossMount: true }),
+      async (error) => {
+        if (!UNAVAILABLE.includes(statusOf(error).code)) return false;
         if (!told) await ctx.log.write(`---> waiting for a registry token: ${(error as Error).message}\n`);
         told = true;
-        await sleep(waitMs, undefined, { signal: ctx.signal });
-        waitMs = Math.min(waitMs * 2, TOKEN_RETRY_MAX_WAIT_MS);
-      }
+        return true;
+      },
+    ).catch((error: Error) => {
+      throw ctx.signal.aborted ? error : new PushError(error.message);
+    });
+  }
+}
+
+/**
+ * `attempt` until it succeeds, waiting after each failure that `retry` accepts (it may say so in
+ * the build log) from `firstWaitMs`, doubling up to RETRY_MAX_WAIT_MS, within `withinMs`; a
+ * failure it refuses, one past the deadline, or the build's end, is thrown.
+ */
+async function ridingOutOutages<T>(
+  ctx: BuildContext,
+  { firstWaitMs, withinMs }: { firstWaitMs: number; withinMs: number },
+  attempt: () => Promise<T>,
+  retry: (error: unknown, waitMs: number) => Promise<boolean>,
+): Promise<T> {
+  const giveUpAt = Date.now() + withinMs;
+  let waitMs = firstWaitMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (ctx.signal.aborted || Date.now() + waitMs > giveUpAt || !(await retry(error, waitMs))) throw error;
+      await sleep(waitMs, undefined, { signal: ctx.signal });
+      waitMs = Math.min(waitMs * 2, RETRY_MAX_WAIT_MS);
     }
   }
 }
 
 /** A registry token asked again while the api-gateway cannot answer (503, 504: NATS or every gateway restarting), within TOKEN_RETRY_MS. */
 const TOKEN_RETRY_MS = 120_000;
-const TOKEN_RETRY_MAX_WAIT_MS = 10_000;
+const TOKEN_RETRY_FIRST_WAIT_MS = 500;
+/** The longest wait between two tries of either. */
+const RETRY_MAX_WAIT_MS = 10_000;
 /** A push the registry failed on its side (a 5xx), or that could not reach it, is made again within PUSH_RETRY_MS. */
 const PUSH_RETRY_MS = 120_000;
 const PUSH_RETRY_FIRST_WAIT_MS = 1_000;
