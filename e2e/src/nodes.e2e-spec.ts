@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '@paas/platform/config';
 import { eventually } from '@paas/platform/testing';
@@ -24,6 +24,13 @@ interface PodView {
   metadata: { name: string };
   spec: { nodeName: string };
   status: { conditions: { type: string; status: string }[] };
+}
+
+/** The pid of every service replica (`.paas/run/<service>-<i>.pid`), by replica. */
+function servicePids(): Record<string, number> {
+  const run = path.join(HOME, 'run');
+  const files = readdirSync(run).filter((file) => /^(api-gateway|build-service|deploy-service|registry-service|router)-\d+\.pid$/.test(file));
+  return Object.fromEntries(files.map((file) => [file.slice(0, -'.pid'.length), Number(readFileSync(path.join(run, file), 'utf8'))]));
 }
 
 const ready = (conditions: { type: string; status: string }[]) => conditions.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -130,8 +137,11 @@ describe('pods on several nodes', () => {
       expect(failures).toEqual([]);
     }
 
-    // Back: `npm run up` starts what is not running.
+    // Back: `npm run up` starts what is not running, and leaves the services alone (they keep
+    // their own bus keys, though this environment holds the operator's).
+    const services = servicePids();
     execFileSync(process.execPath, ['scripts/up.mjs'], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, PAAS_MIN_NODES: '2' } });
+    expect(servicePids()).toEqual(services);
     await eventually('node-1 to be Ready again', async () => (ready((await node('node-1')).status.conditions) ? true : undefined), 60_000, 500);
     await eventually('the stale container on node-1 to be removed', async () => {
       const left = execFileSync('docker', [...engine, 'ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim();

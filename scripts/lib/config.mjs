@@ -80,6 +80,16 @@ if (!/^10\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(NODE_NET)) {
 export const NATS_SECRETS = path.join(PAAS_HOME, 'secrets', 'nats');
 export const natsKeyFile = (name) => path.join(NATS_SECRETS, `${name}.nk`);
 
+/**
+ * The key a service of this copy connects with: its own, unless NATS_NKEY_FILE names another
+ * platform's. This copy's own admin key never goes to a service: tests and benchmarks carry it
+ * in their environment, and an `up` they run must not restart every service with it.
+ */
+function serviceKeyFile(service) {
+  const shared = env.NATS_NKEY_FILE;
+  return shared && path.resolve(shared) !== natsKeyFile('admin') ? shared : natsKeyFile(service);
+}
+
 /** A real MongoDB elsewhere replaces FerretDB when MONGO_URL is given. */
 export const externalMongo = Boolean(env.MONGO_URL);
 
@@ -249,7 +259,7 @@ export function serviceReplica(service, index, extraEnv = {}) {
     distDir: service.distDir,
     command: [artifacts.node, service.main],
     program: service.main,
-    env: { ...serviceEnv, NATS_NKEY_FILE: env.NATS_NKEY_FILE || natsKeyFile(service.name), ...extraEnv, PAAS_REPLICA: String(index) },
+    env: { ...serviceEnv, NATS_NKEY_FILE: serviceKeyFile(service.name), ...extraEnv, PAAS_REPLICA: String(index) },
     health: { http: `http://127.0.0.1:${adminPort(service.name, index)}/readyz` },
     dirs: [],
     startTimeoutMs: 60_000,
