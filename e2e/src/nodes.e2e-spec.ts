@@ -7,7 +7,7 @@ import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuff
 
 /**
  * Pods on two nodes (the host's engine and `node-1`, which `npm test` brings up), under steady
- * traffic through the router: a drained node's pods are replaced elsewhere before they stop,
+ * traffic through the router that has reached both (each pod answers its name): a drained node's pods are replaced elsewhere before they stop,
  * and a node whose engine stops has its pods replaced on the other within seconds; neither
  * fails a request. When the engine is back, the node is Ready again and the containers it
  * still held for pods that moved away are removed.
@@ -49,19 +49,24 @@ describe('pods on several nodes', () => {
       return pods.length === nodes.length && JSON.stringify(placed) === JSON.stringify([...nodes].sort()) ? pods : undefined;
     }, 60_000);
 
-  /** Requests through the router until stopped: every answer that was not a 200. */
+  /** Requests through the router until stopped: every answer that was not a 200, and the pods that answered (each serves its host name). */
   function steadyTraffic(app: string, clients = 4) {
     let stop = false;
     const failures: string[] = [];
+    const answeredBy = new Set<string>();
     let answered = 0;
     const loops = Array.from({ length: clients }, async () => {
       while (!stop) {
         const outcome = await throughRouter(host(app)).catch((error: Error) => ({ status: 0, body: error.message }));
         answered++;
-        if (outcome.status !== 200) failures.push(`${outcome.status} ${outcome.body.slice(0, 80)}`);
+        if (outcome.status === 200) answeredBy.add(outcome.body);
+        else failures.push(`${outcome.status} ${outcome.body.slice(0, 80)}`);
       }
     });
     return {
+      /** Until each of `pods` has answered through the router: the router's table holds them all. */
+      reaching: (pods: PodView[]) =>
+        eventually(`requests to reach ${pods.map((pod) => pod.metadata.name).join(' and ')}`, async () => (pods.every((pod) => answeredBy.has(pod.metadata.name)) ? true : undefined), 30_000, 100),
       async end() {
         stop = true;
         await Promise.all(loops);
@@ -79,6 +84,7 @@ describe('pods on several nodes', () => {
     const names = ((await api().get('/api/v1/nodes').expect(200)).body.items as NodeView[]).map((n) => n.metadata.name);
     if (!names.includes('node-1')) throw new Error(`these tests need the node node-1 (npm test brings the platform up with two nodes); registered: ${names.join(', ')}`);
     repo.commitServer('spread out');
+    repo.commitFile('server.js', "require('node:http').createServer((req, res) => res.end(require('node:os').hostname())).listen(process.env.PORT || 8080);\n");
   });
 
   afterAll(async () => {
@@ -105,9 +111,10 @@ describe('pods on several nodes', () => {
 
   it('drains a node: its pods are replaced on the other before they stop, and no request fails', async () => {
     expect((await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'drained', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs', replicas: 2 })).status).toBe(201);
-    await servingOn('drained', ['local', 'node-1']);
+    const pods = await servingOn('drained', ['local', 'node-1']);
     const traffic = steadyTraffic('drained');
     try {
+      await traffic.reaching(pods);
       await api().post('/api/v1/nodes/node-1/drain').expect(201);
       await servingOn('drained', ['local', 'local']);
     } finally {
@@ -123,10 +130,11 @@ describe('pods on several nodes', () => {
 
   it("replaces the pods of a node whose engine stopped on the other node, fails no request, and cleans the node up when it is back", async () => {
     expect((await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'lost', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs', replicas: 2 })).status).toBe(201);
-    await servingOn('lost', ['local', 'node-1']);
+    const pods = await servingOn('lost', ['local', 'node-1']);
     const engine = engineOf(await node('node-1'));
     const traffic = steadyTraffic('lost');
     try {
+      await traffic.reaching(pods);
       // The engine stops (as `systemctl stop docker` would): its containers stop with it.
       process.kill(Number(readFileSync(path.join(HOME, 'run', 'node-1.pid'), 'utf8')), 'SIGTERM');
       await eventually('node-1 to be NotReady', async () => (ready((await node('node-1')).status.conditions) ? undefined : true), 20_000, 250);

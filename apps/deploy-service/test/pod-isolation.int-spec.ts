@@ -153,6 +153,7 @@ const ports = platformPorts();
 async function startPod(node: TestNode, namespace: string, name: string): Promise<RuntimeContainer> {
   const container = await node.runtime.run({
     name: `paas.${namespace}.${name}`,
+    hostname: name,
     namespace,
     image,
     env: [],

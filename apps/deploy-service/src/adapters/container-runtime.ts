@@ -34,6 +34,8 @@ export interface RuntimeContainer {
 export interface RunRequest {
   /** Unique on the node. */
   name: string;
+  /** What the container's process sees as its host name: the pod's name, as in Kubernetes. */
+  hostname: string;
   /** The pod's namespace: its pods share a network of their own on each node, apart from every other namespace's. */
   namespace: string;
   image: string;

@@ -38,7 +38,7 @@ const credentials = (failure?: string): RegistryCredentials & { asked: string[] 
   };
 };
 
-const run = (runtime: DockerRuntime, image: string, request: Partial<RunRequest> = {}) => runtime.run({ name: 'demo.web-1-abc', namespace: 'demo', image, env: [], labels: {}, ...request });
+const run = (runtime: DockerRuntime, image: string, request: Partial<RunRequest> = {}) => runtime.run({ name: 'demo.web-1-abc', hostname: 'web-1-abc', namespace: 'demo', image, env: [], labels: {}, ...request });
 
 describe('DockerRuntime image pulls', () => {
   it('pulls an image of the platform registry with a pull token for its repository', async () => {

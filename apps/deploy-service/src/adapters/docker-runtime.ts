@@ -92,6 +92,7 @@ export class DockerRuntime implements ContainerRuntime {
       const network = await this.ensureNetwork(request.namespace);
       const { id } = await this.docker.createContainer({
         name: request.name,
+        Hostname: request.hostname,
         Image: request.image,
         Env: env.map((e) => `${e.name}=${e.value}`),
         Labels: { ...request.labels, [RUNTIME_LABELS.managedBy]: MANAGED_BY, [RUNTIME_LABELS.namespace]: request.namespace, [INSTANCE_LABEL]: this.instance },

@@ -286,6 +286,7 @@ export class ReplicationControllerReconciler implements Controller {
       if (!runtime) throw new Error(`node ${pod.spec.nodeName} is not registered`);
       const started = await runtime.run({
         name: containerName(pod),
+        hostname: name,
         namespace,
         image: container.image,
         env: container.env,
