@@ -1,4 +1,5 @@
 import httpProxy from '@fastify/http-proxy';
+import { Logger } from '@nestjs/common';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { sharedListenOptions } from '@paas/platform/ports';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify';
@@ -39,6 +40,8 @@ const tracer = trace.getTracer('paas-router');
 const CLIENT_CLOSED_REQUEST = 499;
 /** Marks a connection whose first request was counted against the rate of new connections. */
 const COUNTED = Symbol('router.counted');
+/** At most one log line per route this often about its failed answers (502, 504); the rest are counted in it. */
+const FAILURE_LOG_INTERVAL_MS = 1_000;
 
 export interface DataPlaneOptions {
   /** Told of every finished request (metrics, access log), and of each that goes to an endpoint. */
@@ -60,6 +63,9 @@ export class DataPlane {
   private readonly server: FastifyInstance;
   private readonly dispatcher = new UpstreamDispatcher();
   private readonly websockets: WebSocketTunnel;
+  private readonly logger = new Logger('DataPlane');
+  /** Per route (`namespace/name`): when its last failure was logged, and the failures since. */
+  private readonly failureLog = new Map<string, { loggedAt: number; unlogged: number }>();
 
   constructor(
     private readonly state: RouterState,
@@ -186,12 +192,27 @@ export class DataPlane {
         error: (code) => {
           if (response.headersSent) return void response.destroy();
           status = code === 'timeout' ? 504 : 502;
+          this.logFailure(target, request.routerEndpoint as Endpoint, status, code);
           const page = status === 504 ? gatewayTimeoutPage(target.service) : badGatewayPage(target.service);
           response.writeHead(status, { 'content-type': HTML, 'content-length': Buffer.byteLength(page) }).end(page);
         },
         onClientGone: (abort) => (abortUpstream = abort),
       },
     );
+  }
+
+  /** Says why a request got the router's 502 or 504 (the last endpoint and its failure), throttled per route. */
+  private logFailure(target: RouteTarget, endpoint: Endpoint, status: number, code: string): void {
+    const route = target.key;
+    const now = Date.now();
+    const last = this.failureLog.get(route);
+    if (last && now - last.loggedAt < FAILURE_LOG_INTERVAL_MS) {
+      last.unlogged++;
+      return;
+    }
+    const also = last?.unlogged ? ` (and ${last.unlogged} more since the last report)` : '';
+    this.logger.warn({ msg: `route ${route} answered ${status}: endpoint ${endpoint.address} failed with ${code}${also}` });
+    this.failureLog.set(route, { loggedAt: now, unlogged: 0 });
   }
 
   private requestHeaders(request: FastifyRequest): IncomingHttpHeaders {

@@ -36,34 +36,36 @@ export interface ResponseSink {
 
 /** Connection failures: the endpoint is left out for a while and the request tried on another. */
 const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-/** A kept-alive connection the endpoint closed (a pod draining): retried elsewhere, the endpoint kept. */
-const DROPPED = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 /** An endpoint slower than the route's timeout: the data plane answers 504. */
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-/** Endpoints one request may try. */
+/** The code of the abort a client's departure causes: nothing is tried after it. */
+const CLIENT_GONE = 'CLIENT_GONE';
+/** Attempts one request may make (on other endpoints, or again on one that dropped its connection). */
 const MAX_ATTEMPTS = 3;
 
 /**
  * The undici side of the data plane: one keep-alive pool per endpoint (undici's Agent), the
  * route's timeout on headers and body, the count of requests in flight per endpoint
  * (leastconn), passive health (an endpoint that refuses a connection is ejected for a
- * while) and retries of idempotent requests on another endpoint when a connection fails.
- * The answer streams to the sink through undici's dispatch handler, with backpressure,
- * without a body stream in between: @fastify/reply-from's response path (a stream per
- * answer, piped into the reply) cost about a third of the router's CPU per request.
+ * while) and retries of idempotent requests whose endpoint failed before answering: on
+ * another endpoint, or, when every one was tried, again on the one that failed unless it
+ * refused (a kept-alive connection it closed, a pod that died mid-request: a new connection
+ * is worth a try). The answer streams to the sink through undici's dispatch handler, with
+ * backpressure, without a body stream in between: @fastify/reply-from's response path (a
+ * stream per answer, piped into the reply) cost about a third of the router's CPU per request.
  */
 export class UpstreamDispatcher {
   private readonly agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connect: { timeout: 5_000 }, pipelining: 1 });
 
   dispatch(call: UpstreamCall, sink: ResponseSink): void {
-    this.attempt(call, call.endpoint, new Set([call.endpoint]), sink);
+    this.attempt(call, call.endpoint, new Set([call.endpoint]), 1, sink);
   }
 
   async close(): Promise<void> {
     await this.agent.close();
   }
 
-  private attempt(call: UpstreamCall, endpoint: Endpoint, tried: Set<Endpoint>, sink: ResponseSink): void {
+  private attempt(call: UpstreamCall, endpoint: Endpoint, tried: Set<Endpoint>, attempt: number, sink: ResponseSink): void {
     const timeout = call.target.settings.timeoutMs;
     let started = false;
     let done = false;
@@ -76,7 +78,7 @@ export class UpstreamDispatcher {
     endpoint.active++;
     sink.sending(endpoint);
     const handler: Dispatcher.DispatchHandler = {
-      onRequestStart: (controller) => sink.onClientGone(() => controller.abort(new Error('client gone'))),
+      onRequestStart: (controller) => sink.onClientGone(() => controller.abort(Object.assign(new Error('client gone'), { code: CLIENT_GONE }))),
       onResponseStart: (_controller, status, headers) => {
         started = true;
         sink.start(status, headers);
@@ -93,18 +95,15 @@ export class UpstreamDispatcher {
       onResponseError: (_controller, error) => {
         if (!finish()) return;
         const code = (error as { code?: string }).code ?? 'ERROR';
-        sink.failed(TIMED_OUT.has(code) ? 'timeout' : code);
+        const failure = TIMED_OUT.has(code) ? 'timeout' : code;
+        sink.failed(failure);
         const refused = REFUSED.has(code);
         if (refused) endpoint.eject(Date.now());
-        if (!started && (refused || DROPPED.has(code)) && call.retriable && tried.size < MAX_ATTEMPTS) {
-          const other = call.target.balancer.alternative(tried, Date.now());
-          if (other) {
-            tried.add(other);
-            this.attempt(call, other, tried, sink);
-            return;
-          }
-        }
-        sink.error(TIMED_OUT.has(code) ? 'timeout' : code);
+        const again = !started && call.retriable && failure !== 'timeout' && code !== CLIENT_GONE && attempt < MAX_ATTEMPTS;
+        const next = again ? (call.target.balancer.alternative(tried, Date.now()) ?? (refused ? undefined : endpoint)) : undefined;
+        if (!next) return sink.error(failure);
+        tried.add(next);
+        this.attempt(call, next, tried, attempt + 1, sink);
       },
     };
     this.agent.dispatch(
