@@ -11,10 +11,11 @@ import { OUTBOX_PUBLISHER, type OutboxPublisher } from './outbox';
 import { ResourceFeed } from './resource-feed';
 
 /**
- * How a resource kind sits in its Mongo collection. FerretDB 1.24 (SQLite) answers only
- * `_id` equality from an index: any other filter reads the whole collection (90 ms at 1000
- * documents against 4 ms, `scripts/experiments/ferretdb-pushdown.mjs`), so every read a
- * write needs goes by `_id`, and only `list` and the relay's `sweep` read everything.
+ * How a resource kind sits in its Mongo collection. FerretDB 1.24 (SQLite) filters only `_id`
+ * equality inside SQLite: any other filter is applied after reading every document (100 ms
+ * at 1000 documents against 2.4 ms for an `_id` hit and 8 ms for a miss,
+ * `scripts/experiments/ferretdb-pushdown.mjs`), so every read a write needs goes by `_id`,
+ * and only `list`, the relay's `sweep` and a process's first use (`migrate`) read everything.
  *
  * - **Versions.** Every write inserts a new version, `_id` = `<namespace>/<name>@<rv>`, and
  *   the newest is the resource. Optimistic concurrency rests on the uniqueness of `_id`
