@@ -18,6 +18,8 @@ try {
   await versions.createIndex({ namespace: 1, name: 1, rv: -1 });
   const reads = {
     '_id equality (one version)': (i) => versions.findOne({ _id: `ns/name-${i}@1` }),
+    // A walk over a name's versions ends on one: filtered in SQLite, but through every row.
+    '_id equality, no such document': (i) => versions.findOne({ _id: `ns/name-${i}@2` }),
     'namespace + name, newest rv first (latest())': (i) => versions.find({ namespace: 'ns', name: `name-${i}` }).sort({ rv: -1 }).limit(1).next(),
     'namespace + name, first match': (i) => versions.findOne({ namespace: 'ns', name: `name-${i}` }),
     '_id $in (two versions)': (i) => versions.find({ _id: { $in: [`ns/name-${i}@1`, `ns/name-${i}@2`] } }).toArray(),

@@ -5,6 +5,7 @@ import { InMemoryResourceRepository } from './in-memory-repository';
 describe('InMemoryResourceRepository', () => {
   resourceRepositoryConformance({
     make: async (wiring) => new InMemoryResourceRepository<Widget>('Widget', wiring),
+    another: async (first, wiring) => new InMemoryResourceRepository<Widget>('Widget', { ...wiring, sharing: first as InMemoryResourceRepository<Widget> }),
     namespace: () => `ns-${randomUUID().slice(0, 8)}`,
   });
 });

@@ -3,7 +3,7 @@ import type { WatchEvent } from '@paas/contracts/watch';
 import { ApiError } from './api-error';
 import { byListOrder, pageOf, type ListPage, type PageRequest } from './list-page';
 import type { OutboxPublisher } from './outbox';
-import { nextVersion, type AnyResource, type ListFilter, type NewResource, type Outbox, type OutboxEvent, type ResourceStore, type UpdateOptions } from './resource-repository';
+import { nextVersion, type AnyResource, type ListFilter, type Mutate, type NewResource, type Outbox, type OutboxEvent, type ResourceStore, type UpdateOptions } from './resource-repository';
 
 export interface InMemoryRepositoryOptions {
   /** Milliseconds for `creationTimestamp`; default a clock that moves one second per create (ordered, repeatable). */
@@ -14,6 +14,16 @@ export interface InMemoryRepositoryOptions {
   feed?: { announce(kind: string, change: WatchEvent<AnyResource>): void };
   /** Told of every create and delete (`create Pod web-1-abcde`), for tests that assert what a controller did. */
   log?: string[];
+  /** Stores into the same resources as this one, as a second replica shares a collection. */
+  sharing?: InMemoryResourceRepository<AnyResource>;
+}
+
+/** What repositories sharing one store share. */
+interface Stored<R> {
+  items: Map<string, R>;
+  /** The last version of each name, deleted ones included: a re-created name continues from it. */
+  versions: Map<string, number>;
+  uids: number;
 }
 
 const CONFLICT_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
@@ -26,12 +36,9 @@ const CONFLICT_MESSAGE = 'the object has been modified; please apply your change
  * event loop, so that concurrent writers interleave as they do against a real server.
  */
 export class InMemoryResourceRepository<R extends AnyResource> implements ResourceStore<R> {
-  private readonly items = new Map<string, R>();
-  /** The last version of each name, deleted ones included: a re-created name continues from it. */
-  private readonly versions = new Map<string, number>();
+  private readonly stored: Stored<R>;
   /** Events a write owed that no publisher took (none wired, or it failed). */
   readonly owed: OutboxEvent[] = [];
-  private uids = 0;
   private readonly now: () => number;
   private clock = Date.parse('2030-01-01T00:00:00Z');
 
@@ -40,6 +47,15 @@ export class InMemoryResourceRepository<R extends AnyResource> implements Resour
     private readonly options: InMemoryRepositoryOptions = {},
   ) {
     this.now = options.now ?? (() => (this.clock += 1000));
+    this.stored = (options.sharing?.stored as Stored<R> | undefined) ?? { items: new Map(), versions: new Map(), uids: 0 };
+  }
+
+  private get items(): Map<string, R> {
+    return this.stored.items;
+  }
+
+  private get versions(): Map<string, number> {
+    return this.stored.versions;
   }
 
   async create(input: NewResource<R>, options: { outbox?: Outbox<R> } = {}): Promise<R> {
@@ -51,7 +67,7 @@ export class InMemoryResourceRepository<R extends AnyResource> implements Resour
       kind: this.kind,
       metadata: {
         ...copy(input.metadata),
-        uid: `uid-${input.metadata.name}-${++this.uids}`,
+        uid: `uid-${input.metadata.name}-${++this.stored.uids}`,
         resourceVersion: String((this.versions.get(key) ?? 0) + 1),
         generation: 1,
         creationTimestamp: new Date(this.now()).toISOString(),
@@ -101,11 +117,11 @@ export class InMemoryResourceRepository<R extends AnyResource> implements Resour
     return pageOf(await this.list(filter), page);
   }
 
-  async update(namespace: string, name: string, mutate: (current: R) => R | undefined, options: UpdateOptions<R> = {}): Promise<R> {
+  async update(namespace: string, name: string, mutate: Mutate<R>, options: UpdateOptions<R> = {}): Promise<R> {
     for (;;) {
       const current = await this.get(namespace, name);
       if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) throw ApiError.conflict(this.kind, name, CONFLICT_MESSAGE);
-      const next = nextVersion(current, mutate);
+      const next = await nextVersion(current, mutate);
       if (!next) return current;
       await yieldOnce();
       const stored = this.items.get(keyOf(namespace, name));

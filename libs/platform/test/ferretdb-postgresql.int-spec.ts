@@ -92,7 +92,7 @@ const connect = (port: number) => mongoose.createConnection(`mongodb://127.0.0.1
     for (const name of ['a', 'b']) {
       const connection = await connect(await startFerretdb(name, pgPort));
       connections.push(connection);
-      const models = { widgets: connection.model('widgets', storedResourceSchema('widgets')), leases: connection.model('leases', leaseTermSchema()) };
+      const models = { widgets: connection.model<StoredResource>('widgets', storedResourceSchema('widgets')), leases: connection.model('leases', leaseTermSchema()) };
       await Promise.all([models.widgets.init(), models.leases.init()]);
       through.push(models);
     }

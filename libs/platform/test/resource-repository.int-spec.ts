@@ -6,7 +6,7 @@ import type { Model } from 'mongoose';
 import { mongoRoot } from '../src/mongo';
 import { OUTBOX_PUBLISHER } from '../src/outbox';
 import { ResourceFeed } from '../src/resource-feed';
-import { ResourceRepository, storedResourceSchema, type OutboxEvent, type StoredResource } from '../src/resource-repository';
+import { MARKER_RETENTION_MS, ResourceRepository, storedResourceSchema, TOMBSTONE_RETENTION_MS, type OutboxEvent, type StoredResource } from '../src/resource-repository';
 import { resourceRepositoryConformance, type Widget, type Wiring } from './support/resource-repository-conformance';
 
 const COLLECTION = 'widgets';
@@ -44,13 +44,17 @@ describe('ResourceRepository on the Mongo-compatible server', () => {
     for (const app of apps) await app.close();
   });
 
+  const start = async (wiring: Wiring) => {
+    const app = await startWith(wiring);
+    apps.push(app);
+    return app;
+  };
+
   describe('conformance', () => {
     resourceRepositoryConformance({
-      make: async (wiring) => {
-        const app = await startWith(wiring);
-        apps.push(app);
-        return app.get(WidgetRepository);
-      },
+      make: async (wiring) => (await start(wiring)).get(WidgetRepository),
+      // Another process: its own connection, its own hints.
+      another: async (_first, wiring) => (await start(wiring)).get(WidgetRepository),
       namespace: newNamespace,
     });
   });
@@ -84,7 +88,15 @@ describe('ResourceRepository on the Mongo-compatible server', () => {
 
     const widget = (name: string) => ({ metadata: { name, namespace }, spec: { size: 1 }, status: { phase: 'New' } });
     const gone = (id: string): OutboxEvent => ({ id, type: 'route.changed', data: { namespace, name: 'w', generation: 2, deleted: true } });
-    const versionsOf = async (name: string) => (await model.find({ namespace, name }).sort({ rv: 1 }).lean<StoredResource[]>().exec()).map((v) => v.rv);
+    const storedOf = async (name: string) => model.find({ namespace, name }).lean<StoredResource[]>().exec();
+    /** The rvs at the name's version ids (versions, markers, seals), lowest first. */
+    const versionsOf = async (name: string) => (await storedOf(name)).flatMap((v) => ('rv' in v ? [v.rv] : [])).sort((a, b) => a - b);
+    /** The rvs of whole versions (not markers). */
+    const wholeVersionsOf = async (name: string) => (await storedOf(name)).flatMap((v) => ('doc' in v && v.doc ? [v.rv] : [])).sort((a, b) => a - b);
+    const headOf = async (name: string) => (await storedOf(name)).find((v) => 'head' in v);
+    /** A repository in a process of its own (own hints, own migration), as another replica. */
+    const replica = async () => (await start({ publisher: { publish: async (event) => void published.push(event) }, feed: { announce: () => undefined } })).get(WidgetRepository);
+    const later = (ms: number) => Date.now() + ms + 1000;
 
     it('lets exactly one of several concurrent writers of one version win (FerretDB updates are not atomic)', async () => {
       await repo.create(widget('w'));
@@ -96,10 +108,17 @@ describe('ResourceRepository on the Mongo-compatible server', () => {
       expect(racing.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     });
 
-    it('keeps only the newest version once older ones owe nothing', async () => {
+    it('empties superseded versions into markers, which the sweep deletes from the bottom once past their retention', async () => {
       await repo.create(widget('w'));
       for (let size = 2; size <= 4; size++) await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size } }));
+      expect(await versionsOf('w')).toEqual([1, 2, 3, 4]);
+      expect(await wholeVersionsOf('w')).toEqual([4]);
+      await repo.sweep();
+      expect(await versionsOf('w')).toEqual([1, 2, 3, 4]);
+      await repo.sweep(later(MARKER_RETENTION_MS));
       expect(await versionsOf('w')).toEqual([4]);
+      expect(await headOf('w')).toMatchObject({ floor: 4 });
+      expect(await repo.get(namespace, 'w')).toMatchObject({ spec: { size: 4 }, metadata: { resourceVersion: '4' } });
     });
 
     it('keeps a version whose events are owed until the relay publishes them, and serves the newest meanwhile', async () => {
@@ -110,23 +129,120 @@ describe('ResourceRepository on the Mongo-compatible server', () => {
       // A name whose deletion is still owed can be taken again; its versions go on rising.
       const again = await repo.create(widget('w'));
       expect(again.metadata.resourceVersion).toBe('3');
+      expect(await wholeVersionsOf('w')).toEqual([3]);
+      // Past the markers' retention, the one that owes stays, and so does everything above it.
+      await expect(repo.sweep(later(MARKER_RETENTION_MS))).rejects.toThrow('bus unavailable');
       expect(await versionsOf('w')).toEqual([2, 3]);
 
       busUp = true;
       // The sweep covers the whole collection: other tests may have left events owed too.
-      expect(await repo.sweep()).toBeGreaterThanOrEqual(1);
+      expect(await repo.sweep(later(MARKER_RETENTION_MS))).toBeGreaterThanOrEqual(1);
       expect(published.filter((event) => (event.data as { namespace?: string }).namespace === namespace).map((event) => event.id)).toEqual([`gone-${deleted.metadata.uid}`]);
       expect(await versionsOf('w')).toEqual([3]);
       expect(await repo.sweep()).toBe(0);
     });
 
-    it('reads and updates a resource stored before versions (its _id is its uid)', async () => {
-      const doc = { apiVersion: 'v1', kind: 'Widget', metadata: { name: 'old', namespace, uid: `legacy-${namespace}`, resourceVersion: '7', generation: 2, creationTimestamp: '2026-01-01T00:00:00.000Z' }, spec: { size: 1 }, status: { phase: 'Ready' } };
-      await model.collection.insertOne({ _id: doc.metadata.uid, namespace, name: 'old', rv: 7, labels: [], doc: JSON.stringify(doc) } as never);
-      expect(await repo.get(namespace, 'old')).toEqual(doc);
-      const updated = await repo.update(namespace, 'old', (w) => ({ ...w, spec: { size: 2 } }));
-      expect(updated.metadata).toMatchObject({ uid: doc.metadata.uid, resourceVersion: '8', generation: 3 });
-      expect(await versionsOf('old')).toEqual([8]);
+    it('reads through a replica whose hint the sweep left below the floor, and through one with no hint', async () => {
+      const other = await replica();
+      await repo.create(widget('w'));
+      expect(await other.get(namespace, 'w')).toMatchObject({ metadata: { resourceVersion: '1' } });
+      for (let size = 2; size <= 30; size++) await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size } }));
+      await repo.sweep(later(MARKER_RETENTION_MS));
+      expect(await versionsOf('w')).toEqual([30]);
+      expect(await other.get(namespace, 'w')).toMatchObject({ spec: { size: 30 }, metadata: { resourceVersion: '30' } });
+      expect(await (await replica()).get(namespace, 'w')).toMatchObject({ metadata: { resourceVersion: '30' } });
+      await other.update(namespace, 'w', (w) => ({ ...w, spec: { size: 31 } }));
+      expect(await repo.get(namespace, 'w')).toMatchObject({ spec: { size: 31 }, metadata: { resourceVersion: '31' } });
+    });
+
+    it('reads a name whose head a racing sweep set below its versions, and mends the head at the next sweep', async () => {
+      await repo.create(widget('w'));
+      for (let size = 2; size <= 5; size++) await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size } }));
+      await repo.sweep(later(MARKER_RETENTION_MS));
+      await model.updateOne({ _id: `${namespace}/w` }, { $set: { floor: 2 } }).exec();
+      expect(await (await replica()).get(namespace, 'w')).toMatchObject({ metadata: { resourceVersion: '5' } });
+      await repo.sweep();
+      expect(await headOf('w')).toMatchObject({ floor: 5 });
+    });
+
+    it('reads a head whose create died before its first version as absent, and creates the name over it', async () => {
+      await model.create({ _id: `${namespace}/w`, head: true, namespace, name: 'w', floor: 1, uid: 'died' });
+      expect(await repo.find(namespace, 'w')).toBeUndefined();
+      expect(await repo.list({ namespace })).toEqual([]);
+      const created = await repo.create(widget('w'));
+      expect(created.metadata.resourceVersion).toBe('1');
+      expect(await (await replica()).get(namespace, 'w')).toEqual(created);
+      await expect(repo.create(widget('w'))).rejects.toMatchObject({ status: { code: 409, reason: 'AlreadyExists' } });
+    });
+
+    it('removes a name once its deletion is past its retention, head and all; the name starts again at 1', async () => {
+      await repo.create(widget('w'));
+      await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size: 2 } }));
+      await repo.delete(namespace, 'w');
+      await repo.sweep(later(MARKER_RETENTION_MS));
+      expect(await versionsOf('w')).toEqual([3]);
+      await repo.sweep(later(TOMBSTONE_RETENTION_MS));
+      expect(await storedOf('w')).toEqual([]);
+      expect(await repo.find(namespace, 'w')).toBeUndefined();
+      expect((await repo.create(widget('w'))).metadata.resourceVersion).toBe('1');
+    });
+
+    it('finishes a removal whose sweep died after sealing the name, and leaves a later life of the name alone', async () => {
+      await repo.create(widget('w'));
+      await repo.delete(namespace, 'w');
+      const head = await headOf('w');
+      // The removing sweep took @3 and died.
+      await model.create({ _id: `${namespace}/w@3`, namespace, name: 'w', rv: 3, sealed: true, sealedAt: Date.now(), headUid: (head as { uid: string }).uid });
+      expect(await repo.find(namespace, 'w')).toBeUndefined();
+      await repo.sweep(later(MARKER_RETENTION_MS));
+      expect(await storedOf('w')).toEqual([]);
+      // A seal from a life of the name that is over: only the seal goes.
+      await repo.create(widget('w'));
+      await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size: 2 } }));
+      await model.create({ _id: `${namespace}/w@3`, namespace, name: 'w', rv: 3, sealed: true, sealedAt: Date.now(), headUid: 'an earlier life' });
+      expect(await repo.get(namespace, 'w')).toMatchObject({ metadata: { resourceVersion: '2' } });
+      await repo.sweep(later(MARKER_RETENTION_MS));
+      expect(await versionsOf('w')).toEqual([1, 2]);
+      expect((await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size: 3 } }))).metadata.resourceVersion).toBe('3');
+    });
+
+    it('migrates a collection written before heads (versions without heads, documents keyed by uid), in two replicas at once', async () => {
+      const resource = (name: string, rv: number, size = rv) => ({
+        apiVersion: 'v1',
+        kind: 'Widget',
+        metadata: { name, namespace, uid: `legacy-${name}-${namespace}`, resourceVersion: String(rv), generation: 1, creationTimestamp: '2026-01-01T00:00:00.000Z' },
+        spec: { size },
+        status: { phase: 'Ready' },
+      });
+      const version = (name: string, rv: number, extra: object = {}) => ({ _id: `${namespace}/${name}@${rv}`, namespace, name, rv, labels: [], doc: JSON.stringify(resource(name, rv)), ...extra });
+      // Versions 2 (its event still owed) and 5 of 'a', as the old removeSuperseded left them; a tombstone; a document keyed by its uid.
+      await model.collection.insertMany([
+        version('a', 2, { outbox: [JSON.stringify(gone(`legacy-${namespace}`))] }),
+        version('a', 5),
+        version('b', 3, { deleted: true, deletedAt: Date.now() }),
+        { _id: `legacy-old-${namespace}`, namespace, name: 'old', rv: 7, labels: [], doc: JSON.stringify(resource('old', 7)) },
+      ] as never[]);
+      const [first, second] = await Promise.all([replica(), replica()]);
+      const [a, b, old] = await Promise.all([first.get(namespace, 'a'), second.find(namespace, 'b'), second.get(namespace, 'old')]);
+      expect(a).toEqual(resource('a', 5));
+      expect(b).toBeUndefined();
+      expect(old).toEqual(resource('old', 7));
+      expect(await headOf('a')).toMatchObject({ floor: 5 });
+      expect(await storedOf('old')).toEqual(expect.arrayContaining([expect.objectContaining({ _id: `${namespace}/old` }), expect.objectContaining({ _id: `${namespace}/old@7` })]));
+      expect((await storedOf('old')).length).toBe(2);
+
+      expect((await second.update(namespace, 'a', (w) => ({ ...w, spec: { size: 6 } }))).metadata.resourceVersion).toBe('6');
+      expect((await first.create(widget('b'))).metadata.resourceVersion).toBe('4');
+      expect((await first.update(namespace, 'old', (w) => ({ ...w, spec: { size: 8 } }))).metadata).toMatchObject({ uid: `legacy-old-${namespace}`, resourceVersion: '8' });
+      expect((await first.list({ namespace })).map((w) => [w.metadata.name, w.metadata.resourceVersion])).toEqual([
+        ['a', '6'],
+        ['old', '8'],
+        ['b', '4'],
+      ]);
+      // The owed event goes out, then what is below the floor.
+      await first.sweep(later(MARKER_RETENTION_MS));
+      expect(published.map((event) => event.id)).toContain(`legacy-${namespace}`);
+      expect(await versionsOf('a')).toEqual([6]);
     });
   });
 });

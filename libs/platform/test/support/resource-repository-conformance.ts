@@ -18,6 +18,8 @@ export interface Wiring {
 export interface ConformanceTarget {
   /** A fresh repository of Widgets, empty for `namespace`, wired to `wiring`. */
   make(wiring: Wiring): Promise<ResourceStore<Widget>>;
+  /** A second repository over the same store as `first`, as another replica has: the same resources, its own process. */
+  another(first: ResourceStore<Widget>, wiring: Wiring): Promise<ResourceStore<Widget>>;
   /** A namespace no other test uses. */
   namespace(): string;
 }
@@ -34,13 +36,14 @@ export function resourceRepositoryConformance(target: ConformanceTarget): void {
   let published: OutboxEvent[];
   let announced: WatchEvent<AnyResource>[];
   let failPublish: boolean;
+  let wiring: Wiring;
 
   beforeEach(async () => {
     published = [];
     announced = [];
     failPublish = false;
     namespace = target.namespace();
-    repo = await target.make({
+    wiring = {
       publisher: {
         publish: async (event) => {
           if (failPublish) throw new Error('bus unavailable');
@@ -48,10 +51,12 @@ export function resourceRepositoryConformance(target: ConformanceTarget): void {
         },
       },
       feed: { announce: (_kind, change) => announced.push(JSON.parse(JSON.stringify(change))) },
-    });
+    };
+    repo = await target.make(wiring);
   });
 
   const widget = (name: string, size = 1, labels: Record<string, string> = {}) => ({ metadata: { name, namespace, labels }, spec: { size }, status: { phase: 'New' } });
+  const grow = (by: number) => (w: Widget) => ({ ...w, spec: { size: w.spec.size + by } });
   const event = (id: string): OutboxEvent => ({ id, type: 'route.changed', data: { namespace, name: 'w', generation: 1, deleted: false } });
 
   it('creates with server-owned metadata and refuses a taken name', async () => {
@@ -167,5 +172,50 @@ export function resourceRepositoryConformance(target: ConformanceTarget): void {
     await repo.create(widget('a'), { outbox: () => [event('owed')] });
     expect(await repo.get(namespace, 'a')).toMatchObject({ metadata: { name: 'a' } });
     expect(published).toEqual([]);
+  });
+
+  it('loses no update when two other writers move past the version it read (ABA), and answers 409 to one that named it', async () => {
+    const other = await target.another(repo, wiring);
+    await repo.create(widget('a'));
+    // Between this writer's read (version 1) and its write, another replica writes versions 2 and 3.
+    const racedBy = (writer: ResourceStore<Widget>) => {
+      let raced = false;
+      return async (w: Widget) => {
+        if (!raced) {
+          raced = true;
+          await writer.update(namespace, 'a', grow(1));
+          await writer.update(namespace, 'a', grow(1));
+        }
+        return grow(10)(w);
+      };
+    };
+    const updated = await repo.update(namespace, 'a', racedBy(other));
+    expect(updated).toMatchObject({ spec: { size: 13 }, metadata: { resourceVersion: '4' } });
+    expect(await other.get(namespace, 'a')).toEqual(updated);
+    await expect(repo.update(namespace, 'a', racedBy(other), { resourceVersion: '4' })).rejects.toMatchObject({ status: { code: 409, reason: 'Conflict' } });
+    expect(await repo.get(namespace, 'a')).toMatchObject({ spec: { size: 15 }, metadata: { resourceVersion: '6' } });
+  });
+
+  it('continues a name\'s versions across deletion and re-creation by another replica', async () => {
+    const other = await target.another(repo, wiring);
+    await repo.create(widget('a'));
+    await repo.update(namespace, 'a', grow(1));
+    await other.delete(namespace, 'a');
+    expect(await repo.find(namespace, 'a')).toBeUndefined();
+    const again = await other.create(widget('a', 7));
+    expect(again.metadata.resourceVersion).toBe('4');
+    expect(await repo.get(namespace, 'a')).toEqual(again);
+    await expect(repo.create(widget('a'))).rejects.toMatchObject({ status: { code: 409, reason: 'AlreadyExists' } });
+    expect((await repo.list({ namespace })).map((w) => [w.metadata.name, w.metadata.resourceVersion])).toEqual([['a', '4']]);
+  });
+
+  it('reads the newest version through a replica that last saw the name many writes ago', async () => {
+    const other = await target.another(repo, wiring);
+    await repo.create(widget('a'));
+    expect(await other.get(namespace, 'a')).toMatchObject({ metadata: { resourceVersion: '1' } });
+    for (let i = 0; i < 25; i++) await repo.update(namespace, 'a', grow(1));
+    expect(await other.get(namespace, 'a')).toMatchObject({ spec: { size: 26 }, metadata: { resourceVersion: '26' } });
+    await other.update(namespace, 'a', grow(1));
+    expect(await repo.get(namespace, 'a')).toMatchObject({ spec: { size: 27 }, metadata: { resourceVersion: '27' } });
   });
 }
