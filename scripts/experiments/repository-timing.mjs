@@ -3,7 +3,7 @@
 // a 2.5 kB spec), a first read lets the repository migrate them (not timed), then 50 of each
 // operation on names spread over the collection; median and mean per operation.
 //   node scripts/experiments/repository-timing.mjs [--platform <dir of a built @paas/platform>]
-// (against MONGO_URL or the platform's FerretDB). `--platform /work/main/libs/platform/dist`
+// (against MONGO_URL or the platform's FerretDB). `--platform <another checkout>/libs/platform/dist`
 // times another tree's build on the same server, for a before and after.
 import { createRequire } from 'node:module';
 import path from 'node:path';
