@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ATTEMPT_ANNOTATION, RUNNER_ANNOTATION } from '../src/builds/build-controller';
+import { ATTEMPT_ANNOTATION } from '../src/builds/build-attempts';
+import { RUNNER_ANNOTATION } from '../src/builds/build-controller';
 
 /**
  * Two build-service processes (the built main.js) on a bus and database of their own: the
