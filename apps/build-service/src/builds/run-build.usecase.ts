@@ -77,6 +77,8 @@ export class RunBuild {
     // made (ENOSPC, EACCES) must end the build as Failed, never leave it Pending for good.
     let log: OpenBuildLog | undefined;
     let workDir: string | undefined;
+    let build = claimed;
+    let outcome: { digest: string } | { failure: BuildFailure };
     try {
       log = await this.logs.open(namespace, name);
       const engine = this.nodes.engine(nodeName);
@@ -88,23 +90,30 @@ export class RunBuild {
       const workRoot = path.join(this.settings.buildsDir, 'work');
       await mkdir(workRoot, { recursive: true });
       workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
-      const build = await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
+      build = await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
         outbox: (next) => [buildEvent('build.started', next, {})],
       });
       const ctx: BuildContext = { build, workDir, log, signal: controller.signal, node: engine };
       // A stage waiting on an engine that stopped answering must not hold the build: an abort ends it.
-      const digest = await untilAborted(this.runStages(ctx), controller.signal);
-      return await this.finish(build, log, startedAt, { digest });
+      outcome = { digest: await untilAborted(this.runStages(ctx), controller.signal) };
+      build = ctx.build;
     } catch (error) {
-      return await this.finish(claimed, log, startedAt, { failure: this.asFailure(controller.signal.aborted ? controller.signal.reason : error, key) });
-    } finally {
+      build = claimed;
+      outcome = { failure: this.asFailure(controller.signal.aborted ? controller.signal.reason : error, key) };
+    }
+    try {
       clearTimeout(deadline);
       stopWatchingNode();
-      this.running.delete(key);
+      // Cleaned up before the outcome is recorded: a build seen Complete or Failed has left nothing behind
+      // (a node that does not answer within ENGINE_CALL_TIMEOUT_MS is left to the leftover sweep).
       const warn = (what: string) => (error: Error) => this.logger.warn({ msg: `could not ${what} of ${key}: ${error.message}` });
       await removeBuildContainer(this.nodes, claimed).catch(warn('remove the container'));
       if (workDir) await rm(workDir, { recursive: true, force: true }).catch(warn('remove the scratch directory'));
+      const recorded = await this.finish(build, log, startedAt, outcome);
       await log?.close().catch(warn('close the log'));
+      return recorded;
+    } finally {
+      this.running.delete(key);
     }
   }
 
