@@ -10,7 +10,8 @@ import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuff
  * traffic through the router that has reached both (each pod answers its name): a drained node's pods are replaced elsewhere before they stop,
  * and a node whose engine stops has its pods replaced on the other within seconds; neither
  * fails a request. When the engine is back, the node is Ready again and the containers it
- * still held for pods that moved away are removed.
+ * still held for pods that moved away are removed. A build placed on node-1 runs, commits and
+ * pushes there.
  */
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const HOME = loadConfig().home;
@@ -107,6 +108,34 @@ describe('pods on several nodes', () => {
     expect(res.status).toBe(422);
     expect(JSON.stringify(res.body.details.causes)).toContain('spec.engine.url');
     expect((await api().get('/api/v1/nodes/nowhere')).status).toBe(404);
+  });
+
+  it("builds on node-1 while the host's engine is cordoned: the build says where it ran, and its image serves from node-1", async () => {
+    const put = async (name: string, unschedulable: boolean) => {
+      const current = await node(name);
+      await api().put(`/api/v1/nodes/${name}`).send({ metadata: current.metadata, spec: { ...current.spec, unschedulable } }).expect(200);
+    };
+    await put('local', true);
+    try {
+      expect((await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'built', source: { git: repo.dir, ref: 'main' }, builder: 'nodejs', replicas: 1 })).status).toBe(201);
+      const build = await eventually('build built-1 to complete', async () => {
+        const { body } = await api().get(`/api/v1/namespaces/${namespace}/builds/built-1`);
+        if (['Failed', 'Error', 'Cancelled'].includes(body.status?.phase)) throw new Error(`built-1 ended ${body.status.phase}: ${body.status.message}`);
+        return body.status?.phase === 'Complete' ? body : undefined;
+      }, 120_000, 500);
+      expect(build.status.nodeName).toBe('node-1');
+      const log = await api().get(`/api/v1/namespaces/${namespace}/builds/built-1/log`).expect(200);
+      expect(log.text).toContain('---> Building on node node-1 (tcp://');
+      await servingOn('built', ['node-1']);
+      expect((await throughRouter(host('built'))).status).toBe(200);
+    } finally {
+      await put('local', false);
+    }
+    // The image was committed on node-1's engine, not on the host's.
+    const engine = engineOf(await node('node-1'));
+    const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `label=paas.dev/build=${namespace}.built-1`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    execFileSync('docker', [...engine, 'rmi', '-f', ...new Set(ids)], { stdio: 'ignore' });
   });
 
   it('drains a node: its pods are replaced on the other before they stop, and no request fails', async () => {

@@ -9,11 +9,12 @@ import { BASE_PORTS } from '@paas/platform/ports';
 import { AdaptersModule } from './adapters/adapters.module';
 import { BuildConfigsModule } from './buildconfigs/buildconfigs.module';
 import { BuildsModule } from './builds/builds.module';
+import { NodesModule } from './nodes/nodes.module';
 
 export const SERVICE_NAME = 'build-service';
 
 @Module({
-  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), CoordinationModule.forRoot(), HealthModule, MetricsModule, AdaptersModule, BuildsModule, BuildConfigsModule],
+  imports: [MessagingModule.forRoot(SERVICE_NAME), mongoRoot('paas_build'), CoordinationModule.forRoot(), HealthModule, MetricsModule, AdaptersModule, NodesModule, BuildsModule, BuildConfigsModule],
 })
 export class AppModule {}
 

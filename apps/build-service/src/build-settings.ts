@@ -22,6 +22,8 @@ export interface BuildSettings {
   concurrency: number;
   /** Every this often every build is reconciled again (changes drive the work; this heals what they missed). */
   resyncMs: number;
+  /** How long a build waits (New) for a Ready, schedulable node before it fails as NoNodeAvailable. */
+  nodeWaitMs: number;
 }
 
 export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest' };
@@ -41,5 +43,6 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     },
     concurrency: Number(env.BUILD_CONCURRENCY) || 4,
     resyncMs: Number(env.BUILD_RESYNC_MS) || 300_000,
+    nodeWaitMs: Number(env.BUILD_NODE_WAIT_MS) || 600_000,
   };
 }

@@ -1,6 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { dropIsolatedBus, isolateBus, relayToPlatform } from '@paas/platform/testing';
+import { busConnectionOptions } from '@paas/platform/bus-settings';
+import { dockerFor } from '@paas/platform/docker-engines';
+import { RegistryTokenClient } from '@paas/platform/registry-tokens';
+import { dropIsolatedBus, eventually, isolateBus, relayToPlatform } from '@paas/platform/testing';
+import { connect, type NatsConnection } from 'nats';
 import { NATS_CONNECTION } from '@paas/platform/tokens';
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
@@ -13,11 +17,15 @@ import type { EventEnvelope } from '@paas/contracts/events';
 import { loadConfig } from '@paas/platform/config';
 import { EventBus } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
+import { ATTEMPT_ANNOTATION } from '../src/builds/build-attempts';
 import { AppModule } from '../src/app.module';
+import { runningNodes, ServedNodes, type RunningNode } from './support/served-nodes';
 
 // The running platform's registry (a copy's follows its PAAS_PORT_OFFSET).
 const REGISTRY_HOST = loadConfig().registryHost;
 process.env.REGISTRY_HOST = REGISTRY_HOST;
+// A build with no node to run on fails after this long (the default is minutes).
+process.env.BUILD_NODE_WAIT_MS = '4000';
 
 /** A git repository with one commit of `files`; answers its path and the commit id. */
 function gitRepo(files: Record<string, string>): { dir: string; commit: string } {
@@ -41,9 +49,14 @@ function buildConfig(name: string, uri: string, overrides: { ref?: string; build
   };
 }
 
-describe('build-service against real NATS, FerretDB, Docker and a registry', () => {
+describe('build-service against real NATS, FerretDB, Docker engines and a registry', () => {
   const namespace = `bt-${randomUUID().slice(0, 8)}`;
   const docker = new Docker();
+  const engines = runningNodes();
+  const local = engines.find((node) => node.name === 'local') as RunningNode;
+  const node1 = engines.find((node) => node.name === 'node-1');
+  let testBus: NatsConnection;
+  let nodes: ServedNodes;
   const repos: string[] = [];
   let app: INestApplicationContext;
   let rpc: RpcClient;
@@ -70,6 +83,11 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
 
   beforeAll(async () => {
     isolateBus('build');
+    // The deploy-service's nodes.* and Node changes, played by the test: the host's engine first, node-1 cordoned.
+    testBus = await connect(busConnectionOptions('integration-test'));
+    nodes = new ServedNodes(testBus);
+    nodes.set(local);
+    if (node1) nodes.set(node1, { unschedulable: true });
     app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     await app.init();
     rpc = app.get(RpcClient);
@@ -79,11 +97,17 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'nodeps']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
-    const images = await docker.listImages({ filters: { label: ['paas.dev/build'] } });
-    for (const image of images.filter((i) => i.Labels?.['paas.dev/build']?.startsWith(`${namespace}.`))) {
-      await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
+      const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
+      for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+      const images = await engine.listImages({ filters: { label: ['paas.dev/build'] } });
+      for (const image of images.filter((i) => i.Labels?.['paas.dev/build']?.startsWith(`${namespace}.`))) {
+        await engine.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      }
     }
+    nodes?.stop();
+    await testBus?.drain();
     for (const dir of repos) rmSync(dir, { recursive: true, force: true });
     if (app) await dropIsolatedBus(app.get(NATS_CONNECTION));
     await app?.close();
@@ -106,7 +130,9 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
     expect(build.status.output?.to.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(build.spec.revision).toMatchObject({ commit: repo.commit, message: 'first commit' });
 
+    expect(build.status.nodeName).toBe('local');
     const log = await fullLog('app-1');
+    expect(log).toContain(`---> Building on node local (${local.engineUrl})`);
     expect(log).toContain('---> Installing application source');
     expect(log).toContain('---> Build complete');
     expect(log).toContain(`Push successful: ${build.status.output?.to.imageDigest}`);
@@ -198,5 +224,88 @@ describe('build-service against real NATS, FerretDB, Docker and a registry', () 
     for (const name of ['nobuilder', 'noref', 'norepo', 'dry']) {
       await expect(rpc.request('buildconfigs.get', { namespace, name })).rejects.toMatchObject({ status: { code: 404 } });
     }
+  });
+
+  describe('on node-1, the second engine `npm run up -- --nodes 2` runs', () => {
+    const node1Engine = () => dockerFor({ url: (node1 as RunningNode).engineUrl, tlsDir: (node1 as RunningNode).tlsDir });
+    const containersOf = async (engine: Docker, build: string) => engine.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.${build}`] } });
+    beforeAll(() => {
+      if (!node1) throw new Error('these tests need node-1 (npm run up -- --nodes 2), listed in .paas/run/nodes.json');
+      // The host's engine cordoned: the build can only go to node-1.
+      nodes.set(local, { unschedulable: true });
+      nodes.set(node1);
+    });
+
+    it("runs a build on node-1's engine and pushes its image to the registry, under a reference every node can pull", async () => {
+      const repo = gitRepo({
+        'package.json': JSON.stringify({ name: 'remote', version: '1.0.0', scripts: { start: 'node server.js' } }),
+        'server.js': "require('http').createServer((req, res) => res.end('remote')).listen(process.env.PORT || 8080);\n",
+      });
+      repos.push(repo.dir);
+      await rpc.request('buildconfigs.create', { namespace, body: buildConfig('remote', repo.dir) });
+
+      const build = await finished('remote-1');
+      expect(build.status).toMatchObject({ phase: 'Complete', nodeName: 'node-1', outputDockerImageReference: `${REGISTRY_HOST}/${namespace}/remote:latest` });
+      const digest = build.status.output?.to.imageDigest as string;
+      const log = await fullLog('remote-1');
+      expect(log).toContain(`---> Building on node node-1 (${node1?.engineUrl})`);
+      expect(log).toContain(`---> Pushing ${node1?.registryHost}/${namespace}/remote:latest`);
+      expect(log).toContain(`Push successful: ${digest}`);
+
+      // Built, committed and pushed on node-1; nothing of it on the host's engine, no container left.
+      const remote = node1Engine();
+      const image = await remote.getImage(`${node1?.registryHost}/${namespace}/remote:latest`).inspect();
+      expect(image.Config.Labels).toMatchObject({ 'paas.dev/build': `${namespace}.remote-1`, 'io.openshift.build.commit.id': repo.commit });
+      expect(image.RepoDigests).toContain(`${node1?.registryHost}/${namespace}/remote@${digest}`);
+      await expect(docker.getImage(`${node1?.registryHost}/${namespace}/remote:latest`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      expect(await containersOf(remote, 'remote-1')).toEqual([]);
+      expect(await containersOf(docker, 'remote-1')).toEqual([]);
+
+      // The reference recorded (the platform registry's own address) pulls on the host's engine, from the registry itself.
+      const deadline = Date.now() + 10_000;
+      while (!completed.some((event) => event.data.name === 'remote-1') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const reference = completed.find((event) => event.data.name === 'remote-1')?.data.output.dockerImageReference;
+      expect(reference).toBe(`${REGISTRY_HOST}/${namespace}/remote@${digest}`);
+      const { registrytoken } = await new RegistryTokenClient(rpc, 'system:deploy-service').authConfig(`${namespace}/remote`, ['pull']);
+      const pulled = await new Promise<string>((resolve, reject) =>
+        docker.modem.dial(
+          { path: '/images/create?', method: 'POST', options: { fromImage: reference }, headers: { 'X-Registry-Auth': Buffer.from(JSON.stringify({ registrytoken })).toString('base64').replace(/\+/g, '-').replace(/\//g, '_') }, isStream: true, statusCodes: { 200: true, 404: 'not found', 500: 'server error' } },
+          (error, stream) => (error ? reject(error) : docker.modem.followProgress(stream as NodeJS.ReadableStream, (failure: Error | null, output: { error?: string; status?: string }[]) => (failure ? reject(failure) : resolve(output.map((entry) => entry.error ?? entry.status ?? '').join('\n'))))),
+        ),
+      );
+      expect(pulled).toContain(`Digest: ${digest}`);
+      const pulledImage = await docker.getImage(reference as string).inspect();
+      expect(pulledImage.Config.Labels).toMatchObject({ 'paas.dev/build': `${namespace}.remote-1` });
+      await docker.getImage(pulledImage.Id).remove({ force: true });
+    });
+
+    it('runs a build again when its node turns NotReady under it, waits for a node, and fails after the bounded wait, saying why', async () => {
+      const repo = gitRepo({
+        'package.json': JSON.stringify({ name: 'lost', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } }),
+        'server.js': "require('http').createServer((req, res) => res.end('x')).listen(process.env.PORT);\n",
+      });
+      repos.push(repo.dir);
+      // npm retries an unreachable registry for several seconds: the build is caught while it assembles.
+      await rpc.request('buildconfigs.create', { namespace, body: buildConfig('lost', repo.dir, { env: [{ name: 'NPM_CONFIG_REGISTRY', value: 'http://127.0.0.1:9/' }] }) });
+      await eventually('the build to assemble on node-1', async () => ((await fullLog('lost-1')).includes('---> Installing dependencies') ? true : undefined), 60_000);
+      expect((await rpc.request('builds.get', { namespace, name: 'lost-1' })).status).toMatchObject({ phase: 'Running', nodeName: 'node-1' });
+      expect(await containersOf(node1Engine(), 'lost-1')).toHaveLength(1);
+
+      nodes.set(node1 as RunningNode, { ready: false });
+      const again = await eventually('attempt 2 to wait for a node', async () => {
+        const build = await rpc.request('builds.get', { namespace, name: 'lost-1' });
+        return build.metadata.annotations?.[ATTEMPT_ANNOTATION] === '2' && build.status.message?.startsWith('waiting for a node') ? build : undefined;
+      }, 10_000, 100);
+      expect(again.status).toMatchObject({ phase: 'New', message: 'waiting for a node to run on: every Ready node is cordoned or draining' });
+      expect(again.status.nodeName).toBeUndefined();
+
+      const failed = await finished('lost-1');
+      expect(failed.status).toMatchObject({ phase: 'Failed', reason: 'NoNodeAvailable', message: 'no node could run the build within 4 s: every Ready node is cordoned or draining' });
+      const log = await fullLog('lost-1');
+      expect(log).toContain('node node-1 became NotReady (NodeNotReady: the Docker engine has not answered for over 5 s (test)) while the build ran on it; running the build again (attempt 2 of 2)');
+      expect(log).toContain('error: build error: no node could run the build within 4 s');
+      // The engine itself still answered: the run's own clean-up removed the container.
+      expect(await containersOf(node1Engine(), 'lost-1')).toEqual([]);
+    });
   });
 });

@@ -12,7 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ATTEMPT_ANNOTATION, RUNNER_ANNOTATION } from '../src/builds/build-controller';
+import { ATTEMPT_ANNOTATION } from '../src/builds/build-attempts';
+import { RUNNER_ANNOTATION } from '../src/builds/build-controller';
+import { runningNodes, ServedNodes } from './support/served-nodes';
 
 /**
  * Two build-service processes (the built main.js) on a bus and database of their own: the
@@ -28,6 +30,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'paas-build-replicas-'));
 
 let nats: NatsConnection;
 let relay: Subscription;
+let nodes: ServedNodes;
 const replicas: ChildProcess[] = [];
 
 function start(name: string, port: number): ChildProcess {
@@ -65,6 +68,9 @@ beforeAll(async () => {
       );
     },
   });
+  // The host's engine as the one node builds run on (the platform's deploy-service answers only on its own bus).
+  nodes = new ServedNodes(nats, prefix);
+  nodes.set(runningNodes().find((node) => node.name === 'local') as Parameters<ServedNodes['set']>[0]);
   start('a', 18_410 + Math.floor(Math.random() * 100));
   start('b', 18_520 + Math.floor(Math.random() * 100));
   await eventually('both replicas to answer on the bus', async () => (await rpc('builds.list', { namespace })) && true, 60_000);
@@ -73,6 +79,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   relay?.unsubscribe();
+  nodes?.stop();
   const containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/instance=${prefix}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
   if (containers.length) execFileSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' });
   const images = execFileSync('docker', ['images', '-q', '--filter', `reference=*/${namespace}/*`], { encoding: 'utf8' }).split('\n').filter(Boolean);

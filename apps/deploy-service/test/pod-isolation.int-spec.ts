@@ -12,7 +12,7 @@ import path from 'node:path';
 import { demuxFrames, DockerodeClient } from '../src/adapters/docker-client';
 import { DockerRuntime, podNetwork } from '../src/adapters/docker-runtime';
 import type { RuntimeContainer } from '../src/adapters/container-runtime';
-import { dockerFor } from '../src/nodes/node-engines';
+import { dockerFor } from '@paas/platform/docker-engines';
 import { buildImage, docker } from './support/test-image';
 
 /**

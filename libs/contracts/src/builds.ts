@@ -101,6 +101,10 @@ export const BUILD_FAILURE_REASONS = [
   'PushImageToRegistryFailed',
   'BuildTimedOut',
   'BuildPodDeleted',
+  /** No Ready, schedulable node came to run it on within the build-service's wait (BUILD_NODE_WAIT_MS). */
+  'NoNodeAvailable',
+  /** The node it ran on went NotReady (or was removed) while it ran, on its last attempt. */
+  'NodeLost',
   'InternalError',
 ] as const;
 export type BuildFailureReason = (typeof BUILD_FAILURE_REASONS)[number];
@@ -118,6 +122,8 @@ export interface BuildStatus {
   startTimestamp?: string;
   completionTimestamp?: string;
   durationMilliseconds?: number;
+  /** The node whose engine runs (ran) the build, set when a build-service replica claims it (Pending). */
+  nodeName?: string;
   stages: BuildStage[];
   /** `127.0.0.1:5000/<namespace>/<imagestream>:<tag>` */
   outputDockerImageReference: string;

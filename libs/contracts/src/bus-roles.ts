@@ -42,6 +42,8 @@ export interface BusRole {
   consumes: { type: EventType; everyReplica?: boolean }[];
   /** The kinds it stores: it announces their changes, and may watch them (`paas.watch.<kind>.*`). */
   kinds: string[];
+  /** Kinds of another service whose changes it watches for a cache of its own (subscribe only). */
+  watches?: string[];
 }
 
 const everyVerbOf = (owner: ServiceName): RpcPattern[] =>
@@ -59,10 +61,11 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
   },
   'build-service': {
     serves: everyVerbOf('build-service'),
-    // A push token before each push.
-    asks: ['auth.registryToken'],
+    // A push token before each push; the nodes to run builds on, cached and kept current by their changes.
+    asks: ['auth.registryToken', 'nodes.list', 'nodes.get'],
     consumes: [{ type: 'build.requested' }],
     kinds: ['BuildConfig', 'Build'],
+    watches: ['Node'],
   },
   'registry-service': {
     serves: [...everyVerbOf('registry-service'), 'imagestreamtags.get'],

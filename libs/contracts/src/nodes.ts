@@ -69,3 +69,18 @@ export type Node = Resource<'Node', NodeSpec, NodeStatus>;
 
 /** Set on a Node to move its pods to other nodes (cordoned as well); removed to let it serve again. */
 export const DRAIN_ANNOTATION = 'paas.dev/drain';
+
+/** Its engine answers: the Ready condition is True. */
+export function isNodeReady(node: Node | undefined): boolean {
+  return node?.status.conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+}
+
+/** Marked for draining: its pods move away, and nothing new is placed on it. */
+export function isNodeDraining(node: Node | undefined): boolean {
+  return node?.metadata.annotations?.[DRAIN_ANNOTATION] === 'true';
+}
+
+/** New work (a pod, a build) may be placed on it: Ready, not cordoned, not draining. */
+export function isNodeSchedulable(node: Node | undefined): node is Node {
+  return isNodeReady(node) && !node?.spec.unschedulable && !isNodeDraining(node);
+}

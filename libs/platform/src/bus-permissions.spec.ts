@@ -60,11 +60,22 @@ describe('busPermissions', () => {
     expect(inboxPrefix('build-service', 'copy1000')).toBe('_INBOX.copy1000.build-service');
   });
 
-  it("announces and watches only the service's own kinds", () => {
+  it("announces only the service's own kinds, and watches those and the kinds its role names", () => {
     const build = busPermissions('build-service', '');
     expect(allows(build.publish, 'paas.watch.build.demo')).toBe(true);
     expect(allows(build.subscribe, 'paas.watch.build.demo')).toBe(true);
     expect(allows(build.publish, 'paas.watch.pod.demo')).toBe(false);
     expect(allows(build.subscribe, 'paas.watch.route.demo')).toBe(false);
+    // Nodes: watched for the build-service's node cache, never announced by it.
+    expect(allows(build.subscribe, 'paas.watch.node._cluster')).toBe(true);
+    expect(allows(build.publish, 'paas.watch.node._cluster')).toBe(false);
+  });
+
+  it('lets the build-service ask for the nodes, and not change them', () => {
+    const build = busPermissions('build-service', '');
+    expect(allows(build.publish, 'paas.rpc.nodes.list')).toBe(true);
+    expect(allows(build.publish, 'paas.rpc.nodes.get')).toBe(true);
+    expect(allows(build.publish, 'paas.rpc.nodes.update')).toBe(false);
+    expect(allows(build.publish, 'paas.rpc.nodes.drain')).toBe(false);
   });
 });

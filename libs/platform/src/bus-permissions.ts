@@ -27,7 +27,7 @@ export function inboxPrefix(service: string, prefix: string): string {
  * publish its own events, its requests, its kinds' changes, and the JetStream API for its
  * stream and its own consumers (create bound to the event type it consumes, read, ack; never
  * another service's durable consumer);
- * subscribe to the requests it answers, its kinds' changes and its own inbox; answer what it
+ * subscribe to the requests it answers, its kinds' changes (and those it watches) and its own inbox; answer what it
  * was asked. The stream may be created (by whichever service starts first) but not changed or
  * deleted: a stream over other subjects would read them.
  */
@@ -67,6 +67,7 @@ export function busPermissions(service: ServiceName, prefix: string): BusPermiss
     `$JS.API.STREAM.CREATE.${stream}`,
     ...consumers,
   ];
-  const subscribe = [...role.serves.map(rpc), ...watch, `${inboxPrefix(service, prefix)}.>`];
+  const watched = (role.watches ?? []).map((kind) => names.scoped(watchSubject(kind, '*')));
+  const subscribe = [...role.serves.map(rpc), ...watch, ...watched, `${inboxPrefix(service, prefix)}.>`];
   return { publish: [...new Set(publish)], publishDeny, subscribe: [...new Set(subscribe)], allowResponses: true };
 }

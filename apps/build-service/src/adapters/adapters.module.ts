@@ -2,22 +2,19 @@ import { Global, Module } from '@nestjs/common';
 import { RegistryTokenClient } from '@paas/platform/registry-tokens';
 import { RpcClient } from '@paas/platform/rpc';
 import { BUILD_SETTINGS, loadBuildSettings, type BuildSettings } from '../build-settings';
-import { CONTAINER_RUNTIME, REGISTRY_CREDENTIALS } from '../builds/pipeline/container-runtime';
+import { REGISTRY_CREDENTIALS } from '../builds/pipeline/container-runtime';
 import { BUILD_LOGS, BuildLogFiles } from './build-log-files';
-import { DockerodeClient } from './docker-client';
-import { DockerContainerRuntime } from './docker-container-runtime';
 import { GIT, GitCli } from './git-cli';
 
-/** Infrastructure behind our own interfaces: the Docker engine, git, build log files, registry tokens, settings. */
+/** Infrastructure behind our own interfaces (the nodes' Docker engines are in NodesModule): git, build log files, registry tokens, settings. */
 @Global()
 @Module({
   providers: [
     { provide: BUILD_SETTINGS, useFactory: () => loadBuildSettings() },
-    { provide: CONTAINER_RUNTIME, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new DockerContainerRuntime(new DockerodeClient(), settings.containerLimits) },
     { provide: GIT, useClass: GitCli },
     { provide: REGISTRY_CREDENTIALS, inject: [RpcClient], useFactory: (rpc: RpcClient) => new RegistryTokenClient(rpc, 'system:build-service') },
     { provide: BUILD_LOGS, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new BuildLogFiles(settings.buildsDir, settings.logMaxBytes) },
   ],
-  exports: [BUILD_SETTINGS, CONTAINER_RUNTIME, GIT, BUILD_LOGS, REGISTRY_CREDENTIALS],
+  exports: [BUILD_SETTINGS, GIT, BUILD_LOGS, REGISTRY_CREDENTIALS],
 })
 export class AdaptersModule {}

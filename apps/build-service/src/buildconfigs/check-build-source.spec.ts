@@ -2,10 +2,11 @@ import type { BuildConfigSpec } from '@paas/contracts/builds';
 import { GitError, type Git } from '../adapters/git-cli';
 import type { BuildSettings } from '../build-settings';
 import type { ContainerRuntime } from '../builds/pipeline/container-runtime';
+import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { CheckBuildSource } from './check-build-source';
 import { parseBuildConfig } from './create-buildconfig.usecase';
 
-const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000 };
+const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 };
 
 function body(overrides: { ref?: string; builder?: { kind: string; name: string }; uri?: string } = {}) {
   return {
@@ -29,7 +30,7 @@ function checker(options: { images?: string[]; gitError?: GitError } = {}) {
     hasDirectory: jest.fn(),
     archive: jest.fn(),
   };
-  return new CheckBuildSource(runtime, git, settings);
+  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings);
 }
 
 function specOf(input: object): BuildConfigSpec {
@@ -55,7 +56,7 @@ describe('BuildConfig input validation', () => {
 
   it('refuses a DockerImage builder that is not on the build host', async () => {
     await expect(checker().execute('app', specOf(body({ builder: { kind: 'DockerImage', name: 'busybox:none' } })))).rejects.toMatchObject({
-      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'image "busybox:none" does not exist on the build host' }] } },
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'image "busybox:none" does not exist on any build node (local)' }] } },
     });
   });
 
@@ -90,5 +91,28 @@ describe('BuildConfig input validation', () => {
 
   it('accepts a known builder and a reachable ref', async () => {
     await expect(checker().execute('app', specOf(body()))).resolves.toBeUndefined();
+  });
+});
+
+describe('the builder image check across nodes', () => {
+  const git = { checkRef: async () => undefined } as unknown as Git;
+  const settings = { builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
+  const has = (found: boolean) => ({ inspectImage: async () => (found ? { id: 'x', labels: {} } : undefined) }) as unknown as ContainerRuntime;
+  const deaf = { inspectImage: () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as ContainerRuntime;
+  const spec = () => specOf(body());
+
+  it('accepts a builder found on any node builds can run on, and ignores the others', async () => {
+    const nodes = new FakeBuildNodes([aNode('local'), aNode('node-1'), aNode('node-2', { unschedulable: true })], { local: has(false), 'node-1': has(true), 'node-2': has(false) });
+    await expect(new CheckBuildSource(nodes, git, settings).execute('app', spec())).resolves.toBeUndefined();
+  });
+
+  it('cannot ask with no node to build on, and leaves it to the build (which waits for one)', async () => {
+    const nodes = new FakeBuildNodes([aNode('local', { ready: false })], { local: has(false) });
+    await expect(new CheckBuildSource(nodes, git, settings).execute('app', spec())).resolves.toBeUndefined();
+  });
+
+  it('answers 503, not 500, when no node engine answers', async () => {
+    const nodes = new FakeBuildNodes([aNode('local')], { local: deaf });
+    await expect(new CheckBuildSource(nodes, git, settings).execute('app', spec())).rejects.toMatchObject({ status: { code: 503 } });
   });
 });

@@ -1,24 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BuildConfigSpec } from '@paas/contracts/builds';
 import type { StatusCause } from '@paas/contracts/status';
+import { isNodeSchedulable } from '@paas/contracts/nodes';
 import { ApiError } from '@paas/platform/api-error';
+import { withinTime } from '@paas/platform/docker-engines';
 import { GIT, GitError, type Git } from '../adapters/git-cli';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
-import { CONTAINER_RUNTIME, type ContainerRuntime } from '../builds/pipeline/container-runtime';
+import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { builderImageOf } from '../builds/pipeline/strategy-factory';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
+/** How long one node's engine may take to say whether it has the builder image. */
+const IMAGE_CHECK_TIMEOUT_MS = 3_000;
 
 /**
- * What the schema cannot see: that the builder image exists on the build host and that the
- * git repository answers and has the ref. Both are asked at once; every problem found
- * comes back in one 422 naming its field.
+ * What the schema cannot see: that the builder image exists on a node builds can run on, and
+ * that the git repository answers and has the ref. Both are asked at once; every problem found
+ * comes back in one 422 naming its field. With no node to build on right now, the image
+ * cannot be asked for: the catalog check stands alone, and the build itself waits for a node.
  */
 @Injectable()
 export class CheckBuildSource {
   constructor(
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(BUILD_NODES) private readonly nodes: Pick<BuildNodes, 'list' | 'engine'>,
     @Inject(GIT) private readonly git: Git,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
   ) {}
@@ -35,11 +40,14 @@ export class CheckBuildSource {
     const { from } = spec.strategy.sourceStrategy;
     const image = builderImageOf(from, this.settings.builders);
     if (!image) return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `unknown builder "${from.name}"; available: ${Object.keys(this.settings.builders).join(', ')}` }];
-    const found = await this.runtime.inspectImage(image).catch((error: Error) => {
-      throw ApiError.of('ServiceUnavailable', `the build host's container engine is not available: ${error.message}`);
-    });
-    if (found) return [];
-    const message = from.kind === 'Builder' ? `builder "${from.name}" (${image}) is not installed on the build host` : `image "${image}" does not exist on the build host`;
+    const engines = this.nodes.list().filter(isNodeSchedulable).flatMap((node) => this.nodes.engine(node.metadata.name) ?? []);
+    if (!engines.length) return [];
+    const answers = await Promise.allSettled(engines.map((engine) => withinTime(engine.runtime.inspectImage(image), IMAGE_CHECK_TIMEOUT_MS)));
+    if (answers.some((answer) => answer.status === 'fulfilled' && answer.value)) return [];
+    const unanswered = answers.flatMap((answer, i) => (answer.status === 'rejected' ? [`${engines[i].name}: ${(answer.reason as Error).message}`] : []));
+    if (unanswered.length === engines.length) throw ApiError.of('ServiceUnavailable', `no build node's container engine answered: ${unanswered.join('; ')}`);
+    const where = `on any build node (${engines.map((engine) => engine.name).join(', ')})`;
+    const message = from.kind === 'Builder' ? `builder "${from.name}" (${image}) is not installed ${where}` : `image "${image}" does not exist ${where}`;
     return [{ field: BUILDER_FIELD, reason: 'NotFound', message }];
   }
 

@@ -8,7 +8,9 @@ import type { OutboxEvent } from '@paas/platform/resource-repository';
 import type { ShardOwnership } from '@paas/platform/shard-ownership';
 import { BuildLogFiles } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
-import { ATTEMPT_ANNOTATION, BuildController, RUNNER_ANNOTATION } from './build-controller';
+import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
+import { ATTEMPT_ANNOTATION } from './build-attempts';
+import { BuildController, RUNNER_ANNOTATION, WAITING_FOR_NODE_ANNOTATION } from './build-controller';
 import type { BuildRepository } from './build.repository';
 import type { ContainerRuntime } from './pipeline/container-runtime';
 import type { RunBuild } from './run-build.usecase';
@@ -53,13 +55,13 @@ class ScriptedRuns {
   }
 }
 
-function aBuild(name: string, phase: Build['status']['phase'], annotations: Record<string, string> = {}): Build {
+function aBuild(name: string, phase: Build['status']['phase'], annotations: Record<string, string> = {}, nodeName?: string): Build {
   return {
     apiVersion: 'v1',
     kind: 'Build',
     metadata: { name, namespace: 'demo', uid: `uid-${name}`, resourceVersion: '1', generation: 1, creationTimestamp: '2030-01-01T00:00:00Z', labels: { buildconfig: 'app' }, annotations },
     spec: {} as Build['spec'],
-    status: { phase, stages: [], outputDockerImageReference: 'reg.test:5000/demo/app:latest' },
+    status: { phase, stages: [], outputDockerImageReference: 'reg.test:5000/demo/app:latest', ...(nodeName ? { nodeName } : {}) },
   };
 }
 
@@ -72,7 +74,7 @@ describe('BuildController', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function setup(builds: Build[], options: { concurrency?: number } = {}) {
+  async function setup(builds: Build[], options: { concurrency?: number; nodes?: ReturnType<typeof aNode>[]; nodeWaitMs?: number } = {}) {
     const feed = new InMemoryFeed();
     const published: OutboxEvent[] = [];
     const store = new InMemoryResourceRepository<Build>('Build', { feed, publisher: { publish: async (event) => void published.push(event) } });
@@ -80,15 +82,17 @@ describe('BuildController', () => {
     const leases = new ScriptedLeases();
     const runs = new ScriptedRuns();
     const removed: string[] = [];
-    const runtime = { remove: async (name: string) => void removed.push(name) } as unknown as ContainerRuntime;
+    const nodeList = options.nodes ?? [aNode('local')];
+    const runtimeOf = (node: string) => ({ remove: async (name: string) => void removed.push(node === 'local' ? name : `${node}:${name}`) }) as unknown as ContainerRuntime;
+    const nodes = new FakeBuildNodes(nodeList, Object.fromEntries(nodeList.map((node) => [node.metadata.name, runtimeOf(node.metadata.name)])));
     const ownership = { shards: 16, ownsNamespace: () => true, listen: () => undefined } as unknown as ShardOwnership;
     const logs = new BuildLogFiles(dir);
-    const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000 } as BuildSettings;
-    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, runtime, logs, settings);
+    const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000 } as BuildSettings;
+    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings);
     // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
     await controller.builds.start();
     const get = (name: string) => store.get('demo', name);
-    return { store, leases, runs, removed, published, logs, get };
+    return { store, leases, runs, removed, published, logs, get, nodes };
   }
 
   it('claims a New build with its runner lease, records Pending with the runner, and runs it', async () => {
@@ -136,6 +140,49 @@ describe('BuildController', () => {
     await controller.reconcile('demo/app-1');
     expect((await get('app-1')).status).toMatchObject({ phase: 'Error', reason: 'BuildPodDeleted', message: expect.stringContaining('attempt 2') });
     expect(published).toEqual([expect.objectContaining({ type: 'build.failed', data: expect.objectContaining({ reason: 'BuildPodDeleted' }) })]);
+  });
+
+  it('places a claimed build on the node with the fewest builds in flight, and records it', async () => {
+    const { get, runs } = await setup([aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/other' }, 'local'), aBuild('app-2', 'New')], { nodes: [aNode('local'), aNode('node-1')] });
+    await controller.reconcile('demo/app-2');
+    expect((await get('app-2')).status).toMatchObject({ phase: 'Pending', nodeName: 'node-1' });
+    expect(runs.started).toEqual(['demo/app-2']);
+  });
+
+  it('keeps a build New, saying why, while no node can take it, and claims it once one can', async () => {
+    const { get, runs, leases, nodes } = await setup([aBuild('app-1', 'New')], { nodes: [aNode('local', { ready: false }), aNode('node-1', { unschedulable: true })] });
+    expect(await controller.reconcile('demo/app-1')).toEqual({ requeueAfterMs: 5_000 });
+    const waiting = await get('app-1');
+    expect(waiting.status).toMatchObject({ phase: 'New', message: 'waiting for a node to run on: every Ready node is cordoned or draining' });
+    expect(Date.parse(waiting.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION] ?? '')).toBeGreaterThan(0);
+    expect(leases.held.size).toBe(0);
+    expect(runs.started).toEqual([]);
+    // Looking again writes nothing new.
+    await controller.reconcile('demo/app-1');
+    expect((await get('app-1')).metadata.resourceVersion).toBe(waiting.metadata.resourceVersion);
+
+    nodes.set(aNode('local'));
+    await controller.reconcile('demo/app-1');
+    const claimed = await get('app-1');
+    expect(claimed.status).toMatchObject({ phase: 'Pending', nodeName: 'local' });
+    expect(claimed.status.message).toBeUndefined();
+    expect(claimed.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION]).toBeUndefined();
+    expect(runs.started).toEqual(['demo/app-1']);
+  });
+
+  it('fails a build that waited for a node longer than it may, as NoNodeAvailable, on the bus and in its log', async () => {
+    const since = new Date(Date.now() - 61_000).toISOString();
+    const { get, published, logs } = await setup([aBuild('app-1', 'New', { [WAITING_FOR_NODE_ANNOTATION]: since })], { nodes: [], nodeWaitMs: 60_000 });
+    expect(await controller.reconcile('demo/app-1')).toEqual({});
+    expect((await get('app-1')).status).toMatchObject({ phase: 'Failed', reason: 'NoNodeAvailable', message: 'no node could run the build within 60 s: no node is registered' });
+    expect(published).toEqual([expect.objectContaining({ type: 'build.failed', data: expect.objectContaining({ reason: 'NoNodeAvailable' }) })]);
+    expect((await logs.read('demo', 'app-1', 0)).text).toContain('error: build error: no node could run the build within 60 s');
+  });
+
+  it("removes a dead runner's container from the node its build was placed on", async () => {
+    const { removed } = await setup([aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/dead' }, 'node-1')], { nodes: [aNode('local'), aNode('node-1')] });
+    await controller.reconcile('demo/app-1');
+    expect(removed).toEqual(['node-1:paas-build-demo.app-1']);
   });
 
   it('stops a run of a build that was deleted', async () => {

@@ -8,28 +8,33 @@ import { WorkQueue, type ReconcileResult } from '@paas/platform/work-queue';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildRepository, type BuildStore } from './build.repository';
-import { CONTAINER_RUNTIME, type ContainerRuntime } from './pipeline/container-runtime';
-import { buildContainerName } from './pipeline/s2i-roles';
-import { RunBuild } from './run-build.usecase';
+import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
+import { chooseBuildNode } from '../nodes/choose-node';
+import { attemptOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
+import { removeBuildContainer } from './build-containers';
+import { buildEvent, RunBuild } from './run-build.usecase';
 
-/** The replica that claimed a build (`<host>/<pid>/<random>`), and which attempt it runs. */
+/** The replica that claimed a build (`<host>/<pid>/<random>`). */
 export const RUNNER_ANNOTATION = 'paas.dev/build-runner';
-export const ATTEMPT_ANNOTATION = 'paas.dev/build-attempt';
-/** A build whose runner died is run once more; after that it ends as Error. */
-export const MAX_ATTEMPTS = 2;
+/** Since when a New build has waited for a node to run on (ISO time); gone once it is placed. */
+export const WAITING_FOR_NODE_ANNOTATION = 'paas.dev/waiting-for-node-since';
+/** How soon a build waiting for a node looks again (a node's change wakes it sooner). */
+const NODE_WAIT_RECHECK_MS = 5_000;
 
 const IN_FLIGHT: Build['status']['phase'][] = ['Pending', 'Running'];
 const TERMINAL: Build['status']['phase'][] = ['Complete', 'Failed', 'Error', 'Cancelled'];
 
 export const runnerLease = (build: Build) => `build:${build.metadata.uid}`;
-export const attemptOf = (build: Build) => Number(build.metadata.annotations?.[ATTEMPT_ANNOTATION] ?? 1);
 
 /**
  * Builds as a level-triggered controller, like the deploy-service's: a Build's key is worked
  * by the replica that owns its namespace's shard, and every change of a Build (or a
  * `build.requested`) only enqueues its key. `reconcile` claims a New build for this replica
- * when it has a free slot (the runner lease `build:<uid>` first, then Pending in the
- * record) and runs it in the background; the lease is renewed while it runs. An in-flight build
+ * when it has a free slot and a node can take it (nodes/choose-node.ts): the runner lease
+ * `build:<uid>` first, then Pending with `status.nodeName` in the record; it then runs in the
+ * background on that node's engine, the lease renewed while it runs. With no node to run on,
+ * the build stays New saying why, and fails as NoNodeAvailable after `nodeWaitMs`; a change
+ * of any node looks at the waiting builds again. An in-flight build
  * whose runner lease has expired lost its runner (a killed replica, a lost node): it is run
  * again as attempt 2 by whichever replica owns it now, or ends as Error after that.
  */
@@ -48,7 +53,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(ShardOwnership) private readonly ownership: ShardOwnership,
     @Inject(Leases) private readonly leases: Leases,
     @Inject(RunBuild) private readonly runBuild: RunBuild,
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(BUILD_NODES) private readonly nodes: BuildNodes,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
   ) {
@@ -58,6 +63,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
 
   async onModuleInit() {
     this.builds.onChange(({ object }) => this.enqueue(object.metadata.namespace, object.metadata.name));
+    // A node that comes, turns Ready or is uncordoned may take the builds that wait.
+    this.nodes.onChange(() => this.builds.list().filter((build) => build.status.phase === 'New').forEach((build) => this.enqueue(build.metadata.namespace, build.metadata.name)));
     await this.builds.start();
   }
 
@@ -101,7 +108,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     return {};
   }
 
-  /** Takes the runner lease, then records the claim (Pending), then runs it; a full replica asks again soon. */
+  /** Places it, takes the runner lease, then records the claim (Pending, its node), then runs it; a full replica asks again soon. */
   private async claim(build: Build): Promise<ReconcileResult> {
     // A slot is taken before the first await, so that claims running side by side never exceed the limit.
     if (this.runBuild.active + this.claiming >= this.settings.concurrency) return { requeueAfterMs: 1_000 };
@@ -115,6 +122,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
 
   private async claimWithSlot(build: Build): Promise<ReconcileResult> {
     const { namespace, name } = build.metadata;
+    const placement = chooseBuildNode(this.nodes.list(), this.builds.list().filter((other) => IN_FLIGHT.includes(other.status.phase)));
+    if ('waiting' in placement) return this.waitForNode(build, placement.waiting);
     const lease = runnerLease(build);
     if (!(await this.leases.acquire(lease))) return { requeueAfterMs: this.leases.timing.leaseMs };
     let claimed: Build | undefined;
@@ -123,10 +132,12 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
         // Called again on fresh state after a lost race: only the write that lands counts.
         claimed = undefined;
         if (current.status.phase !== 'New' || current.metadata.uid !== build.metadata.uid) return undefined;
+        const { [WAITING_FOR_NODE_ANNOTATION]: waited, ...annotations } = current.metadata.annotations ?? {};
         claimed = {
           ...current,
-          metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [RUNNER_ANNOTATION]: this.leases.identity } },
-          status: { ...current.status, phase: 'Pending' },
+          metadata: { ...current.metadata, annotations: { ...annotations, [RUNNER_ANNOTATION]: this.leases.identity } },
+          // The waiting message goes with the wait; an attempt's message stays.
+          status: { ...current.status, phase: 'Pending', nodeName: placement.node, ...(waited ? { message: undefined } : {}) },
         };
         return claimed;
       });
@@ -138,8 +149,54 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     void this.runBuild
       .run(running)
       .catch((error: Error) => this.logger.error({ msg: `build ${namespace}/${name} failed to run: ${error.message}` }))
-      .finally(() => void this.leases.release(lease, { forget: true }));
+      .finally(async () => {
+        await this.leases.release(lease, { forget: true }).catch(() => undefined);
+        // A run that ended by asking for another attempt (its node was lost) left it New while it still ran here.
+        this.enqueue(namespace, name);
+      });
     return {};
+  }
+
+  /**
+   * No node can take the build now: it stays New, saying why (written once per reason), and
+   * looks again soon (or when a node changes); after `nodeWaitMs` of waiting it fails as NoNodeAvailable.
+   */
+  private async waitForNode(build: Build, why: string): Promise<ReconcileResult> {
+    const { namespace, name, uid } = build.metadata;
+    const now = Date.now();
+    const since = Date.parse(build.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION] ?? '') || now;
+    const waitedMs = now - since;
+    const waiting = (current: Build) => current.metadata.uid === uid && current.status.phase === 'New';
+    if (waitedMs >= this.settings.nodeWaitMs) {
+      const message = `no node could run the build within ${Math.round(this.settings.nodeWaitMs / 1000)} s: ${why}`;
+      const log = await this.logs.open(namespace, name);
+      try {
+        await log.write(`error: build error: ${message}\n`);
+      } finally {
+        await log.close();
+      }
+      await this.store.update(
+        namespace,
+        name,
+        (current) => (waiting(current) ? { ...current, status: { ...current.status, phase: 'Failed', reason: 'NoNodeAvailable', message, completionTimestamp: new Date().toISOString() } } : undefined),
+        { outbox: (failed) => [buildEvent('build.failed', failed, { reason: 'NoNodeAvailable', message })] },
+      );
+      this.logger.warn({ msg: `build ${key(build)}: ${message}` });
+      return {};
+    }
+    const message = `waiting for a node to run on: ${why}`;
+    if (build.status.message !== message || !build.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION]) {
+      await this.store.update(namespace, name, (current) =>
+        waiting(current)
+          ? {
+              ...current,
+              metadata: { ...current.metadata, annotations: { [WAITING_FOR_NODE_ANNOTATION]: new Date(since).toISOString(), ...current.metadata.annotations } },
+              status: { ...current.status, message },
+            }
+          : undefined,
+      );
+    }
+    return { requeueAfterMs: Math.max(100, Math.min(NODE_WAIT_RECHECK_MS, this.settings.nodeWaitMs - waitedMs)) };
   }
 
   /**
@@ -152,20 +209,12 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     const runner = build.metadata.annotations?.[RUNNER_ANNOTATION] ?? 'unknown';
     const why = `the build-service replica running attempt ${attempt} (${runner}) stopped before the build finished`;
     // Its container may still be there (the engine outlives the replica): it must go before a new one of that name.
-    await this.runtime.remove(buildContainerName(build)).catch(() => undefined);
+    await removeBuildContainer(this.nodes, build).catch(() => undefined);
     const log = await this.logs.open(build.metadata.namespace, build.metadata.name);
     try {
       if (attempt < MAX_ATTEMPTS) {
         await log.write(`---> ${why}; running the build again (attempt ${attempt + 1} of ${MAX_ATTEMPTS})\n`);
-        await this.store.update(build.metadata.namespace, build.metadata.name, (current) =>
-          current.metadata.uid === build.metadata.uid && IN_FLIGHT.includes(current.status.phase)
-            ? {
-                ...current,
-                metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [ATTEMPT_ANNOTATION]: String(attempt + 1) } },
-                status: { ...current.status, phase: 'New', stages: [], message: `attempt ${attempt + 1}: ${why}` },
-              }
-            : undefined,
-        );
+        await this.store.update(build.metadata.namespace, build.metadata.name, (current) => nextAttempt(current, build.metadata.uid, why));
         this.logger.warn({ msg: `build ${key(build)}: ${why}; attempt ${attempt + 1}` });
       } else {
         await log.write(`error: build error: ${why}, and it was its last attempt\n`);
@@ -177,9 +226,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
               ? { ...current, status: { ...current.status, phase: 'Error', reason: 'BuildPodDeleted', message: why, completionTimestamp: new Date().toISOString() } }
               : undefined,
           {
-            outbox: (failed) => [
-              { id: `build.failed:${failed.metadata.uid}`, type: 'build.failed', data: { namespace: failed.metadata.namespace, name: failed.metadata.name, uid: failed.metadata.uid, buildConfig: failed.metadata.labels?.buildconfig ?? '', reason: 'BuildPodDeleted', message: why } },
-            ],
+            outbox: (failed) => [buildEvent('build.failed', failed, { reason: 'BuildPodDeleted', message: why })],
           },
         );
       }

@@ -1,25 +1,30 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
+import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
+import { removeBuildContainer } from './build-containers';
 import { BuildRepository } from './build.repository';
-import { CONTAINER_RUNTIME, type ContainerRuntime } from './pipeline/container-runtime';
-import { buildContainerName } from './pipeline/s2i-roles';
 
 /**
- * Deletes a build with its log and container; the replica running it sees the deletion (its
- * BuildController) and stops the run.
+ * Deletes a build with its log and container (on the node it ran on); the replica running it
+ * sees the deletion (its BuildController) and stops the run. A node that cannot be reached
+ * keeps the container until the leftover sweep when it is Ready again: the deletion stands.
  */
 @Injectable()
 export class DeleteBuild {
+  private readonly logger = new Logger(DeleteBuild.name);
+
   constructor(
     private readonly builds: BuildRepository,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(BUILD_NODES) private readonly nodes: Pick<BuildNodes, 'list' | 'engine'>,
   ) {}
 
   async execute(namespace: string, name: string): Promise<Status> {
     const build = await this.builds.delete(namespace, name);
-    await this.runtime.remove(buildContainerName(build));
+    await removeBuildContainer(this.nodes, build).catch((error: Error) =>
+      this.logger.warn({ msg: `the container of build ${namespace}/${name} is left for the leftover sweep: ${error.message}` }),
+    );
     await this.logs.remove(namespace, name);
     return successStatus(`build "${name}" deleted`, { kind: 'Build', name });
   }

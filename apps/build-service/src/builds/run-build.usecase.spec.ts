@@ -12,6 +12,10 @@ import { PushError, type CommitSpec, type ContainerRuntime, type PushSpec, type 
 import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter } from './pipeline/s2i-roles';
 import { RunBuild } from './run-build.usecase';
+import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
+import { ATTEMPT_ANNOTATION } from './build-attempts';
+import { BuildStrategyFactory } from './pipeline/strategy-factory';
+import type { Git } from '../adapters/git-cli';
 
 const BUILDER = 'paas-builder/nodejs:latest';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -35,13 +39,13 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
   };
 }
 
-/** Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the first pushes, one each) and `hang` script its answers. */
+/** Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the first pushes, one each), `hang` (until aborted) and `deaf` (never answers: an engine gone) script its answers. */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   commits: CommitSpec[] = [];
   runs: RunSpec[] = [];
   input = '';
-  constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean } = {}) {}
+  constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean } = {}) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
     return { id: 'sha256:builder', labels: {} };
@@ -51,6 +55,7 @@ class FakeRuntime implements ContainerRuntime {
     this.runs.push(spec);
     for await (const chunk of spec.input) this.input += chunk;
     await spec.onOutput(Buffer.from('---> Installing application source\n'));
+    if (this.script.deaf) await new Promise(() => undefined);
     if (this.script.hang) {
       await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
     }
@@ -95,7 +100,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000 });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
@@ -116,17 +121,18 @@ describe('RunBuild with a fake container runtime', () => {
         },
       },
     });
-    store.seed({ ...build, status: { ...build.status, phase: 'Pending' } });
+    store.seed({ ...build, status: { ...build.status, phase: 'Pending', nodeName: 'local' } });
+    const nodes = new FakeBuildNodes([aNode('local')], { local: runtime });
     const strategy: BuildStrategy = {
       source: fakeSource,
-      assembler: new S2IAssembler(runtime, () => BUILDER),
+      assembler: new S2IAssembler(runtime, () => BUILDER, 'local'),
       committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
       pusher: new RegistryPusher(runtime, credentials),
     };
-    const runBuild = new RunBuild(store, { forBuild: () => strategy }, runtime, logStore, buildSettings);
+    const runBuild = new RunBuild(store, { forBuild: () => strategy }, nodes, logStore, buildSettings);
     const run = async () => runBuild.run(await store.get('demo', 'app-1'));
     const current = () => store.get('demo', 'app-1');
-    return { store, published, phases, runBuild, run, current };
+    return { store, published, phases, runBuild, run, current, nodes };
   }
 
   async function logOf(): Promise<string> {
@@ -184,6 +190,7 @@ describe('RunBuild with a fake container runtime', () => {
         },
       },
     ]);
+    expect(await logOf()).toContain('---> Building on node local (unix:///var/run/docker.sock)\n');
     expect(await logOf()).toContain('---> Installing application source');
     expect(await logOf()).toContain(`5f70bf18a086: Mounted from demo/other\n3b4c1a9e2d77: Pushed\nPush successful: ${DIGEST}\n`);
   });
@@ -278,6 +285,46 @@ describe('RunBuild with a fake container runtime', () => {
     expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
   });
 
+  it('runs a build again as its next attempt when its node turns NotReady, without waiting for the engine to answer', async () => {
+    const runtime = new FakeRuntime({ deaf: true });
+    const { run, current, nodes, published } = setup(runtime);
+    const running = run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    nodes.set(aNode('local', { ready: false }));
+    await running;
+
+    const again = await current();
+    expect(again.status).toMatchObject({ phase: 'New', stages: [], message: 'attempt 2: node local became NotReady (NodeNotReady: the Docker engine has not answered) while the build ran on it' });
+    expect(again.status.nodeName).toBeUndefined();
+    expect(again.metadata.annotations?.[ATTEMPT_ANNOTATION]).toBe('2');
+    expect(published.map((event) => event.type)).toEqual(['build.started']);
+    expect(await logOf()).toContain('while the build ran on it; running the build again (attempt 2 of 2)');
+    expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
+  });
+
+  it('fails as NodeLost when the node of its last attempt goes away', async () => {
+    const runtime = new FakeRuntime({ deaf: true });
+    const build = aBuild();
+    const { run, current, nodes, published } = setup(runtime, { ...build, metadata: { ...build.metadata, annotations: { [ATTEMPT_ANNOTATION]: '2' } } });
+    const running = run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    nodes.remove('local');
+    await running;
+
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'NodeLost', message: 'node local was removed while the build ran on it', nodeName: 'local' });
+    expect(published.map((event) => event.type)).toEqual(['build.started', 'build.failed']);
+    expect(await logOf()).toContain('error: build error: node local was removed while the build ran on it');
+  });
+
+  it('fails at once, as NodeLost, a build whose node is not registered', async () => {
+    const runtime = new FakeRuntime();
+    const { run, current, nodes } = setup(runtime, { ...aBuild(), metadata: { ...aBuild().metadata, annotations: { [ATTEMPT_ANNOTATION]: '2' } } });
+    nodes.remove('local');
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'NodeLost', message: 'node "local" that the build was placed on is not registered' });
+    expect(runtime.calls).toEqual([]);
+  });
+
   it('fails a claimed build, instead of leaving it Pending, when its log cannot be opened', async () => {
     const runtime = new FakeRuntime();
     const diskFull: BuildLogStore = {
@@ -309,5 +356,27 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).status).toMatchObject({ reason: 'InternalError', message: expect.stringContaining('ENOTDIR') });
     expect(await logOf()).toContain('error: build error: the build failed with an internal error');
     expect(runBuild.abort('demo', 'app-1')).toBe(false);
+  });
+});
+
+describe('BuildStrategyFactory on a node', () => {
+  const node = (runtime: FakeRuntime) => ({ name: 'node-1', engineUrl: 'tcp://10.250.1.2:2376', registryHost: '10.250.1.1:5000', runtime });
+  const factory = new BuildStrategyFactory({} as Git, { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings, new FakeCredentials());
+  const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
+  const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]) };
+
+  it("commits, names and pushes the image on the node's engine, for the registry as that node reaches it", async () => {
+    const runtime = new FakeRuntime();
+    const strategy = factory.forBuild(aBuild(), node(runtime));
+    const { imageReference } = await strategy.committer.commit(ctx(runtime), 'container-1', source);
+    expect(imageReference).toBe('10.250.1.1:5000/demo/app:latest');
+    await strategy.pusher.push(ctx(runtime), imageReference);
+    expect(runtime.calls).toEqual(['commit container-1 10.250.1.1:5000/demo/app:latest', 'push 10.250.1.1:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount']);
+  });
+
+  it('names the node that lacks the builder image', async () => {
+    const runtime = new FakeRuntime();
+    runtime.inspectImage = async () => undefined as never;
+    await expect(factory.forBuild(aBuild(), node(runtime)).assembler.assemble(ctx(runtime), source)).rejects.toMatchObject({ reason: 'BuilderImageNotFound', message: 'builder "nodejs" is not available on node node-1' });
   });
 });

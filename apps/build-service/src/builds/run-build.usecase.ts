@@ -3,11 +3,15 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Build, BuildStage, BuildStageName } from '@paas/contracts/builds';
 import type { EventMap } from '@paas/contracts/events';
+import { isNodeReady } from '@paas/contracts/nodes';
+import { withinTime } from '@paas/platform/docker-engines';
 import type { OutboxEvent } from '@paas/platform/resource-repository';
 import { BUILD_LOGS, type BuildLogStore, type OpenBuildLog } from '../adapters/build-log-files';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
+import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
+import { attemptOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
+import { ENGINE_CALL_TIMEOUT_MS, removeBuildContainer } from './build-containers';
 import { BuildRepository, type BuildStore } from './build.repository';
-import { CONTAINER_RUNTIME, type ContainerRuntime } from './pipeline/container-runtime';
 import { BuildFailure, type BuildContext } from './pipeline/roles';
 import { buildContainerName } from './pipeline/s2i-roles';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
@@ -20,6 +24,11 @@ type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
  * Failed with a reason. `build.started`, `build.completed` and `build.failed` are owed by the
  * status writes that say so (their outboxes). The build container and scratch directory are
  * always removed; the completion deadline aborts whatever stage runs.
+ *
+ * The container work happens on the engine of the node the claim placed the build on
+ * (`status.nodeName`). A node that turns NotReady or is removed while the build runs ends the
+ * run at once, without waiting on its engine: the build is run again (as its next attempt,
+ * placed anew) if it has an attempt left, else it fails as NodeLost.
  */
 @Injectable()
 export class RunBuild {
@@ -29,7 +38,7 @@ export class RunBuild {
   constructor(
     @Inject(BuildRepository) private readonly builds: BuildStore,
     @Inject(BuildStrategyFactory) private readonly strategies: StrategySource,
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
+    @Inject(BUILD_NODES) private readonly nodes: Pick<BuildNodes, 'get' | 'list' | 'engine' | 'onChange'>,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
   ) {}
@@ -62,35 +71,67 @@ export class RunBuild {
       deadlineSeconds * 1000,
     );
     const startedAt = Date.now();
+    const nodeName = claimed.status.nodeName ?? '';
+    const stopWatchingNode = this.watchNode(nodeName, controller);
     // Everything after the claim runs inside the try: a log or scratch directory that cannot be
     // made (ENOSPC, EACCES) must end the build as Failed, never leave it Pending for good.
     let log: OpenBuildLog | undefined;
     let workDir: string | undefined;
+    let build = claimed;
+    let outcome: { digest: string } | { failure: BuildFailure };
     try {
       log = await this.logs.open(namespace, name);
+      const engine = this.nodes.engine(nodeName);
+      if (!engine) throw new BuildFailure('NodeLost', `node "${nodeName}" that the build was placed on is not registered`);
+      controller.signal.throwIfAborted();
+      await log.write(`---> Building on node ${engine.name} (${engine.engineUrl})\n`);
+      // The runner lease is ours: a container of this name is an earlier attempt's, left on a node that was lost.
+      if (attemptOf(claimed) > 1) await withinTime(engine.runtime.remove(buildContainerName(claimed)), ENGINE_CALL_TIMEOUT_MS);
       const workRoot = path.join(this.settings.buildsDir, 'work');
       await mkdir(workRoot, { recursive: true });
       workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
-      const build = await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
+      build = await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
         outbox: (next) => [buildEvent('build.started', next, {})],
       });
-      const ctx: BuildContext = { build, workDir, log, signal: controller.signal };
-      const digest = await this.runStages(ctx);
-      return await this.finish(build, log, startedAt, { digest });
+      const ctx: BuildContext = { build, workDir, log, signal: controller.signal, node: engine };
+      // A stage waiting on an engine that stopped answering must not hold the build: an abort ends it.
+      outcome = { digest: await untilAborted(this.runStages(ctx), controller.signal) };
+      build = ctx.build;
     } catch (error) {
-      return await this.finish(claimed, log, startedAt, { failure: this.asFailure(error, key) });
-    } finally {
+      build = claimed;
+      outcome = { failure: this.asFailure(controller.signal.aborted ? controller.signal.reason : error, key) };
+    }
+    try {
       clearTimeout(deadline);
-      this.running.delete(key);
+      stopWatchingNode();
+      // Cleaned up before the outcome is recorded: a build seen Complete or Failed has left nothing behind
+      // (a node that does not answer within ENGINE_CALL_TIMEOUT_MS is left to the leftover sweep).
       const warn = (what: string) => (error: Error) => this.logger.warn({ msg: `could not ${what} of ${key}: ${error.message}` });
-      await this.runtime.remove(buildContainerName(claimed)).catch(warn('remove the container'));
+      await removeBuildContainer(this.nodes, claimed).catch(warn('remove the container'));
       if (workDir) await rm(workDir, { recursive: true, force: true }).catch(warn('remove the scratch directory'));
+      const recorded = await this.finish(build, log, startedAt, outcome);
       await log?.close().catch(warn('close the log'));
+      return recorded;
+    } finally {
+      this.running.delete(key);
     }
   }
 
+  /** Aborts the run when its node turns NotReady or goes away (now or later); returns a function that stops watching. */
+  private watchNode(nodeName: string, controller: AbortController): () => void {
+    const lost = (why: string) => controller.abort(new BuildFailure('NodeLost', `node ${nodeName} ${why} while the build ran on it`));
+    const stop = this.nodes.onChange(({ type, object }) => {
+      if (object.metadata.name !== nodeName || controller.signal.aborted) return;
+      if (type === 'DELETED') lost('was removed');
+      else if (!isNodeReady(object)) lost(`became NotReady (${notReadyWhy(object)})`);
+    });
+    const now = this.nodes.get(nodeName);
+    if (now && !isNodeReady(now)) lost(`was NotReady (${notReadyWhy(now)})`);
+    return stop;
+  }
+
   private async runStages(ctx: BuildContext): Promise<string> {
-    const strategy = this.strategies.forBuild(ctx.build);
+    const strategy = this.strategies.forBuild(ctx.build, ctx.node);
     const { namespace, name } = ctx.build.metadata;
     const source = await this.stage(ctx, 'FetchSource', () => strategy.source.fetch(ctx));
     ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
@@ -129,7 +170,6 @@ export class RunBuild {
   private async finish(build: Build, log: OpenBuildLog | undefined, startedAt: number, outcome: { digest: string } | { failure: BuildFailure }): Promise<Build | undefined> {
     const { namespace, name } = build.metadata;
     const end = { completionTimestamp: new Date().toISOString(), durationMilliseconds: Date.now() - startedAt };
-    if ('failure' in outcome) await log?.write(`error: build error: ${outcome.failure.message}\n`);
     try {
       if ('digest' in outcome) {
         const [imageStream] = build.spec.output.to.name.split(':');
@@ -146,6 +186,13 @@ export class RunBuild {
         });
       }
       const { reason, message } = outcome.failure;
+      if (reason === 'NodeLost' && attemptOf(build) < MAX_ATTEMPTS) {
+        const attempt = attemptOf(build) + 1;
+        await log?.write(`---> ${message}; running the build again (attempt ${attempt} of ${MAX_ATTEMPTS})\n`).catch(() => undefined);
+        this.logger.warn({ msg: `build ${namespace}/${name}: ${message}; attempt ${attempt}` });
+        return await this.builds.update(namespace, name, (current) => nextAttempt(current, build.metadata.uid, message));
+      }
+      await log?.write(`error: build error: ${message}\n`).catch(() => undefined);
       return await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, ...end, phase: 'Failed', reason, message } }), {
         outbox: (failed) => [buildEvent('build.failed', failed, { reason, message })],
       });
@@ -155,6 +202,24 @@ export class RunBuild {
       return undefined;
     }
   }
+}
+
+/** What a Node's Ready condition says, for a message. */
+function notReadyWhy(node: { status: { conditions: { type: string; reason?: string; message?: string }[] } }): string {
+  const ready = node.status.conditions.find((condition) => condition.type === 'Ready');
+  return ready ? [ready.reason, ready.message].filter(Boolean).join(': ') : 'no Ready condition';
+}
+
+/** `work`, or the signal's reason as soon as it is aborted. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** A `build.*` event a write of `build` owes, its id unique to the build and the type. */

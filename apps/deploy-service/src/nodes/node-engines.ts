@@ -3,9 +3,8 @@ import type { Node, NodeSpec } from '@paas/contracts/nodes';
 import { loadConfig } from '@paas/platform/config';
 import { RegistryTokenClient } from '@paas/platform/registry-tokens';
 import { RpcClient } from '@paas/platform/rpc';
-import Docker from 'dockerode';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { dockerFor, engineKey, withinTime } from '@paas/platform/docker-engines';
+import type Docker from 'dockerode';
 import { DockerodeClient, type DockerClient } from '../adapters/docker-client';
 import { DockerRuntime } from '../adapters/docker-runtime';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
@@ -29,20 +28,6 @@ export interface NodeEngine {
   info(timeoutMs: number): Promise<EngineInfo>;
   /** Whether it answers at all (`/_ping`: cheap, for heartbeats). */
   ping(timeoutMs: number): Promise<void>;
-}
-
-/** Opens a dockerode for an engine URL: the local socket, or tcp with the TLS files of `tlsDir`. Throws when the files cannot be read. */
-export function dockerFor(spec: NodeSpec['engine'], timeoutMs?: number): Docker {
-  if (spec.url.startsWith('unix://')) return new Docker({ socketPath: spec.url.slice('unix://'.length), timeout: timeoutMs });
-  const { hostname, port } = new URL(spec.url.replace(/^tcp:/, 'https:'));
-  const dir = spec.tlsDir as string;
-  const file = (name: string) => readFileSync(path.join(dir, name));
-  return new Docker({ host: hostname, port: Number(port), protocol: 'https', ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem'), timeout: timeoutMs });
-}
-
-/** `work`, or a rejection once `timeoutMs` has passed without an answer. */
-function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  return Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref())]);
 }
 
 /** Asks an engine who it is; rejects when it does not answer within `timeoutMs`. */
@@ -74,7 +59,7 @@ export class NodeEngines {
   ) {}
 
   of(node: Node): NodeEngine {
-    const key = JSON.stringify(node.spec.engine) + node.spec.hostIP + node.spec.registryHost;
+    const key = engineKey(node.spec);
     const cached = this.engines.get(node.metadata.name);
     if (cached?.key === key) return cached.engine;
     const docker = dockerFor(node.spec.engine);

@@ -5,7 +5,8 @@ import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { dryRunPreview, parseBody, resourceList, updatedFrom } from '@paas/platform/rpc-input';
 import type { Store } from '../store';
-import { dockerFor, engineInfo } from './node-engines';
+import { dockerFor } from '@paas/platform/docker-engines';
+import { engineInfo } from './node-engines';
 import { NodeRepository } from './node.repository';
 
 const KIND = 'Node';

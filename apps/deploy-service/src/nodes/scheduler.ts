@@ -1,15 +1,7 @@
 import type { Pod } from '@paas/contracts/deployments';
-import { DRAIN_ANNOTATION, type Node } from '@paas/contracts/nodes';
+import { isNodeDraining, isNodeReady, type Node } from '@paas/contracts/nodes';
 import { DEPLOYMENT_LABELS, HOSTNAME_LABEL } from '@paas/contracts/deployments';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
-
-export function isNodeReady(node: Node | undefined): boolean {
-  return node?.status.conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
-}
-
-export function isDraining(node: Node | undefined): boolean {
-  return node?.metadata.annotations?.[DRAIN_ANNOTATION] === 'true';
-}
 
 export type Placement = { node: string } | { unschedulable: string };
 
@@ -26,7 +18,7 @@ export function placePod(nodes: Node[], pods: Pod[], dc: string, memoryBytes = 0
   const claimed = (node: Node) => onNode(node).reduce((sum, pod) => sum + (pod.spec.containers[0]?.resources?.limits.memoryBytes ?? defaultMemoryBytes), 0);
   const selected = nodes.filter((node) => matchesLabels({ ...node.metadata.labels, [HOSTNAME_LABEL]: node.metadata.name }, nodeSelector));
   const ready = selected.filter(isNodeReady);
-  const schedulable = ready.filter((node) => !node.spec.unschedulable && !isDraining(node));
+  const schedulable = ready.filter((node) => !node.spec.unschedulable && !isNodeDraining(node));
   const roomy = schedulable.filter((node) => !node.status.allocatable || node.status.allocatable.memoryBytes - claimed(node) >= memoryBytes);
   if (!roomy.length) {
     const why = !nodes.length ? 'no node is registered' : !selected.length ? `no node matches the node selector ${JSON.stringify(nodeSelector)}` : !ready.length ? 'no node is Ready' : !schedulable.length ? 'every Ready node is cordoned' : `no node has ${memoryBytes} bytes of memory left`;

@@ -4,10 +4,10 @@ import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type Pod, type ReplicationContr
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { randomBytes } from 'node:crypto';
-import { NODE_SCOPE, type Node } from '@paas/contracts/nodes';
+import { isNodeDraining, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
 import { ImagePullError, RUNTIME_LABELS, type RuntimeContainer } from '../adapters/container-runtime';
 import { CLUSTER, type Cluster, type NodeContainer } from '../nodes/cluster';
-import { isDraining, placePod, type Placement } from '../nodes/scheduler';
+import { placePod, type Placement } from '../nodes/scheduler';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
@@ -103,7 +103,7 @@ export class ReplicationControllerReconciler implements Controller {
     }
 
     // Pods on a node being drained stay until their replacements elsewhere are all ready.
-    const leaving = live.filter((pod) => isDraining(this.node(pod.spec.nodeName)));
+    const leaving = live.filter((pod) => isNodeDraining(this.node(pod.spec.nodeName)));
     const staying = live.filter((pod) => !leaving.includes(pod));
     const missing = rc.spec.replicas - staying.length;
     if (missing > 0) {

@@ -1,5 +1,6 @@
 import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paas/contracts/deployments';
-import { DRAIN_ANNOTATION, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
+import { isNodeReady, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
+import { aNode } from '@paas/platform/test-nodes';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { Informer } from '@paas/platform/informer';
@@ -9,7 +10,6 @@ import type { DeploySettings } from '../deploy-settings';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import type { DeployInformers } from '../informers';
 import type { Cluster, NodeContainer } from '../nodes/cluster';
-import { isNodeReady } from '../nodes/scheduler';
 import type { ReadinessTracker } from '../pods/readiness';
 import type { Enqueuer } from '../reconcile/enqueuer';
 
@@ -55,36 +55,7 @@ export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployF
   return { log, published, dcs, rcs, pods, services, endpoints, nodes, informers };
 }
 
-let nodeVersions = 0;
-
-/** A registered node, Ready unless told otherwise, with room for 8 GiB of pods; each call a newer version of it. */
-export function aNode(name: string, options: { ready?: boolean; unschedulable?: boolean; draining?: boolean; memoryBytes?: number } = {}): Node {
-  const capacity = { memoryBytes: options.memoryBytes ?? 8 * 1024 ** 3, cpuMillis: 2000, pods: 110 };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      namespace: NODE_SCOPE,
-      uid: `uid-node-${name}`,
-      resourceVersion: String(++nodeVersions),
-      generation: 1,
-      creationTimestamp: '2030-01-01T00:00:00Z',
-      annotations: options.draining ? { [DRAIN_ANNOTATION]: 'true' } : {},
-    },
-    spec: {
-      engine: name === 'local' ? { url: 'unix:///var/run/docker.sock' } : { url: `tcp://10.250.${name.length}.2:2376`, tlsDir: `/secrets/${name}` },
-      hostIP: name === 'local' ? '127.0.0.1' : `10.250.${name.length}.2`,
-      registryHost: name === 'local' ? '127.0.0.1:5000' : `10.250.${name.length}.1:5000`,
-      unschedulable: options.unschedulable ?? false,
-    },
-    status: {
-      capacity,
-      allocatable: capacity,
-      conditions: [{ type: 'Ready', status: options.ready === false ? 'False' : 'True', lastTransitionTime: '2030-01-01T00:00:00Z' }],
-    },
-  };
-}
+export { aNode };
 
 /** The nodes of a fixture, each with a FakeRuntime that logs to the fixture's log. */
 export class FakeCluster implements Cluster {

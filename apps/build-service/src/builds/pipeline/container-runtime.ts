@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import type { Labels } from '@paas/contracts/meta';
 import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 
-export const CONTAINER_RUNTIME = Symbol('CONTAINER_RUNTIME');
 /** The build-service's registry credentials (a RegistryCredentials). */
 export const REGISTRY_CREDENTIALS = Symbol('REGISTRY_CREDENTIALS');
 

@@ -12,7 +12,7 @@ function contextFor(uri: string) {
     workDir: '/nonexistent',
     log: { write: async (text: string | Buffer) => void written.push(String(text)), tail: () => '' },
     signal: new AbortController().signal,
-  } as BuildContext;
+  } as unknown as BuildContext;
   return { ctx, written };
 }
 

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Build, BuildFailureReason, BuildSpec } from '@paas/contracts/builds';
+import type { NodeEngine } from '../../nodes/build-nodes';
 
 /** A build stage that failed for a reason the user can act on; anything else is InternalError. */
 export class BuildFailure extends Error {
@@ -25,8 +26,10 @@ export interface BuildContext {
   /** A private scratch directory, removed after the build. */
   workDir: string;
   log: BuildLogWriter;
-  /** Aborted when the build's completion deadline passes. */
+  /** Aborted when the build's completion deadline passes, or its node is lost. */
   signal: AbortSignal;
+  /** The node the build runs on: its engine runs the container, and pushes to the registry as it reaches it. */
+  node: NodeEngine;
 }
 
 export interface FetchedSource {

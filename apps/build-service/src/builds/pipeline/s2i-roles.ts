@@ -43,12 +43,14 @@ export class S2IAssembler implements Assembler {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly builderImage: BuilderImageResolver,
+    /** The node whose engine this is, for messages. */
+    private readonly nodeName: string,
   ) {}
 
   async assemble(ctx: BuildContext, source: FetchedSource) {
     const image = this.builderImage(ctx.build);
     if (!image || !(await this.runtime.inspectImage(image))) {
-      throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on the build host`);
+      throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on node ${this.nodeName}`);
     }
     await ctx.log.write(`---> Running assemble in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({

@@ -3,7 +3,8 @@ import type { Build, BuilderRef } from '@paas/contracts/builds';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { GIT, type Git } from '../../adapters/git-cli';
 import { BUILD_SETTINGS, type BuildSettings } from '../../build-settings';
-import { CONTAINER_RUNTIME, REGISTRY_CREDENTIALS, type ContainerRuntime } from './container-runtime';
+import type { NodeEngine } from '../../nodes/build-nodes';
+import { REGISTRY_CREDENTIALS } from './container-runtime';
 import { GitSourceFetcher } from './git-source-fetcher';
 import type { BuildStrategy } from './roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter } from './s2i-roles';
@@ -13,25 +14,25 @@ export function builderImageOf(from: BuilderRef, catalog: Record<string, string>
   return from.kind === 'Builder' ? (Object.hasOwn(catalog, from.name) ? catalog[from.name] : undefined) : from.name;
 }
 
-/** Picks the roles a build's strategy is made of (only `Source`, S2I, so far). */
+/** Picks the roles a build's strategy is made of (only `Source`, S2I, so far), on the engine of the node it runs on. */
 @Injectable()
 export class BuildStrategyFactory {
   constructor(
-    @Inject(CONTAINER_RUNTIME) private readonly runtime: ContainerRuntime,
     @Inject(GIT) private readonly git: Git,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(REGISTRY_CREDENTIALS) private readonly credentials: RegistryCredentials,
   ) {}
 
-  forBuild(build: Build): BuildStrategy {
+  forBuild(build: Build, node: NodeEngine): BuildStrategy {
     switch (build.spec.strategy.type) {
       case 'Source': {
         const builderImage = (b: Build) => builderImageOf(b.spec.strategy.sourceStrategy.from, this.settings.builders);
         return {
           source: new GitSourceFetcher(this.git),
-          assembler: new S2IAssembler(this.runtime, builderImage),
-          committer: new S2ICommitter(this.runtime, this.settings.registryHost, builderImage),
-          pusher: new RegistryPusher(this.runtime, this.credentials),
+          assembler: new S2IAssembler(node.runtime, builderImage, node.name),
+          // Named for the registry as this node reaches it: the engine pushes there.
+          committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
+          pusher: new RegistryPusher(node.runtime, this.credentials),
         };
       }
     }
