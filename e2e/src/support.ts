@@ -86,8 +86,12 @@ export class AppRepository {
   }
 }
 
+/** The containers of a namespace's pods, on every node's engine. */
 export const containersIn = (namespace: string) =>
-  execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim();
+  engineArguments()
+    .map((engine) => execFileSync('docker', [...engine, 'ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim())
+    .join(' ')
+    .trim();
 
 /** Deletes the namespace through the API and waits for its pods' containers to go. */
 export async function deleteNamespace(namespace: string): Promise<void> {
@@ -95,11 +99,31 @@ export async function deleteNamespace(namespace: string): Promise<void> {
   await eventually(`the containers of ${namespace} to be gone`, async () => (containersIn(namespace) === '' ? true : undefined), 30_000);
 }
 
-/** Removes the images the platform built for these builds (labelled by the build-service). */
+/**
+ * The docker CLI's arguments for each engine of the running platform (`.paas/run/nodes.json`;
+ * the host's alone when there is none): none for the host's socket, `-H` and the node's TLS
+ * files for another node.
+ */
+export function engineArguments(): string[][] {
+  const file = path.join(loadConfig().home, 'run', 'nodes.json');
+  let nodes: { engineUrl: string; tlsDir?: string }[];
+  try {
+    nodes = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return [[]];
+  }
+  return nodes.map(({ engineUrl, tlsDir }) =>
+    tlsDir ? ['-H', engineUrl, '--tlsverify', `--tlscacert=${tlsDir}/ca.pem`, `--tlscert=${tlsDir}/cert.pem`, `--tlskey=${tlsDir}/key.pem`] : [],
+  );
+}
+
+/** Removes the images the platform built for these builds (labelled by the build-service), on every node: built there or pulled by its pods. */
 export function removeBuiltImages(namespace: string, builds: string[]): void {
-  for (const build of builds) {
-    const ids = execFileSync('docker', ['images', '-q', '--filter', `label=paas.dev/build=${namespace}.${build}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    if (ids.length) execFileSync('docker', ['rmi', '-f', ...new Set(ids)], { stdio: 'ignore' });
+  for (const engine of engineArguments()) {
+    for (const build of builds) {
+      const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `label=paas.dev/build=${namespace}.${build}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      if (ids.length) execFileSync('docker', [...engine, 'rmi', '-f', ...new Set(ids)], { stdio: 'ignore' });
+    }
   }
 }
 
