@@ -143,6 +143,8 @@ export const DEPLOYMENT_ANNOTATIONS = {
   /** Why a revision failed (`CrashLoopBackOff`, `ProgressDeadlineExceeded`), and in words. */
   statusReason: 'openshift.io/deployment.status-reason',
   statusMessage: 'paas.dev/deployment.status-message',
+  /** When the revision was last asked for more pods (ISO time): progress, as a pod becoming ready is. */
+  scaledUpAt: 'paas.dev/deployment.scaled-up-at',
 } as const;
 
 /** The Ready condition's reason while a container that failed its liveness probe is being restarted. */

@@ -130,6 +130,22 @@ describe('DeploymentConfigReconciler', () => {
     expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
   });
 
+  it('health gate: a first revision reached only after its deadline (a busy control plane) is scaled up, and its deadline counts from then', async () => {
+    const dc = { ...deploymentConfig(1, 2), spec: { ...deploymentConfig(1, 2).spec, progressDeadlineSeconds: 30 } };
+    const { reconciler, published, rcStore, replicas, now } = await setup(dc, [revision(1, 0, 0, 'Pending')]);
+    now.value = Date.parse('2030-01-01T00:05:00Z');
+    await reconciler.reconcile('demo/web');
+    expect(published).toEqual([]);
+    expect(await replicas()).toEqual({ 'web-1': 2 });
+    expect((await rcStore.get('demo', 'web-1')).metadata.annotations).toMatchObject({ 'paas.dev/deployment.scaled-up-at': '2030-01-01T00:05:00.000Z' });
+    now.value = Date.parse('2030-01-01T00:05:30Z');
+    await reconciler.reconcile('demo/web');
+    expect(published).toEqual([]);
+    now.value = Date.parse('2030-01-01T00:05:30.001Z');
+    await reconciler.reconcile('demo/web');
+    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
+  });
+
   it('creates the missing RC of the latest revision (a crash between the DC write and the RC create)', async () => {
     const { reconciler, revisions } = await setup(deploymentConfig(1), []);
     expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 0 });

@@ -112,7 +112,7 @@ export class DeploymentConfigReconciler implements Controller {
       ready: rc.status.readyReplicas,
       phase: revisionPhase(rc),
       createdAt,
-      progressAt: Math.max(createdAt, ...pods.map(readySince)),
+      progressAt: Math.max(createdAt, Date.parse(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.scaledUpAt] ?? '') || 0, ...pods.map(readySince)),
       ...(crashing ? { crashLoop: `${crashing.metadata.name}: ${crashing.status.message ?? 'its container keeps stopping'}` } : {}),
     };
   }
@@ -127,11 +127,16 @@ export class DeploymentConfigReconciler implements Controller {
     return this.rcs.update(
       rc.metadata.namespace,
       rc.metadata.name,
-      (current) => ({
-        ...current,
-        metadata: change.phase ? { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } } : current.metadata,
-        spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
-      }),
+      (current) => {
+        const scaledUp: Record<string, string> = change.replicas !== undefined && change.replicas > current.spec.replicas ? { [DEPLOYMENT_ANNOTATIONS.scaledUpAt]: new Date(this.settings.now()).toISOString() } : {};
+        const phase: Record<string, string> = change.phase ? { [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } : {};
+        const annotated = change.phase !== undefined || Object.keys(scaledUp).length > 0;
+        return {
+          ...current,
+          metadata: annotated ? { ...current.metadata, annotations: { ...current.metadata.annotations, ...phase, ...scaledUp } } : current.metadata,
+          spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
+        };
+      },
       { outbox: (next) => (change.phase && change.phase !== revisionPhase(rc) ? phaseEvents(dc, next, change.phase) : []) },
     );
   }

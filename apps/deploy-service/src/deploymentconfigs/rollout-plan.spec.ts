@@ -72,6 +72,14 @@ describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
     });
   });
 
+  it('does not count the progress deadline before the revision was asked for a pod (a late reconcile is not the app stalling)', () => {
+    const unasked = rev(1, 0, 0, 0, 'Pending');
+    expect(planRollout(spec(2), 1, [unasked], 120_000)).toEqual({ scale: { 'web-1': 2 }, phases: { 'web-1': 'Running' }, latestPhase: 'Running' });
+    const asked = { ...rev(1, 2, 0, 0, 'Running'), progressAt: 100_000 };
+    expect(planRollout(spec(2), 1, [asked], 160_000).outcome).toBeUndefined();
+    expect(planRollout(spec(2), 1, [asked], 160_001).failure).toMatchObject({ reason: 'ProgressDeadlineExceeded' });
+  });
+
   it('fails a revision whose pod crash-loops at once, and rolls back to the last complete one', () => {
     const crashing = { ...rev(2, 1, 1, 0, 'Running', 5_000), crashLoop: 'exited with code 3' };
     expect(planRollout(spec(1), 2, [rev(1, 1, 1, 1, 'Complete'), crashing], 6_000)).toEqual({

@@ -14,7 +14,7 @@ export interface RevisionState {
   ready: number;
   phase: DeploymentPhase;
   createdAt: number;
-  /** When it last made progress: created, or one of its pods became ready. */
+  /** When it last made progress: created, asked for more pods, or one of its pods became ready. */
   progressAt: number;
   /** Why one of its pods crash-loops, when one does. */
   crashLoop?: string;
@@ -147,7 +147,9 @@ export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'stra
 function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState, now: number): RolloutFailure | undefined {
   const revision = `revision ${latest.version}`;
   if (latest.crashLoop) return { reason: 'CrashLoopBackOff', message: `a pod of ${revision} crash-loops: ${latest.crashLoop}` };
-  if (now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
+  // Counted once the revision was asked for a pod: a reconcile that came late (a busy control plane) is not the app's lack of progress.
+  const asked = latest.desired > 0 || latest.current > 0;
+  if (asked && now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
     return { reason: 'ProgressDeadlineExceeded', message: `${revision} made no progress for ${spec.progressDeadlineSeconds} s (progressDeadlineSeconds): no pod of it became ready` };
   }
   const { seconds, field } = rolloutTimeout(spec.strategy);
