@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { MetricsRegistry } from './metrics';
 import { TerminalReconcileError, WorkQueue, workQueueMetrics, type ReconcileOutcome, type WorkQueueMetrics } from './work-queue';
 
@@ -83,15 +84,36 @@ describe('WorkQueue', () => {
     function recording() {
       const clock = { ms: 0 };
       const depths: Record<string, () => number> = {};
+      const longest: Record<string, () => number> = {};
       const events: string[] = [];
       const metrics: WorkQueueMetrics = {
         trackDepth: (queue, read) => (depths[queue] = read),
+        trackLongestRunning: (queue, read) => (longest[queue] = read),
         waited: (queue, seconds) => events.push(`${queue} waited ${seconds}`),
         retried: (queue) => events.push(`${queue} retried`),
         reconciled: (queue, outcome: ReconcileOutcome, seconds) => events.push(`${queue} ${outcome} in ${seconds}`),
       };
-      return { clock, depths, events, metrics, now: () => clock.ms };
+      return { clock, depths, longest, events, metrics, now: () => clock.ms };
     }
+
+    it('reports how long the longest reconcile has run, and logs one that runs too long, once, with its key', async () => {
+      const { clock, longest, metrics, now } = recording();
+      const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      let release!: () => void;
+      const queue = new WorkQueue(() => new Promise<void>((resolve) => (release = resolve)), { name: 'dcs', metrics, now, slowAfterMs: 60_000 });
+      queue.add('ns/stuck');
+      expect(longest.dcs()).toBe(0);
+      clock.ms += 61_000;
+      jest.advanceTimersByTime(30_000);
+      expect(longest.dcs()).toBe(61);
+      jest.advanceTimersByTime(60_000);
+      expect(warnings.mock.calls.map(([entry]) => (entry as { msg: string }).msg)).toEqual(['reconcile ns/stuck has been running for 61 s; the key waits for it']);
+      release();
+      await queue.whenIdle();
+      expect(longest.dcs()).toBe(0);
+      warnings.mockRestore();
+      queue.stop();
+    });
 
     it('reports depth, time in queue, retries and each reconcile with its result', async () => {
       const { clock, depths, events, metrics, now } = recording();
@@ -139,6 +161,7 @@ describe('WorkQueue', () => {
       await queue.whenIdle();
       const text = registry.render();
       expect(text).toContain('workqueue_depth{name="builds"} 0');
+      expect(text).toContain('workqueue_longest_running_processor_seconds{name="builds"} 0');
       expect(text).toContain('workqueue_queue_duration_seconds_count{name="builds"} 1');
       expect(text).toContain('reconcile_duration_seconds_count{controller="builds",result="success"} 1');
       expect(text).toContain('# TYPE workqueue_retries_total counter');

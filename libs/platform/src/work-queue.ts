@@ -16,6 +16,8 @@ export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'terminal';
 export interface WorkQueueMetrics {
   /** `read` says how many keys wait in the queue `queue`, when asked. */
   trackDepth(queue: string, read: () => number): void;
+  /** `read` says how long (seconds) the longest reconcile running now has run, when asked. */
+  trackLongestRunning(queue: string, read: () => number): void;
   /** A key waited `seconds` from being queued to a worker taking it. */
   waited(queue: string, seconds: number): void;
   /** A key failed and is queued again after its backoff. */
@@ -26,11 +28,13 @@ export interface WorkQueueMetrics {
 /** Work queue metrics after client-go's names: depth, time in queue, retries, and reconcile durations by result. */
 export function workQueueMetrics(registry: MetricsRegistry = processMetrics): WorkQueueMetrics {
   const depth = registry.gauge('workqueue_depth', 'Keys waiting in the work queue, by queue.');
+  const longest = registry.gauge('workqueue_longest_running_processor_seconds', 'How long the longest reconcile running now has run, by queue.');
   const queued = registry.histogram('workqueue_queue_duration_seconds', 'Time a key waits in the work queue before a worker takes it, by queue.');
   const retries = registry.counter('workqueue_retries_total', 'Keys queued again after a failed reconcile, by queue.');
   const reconciles = registry.histogram('reconcile_duration_seconds', 'Time one reconcile took, by controller (its queue) and result.');
   return {
     trackDepth: (queue, read) => depth.track({ name: queue }, read),
+    trackLongestRunning: (queue, read) => longest.track({ name: queue }, read),
     waited: (queue, seconds) => queued.observe({ name: queue }, seconds),
     retried: (queue) => retries.inc({ name: queue }),
     reconciled: (queue, result, seconds) => reconciles.observe({ controller: queue, result }, seconds),
@@ -46,7 +50,12 @@ export interface WorkQueueOptions {
   metrics?: WorkQueueMetrics;
   /** A monotonic clock in milliseconds (tests). */
   now?: () => number;
+  /** A reconcile running longer than this is logged (once, with its key): a hung one holds its key. */
+  slowAfterMs?: number;
 }
+
+/** How long a reconcile may run before it is logged as slow, unless the options say otherwise. */
+const SLOW_RECONCILE_MS = 60_000;
 
 /**
  * A level-triggered work queue after client-go's: events only add keys; a key is
@@ -58,7 +67,11 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   /** Queued keys, with when each was queued. */
   private readonly queued = new Map<string, number>();
-  private readonly processing = new Set<string>();
+  /** Keys being reconciled, with when each started. */
+  private readonly processing = new Map<string, number>();
+  /** Keys whose current reconcile was logged as slow. */
+  private readonly reportedSlow = new Set<string>();
+  private watchdog?: NodeJS.Timeout;
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; dueAt: number }>();
@@ -78,6 +91,10 @@ export class WorkQueue {
     this.metrics = options.metrics ?? workQueueMetrics();
     this.now = options.now ?? (() => performance.now());
     this.metrics.trackDepth(options.name, () => this.queue.length);
+    this.metrics.trackLongestRunning(options.name, () => {
+      const now = this.now();
+      return Math.max(0, ...[...this.processing.values()].map((since) => (now - since) / 1000));
+    });
   }
 
   /** Queues `key` now, unless it is waiting out a failure's backoff (it runs when that ends). */
@@ -115,6 +132,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.watchdog);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     for (const timer of this.backoffTimers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -138,10 +156,28 @@ export class WorkQueue {
       const key = this.queue.shift() as string;
       this.metrics.waited(this.options.name, (this.now() - (this.queued.get(key) ?? this.now())) / 1000);
       this.queued.delete(key);
-      this.processing.add(key);
+      this.processing.set(key, this.now());
       this.active++;
+      this.watch();
       void this.run(key);
     }
+  }
+
+  /** Looks every so often for reconciles that run too long, while any runs. */
+  private watch(): void {
+    const slowAfter = this.options.slowAfterMs ?? SLOW_RECONCILE_MS;
+    this.watchdog ??= setInterval(() => {
+      const now = this.now();
+      for (const [key, since] of this.processing) {
+        if (now - since < slowAfter || this.reportedSlow.has(key)) continue;
+        this.reportedSlow.add(key);
+        this.logger.warn({ msg: `reconcile ${key} has been running for ${Math.round((now - since) / 1000)} s; the key waits for it` });
+      }
+      if (this.processing.size === 0) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    }, slowAfter / 2).unref();
   }
 
   private async run(key: string): Promise<void> {
@@ -168,6 +204,7 @@ export class WorkQueue {
       }
     } finally {
       this.processing.delete(key);
+      this.reportedSlow.delete(key);
       this.active--;
       if (this.dirty.delete(key)) this.add(key);
       this.pump();
