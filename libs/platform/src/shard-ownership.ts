@@ -8,6 +8,15 @@ export interface ShardListener {
   lost(shard: number): Promise<void> | void;
 }
 
+/**
+ * Where a namespace's keys stand with this replica: `owned` (work them), `claimed` (its shard
+ * is this replica's but the lease cannot be trusted this moment, a renewal being slow: keep
+ * the keys and try again soon, since no acquisition will list them again if the renewal
+ * succeeds), or `elsewhere` (another replica's, or nobody's yet: the one that takes the shard
+ * lists its keys).
+ */
+export type Standing = 'owned' | 'claimed' | 'elsewhere';
+
 const SHARD_PREFIX = 'shard:';
 const MEMBER_PREFIX = 'member:';
 
@@ -54,6 +63,12 @@ export class ShardOwnership {
   /** Whether this replica may work keys of `namespace` now. */
   ownsNamespace(namespace: string): boolean {
     return this.owns(shardOf(namespace, this.shards));
+  }
+
+  standing(namespace: string): Standing {
+    const shard = shardOf(namespace, this.shards);
+    if (!this.owned.has(shard)) return 'elsewhere';
+    return this.owns(shard) ? 'owned' : 'claimed';
   }
 
   owns(shard: number): boolean {

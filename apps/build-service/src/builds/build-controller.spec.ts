@@ -85,7 +85,7 @@ describe('BuildController', () => {
     const nodeList = options.nodes ?? [aNode('local')];
     const runtimeOf = (node: string) => ({ remove: async (name: string) => void removed.push(node === 'local' ? name : `${node}:${name}`) }) as unknown as ContainerRuntime;
     const nodes = new FakeBuildNodes(nodeList, Object.fromEntries(nodeList.map((node) => [node.metadata.name, runtimeOf(node.metadata.name)])));
-    const ownership = { shards: 16, ownsNamespace: () => true, listen: () => undefined } as unknown as ShardOwnership;
+    const ownership = { shards: 16, ownsNamespace: () => true, standing: () => 'owned', listen: () => undefined } as unknown as ShardOwnership;
     const logs = new BuildLogFiles(dir);
     const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000 } as BuildSettings;
     controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings);

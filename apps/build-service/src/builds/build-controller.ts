@@ -20,6 +20,8 @@ export const RUNNER_ANNOTATION = 'paas.dev/build-runner';
 export const WAITING_FOR_NODE_ANNOTATION = 'paas.dev/waiting-for-node-since';
 /** How soon a build waiting for a node looks again (a node's change wakes it sooner). */
 const NODE_WAIT_RECHECK_MS = 5_000;
+/** How soon a key of a shard whose lease is not trusted this moment is looked at again. */
+const UNTRUSTED_LEASE_RETRY_MS = 500;
 
 const IN_FLIGHT: Build['status']['phase'][] = ['Pending', 'Running'];
 const TERMINAL: Build['status']['phase'][] = ['Complete', 'Failed', 'Error', 'Cancelled'];
@@ -90,12 +92,15 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   enqueue(namespace: string, name: string): void {
-    if (this.owns(namespace)) this.queue.add(`${namespace}/${name}`);
+    if (this.ownership.standing(namespace) !== 'elsewhere') this.queue.add(`${namespace}/${name}`);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
-    if (!this.owns(namespace)) return {};
+    // A lease not trusted this moment (a slow renewal) keeps its keys: no acquisition lists them again if it recovers.
+    const standing = this.ownership.standing(namespace);
+    if (standing === 'claimed') return { requeueAfterMs: UNTRUSTED_LEASE_RETRY_MS };
+    if (standing === 'elsewhere') return {};
     const build = this.builds.get(namespace, name);
     if (!build) {
       // Deleted: a run of it here stops.

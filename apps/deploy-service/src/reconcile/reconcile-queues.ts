@@ -9,9 +9,11 @@ import type { Controller, ControllerKind } from './controller';
 import type { Enqueuer } from './enqueuer';
 
 const CONCURRENCY: Record<ControllerKind, number> = { deploymentconfigs: 2, replicationcontrollers: 4, endpoints: 4 };
+/** How soon a key of a shard whose lease is not trusted this moment is looked at again. */
+const UNTRUSTED_LEASE_RETRY_MS = 500;
 
 /** What the queues need of shard ownership (ShardOwnership; unit tests own everything). */
-export type Ownership = Pick<ShardOwnership, 'ownsNamespace' | 'listen'>;
+export type Ownership = Pick<ShardOwnership, 'standing' | 'listen'>;
 
 /**
  * One work queue per controller; keys are `<namespace>/<name>`, and only keys of namespaces
@@ -35,9 +37,10 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
         async (key) => {
           const controller = this.controllers.get(kind);
           if (!controller) throw new Error(`no ${kind} controller registered yet`);
-          // Ownership may have moved since the key was queued.
-          if (!this.ownership.ownsNamespace(splitKey(key).namespace)) return {};
-          return controller.reconcile(key);
+          // Ownership may have moved since the key was queued; a lease not trusted this moment keeps its keys.
+          const standing = this.ownership.standing(splitKey(key).namespace);
+          if (standing === 'claimed') return { requeueAfterMs: UNTRUSTED_LEASE_RETRY_MS };
+          return standing === 'owned' ? controller.reconcile(key) : {};
         },
         { name: kind, concurrency: CONCURRENCY[kind], baseBackoffMs: 200, maxBackoffMs: 30_000 },
       );
@@ -118,7 +121,7 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
   }
 
   private add(kind: ControllerKind, namespace: string, name: string) {
-    if (this.ownership.ownsNamespace(namespace)) this.queues[kind].add(keyOf(namespace, name));
+    if (this.ownership.standing(namespace) !== 'elsewhere') this.queues[kind].add(keyOf(namespace, name));
   }
 }
 
