@@ -10,7 +10,7 @@ import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildRepository, type BuildStore } from './build.repository';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { chooseBuildNode } from '../nodes/choose-node';
-import { attemptOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
+import { attemptOf, lostNodeOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { removeBuildContainer } from './build-containers';
 import { buildEvent, RunBuild } from './run-build.usecase';
 
@@ -127,7 +127,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
 
   private async claimWithSlot(build: Build): Promise<ReconcileResult> {
     const { namespace, name } = build.metadata;
-    const placement = chooseBuildNode(this.nodes.list(), this.builds.list().filter((other) => IN_FLIGHT.includes(other.status.phase)));
+    const placement = chooseBuildNode(this.nodes.list(), this.builds.list().filter((other) => IN_FLIGHT.includes(other.status.phase)), lostNodeOf(build));
     if ('waiting' in placement) return this.waitForNode(build, placement.waiting);
     const lease = runnerLease(build);
     if (!(await this.leases.acquire(lease))) return { requeueAfterMs: this.leases.timing.leaseMs };

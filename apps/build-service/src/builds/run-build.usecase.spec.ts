@@ -13,7 +13,7 @@ import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/rol
 import { RegistryPusher, S2IAssembler, S2ICommitter } from './pipeline/s2i-roles';
 import { RunBuild } from './run-build.usecase';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
-import { ATTEMPT_ANNOTATION } from './build-attempts';
+import { ATTEMPT_ANNOTATION, LOST_NODE_ANNOTATION } from './build-attempts';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 import type { Git } from '../adapters/git-cli';
 
@@ -39,13 +39,18 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
   };
 }
 
-/** Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the first pushes, one each), `hang` (until aborted) and `deaf` (never answers: an engine gone) script its answers. */
+/**
+ * Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the
+ * first pushes, one each), `hang` (until aborted), `deaf` (never answers: an engine gone),
+ * `stopped` (refuses every call: an engine stopped) and `glitch` (the run fails, the engine
+ * still answers) script its answers.
+ */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   commits: CommitSpec[] = [];
   runs: RunSpec[] = [];
   input = '';
-  constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean } = {}) {}
+  constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean } = {}) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
     return { id: 'sha256:builder', labels: {} };
@@ -56,6 +61,8 @@ class FakeRuntime implements ContainerRuntime {
     for await (const chunk of spec.input) this.input += chunk;
     await spec.onOutput(Buffer.from('---> Installing application source\n'));
     if (this.script.deaf) await new Promise(() => undefined);
+    if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
+    if (this.script.glitch) throw new Error('unexpected end of the engine stream');
     if (this.script.hang) {
       await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
     }
@@ -77,6 +84,7 @@ class FakeRuntime implements ContainerRuntime {
     this.calls.push(`remove ${id}`);
   }
   async listBuildContainers() {
+    if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
     return [];
   }
 }
@@ -300,6 +308,22 @@ describe('RunBuild with a fake container runtime', () => {
     expect(published.map((event) => event.type)).toEqual(['build.started']);
     expect(await logOf()).toContain('while the build ran on it; running the build again (attempt 2 of 2)');
     expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
+  });
+
+  it('runs a build again, away from its node, when the engine stops under it before the node turns NotReady', async () => {
+    const { run, current, published } = setup(new FakeRuntime({ stopped: true }));
+    await run();
+
+    const again = await current();
+    expect(again.status).toMatchObject({ phase: 'New', message: 'attempt 2: the engine of node local stopped answering while the build ran on it (connect ECONNREFUSED 10.250.1.2:2376)' });
+    expect(again.metadata.annotations).toMatchObject({ [ATTEMPT_ANNOTATION]: '2', [LOST_NODE_ANNOTATION]: 'local' });
+    expect(published.map((event) => event.type)).toEqual(['build.started']);
+  });
+
+  it('fails a build whose engine failed it unexpectedly but still answers, as an internal error', async () => {
+    const { run, current } = setup(new FakeRuntime({ glitch: true }));
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'InternalError', message: 'the build failed with an internal error: unexpected end of the engine stream' });
   });
 
   it('fails as NodeLost when the node of its last attempt goes away', async () => {

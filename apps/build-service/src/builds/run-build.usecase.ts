@@ -8,13 +8,16 @@ import { withinTime } from '@paas/platform/docker-engines';
 import type { OutboxEvent } from '@paas/platform/resource-repository';
 import { BUILD_LOGS, type BuildLogStore, type OpenBuildLog } from '../adapters/build-log-files';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
-import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
+import { BUILD_NODES, type BuildNodes, type NodeEngine } from '../nodes/build-nodes';
 import { attemptOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { ENGINE_CALL_TIMEOUT_MS, removeBuildContainer } from './build-containers';
 import { BuildRepository, type BuildStore } from './build.repository';
 import { BuildFailure, type BuildContext } from './pipeline/roles';
 import { buildContainerName } from './pipeline/s2i-roles';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
+
+/** How long a node's engine has to answer when a build on it failed unexpectedly (else the node is taken as lost). */
+const ENGINE_CHECK_TIMEOUT_MS = 3_000;
 
 type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
 
@@ -79,9 +82,9 @@ export class RunBuild {
     let workDir: string | undefined;
     let build = claimed;
     let outcome: { digest: string } | { failure: BuildFailure };
+    const engine = this.nodes.engine(nodeName);
     try {
       log = await this.logs.open(namespace, name);
-      const engine = this.nodes.engine(nodeName);
       if (!engine) throw new BuildFailure('NodeLost', `node "${nodeName}" that the build was placed on is not registered`);
       controller.signal.throwIfAborted();
       await log.write(`---> Building on node ${engine.name} (${engine.engineUrl})\n`);
@@ -99,7 +102,7 @@ export class RunBuild {
       build = ctx.build;
     } catch (error) {
       build = claimed;
-      outcome = { failure: this.asFailure(controller.signal.aborted ? controller.signal.reason : error, key) };
+      outcome = { failure: await this.failureOf(controller.signal.aborted ? controller.signal.reason : error, key, engine) };
     }
     try {
       clearTimeout(deadline);
@@ -160,6 +163,21 @@ export class RunBuild {
     }
   }
 
+  /**
+   * What a run's error is recorded as. An unexpected one while the node's engine no longer
+   * answers is the node's loss, as when the node turns NotReady (which takes up to the node
+   * grace): an engine stopped under a build refuses its connections at once.
+   */
+  private async failureOf(error: unknown, key: string, engine: NodeEngine | undefined): Promise<BuildFailure> {
+    if (error instanceof BuildFailure || !engine) return this.asFailure(error, key);
+    const answers = await withinTime(engine.runtime.listBuildContainers({}), ENGINE_CHECK_TIMEOUT_MS).then(
+      () => true,
+      () => false,
+    );
+    if (answers) return this.asFailure(error, key);
+    return new BuildFailure('NodeLost', `the engine of node ${engine.name} stopped answering while the build ran on it (${(error as Error)?.message ?? String(error)})`);
+  }
+
   private asFailure(error: unknown, key: string): BuildFailure {
     if (error instanceof BuildFailure) return error;
     this.logger.error({ msg: `build ${key} failed unexpectedly`, error: (error as Error)?.stack ?? String(error) });
@@ -190,7 +208,7 @@ export class RunBuild {
         const attempt = attemptOf(build) + 1;
         await log?.write(`---> ${message}; running the build again (attempt ${attempt} of ${MAX_ATTEMPTS})\n`).catch(() => undefined);
         this.logger.warn({ msg: `build ${namespace}/${name}: ${message}; attempt ${attempt}` });
-        return await this.builds.update(namespace, name, (current) => nextAttempt(current, build.metadata.uid, message));
+        return await this.builds.update(namespace, name, (current) => nextAttempt(current, build.metadata.uid, message, build.status.nodeName));
       }
       await log?.write(`error: build error: ${message}\n`).catch(() => undefined);
       return await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, ...end, phase: 'Failed', reason, message } }), {

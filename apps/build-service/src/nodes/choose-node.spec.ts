@@ -23,6 +23,11 @@ describe('chooseBuildNode', () => {
     expect(chooseBuildNode([aNode('a', { ready: false }), aNode('b', { unschedulable: true }), aNode('c', { draining: true }), aNode('d')], [running('x', 'd'), running('y', 'd')])).toEqual({ node: 'd' });
   });
 
+  it('keeps the next attempt of a build off the node the last one was lost with, unless it is the only one', () => {
+    expect(chooseBuildNode([aNode('local'), aNode('node-1')], [running('a', 'node-1')], 'local')).toEqual({ node: 'node-1' });
+    expect(chooseBuildNode([aNode('local'), aNode('node-1', { ready: false })], [], 'local')).toEqual({ node: 'local' });
+  });
+
   it('says why a build must wait', () => {
     expect(chooseBuildNode([], [])).toEqual({ waiting: 'no node is registered' });
     expect(chooseBuildNode([aNode('a', { ready: false })], [])).toEqual({ waiting: 'no node is Ready' });

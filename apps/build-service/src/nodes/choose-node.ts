@@ -9,10 +9,13 @@ export type BuildPlacement = { node: string } | { waiting: string };
  * nor draining, preferring the fewest builds in flight there (`inFlight`: the Pending and
  * Running builds of every replica, as this build-service's cache of Builds has them), then the
  * most allocatable memory (a node not yet measured counts as none), then the name, so that
- * every replica gives the same answer for the same state.
+ * every replica gives the same answer for the same state. `avoid` (the node an earlier
+ * attempt was lost with, which may still look Ready) is taken only when no other node can be.
  */
-export function chooseBuildNode(nodes: readonly Node[], inFlight: readonly Build[]): BuildPlacement {
-  const schedulable = nodes.filter(isNodeSchedulable);
+export function chooseBuildNode(nodes: readonly Node[], inFlight: readonly Build[], avoid?: string): BuildPlacement {
+  const candidates = nodes.filter(isNodeSchedulable);
+  const others = candidates.filter((node) => node.metadata.name !== avoid);
+  const schedulable = others.length ? others : candidates;
   if (!schedulable.length) {
     const why = !nodes.length ? 'no node is registered' : !nodes.some(isNodeReady) ? 'no node is Ready' : 'every Ready node is cordoned or draining';
     return { waiting: why };
