@@ -1,5 +1,6 @@
 import type { WatchEvent } from '@paas/contracts/watch';
 import { InMemoryResourceRepository } from './in-memory-repository';
+import { eventually } from './testing';
 import { Informer, type ChangeSource } from './informer';
 import type { ChangeListener } from './resource-feed';
 import type { AnyResource } from './resource-repository';
@@ -88,6 +89,27 @@ describe('Informer', () => {
     expect(informer.get('a', 'kept')?.spec.size).toBe(9);
     expect(informer.get('a', 'unseen')).toBeDefined();
     expect(informer.list().map((w) => w.metadata.name).sort()).toEqual(['kept', 'unseen']);
+  });
+
+  it('keeps trying when its first list fails, without a rejection nobody handles, and syncs once the source answers', async () => {
+    await repo.create(widget('one'));
+    let failures = 2;
+    const source = { kind: 'Widget' as const, list: async () => (failures-- > 0 ? Promise.reject(new Error('owner not available')) : repo.list()) };
+    const retrying = new Informer<Widget>(source, feed, { resyncMs: 60_000, retryMs: 10 });
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      await expect(retrying.start()).rejects.toThrow('owner not available');
+      await retrying.relist();
+      await eventually('the informer to sync', async () => (retrying.synced ? true : undefined), 2_000, 10);
+      expect(retrying.get('a', 'one')).toBeDefined();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      retrying.stop();
+    }
   });
 
   it('hands out frozen objects: a controller cannot change the cache by accident', async () => {

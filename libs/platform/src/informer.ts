@@ -62,11 +62,14 @@ export class Informer<R extends AnyResource> {
     return this.hasSynced;
   }
 
-  /** Subscribes first, then lists, so that nothing written in between is missed; resolves once listed. */
+  /**
+   * Subscribes first, then lists, so that nothing written in between is missed; resolves once
+   * listed. When that first list fails it rejects, and the informer keeps trying on its own.
+   */
   async start(): Promise<void> {
     this.stopWatching = this.feed.watch<R>(this.source.kind, (change) => this.apply(change.type, change.object), () => void this.relist());
-    await this.relist();
     this.resyncTimer = setInterval(() => void this.relist(), this.options.resyncMs).unref();
+    await this.sharedList();
   }
 
   stop(): void {
@@ -101,8 +104,13 @@ export class Informer<R extends AnyResource> {
     return this.items.size;
   }
 
-  /** Lists again; concurrent calls share one list. A failed list keeps the cache and is retried. */
+  /** Lists again; concurrent calls share one list. A failed list keeps the cache, is logged and retried: this never rejects. */
   relist(): Promise<void> {
+    return this.sharedList().catch(() => undefined);
+  }
+
+  /** One list for every caller at the moment; rejects only while the informer has never listed. */
+  private sharedList(): Promise<void> {
     this.relisting ??= this.listOnce().finally(() => (this.relisting = undefined));
     return this.relisting;
   }

@@ -56,7 +56,6 @@ export class InformedBuildNodes implements BuildNodes, OnModuleInit, OnApplicati
   private readonly logger = new Logger(InformedBuildNodes.name);
   private readonly informer: Informer<Node>;
   private readonly engines = new Map<string, { key: string; engine: NodeEngine }>();
-  private resync?: NodeJS.Timeout;
 
   constructor(
     rpc: Pick<RpcClient, 'request'>,
@@ -75,14 +74,12 @@ export class InformedBuildNodes implements BuildNodes, OnModuleInit, OnApplicati
 
   async onModuleInit() {
     await this.informer.start().catch((error: Error) => {
-      // The informer tries the list again by itself; only its periodic resync is left to start here.
+      // The informer tries the list again by itself.
       this.logger.warn({ msg: `nodes not listed yet (builds wait for one): ${error.message}` });
-      this.resync = setInterval(() => void this.informer.relist(), NODE_RESYNC_MS).unref();
     });
   }
 
   onApplicationShutdown() {
-    clearInterval(this.resync);
     this.informer.stop();
   }
 
