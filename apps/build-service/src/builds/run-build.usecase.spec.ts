@@ -326,6 +326,15 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'InternalError', message: 'the build failed with an internal error: unexpected end of the engine stream' });
   });
 
+  it("fails a claimed build, instead of leaving it Pending, when its node's engine cannot be opened", async () => {
+    const { run, current, nodes } = setup(new FakeRuntime());
+    jest.spyOn(nodes, 'engine').mockImplementation(() => {
+      throw new Error("ENOENT: no such file or directory, open '/nodes/local/ca.pem'");
+    });
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'InternalError', message: expect.stringContaining('ca.pem') });
+  });
+
   it('fails as NodeLost when the node of its last attempt goes away', async () => {
     const runtime = new FakeRuntime({ deaf: true });
     const build = aBuild();

@@ -82,9 +82,11 @@ export class RunBuild {
     let workDir: string | undefined;
     let build = claimed;
     let outcome: { digest: string } | { failure: BuildFailure };
-    const engine = this.nodes.engine(nodeName);
+    // Opened inside the try (a node's TLS files may be missing), kept for judging a failure.
+    let engine: NodeEngine | undefined;
     try {
       log = await this.logs.open(namespace, name);
+      engine = this.nodes.engine(nodeName);
       if (!engine) throw new BuildFailure('NodeLost', `node "${nodeName}" that the build was placed on is not registered`);
       controller.signal.throwIfAborted();
       await log.write(`---> Building on node ${engine.name} (${engine.engineUrl})\n`);
