@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '@paas/platform/config';
 import { eventually } from '@paas/platform/testing';
-import { api, AppRepository, closeRouterConnections, deleteNamespace, randomSuffix, removeBuiltImages, throughRouter } from './support';
+import { api, AppRepository, builtImages, closeRouterConnections, containersOn, deleteNamespace, engineArgumentsFor, randomSuffix, removeBuiltImages, throughRouter } from './support';
 
 /**
  * Pods on two nodes (the host's engine and `node-1`, which `npm test` brings up), under steady
@@ -76,10 +76,7 @@ describe('pods on several nodes', () => {
     };
   }
 
-  const engineOf = (view: NodeView) => {
-    const tls = view.spec.engine.tlsDir as string;
-    return ['-H', view.spec.engine.url, '--tlsverify', `--tlscacert=${tls}/ca.pem`, `--tlscert=${tls}/cert.pem`, `--tlskey=${tls}/key.pem`];
-  };
+  const engineOf = (view: NodeView) => engineArgumentsFor(view.spec.engine.url, view.spec.engine.tlsDir);
 
   beforeAll(async () => {
     const names = ((await api().get('/api/v1/nodes').expect(200)).body.items as NodeView[]).map((n) => n.metadata.name);
@@ -88,17 +85,9 @@ describe('pods on several nodes', () => {
     repo.commitFile('server.js', "require('node:http').createServer((req, res) => res.end(require('node:os').hostname())).listen(process.env.PORT || 8080);\n");
   });
 
-  /** The containers of this test's namespace on an engine (`engine`: the docker CLI's arguments to reach it). */
-  const containersOn = (engine: string[]) => execFileSync('docker', [...engine, 'ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim();
-  /** The images build built-1 committed on node-1's engine (`engine`: the docker CLI's arguments to reach it). */
-  const imagesOnNode1 = (engine: string[]) => [
-    ...new Set(execFileSync('docker', [...engine, 'images', '-q', '--filter', `label=paas.dev/build=${namespace}.built-1`], { encoding: 'utf8' }).split('\n').filter(Boolean)),
-  ];
-
   afterAll(async () => {
     await deleteNamespace(namespace);
     removeBuiltImages(namespace, ['built-1', 'drained-1', 'lost-1']);
-
     repo.remove();
     closeRouterConnections();
   });
@@ -141,7 +130,7 @@ describe('pods on several nodes', () => {
     }
     // The image was committed on node-1's engine, not on the host's.
     const engine = engineOf(await node('node-1'));
-    expect(imagesOnNode1(engine)).not.toEqual([]);
+    expect(builtImages(engine, namespace, 'built-1')).not.toEqual([]);
   });
 
   it('drains a node: its pods are replaced on the other before they stop, and no request fails', async () => {
@@ -186,6 +175,6 @@ describe('pods on several nodes', () => {
     execFileSync(process.execPath, ['scripts/up.mjs'], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, PAAS_MIN_NODES: '2' } });
     expect(servicePids()).toEqual(services);
     await eventually('node-1 to be Ready again', async () => (ready((await node('node-1')).status.conditions) ? true : undefined), 60_000, 500);
-    await eventually('the stale container on node-1 to be removed', async () => (containersOn(engine) === '' ? true : undefined), 60_000, 500);
+    await eventually('the stale container on node-1 to be removed', async () => (containersOn(engine, namespace) === '' ? true : undefined), 60_000, 500);
   });
 });

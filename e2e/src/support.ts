@@ -86,12 +86,21 @@ export class AppRepository {
   }
 }
 
+/** The containers of a namespace's pods on one engine (`engine`: the docker CLI's arguments to reach it). */
+export const containersOn = (engine: string[], namespace: string) =>
+  execFileSync('docker', [...engine, 'ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim();
+
 /** The containers of a namespace's pods, on every node's engine. */
 export const containersIn = (namespace: string) =>
   engineArguments()
-    .map((engine) => execFileSync('docker', [...engine, 'ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`], { encoding: 'utf8' }).trim())
+    .map((engine) => containersOn(engine, namespace))
     .join(' ')
     .trim();
+
+/** The images one build made, on one engine (built there, or pulled by a pod). */
+export const builtImages = (engine: string[], namespace: string, build: string) => [
+  ...new Set(execFileSync('docker', [...engine, 'images', '-q', '--filter', `label=paas.dev/build=${namespace}.${build}`], { encoding: 'utf8' }).split('\n').filter(Boolean)),
+];
 
 /** Deletes the namespace through the API and waits for its pods' containers to go. */
 export async function deleteNamespace(namespace: string): Promise<void> {
@@ -112,17 +121,20 @@ export function engineArguments(): string[][] {
   } catch {
     return [[]];
   }
-  return nodes.map(({ engineUrl, tlsDir }) =>
-    tlsDir ? ['-H', engineUrl, '--tlsverify', `--tlscacert=${tlsDir}/ca.pem`, `--tlscert=${tlsDir}/cert.pem`, `--tlskey=${tlsDir}/key.pem`] : [],
-  );
+  return nodes.map(({ engineUrl, tlsDir }) => engineArgumentsFor(engineUrl, tlsDir));
+}
+
+/** The docker CLI's arguments to reach one engine: none for the host's socket (no TLS files), else `-H` and the TLS files. */
+export function engineArgumentsFor(url: string, tlsDir?: string): string[] {
+  return tlsDir ? ['-H', url, '--tlsverify', `--tlscacert=${tlsDir}/ca.pem`, `--tlscert=${tlsDir}/cert.pem`, `--tlskey=${tlsDir}/key.pem`] : [];
 }
 
 /** Removes the images the platform built for these builds (labelled by the build-service), on every node: built there or pulled by its pods. */
 export function removeBuiltImages(namespace: string, builds: string[]): void {
   for (const engine of engineArguments()) {
     for (const build of builds) {
-      const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `label=paas.dev/build=${namespace}.${build}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-      if (ids.length) execFileSync('docker', [...engine, 'rmi', '-f', ...new Set(ids)], { stdio: 'ignore' });
+      const ids = builtImages(engine, namespace, build);
+      if (ids.length) execFileSync('docker', [...engine, 'rmi', '-f', ...ids], { stdio: 'ignore' });
     }
   }
 }

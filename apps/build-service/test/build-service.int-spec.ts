@@ -49,6 +49,19 @@ function buildConfig(name: string, uri: string, overrides: { ref?: string; build
   };
 }
 
+/**
+ * A repository with a dependency, and the env that points npm at a registry that refuses at
+ * once (port 9, discard): npm still retries for several seconds before it gives up, so its
+ * build is caught assembling, then fails.
+ */
+function unreachableDependencyRepo(name: string): { dir: string; commit: string } {
+  return gitRepo({
+    'package.json': JSON.stringify({ name, version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } }),
+    'server.js': "require('http').createServer((req, res) => res.end('x')).listen(process.env.PORT);\n",
+  });
+}
+const UNREACHABLE_NPM_REGISTRY = [{ name: 'NPM_CONFIG_REGISTRY', value: 'http://127.0.0.1:9/' }];
+
 describe('build-service against real NATS, FerretDB, Docker engines and a registry', () => {
   const namespace = `bt-${randomUUID().slice(0, 8)}`;
   const docker = new Docker();
@@ -193,13 +206,9 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {
-    const repo = gitRepo({
-      'package.json': JSON.stringify({ name: 'deps', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } }),
-      'server.js': "require('http').createServer((req, res) => res.end('x')).listen(process.env.PORT);\n",
-    });
+    const repo = unreachableDependencyRepo('deps');
     repos.push(repo.dir);
-    // Port 9 (discard) refuses at once; npm still retries for several seconds before it gives up.
-    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('nodeps', repo.dir, { env: [{ name: 'NPM_CONFIG_REGISTRY', value: 'http://127.0.0.1:9/' }] }) });
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('nodeps', repo.dir, { env: UNREACHABLE_NPM_REGISTRY }) });
 
     const build = await finished('nodeps-1');
     expect(build.status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed' });
@@ -280,13 +289,10 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     });
 
     it('runs a build again when its node turns NotReady under it, waits for a node, and fails after the bounded wait, saying why', async () => {
-      const repo = gitRepo({
-        'package.json': JSON.stringify({ name: 'lost', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } }),
-        'server.js': "require('http').createServer((req, res) => res.end('x')).listen(process.env.PORT);\n",
-      });
+      const repo = unreachableDependencyRepo('lost');
       repos.push(repo.dir);
-      // npm retries an unreachable registry for several seconds: the build is caught while it assembles.
-      await rpc.request('buildconfigs.create', { namespace, body: buildConfig('lost', repo.dir, { env: [{ name: 'NPM_CONFIG_REGISTRY', value: 'http://127.0.0.1:9/' }] }) });
+      // The build is caught while it assembles.
+      await rpc.request('buildconfigs.create', { namespace, body: buildConfig('lost', repo.dir, { env: UNREACHABLE_NPM_REGISTRY }) });
       await eventually('the build to assemble on node-1', async () => ((await fullLog('lost-1')).includes('---> Installing dependencies') ? true : undefined), 60_000);
       expect((await rpc.request('builds.get', { namespace, name: 'lost-1' })).status).toMatchObject({ phase: 'Running', nodeName: 'node-1' });
       expect(await containersOf(node1Engine(), 'lost-1')).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Leases } from './leases';
+import type { ReconcileResult } from './work-queue';
 
 export interface ShardListener {
   /** This replica now owns `shard`: list its keys and work them. */
@@ -16,6 +17,15 @@ export interface ShardListener {
  * lists its keys).
  */
 export type Standing = 'owned' | 'claimed' | 'elsewhere';
+
+/** How soon a key of a claimed shard is looked at again. */
+const CLAIMED_RETRY_MS = 500;
+
+/** What a reconcile answers for a key it may not work now (claimed: again soon; elsewhere: dropped); undefined when owned. */
+export function notWorkedHere(standing: Standing): ReconcileResult | undefined {
+  if (standing === 'claimed') return { requeueAfterMs: CLAIMED_RETRY_MS };
+  return standing === 'elsewhere' ? {} : undefined;
+}
 
 const SHARD_PREFIX = 'shard:';
 const MEMBER_PREFIX = 'member:';

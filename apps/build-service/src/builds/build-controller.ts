@@ -3,7 +3,7 @@ import type { Build } from '@paas/contracts/builds';
 import { Informer } from '@paas/platform/informer';
 import { Leases } from '@paas/platform/leases';
 import { ResourceFeed } from '@paas/platform/resource-feed';
-import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
+import { notWorkedHere, ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
 import { WorkQueue, type ReconcileResult } from '@paas/platform/work-queue';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
@@ -20,8 +20,6 @@ export const RUNNER_ANNOTATION = 'paas.dev/build-runner';
 export const WAITING_FOR_NODE_ANNOTATION = 'paas.dev/waiting-for-node-since';
 /** How soon a build waiting for a node looks again (a node's change wakes it sooner). */
 const NODE_WAIT_RECHECK_MS = 5_000;
-/** How soon a key of a shard whose lease is not trusted this moment is looked at again. */
-const UNTRUSTED_LEASE_RETRY_MS = 500;
 
 const IN_FLIGHT: Build['status']['phase'][] = ['Pending', 'Running'];
 const TERMINAL: Build['status']['phase'][] = ['Complete', 'Failed', 'Error', 'Cancelled'];
@@ -98,9 +96,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
     // A lease not trusted this moment (a slow renewal) keeps its keys: no acquisition lists them again if it recovers.
-    const standing = this.ownership.standing(namespace);
-    if (standing === 'claimed') return { requeueAfterMs: UNTRUSTED_LEASE_RETRY_MS };
-    if (standing === 'elsewhere') return {};
+    const elsewhere = notWorkedHere(this.ownership.standing(namespace));
+    if (elsewhere) return elsewhere;
     const build = this.builds.get(namespace, name);
     if (!build) {
       // Deleted: a run of it here stops.

@@ -129,11 +129,10 @@ export class DeploymentConfigReconciler implements Controller {
       rc.metadata.name,
       (current) => {
         const scaledUp: Record<string, string> = change.replicas !== undefined && change.replicas > current.spec.replicas ? { [DEPLOYMENT_ANNOTATIONS.scaledUpAt]: new Date(this.settings.now()).toISOString() } : {};
-        const phase: Record<string, string> = change.phase ? { [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } : {};
-        const annotated = change.phase !== undefined || Object.keys(scaledUp).length > 0;
+        const added = { ...(change.phase ? { [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } : {}), ...scaledUp };
         return {
           ...current,
-          metadata: annotated ? { ...current.metadata, annotations: { ...current.metadata.annotations, ...phase, ...scaledUp } } : current.metadata,
+          metadata: Object.keys(added).length ? { ...current.metadata, annotations: { ...current.metadata.annotations, ...added } } : current.metadata,
           spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
         };
       },

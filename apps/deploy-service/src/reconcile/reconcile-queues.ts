@@ -1,7 +1,7 @@
 import { Inject, Injectable, type FactoryProvider, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DEPLOYMENT_LABELS } from '@paas/contracts/deployments';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
-import { ShardOwnership } from '@paas/platform/shard-ownership';
+import { notWorkedHere, ShardOwnership } from '@paas/platform/shard-ownership';
 import { WorkQueue } from '@paas/platform/work-queue';
 import { DeployInformers } from '../informers';
 import { keyOf, splitKey } from '../store';
@@ -9,8 +9,6 @@ import type { Controller, ControllerKind } from './controller';
 import type { Enqueuer } from './enqueuer';
 
 const CONCURRENCY: Record<ControllerKind, number> = { deploymentconfigs: 2, replicationcontrollers: 4, endpoints: 4 };
-/** How soon a key of a shard whose lease is not trusted this moment is looked at again. */
-const UNTRUSTED_LEASE_RETRY_MS = 500;
 
 /** What the queues need of shard ownership (ShardOwnership; unit tests own everything). */
 export type Ownership = Pick<ShardOwnership, 'standing' | 'listen'>;
@@ -38,9 +36,7 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
           const controller = this.controllers.get(kind);
           if (!controller) throw new Error(`no ${kind} controller registered yet`);
           // Ownership may have moved since the key was queued; a lease not trusted this moment keeps its keys.
-          const standing = this.ownership.standing(splitKey(key).namespace);
-          if (standing === 'claimed') return { requeueAfterMs: UNTRUSTED_LEASE_RETRY_MS };
-          return standing === 'owned' ? controller.reconcile(key) : {};
+          return notWorkedHere(this.ownership.standing(splitKey(key).namespace)) ?? controller.reconcile(key);
         },
         { name: kind, concurrency: CONCURRENCY[kind], baseBackoffMs: 200, maxBackoffMs: 30_000 },
       );

@@ -13,7 +13,7 @@ export interface UpstreamCall {
   headers: IncomingHttpHeaders;
   /** The client's request body; null when it has none. */
   body: Readable | null;
-  /** May go to another endpoint when the connection fails (an idempotent method without a body). */
+  /** May be sent again when its endpoint fails before answering (an idempotent method without a body). */
   retriable: boolean;
 }
 
