@@ -4,19 +4,21 @@ import { hostname } from 'node:os';
 import { Schema, type Model } from 'mongoose';
 
 /**
- * One term of a lease. A lease is held by the holder of its newest term; taking it over means
- * inserting the next term, and `_id` = `<name>#<term>` makes that insert the only atomic step
- * (FerretDB 1.24 applies no conditional update atomically, see resource-repository.ts). Only
- * the holder writes its own term (renewals, release), so those writes never race.
+ * One term of a lease, or a holder's heartbeat. A lease is held by the holder of its newest
+ * term; taking it over means inserting the next term, and `_id` = `<name>#<term>` makes that
+ * insert the only atomic step (FerretDB 1.24 applies no conditional update atomically, see
+ * resource-repository.ts). Only the holder writes its own terms (release) and its heartbeat
+ * (`_id` = `holder:<identity>`, `heartbeat: true`), so those writes never race.
  */
 export interface LeaseTerm {
   _id: string;
   name: string;
   term: number;
   holder: string;
-  /** Counted up by every renewal: others see the holder alive while it moves. */
+  /** Counted up by every renewal of a heartbeat: others see the holder, and every term it holds, alive while it moves. */
   renewals: number;
   released?: boolean;
+  heartbeat?: boolean;
 }
 
 export const LEASES_COLLECTION = 'leases';
@@ -30,6 +32,7 @@ export function leaseTermSchema(): Schema<LeaseTerm> {
       holder: { type: String, required: true },
       renewals: { type: Number, required: true },
       released: { type: Boolean, default: undefined },
+      heartbeat: { type: Boolean, default: undefined },
     },
     { collection: LEASES_COLLECTION, versionKey: false },
   );
@@ -51,7 +54,7 @@ export function processIdentity(): string {
   return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
 
-/** What one replica has seen of a lease: its newest term, and when it last saw that term change. */
+/** What one replica has seen of a lease (its newest term) or of a heartbeat, and when it last saw that change. */
 interface Observation {
   term: LeaseTerm;
   changedAt: number;
@@ -59,13 +62,20 @@ interface Observation {
 
 export type LeaseState = 'mine' | 'held' | 'free';
 
+/** A heartbeat nobody has seen move for this many lease times is removed (its holder is long gone). */
+const HEARTBEAT_RETENTION_LEASES = 10;
+const DUPLICATE_KEY = 11000;
+
 const now = () => performance.now();
 
 /**
  * Leases with expiry and renewal in the service's own database, after Kubernetes' leader
- * election: a holder renews all its leases in one write every `renewMs`; a lease is expired
- * when an observer has not seen it change for `leaseMs` on its own monotonic clock (so clocks
- * of different hosts need not agree), and then anyone may take it over with the next term.
+ * election and Consul's sessions: a holder renews all its leases at once every `renewMs` by
+ * counting up its heartbeat (one write by `_id`, whatever it holds: an update of many
+ * documents costs FerretDB ten times as much); a lease is expired when an observer has seen
+ * neither its term nor its holder's heartbeat change for `leaseMs` on its own monotonic clock
+ * (so clocks of different hosts need not agree), and then anyone may take it over with the
+ * next term.
  * A holder trusts a lease only until `leaseMs - margin` after the start of its last renewal,
  * and a renewal that starts after that does not bring it back: the lease must be taken again,
  * with a new term. So two holders never both trust one lease while the database answers
@@ -74,6 +84,8 @@ const now = () => performance.now();
 export class Leases {
   private readonly logger = new Logger(Leases.name);
   private readonly seen = new Map<string, Observation>();
+  /** Every holder's heartbeat, by identity. */
+  private readonly heartbeats = new Map<string, Observation>();
   /** Names held, with the monotonic time until which they may be trusted. */
   private readonly held = new Map<string, number>();
   private timer?: NodeJS.Timeout;
@@ -87,6 +99,10 @@ export class Leases {
     readonly timing: LeaseTiming = DEFAULT_LEASE_TIMING,
   ) {
     this.margin = timing.leaseMs / 4;
+  }
+
+  private get heartbeatId(): string {
+    return `holder:${this.identity}`;
   }
 
   /** Starts renewing and observing, once right away. */
@@ -103,6 +119,7 @@ export class Leases {
     const names = [...this.held.keys()];
     this.held.clear();
     await this.model.updateMany({ holder: this.identity }, { $set: { released: true } }).exec().catch(() => undefined);
+    await this.model.deleteOne({ _id: this.heartbeatId }).exec().catch(() => undefined);
     if (names.length) this.logger.log({ msg: `released ${names.length} lease(s)` });
   }
 
@@ -122,7 +139,8 @@ export class Leases {
     const observation = this.seen.get(name);
     if (!observation || observation.term.released) return 'free';
     if (observation.term.holder === this.identity) return 'free';
-    return now() - observation.changedAt >= this.timing.leaseMs ? 'free' : 'held';
+    const heartbeat = this.heartbeats.get(observation.term.holder)?.changedAt ?? 0;
+    return now() - Math.max(observation.changedAt, heartbeat) >= this.timing.leaseMs ? 'free' : 'held';
   }
 
   /** The names observed with a prefix (`shard:`), and the holder of each as last seen. */
@@ -145,7 +163,7 @@ export class Leases {
     try {
       await this.model.create(entry);
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) return false;
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
       throw error;
     }
     this.held.set(name, startedAt + this.timing.leaseMs - this.margin);
@@ -193,7 +211,7 @@ export class Leases {
     // A lease no longer trusted is not brought back by a late renewal: it must be taken again.
     for (const [name, until] of this.held) if (until <= startedAt) this.lose(name, 'its renewal came too late');
     if (!this.held.size) return;
-    await this.model.updateMany({ holder: this.identity, released: { $ne: true } }, { $inc: { renewals: 1 } }).exec();
+    await this.beat();
     if (now() - startedAt > this.margin / 2) {
       this.logger.warn({ msg: `a lease renewal took ${Math.round(now() - startedAt)} ms: not trusted` });
       return;
@@ -201,11 +219,22 @@ export class Leases {
     for (const name of this.held.keys()) this.held.set(name, startedAt + this.timing.leaseMs - this.margin);
   }
 
+  /** Counts the heartbeat up, writing it first when it is missing (this holder's first lease, or an observer removed it). */
+  private async beat(): Promise<void> {
+    const { matchedCount } = await this.model.updateOne({ _id: this.heartbeatId }, { $inc: { renewals: 1 } }).exec();
+    if (matchedCount) return;
+    const heartbeat: LeaseTerm = { _id: this.heartbeatId, name: this.heartbeatId, term: 0, holder: this.identity, renewals: 0, heartbeat: true };
+    await this.model.create(heartbeat).catch((error: { code?: number }) => {
+      if (error.code !== DUPLICATE_KEY) throw error;
+    });
+  }
+
   private async observe(): Promise<void> {
-    const terms = await this.model.find({}).lean<LeaseTerm[]>().exec();
-    const newest = new Map<string, LeaseTerm>();
-    for (const term of terms) if ((newest.get(term.name)?.term ?? 0) < term.term) newest.set(term.name, term);
+    const stored = await this.model.find({}).lean<LeaseTerm[]>().exec();
     const at = now();
+    this.observeHeartbeats(stored.filter((entry) => entry.heartbeat), at);
+    const newest = new Map<string, LeaseTerm>();
+    for (const term of stored) if (!term.heartbeat && (newest.get(term.name)?.term ?? 0) < term.term) newest.set(term.name, term);
     for (const [name, term] of newest) {
       const before = this.seen.get(name)?.term;
       const changed = !before || before.term !== term.term || before.renewals !== term.renewals || before.released !== term.released;
@@ -215,6 +244,20 @@ export class Leases {
     }
     for (const name of [...this.seen.keys()]) if (!newest.has(name)) this.seen.delete(name);
     for (const name of [...this.held.keys()]) if (!newest.has(name)) this.lose(name, 'its record is gone');
+  }
+
+  /** Notes which heartbeats moved; one unmoved for `HEARTBEAT_RETENTION_LEASES` lease times is removed (its terms then expire on their own). */
+  private observeHeartbeats(heartbeats: LeaseTerm[], at: number): void {
+    const present = new Set<string>();
+    for (const heartbeat of heartbeats) {
+      present.add(heartbeat.holder);
+      const before = this.heartbeats.get(heartbeat.holder);
+      if (!before || before.term.renewals !== heartbeat.renewals) this.heartbeats.set(heartbeat.holder, { term: heartbeat, changedAt: at });
+      else if (heartbeat.holder !== this.identity && at - before.changedAt >= HEARTBEAT_RETENTION_LEASES * this.timing.leaseMs) {
+        void this.model.deleteOne({ _id: heartbeat._id, renewals: heartbeat.renewals }).exec().catch(() => undefined);
+      }
+    }
+    for (const holder of [...this.heartbeats.keys()]) if (!present.has(holder)) this.heartbeats.delete(holder);
   }
 
   private lose(name: string, why: string): void {
