@@ -22,6 +22,7 @@ export interface ImageGcMetrics {
   failed(node: string): void;
 }
 
+/** Where the collector reports, when provided; the process registry (`/metrics`) otherwise. */
 export const IMAGE_GC_METRICS = Symbol('IMAGE_GC_METRICS');
 
 export function imageGcMetrics(registry: MetricsRegistry = processMetrics): ImageGcMetrics {
