@@ -30,6 +30,10 @@ export interface DeploySettings {
    */
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
+  /** How often unused images of the platform are removed from every Ready node (`DEPLOY_IMAGE_GC_INTERVAL_MS`, 5 min; 0: never). */
+  imageGcIntervalMs: number;
+  /** How long such an image must have been unused (and have existed) before it goes (`DEPLOY_IMAGE_GC_MIN_AGE_MS`, 10 min). */
+  imageGcMinAgeMs: number;
   now: () => number;
 }
 
@@ -78,6 +82,8 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): Deploy
     podUser,
     restartBackoffMs,
     restartBackoffMaxMs: wholeNumber(env, 'DEPLOY_RESTART_BACKOFF_MAX_MS', 300_000, restartBackoffMs, 86_400_000),
+    imageGcIntervalMs: wholeNumber(env, 'DEPLOY_IMAGE_GC_INTERVAL_MS', 300_000, 0, 86_400_000),
+    imageGcMinAgeMs: wholeNumber(env, 'DEPLOY_IMAGE_GC_MIN_AGE_MS', 600_000, 0, 7 * 86_400_000),
     now: Date.now,
   };
 }

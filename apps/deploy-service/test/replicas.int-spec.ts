@@ -1,19 +1,16 @@
 import type { Pod } from '@paas/contracts/deployments';
 import type { ResourceList } from '@paas/contracts/meta';
 import type { RpcMethod, RpcRequest } from '@paas/contracts/rpc';
-import { busNames } from '@paas/platform/bus-names';
-import { busConnectionOptions } from '@paas/platform/bus-settings';
-import { loadConfig } from '@paas/platform/config';
-import { databaseName } from '@paas/platform/mongo';
 import { shardOf } from '@paas/platform/shard-ownership';
 import { eventually, requestOn, spawnService } from '@paas/platform/testing';
-import mongoose, { type Connection } from 'mongoose';
-import { connect, type NatsConnection } from 'nats';
+import type { Connection } from 'mongoose';
+import type { NatsConnection } from 'nats';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connectToCopy, dropCopy } from './support/spawned-copy';
 import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
 
 /**
@@ -65,8 +62,7 @@ const readyPods = async () => ((await rpc('pods.list', { namespace })) as Resour
 
 beforeAll(async () => {
   buildImage(image, 'hello from a replica');
-  nats = await connect(busConnectionOptions('integration-test'));
-  db = await mongoose.createConnection(loadConfig().mongoUrl, { dbName: databaseName('paas_deploy', prefix) }).asPromise();
+  ({ nats, db } = await connectToCopy(prefix));
   start('a', 18_620 + Math.floor(Math.random() * 200));
   start('b', 18_870 + Math.floor(Math.random() * 200));
   await eventually('both replicas to answer on the bus', async () => (await rpc('deploymentconfigs.list', { namespace })) && true, 60_000);
@@ -79,11 +75,7 @@ afterAll(async () => {
   const leftovers = docker('ps', '-aq', '--filter', `label=paas.dev/namespace=${namespace}`).split('\n').filter(Boolean);
   if (leftovers.length) docker('rm', '-f', ...leftovers);
   docker('rmi', '-f', image);
-  await db?.dropDatabase();
-  await db?.close();
-  await nats?.jetstreamManager().then((jsm) => jsm.streams.delete(busNames(prefix).stream)).catch(() => undefined);
-  await nats?.drain();
-  rmSync(logs, { recursive: true, force: true });
+  await dropCopy(prefix, { nats, db }, logs);
 }, 60_000);
 
 describe('deploy-service replicas', () => {

@@ -109,6 +109,22 @@ export const BUILD_FAILURE_REASONS = [
 ] as const;
 export type BuildFailureReason = (typeof BUILD_FAILURE_REASONS)[number];
 
+/**
+ * Labels of build containers and of the images builds make: the build-service puts them on the
+ * builder container and on the commit (which also copies the container's labels), so an image
+ * on a node says it is a platform build, which one, and of which platform instance
+ * (`paas.dev/instance`). The deploy-service's image garbage collection reads them.
+ */
+export const BUILD_IMAGE_LABELS = {
+  /** `<namespace>.<build>` */
+  build: 'paas.dev/build',
+  managedBy: 'paas.dev/managed-by',
+  /** Set on builder images (apps/build-service/builders/<name>/build-image.sh), and inherited by what they build. */
+  builder: 'paas.dev/builder',
+} as const;
+/** `paas.dev/managed-by` of build containers and of the images they are committed as. */
+export const BUILD_MANAGER = 'build-service';
+
 export interface BuildSpec extends BuildConfigSpec {
   /** The commit actually built, once the source is fetched. */
   revision?: { commit: string; message?: string; author?: string };

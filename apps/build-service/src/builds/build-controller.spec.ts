@@ -65,6 +65,8 @@ function aBuild(name: string, phase: Build['status']['phase'], annotations: Reco
   };
 }
 
+const GIB = 1024 ** 3;
+
 describe('BuildController', () => {
   let dir: string;
   let controller: BuildController;
@@ -87,7 +89,7 @@ describe('BuildController', () => {
     const nodes = new FakeBuildNodes(nodeList, Object.fromEntries(nodeList.map((node) => [node.metadata.name, runtimeOf(node.metadata.name)])));
     const ownership = { shards: 16, ownsNamespace: () => true, standing: () => 'owned', listen: () => undefined } as unknown as ShardOwnership;
     const logs = new BuildLogFiles(dir);
-    const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000 } as BuildSettings;
+    const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000, containerLimits: { memoryBytes: 2 * GIB, pidsLimit: 1024 } } as BuildSettings;
     controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings);
     // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
     await controller.builds.start();
@@ -177,6 +179,43 @@ describe('BuildController', () => {
     expect((await get('app-1')).status).toMatchObject({ phase: 'Failed', reason: 'NoNodeAvailable', message: 'no node could run the build within 60 s: no node is registered' });
     expect(published).toEqual([expect.objectContaining({ type: 'build.failed', data: expect.objectContaining({ reason: 'NoNodeAvailable' }) })]);
     expect((await logs.read('demo', 'app-1', 0)).text).toContain('error: build error: no node could run the build within 60 s');
+  });
+
+  it("keeps a build New while the builds in flight hold its node's memory, past the wait for a node, and claims it once one is over", async () => {
+    const longAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const inFlight = [aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/other' }, 'local'), aBuild('app-2', 'Pending', { [RUNNER_ANNOTATION]: 'host/2/other' }, 'local')];
+    // It once waited for a node, long ago: room is another matter, and has no deadline.
+    const { get, runs, store, published } = await setup([...inFlight, aBuild('app-3', 'New', { [WAITING_FOR_NODE_ANNOTATION]: longAgo })], { nodes: [aNode('local', { memoryBytes: 4 * GIB })], nodeWaitMs: 60_000 });
+    expect(await controller.reconcile('demo/app-3')).toEqual({ requeueAfterMs: 5_000 });
+    const waiting = await get('app-3');
+    expect(waiting.status).toMatchObject({ phase: 'New', message: `waiting for a node to run on: every node that could take it is full with the builds in flight there (a build needs ${2 * GIB} bytes, BUILD_MEMORY_BYTES)` });
+    expect(waiting.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION]).toBeUndefined();
+    expect(published).toEqual([]);
+    expect(runs.started).toEqual([]);
+
+    await store.update('demo', 'app-1', (build) => ({ ...build, status: { ...build.status, phase: 'Complete' } }));
+    await controller.reconcile('demo/app-3');
+    const claimed = await get('app-3');
+    expect(claimed.status).toMatchObject({ phase: 'Pending', nodeName: 'local' });
+    expect(claimed.status.message).toBeUndefined();
+    expect(runs.started).toEqual(['demo/app-3']);
+  });
+
+  it('looks at the waiting builds again when a build in flight ends or goes', async () => {
+    const { store } = await setup([aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/other' }, 'local'), aBuild('app-2', 'Running', {}, 'local'), aBuild('app-3', 'New')]);
+    const enqueued = jest.spyOn(controller, 'enqueue').mockImplementation(() => undefined);
+    await controller.onModuleInit();
+    await store.update('demo', 'app-1', (build) => ({ ...build, status: { ...build.status, phase: 'Failed' } }));
+    expect(enqueued.mock.calls).toEqual([
+      ['demo', 'app-1'],
+      ['demo', 'app-3'],
+    ]);
+    enqueued.mockClear();
+    await store.delete('demo', 'app-2');
+    expect(enqueued.mock.calls).toEqual([
+      ['demo', 'app-2'],
+      ['demo', 'app-3'],
+    ]);
   });
 
   it("removes a dead runner's container from the node its build was placed on", async () => {

@@ -18,8 +18,10 @@ import { buildEvent, RunBuild } from './run-build.usecase';
 export const RUNNER_ANNOTATION = 'paas.dev/build-runner';
 /** Since when a New build has waited for a node to run on (ISO time); gone once it is placed. */
 export const WAITING_FOR_NODE_ANNOTATION = 'paas.dev/waiting-for-node-since';
-/** How soon a build waiting for a node looks again (a node's change wakes it sooner). */
+/** How soon a build waiting for a node looks again (a node's change, or a build's end, wakes it sooner). */
 const NODE_WAIT_RECHECK_MS = 5_000;
+/** How the status of a build waiting for a node starts; the claim clears it. */
+const WAITING_FOR_NODE_MESSAGE = 'waiting for a node to run on: ';
 
 const IN_FLIGHT: Build['status']['phase'][] = ['Pending', 'Running'];
 const TERMINAL: Build['status']['phase'][] = ['Complete', 'Failed', 'Error', 'Cancelled'];
@@ -33,8 +35,9 @@ export const runnerLease = (build: Build) => `build:${build.metadata.uid}`;
  * when it has a free slot and a node can take it (nodes/choose-node.ts): the runner lease
  * `build:<uid>` first, then Pending with `status.nodeName` in the record; it then runs in the
  * background on that node's engine, the lease renewed while it runs. With no node to run on,
- * the build stays New saying why, and fails as NoNodeAvailable after `nodeWaitMs`; a change
- * of any node looks at the waiting builds again. An in-flight build
+ * the build stays New saying why, and fails as NoNodeAvailable after `nodeWaitMs` (unless
+ * only the memory the builds in flight hold keeps it waiting); a change of any node, or the end
+ * of a build, looks at the waiting builds again. An in-flight build
  * whose runner lease has expired lost its runner (a killed replica, a lost node): it is run
  * again as attempt 2 by whichever replica owns it now, or ends as Error after that.
  */
@@ -62,10 +65,19 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   async onModuleInit() {
-    this.builds.onChange(({ object }) => this.enqueue(object.metadata.namespace, object.metadata.name));
+    this.builds.onChange(({ type, object, previous }) => {
+      this.enqueue(object.metadata.namespace, object.metadata.name);
+      // A build that ends (or goes) leaves room on its node for a build that waits for memory there.
+      const left = type === 'DELETED' ? IN_FLIGHT.includes(object.status.phase) : IN_FLIGHT.includes(previous?.status.phase ?? 'New') && !IN_FLIGHT.includes(object.status.phase);
+      if (left) this.enqueueWaiting();
+    });
     // A node that comes, turns Ready or is uncordoned may take the builds that wait.
-    this.nodes.onChange(() => this.builds.list().filter((build) => build.status.phase === 'New').forEach((build) => this.enqueue(build.metadata.namespace, build.metadata.name)));
+    this.nodes.onChange(() => this.enqueueWaiting());
     await this.builds.start();
+  }
+
+  private enqueueWaiting(): void {
+    for (const build of this.builds.list()) if (build.status.phase === 'New') this.enqueue(build.metadata.namespace, build.metadata.name);
   }
 
   onApplicationBootstrap() {
@@ -124,8 +136,9 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
 
   private async claimWithSlot(build: Build): Promise<ReconcileResult> {
     const { namespace, name } = build.metadata;
-    const placement = chooseBuildNode(this.nodes.list(), this.builds.list().filter((other) => IN_FLIGHT.includes(other.status.phase)), lostNodeOf(build));
-    if ('waiting' in placement) return this.waitForNode(build, placement.waiting);
+    const inFlight = this.builds.list().filter((other) => IN_FLIGHT.includes(other.status.phase));
+    const placement = chooseBuildNode(this.nodes.list(), inFlight, this.settings.containerLimits.memoryBytes, lostNodeOf(build));
+    if ('waiting' in placement) return this.waitForNode(build, placement.waiting, placement.busy ?? false);
     const lease = runnerLease(build);
     if (!(await this.leases.acquire(lease))) return { requeueAfterMs: this.leases.timing.leaseMs };
     let claimed: Build | undefined;
@@ -134,7 +147,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
         // Called again on fresh state after a lost race: only the write that lands counts.
         claimed = undefined;
         if (current.status.phase !== 'New' || current.metadata.uid !== build.metadata.uid) return undefined;
-        const { [WAITING_FOR_NODE_ANNOTATION]: waited, ...annotations } = current.metadata.annotations ?? {};
+        const { [WAITING_FOR_NODE_ANNOTATION]: _waited, ...annotations } = current.metadata.annotations ?? {};
+        const waited = current.status.message?.startsWith(WAITING_FOR_NODE_MESSAGE);
         claimed = {
           ...current,
           metadata: { ...current.metadata, annotations: { ...annotations, [RUNNER_ANNOTATION]: this.leases.identity } },
@@ -161,15 +175,18 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
 
   /**
    * No node can take the build now: it stays New, saying why (written once per reason), and
-   * looks again soon (or when a node changes); after `nodeWaitMs` of waiting it fails as NoNodeAvailable.
+   * looks again soon (or when a node changes, or a build ends); after `nodeWaitMs` of waiting it
+   * fails as NoNodeAvailable. A build that waits only for the builds in flight to leave room
+   * (`busy`) waits as long as it takes, as for a free slot of this replica: the nodes are there,
+   * and its wait for a node (the annotation) starts again should one be missing later.
    */
-  private async waitForNode(build: Build, why: string): Promise<ReconcileResult> {
+  private async waitForNode(build: Build, why: string, busy: boolean): Promise<ReconcileResult> {
     const { namespace, name, uid } = build.metadata;
     const now = Date.now();
     const since = Date.parse(build.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION] ?? '') || now;
     const waitedMs = now - since;
     const waiting = (current: Build) => current.metadata.uid === uid && current.status.phase === 'New';
-    if (waitedMs >= this.settings.nodeWaitMs) {
+    if (!busy && waitedMs >= this.settings.nodeWaitMs) {
       const message = `no node could run the build within ${Math.round(this.settings.nodeWaitMs / 1000)} s: ${why}`;
       const log = await this.logs.open(namespace, name);
       try {
@@ -186,19 +203,18 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       this.logger.warn({ msg: `build ${key(build)}: ${message}` });
       return {};
     }
-    const message = `waiting for a node to run on: ${why}`;
-    if (build.status.message !== message || !build.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION]) {
-      await this.store.update(namespace, name, (current) =>
-        waiting(current)
-          ? {
-              ...current,
-              metadata: { ...current.metadata, annotations: { [WAITING_FOR_NODE_ANNOTATION]: new Date(since).toISOString(), ...current.metadata.annotations } },
-              status: { ...current.status, message },
-            }
-          : undefined,
-      );
+    const message = `${WAITING_FOR_NODE_MESSAGE}${why}`;
+    // Waiting for a node is timed from the annotation; waiting for room is not.
+    const timed = Boolean(build.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION]);
+    if (build.status.message !== message || timed === busy) {
+      await this.store.update(namespace, name, (current) => {
+        if (!waiting(current)) return undefined;
+        const { [WAITING_FOR_NODE_ANNOTATION]: _since, ...others } = current.metadata.annotations ?? {};
+        const annotations = busy ? others : { [WAITING_FOR_NODE_ANNOTATION]: new Date(since).toISOString(), ...current.metadata.annotations };
+        return { ...current, metadata: { ...current.metadata, annotations }, status: { ...current.status, message } };
+      });
     }
-    return { requeueAfterMs: Math.max(100, Math.min(NODE_WAIT_RECHECK_MS, this.settings.nodeWaitMs - waitedMs)) };
+    return { requeueAfterMs: busy ? NODE_WAIT_RECHECK_MS : Math.max(100, Math.min(NODE_WAIT_RECHECK_MS, this.settings.nodeWaitMs - waitedMs)) };
   }
 
   /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
 import { ApiError } from '@paas/platform/api-error';
+import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
@@ -178,6 +179,8 @@ describe('RunBuild with a fake container runtime', () => {
         'io.openshift.build.source-location': 'https://git.example/app.git',
         'io.openshift.s2i.scripts-url': 'image:///usr/libexec/s2i',
         'paas.dev/build': 'demo.app-1',
+        'paas.dev/managed-by': 'build-service',
+        [INSTANCE_LABEL]: loadConfig().instance,
       },
     });
     expect(phases).toEqual(['Pending', 'Running', 'Complete']);

@@ -51,3 +51,29 @@ describe('demuxFrames', () => {
     expect(demuxFrames(Buffer.from('plain output\n'))).toBe('plain output\n');
   });
 });
+
+describe('DockerodeClient.removeImage', () => {
+  /** dockerode as far as `removeImage` uses it: each removal fails with `statusCode`, or succeeds without one. */
+  function engineAnswering(statusCode?: number) {
+    const asked: unknown[] = [];
+    const docker = {
+      getImage: (reference: string) => ({
+        remove: async (options: unknown) => {
+          asked.push([reference, options]);
+          if (statusCode) throw Object.assign(new Error(`engine answered ${statusCode}`), { statusCode });
+          return [{ Deleted: reference }];
+        },
+      }),
+    } as unknown as Docker;
+    return { client: new DockerodeClient(docker), asked };
+  }
+
+  it('never forces a removal nor prunes the parents, and reads a conflict as in use and a 404 as absent', async () => {
+    const removed = engineAnswering();
+    expect(await removed.client.removeImage('sha256:a')).toBe('removed');
+    expect(removed.asked).toEqual([['sha256:a', { force: false, noprune: true }]]);
+    expect(await engineAnswering(409).client.removeImage('sha256:a')).toBe('in-use');
+    expect(await engineAnswering(404).client.removeImage('sha256:a')).toBe('absent');
+    await expect(engineAnswering(500).client.removeImage('sha256:a')).rejects.toThrow('engine answered 500');
+  });
+});

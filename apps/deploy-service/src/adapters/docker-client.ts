@@ -24,6 +24,16 @@ export interface DockerClient {
   createNetwork(options: Docker.NetworkCreateOptions): Promise<'created' | 'exists'>;
   /** `in-use` while containers are attached to it (the engine refuses then). */
   removeNetwork(name: string): Promise<'removed' | 'absent' | 'in-use'>;
+  /** Every image the engine holds, dangling ones included (not the intermediate images of a Dockerfile build). */
+  listImages(): Promise<Docker.ImageInfo[]>;
+  /**
+   * Removes a reference (`repo:tag`, `repo@digest`) or, by id, the image; never forced and never
+   * pruning parents. `in-use` when the engine refuses (409: a container uses it, a child image
+   * depends on it, or, by id, names in several repositories still point at it).
+   */
+  removeImage(reference: string): Promise<'removed' | 'absent' | 'in-use'>;
+  /** The engine's disk usage (`/system/df`): each image with its `Size` and the `SharedSize` other images share. Costly: the engine sizes every container too. */
+  diskUsage(): Promise<{ Images?: Docker.ImageInfo[] | null }>;
 }
 
 const NOT_FOUND = 404;
@@ -129,6 +139,25 @@ export class DockerodeClient implements DockerClient {
       if (statusCodeOf(error) === FORBIDDEN || statusCodeOf(error) === CONFLICT) return 'in-use' as const;
       throw error;
     }
+  }
+
+  listImages() {
+    return this.docker.listImages({ all: false });
+  }
+
+  async removeImage(reference: string) {
+    try {
+      await this.docker.getImage(reference).remove({ force: false, noprune: true });
+      return 'removed' as const;
+    } catch (error) {
+      if (statusCodeOf(error) === NOT_FOUND) return 'absent' as const;
+      if (statusCodeOf(error) === CONFLICT) return 'in-use' as const;
+      throw error;
+    }
+  }
+
+  async diskUsage() {
+    return (await this.docker.df()) as { Images?: Docker.ImageInfo[] | null };
   }
 
   async containerEvents(labels: string[], signal: AbortSignal) {

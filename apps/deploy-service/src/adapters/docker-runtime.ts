@@ -46,6 +46,11 @@ export interface PlatformRegistry {
   credentials: RegistryCredentials;
 }
 
+/** An image of the platform registry (`host`) under the registry address a node reaches (`nodeHost`); any other as it is. */
+export function asTheNodeNamesIt(image: string, { host, nodeHost }: Partial<Pick<PlatformRegistry, 'host' | 'nodeHost'>> = {}): string {
+  return host && nodeHost && nodeHost !== host && image.startsWith(`${host}/`) ? `${nodeHost}${image.slice(host.length)}` : image;
+}
+
 /**
  * One Docker engine as a node: pods are containers publishing one port on the node's address
  * (`hostIP`: loopback for the engine of this host). An image of the platform registry is
@@ -161,10 +166,8 @@ export class DockerRuntime implements ContainerRuntime {
     if (left.length === 0) await this.docker.removeNetwork(podNetwork(this.instance, namespace).name);
   }
 
-  /** An image of the platform registry under the registry address this node reaches. */
   private asTheNodeNamesIt(image: string): string {
-    const { host, nodeHost } = this.registry ?? {};
-    return host && nodeHost && nodeHost !== host && image.startsWith(`${host}/`) ? `${nodeHost}${image.slice(host.length)}` : image;
+    return asTheNodeNamesIt(image, this.registry);
   }
 
   private async pull(image: string): Promise<void> {

@@ -6,7 +6,9 @@ import { RpcClient } from '@paas/platform/rpc';
 import { dockerFor, engineKey, withinTime } from '@paas/platform/docker-engines';
 import type Docker from 'dockerode';
 import { DockerodeClient, type DockerClient } from '../adapters/docker-client';
+import { DockerNodeImages } from '../adapters/docker-node-images';
 import { DockerRuntime } from '../adapters/docker-runtime';
+import type { NodeImages } from '../adapters/node-images';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 
 /** What one engine answers about itself: enough for a Node's capacity and info. */
@@ -24,6 +26,8 @@ export interface NodeEngine {
   spec: NodeSpec;
   client: DockerClient;
   runtime: DockerRuntime;
+  /** Its images, for their garbage collection. */
+  images: NodeImages;
   /** Who the engine is and what it has (costly for the engine: asked rarely). */
   info(timeoutMs: number): Promise<EngineInfo>;
   /** Whether it answers at all (`/_ping`: cheap, for heartbeats). */
@@ -70,6 +74,7 @@ export class NodeEngines {
       spec: node.spec,
       client,
       runtime,
+      images: new DockerNodeImages(client),
       info: (timeoutMs) => engineInfo(docker, timeoutMs),
       ping: async (timeoutMs) => void (await withinTime(docker.ping(), timeoutMs)),
     };

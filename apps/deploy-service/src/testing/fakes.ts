@@ -185,6 +185,8 @@ export function testSettings(now: { value: number }, overrides: Partial<DeploySe
     podUser: '1001:0',
     restartBackoffMs: 10_000,
     restartBackoffMaxMs: 300_000,
+    imageGcIntervalMs: 300_000,
+    imageGcMinAgeMs: 600_000,
     now: () => now.value,
     ...overrides,
   };

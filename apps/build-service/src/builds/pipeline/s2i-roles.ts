@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
-import type { Build } from '@paas/contracts/builds';
+import { BUILD_IMAGE_LABELS, BUILD_MANAGER, type Build } from '@paas/contracts/builds';
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
@@ -32,7 +32,7 @@ export function outputRepository(build: Build): { repository: string; tag: strin
 }
 
 export function buildContainerLabels(build: Build): Record<string, string> {
-  return { 'paas.dev/build': buildKey(build), 'paas.dev/managed-by': 'build-service', [INSTANCE_LABEL]: loadConfig().instance };
+  return { [BUILD_IMAGE_LABELS.build]: buildKey(build), [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: loadConfig().instance };
 }
 
 /** Resolves the builder a BuildConfig names to the image to run. */
@@ -96,7 +96,8 @@ export class S2ICommitter implements Committer {
           'io.openshift.build.commit.id': source.revision.commit,
           'io.openshift.build.source-location': redactCredentials(build.spec.source.git.uri),
           'io.openshift.s2i.scripts-url': S2I_SCRIPTS_URL,
-          'paas.dev/build': buildKey(build),
+          // The engine copies the container's labels too; named here so that the image says it is a platform build whatever the engine does.
+          ...buildContainerLabels(build),
         },
       })
       .catch((error: Error) => {
