@@ -12,7 +12,7 @@ import {
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
 import { checkNatsCluster, stopOtherNatsLayouts } from './lib/nats.mjs';
 import { checkNatsCredentials, ensureNatsAuth } from './lib/nats-auth.mjs';
-import { ensureNodeEngines, ensureNodeNetworks, NODES_FILE, registerNodes, writeNodesFile } from './lib/nodes.mjs';
+import { ensureNeighbourTable, ensureNodeEngines, ensureNodeNetworks, NODES_FILE, registerNodes, writeNodesFile } from './lib/nodes.mjs';
 import { ensureHostPodGuard } from './lib/pod-guard.mjs';
 import { isHealthy } from './lib/probe.mjs';
 import { logFile, runLogged } from './lib/proc.mjs';
@@ -49,6 +49,7 @@ await main(async () => {
   if (!infraOnly) {
     ensureHostPodGuard();
     ok('pods kept from the host and the nodes (iptables: PAAS-PODS, DOCKER-USER)');
+    ensureNeighbourTable();
     await buildBuilderImages();
     // The registry listens on the host end of each node's veth: the networks come first.
     const nodes = await ensureNodeNetworks(scale.nodes);

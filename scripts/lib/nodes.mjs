@@ -30,6 +30,26 @@ const BUILDER_IMAGES = 'paas-builder/*';
  */
 const NODE_DAEMON_CONFIG = { 'default-address-pools': [{ base: '172.16.0.0/12', size: 24 }] };
 
+/**
+ * The kernel's neighbour (ARP) table is one for every network namespace, and each pod takes
+ * two entries in it (its address on the host or node side, the bridge's inside the pod).
+ * Linux's defaults (gc_thresh3 = 1024) overflow at about 500 pods: new pods then answer
+ * nothing, dmesg says "neighbor table overflow". Raised as Kubernetes nodes are; never lowered.
+ */
+const NEIGHBOUR_TABLE = { gc_thresh1: 2048, gc_thresh2: 8192, gc_thresh3: 16384 };
+
+export function ensureNeighbourTable() {
+  try {
+    for (const [setting, wanted] of Object.entries(NEIGHBOUR_TABLE)) {
+      const file = `/proc/sys/net/ipv4/neigh/default/${setting}`;
+      if (Number(fs.readFileSync(file, 'utf8')) < wanted) fs.writeFileSync(file, String(wanted));
+    }
+    ok(`room for ${NEIGHBOUR_TABLE.gc_thresh3 / 2} pods in the neighbour table (net.ipv4.neigh.default.gc_thresh3=${NEIGHBOUR_TABLE.gc_thresh3})`);
+  } catch (error) {
+    warn(`the neighbour table is not raised (${error.code ?? error.message}): past about 500 pods new pods answer nothing`);
+  }
+}
+
 /** Node `index`'s names, addresses and paths. */
 function nodePlan(index) {
   const name = `node-${index}`;
