@@ -2,6 +2,7 @@
 // Debian packages, node_modules, the Node that runs the services, the FerretDB binary and
 // the Zipkin server jar.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -89,22 +90,42 @@ function fetchServiceNode() {
   if (!runs(artifacts.node, '--version')) throw new Failure(`${relative(artifacts.node)} was fetched but does not run`);
 }
 
+/**
+ * Patches carried on FerretDB's source until upstream has the fix (each file says what it
+ * fixes and why): applied in name order before the build.
+ */
+const FERRETDB_PATCHES = path.join(REPO, 'scripts', 'ferretdb');
+
+/** What the binary is built from: the version and the patches. A binary of another recipe is built again. */
+function ferretdbRecipe() {
+  const hash = createHash('sha256').update(FERRETDB_VERSION);
+  for (const patch of ferretdbPatches()) hash.update(path.basename(patch)).update(fs.readFileSync(patch));
+  return hash.digest('hex');
+}
+
+const ferretdbPatches = () => fs.readdirSync(FERRETDB_PATCHES).filter((file) => file.endsWith('.patch')).sort().map((file) => path.join(FERRETDB_PATCHES, file));
+const recipeFile = () => `${artifacts.ferretdb}.recipe`;
+
 export async function ensureFerretdb() {
-  if (runs(artifacts.ferretdb, '--version')) return ok(`FerretDB ${FERRETDB_VERSION} binary present`);
+  const recipe = ferretdbRecipe();
+  const built = fs.existsSync(recipeFile()) && fs.readFileSync(recipeFile(), 'utf8').trim() === recipe;
+  if (built && runs(artifacts.ferretdb, '--version')) return ok(`FerretDB ${FERRETDB_VERSION} binary present`);
   if (!commandExists('go')) {
     throw new Failure(`Go (1.24 or later) is needed to build FerretDB: install it under /usr/local/go, ` +
       'or set MONGO_URL to use a MongoDB elsewhere');
   }
-  await produce(`building FerretDB ${FERRETDB_VERSION} (first time, ~1 min; log ${relative(logFile('ferretdb-build'))})`,
-    `FerretDB built: ${relative(artifacts.ferretdb)}`, buildFerretdb);
+  await produce(`building FerretDB ${FERRETDB_VERSION} with ${ferretdbPatches().length} patch(es) (~1 min; log ${relative(logFile('ferretdb-build'))})`,
+    `FerretDB built: ${relative(artifacts.ferretdb)}`, () => buildFerretdb(recipe));
 }
 
 /**
  * `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a binary that panics
  * at start: FerretDB embeds build/version/version.txt, which its module zip lacks. So build
- * from a copy of the module with that file written, as FerretDB's own `task gen-version` does.
+ * from a copy of the module with that file written, as FerretDB's own `task gen-version` does,
+ * and with scripts/ferretdb/*.patch applied. A running FerretDB of an older recipe keeps
+ * running until it is restarted (npm run down, then up).
  */
-async function buildFerretdb() {
+async function buildFerretdb(recipe) {
   const env = { ...process.env, GOFLAGS: '-buildvcs=false' };
   const module = `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`;
   fs.mkdirSync(dirs.bin, { recursive: true });
@@ -113,13 +134,20 @@ async function buildFerretdb() {
   fs.rmSync(source, { recursive: true, force: true });
   capture('cp', ['-R', '--no-preserve=mode', Dir, source]); // the module cache is read-only
   fs.writeFileSync(path.join(source, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
-  const built = `${artifacts.ferretdb}.new`;
-  await runLogged('ferretdb-build', 'go', ['build', '-trimpath', '-o', built, './cmd/ferretdb'], { cwd: source, env });
-  fs.renameSync(built, artifacts.ferretdb);
+  // Outside any repository: in a checkout's subfolder `git apply` takes paths from the checkout's root and skips them all.
+  const apply = { cwd: source, env: { ...process.env, GIT_CEILING_DIRECTORIES: dirs.bin } };
+  for (const patch of ferretdbPatches()) {
+    capture('git', ['apply', patch], apply);
+    capture('git', ['apply', '--reverse', '--check', patch], apply); // proof that it is in
+  }
+  const binary = `${artifacts.ferretdb}.new`;
+  await runLogged('ferretdb-build', 'go', ['build', '-trimpath', '-o', binary, './cmd/ferretdb'], { cwd: source, env });
+  fs.renameSync(binary, artifacts.ferretdb);
   fs.rmSync(source, { recursive: true, force: true });
   if (!runs(artifacts.ferretdb, '--version')) {
     throw new Failure(`${relative(artifacts.ferretdb)} was built but \`--version\` fails`);
   }
+  fs.writeFileSync(recipeFile(), `${recipe}\n`);
 }
 
 /** A complete zip ends with an end-of-central-directory record (a jar may start with a script). */
