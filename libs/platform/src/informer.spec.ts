@@ -1,7 +1,7 @@
 import type { WatchEvent } from '@paas/contracts/watch';
 import { InMemoryResourceRepository } from './in-memory-repository';
 import { eventually } from './testing';
-import { Informer, type ChangeSource } from './informer';
+import { Informer, listsFromCache, type ChangeSource } from './informer';
 import type { ChangeListener } from './resource-feed';
 import type { AnyResource } from './resource-repository';
 
@@ -15,6 +15,10 @@ interface Widget extends AnyResource {
 class ScriptedFeed implements ChangeSource {
   listener?: ChangeListener<Widget>;
   gap?: () => void;
+  connected = true;
+  live() {
+    return this.connected;
+  }
   watch<T>(_kind: string, listener: ChangeListener<T>, onGap?: () => void) {
     this.listener = listener as unknown as ChangeListener<Widget>;
     this.gap = onGap;
@@ -119,5 +123,51 @@ describe('Informer', () => {
     expect(() => {
       cached.spec.size = 3;
     }).toThrow(TypeError);
+  });
+
+  describe('lists from the cache', () => {
+    /** Lists straight from the repository, counted: what a list costs when the cache cannot answer it. */
+    const counted = () => {
+      const store = { reads: 0, listPage: (...args: Parameters<typeof repo.listPage>) => (store.reads++, repo.listPage(...args)) };
+      return store;
+    };
+
+    it('answers from the cache while it is current, in the store\'s order and pages', async () => {
+      const store = counted();
+      const lists = listsFromCache(informer, store);
+      await informer.start();
+      for (const name of ['c', 'a', 'b']) await repo.create(widget(name, 'n', { app: 'x' }));
+      await repo.create(widget('other', 'm'));
+      const first = await lists.listPage({ namespace: 'n', labels: { app: 'x' } }, { limit: 2 });
+      const rest = await lists.listPage({ namespace: 'n', labels: { app: 'x' } }, { limit: 2, continue: first.continue });
+      expect(store.reads).toBe(0);
+      expect([...first.items, ...rest.items]).toEqual((await repo.list({ namespace: 'n' })));
+      expect(rest.continue).toBeUndefined();
+    });
+
+    it('reads the store before its first list, while it lists again after a gap, and while the feed is down', async () => {
+      const store = counted();
+      const lists = listsFromCache(informer, store);
+      await repo.create(widget('one'));
+      await lists.listPage({}, {});
+      expect(store.reads).toBe(1);
+
+      await informer.start();
+      feed.connected = false;
+      // Written while this process hears nothing: only the store has it.
+      repo.seed({ apiVersion: 'v1', kind: 'Widget', metadata: { name: 'unseen', namespace: 'a', uid: 'u2', resourceVersion: '1', generation: 1, creationTimestamp: '2031-01-01T00:00:00Z' }, spec: { size: 1 }, status: {} });
+      expect((await lists.listPage({}, {})).items.map((w) => w.metadata.name)).toEqual(['one', 'unseen']);
+      expect(store.reads).toBe(2);
+
+      feed.connected = true;
+      feed.gap?.();
+      expect(informer.current).toBe(false);
+      await lists.listPage({}, {});
+      expect(store.reads).toBe(3);
+      await informer.relist();
+      expect(informer.current).toBe(true);
+      expect((await lists.listPage({}, {})).items.map((w) => w.metadata.name)).toEqual(['one', 'unseen']);
+      expect(store.reads).toBe(3);
+    });
   });
 });

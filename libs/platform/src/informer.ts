@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import type { WatchEventType } from '@paas/contracts/watch';
-import type { AnyResource } from './resource-repository';
+import { byListOrder, pageOf, type ListPage, type PageRequest } from './list-page';
+import type { AnyResource, ListFilter } from './resource-repository';
 import type { ChangeListener } from './resource-feed';
 
 /** Where an informer lists from (a repository) and hears of changes (the ResourceFeed). */
@@ -11,6 +12,8 @@ export interface InformerSource<R extends AnyResource> {
 }
 export interface ChangeSource {
   watch<T>(kind: string, listener: ChangeListener<T>, onGap?: () => void): () => void;
+  /** Whether changes reach the watches now (a gap is reported through `onGap` when they reach them again). */
+  live(): boolean;
 }
 
 export type InformerHandler<R> = (change: { type: WatchEventType; object: R; previous?: R }) => void;
@@ -63,6 +66,18 @@ export class Informer<R extends AnyResource> {
   }
 
   /**
+   * Whether the cache holds every change stored until now, as far as this process can know:
+   * it has listed, is not listing again (after a gap in the feed, or its resync), and the feed
+   * is connected. A change is announced before its writer answers, and NATS keeps one
+   * connection's messages in order, so a client that saw a write answered (through the bus or
+   * the gateway) and then asks here finds it, on a single NATS server; across a NATS cluster
+   * the announcement and the request travel different routes and may cross (milliseconds).
+   */
+  get current(): boolean {
+    return this.hasSynced && !this.relisting && !this.stopped && this.feed.live();
+  }
+
+  /**
    * Subscribes first, then lists, so that nothing written in between is missed; resolves once
    * listed. When that first list fails it rejects, and the informer keeps trying on its own.
    */
@@ -87,7 +102,7 @@ export class Informer<R extends AnyResource> {
     return this.items.get(`${namespace}/${name}`)?.object;
   }
 
-  /** Oldest first, as the repository lists; `namespace` undefined lists every namespace. */
+  /** In list order (byListOrder), as the repository lists; `namespace` undefined lists every namespace. */
   list(filter: { namespace?: string; labels?: Labels } = {}): R[] {
     const keys = filter.namespace === undefined ? this.items.keys() : (this.byNamespace.get(filter.namespace) ?? new Set<string>()).values();
     const found: R[] = [];
@@ -95,9 +110,7 @@ export class Informer<R extends AnyResource> {
       const object = this.items.get(key)?.object;
       if (object && (!filter.labels || matchesLabels(object.metadata.labels, filter.labels))) found.push(object);
     }
-    return found.sort(
-      (a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name),
-    );
+    return found.sort(byListOrder);
   }
 
   get size(): number {
@@ -174,6 +187,18 @@ export class Informer<R extends AnyResource> {
       }
     }
   }
+}
+
+/**
+ * Lists answered from `informer` while it is current, as Kubernetes' API server answers them
+ * from its watch cache, and from `store` otherwise: a list of a few hundred objects costs
+ * microseconds instead of a read of the whole collection (FerretDB filters nothing but `_id`
+ * in SQLite: about 100 ms for 1,000 documents).
+ */
+export function listsFromCache<R extends AnyResource>(informer: Informer<R>, store: { listPage(filter: ListFilter, page: PageRequest): Promise<ListPage<R>> }) {
+  return {
+    listPage: async (filter: ListFilter, page: PageRequest): Promise<ListPage<R>> => (informer.current ? pageOf(informer.list(filter), page) : store.listPage(filter, page)),
+  };
 }
 
 function keyOf(object: AnyResource): string {

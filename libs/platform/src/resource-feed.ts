@@ -25,6 +25,7 @@ export class ResourceFeed implements OnApplicationShutdown {
   private readonly subscriptions = new Set<Subscription>();
   private readonly reconnectListeners = new Set<() => void>();
   private statusWatch?: Promise<void>;
+  private disconnected = false;
   private readonly origin = randomUUID();
   private readonly originHeaders: MsgHdrs = natsHeaders();
 
@@ -71,7 +72,8 @@ export class ResourceFeed implements OnApplicationShutdown {
       },
     });
     this.subscriptions.add(subscription);
-    if (onGap) this.onReconnect(onGap);
+    this.followStatus();
+    if (onGap) this.reconnectListeners.add(onGap);
     return () => {
       listeners.delete(listener as ChangeListener);
       subscription.unsubscribe();
@@ -95,14 +97,24 @@ export class ResourceFeed implements OnApplicationShutdown {
   }
 
   /**
-   * Calls `listener` whenever changes may have been missed: this process reconnected (to the
-   * same server or, in a cluster, to a survivor), or the cluster around its server changed
-   * (the server's INFO update: a server gone takes the changes it was still routing with it).
+   * Whether changes reach this process's watches now: it is connected to NATS. Changes made
+   * while it was not are missed; a watch learns of that gap (its `onGap`) on the reconnect.
    */
-  private onReconnect(listener: () => void) {
-    this.reconnectListeners.add(listener);
+  live(): boolean {
+    return !this.disconnected && !this.nats.isClosed();
+  }
+
+  /**
+   * Follows the connection: calls every `onGap` whenever changes may have been missed (this
+   * process reconnected, to the same server or, in a cluster, to a survivor; or the cluster
+   * around its server changed: the server's INFO update, a server gone takes the changes it
+   * was still routing with it), and keeps `live` current.
+   */
+  private followStatus() {
     this.statusWatch ??= (async () => {
       for await (const status of this.nats.status()) {
+        if (status.type === NatsEvents.Disconnect) this.disconnected = true;
+        if (status.type === NatsEvents.Reconnect) this.disconnected = false;
         if (status.type === NatsEvents.Reconnect || status.type === NatsEvents.Update) for (const notify of this.reconnectListeners) notify();
       }
     })().catch(() => undefined);

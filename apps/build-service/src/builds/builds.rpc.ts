@@ -1,9 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
+import { listsFromCache } from '@paas/platform/informer';
 import { listResponse } from '@paas/platform/rpc-input';
 import { BUILD_LOGS, type BuildLogStore } from '../adapters/build-log-files';
 import { handleParsed, listRequest, logRequest, namedRequest } from '../rpc-requests';
 import { BuildRepository } from './build.repository';
+import { BuildController } from './build-controller';
 import { DeleteBuild } from './delete-build.usecase';
 
 /** `builds.get|list|delete|log` over NATS request/reply. */
@@ -14,12 +16,13 @@ export class BuildsRpc implements OnModuleInit {
     private readonly builds: BuildRepository,
     private readonly deleteBuild: DeleteBuild,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
+    private readonly controller: BuildController,
   ) {}
 
   onModuleInit() {
     const kind = 'Build';
     handleParsed(this.rpc, 'builds.get', namedRequest, kind, (r) => this.builds.get(r.namespace, r.name));
-    handleParsed(this.rpc, 'builds.list', listRequest, kind, (r) => listResponse(kind, this.builds, r));
+    handleParsed(this.rpc, 'builds.list', listRequest, kind, (r) => listResponse(kind, listsFromCache(this.controller.builds, this.builds), r));
     handleParsed(this.rpc, 'builds.delete', namedRequest, kind, (r) => this.deleteBuild.execute(r.namespace, r.name));
     handleParsed(this.rpc, 'builds.log', logRequest, 'BuildLog', async ({ namespace, name, offset }) => {
       // The phase is read first: a follower that sees a terminal phase and no text has everything.

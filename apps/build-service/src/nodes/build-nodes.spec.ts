@@ -14,7 +14,7 @@ describe('InformedBuildNodes', () => {
   function setup(nodes: Node[]) {
     const listeners: ChangeListener<Node>[] = [];
     const rpc = { request: jest.fn(async () => ({ kind: 'NodeList', items: nodes.map(apiView) })) };
-    const feed = { watch: <T>(_kind: string, listener: ChangeListener<T>) => (listeners.push(listener as ChangeListener<Node>), () => undefined) };
+    const feed = { watch: <T>(_kind: string, listener: ChangeListener<T>) => (listeners.push(listener as ChangeListener<Node>), () => undefined), live: () => true };
     const opened: string[] = [];
     const subject = new InformedBuildNodes(rpc as never, feed, (node) => (opened.push(`${node.metadata.name} ${node.spec.engine.url}`), { node: node.metadata.name } as unknown as ContainerRuntime));
     const change = (type: 'MODIFIED' | 'DELETED', node: Node) => listeners.forEach((listener) => listener({ type, object: node }));

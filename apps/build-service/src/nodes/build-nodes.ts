@@ -59,7 +59,7 @@ export class InformedBuildNodes implements BuildNodes, OnModuleInit, OnApplicati
 
   constructor(
     rpc: Pick<RpcClient, 'request'>,
-    feed: Pick<ResourceFeed, 'watch'>,
+    feed: Pick<ResourceFeed, 'watch' | 'live'>,
     private readonly open: RuntimeOpener,
   ) {
     const source = {

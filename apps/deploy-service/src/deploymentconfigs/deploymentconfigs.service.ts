@@ -4,7 +4,9 @@ import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
+import { listsFromCache } from '@paas/platform/informer';
 import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
+import { DeployInformers } from '../informers';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
@@ -25,6 +27,7 @@ export class DeploymentConfigsService {
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
+    @Inject(DeployInformers) private readonly informers: Pick<DeployInformers, 'dcs'>,
   ) {}
 
   get({ namespace, name }: GetRequest): Promise<DeploymentConfig> {
@@ -32,7 +35,7 @@ export class DeploymentConfigsService {
   }
 
   list(request: ListRequest): Promise<ResourceList<DeploymentConfig>> {
-    return listResponse(KIND, this.dcs, request);
+    return listResponse(KIND, listsFromCache(this.informers.dcs, this.dcs), request);
   }
 
   async create({ namespace, body, dryRun }: CreateRequest): Promise<DeploymentConfig> {

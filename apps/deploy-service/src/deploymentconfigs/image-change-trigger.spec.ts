@@ -69,7 +69,7 @@ async function setup(...pushed: string[]) {
   const ownership = { owned: true, ownsNamespace: () => ownership.owned };
   const revisions = new Revisions(rcs);
   const triggers = new ImageChangeTriggerController(dcs, informers, registry, revisions, enqueuer, ownership, settings);
-  const service = new DeploymentConfigsService(dcs, revisions);
+  const service = new DeploymentConfigsService(dcs, revisions, informers);
   const reconciler = new DeploymentConfigReconciler(dcs, rcs, informers, revisions, triggers, settings);
   /** What the WorkQueue does with an enqueued key: one reconcile at a time, again while it asks for an immediate rerun. */
   const reconcile = async () => {

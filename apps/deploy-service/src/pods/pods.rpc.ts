@@ -1,8 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
+import { listsFromCache } from '@paas/platform/informer';
 import { listResponse } from '@paas/platform/rpc-input';
 import { ApiError } from '@paas/platform/api-error';
 import { z } from 'zod';
+import { DeployInformers } from '../informers';
 import { PodLogs } from './pod-logs';
 import { PodRepository } from './pod.repository';
 
@@ -22,11 +24,12 @@ export class PodsRpc implements OnModuleInit {
     @Inject(RpcServer) private readonly rpc: RpcServer,
     @Inject(PodRepository) private readonly pods: PodRepository,
     @Inject(PodLogs) private readonly logs: PodLogs,
+    @Inject(DeployInformers) private readonly informers: Pick<DeployInformers, 'pods'>,
   ) {}
 
   onModuleInit() {
     this.rpc.handle('pods.get', ({ namespace, name }) => this.pods.get(namespace, name));
-    this.rpc.handle('pods.list', (request) => listResponse('Pod', this.pods, request));
+    this.rpc.handle('pods.list', (request) => listResponse('Pod', listsFromCache(this.informers.pods, this.pods), request));
     this.rpc.handle('pods.log', ({ namespace, name, ...query }) => {
       const options = logOptions.safeParse(query);
       if (!options.success) {

@@ -4,7 +4,9 @@ import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
+import { listsFromCache } from '@paas/platform/informer';
 import { dryRunPreview, listResponse, parseBody, updatedFrom } from '@paas/platform/rpc-input';
+import { DeployInformers } from '../informers';
 import type { Store } from '../store';
 import { ServiceRepository } from './service.repository';
 
@@ -13,14 +15,17 @@ const KIND = 'Service';
 /** The Service API; every change reaches the Endpoints controller as a change of the Service (deleted with it). */
 @Injectable()
 export class ServicesService {
-  constructor(@Inject(ServiceRepository) private readonly services: Store<Service>) {}
+  constructor(
+    @Inject(ServiceRepository) private readonly services: Store<Service>,
+    @Inject(DeployInformers) private readonly informers: Pick<DeployInformers, 'services'>,
+  ) {}
 
   get({ namespace, name }: GetRequest): Promise<Service> {
     return this.services.get(namespace, name);
   }
 
   list(request: ListRequest): Promise<ResourceList<Service>> {
-    return listResponse(KIND, this.services, request);
+    return listResponse(KIND, listsFromCache(this.informers.services, this.services), request);
   }
 
   async create({ namespace, body, dryRun }: CreateRequest): Promise<Service> {
