@@ -55,8 +55,12 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
               ignoreIncomingRequestHook: (req) => ignoredPaths.has((req.url ?? '').split('?')[0]),
               // The exporter's own posts to Zipkin would otherwise trace themselves.
               ignoreOutgoingRequestHook: (req) => String(req.path ?? '').startsWith('/api/v2/spans'),
+              // A call outside any trace is housekeeping (each node's engine pinged every second
+              // by the node monitor, through dockerode): a trace of one span each, noise in the
+              // dashboard and a cost at rest. Calls made for a request or a reconcile are kept.
+              requireParentforOutgoingSpans: true,
             }),
-            new UndiciInstrumentation({ ignoreRequestHook: isUntracedRequest }),
+            new UndiciInstrumentation({ ignoreRequestHook: isUntracedRequest, requireParentforSpans: true }),
           ]),
       new NestInstrumentation(),
       new MongoDBInstrumentation(),
