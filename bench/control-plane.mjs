@@ -4,8 +4,11 @@
 // up to 200 apps (a DeploymentConfig and a Service each, 50 to a namespace: each namespace is a
 // Docker network, and Docker's default address pools hold about 30 on a machine), for each level:
 //   at rest   CPU per second of every platform process (.paas/run/*.pid) and of FerretDB and
-//             NATS (found by their ports), over BENCH_SECONDS once every pod is Ready
-//   scale     PUT .../deploymentconfigs/burst/scale 0 → 50: time until all 50 pods are Ready
+//             NATS (found by their ports), over BENCH_SECONDS once every pod is Ready and the
+//             level's writes are tidied; `control plane` sums all but dockerd and Zipkin
+//   scale     PUT .../deploymentconfigs/burst/scale 0 → 50: time until all 50 pods are Ready, and
+//             beside it the engine's own floor: 50 `docker run -d` of the same image side by side
+//             on the same network (the reference, same machine, same moment)
 //   list      GET .../pods of a namespace (50 apps' pods) through the gateway, one at a time: p50 / p99
 // Everything it makes carries the label paas.dev/bench=control-plane and is removed at the end.
 //
@@ -15,7 +18,7 @@
 // Usage: DEPLOY_MAX_PODS=600 npm run up && node bench/control-plane.mjs [levels=3]   (levels: how many of 10, 100, 500 to run)
 //   BENCH_SECONDS=<n>  the CPU window at rest (default 10)
 // BENCH_SMOKE=1 (npm test): 10 pods, a scale 0 → 5 and a 2 s window; its figures are not for the table.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,11 @@ import { cpuSeconds, sleep } from './lib/processes.mjs';
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const LEVELS = [10, 100, 500].slice(0, SMOKE ? 1 : Number(process.argv[2] ?? 3));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
+/**
+ * How long a level rests before its CPU window: the platform's tidying after the level's
+ * writes (superseded versions go a minute later, by a sweep every half minute) is over.
+ */
+const SETTLE_MS = SMOKE ? 1_000 : 100_000;
 const BURST = SMOKE ? 5 : 50;
 const LIST_SAMPLES = SMOKE ? 20 : 200;
 const MAX_APPS = 200;
@@ -145,6 +153,31 @@ async function burst(namespace) {
   return seconds;
 }
 
+/** The Docker network the bench's pods run in (the first one's, on the node `local`). */
+function podsNetwork() {
+  const [network] = spawnSync('docker', ['ps', '--filter', `label=${LABEL}`, '--format', '{{.Networks}}'], { encoding: 'utf8' }).stdout.split('\n');
+  if (!network) throw new Error('no bench pod runs: nothing to compare the burst with');
+  return network.split(',')[0];
+}
+
+/** Seconds for the engine alone to run `BURST` containers of the image side by side on `network` (then removed). */
+async function dockerBurst(network) {
+  const label = `${LABEL}-reference`;
+  const run = () => new Promise((resolve, reject) => {
+    const child = spawn('docker', ['run', '-d', '--label', label, '--network', network, '--memory', String(16 << 20), image], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker run exited ${code}`))));
+  });
+  const started = performance.now();
+  try {
+    await Promise.all(Array.from({ length: BURST }, run));
+    return (performance.now() - started) / 1000;
+  } finally {
+    const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+  }
+}
+
 /** p50 and p99 in milliseconds of listing the pods of the apps' namespaces, one request at a time. */
 async function listLatency(apps) {
   const samples = [];
@@ -161,15 +194,19 @@ async function listLatency(apps) {
 
 const rows = [];
 const fmt = (n, digits = 1) => n.toFixed(digits);
-const totalCpu = (row) => [...row.cpu.values()].reduce((a, b) => a + b, 0);
+/** Measured beside the control plane, not part of it: the container engine and the tracing UI. */
+const BESIDE = new Set(['dockerd', 'zipkin']);
+/** The control plane's CPU: our services, FerretDB and NATS. */
+const totalCpu = (row) => [...row.cpu].filter(([name]) => !BESIDE.has(name)).reduce((sum, [, ms]) => sum + ms, 0);
 /** A level's figures, printed as soon as they are measured (a long run that fails later keeps them). */
 function report(row) {
   if (rows.length === 0) {
     console.log(`control plane at rest on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores: CPU ms/s over ${SECONDS} s; scale 0 → ${BURST}; ${LIST_SAMPLES} pod lists`);
-    console.log(['pods', 'apps', ...row.cpu.keys(), 'total', `0→${BURST} s`, 'list p50 ms', 'list p99 ms'].join('\t'));
+    console.log(['pods', 'apps', ...row.cpu.keys(), 'control plane', `0→${BURST} s`, `docker ×${BURST} s`, 'ratio', 'list p50 ms', 'list p99 ms'].join('\t'));
   }
   rows.push(row);
-  console.log([row.pods, row.apps, ...[...row.cpu.values()].map((ms) => fmt(ms)), fmt(totalCpu(row)), fmt(row.scaleSeconds), fmt(row.list.p50), fmt(row.list.p99)].join('\t'));
+  const figures = [fmt(totalCpu(row)), fmt(row.scaleSeconds), fmt(row.referenceSeconds), fmt(row.scaleSeconds / row.referenceSeconds, 2), fmt(row.list.p50), fmt(row.list.p99)];
+  console.log([row.pods, row.apps, ...[...row.cpu.values()].map((ms) => fmt(ms)), ...figures].join('\t'));
 }
 
 const local = (await api('GET', '/nodes')).items.find((node) => node.metadata.name === 'local');
@@ -184,11 +221,12 @@ try {
   for (const pods of LEVELS) {
     process.stderr.write(`${pods} pods\n`);
     await reach(pods, apps);
-    await sleep(SMOKE ? 1_000 : 10_000); // rollouts end, endpoints settle
+    await sleep(SETTLE_MS);
     const cpu = await cpuAtRest(SECONDS);
     const scaleSeconds = await burst(burstNamespace);
+    const referenceSeconds = await dockerBurst(podsNetwork());
     const list = await listLatency(apps);
-    report({ pods, apps: apps.length, cpu, scaleSeconds, list });
+    report({ pods, apps: apps.length, cpu, scaleSeconds, referenceSeconds, list });
   }
 } finally {
   process.stderr.write('cleaning up\n');
