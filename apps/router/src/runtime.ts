@@ -1,3 +1,4 @@
+import { processMetrics } from '@paas/platform/metrics';
 import { FileSnapshotStore } from './adapters/snapshot-file';
 import type { RouterConfig } from './config';
 import { DataPlane } from './data-plane/data-plane';
@@ -32,6 +33,8 @@ export class RouterRuntime {
     const store = new FileSnapshotStore(config.snapshotFile, warn);
     const snapshot = store.load();
     if (snapshot) state.restore(snapshot);
+    processMetrics.gauge('router_table_routes', 'Admitted routes in the table this replica serves.').track({}, () => state.table.routeCount);
+    processMetrics.gauge('router_table_endpoints', 'Endpoints behind the routes of the table, once per route.').track({}, () => state.table.endpointCount);
     const snapshots = new SnapshotWriter(state, store, warn);
     const observers = routerObservers();
     let tlsPort = 0;

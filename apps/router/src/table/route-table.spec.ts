@@ -49,6 +49,15 @@ describe('route table', () => {
     ]);
   });
 
+  it('counts the admitted routes it serves and the endpoints behind them (the router_table_* gauges)', () => {
+    const state = stateWith(aRoute({ name: 'web', service: 'web' }), aRoute({ name: 'api', service: 'api' }), aRoute({ name: 'waiting', host: 'taken.apps.localhost', admitted: false }));
+    state.applyEndpoints(anEndpoints('web', [9001, 9002]));
+    expect(state.table.routeCount).toBe(2);
+    expect(state.table.endpointCount).toBe(2);
+    state.applyEndpoints(anEndpoints('api', [9003], { generation: 1 }));
+    expect(state.table.endpointCount).toBe(3);
+  });
+
   it('answers no upstream for a Service without ready endpoints', () => {
     const state = stateWith(aRoute({ name: 'web' }));
     expect(state.table.match('web-demo.apps.localhost', '/')?.balancer.pick('10.0.0.1', Date.now())).toBeUndefined();

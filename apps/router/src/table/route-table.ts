@@ -144,6 +144,20 @@ export class RouteTable {
     return table;
   }
 
+  /** Admitted routes in the table (every one is under its host, wildcard or not). */
+  get routeCount(): number {
+    let count = 0;
+    for (const targets of this.byHost.values()) count += targets.length;
+    return count;
+  }
+
+  /** Endpoints behind those routes, counted once per route that sends to them. */
+  get endpointCount(): number {
+    let count = 0;
+    for (const targets of this.byHost.values()) for (const target of targets) count += target.balancer.endpoints.length;
+    return count;
+  }
+
   /** The route serving `host` (no port, lower case) and `pathname` (no query), if any. */
   match(host: string, pathname: string): RouteTarget | undefined {
     return matchPath(this.byHost.get(host), pathname) ?? matchPath(this.byParentDomain.get(parentDomain(host)), pathname);
