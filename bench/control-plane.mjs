@@ -10,25 +10,29 @@
 //             beside it the engine's own floor: 50 `docker run -d` of the same image side by side
 //             on the same network (the reference, same machine, same moment)
 //   list      GET .../pods of a namespace (50 apps' pods) through the gateway, one at a time: p50 / p99
+//   routes    every app has a Route: each router replica's table holds them all with their
+//             endpoints (router_table_routes / _endpoints), and the first and last app answer
+//             through the router
 // Everything it makes carries the label paas.dev/bench=control-plane and is removed at the end.
 //
 // The pods run on the node `local` (this host's engine), which takes 110 pods unless the platform
 // was started with DEPLOY_MAX_PODS (each pod asks 16 MiB).
 //
 // Usage: DEPLOY_MAX_PODS=600 npm run up && node bench/control-plane.mjs [levels=3]   (levels: how many of 10, 100, 500 to run)
-//   BENCH_SECONDS=<n>  the CPU window at rest (default 10)
+//   BENCH_SECONDS=<n>  the CPU window at rest (default 60: two periods of the outbox relay's sweep, which
+//                      reads every collection every 30 s, so a window neither misses it nor catches it twice)
 // BENCH_SMOKE=1 (npm test): 10 pods, a scale 0 → 5 and a 2 s window; its figures are not for the table.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PAAS_HOME, ports } from '../scripts/lib/config.mjs';
+import { PAAS_HOME, adminPort, ports } from '../scripts/lib/config.mjs';
 import { api, until } from './lib/platform-api.mjs';
 import { cpuSeconds, sleep } from './lib/processes.mjs';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const LEVELS = [10, 100, 500].slice(0, SMOKE ? 1 : Number(process.argv[2] ?? 3));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 10));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 60));
 /**
  * How long a level rests before its CPU window: the platform's tidying after the level's
  * writes (superseded versions go a minute later, by a sweep every half minute) is over.
@@ -81,6 +85,9 @@ const dcBody = (name, replicas) => ({
   },
 });
 const serviceBody = (name) => ({ metadata: { name, labels: { 'paas.dev/bench': 'control-plane' } }, spec: { selector: { deploymentconfig: name }, ports: [{ port: 8080, targetPort: 8080 }] } });
+const routeBody = (name) => ({ metadata: { name, labels: { 'paas.dev/bench': 'control-plane' } }, spec: { to: { kind: 'Service', name } } });
+/** The host of each app's Route, by app index. */
+const hosts = [];
 
 const APPS_PER_NAMESPACE = 50;
 const appNamespace = (i) => `${run}-${Math.floor(i / APPS_PER_NAMESPACE)}`;
@@ -103,6 +110,7 @@ async function reach(pods, apps) {
       const namespace = appNamespace(i);
       if (!namespaces.includes(namespace)) namespaces.push(namespace);
       await api('POST', `/namespaces/${namespace}/services`, serviceBody(appName(i)));
+      hosts.push((await api('POST', `/namespaces/${namespace}/routes`, routeBody(appName(i)))).spec.host);
       await api('POST', `/namespaces/${namespace}/deploymentconfigs`, dcBody(appName(i), wanted[i]));
       apps.push(wanted[i]);
     } else if (apps[i] !== wanted[i]) {
@@ -117,6 +125,32 @@ async function reach(pods, apps) {
     return ready >= pods;
   }, 900_000, 2_000);
   process.stderr.write('\n');
+}
+
+/** Each router replica's table size: `router_table_routes` and `router_table_endpoints` from its admin port. */
+async function routerTables() {
+  const replicas = readdirSync(path.join(PAAS_HOME, 'run')).filter((file) => /^router-\d+\.pid$/.test(file)).map((file) => Number(file.match(/\d+/)[0]));
+  return Promise.all(replicas.map(async (replica) => {
+    const text = await (await fetch(`http://127.0.0.1:${adminPort('router', replica)}/metrics`)).text();
+    const gauge = (name) => Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? 0);
+    return { replica, routes: gauge('router_table_routes'), endpoints: gauge('router_table_endpoints') };
+  }));
+}
+
+/** Waits until every router replica holds at least the baseline's routes and endpoints plus the bench's, then asks the first and last app through the router. */
+async function routesServed(baseline, pods) {
+  await until(`${hosts.length} routes and ${pods} endpoints in every router's table`, async () => {
+    const tables = await routerTables();
+    return tables.every(({ replica, routes, endpoints }) => {
+      const before = baseline.find((table) => table.replica === replica) ?? { routes: 0, endpoints: 0 };
+      return routes >= before.routes + hosts.length && endpoints >= before.endpoints + pods;
+    });
+  }, 120_000, 1_000);
+  for (const host of [hosts[0], hosts[hosts.length - 1]]) {
+    const response = await fetch(`http://127.0.0.1:${ports.router}/`, { headers: { host } });
+    if (response.status !== 200) throw new Error(`${host} answered ${response.status} through the router`);
+  }
+  return (await routerTables())[0];
 }
 
 /** The platform's processes, FerretDB's and NATS': pid by name. */
@@ -202,10 +236,10 @@ const totalCpu = (row) => [...row.cpu].filter(([name]) => !BESIDE.has(name)).red
 function report(row) {
   if (rows.length === 0) {
     console.log(`control plane at rest on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores: CPU ms/s over ${SECONDS} s; scale 0 → ${BURST}; ${LIST_SAMPLES} pod lists`);
-    console.log(['pods', 'apps', ...row.cpu.keys(), 'control plane', `0→${BURST} s`, `docker ×${BURST} s`, 'ratio', 'list p50 ms', 'list p99 ms'].join('\t'));
+    console.log(['pods', 'apps', ...row.cpu.keys(), 'control plane', `0→${BURST} s`, `docker ×${BURST} s`, 'ratio', 'list p50 ms', 'list p99 ms', 'router routes', 'router endpoints'].join('\t'));
   }
   rows.push(row);
-  const figures = [fmt(totalCpu(row)), fmt(row.scaleSeconds), fmt(row.referenceSeconds), fmt(row.scaleSeconds / row.referenceSeconds, 2), fmt(row.list.p50), fmt(row.list.p99)];
+  const figures = [fmt(totalCpu(row)), fmt(row.scaleSeconds), fmt(row.referenceSeconds), fmt(row.scaleSeconds / row.referenceSeconds, 2), fmt(row.list.p50), fmt(row.list.p99), row.table.routes, row.table.endpoints];
   console.log([row.pods, row.apps, ...[...row.cpu.values()].map((ms) => fmt(ms)), ...figures].join('\t'));
 }
 
@@ -218,15 +252,17 @@ try {
   namespaces.push(burstNamespace);
   await api('POST', `/namespaces/${burstNamespace}/deploymentconfigs`, dcBody('burst', 0));
   const apps = [];
+  const baseline = await routerTables();
   for (const pods of LEVELS) {
     process.stderr.write(`${pods} pods\n`);
     await reach(pods, apps);
+    const table = await routesServed(baseline, pods);
     await sleep(SETTLE_MS);
     const cpu = await cpuAtRest(SECONDS);
     const scaleSeconds = await burst(burstNamespace);
     const referenceSeconds = await dockerBurst(podsNetwork());
     const list = await listLatency(apps);
-    report({ pods, apps: apps.length, cpu, scaleSeconds, referenceSeconds, list });
+    report({ pods, apps: apps.length, cpu, scaleSeconds, referenceSeconds, list, table });
   }
 } finally {
   process.stderr.write('cleaning up\n');
