@@ -141,7 +141,7 @@ describe('Informer', () => {
       const first = await lists.listPage({ namespace: 'n', labels: { app: 'x' } }, { limit: 2 });
       const rest = await lists.listPage({ namespace: 'n', labels: { app: 'x' } }, { limit: 2, continue: first.continue });
       expect(store.reads).toBe(0);
-      expect([...first.items, ...rest.items]).toEqual((await repo.list({ namespace: 'n' })));
+      expect([...first.items, ...rest.items]).toEqual(await repo.list({ namespace: 'n' }));
       expect(rest.continue).toBeUndefined();
     });
 
