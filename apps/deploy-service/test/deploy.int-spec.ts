@@ -211,6 +211,15 @@ describe('deploy-service on the real engine', () => {
     ]);
   });
 
+  it('rolls back to the last complete revision as revision 3, which serves the first image again', async () => {
+    const rolledBack = await ok('deploymentconfigs.rollback', { namespace, name: 'web', body: { kind: 'DeploymentConfigRollback', spec: {} } });
+    expect(rolledBack.status.latestVersion).toBe(3);
+    const pod = await servingPod(3);
+    expect(await answer(pod.status.hostPort as number)).toBe('200 hello v1');
+    const refused = await rpc('deploymentconfigs.rollback', { namespace, name: 'web', body: { spec: { revision: 7 } } });
+    expect(refused).toMatchObject({ ok: false, status: { code: 422, reason: 'Invalid' } });
+  });
+
   it('scales to 0 and, on delete, removes every pod, container and the Endpoints', async () => {
     await ok('deploymentconfigs.scale', { namespace, name: 'web', replicas: 0 });
     await eventually('no pods', async () => ((await pods()).items.length === 0 ? true : undefined));
@@ -224,7 +233,7 @@ describe('deploy-service on the real engine', () => {
     );
 
     await ok('deploymentconfigs.scale', { namespace, name: 'web', replicas: 1 });
-    await servingPod(2);
+    await servingPod(3);
     await ok('deploymentconfigs.delete', { namespace, name: 'web' });
     await ok('services.delete', { namespace, name: 'web' });
     await eventually('every container of the DC to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined));

@@ -121,6 +121,20 @@ export const deploymentConfigInput = z.object({
 });
 export type DeploymentConfigInput = z.infer<typeof deploymentConfigInput>;
 
+/**
+ * `oc rollback` / `oc rollout undo` (OpenShift's DeploymentConfigRollback): which revision's
+ * template to roll out again; 0 or none, the last Complete one before the latest.
+ */
+export const deploymentConfigRollbackInput = z
+  .object({
+    apiVersion: z.string().max(64).optional(),
+    kind: z.literal('DeploymentConfigRollback').optional(),
+    name: z.string().max(253).optional(),
+    spec: z.object({ revision: z.number().int().min(0).default(0) }).default({ revision: 0 }),
+  })
+  .default({ spec: { revision: 0 } });
+export type DeploymentConfigRollbackInput = z.infer<typeof deploymentConfigRollbackInput>;
+
 export interface DeploymentConfigStatus {
   latestVersion: number;
   observedGeneration: number;

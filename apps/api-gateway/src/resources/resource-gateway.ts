@@ -64,6 +64,11 @@ export class ResourceGateway {
     return this.rpc.request('deploymentconfigs.instantiate', { namespace, name });
   }
 
+  rollBack(namespace: string, name: string, body: unknown) {
+    assertNamespaceName(namespace);
+    return this.rpc.request('deploymentconfigs.rollback', { namespace, name, body });
+  }
+
   scale(namespace: string, name: string, body: unknown) {
     assertNamespaceName(namespace);
     const replicas = (body as { spec?: { replicas?: unknown } })?.spec?.replicas;

@@ -70,6 +70,17 @@ export class ResourcesController {
     return this.resources.rollOut(namespace, name);
   }
 
+  /**
+   * `oc rollback` / `oc rollout undo`: a new revision of an earlier revision's template; the body
+   * a DeploymentConfigRollback (`spec.revision`; none or 0, the last Complete one before the latest).
+   */
+  @Post('deploymentconfigs/:name/rollback')
+  @HttpCode(201)
+  @Authorize('rollback', 'deploymentconfigs')
+  rollBack(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body?: unknown) {
+    return this.resources.rollBack(namespace, name, body);
+  }
+
   @Put('deploymentconfigs/:name/scale')
   @Authorize('scale', 'deploymentconfigs')
   scale(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {

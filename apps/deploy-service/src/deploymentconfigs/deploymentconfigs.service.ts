@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { deploymentConfigInput, type DeploymentConfig, type DeploymentConfigInput } from '@paas/contracts/deployments';
+import { deploymentConfigInput, deploymentConfigRollbackInput, type DeploymentConfig, type DeploymentConfigInput } from '@paas/contracts/deployments';
 import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
+import { validate } from '@paas/contracts/validation';
 import { ApiError } from '@paas/platform/api-error';
 import { listsFromCache } from '@paas/platform/informer';
 import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
@@ -10,7 +11,7 @@ import { DeployInformers } from '../informers';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
-import { Revisions } from './revisions';
+import { Revisions, revisionTemplate, revisionVersion } from './revisions';
 import { carryResolvedImages, rollsOutOnConfigChange, templateChanged } from './triggers';
 
 const KIND = 'DeploymentConfig';
@@ -26,7 +27,7 @@ export const CONFIG_CHANGE_PENDING_ANNOTATION = 'paas.dev/config-change-pending'
 export class DeploymentConfigsService {
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
-    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
+    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest' | 'find' | 'lastCompleteBefore'>,
     @Inject(DeployInformers) private readonly informers: Pick<DeployInformers, 'dcs'>,
   ) {}
 
@@ -113,6 +114,35 @@ export class DeploymentConfigsService {
       return { ...current, status: { ...current.status, latestVersion: current.status.latestVersion + 1 } };
     });
     await this.revisions.ensureLatest(dc, 'manual change: rollout latest');
+    return dc;
+  }
+
+  /**
+   * `oc rollback` / `oc rollout undo`: the template of an earlier revision (`spec.revision`; 0,
+   * the last Complete one before the latest) rolled out as a new revision, through the same
+   * health-gated rollout as any other. As `oc rollback` does, automatic ImageChange triggers are
+   * turned off, so that the next image pushed does not roll forward again at once: set their
+   * `automatic` back to resume them.
+   */
+  async rollback({ namespace, name, body }: GetRequest & { body?: unknown }): Promise<DeploymentConfig> {
+    const input = validate(deploymentConfigRollbackInput, body ?? {}, 'DeploymentConfigRollback', name);
+    if (!input.ok) throw new ApiError(input.status);
+    const current = await this.dcs.get(namespace, name);
+    const { revision } = input.value.spec;
+    const latest = current.status.latestVersion;
+    const target = revision ? await this.revisions.find(current, revision) : await this.revisions.lastCompleteBefore(current, latest);
+    if (!target) {
+      const missing = revision ? `deploymentconfig "${name}" has no revision ${revision}` : `deploymentconfig "${name}" has no Complete revision before ${latest} to roll back to`;
+      throw ApiError.invalid('DeploymentConfigRollback', name, 'spec.revision', missing);
+    }
+    const version = revisionVersion(target);
+    if (version === latest) throw ApiError.invalid('DeploymentConfigRollback', name, 'spec.revision', `revision ${version} is the latest already`);
+    const dc = await this.dcs.update(namespace, name, (dc) => {
+      if (dc.spec.paused) throw ApiError.of('BadRequest', `cannot roll back deploymentconfig "${name}": it is paused (set spec.paused to false first)`);
+      const triggers = dc.spec.triggers.map((trigger) => (trigger.type === 'ImageChange' ? { ...trigger, imageChangeParams: { ...trigger.imageChangeParams, automatic: false } } : trigger));
+      return { ...dc, spec: { ...dc.spec, template: revisionTemplate(target), triggers }, status: { ...dc.status, latestVersion: dc.status.latestVersion + 1 } };
+    });
+    await this.revisions.ensureLatest(dc, `rollback to revision ${version}`);
     return dc;
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEPLOYMENT_ANNOTATIONS, DEPLOYMENT_LABELS, type DeploymentConfig, type DeploymentPhase, type ReplicationController } from '@paas/contracts/deployments';
+import { DEPLOYMENT_ANNOTATIONS, DEPLOYMENT_LABELS, type DeploymentConfig, type DeploymentPhase, type PodTemplate, type ReplicationController } from '@paas/contracts/deployments';
+import { isOwnedBy } from '@paas/contracts/meta';
 import { ApiError } from '@paas/platform/api-error';
 import type { NewResource } from '@paas/platform/resource-repository';
 import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
@@ -44,6 +45,13 @@ export function newRevision(dc: DeploymentConfig, cause: string): NewResource<Re
   };
 }
 
+/** The DC template a revision froze, without the label that names the revision. */
+export function revisionTemplate(rc: ReplicationController): PodTemplate {
+  const labels = { ...rc.spec.template.metadata.labels };
+  delete labels[DEPLOYMENT_LABELS.deployment];
+  return { metadata: { labels }, spec: rc.spec.template.spec };
+}
+
 /** Creates the newest revision's RC if it does not exist yet (idempotent); its change has the DC reconciled. */
 @Injectable()
 export class Revisions {
@@ -56,5 +64,20 @@ export class Revisions {
         if (!(error instanceof ApiError && error.status.reason === 'AlreadyExists')) throw error;
       });
     }
+  }
+
+  /** Revision `version` of `dc`, if it has one. */
+  async find(dc: DeploymentConfig, version: number): Promise<ReplicationController | undefined> {
+    const rc = await this.rcs.find(dc.metadata.namespace, revisionName(dc.metadata.name, version));
+    return rc && isOwnedBy(rc, dc) ? rc : undefined;
+  }
+
+  /** The newest Complete revision of `dc` older than `version`. */
+  async lastCompleteBefore(dc: DeploymentConfig, version: number): Promise<ReplicationController | undefined> {
+    const { namespace, name } = dc.metadata;
+    const revisions = await this.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
+    return revisions
+      .filter((rc) => isOwnedBy(rc, dc) && revisionVersion(rc) < version && revisionPhase(rc) === 'Complete')
+      .sort((a, b) => revisionVersion(b) - revisionVersion(a))[0];
   }
 }
