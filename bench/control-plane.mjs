@@ -24,11 +24,10 @@
 // BENCH_SMOKE=1 (npm test): 10 pods, a scale 0 → 5 and a 2 s window; its figures are not for the table.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PAAS_HOME, adminPort, ports } from '../scripts/lib/config.mjs';
-import { api, until } from './lib/platform-api.mjs';
+import { api, routerStatus, until } from './lib/platform-api.mjs';
 import { cpuSeconds, sleep } from './lib/processes.mjs';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -148,10 +147,7 @@ async function routesServed(baseline, pods) {
     });
   }, 120_000, 1_000);
   for (const host of [hosts[0], hosts[hosts.length - 1]]) {
-    // Not fetch: it sends the URL's host whatever the headers say.
-    const status = await new Promise((resolve) => {
-      http.get({ host: '127.0.0.1', port: ports.router, path: '/', headers: { host }, agent: false, timeout: 5_000 }, (res) => res.resume().on('end', () => resolve(res.statusCode))).on('error', () => resolve(0));
-    });
+    const status = await routerStatus(host);
     if (status !== 200) throw new Error(`${host} answered ${status} through the router`);
   }
   return (await routerTables())[0];

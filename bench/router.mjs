@@ -35,6 +35,7 @@ import mongoose from 'mongoose';
 import { connect } from 'nats';
 import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
 import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, sleep, startProcess, waitReady, asBusOperator } from './lib/processes.mjs';
+import { routerStatus } from './lib/platform-api.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
 asBusOperator();
@@ -210,9 +211,7 @@ async function fillTable(nats, prefix, routeCount, backendPorts, endpoints) {
 /** Until every host answers 200 through the router's data plane (it applies events asynchronously). */
 async function untilServed(port, hosts) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const status = (host) => new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent }, (res) => res.resume().on('end', () => resolve(res.statusCode))).on('error', () => resolve(0));
-  });
+  const status = (host) => routerStatus(host, { port, agent, timeout: 0 });
   let waiting = hosts;
   const deadline = Date.now() + 120_000;
   while (waiting.length > 0) {

@@ -15,11 +15,10 @@
 // BENCH_SMOKE=1 (npm test): one short round that proves the bench runs; its figures are not for the table.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PAAS_HOME, REPO, ports } from '../scripts/lib/config.mjs';
-import { api, GATEWAY, until } from './lib/platform-api.mjs';
+import { api, GATEWAY, routerStatus, until } from './lib/platform-api.mjs';
 import { ensureAptPackages, exec, freePort, median, startProcess } from './lib/processes.mjs';
 import { parseWrk } from './lib/wrk.mjs';
 
@@ -34,11 +33,8 @@ const work = mkdtempSync(path.join(tmpdir(), 'paas-bench-scale-'));
 const namespaces = [];
 
 
-/** The router's answer for `host` (node:http: fetch drops Host). */
-const status = (host, port = ROUTER_PORT) =>
-  new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false, timeout: 5_000 }, (res) => res.resume().on('end', () => resolve(res.statusCode))).on('error', () => resolve(0));
-  });
+/** The router's answer for `host`. */
+const status = (host, port = ROUTER_PORT) => routerStatus(host, { port });
 
 /** A git repository with a dependency-free Node app. */
 function appRepository(text) {

@@ -1,5 +1,6 @@
 // The running platform's API as the benchmarks call it: as the admin, through the gateway.
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { PAAS_HOME, ports } from '../../scripts/lib/config.mjs';
 import { sleep } from './processes.mjs';
@@ -7,6 +8,16 @@ import { sleep } from './processes.mjs';
 export const GATEWAY = `http://127.0.0.1:${ports.gateway}`;
 const password = () => readFileSync(path.join(PAAS_HOME, 'secrets', 'admin-password'), 'utf8').trim();
 let admin;
+
+/**
+ * The status of `GET /` for `host` through a router's data plane (0 when it does not answer):
+ * node:http, since fetch drops a Host header. `timeout` 0 waits as long as it takes.
+ */
+export function routerStatus(host, { port = ports.router, agent = false, timeout = 5_000 } = {}) {
+  return new Promise((resolve) => {
+    http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout }, (res) => res.resume().on('end', () => resolve(res.statusCode))).on('error', () => resolve(0));
+  });
+}
 
 /** `<method> /api/v1<url>` as the admin; a 4xx or 5xx is an error that says which call it was. */
 export async function api(method, url, body) {

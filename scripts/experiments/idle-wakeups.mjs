@@ -6,7 +6,7 @@
 // the driver does not take from users), so this is the floor under the control plane at rest.
 //   node scripts/experiments/idle-wakeups.mjs
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpuSeconds, sleep } from '../../bench/lib/processes.mjs';
 import { artifacts } from '../lib/config.mjs';
 
 const SECONDS = 20;
@@ -15,21 +15,15 @@ const program = `
   const { AsyncLocalStorage } = require('node:async_hooks');
   new AsyncLocalStorage().run({}, () => setInterval(() => Promise.resolve().then(() => undefined), 1000 / Number(process.argv[1])));
 `;
-const ticksPerSecond = 100; // USER_HZ on Linux
-const cpuMs = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-};
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 console.log(`${artifacts.node}: CPU of an otherwise idle process, ${SECONDS} s each`);
 for (const rate of RATES) {
   const child = spawn(artifacts.node, ['-e', program, String(rate)], { stdio: 'ignore' });
   try {
     await sleep(2_000);
-    const before = cpuMs(child.pid);
+    const before = cpuSeconds(child.pid);
     await sleep(SECONDS * 1000);
-    console.log(`${String(rate).padStart(3)} wakeups/s  ${((cpuMs(child.pid) - before) / SECONDS).toFixed(2)} ms/s`);
+    console.log(`${String(rate).padStart(3)} wakeups/s  ${(((cpuSeconds(child.pid) - before) * 1000) / SECONDS).toFixed(2)} ms/s`);
   } finally {
     child.kill();
   }
