@@ -1,6 +1,7 @@
-import { Logger, type DynamicModule } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
-import type { Connection, Model, QueryFilter, UpdateQuery } from 'mongoose';
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import mongoose, { type Connection, type Model, type QueryFilter, type UpdateQuery } from 'mongoose';
+import { setTimeout } from 'node:timers/promises';
 import { loadConfig } from './config';
 
 /**
@@ -13,25 +14,63 @@ export function databaseName(name: string, prefix = loadConfig().dbPrefix): stri
 }
 
 /**
+ * How often an idle connection pool looks for connections to add or prune when no minimum
+ * size is asked for. The driver's default (an internal option, 100 ms) wakes every idle
+ * service ten times a second to find nothing to do: about 2 ms of CPU a second per process
+ * here (scripts/experiments/idle-wakeups.mjs). Perished connections are also pruned at
+ * checkout, so nothing waits on this check; with `minPoolSize` in MONGO_URL the default stays.
+ */
+const IDLE_POOL_CHECK_MS = 60_000;
+const CONNECT_ATTEMPTS = 20;
+const CONNECT_RETRY_MS = 1_000;
+
+@Injectable()
+class MongoLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(getConnectionToken()) private readonly connection: Connection) {}
+
+  async onApplicationShutdown() {
+    await this.connection.close();
+  }
+}
+
+@Module({})
+class MongoRootModule {}
+
+/**
  * The service's own database on the shared Mongo-compatible server (FerretDB here, any
- * MongoDB through MONGO_URL). An error listener is attached, since an unhandled
- * connection `error` event would kill the process.
+ * MongoDB through MONGO_URL), as the connection `MongooseModule.forFeature` models use. The
+ * client is made here rather than by MongooseModule.forRoot so that its pool can be told to
+ * stay quiet when idle (IDLE_POOL_CHECK_MS), which no public option does. An error listener
+ * is attached, since an unhandled connection `error` event would kill the process.
  */
 export function mongoRoot(dbName: string): DynamicModule {
-  return MongooseModule.forRootAsync({
-    useFactory: () => ({
-      uri: loadConfig().mongoUrl,
-      dbName: databaseName(dbName),
-      serverSelectionTimeoutMS: 5_000,
-      retryAttempts: 20,
-      retryDelay: 1_000,
-      connectionFactory: (connection: Connection) => {
-        const logger = new Logger('Mongo');
-        connection.on('error', (error: Error) => logger.error({ msg: `mongo connection error: ${error.message}` }));
-        return connection;
-      },
-    }),
-  });
+  return {
+    module: MongoRootModule,
+    global: true,
+    providers: [{ provide: getConnectionToken(), useFactory: () => openDatabase(databaseName(dbName)) }, MongoLifecycle],
+    exports: [getConnectionToken()],
+  };
+}
+
+async function openDatabase(dbName: string): Promise<Connection> {
+  const logger = new Logger('Mongo');
+  for (let attempt = 1; ; attempt++) {
+    const client = new mongoose.mongo.MongoClient(loadConfig().mongoUrl, { serverSelectionTimeoutMS: 5_000 });
+    const options = client.options as { minPoolSize: number; minPoolSizeCheckFrequencyMS?: number };
+    if (options.minPoolSize === 0) options.minPoolSizeCheckFrequencyMS = IDLE_POOL_CHECK_MS;
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      if (attempt === CONNECT_ATTEMPTS) throw error;
+      logger.warn({ msg: `cannot reach the database (attempt ${attempt} of ${CONNECT_ATTEMPTS}): ${(error as Error).message}` });
+      await setTimeout(CONNECT_RETRY_MS);
+      continue;
+    }
+    const server = mongoose.createConnection().setClient(client);
+    server.on('error', (error: Error) => logger.error({ msg: `mongo connection error: ${error.message}` }));
+    return server.useDb(dbName);
+  }
 }
 
 const DUPLICATE_KEY = 11000;
