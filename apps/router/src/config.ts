@@ -14,7 +14,7 @@ export interface RouterConfig {
   host: string;
   domain: string;
   snapshotFile: string;
-  /** How often endpoints and routes are re-listed to heal missed events. */
+  /** How often endpoints and routes are re-listed to heal missed events (`ROUTER_RESYNC_SECONDS`, 120: events keep the table current, so this is a safety net, and each re-list reads every route and endpoint). */
   resyncIntervalMs: number;
 }
 
@@ -29,6 +29,6 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     host: platform.host,
     domain: platform.routerDomain,
     snapshotFile: path.join(platform.home, 'data', 'router', 'snapshot.json'),
-    resyncIntervalMs: Math.max(1, Number(env.ROUTER_RESYNC_SECONDS) || 30) * 1000,
+    resyncIntervalMs: Math.max(1, Number(env.ROUTER_RESYNC_SECONDS) || 120) * 1000,
   };
 }

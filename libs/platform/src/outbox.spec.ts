@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DiscoveryService } from '@nestjs/core';
-import { OutboxRelay, type OutboxSource } from './outbox';
+import { OutboxRelay, SWEEP_INTERVAL_MS, type OutboxSource } from './outbox';
+import type { ShardListener } from './shard-ownership';
 
 /** A repository whose sweeps fail `failures` times (the bus refusing publishes), then publish one event. */
 function flakySource(failures: number): OutboxSource & { sweeps: number[] } {
@@ -17,9 +18,9 @@ function flakySource(failures: number): OutboxSource & { sweeps: number[] } {
   };
 }
 
-function relayOver(source: OutboxSource): OutboxRelay {
+function relayOver(source: OutboxSource, ownership?: { listen(listener: ShardListener): void }): OutboxRelay {
   const discovery = { getProviders: () => [{ instance: source }] } as unknown as DiscoveryService;
-  const relay = new OutboxRelay(discovery);
+  const relay = new OutboxRelay(discovery, ownership);
   relay.onApplicationBootstrap();
   return relay;
 }
@@ -35,8 +36,8 @@ describe('OutboxRelay', () => {
     await jest.advanceTimersByTimeAsync(25_000);
     // At start, then 1, 2, 4, 5 and 5 s after each failure; the sixth sweep published what was owed.
     expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000, 12_000, 17_000]);
-    await jest.advanceTimersByTimeAsync(10_000);
-    expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000, 12_000, 17_000, 30_000]);
+    await jest.advanceTimersByTimeAsync(SWEEP_INTERVAL_MS - 25_000);
+    expect(source.sweeps).toEqual([0, 1_000, 3_000, 7_000, 12_000, 17_000, SWEEP_INTERVAL_MS]);
     relay.onApplicationShutdown();
   });
 
@@ -48,6 +49,19 @@ describe('OutboxRelay', () => {
     relay.retrySoon(); // a later publish failed
     await jest.advanceTimersByTimeAsync(1_000);
     expect(source.sweeps).toEqual([0, 1_000, 3_000]); // 1 s after it, not 2 s
+    relay.onApplicationShutdown();
+  });
+
+  it('sweeps a second after shards are taken over (a peer died between a write and its publish), once for the lot', async () => {
+    const source = flakySource(0);
+    let listener: ShardListener | undefined;
+    const relay = relayOver(source, { listen: (registered) => (listener = registered) });
+    await jest.advanceTimersByTimeAsync(10_000);
+    for (const shard of [3, 4, 5]) listener?.acquired(shard);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(source.sweeps).toEqual([0]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(source.sweeps).toEqual([0, 11_000]);
     relay.onApplicationShutdown();
   });
 
