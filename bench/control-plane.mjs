@@ -19,8 +19,9 @@
 // was started with DEPLOY_MAX_PODS (each pod asks 16 MiB).
 //
 // Usage: DEPLOY_MAX_PODS=600 npm run up && node bench/control-plane.mjs [levels=3]   (levels: how many of 10, 100, 500 to run)
-//   BENCH_SECONDS=<n>  the CPU window at rest (default 60: two periods of the outbox relay's sweep, which
-//                      reads every collection every 30 s, so a window neither misses it nor catches it twice)
+//   BENCH_SECONDS=<n>  the CPU window at rest (default 600: the periodic work at rest in whole periods,
+//                      each service's outbox sweep of every collection every 2 minutes, the router's
+//                      resync every 2 minutes and the deploy-service's full resync every 5)
 // BENCH_SMOKE=1 (npm test): 10 pods, a scale 0 → 5 and a 2 s window; its figures are not for the table.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -32,12 +33,12 @@ import { cpuSeconds, sleep } from './lib/processes.mjs';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const LEVELS = [10, 100, 500].slice(0, SMOKE ? 1 : Number(process.argv[2] ?? 3));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 60));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 2 : 600));
 /**
  * How long a level rests before its CPU window: the platform's tidying after the level's
- * writes (superseded versions go a minute later, by a sweep every half minute) is over.
+ * writes (superseded versions go a minute later, by a sweep every 2 minutes) is over.
  */
-const SETTLE_MS = SMOKE ? 1_000 : 100_000;
+const SETTLE_MS = SMOKE ? 1_000 : 200_000;
 const BURST = SMOKE ? 5 : 50;
 const LIST_SAMPLES = SMOKE ? 20 : 200;
 const MAX_APPS = 200;
