@@ -65,6 +65,14 @@ describe('OutboxRelay', () => {
     relay.onApplicationShutdown();
   });
 
+  it('does not sweep again for the shards a replica takes as it starts: the start sweep covers them', async () => {
+    const source = flakySource(0);
+    const relay = relayOver(source, { listen: (registered) => [0, 1, 2].forEach((shard) => registered.acquired(shard)) });
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(source.sweeps).toEqual([0]);
+    relay.onApplicationShutdown();
+  });
+
   it('does nothing once shut down', async () => {
     const source = flakySource(10);
     const relay = relayOver(source);

@@ -53,6 +53,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private timer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private takeoverTimer?: NodeJS.Timeout;
+  /** Whether the start sweep is over: shards taken before it (this replica's first ones) need no sweep of their own. */
+  private startSwept = false;
   private retryDelayMs = FIRST_RETRY_MS;
   private sources: OutboxSource[] = [];
 
@@ -63,7 +65,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap() {
     this.sources = [...new Set(this.discovery.getProviders().map((wrapper) => wrapper.instance as unknown).filter(isOutboxSource))];
-    void this.sweep();
+    void this.sweep().then(() => (this.startSwept = true));
     this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
     this.ownership?.listen({ acquired: () => this.sweepAfterTakeover(), lost: () => undefined });
   }
@@ -76,7 +78,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private sweepAfterTakeover(): void {
-    if (this.takeoverTimer || !this.timer) return;
+    if (!this.startSwept || this.takeoverTimer || !this.timer) return;
     this.takeoverTimer = setTimeout(() => {
       this.takeoverTimer = undefined;
       void this.sweep();
