@@ -137,6 +137,11 @@ export type DeploymentConfigRollbackInput = z.infer<typeof deploymentConfigRollb
 
 export interface DeploymentConfigStatus {
   latestVersion: number;
+  /**
+   * Why `latestVersion` last moved (OpenShift's `status.details.message`), written with it: the
+   * revision's cause, whichever of the writer and the reconciler creates its RC first.
+   */
+  details?: { message: string };
   observedGeneration: number;
   replicas: number;
   readyReplicas: number;

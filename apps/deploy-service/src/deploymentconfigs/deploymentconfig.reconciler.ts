@@ -68,7 +68,7 @@ export class DeploymentConfigReconciler implements Controller {
     const version = dc.status.latestVersion;
     let latest = owned.find((rc) => rc.metadata.name === revisionName(name, version));
     if (version > 0 && !latest) {
-      await this.revisions.ensureLatest(dc, 'recovered: the revision had no ReplicationController');
+      await this.revisions.ensureLatest(dc);
       return { requeueAfterMs: 0 };
     }
     if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });

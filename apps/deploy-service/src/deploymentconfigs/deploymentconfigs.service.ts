@@ -11,7 +11,7 @@ import { DeployInformers } from '../informers';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
-import { Revisions, revisionTemplate, revisionVersion } from './revisions';
+import { Revisions, nextRevision, revisionTemplate, revisionVersion } from './revisions';
 import { carryResolvedImages, rollsOutOnConfigChange, templateChanged } from './triggers';
 
 const KIND = 'DeploymentConfig';
@@ -48,7 +48,7 @@ export class DeploymentConfigsService {
       metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: { ...input.metadata.annotations, ...pending } },
       spec: input.spec,
       status: {
-        latestVersion: rollsOutOnConfigChange(input.spec) && !input.spec.paused ? 1 : 0,
+        ...(rollsOutOnConfigChange(input.spec) && !input.spec.paused ? { latestVersion: 1, details: { message: 'config change: created' } } : { latestVersion: 0 }),
         observedGeneration: 0,
         replicas: 0,
         readyReplicas: 0,
@@ -62,7 +62,7 @@ export class DeploymentConfigsService {
     }
     const dc = await this.dcs.create(resource);
     // Its reconcile (the create's change enqueues it) resolves ImageChange triggers whose image already exists.
-    await this.revisions.ensureLatest(dc, 'config change: created');
+    await this.revisions.ensureLatest(dc);
     return dc;
   }
 
@@ -87,12 +87,12 @@ export class DeploymentConfigsService {
           ...current,
           metadata: { ...current.metadata, labels: input.metadata.labels ?? current.metadata.labels, annotations },
           spec,
-          status: rolled ? { ...current.status, latestVersion: current.status.latestVersion + 1 } : current.status,
+          status: rolled ? nextRevision(current.status, 'config change: template updated') : current.status,
         };
       },
       { resourceVersion: input.metadata.resourceVersion },
     );
-    await this.revisions.ensureLatest(dc, rolled ? 'config change: template updated' : 'recovered');
+    await this.revisions.ensureLatest(dc);
     return dc;
   }
 
@@ -111,9 +111,9 @@ export class DeploymentConfigsService {
       if (current.spec.paused) throw ApiError.of('BadRequest', `cannot roll out deploymentconfig "${name}": it is paused (set spec.paused to false first)`);
       const waiting = current.spec.template.spec.containers.filter((container) => !container.image).map((container) => container.name);
       if (waiting.length) throw ApiError.of('BadRequest', `cannot roll out deploymentconfig "${name}": container ${waiting.join(', ')} has no image yet (its ImageChange trigger has not fired)`);
-      return { ...current, status: { ...current.status, latestVersion: current.status.latestVersion + 1 } };
+      return { ...current, status: nextRevision(current.status, 'manual change: rollout latest') };
     });
-    await this.revisions.ensureLatest(dc, 'manual change: rollout latest');
+    await this.revisions.ensureLatest(dc);
     return dc;
   }
 
@@ -140,9 +140,9 @@ export class DeploymentConfigsService {
     const dc = await this.dcs.update(namespace, name, (dc) => {
       if (dc.spec.paused) throw ApiError.of('BadRequest', `cannot roll back deploymentconfig "${name}": it is paused (set spec.paused to false first)`);
       const triggers = dc.spec.triggers.map((trigger) => (trigger.type === 'ImageChange' ? { ...trigger, imageChangeParams: { ...trigger.imageChangeParams, automatic: false } } : trigger));
-      return { ...dc, spec: { ...dc.spec, template: revisionTemplate(target), triggers }, status: { ...dc.status, latestVersion: dc.status.latestVersion + 1 } };
+      return { ...dc, spec: { ...dc.spec, template: revisionTemplate(target), triggers }, status: nextRevision(dc.status, `rollback to revision ${version}`) };
     });
-    await this.revisions.ensureLatest(dc, `rollback to revision ${version}`);
+    await this.revisions.ensureLatest(dc);
     return dc;
   }
 

@@ -10,7 +10,7 @@ import { DeployInformers } from '../informers';
 import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import { keyOf, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
-import { Revisions } from './revisions';
+import { Revisions, nextRevision } from './revisions';
 import { applyTriggeredImage, imageChangeTriggers } from './triggers';
 
 /**
@@ -144,12 +144,12 @@ export class ImageChangeTriggerController {
         ...latest,
         metadata: { ...latest.metadata, annotations: { ...latest.metadata.annotations, [OBSERVED_STREAMS_ANNOTATION]: JSON.stringify(observed) } },
         spec,
-        status: { ...latest.status, latestVersion: latest.status.latestVersion + 1 },
+        status: nextRevision(latest.status, triggeredBy),
       };
     });
     if (!triggeredBy) return { dc: updated, triggered: false };
     this.logger.log({ msg: `deploymentconfig ${namespace}/${name} revision ${updated.status.latestVersion}: ${triggeredBy}` });
-    await this.revisions.ensureLatest(updated, triggeredBy);
+    await this.revisions.ensureLatest(updated);
     return { dc: updated, triggered: true };
   }
 

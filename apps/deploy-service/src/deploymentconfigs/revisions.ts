@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEPLOYMENT_ANNOTATIONS, DEPLOYMENT_LABELS, type DeploymentConfig, type DeploymentPhase, type PodTemplate, type ReplicationController } from '@paas/contracts/deployments';
+import { DEPLOYMENT_ANNOTATIONS, DEPLOYMENT_LABELS, type DeploymentConfig, type DeploymentConfigStatus, type DeploymentPhase, type PodTemplate, type ReplicationController } from '@paas/contracts/deployments';
 import { isOwnedBy } from '@paas/contracts/meta';
 import { ApiError } from '@paas/platform/api-error';
 import type { NewResource } from '@paas/platform/resource-repository';
@@ -16,6 +16,11 @@ export function revisionPhase(rc: ReplicationController): DeploymentPhase {
 
 export function revisionVersion(rc: ReplicationController): number {
   return Number(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.version] ?? 0);
+}
+
+/** `status` of a DC whose next revision is asked for, and why: the cause goes with the version. */
+export function nextRevision(status: DeploymentConfigStatus, cause: string): DeploymentConfigStatus {
+  return { ...status, latestVersion: status.latestVersion + 1, details: { message: cause } };
 }
 
 /** The ReplicationController of revision `latestVersion`: the DC's template frozen, starting at 0 pods. */
@@ -57,9 +62,11 @@ export function revisionTemplate(rc: ReplicationController): PodTemplate {
 export class Revisions {
   constructor(@Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>) {}
 
-  async ensureLatest(dc: DeploymentConfig, cause: string): Promise<void> {
+  async ensureLatest(dc: DeploymentConfig): Promise<void> {
     const { namespace, name } = dc.metadata;
     if (dc.status.latestVersion > 0 && !(await this.rcs.find(namespace, revisionName(name, dc.status.latestVersion)))) {
+      // The cause written with the version; a DC stored before there were details says less.
+      const cause = dc.status.details?.message ?? 'recovered: the revision had no ReplicationController';
       await this.rcs.create(newRevision(dc, cause)).catch((error) => {
         if (!(error instanceof ApiError && error.status.reason === 'AlreadyExists')) throw error;
       });
