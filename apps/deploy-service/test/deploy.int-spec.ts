@@ -135,6 +135,10 @@ describe('deploy-service on the real engine', () => {
     expect(status).toMatchObject({ code: 422, reason: 'Invalid' });
     expect(status.details?.causes?.map((c) => c.field)).toEqual(expect.arrayContaining(['metadata.name']));
 
+    const slow = dcBody(images.v1);
+    const stalls = await rpc('deploymentconfigs.create', { namespace, body: { ...slow, spec: { ...slow.spec, minReadySeconds: 60, progressDeadlineSeconds: 60 } } });
+    expect(stalls).toMatchObject({ ok: false, status: { code: 422, reason: 'Invalid', details: { causes: [expect.objectContaining({ field: 'spec.minReadySeconds' })] } } });
+
     const dry = await ok('deploymentconfigs.create', { namespace, body: dcBody(images.v1), dryRun: true });
     expect(dry.metadata.name).toBe('web');
     const missing = await rpc('deploymentconfigs.get', { namespace, name: 'web' });

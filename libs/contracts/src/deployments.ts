@@ -106,6 +106,12 @@ export const deploymentConfigSpecSchema = z.object({
    */
   progressDeadlineSeconds: z.number().int().min(1).max(3600).default(60),
   /**
+   * How long a new pod must have been Ready before the rollout counts it as available (and so
+   * scales an older revision down for it): a pod that answers its probe and then falls over
+   * within this time never costs the old revision a pod. Routers send it traffic once Ready.
+   */
+  minReadySeconds: z.number().int().min(0).max(3600).default(0),
+  /**
    * How many old revisions to keep (as OpenShift's DeploymentConfig): older ones are deleted once
    * scaled to 0 with no pod left. The newest and the last complete one are always kept.
    */

@@ -62,6 +62,7 @@ export function appManifests(app: NewAppRequest): AppManifests {
         strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
         paused: false,
         progressDeadlineSeconds: 60,
+        minReadySeconds: 0,
         revisionHistoryLimit: 10,
       },
     },

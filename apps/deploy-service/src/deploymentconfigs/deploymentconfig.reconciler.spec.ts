@@ -16,6 +16,7 @@ function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig
       strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
       paused: false,
       progressDeadlineSeconds: 600,
+      minReadySeconds: 0,
       revisionHistoryLimit: 10,
     },
     status: { latestVersion, observedGeneration: 0, replicas: 0, readyReplicas: 0, updatedReplicas: 0, conditions: [] },
@@ -128,6 +129,20 @@ describe('DeploymentConfigReconciler', () => {
     now.value = Date.parse('2030-01-01T00:00:30.001Z');
     await reconciler.reconcile('demo/web');
     expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
+  });
+
+  it('minReadySeconds: a new pod counts once Ready that long; until then revision 1 keeps its pod, and the DC is looked at again when it counts', async () => {
+    const dc = { ...deploymentConfig(2), spec: { ...deploymentConfig(2).spec, minReadySeconds: 20 } };
+    const [rc1, rc2] = [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')];
+    const pods = [runningPod(rc1, 'web-1-a', 'c1', 40001, true), runningPod(rc2, 'web-2-a', 'c2', 40002, true, '2030-01-01T00:00:41.000Z')];
+    const { reconciler, replicas, now } = await setup(dc, [rc1, rc2], pods);
+
+    expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 1_001 });
+    expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 1 });
+
+    now.value = Date.parse('2030-01-01T00:01:01.001Z');
+    await reconciler.reconcile('demo/web');
+    expect(await replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
   });
 
   it('health gate: a first revision reached only after its deadline (a busy control plane) is scaled up, and its deadline counts from then', async () => {

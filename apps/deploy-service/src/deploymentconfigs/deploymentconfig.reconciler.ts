@@ -18,6 +18,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
+import { isReady } from '../pods/pod-state';
 import { ReplicationControllerRepository } from '../replicationcontrollers/replicationcontroller.repository';
 import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
@@ -73,7 +74,8 @@ export class DeploymentConfigReconciler implements Controller {
     }
     if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });
 
-    const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc));
+    const minReadyMs = (dc.spec.minReadySeconds ?? 0) * 1000;
+    const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc, minReadyMs));
     // Chosen from what is observed, before this step scales anything: a revision goes only once
     // it was seen asked for no pod and with none left.
     const prunable = revisionsToPrune(revisionHistoryLimit(dc.spec), version, states);
@@ -92,6 +94,8 @@ export class DeploymentConfigReconciler implements Controller {
 
     await this.writeStatus(dc, states, plan.latestPhase, plan.failure ?? failureOf(latest));
     const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
+    // No event says a pod has now been ready long enough: look again when one has.
+    for (const { availableAt } of states) if (availableAt !== undefined) waits.push(Math.max(0, availableAt - this.settings.now() + 1));
     const rolling = states.find((state) => state.version === version);
     if (plan.latestPhase === 'Running' && rolling) {
       waits.push(Math.max(0, Math.min(this.settings.resyncMs, nextDeadline(dc.spec, rolling) - this.settings.now() + 1)));
@@ -99,17 +103,21 @@ export class DeploymentConfigReconciler implements Controller {
     return waits.length ? { requeueAfterMs: Math.min(...waits) } : {};
   }
 
-  /** A revision as the caches show it, with what its pods say of its health. */
-  private stateOf(rc: ReplicationController): RevisionState {
+  /** A revision as the caches show it, with what its pods say of its health; a pod is available once Ready for `minReadyMs`. */
+  private stateOf(rc: ReplicationController, minReadyMs: number): RevisionState {
     const pods = this.cache.pods.list({ namespace: rc.metadata.namespace, labels: { [DEPLOYMENT_LABELS.deployment]: rc.metadata.name } });
     const createdAt = Date.parse(rc.metadata.creationTimestamp) || 0;
     const crashing = pods.find((pod) => pod.status.reason === CRASH_LOOP_BACK_OFF);
+    const availableSince = this.settings.now() - minReadyMs;
+    const readyAt = minReadyMs ? pods.filter(isReady).map(readySince) : [];
+    const notYet = readyAt.filter((at) => at > availableSince);
     return {
       name: rc.metadata.name,
       version: revisionVersion(rc),
       desired: rc.spec.replicas,
       current: rc.status.replicas,
-      ready: rc.status.readyReplicas,
+      ready: minReadyMs ? readyAt.length - notYet.length : rc.status.readyReplicas,
+      ...(notYet.length ? { availableAt: Math.min(...notYet) + minReadyMs } : {}),
       phase: revisionPhase(rc),
       createdAt,
       progressAt: Math.max(createdAt, Date.parse(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.scaledUpAt] ?? '') || 0, ...pods.map(readySince)),

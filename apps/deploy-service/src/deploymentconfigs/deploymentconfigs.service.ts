@@ -167,6 +167,11 @@ function assertConsistent(input: DeploymentConfigInput) {
   if (!matchesLabels(template.metadata.labels, selector)) {
     throw ApiError.invalid(KIND, input.metadata.name, 'spec.template.metadata.labels', '`selector` does not match template `labels`');
   }
+  const { minReadySeconds, progressDeadlineSeconds } = input.spec;
+  if (minReadySeconds >= progressDeadlineSeconds) {
+    // A pod would still be waiting to count when the rollout is declared stalled (as Kubernetes checks).
+    throw ApiError.invalid(KIND, input.metadata.name, 'spec.minReadySeconds', `must be less than spec.progressDeadlineSeconds (${progressDeadlineSeconds})`);
+  }
   const names = template.spec.containers.map((c) => c.name);
   input.spec.triggers.forEach((trigger, i) => {
     if (trigger.type !== 'ImageChange') return;

@@ -11,7 +11,10 @@ export interface RevisionState {
   desired: number;
   /** `status.replicas`: pod records that exist, draining ones included. */
   current: number;
+  /** Pods available: Ready, and for at least the DC's `minReadySeconds`. */
   ready: number;
+  /** When the next of its pods that are Ready, but not for `minReadySeconds` yet, becomes available. */
+  availableAt?: number;
   phase: DeploymentPhase;
   createdAt: number;
   /** When it last made progress: created, asked for more pods, or one of its pods became ready. */

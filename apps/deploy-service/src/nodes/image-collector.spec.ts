@@ -77,6 +77,7 @@ function deploymentConfig(latest: ReplicationController): DeploymentConfig {
       strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
       paused: false,
       progressDeadlineSeconds: 60,
+      minReadySeconds: 0,
       revisionHistoryLimit: 10,
     },
     status: { latestVersion: revisionNumber(latest), observedGeneration: 1, replicas: 1, readyReplicas: 1, updatedReplicas: 1, conditions: [] },
