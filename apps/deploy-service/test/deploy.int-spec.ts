@@ -348,6 +348,33 @@ describe('deploy-service on the real engine', () => {
     await ok('deploymentconfigs.delete', { namespace, name: 'live' });
   });
 
+  it('cancel: a rollout whose pod never becomes ready is stopped by a user, fails as RolloutCancelled, and revision 1 serves alone', async () => {
+    const haltPods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=halt' })) as ResourceList<Pod>).items;
+    await ok('deploymentconfigs.create', { namespace, body: namedDc('halt', images.v1) });
+    const [serving] = await eventually('revision 1 to serve', async () => ((await haltPods()).some(isReady) ? haltPods() : undefined));
+    const refused = await rpc('deploymentconfigs.cancel', { namespace, name: 'halt' });
+    expect(refused).toMatchObject({ ok: false, status: { code: 400, message: expect.stringContaining('no rollout is in progress') } });
+
+    // Revision 2 probes a page its httpd does not have: it stays not ready, rolling out.
+    const stuck = namedDc('halt', images.v2);
+    const [container] = stuck.spec.template.spec.containers;
+    const probe = { ...container.readinessProbe, httpGet: { path: '/missing', port: 8080 } };
+    await updateDc('halt', { ...stuck, spec: { ...stuck.spec, template: { ...stuck.spec.template, spec: { ...stuck.spec.template.spec, containers: [{ ...container, readinessProbe: probe }] } } } });
+    await eventually('a pod of revision 2', async () => ((await haltPods()).some((pod) => pod.metadata.labels?.deployment === 'halt-2') ? true : undefined));
+
+    await ok('deploymentconfigs.cancel', { namespace, name: 'halt' });
+    const cancelled = await eventually('the rollout to be cancelled', async () => {
+      const dc = (await ok('deploymentconfigs.get', { namespace, name: 'halt' })) as DeploymentConfig;
+      return dc.status.conditions.find((c) => c.type === 'Progressing' && c.reason === 'RolloutCancelled');
+    }, 30_000);
+    expect(cancelled.message).toBe('the rollout of revision 2 was cancelled; revision 1 serves again');
+    await eventually("the cancelled revision's pod to be gone", async () => ((await haltPods()).length === 1 ? true : undefined), 30_000);
+    const [still] = await haltPods();
+    expect(still.metadata.name).toBe(serving.metadata.name);
+    expect(await answer(still.status.hostPort as number)).toBe('200 hello v1');
+    await ok('deploymentconfigs.delete', { namespace, name: 'halt' });
+  });
+
   it('health gate: a release whose pod crash-loops fails as soon as it does, and revision 1 keeps serving', async () => {
     const { received: failed, stop } = collect('deployment.failed');
     const gatePods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=gate' })) as ResourceList<Pod>).items;

@@ -39,7 +39,7 @@ export function roleIncludes(held: Role | undefined, needed: Role): boolean {
 }
 
 /** What the REST API does, by the verbs authorization speaks of. */
-export type ApiVerb = 'get' | 'list' | 'log' | 'create' | 'update' | 'delete' | 'instantiate' | 'scale' | 'rollback';
+export type ApiVerb = 'get' | 'list' | 'log' | 'create' | 'update' | 'delete' | 'instantiate' | 'scale' | 'rollback' | 'cancel';
 const READ_VERBS: readonly ApiVerb[] = ['get', 'list', 'log'];
 /** Resources of a namespace only its admins may change. */
 const ADMIN_WRITTEN_RESOURCES = ['rolebindings', 'serviceaccounts/token', 'namespaces'];

@@ -165,7 +165,9 @@ export const DEPLOYMENT_ANNOTATIONS = {
   version: 'openshift.io/deployment-config.latest-version',
   phase: 'openshift.io/deployment.phase',
   cause: 'openshift.io/deployment.cause',
-  /** Why a revision failed (`CrashLoopBackOff`, `ProgressDeadlineExceeded`), and in words. */
+  /** `oc rollout cancel`: set on the newest revision while it rolls out; it fails, and the last complete one serves again. */
+  cancelled: 'openshift.io/deployment.cancelled',
+  /** Why a revision failed (`CrashLoopBackOff`, `ProgressDeadlineExceeded`, `RolloutCancelled`), and in words. */
   statusReason: 'openshift.io/deployment.status-reason',
   statusMessage: 'paas.dev/deployment.status-message',
   /** When the revision was last asked for more pods (ISO time): progress, as a pod becoming ready is. */

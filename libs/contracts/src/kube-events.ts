@@ -19,6 +19,7 @@ export const KUBE_EVENT_REASONS = [
   'RolloutComplete',
   'RolloutFailed',
   'ProgressDeadlineExceeded',
+  'RolloutCancelled',
   'PodReady',
   'PodNotReady',
   'BackOff',

@@ -111,6 +111,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'deploymentconfigs.instantiate': { request: GetRequest; response: DeploymentConfig };
   /** The template of an earlier revision rolled out as a new one (`oc rollback`); `body` a DeploymentConfigRollback. */
   'deploymentconfigs.rollback': { request: GetRequest & { body?: unknown }; response: DeploymentConfig };
+  /** Stops the rollout of the newest revision (`oc rollout cancel`): it fails as RolloutCancelled and the last complete one serves. */
+  'deploymentconfigs.cancel': { request: GetRequest; response: DeploymentConfig };
   /** The image a stream tag points at now; `name` is `<stream>:<tag>`. */
   'imagestreamtags.get': { request: GetRequest; response: ImageStreamTag };
   /** A namespace as the api-gateway keeps it (its annotations say, say, its registry quota); 404 when there is none. */

@@ -54,6 +54,8 @@ describe('occurrenceOf', () => {
     expect(notReady.involvedObject).toEqual({ kind: 'Pod', name: 'web-2-abcde', namespace: 'demo' });
     expect(occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'p', phase: 'Pending', ready: false })).message).toBe('Pod is not ready (phase Pending)');
     expect(occurrenceOf(envelope('deployment.failed', { namespace: 'demo', name: 'web', version: 3, reason: 'Cancelled', message: 'x' })).reason).toBe('RolloutFailed');
+    const cancelled = occurrenceOf(envelope('deployment.failed', { namespace: 'demo', name: 'web', version: 3, reason: 'RolloutCancelled', message: 'the rollout of revision 3 was cancelled; revision 2 serves again' }));
+    expect([cancelled.type, cancelled.reason, cancelled.message]).toEqual(['Normal', 'RolloutCancelled', 'Rollout cancelled: the rollout of revision 3 was cancelled; revision 2 serves again']);
   });
 
   it('calls a pod waiting after its container stopped again BackOff, with why', () => {

@@ -37,13 +37,12 @@ const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described
     reason: 'RolloutComplete',
     message: `Revision ${dc.version} rolled out (replication controller ${dc.replicationController})`,
   }),
-  'deployment.failed': (dc) => ({
-    kind: 'DeploymentConfig',
-    type: 'Warning',
+  'deployment.failed': (dc) => {
+    if (dc.reason === 'RolloutCancelled') return { kind: 'DeploymentConfig', type: 'Normal', reason: 'RolloutCancelled', message: `Rollout cancelled: ${dc.message}` };
     // A crash loop reads as RolloutFailed; its message says so and what serves now.
-    reason: dc.reason === 'ProgressDeadlineExceeded' ? 'ProgressDeadlineExceeded' : 'RolloutFailed',
-    message: `Revision ${dc.version} failed: ${dc.message}`,
-  }),
+    const reason = dc.reason === 'ProgressDeadlineExceeded' ? 'ProgressDeadlineExceeded' : 'RolloutFailed';
+    return { kind: 'DeploymentConfig', type: 'Warning', reason, message: `Revision ${dc.version} failed: ${dc.message}` };
+  },
   'pod.changed': (pod) => {
     if (pod.ready) return { kind: 'Pod', type: 'Normal', reason: 'PodReady', message: 'Pod is ready' };
     if (pod.reason === CRASH_LOOP_BACK_OFF) return { kind: 'Pod', type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container: ${pod.message ?? 'it keeps stopping'}` };

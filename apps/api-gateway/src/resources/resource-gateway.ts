@@ -69,6 +69,11 @@ export class ResourceGateway {
     return this.rpc.request('deploymentconfigs.rollback', { namespace, name, body });
   }
 
+  cancelRollout(namespace: string, name: string) {
+    assertNamespaceName(namespace);
+    return this.rpc.request('deploymentconfigs.cancel', { namespace, name });
+  }
+
   scale(namespace: string, name: string, body: unknown) {
     assertNamespaceName(namespace);
     const replicas = (body as { spec?: { replicas?: unknown } })?.spec?.replicas;

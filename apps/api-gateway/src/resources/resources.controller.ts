@@ -81,6 +81,14 @@ export class ResourcesController {
     return this.resources.rollBack(namespace, name, body);
   }
 
+  /** `oc rollout cancel`: the rollout in progress stops and the last complete revision serves again (400 when none is in progress). */
+  @Post('deploymentconfigs/:name/cancel')
+  @HttpCode(200)
+  @Authorize('cancel', 'deploymentconfigs')
+  cancelRollout(@Param('namespace') namespace: string, @Param('name') name: string) {
+    return this.resources.cancelRollout(namespace, name);
+  }
+
   @Put('deploymentconfigs/:name/scale')
   @Authorize('scale', 'deploymentconfigs')
   scale(@Param('namespace') namespace: string, @Param('name') name: string, @Body() body: unknown) {

@@ -131,6 +131,19 @@ describe('DeploymentConfigReconciler', () => {
     expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
   });
 
+  it('cancel: a revision marked cancelled while it rolls out fails as RolloutCancelled, and revision 1 gets every replica back', async () => {
+    const rc2 = revision(2, 1, 0, 'Running');
+    rc2.metadata.annotations = { ...rc2.metadata.annotations, 'openshift.io/deployment.cancelled': 'true' };
+    const { reconciler, replicas, published, rcStore } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), rc2]);
+
+    await reconciler.reconcile('demo/web');
+
+    expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 0 });
+    const message = 'the rollout of revision 2 was cancelled; revision 1 serves again';
+    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'RolloutCancelled', message }) })]);
+    expect((await rcStore.get('demo', 'web-2')).metadata.annotations).toMatchObject({ 'openshift.io/deployment.phase': 'Failed', 'openshift.io/deployment.status-reason': 'RolloutCancelled' });
+  });
+
   it('minReadySeconds: a new pod counts once Ready that long; until then revision 1 keeps its pod, and the DC is looked at again when it counts', async () => {
     const dc = { ...deploymentConfig(2), spec: { ...deploymentConfig(2).spec, minReadySeconds: 20 } };
     const [rc1, rc2] = [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')];

@@ -121,6 +121,7 @@ export class DeploymentConfigReconciler implements Controller {
       phase: revisionPhase(rc),
       createdAt,
       progressAt: Math.max(createdAt, Date.parse(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.scaledUpAt] ?? '') || 0, ...pods.map(readySince)),
+      ...(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cancelled] === 'true' ? { cancelled: true } : {}),
       ...(crashing ? { crashLoop: `${crashing.metadata.name}: ${crashing.status.message ?? 'its container keeps stopping'}` } : {}),
     };
   }
@@ -177,7 +178,7 @@ function phaseEvents(dc: DeploymentConfig, rc: ReplicationController, phase: Dep
 /** Why a revision failed, as its annotations say. */
 function failureOf(rc: ReplicationController | undefined): RolloutFailure | undefined {
   const reason = rc?.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.statusReason];
-  if (reason !== CRASH_LOOP_BACK_OFF && reason !== 'ProgressDeadlineExceeded') return undefined;
+  if (reason !== CRASH_LOOP_BACK_OFF && reason !== 'ProgressDeadlineExceeded' && reason !== 'RolloutCancelled') return undefined;
   return { reason, message: rc?.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.statusMessage] ?? reason };
 }
 

@@ -23,6 +23,7 @@ export class DeploymentConfigsRpc implements OnModuleInit {
     this.rpc.handle('deploymentconfigs.scale', (req) => this.dcs.scale(req));
     this.rpc.handle('deploymentconfigs.instantiate', (req) => this.dcs.instantiate(req));
     this.rpc.handle('deploymentconfigs.rollback', (req) => this.dcs.rollback(req));
+    this.rpc.handle('deploymentconfigs.cancel', (req) => this.dcs.cancel(req));
     await this.events.subscribe('imagestream.updated', ({ data }) => this.imageTriggers.imageStreamUpdated(data.namespace, data.name, data.tag));
   }
 }

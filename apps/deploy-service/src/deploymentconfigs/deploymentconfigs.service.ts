@@ -11,7 +11,7 @@ import { DeployInformers } from '../informers';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
-import { Revisions, nextRevision, revisionTemplate, revisionVersion } from './revisions';
+import { Revisions, nextRevision, revisionPhase, revisionTemplate, revisionVersion } from './revisions';
 import { carryResolvedImages, rollsOutOnConfigChange, templateChanged } from './triggers';
 
 const KIND = 'DeploymentConfig';
@@ -27,7 +27,7 @@ export const CONFIG_CHANGE_PENDING_ANNOTATION = 'paas.dev/config-change-pending'
 export class DeploymentConfigsService {
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
-    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest' | 'find' | 'lastCompleteBefore'>,
+    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest' | 'find' | 'lastCompleteBefore' | 'cancel'>,
     @Inject(DeployInformers) private readonly informers: Pick<DeployInformers, 'dcs'>,
   ) {}
 
@@ -143,6 +143,22 @@ export class DeploymentConfigsService {
       return { ...dc, spec: { ...dc.spec, template: revisionTemplate(target), triggers }, status: nextRevision(dc.status, `rollback to revision ${version}`) };
     });
     await this.revisions.ensureLatest(dc);
+    return dc;
+  }
+
+  /**
+   * `oc rollout cancel`: marks the newest revision cancelled (`openshift.io/deployment.cancelled`)
+   * while it rolls out; its reconcile fails it as RolloutCancelled and the last complete revision
+   * gets every replica back, as for any failed rollout. 400 when no rollout is in progress.
+   */
+  async cancel({ namespace, name }: GetRequest): Promise<DeploymentConfig> {
+    const dc = await this.dcs.get(namespace, name);
+    const latest = await this.revisions.find(dc, dc.status.latestVersion);
+    const phase = latest && revisionPhase(latest);
+    if (!latest || phase === 'Complete' || phase === 'Failed') {
+      throw ApiError.of('BadRequest', `cannot cancel deploymentconfig "${name}": no rollout is in progress (revision ${dc.status.latestVersion} is ${phase ?? 'not created yet'})`);
+    }
+    await this.revisions.cancel(latest);
     return dc;
   }
 

@@ -22,7 +22,7 @@ describe('Revisions.ensureLatest', () => {
     const { dcs, rcs, informers } = fixture;
     const revisions = new Revisions(rcs);
     // The API's write stopped before it created the RC: the reconcile gets there first.
-    const stoppedBeforeRc = { ensureLatest: async () => undefined, find: async () => undefined, lastCompleteBefore: async () => undefined };
+    const stoppedBeforeRc = { ensureLatest: async () => undefined, find: async () => undefined, lastCompleteBefore: async () => undefined, cancel: async () => undefined };
     const service = new DeploymentConfigsService(dcs, stoppedBeforeRc, informers);
     const created = await service.create({ namespace: 'demo', body });
     expect(await rcs.find('demo', revisionName('web', 1))).toBeUndefined();

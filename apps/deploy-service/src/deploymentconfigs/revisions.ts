@@ -73,6 +73,14 @@ export class Revisions {
     }
   }
 
+  /** Marks a revision's rollout cancelled: its DC's reconcile fails it and rolls back. */
+  async cancel(rc: ReplicationController): Promise<void> {
+    await this.rcs.update(rc.metadata.namespace, rc.metadata.name, (current) => ({
+      ...current,
+      metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.cancelled]: 'true' } },
+    }));
+  }
+
   /** Revision `version` of `dc`, if it has one. */
   async find(dc: DeploymentConfig, version: number): Promise<ReplicationController | undefined> {
     const rc = await this.rcs.find(dc.metadata.namespace, revisionName(dc.metadata.name, version));

@@ -33,7 +33,7 @@ async function history(...phases: DeploymentPhase[]) {
     await rcs.update('demo', revisionName('web', i + 1), (rc) => ({ ...rc, metadata: { ...rc.metadata, annotations: { ...rc.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: phase } } }));
   }
   const rollback = (request: unknown) => service.rollback({ namespace: 'demo', name: 'web', body: request });
-  return { dcs, rcs, rollback };
+  return { dcs, rcs, rollback, service };
 }
 
 const imageOf = (dc: { spec: { template: { spec: { containers: { image: string }[] } } } }) => dc.spec.template.spec.containers[0].image;
@@ -72,5 +72,17 @@ describe('DeploymentConfigsService.rollback', () => {
   it('refuses with 422 when no earlier revision completed', async () => {
     const { rollback } = await history('Failed', 'Complete');
     await expect(rollback({})).rejects.toMatchObject({ status: { code: 422, message: expect.stringContaining('no Complete revision before 2') } });
+  });
+});
+
+describe('DeploymentConfigsService.cancel', () => {
+  it('marks the revision rolling out cancelled, and refuses with 400 when none is', async () => {
+    const { rcs, service } = await history('Complete', 'Running');
+    await service.cancel({ namespace: 'demo', name: 'web' });
+    expect((await rcs.get('demo', revisionName('web', 2))).metadata.annotations).toMatchObject({ [DEPLOYMENT_ANNOTATIONS.cancelled]: 'true' });
+
+    const done = await history('Complete', 'Complete');
+    await expect(done.service.cancel({ namespace: 'demo', name: 'web' })).rejects.toMatchObject({ status: { code: 400, message: expect.stringContaining('revision 2 is Complete') } });
+    expect((await done.rcs.get('demo', revisionName('web', 2))).metadata.annotations).not.toHaveProperty([DEPLOYMENT_ANNOTATIONS.cancelled]);
   });
 });

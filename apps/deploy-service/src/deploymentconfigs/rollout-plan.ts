@@ -21,11 +21,13 @@ export interface RevisionState {
   progressAt: number;
   /** Why one of its pods crash-loops, when one does. */
   crashLoop?: string;
+  /** A user cancelled its rollout (`oc rollout cancel`). */
+  cancelled?: boolean;
 }
 
 /** Why the newest revision stopped rolling out. */
 export interface RolloutFailure {
-  reason: 'CrashLoopBackOff' | 'ProgressDeadlineExceeded';
+  reason: 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RolloutCancelled';
   message: string;
 }
 
@@ -146,9 +148,10 @@ export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'stra
   return Math.max(0, spec.replicas - rollingBounds(spec).maxUnavailable);
 }
 
-/** Why a rolling revision must stop: a crash loop at once, else a deadline passed. */
+/** Why a rolling revision must stop: a user's cancel or a crash loop at once, else a deadline passed. */
 function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState, now: number): RolloutFailure | undefined {
   const revision = `revision ${latest.version}`;
+  if (latest.cancelled) return { reason: 'RolloutCancelled', message: `the rollout of ${revision} was cancelled` };
   if (latest.crashLoop) return { reason: 'CrashLoopBackOff', message: `a pod of ${revision} crash-loops: ${latest.crashLoop}` };
   // Counted once the revision was asked for a pod: a reconcile that came late (a busy control plane) is not the app's lack of progress.
   const asked = latest.desired > 0 || latest.current > 0;
