@@ -140,7 +140,11 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
     return envelope;
   }
 
-  /** Sends the envelope to the stream, again after a 503 (no server took it, so none stored it) until `deadline`. */
+  /**
+   * Sends the envelope to the stream, again until `deadline` after a 503 (no server took it) or
+   * a timeout (a server took it, but the stream's leader died before acknowledging it: a NATS
+   * cluster electing a new one). The msgID makes a copy the stream did store a duplicate it drops.
+   */
   private async store(envelope: EventEnvelope, deadline: number): Promise<void> {
     const message = JSON.stringify(envelope);
     for (;;) {
@@ -148,7 +152,9 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
         await this.nats.jetstream().publish(this.names.event(envelope.type), message, { msgID: envelope.id, headers: injectTraceHeaders() });
         return;
       } catch (error) {
-        if ((error as NatsError).code !== ErrorCode.NoResponders) throw error;
+        const code = (error as NatsError).code;
+        if (code !== ErrorCode.NoResponders && code !== ErrorCode.Timeout) throw error;
+        if (code === ErrorCode.Timeout && performance.now() >= deadline) throw error;
         if (performance.now() >= deadline) {
           throw new Error(`no server stored ${envelope.type}: the event stream has no leader (a NATS cluster electing one) or JetStream is down`);
         }
