@@ -22,7 +22,9 @@ export function routerStatus(host, { port = ports.router, agent = false, timeout
 /** `<method> /api/v1<url>` as the admin; a 4xx or 5xx is an error that says which call it was. */
 export async function api(method, url, body) {
   admin ??= `Basic ${Buffer.from(`admin:${password()}`).toString('base64')}`;
-  const res = await fetch(`${GATEWAY}/api/v1${url}`, { method, headers: { authorization: admin, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) });
+  const res = await fetch(`${GATEWAY}/api/v1${url}`, { method, headers: { authorization: admin, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) }).catch((error) => {
+    throw new Error(`${method} ${url}: ${error.cause?.message ?? error.message} (${new Date().toISOString()})`, { cause: error });
+  });
   const answer = await res.json().catch(() => ({}));
   if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${answer.message ?? ''}`);
   return answer;
