@@ -158,9 +158,12 @@ describe('source to request', () => {
     expect(failed.message).toContain('Revision 3 failed: a pod of revision 3 crash-loops');
     const backOff = await eventually('a BackOff Warning Event for the pod', async () => (await events('reason=BackOff')).find((e) => e.involvedObject.name.startsWith('hello-3-')));
     expect(backOff.message).toContain('exited with code 3');
+    const rollout = await api().get(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello/log`).query({ version: '3' });
+    expect(rollout.status).toBe(200);
+    expect(rollout.text).toMatch(/\n--> Failed \(CrashLoopBackOff\): a pod of revision 3 crash-loops: .*; revision 2 serves again\n$/);
   });
 
-  it("reads a pod's log as kubectl logs does, and refuses a query it cannot read", async () => {
+  it("reads a pod's log as kubectl logs does, and refuses a log query it cannot read or a revision that is not there", async () => {
     const [pod] = await podsOf('hello');
     const path = `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`;
     const log = await api().get(path).query({ timestamps: 'true', tailLines: '5' });
@@ -170,6 +173,10 @@ describe('source to request', () => {
     expect((await api().get(path).query({ tailLines: 'ten' })).status).toBe(400);
     expect((await api().get(path).query({ previous: 'true' })).status).toBe(400);
     expect((await api().get(`/api/v1/namespaces/${namespace}/pods/ghost/log`)).status).toBe(404);
+    const rollout = `/api/v1/namespaces/${namespace}/deploymentconfigs/hello/log`;
+    expect((await api().get(rollout).query({ version: '0' })).status).toBe(400);
+    expect((await api().get(rollout).query({ version: '99' })).status).toBe(404);
+    expect((await api().get(`/api/v1/namespaces/${namespace}/deploymentconfigs/ghost/log`)).status).toBe(404);
   });
 
   it('records the new-app call as one trace across gateway, build, registry and deploy', async () => {

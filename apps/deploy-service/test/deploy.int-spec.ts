@@ -213,6 +213,18 @@ describe('deploy-service on the real engine', () => {
       ['web-1', 0],
       ['web-2', 1],
     ]);
+    // Its rollout, step by step, as `oc logs dc/web` shows it; revision 1's log stays readable.
+    const rollout = await eventually('the rollout log to end', async () => {
+      const log = await ok('deploymentconfigs.log', { namespace, name: 'web' });
+      return log.phase === 'Complete' && log.log.endsWith('--> Success\n') ? log : undefined;
+    });
+    expect(rollout.log.split('\n').filter(Boolean)).toEqual([
+      "--> Scaling up web-2 from 0 to 1, scaling down web-1 from 1 to 0 (keep 1 pods available, don't exceed 2 pods)",
+      '    Scaling web-2 up to 1',
+      '    Scaling web-1 down to 0',
+      '--> Success',
+    ]);
+    expect((await ok('deploymentconfigs.log', { namespace, name: 'web', version: 1, tailLines: 1 })).log).toBe('--> Success\n');
   });
 
   it('rolls back to the last complete revision as revision 3, which serves the first image again', async () => {
@@ -348,6 +360,37 @@ describe('deploy-service on the real engine', () => {
     await ok('deploymentconfigs.delete', { namespace, name: 'live' });
   });
 
+  it('startup and exec probes: readiness waits until the startup command succeeds in the container; a container that keeps failing it is restarted, saying why', async () => {
+    const { received: changes, stop } = collect('pod.changed');
+    const busybox = (...args: string[]) => ({ exec: { command: ['/bin/busybox', ...args] }, timeoutSeconds: 2 });
+    const create = async (name: string, probes: object) => {
+      const dc = namedDc(name, images.v1);
+      const containers = [{ ...dc.spec.template.spec.containers[0], ...probes }];
+      await ok('deploymentconfigs.create', { namespace, body: { ...dc, spec: { ...dc.spec, template: { ...dc.spec.template, spec: { ...dc.spec.template.spec, containers } } } } });
+      return async () => ((await ok('pods.list', { namespace, labelSelector: `deploymentconfig=${name}` })) as ResourceList<Pod>).items;
+    };
+    const slowPods = await create('slow', {
+      startupProbe: { ...busybox('test', '-f', '/www/started'), periodSeconds: 0.2, failureThreshold: 100 },
+      readinessProbe: { ...busybox('test', '-f', '/www/index.html'), periodSeconds: 0.2, failureThreshold: 3 },
+    });
+    const neverPods = await create('never', { startupProbe: { ...busybox('false'), periodSeconds: 0.2, failureThreshold: 2 } });
+
+    const [running] = await eventually('a container for the slow pod', async () => ((await slowPods()).find((pod) => pod.status.containerID) ? slowPods() : undefined));
+    const restarted = await eventually('the failing pod to be restarted', async () => (await neverPods()).find((pod) => pod.status.restartCount >= 1), 30_000);
+    // Its startup command has failed about every 0.2 s meanwhile: readiness was never probed.
+    expect(isReady((await slowPods())[0])).toBe(false);
+    docker('exec', '-u', '0', running.status.containerID as string, '/bin/busybox', 'touch', '/www/started');
+    const [ready] = await eventually('the slow pod to be ready once started', async () => ((await slowPods()).some(isReady) ? slowPods() : undefined), 10_000);
+    expect(ready.status.containerID).toBe(running.status.containerID);
+    expect(ready.status.restartCount).toBe(0);
+
+    const why = changes.find((change) => change.data.name === restarted.metadata.name && change.data.reason === 'StartupProbeFailed');
+    expect(why?.data.message).toBe('startup probe exec /bin/busybox false failed 2 times in a row: the container is restarted');
+    stop();
+    await ok('deploymentconfigs.delete', { namespace, name: 'slow' });
+    await ok('deploymentconfigs.delete', { namespace, name: 'never' });
+  });
+
   it('cancel: a rollout whose pod never becomes ready is stopped by a user, fails as RolloutCancelled, and revision 1 serves alone', async () => {
     const haltPods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=halt' })) as ResourceList<Pod>).items;
     await ok('deploymentconfigs.create', { namespace, body: namedDc('halt', images.v1) });
@@ -368,6 +411,8 @@ describe('deploy-service on the real engine', () => {
       return dc.status.conditions.find((c) => c.type === 'Progressing' && c.reason === 'RolloutCancelled');
     }, 30_000);
     expect(cancelled.message).toBe('the rollout of revision 2 was cancelled; revision 1 serves again');
+    const log = await ok('deploymentconfigs.log', { namespace, name: 'halt', version: 2 });
+    expect(log.log.split('\n').filter(Boolean).at(-1)).toBe('--> Cancelled: the rollout of revision 2 was cancelled; revision 1 serves again');
     await eventually("the cancelled revision's pod to be gone", async () => ((await haltPods()).length === 1 ? true : undefined), 30_000);
     const [still] = await haltPods();
     expect(still.metadata.name).toBe(serving.metadata.name);

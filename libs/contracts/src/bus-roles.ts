@@ -22,6 +22,7 @@ export const EVENT_PUBLISHERS: Record<EventType, ServiceName> = {
   'deployment.triggered': 'deploy-service',
   'deployment.rolled': 'deploy-service',
   'deployment.failed': 'deploy-service',
+  'deployment.scaled': 'deploy-service',
   'pod.changed': 'deploy-service',
   'endpoints.changed': 'deploy-service',
   'route.changed': 'router',

@@ -78,10 +78,10 @@ describe('deploymentConfigInput probes', () => {
     });
   });
 
-  it.each([[{}], [{ httpGet: { port: 8080 }, tcpSocket: { port: 8080 } }]])('refuses a probe with not exactly one of httpGet and tcpSocket: %p', (probe) => {
+  it.each([[{}], [{ httpGet: { port: 8080 }, tcpSocket: { port: 8080 } }], [{ tcpSocket: { port: 8080 }, exec: { command: ['true'] } }]])('refuses a probe with not exactly one of httpGet, tcpSocket and exec: %p', (probe) => {
     const result = validate(deploymentConfigInput, withProbes({ livenessProbe: probe }), 'DeploymentConfig');
     expect(result.ok || result.status.details?.causes).toEqual([
-      { field: 'spec.template.spec.containers.0.livenessProbe.httpGet', reason: 'custom', message: 'exactly one of httpGet and tcpSocket is required' },
+      { field: 'spec.template.spec.containers.0.livenessProbe.httpGet', reason: 'custom', message: 'exactly one of httpGet, tcpSocket and exec is required' },
     ]);
   });
 });

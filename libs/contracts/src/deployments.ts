@@ -3,8 +3,9 @@ import { envVar, labelsSchema, objectMetaInput, type Condition, type Labels, typ
 import { imageStreamTagRef } from './builds';
 
 /**
- * A probe, as Kubernetes' `httpGet` and `tcpSocket` probes (exactly one of them): a GET that
- * answers 200–399, or a TCP connection that opens, within `timeoutSeconds`.
+ * A probe, as Kubernetes' `httpGet`, `tcpSocket` and `exec` probes (exactly one of them): a GET
+ * that answers 200–399, a TCP connection that opens, or a command run in the container that
+ * exits 0, within `timeoutSeconds`.
  */
 export const probeSchema = z
   .object({
@@ -15,12 +16,14 @@ export const probeSchema = z
       })
       .optional(),
     tcpSocket: z.object({ port: z.number().int().min(1).max(65535) }).optional(),
+    /** Run as is (no shell unless it names one), as the container's user. */
+    exec: z.object({ command: z.array(z.string().min(1).max(4096)).min(1).max(64) }).optional(),
     initialDelaySeconds: z.number().int().min(0).max(3600).default(0),
     periodSeconds: z.number().min(0.1).max(300).default(10),
     timeoutSeconds: z.number().min(0.1).max(60).default(1),
     failureThreshold: z.number().int().min(1).max(100).default(3),
   })
-  .refine((probe) => (probe.httpGet === undefined) !== (probe.tcpSocket === undefined), { message: 'exactly one of httpGet and tcpSocket is required', path: ['httpGet'] });
+  .refine((probe) => [probe.httpGet, probe.tcpSocket, probe.exec].filter(Boolean).length === 1, { message: 'exactly one of httpGet, tcpSocket and exec is required', path: ['httpGet'] });
 export type Probe = z.infer<typeof probeSchema>;
 
 export const containerSchema = z.object({
@@ -33,6 +36,12 @@ export const containerSchema = z.object({
   readinessProbe: probeSchema.optional(),
   /** After `failureThreshold` failures in a row the container is stopped and started again (a restart, with back-off if it repeats). */
   livenessProbe: probeSchema.optional(),
+  /**
+   * While it has not succeeded once, readiness and liveness are not probed; after
+   * `failureThreshold` failures in a row the container is restarted (a slow starter's budget:
+   * `failureThreshold × periodSeconds`).
+   */
+  startupProbe: probeSchema.optional(),
   resources: z
     .object({ limits: z.object({ memoryBytes: z.number().int().min(4 << 20).optional(), cpuMillis: z.number().int().min(10).optional() }).default({}) })
     .optional(),
@@ -176,6 +185,8 @@ export const DEPLOYMENT_ANNOTATIONS = {
 
 /** The Ready condition's reason while a container that failed its liveness probe is being restarted. */
 export const LIVENESS_PROBE_FAILED = 'LivenessProbeFailed';
+/** A pod's reason while its container is restarted for failing its startup probe. */
+export const STARTUP_PROBE_FAILED = 'StartupProbeFailed';
 
 /** A pod's `status.reason` while its container waits to start again after stopping once more. */
 export const CRASH_LOOP_BACK_OFF = 'CrashLoopBackOff';
@@ -238,6 +249,26 @@ export interface PodLog {
   log: string;
   /** Whether the container read is running: a follower stops once it is not and nothing more comes. */
   running: boolean;
+}
+
+/** `GET deploymentconfigs/{name}/log`'s query (`oc logs dc/<name>`): the log of one revision's rollout. */
+export interface DeploymentLogOptions {
+  /** The revision; the newest when left out. */
+  version?: number;
+  /** The last lines only. */
+  tailLines?: number;
+  /** Each line starts with its RFC 3339 time. */
+  timestamps?: boolean;
+}
+
+/** What a revision's rollout did, step by step, from line `offset` on. */
+export interface DeploymentLog {
+  log: string;
+  version: number;
+  /** The line the next read starts at (a follower's `offset`). */
+  nextOffset: number;
+  /** The revision's phase: a follower stops once it is Complete or Failed and nothing more comes. */
+  phase: DeploymentPhase;
 }
 
 export const serviceSpecSchema = z.object({

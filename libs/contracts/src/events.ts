@@ -37,6 +37,8 @@ export const eventSchemas = {
   'deployment.triggered': objectKey.extend({ version: z.number().int(), cause: z.string() }),
   'deployment.rolled': objectKey.extend({ version: z.number().int(), replicationController: z.string() }),
   'deployment.failed': objectKey.extend({ version: z.number().int(), reason: z.string(), message: z.string() }),
+  /** A DC's controller changed the replicas of one of its revisions (a rollout step, a rollback, a scale). */
+  'deployment.scaled': objectKey.extend({ replicationController: z.string(), from: z.number().int(), to: z.number().int() }),
   /** `message` says why a pod is not ready (its readiness probe's failures). */
   'pod.changed': objectKey.extend({ phase: z.string(), ready: z.boolean(), reason: z.string().max(128).optional(), message: z.string().max(1024).optional() }),
   'endpoints.changed': resourceKey.extend({

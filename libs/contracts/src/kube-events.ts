@@ -20,10 +20,13 @@ export const KUBE_EVENT_REASONS = [
   'RolloutFailed',
   'ProgressDeadlineExceeded',
   'RolloutCancelled',
+  'ScalingReplicationController',
   'PodReady',
   'PodNotReady',
   'BackOff',
   'Unhealthy',
+  'FailedScheduling',
+  'Failed',
   'ImageTagged',
 ] as const;
 export type KubeEventReason = (typeof KUBE_EVENT_REASONS)[number];
@@ -81,6 +84,7 @@ export const RECORDED_EVENT_TYPES = [
   'deployment.triggered',
   'deployment.rolled',
   'deployment.failed',
+  'deployment.scaled',
   'pod.changed',
   'imagestream.updated',
 ] as const satisfies readonly EventType[];

@@ -1,6 +1,6 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
-import type { DeploymentConfig, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
+import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
 import type { ImageStream, ImageStreamTag } from './images';
 import type { Node } from './nodes';
 import type { ResourceList } from './meta';
@@ -113,6 +113,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'deploymentconfigs.rollback': { request: GetRequest & { body?: unknown }; response: DeploymentConfig };
   /** Stops the rollout of the newest revision (`oc rollout cancel`): it fails as RolloutCancelled and the last complete one serves. */
   'deploymentconfigs.cancel': { request: GetRequest; response: DeploymentConfig };
+  /** A revision's rollout log (`oc logs dc/<name>`), from line `offset` on. */
+  'deploymentconfigs.log': { request: GetRequest & DeploymentLogOptions & { offset?: number }; response: DeploymentLog };
   /** The image a stream tag points at now; `name` is `<stream>:<tag>`. */
   'imagestreamtags.get': { request: GetRequest; response: ImageStreamTag };
   /** A namespace as the api-gateway keeps it (its annotations say, say, its registry quota); 404 when there is none. */

@@ -27,6 +27,10 @@ const TABLE: { [T in RecordedEventType]: [EventMap[T], [string, string, string, 
     { ...key, name: 'web', version: 2, reason: 'ProgressDeadlineExceeded', message: 'revision 2 did not become ready within 600s' },
     ['DeploymentConfig', 'Warning', 'ProgressDeadlineExceeded', 'Revision 2 failed: revision 2 did not become ready within 600s'],
   ],
+  'deployment.scaled': [
+    { ...key, name: 'web', replicationController: 'web-2', from: 0, to: 2 },
+    ['DeploymentConfig', 'Normal', 'ScalingReplicationController', 'Scaled up replication controller web-2 from 0 to 2'],
+  ],
   'pod.changed': [{ ...key, name: 'web-2-abcde', phase: 'Running', ready: true }, ['Pod', 'Normal', 'PodReady', 'Pod is ready']],
   'imagestream.updated': [
     { ...key, name: 'app', tag: 'latest', image: DIGEST, dockerImageReference: `r:5000/demo/app@${DIGEST}`, generation: 3 },
@@ -63,10 +67,21 @@ describe('occurrenceOf', () => {
     expect([crashing.type, crashing.reason, crashing.message]).toEqual(['Warning', 'BackOff', 'Back-off restarting failed container: exited with code 3']);
   });
 
-  it('calls a pod whose container failed its liveness probe Unhealthy, with what failed', () => {
-    const message = 'liveness probe GET http://172.18.0.2:8080/healthz failed 3 times in a row: the container is restarted';
-    const unhealthy = occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'web-2-abcde', phase: 'Running', ready: false, reason: 'LivenessProbeFailed', message }));
+  it.each([
+    ['LivenessProbeFailed', 'liveness probe GET http://172.18.0.2:8080/healthz failed 3 times in a row: the container is restarted'],
+    ['StartupProbeFailed', 'startup probe exec cat /tmp/started failed 30 times in a row: the container is restarted'],
+  ])('calls a pod whose container failed its liveness or startup probe Unhealthy, with what failed: %s', (reason, message) => {
+    const unhealthy = occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'web-2-abcde', phase: 'Running', ready: false, reason, message }));
     expect([unhealthy.type, unhealthy.reason, unhealthy.message]).toEqual(['Warning', 'Unhealthy', message]);
+  });
+
+  it.each([
+    ['Unschedulable', 'every Ready node is cordoned', 'FailedScheduling', 'every Ready node is cordoned'],
+    ['ErrImagePull', 'pulling r/demo/web@sha256:1 failed: manifest unknown', 'Failed', 'Failed to pull image: pulling r/demo/web@sha256:1 failed: manifest unknown'],
+    ['ContainerCreateError', 'node node-1 is not registered', 'Failed', 'Error: node node-1 is not registered'],
+  ])('calls a pod that waits for a node or an image a Warning in Kubernetes words: %s', (why, message, reason, said) => {
+    const waiting = occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'web-2-abcde', phase: 'Pending', ready: false, reason: why, message }));
+    expect([waiting.type, waiting.reason, waiting.message]).toEqual(['Warning', reason, said]);
   });
 
   it('cuts a message to 1 KiB and takes an envelope time that does not parse as now', () => {

@@ -1,6 +1,6 @@
 import type { EventEnvelope, EventMap } from '@paas/contracts/events';
 import type { KubeEventReason, KubeEventType, ObjectReference, RecordedEventType } from '@paas/contracts/kube-events';
-import { CRASH_LOOP_BACK_OFF, LIVENESS_PROBE_FAILED } from '@paas/contracts/deployments';
+import { CRASH_LOOP_BACK_OFF, LIVENESS_PROBE_FAILED, STARTUP_PROBE_FAILED } from '@paas/contracts/deployments';
 
 /** One thing that happened, as an Event records it. */
 export interface Occurrence {
@@ -43,10 +43,21 @@ const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described
     const reason = dc.reason === 'ProgressDeadlineExceeded' ? 'ProgressDeadlineExceeded' : 'RolloutFailed';
     return { kind: 'DeploymentConfig', type: 'Warning', reason, message: `Revision ${dc.version} failed: ${dc.message}` };
   },
+  'deployment.scaled': (dc) => ({
+    kind: 'DeploymentConfig',
+    type: 'Normal',
+    reason: 'ScalingReplicationController',
+    message: `Scaled ${dc.to > dc.from ? 'up' : 'down'} replication controller ${dc.replicationController} from ${dc.from} to ${dc.to}`,
+  }),
   'pod.changed': (pod) => {
     if (pod.ready) return { kind: 'Pod', type: 'Normal', reason: 'PodReady', message: 'Pod is ready' };
     if (pod.reason === CRASH_LOOP_BACK_OFF) return { kind: 'Pod', type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container: ${pod.message ?? 'it keeps stopping'}` };
-    if (pod.reason === LIVENESS_PROBE_FAILED) return { kind: 'Pod', type: 'Warning', reason: 'Unhealthy', message: pod.message ?? 'liveness probe failed: the container is restarted' };
+    if (pod.reason === 'Unschedulable') return { kind: 'Pod', type: 'Warning', reason: 'FailedScheduling', message: pod.message ?? 'no node can take the pod' };
+    if (pod.reason === 'ErrImagePull') return { kind: 'Pod', type: 'Warning', reason: 'Failed', message: `Failed to pull image: ${pod.message ?? 'the registry did not give it'}` };
+    if (pod.reason === 'ContainerCreateError') return { kind: 'Pod', type: 'Warning', reason: 'Failed', message: `Error: ${pod.message ?? 'the container could not be created'}` };
+    if (pod.reason === LIVENESS_PROBE_FAILED || pod.reason === STARTUP_PROBE_FAILED) {
+      return { kind: 'Pod', type: 'Warning', reason: 'Unhealthy', message: pod.message ?? 'a probe failed: the container is restarted' };
+    }
     return { kind: 'Pod', type: 'Warning', reason: 'PodNotReady', message: pod.message ? `Readiness probe failed: ${pod.message}` : `Pod is not ready (phase ${pod.phase})` };
   },
   'imagestream.updated': (stream) => ({ kind: 'ImageStream', type: 'Normal', reason: 'ImageTagged', message: `Tag ${stream.tag} set to ${stream.image}` }),

@@ -50,3 +50,25 @@ describe('ResourceGateway.podLog', () => {
     ]);
   });
 });
+
+describe('ResourceGateway.deploymentLog', () => {
+  it('follows the revision it first read from where each read ended, and ends once it is Complete and nothing more came', async () => {
+    const asked: object[] = [];
+    const answers = [
+      { log: '--> Scaling up web-2 from 0 to 1\n', version: 2, nextOffset: 1, phase: 'Running' },
+      { log: '', version: 2, nextOffset: 1, phase: 'Running' },
+      { log: '--> Success\n', version: 2, nextOffset: 2, phase: 'Complete' },
+      { log: '', version: 2, nextOffset: 2, phase: 'Complete' },
+    ];
+    const rpc = { request: async (_method: string, request: object) => (asked.push(request), answers.shift()) } as unknown as RpcClient;
+    const chunks: string[] = [];
+    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService).deploymentLog('demo', 'web', { tailLines: 5 }, true)) chunks.push(chunk);
+    expect(chunks).toEqual(['--> Scaling up web-2 from 0 to 1\n', '--> Success\n']);
+    expect(asked).toEqual([
+      { namespace: 'demo', name: 'web', tailLines: 5 },
+      { namespace: 'demo', name: 'web', version: 2, offset: 1 },
+      { namespace: 'demo', name: 'web', version: 2, offset: 1 },
+      { namespace: 'demo', name: 'web', version: 2, offset: 2 },
+    ]);
+  });
+});

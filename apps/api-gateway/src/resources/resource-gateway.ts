@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_BUILD_PHASES } from '@paas/contracts/builds';
-import type { PodLogOptions } from '@paas/contracts/deployments';
+import type { DeploymentLogOptions, PodLogOptions } from '@paas/contracts/deployments';
 import { allows, RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type ListRequest, type Plural, type RpcRequest, type Verb } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { RpcClient } from '@paas/platform/rpc';
@@ -122,6 +122,24 @@ export class ResourceGateway {
       }
       if (!chunk.running && !last) return;
       if (!last) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A revision's rollout log; with `follow`, what its next steps add, read again every poll
+   * interval from where the last read ended, until it is Complete or Failed and nothing more
+   * comes or `signal` aborts. A follower stays with the revision it first read.
+   */
+  async *deploymentLog(namespace: string, name: string, options: DeploymentLogOptions, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
+    assertNamespaceName(namespace);
+    let request: DeploymentLogOptions & { offset?: number } = options;
+    while (!signal?.aborted) {
+      const chunk = await this.rpc.request('deploymentconfigs.log', { namespace, name, ...request });
+      if (chunk.log) yield chunk.log;
+      request = { version: chunk.version, offset: chunk.nextOffset, ...(options.timestamps ? { timestamps: true } : {}) };
+      const finished = chunk.phase === 'Complete' || chunk.phase === 'Failed';
+      if (!follow || (finished && !chunk.log)) return;
+      if (!chunk.log) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
-import type { PodLogOptions } from '@paas/contracts/deployments';
+import type { DeploymentLogOptions, PodLogOptions } from '@paas/contracts/deployments';
 import { ApiError } from '@paas/platform/api-error';
 import { Authorize } from '../auth/authorize.decorator';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
@@ -113,6 +113,18 @@ export class ResourcesController {
     const options = podLogOptions(query);
     return sendText(reply, (signal) => this.resources.podLog(namespace, name, options, query.follow === 'true', signal));
   }
+
+  /**
+   * Plain text, as `oc logs dc/<name>` asks for it: the rollout of the newest revision, or of
+   * `version`, step by step; `tailLines`, `timestamps`, and `follow=true`, which keeps the
+   * response open until that revision is Complete or Failed.
+   */
+  @Get('deploymentconfigs/:name/log')
+  @Authorize('log', 'deploymentconfigs')
+  async deploymentLog(@Param('namespace') namespace: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Res() reply: FastifyReply) {
+    const options = deploymentLogOptions(query);
+    return sendText(reply, (signal) => this.resources.deploymentLog(namespace, name, options, query.follow === 'true', signal));
+  }
 }
 
 /** Streams text chunks; the first is read before answering, so a missing object is a 404 rather than a broken stream. */
@@ -130,31 +142,48 @@ async function sendText(reply: FastifyReply, read: (clientGone: AbortSignal) => 
   return reply.code(200).type('text/plain; charset=utf-8').send(body);
 }
 
+/** A query flag: absent, `true` or `false`; anything else is a 400 naming it. */
+function flag(query: Record<string, unknown>, key: string): boolean {
+  const value = query[key];
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw ApiError.of('BadRequest', `${key} must be true or false, not "${String(value)}"`);
+}
+
+/** A query number: absent or a whole number; anything else is a 400 naming it. */
+function whole(query: Record<string, unknown>, key: string): number | undefined {
+  const value = query[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,9}$/.test(value)) throw ApiError.of('BadRequest', `${key} must be a whole number, not "${String(value)}"`);
+  return Number(value);
+}
+
+/** The query of `deploymentconfigs/{name}/log`; a value it cannot read is a 400 naming it. */
+function deploymentLogOptions(query: Record<string, unknown>): DeploymentLogOptions {
+  flag(query, 'follow');
+  const version = whole(query, 'version');
+  if (version === 0) throw ApiError.of('BadRequest', 'version must be 1 or more (revisions count from 1)');
+  const tailLines = whole(query, 'tailLines');
+  return {
+    ...(version !== undefined ? { version } : {}),
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(flag(query, 'timestamps') ? { timestamps: true } : {}),
+  };
+}
+
 /** The query of `pods/{name}/log`; a value it cannot read is a 400 naming it. */
 function podLogOptions(query: Record<string, unknown>): PodLogOptions {
-  const flag = (key: string) => {
-    const value = query[key];
-    if (value === undefined || value === 'false') return false;
-    if (value === 'true') return true;
-    throw ApiError.of('BadRequest', `${key} must be true or false, not "${String(value)}"`);
-  };
-  const whole = (key: string) => {
-    const value = query[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !/^\d{1,9}$/.test(value)) throw ApiError.of('BadRequest', `${key} must be a whole number, not "${String(value)}"`);
-    return Number(value);
-  };
-  flag('follow');
-  const tailLines = whole('tailLines');
-  const sinceSeconds = whole('sinceSeconds');
+  flag(query, 'follow');
+  const tailLines = whole(query, 'tailLines');
+  const sinceSeconds = whole(query, 'sinceSeconds');
   const sinceTime = query.sinceTime;
   if (sinceTime !== undefined && (typeof sinceTime !== 'string' || Number.isNaN(Date.parse(sinceTime)))) throw ApiError.of('BadRequest', `sinceTime must be an RFC 3339 time, not "${String(sinceTime)}"`);
   if (sinceTime !== undefined && sinceSeconds !== undefined) throw ApiError.of('BadRequest', 'sinceSeconds and sinceTime cannot both be given');
   const since = sinceSeconds !== undefined ? new Date(Date.now() - sinceSeconds * 1000).toISOString() : (sinceTime as string | undefined);
   return {
     ...(tailLines !== undefined ? { tailLines } : {}),
-    ...(flag('timestamps') ? { timestamps: true } : {}),
-    ...(flag('previous') ? { previous: true } : {}),
+    ...(flag(query, 'timestamps') ? { timestamps: true } : {}),
+    ...(flag(query, 'previous') ? { previous: true } : {}),
     ...(since !== undefined ? { sinceTime: since } : {}),
   };
 }

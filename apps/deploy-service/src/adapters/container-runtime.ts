@@ -51,7 +51,7 @@ export interface RunRequest {
 
 /**
  * What the reconcilers need from a node: run a pod's container, list what it runs for an
- * owner, look at one, read the end of its output, remove one. The Docker engine is the only
+ * owner, look at one, read the end of its output, run a probe's command in it, remove one. The Docker engine is the only
  * node for now. Every pod runs as a non-root user without capabilities (see DockerRuntime).
  */
 export interface ContainerRuntime {
@@ -66,6 +66,8 @@ export interface ContainerRuntime {
   inspect(id: string): Promise<RuntimeContainer | undefined>;
   /** Its output (stdout and stderr); empty when it is gone. */
   logs(id: string, options: ContainerLogOptions): Promise<string>;
+  /** Whether `command`, run in the running container, exits 0 within `timeoutMs` (an exec probe). */
+  exec(id: string, command: string[], timeoutMs: number): Promise<boolean>;
 }
 
 export interface ContainerLogOptions {

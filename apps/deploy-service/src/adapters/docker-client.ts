@@ -19,6 +19,8 @@ export interface DockerClient {
   inspectImage(reference: string): Promise<Docker.ImageInspectInfo | undefined>;
   /** What a container wrote (stdout and stderr, frames demuxed). */
   containerLogs(id: string, options: ContainerLogOptions): Promise<string>;
+  /** Runs `command` in a running container (its output discarded): its exit code, or undefined when it has not ended within `timeoutMs`. */
+  execInContainer(id: string, command: string[], timeoutMs: number): Promise<number | undefined>;
   inspectNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined>;
   /** `exists` when a network of that name is already there (made meanwhile by another reconcile, say). */
   createNetwork(options: Docker.NetworkCreateOptions): Promise<'created' | 'exists'>;
@@ -114,6 +116,24 @@ export class DockerodeClient implements DockerClient {
     const query = { stdout: true, stderr: true, follow: false as const, timestamps, ...(tail !== undefined ? { tail } : {}), ...(since ? { since } : {}) };
     const output = (await this.docker.getContainer(id).logs(query as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
     return demuxFrames(Buffer.isBuffer(output) ? output : Buffer.from(String(output)));
+  }
+
+  async execInContainer(id: string, command: string[], timeoutMs: number) {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const output = await exec.start({ hijack: true, stdin: false });
+    // Attached, the stream ends when the command does; its output is read and dropped.
+    const ended = new Promise<boolean>((resolve) => {
+      output.once('end', () => resolve(true)).once('close', () => resolve(true)).once('error', () => resolve(true));
+      output.resume();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const inTime = await Promise.race([ended, timedOut]);
+    clearTimeout(timer);
+    output.destroy();
+    if (!inTime) return undefined;
+    const { ExitCode } = await exec.inspect();
+    return ExitCode ?? undefined;
   }
 
   async inspectNetwork(name: string) {

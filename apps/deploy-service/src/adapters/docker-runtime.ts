@@ -203,6 +203,11 @@ export class DockerRuntime implements ContainerRuntime {
   async logs(id: string, options: ContainerLogOptions) {
     return this.docker.containerLogs(id, options).catch(() => '');
   }
+
+  /** A command that cannot be run (not found, the container stopped) fails the probe, as a non-zero exit does. */
+  async exec(id: string, command: string[], timeoutMs: number) {
+    return (await this.docker.execInContainer(id, command, timeoutMs).catch(() => undefined)) === 0;
+  }
 }
 
 function fromListing(info: Docker.ContainerInfo, hostIP: string): RuntimeContainer {

@@ -1,5 +1,5 @@
 import type { DeploymentConfig, Pod, ReplicationController } from '@paas/contracts/deployments';
-import { deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
+import { deployFixture, MemoryRolloutLogs, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 
 function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig {
@@ -28,6 +28,13 @@ function revision(version: number, replicas: number, ready: number, phase: strin
   return { ...rc, metadata: { ...rc.metadata, annotations: { ...rc.metadata.annotations, 'openshift.io/deployment.phase': phase } }, status: { replicas: current, readyReplicas: ready, observedGeneration: 1 } };
 }
 
+const SCALED = 'deployment.scaled';
+
+/** What was published or logged, less the `deployment.scaled` of each scaling step (their own test reads those). */
+function announced<T extends string | { type: string }>(items: T[]): T[] {
+  return items.filter((item) => (typeof item === 'string' ? item !== `publish ${SCALED}` : item.type !== SCALED));
+}
+
 const fixtures: DeployFixture[] = [];
 afterEach(() => fixtures.splice(0).forEach(stopFixture));
 
@@ -41,9 +48,10 @@ async function setup(dc: DeploymentConfig, rcs: ReplicationController[], pods: P
   const revisions = { ensureLatest: jest.fn(async () => undefined) };
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
   const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current, triggered: false })), forget: jest.fn() };
-  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, revisions, imageTriggers, testSettings(now));
+  const rolloutLogs = new MemoryRolloutLogs();
+  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, revisions, imageTriggers, testSettings(now), rolloutLogs);
   const replicas = async () => Object.fromEntries((await rcStore.list()).map((rc) => [rc.metadata.name, rc.spec.replicas]));
-  return { log, dcs, rcStore, published, revisions, reconciler, replicas, now };
+  return { log, dcs, rcStore, published, revisions, reconciler, replicas, now, rolloutLogs };
 }
 
 describe('DeploymentConfigReconciler', () => {
@@ -52,21 +60,30 @@ describe('DeploymentConfigReconciler', () => {
 
     await reconciler.reconcile('demo/web');
 
-    expect(log).toEqual(['publish deployment.triggered']);
-    expect(published[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', uid: 'uid-web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
+    expect(announced(log)).toEqual(['publish deployment.triggered']);
+    expect(announced(published)[0]).toMatchObject({ type: 'deployment.triggered', data: { namespace: 'demo', name: 'web', uid: 'uid-web', version: 2 }, id: 'deployment.triggered:uid-web:2' });
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 1 });
+  });
+
+  it('announces each revision it scales (deployment.scaled, a Normal Event on the DC), once per write', async () => {
+    const { reconciler, published } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')]);
+    await reconciler.reconcile('demo/web');
+    await reconciler.reconcile('demo/web');
+    expect(published.filter((event) => event.type === SCALED)).toEqual([
+      { id: 'deployment.scaled:uid-web-1:2', type: SCALED, data: { namespace: 'demo', name: 'web', uid: 'uid-web', replicationController: 'web-1', from: 1, to: 0 } },
+    ]);
   });
 
   it('rollout order: scales revision 1 to 0 once revision 2 is ready, then reports rolled when no old pod is left', async () => {
     const ready = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')]);
     await ready.reconciler.reconcile('demo/web');
-    expect(ready.log).toEqual([]);
+    expect(announced(ready.log)).toEqual([]);
     expect(await ready.replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
 
     const drained = await setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Running')]);
     await drained.reconciler.reconcile('demo/web');
-    expect(drained.log).toEqual(['publish deployment.rolled']);
-    expect(drained.published[0]).toMatchObject({ type: 'deployment.rolled', data: { version: 2, replicationController: 'web-2' } });
+    expect(announced(drained.log)).toEqual(['publish deployment.rolled']);
+    expect(announced(drained.published)[0]).toMatchObject({ type: 'deployment.rolled', data: { version: 2, replicationController: 'web-2' } });
     const dc = await drained.dcs.get('demo', 'web');
     expect(dc.status).toMatchObject({ latestVersion: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1, observedGeneration: 3 });
     expect(dc.status.conditions).toEqual(
@@ -81,7 +98,7 @@ describe('DeploymentConfigReconciler', () => {
     const recreate = (dc: DeploymentConfig): DeploymentConfig => ({ ...dc, spec: { ...dc.spec, strategy: { ...dc.spec.strategy, type: 'Recreate' } } });
     const first = await setup(recreate(deploymentConfig(2)), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
     await first.reconciler.reconcile('demo/web');
-    expect(first.log).toEqual(['publish deployment.triggered']);
+    expect(announced(first.log)).toEqual(['publish deployment.triggered']);
     expect(await first.replicas()).toEqual({ 'web-1': 0, 'web-2': 0 });
 
     const stopping = await setup(recreate(deploymentConfig(2)), [revision(1, 0, 0, 'Complete', 1), revision(2, 0, 0, 'Running')]);
@@ -93,7 +110,7 @@ describe('DeploymentConfigReconciler', () => {
 
     const drained = await setup(recreate(deploymentConfig(2)), [revision(1, 0, 0, 'Complete'), revision(2, 0, 0, 'Running')]);
     await drained.reconciler.reconcile('demo/web');
-    expect(drained.log).toEqual([]);
+    expect(announced(drained.log)).toEqual([]);
     expect(await drained.replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
   });
 
@@ -101,7 +118,7 @@ describe('DeploymentConfigReconciler', () => {
     const { reconciler, replicas, published, now, dcs } = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 0, 'Running')]);
     now.value = Date.parse('2030-01-01T00:10:01Z');
     await reconciler.reconcile('demo/web');
-    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'ProgressDeadlineExceeded' }) })]);
+    expect(announced(published)).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'ProgressDeadlineExceeded' }) })]);
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 0 });
     expect((await dcs.get('demo', 'web')).status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' })]));
   });
@@ -116,7 +133,7 @@ describe('DeploymentConfigReconciler', () => {
 
     expect(await replicas()).toEqual({ 'web-1': 2, 'web-2': 0 });
     const message = 'a pod of revision 2 crash-loops: web-2-a: exited with code 3 after 0.2 s; revision 1 serves again';
-    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'CrashLoopBackOff', message }) })]);
+    expect(announced(published)).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'CrashLoopBackOff', message }) })]);
     expect((await rcStore.get('demo', 'web-2')).metadata.annotations).toMatchObject({ 'openshift.io/deployment.phase': 'Failed', 'openshift.io/deployment.status-reason': 'CrashLoopBackOff' });
     expect((await dcs.get('demo', 'web')).status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'CrashLoopBackOff', message })]));
   });
@@ -128,7 +145,7 @@ describe('DeploymentConfigReconciler', () => {
     expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 3_001 });
     now.value = Date.parse('2030-01-01T00:00:30.001Z');
     await reconciler.reconcile('demo/web');
-    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
+    expect(announced(published)).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
   });
 
   it('cancel: a revision marked cancelled while it rolls out fails as RolloutCancelled, and revision 1 gets every replica back', async () => {
@@ -140,7 +157,7 @@ describe('DeploymentConfigReconciler', () => {
 
     expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 0 });
     const message = 'the rollout of revision 2 was cancelled; revision 1 serves again';
-    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'RolloutCancelled', message }) })]);
+    expect(announced(published)).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ version: 2, reason: 'RolloutCancelled', message }) })]);
     expect((await rcStore.get('demo', 'web-2')).metadata.annotations).toMatchObject({ 'openshift.io/deployment.phase': 'Failed', 'openshift.io/deployment.status-reason': 'RolloutCancelled' });
   });
 
@@ -163,15 +180,15 @@ describe('DeploymentConfigReconciler', () => {
     const { reconciler, published, rcStore, replicas, now } = await setup(dc, [revision(1, 0, 0, 'Pending')]);
     now.value = Date.parse('2030-01-01T00:05:00Z');
     await reconciler.reconcile('demo/web');
-    expect(published).toEqual([]);
+    expect(announced(published)).toEqual([]);
     expect(await replicas()).toEqual({ 'web-1': 2 });
     expect((await rcStore.get('demo', 'web-1')).metadata.annotations).toMatchObject({ 'paas.dev/deployment.scaled-up-at': '2030-01-01T00:05:00.000Z' });
     now.value = Date.parse('2030-01-01T00:05:30Z');
     await reconciler.reconcile('demo/web');
-    expect(published).toEqual([]);
+    expect(announced(published)).toEqual([]);
     now.value = Date.parse('2030-01-01T00:05:30.001Z');
     await reconciler.reconcile('demo/web');
-    expect(published).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
+    expect(announced(published)).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
   });
 
   it('creates the missing RC of the latest revision (a crash between the DC write and the RC create)', async () => {
@@ -184,7 +201,7 @@ describe('DeploymentConfigReconciler', () => {
     const { log, reconciler, dcs } = await setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Complete')]);
     await dcs.delete('demo', 'web');
     await reconciler.reconcile('demo/web');
-    expect(log).toEqual(['delete ReplicationController web-1', 'delete ReplicationController web-2']);
+    expect(announced(log)).toEqual(['delete ReplicationController web-1', 'delete ReplicationController web-2']);
   });
 
   it('revisionHistoryLimit: deletes the old RCs beyond the limit that have no pod left, and no other', async () => {
@@ -195,7 +212,7 @@ describe('DeploymentConfigReconciler', () => {
     await reconciler.reconcile('demo/web');
 
     // 4 and 3 are the two kept; 2 still has a pod stopping; 1 goes.
-    expect(log).toEqual(['delete ReplicationController web-1']);
+    expect(announced(log)).toEqual(['delete ReplicationController web-1']);
     expect(await replicas()).toEqual({ 'web-2': 0, 'web-3': 0, 'web-4': 0, 'web-5': 1 });
   });
 
@@ -205,7 +222,7 @@ describe('DeploymentConfigReconciler', () => {
 
     await reconciler.reconcile('demo/web');
 
-    expect(log).toEqual(['delete ReplicationController web-3', 'delete ReplicationController web-1']);
+    expect(announced(log)).toEqual(['delete ReplicationController web-3', 'delete ReplicationController web-1']);
     expect(await replicas()).toEqual({ 'web-2': 1, 'web-4': 1 });
   });
 
@@ -219,8 +236,51 @@ describe('DeploymentConfigReconciler', () => {
 
     await reconciler.reconcile('demo/web');
 
-    expect(log).toEqual(['publish deployment.failed', 'delete ReplicationController web-1']);
+    expect(announced(log)).toEqual(['publish deployment.failed', 'delete ReplicationController web-1']);
     expect(await replicas()).toEqual({ 'web-2': 1, 'web-3': 0 });
+  });
+
+  it('rollout log: each step of revision 2 in its log, from the plan to Success; a complete revision scaled adds nothing', async () => {
+    const start = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 0, 0, 'New')]);
+    await start.reconciler.reconcile('demo/web');
+    expect(start.rolloutLogs.texts('uid-web-2')).toEqual(["--> Scaling up web-2 from 0 to 1, scaling down web-1 from 1 to 0 (keep 1 pods available, don't exceed 2 pods)", '    Scaling web-2 up to 1']);
+    expect(start.rolloutLogs.logs.get('uid-web-2')?.lines[0].time).toBe('2030-01-01T00:01:00.000Z');
+
+    const ready = await setup(deploymentConfig(2), [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')]);
+    await ready.reconciler.reconcile('demo/web');
+    expect(ready.rolloutLogs.texts('uid-web-2')).toEqual(['    Scaling web-1 down to 0']);
+
+    const drained = await setup(deploymentConfig(2), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Running')]);
+    await drained.reconciler.reconcile('demo/web');
+    expect(drained.rolloutLogs.texts('uid-web-2')).toEqual(['--> Success']);
+
+    const scaled = await setup(deploymentConfig(2, 3), [revision(1, 0, 0, 'Complete'), revision(2, 1, 1, 'Complete')]);
+    await scaled.reconciler.reconcile('demo/web');
+    expect(await scaled.replicas()).toEqual({ 'web-1': 0, 'web-2': 3 });
+    expect(scaled.rolloutLogs.logs.size).toBe(0);
+  });
+
+  it('rollout log: a failed rollout ends with why and the rollback; the logs go with their revision and with the DC', async () => {
+    const rc2 = revision(2, 1, 0, 'Running');
+    rc2.metadata.annotations = { ...rc2.metadata.annotations, 'openshift.io/deployment.cancelled': 'true' };
+    const cancelled = await setup(deploymentConfig(2, 2), [revision(1, 1, 1, 'Complete'), rc2]);
+    await cancelled.reconciler.reconcile('demo/web');
+    expect(cancelled.rolloutLogs.texts('uid-web-2')).toEqual([
+      '    Scaling web-1 up to 2',
+      '    Scaling web-2 down to 0',
+      '--> Cancelled: the rollout of revision 2 was cancelled; revision 1 serves again',
+    ]);
+    await cancelled.reconciler.reconcile('demo/web');
+    expect(cancelled.rolloutLogs.texts('uid-web-2')).toHaveLength(3);
+
+    const dc = { ...deploymentConfig(3), spec: { ...deploymentConfig(3).spec, revisionHistoryLimit: 0 } };
+    const pruned = await setup(dc, [revision(1, 0, 0, 'Complete'), revision(2, 0, 0, 'Complete'), revision(3, 1, 1, 'Complete')]);
+    for (const uid of ['uid-web-1', 'uid-web-2', 'uid-web-3']) await pruned.rolloutLogs.append({ uid, namespace: 'demo', deploymentConfig: 'web' }, ['--> Success'], '2030-01-01T00:00:00Z');
+    await pruned.reconciler.reconcile('demo/web');
+    expect([...pruned.rolloutLogs.logs.keys()]).toEqual(['uid-web-3']);
+    await pruned.dcs.delete('demo', 'web');
+    await pruned.reconciler.reconcile('demo/web');
+    expect(pruned.rolloutLogs.logs.size).toBe(0);
   });
 
   it('writes nothing when the status it would write is the one stored', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   CRASH_LOOP_BACK_OFF,
   DEPLOYMENT_ANNOTATIONS,
@@ -25,6 +25,7 @@ import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
 import { revisionHistoryLimit, revisionsToPrune } from './revision-history';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
+import { RolloutLogRepository, rolloutLogLines, type RolloutLogWriter, type ScaledRevision, type StartingRevision } from './rollout-log';
 import { minAvailable, nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
 
 /**
@@ -36,10 +37,14 @@ import { minAvailable, nextDeadline, planRollout, type RevisionState, type Rollo
  * `revisionHistoryLimit` that have no pod left (`revisionsToPrune`), and writes the DC's
  * status last, only when it changed. A revision's phase moves announce it through the outbox
  * of that write: `deployment.triggered` (Pending), `deployment.rolled` (Complete),
- * `deployment.failed` (Failed).
+ * `deployment.failed` (Failed); a change of its replicas, `deployment.scaled`. Each step of
+ * a rollout is told in the revision's rollout log (`oc logs dc/<name>`), written after the
+ * step: a reconcile that dies between the two loses a line, never repeats one.
  */
 @Injectable()
 export class DeploymentConfigReconciler implements Controller {
+  private readonly logger = new Logger(DeploymentConfigReconciler.name);
+
   constructor(
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
@@ -47,6 +52,7 @@ export class DeploymentConfigReconciler implements Controller {
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
     @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve' | 'forget'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
+    @Inject(RolloutLogRepository) private readonly rolloutLogs: RolloutLogWriter,
   ) {}
 
   readonly kind = 'deploymentconfigs' as const;
@@ -57,9 +63,13 @@ export class DeploymentConfigReconciler implements Controller {
     const labelled = this.cache.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
     const owned = labelled.filter((rc) => isOwnedBy(rc, dc));
     // RCs of a deleted DC (or an older DC of that name) go; their RC reconcile removes the pods.
-    for (const rc of labelled.filter((rc) => !owned.includes(rc))) await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
+    for (const rc of labelled.filter((rc) => !owned.includes(rc))) {
+      await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
+      await this.rolloutLogs.remove(rc.metadata.uid);
+    }
     if (!dc) {
       this.imageTriggers.forget(namespace, name);
+      await this.rolloutLogs.removeAllOf(namespace, name);
       return {};
     }
     // Level-triggered ImageChange: a lost or failed imagestream.updated is caught up here.
@@ -72,7 +82,13 @@ export class DeploymentConfigReconciler implements Controller {
       await this.revisions.ensureLatest(dc);
       return { requeueAfterMs: 0 };
     }
-    if (latest && revisionPhase(latest) === 'New') latest = await this.setRevision(dc, latest, { phase: 'Pending' });
+    // The replicas every revision had when the newest one started: its log's first line.
+    let started: StartingRevision[] | undefined;
+    if (latest && revisionPhase(latest) === 'New') {
+      started = owned.map((rc) => ({ name: rc.metadata.name, replicas: rc.spec.replicas }));
+      latest = await this.setRevision(dc, latest, { phase: 'Pending' });
+    }
+    const rolling = latest !== undefined && revisionPhase(latest) !== 'Complete' && revisionPhase(latest) !== 'Failed';
 
     const minReadyMs = (dc.spec.minReadySeconds ?? 0) * 1000;
     const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc, minReadyMs));
@@ -80,25 +96,32 @@ export class DeploymentConfigReconciler implements Controller {
     // it was seen asked for no pod and with none left.
     const prunable = revisionsToPrune(revisionHistoryLimit(dc.spec), version, states);
     const plan = planRollout(dc.spec, version, states, this.settings.now());
+    const scaled: ScaledRevision[] = [];
     for (const rc of owned) {
       const replicas = plan.scale[rc.metadata.name];
       const phase = plan.phases[rc.metadata.name];
       const failure = rc === latest ? plan.failure : undefined;
       if (replicas !== undefined || phase !== undefined) await this.setRevision(dc, rc, { replicas, phase, failure });
+      if (replicas !== undefined) scaled.push({ name: rc.metadata.name, from: rc.spec.replicas, to: replicas });
+    }
+    if (latest && rolling) {
+      await this.writeLog(dc, latest, rolloutLogLines(dc.spec, { latest: latest.metadata.name, started, scaled, rolled: plan.outcome === 'rolled', failure: plan.failure }));
     }
     for (const rcName of prunable) {
       await this.rcs.delete(namespace, rcName).catch((error) => {
         if (!(error instanceof ApiError && error.status.reason === 'NotFound')) throw error;
       });
+      const pruned = owned.find((rc) => rc.metadata.name === rcName);
+      if (pruned) await this.rolloutLogs.remove(pruned.metadata.uid);
     }
 
     await this.writeStatus(dc, states, plan.latestPhase, plan.failure ?? failureOf(latest));
     const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
     // No event says a pod has now been ready long enough: look again when one has.
     for (const { availableAt } of states) if (availableAt !== undefined) waits.push(Math.max(0, availableAt - this.settings.now() + 1));
-    const rolling = states.find((state) => state.version === version);
-    if (plan.latestPhase === 'Running' && rolling) {
-      waits.push(Math.max(0, Math.min(this.settings.resyncMs, nextDeadline(dc.spec, rolling) - this.settings.now() + 1)));
+    const newest = states.find((state) => state.version === version);
+    if (plan.latestPhase === 'Running' && newest) {
+      waits.push(Math.max(0, Math.min(this.settings.resyncMs, nextDeadline(dc.spec, newest) - this.settings.now() + 1)));
     }
     return waits.length ? { requeueAfterMs: Math.min(...waits) } : {};
   }
@@ -145,8 +168,17 @@ export class DeploymentConfigReconciler implements Controller {
           spec: change.replicas !== undefined ? { ...current.spec, replicas: change.replicas } : current.spec,
         };
       },
-      { outbox: (next) => (change.phase && change.phase !== revisionPhase(rc) ? phaseEvents(dc, next, change.phase) : []) },
+      { outbox: (next) => [...(change.phase && change.phase !== revisionPhase(rc) ? phaseEvents(dc, next, change.phase) : []), ...(change.replicas !== undefined ? scaledEvents(dc, rc, next) : [])] },
     );
+  }
+
+  /** Appends a rollout step to the revision's log; a log that cannot be written is not worth failing the rollout for. */
+  private async writeLog(dc: DeploymentConfig, rc: ReplicationController, lines: string[]): Promise<void> {
+    if (!lines.length) return;
+    const { uid, namespace } = rc.metadata;
+    await this.rolloutLogs.append({ uid, namespace, deploymentConfig: dc.metadata.name }, lines, new Date(this.settings.now()).toISOString()).catch((error: Error) => {
+      this.logger.warn({ msg: `rollout log of ${namespace}/${rc.metadata.name} not written: ${error.message}`, lines });
+    });
   }
 
   /** The status as the cache shows the revisions now; written only when it changed. */
@@ -173,6 +205,14 @@ function phaseEvents(dc: DeploymentConfig, rc: ReplicationController, phase: Dep
     default:
       return [];
   }
+}
+
+/** A revision this write scaled says so (a Normal Event on the DC); `before` is what the step saw. */
+function scaledEvents(dc: DeploymentConfig, before: ReplicationController, after: ReplicationController): OutboxEvent[] {
+  if (after.spec.replicas === before.spec.replicas) return [];
+  const { namespace, name, uid } = dc.metadata;
+  const data = { namespace, name, uid, replicationController: after.metadata.name, from: before.spec.replicas, to: after.spec.replicas };
+  return [{ id: `deployment.scaled:${after.metadata.uid}:${after.metadata.resourceVersion}`, type: 'deployment.scaled', data }];
 }
 
 /** Why a revision failed, as its annotations say. */

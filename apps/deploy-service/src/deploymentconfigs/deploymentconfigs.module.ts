@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
 import { registeredController } from '../reconcile/reconcile-queues';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 import { DeploymentConfigsRpc } from './deploymentconfigs.rpc';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
+import { DeploymentLogs } from './deployment-logs';
 import { ImageChangeTriggerController } from './image-change-trigger';
 import { Revisions } from './revisions';
+import { ROLLOUTLOGS_COLLECTION, RolloutLogRepository, rolloutLogSchema } from './rollout-log';
 
 @Module({
-  providers: [Revisions, ImageChangeTriggerController, DeploymentConfigsService, DeploymentConfigsRpc, DeploymentConfigReconciler, registeredController(DeploymentConfigReconciler)],
+  imports: [MongooseModule.forFeature([{ name: ROLLOUTLOGS_COLLECTION, schema: rolloutLogSchema }])],
+  providers: [RolloutLogRepository, DeploymentLogs, Revisions, ImageChangeTriggerController, DeploymentConfigsService, DeploymentConfigsRpc, DeploymentConfigReconciler, registeredController(DeploymentConfigReconciler)],
 })
 export class DeploymentConfigsModule {}

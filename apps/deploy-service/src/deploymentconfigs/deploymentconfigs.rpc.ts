@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { EventBus } from '@paas/platform/events';
 import { RpcServer } from '@paas/platform/rpc';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
+import { DeploymentLogs } from './deployment-logs';
 import { ImageChangeTriggerController } from './image-change-trigger';
 
 /** `deploymentconfigs.*` requests, and `imagestream.updated` events, which enqueue the DCs whose ImageChange triggers they name. */
@@ -11,6 +12,7 @@ export class DeploymentConfigsRpc implements OnModuleInit {
     @Inject(RpcServer) private readonly rpc: RpcServer,
     @Inject(EventBus) private readonly events: EventBus,
     @Inject(DeploymentConfigsService) private readonly dcs: DeploymentConfigsService,
+    @Inject(DeploymentLogs) private readonly logs: DeploymentLogs,
     @Inject(ImageChangeTriggerController) private readonly imageTriggers: ImageChangeTriggerController,
   ) {}
 
@@ -24,6 +26,7 @@ export class DeploymentConfigsRpc implements OnModuleInit {
     this.rpc.handle('deploymentconfigs.instantiate', (req) => this.dcs.instantiate(req));
     this.rpc.handle('deploymentconfigs.rollback', (req) => this.dcs.rollback(req));
     this.rpc.handle('deploymentconfigs.cancel', (req) => this.dcs.cancel(req));
+    this.rpc.handle('deploymentconfigs.log', (req) => this.logs.read(req));
     await this.events.subscribe('imagestream.updated', ({ data }) => this.imageTriggers.imageStreamUpdated(data.namespace, data.name, data.tag));
   }
 }

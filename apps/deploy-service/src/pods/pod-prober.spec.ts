@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Container, Pod } from '@paas/contracts/deployments';
 import { aNode, deployFixture, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
 import { PodProber } from './pod-prober';
 
@@ -26,7 +27,13 @@ async function setup(answers: boolean[], pod = runningPod(replicationController(
   };
   const ownership = { shards: 16, listen: () => undefined };
   const removed: string[] = [];
-  const runtime = { remove: async (id: string) => void removed.push(id) };
+  const runtime = {
+    remove: async (id: string) => void removed.push(id),
+    exec: async (id: string, command: string[]) => {
+      urls.push(`exec ${id}: ${command.join(' ')}`);
+      return answers.shift() ?? false;
+    },
+  };
   const cluster = { runtimeOf: () => runtime as never };
   const prober = new PodProber(http, pods, informers, cluster, ownership, testSettings(now));
   prober.watch(pods.seed(pod));
@@ -169,5 +176,74 @@ describe('PodProber, liveness', () => {
     await pods.updateStatus('demo', 'web-1-a', (status) => ({ ...status, containerID: 'c2' }));
     for (const ms of [5_000, 15_000, 25_000]) await probesAt(ms);
     expect(removed).toEqual([]);
+  });
+});
+
+/** `pod` with these probes in place of its container's. */
+function withProbes(pod: Pod, probes: Pick<Container, 'readinessProbe' | 'livenessProbe' | 'startupProbe'>): Pod {
+  const { readinessProbe: _readiness, ...container } = pod.spec.containers[0];
+  return { ...pod, spec: { ...pod.spec, containers: [{ ...container, ...probes }] } };
+}
+
+const every = (periodSeconds: number, failureThreshold: number) => ({ initialDelaySeconds: 0, periodSeconds, timeoutSeconds: 1, failureThreshold });
+
+describe('PodProber, exec', () => {
+  it("runs an exec probe's command in the pod's container through its node's engine: exit 0 is a success", async () => {
+    const pod = withProbes(runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, true), { readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, ...every(1, 1) } });
+    const { probe, ready, urls, published } = await setup([false, true], pod);
+    await probe();
+    expect(published.map((event) => event.data)).toEqual([expect.objectContaining({ ready: false, message: 'exec cat /tmp/ready failed 1 times' })]);
+    await probe();
+    expect(await ready()).toBe('True');
+    expect(urls).toEqual(['exec c1: cat /tmp/ready', 'exec c1: cat /tmp/ready']);
+  });
+});
+
+describe('PodProber, startup', () => {
+  const starting = () =>
+    withProbes(runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false), {
+      startupProbe: { httpGet: { path: '/started', port: 8080 }, ...every(1, 3) },
+      readinessProbe: { httpGet: { path: '/ready', port: 8080 }, ...every(1, 3) },
+      livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, ...every(10, 3) },
+    });
+
+  it('holds readiness and liveness back until the startup probe succeeds once, then starts them and probes startup no more', async () => {
+    const { probesAt, urls, ready } = await setup([false, false, true, true, true], starting());
+    await probesAt(0);
+    await probesAt(1_000);
+    expect(urls).toEqual(['http://127.0.0.1:40001/started', 'http://127.0.0.1:40001/started']);
+    await probesAt(2_000);
+    await probesAt(2_000);
+    expect(urls.slice(2)).toEqual(['http://127.0.0.1:40001/started', 'http://127.0.0.1:40001/ready', 'http://127.0.0.1:40001/healthz']);
+    expect(await ready()).toBe('True');
+    await probesAt(3_000);
+    expect(urls.slice(5)).toEqual(['http://127.0.0.1:40001/ready']);
+  });
+
+  it('restarts a container that fails its startup probe failureThreshold times in a row, and says why', async () => {
+    const { probesAt, removed, published, urls } = await setup([false, false, false], starting());
+    for (const ms of [0, 1_000, 2_000]) await probesAt(ms);
+    expect(urls).toHaveLength(3);
+    expect(removed).toEqual(['c1']);
+    expect(published.map((event) => event.data)).toEqual([
+      expect.objectContaining({ ready: false, reason: 'StartupProbeFailed', message: 'startup probe GET http://127.0.0.1:40001/started failed 3 times in a row: the container is restarted' }),
+    ]);
+  });
+
+  it('makes a container without a readiness probe Ready once its startup probe succeeds', async () => {
+    const pod = withProbes(runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false), { startupProbe: { tcpSocket: { port: 8080 }, ...every(1, 3) } });
+    const { probe, ready, published } = await setup([false, true], pod);
+    await probe();
+    expect(await ready()).toBe('False');
+    await probe();
+    expect(await ready()).toBe('True');
+    expect(published.map((event) => event.data)).toEqual([expect.objectContaining({ ready: true })]);
+  });
+
+  it('does not hold back a pod found Ready (a restarted deploy-service): it started before', async () => {
+    const pod = starting();
+    const { probesAt, urls } = await setup([true, true], { ...pod, status: { ...pod.status, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2030-01-01T00:00:00Z' }] } });
+    await probesAt(0);
+    expect(urls).toEqual(['http://127.0.0.1:40001/ready', 'http://127.0.0.1:40001/healthz']);
   });
 });

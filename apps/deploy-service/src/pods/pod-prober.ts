@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { LIVENESS_PROBE_FAILED, type Pod, type Probe } from '@paas/contracts/deployments';
+import { LIVENESS_PROBE_FAILED, STARTUP_PROBE_FAILED, type Container, type Pod, type Probe } from '@paas/contracts/deployments';
 import { ShardOwnership, shardOf } from '@paas/platform/shard-ownership';
 import type { HttpProber } from '../adapters/http-prober';
 import { HTTP_PROBER } from '../adapters/runtime.tokens';
@@ -16,8 +16,9 @@ import type { ReadinessTracker } from './readiness';
 /** How often a pod is probed until it is first Ready (or at its period, if shorter): a new pod takes traffic soon after it answers. */
 export const STARTUP_PERIOD_MS = 250;
 
-type ProbeKind = 'readiness' | 'liveness';
-const KINDS: ProbeKind[] = ['readiness', 'liveness'];
+type ProbeKind = 'startup' | 'readiness' | 'liveness';
+const KINDS: ProbeKind[] = ['startup', 'readiness', 'liveness'];
+const PROBE_FIELDS = { startup: 'startupProbe', readiness: 'readinessProbe', liveness: 'livenessProbe' } as const satisfies Record<ProbeKind, keyof Container>;
 
 interface Target {
   kind: ProbeKind;
@@ -25,8 +26,8 @@ interface Target {
   name: string;
   nodeName: string;
   containerID: string;
-  /** What is probed: a URL to GET, or an address to connect to. */
-  check: { url: string } | { host: string; port: number };
+  /** What is probed: a URL to GET, an address to connect to, or a command to run in the container. */
+  check: { url: string } | { host: string; port: number } | { command: string[] };
   probe: Probe;
   ready: boolean;
   /** Ready at least once: from then on probed at its period, before that every STARTUP_PERIOD_MS. */
@@ -37,11 +38,17 @@ interface Target {
 }
 
 /**
- * Probes each running pod's readiness and liveness probes on their own periods, straight at
- * the container's address on its node's network when that node is this host's engine (no
- * port proxy in between), else at the port it publishes on its node's address: a GET
- * answering 200–399 over kept-alive connections (`httpGet`), or a connection that opens
- * (`tcpSocket`).
+ * Probes each running pod's startup, readiness and liveness probes on their own periods,
+ * straight at the container's address on its node's network when that node is this host's
+ * engine (no port proxy in between), else at the port it publishes on its node's address: a
+ * GET answering 200–399 over kept-alive connections (`httpGet`), a connection that opens
+ * (`tcpSocket`), or a command run in the container through its node's engine that exits 0
+ * (`exec`).
+ *
+ * Startup: while a container's startup probe has not succeeded once, its readiness and
+ * liveness are not probed; after `failureThreshold` failures in a row it is restarted as for
+ * liveness (`StartupProbeFailed`). Once it succeeds it is not probed again, and the others
+ * start at once (their `initialDelaySeconds` counted from the container's start).
  *
  * Readiness: Ready after one success, not ready after `failureThreshold` failures in a row; a
  * change is written to the pod's Ready condition with `pod.changed` in its outbox, and that
@@ -95,23 +102,22 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
   }
 
   private watchFor(kind: ProbeKind, pod: Pod) {
-    const container = pod.spec.containers[0];
-    const probe = kind === 'readiness' ? container?.readinessProbe : container?.livenessProbe;
-    const { containerID, hostPort, hostIP, podIP } = pod.status;
+    const probe = pod.spec.containers[0]?.[PROBE_FIELDS[kind]];
+    const { containerID } = pod.status;
     const key = targetKey(pod.metadata.namespace, pod.metadata.name, kind);
-    if (!probe || !containerID || !hostPort || isTerminating(pod)) return;
+    if (!probe || !containerID || isTerminating(pod)) return;
     if (this.targets.get(key)?.containerID === containerID) return;
-    // A container's own address is reachable from here only on this host's engine; elsewhere, the published port.
-    const local = this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName)?.spec.engine.url.startsWith('unix://') ?? false;
-    const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
-    const [host, hostSidePort] = podIP && local && port ? [podIP, port] : [hostIP ?? '127.0.0.1', hostPort];
+    // A pod Ready already (a restarted deploy-service finds it so) started long ago.
+    if (kind === 'startup' && isReady(pod)) return;
+    const check = this.checkOf(pod, probe);
+    if (!check) return;
     this.targets.set(key, {
       kind,
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
       nodeName: pod.spec.nodeName,
       containerID,
-      check: probe.httpGet ? { url: `http://${host}:${hostSidePort}${probe.httpGet.path}` } : { host, port: hostSidePort },
+      check,
       probe,
       // A restarted deploy-service keeps what it last recorded until probes say otherwise.
       ready: isReady(pod),
@@ -122,6 +128,23 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
     });
   }
 
+  /** What a probe of `pod` reaches; undefined while a network probe has no published port to go to. */
+  private checkOf(pod: Pod, probe: Probe): Target['check'] | undefined {
+    if (probe.exec) return { command: probe.exec.command };
+    const { hostPort, hostIP, podIP } = pod.status;
+    if (!hostPort) return undefined;
+    // A container's own address is reachable from here only on this host's engine; elsewhere, the published port.
+    const local = this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName)?.spec.engine.url.startsWith('unix://') ?? false;
+    const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
+    const [host, hostSidePort] = podIP && local && port ? [podIP, port] : [hostIP ?? '127.0.0.1', hostPort];
+    return probe.httpGet ? { url: `http://${host}:${hostSidePort}${probe.httpGet.path}` } : { host, port: hostSidePort };
+  }
+
+  /** A readiness or liveness probe held back while its container's startup probe has not succeeded. */
+  private waitsForStartup(target: Target): boolean {
+    return target.kind !== 'startup' && this.targets.get(targetKey(target.namespace, target.name, 'startup'))?.containerID === target.containerID;
+  }
+
   forget(namespace: string, name: string): void {
     for (const kind of KINDS) this.targets.delete(targetKey(namespace, name, kind));
   }
@@ -129,7 +152,7 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
   /** Runs the probes that are due (the timer calls it; tests call it with their own clock). */
   async probeDue(): Promise<void> {
     const now = this.settings.now();
-    const due = [...this.targets.values()].filter((target) => !target.inFlight && target.nextAt <= now);
+    const due = [...this.targets.values()].filter((target) => !target.inFlight && target.nextAt <= now && !this.waitsForStartup(target));
     await Promise.all(due.map((target) => this.probeOnce(target)));
   }
 
@@ -138,7 +161,7 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
     if (!this.started) return;
     clearTimeout(this.timer);
     let next = Infinity;
-    for (const target of this.targets.values()) if (!target.inFlight) next = Math.min(next, target.nextAt);
+    for (const target of this.targets.values()) if (!target.inFlight && !this.waitsForStartup(target)) next = Math.min(next, target.nextAt);
     if (next === Infinity) return;
     this.timer = setTimeout(() => void this.probeDue().finally(() => this.schedule()), Math.max(0, next - this.settings.now()));
     this.timer.unref();
@@ -147,13 +170,15 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
   private async probeOnce(target: Target) {
     target.inFlight = true;
     try {
-      const timeoutMs = target.probe.timeoutSeconds * 1000;
-      const { check } = target;
-      const ok = await ('url' in check ? this.http.probe(check.url, timeoutMs) : this.http.connects(check.host, check.port, timeoutMs));
+      const ok = await this.run(target);
       target.failures = ok ? 0 : target.failures + 1;
       const current = this.targets.get(targetKey(target.namespace, target.name, target.kind)) === target;
       if (!current) return;
-      if (target.kind === 'liveness') {
+      if (target.kind === 'startup' && ok) {
+        await this.startupSucceeded(target);
+        return;
+      }
+      if (target.kind !== 'readiness') {
         if (target.failures >= target.probe.failureThreshold) await this.restart(target);
         return;
       }
@@ -174,15 +199,38 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
     }
   }
 
+  private run({ check, probe, nodeName, containerID }: Target): Promise<boolean> {
+    const timeoutMs = probe.timeoutSeconds * 1000;
+    if ('url' in check) return this.http.probe(check.url, timeoutMs);
+    if ('host' in check) return this.http.connects(check.host, check.port, timeoutMs);
+    return this.cluster.runtimeOf(nodeName)?.exec(containerID, check.command, timeoutMs) ?? Promise.resolve(false);
+  }
+
   /**
-   * A container that failed its liveness probe: the pod says why (not ready, out of the
-   * Endpoints, a Warning Event from its `pod.changed`), then the container is stopped. Its RC
-   * starts it again, and the new container is probed afresh.
+   * A startup probe that succeeded is done with; the container's other probes start now. A
+   * container without a readiness probe is Ready from here (as one without any probe is from
+   * its start).
+   */
+  private async startupSucceeded(target: Target) {
+    this.targets.delete(targetKey(target.namespace, target.name, 'startup'));
+    const now = this.settings.now();
+    for (const kind of ['readiness', 'liveness'] as const) {
+      const next = this.targets.get(targetKey(target.namespace, target.name, kind));
+      if (next?.containerID === target.containerID) next.nextAt = Math.max(next.nextAt, now);
+    }
+    if (this.targets.get(targetKey(target.namespace, target.name, 'readiness'))?.containerID !== target.containerID) await this.record(target, true);
+  }
+
+  /**
+   * A container that failed its liveness or startup probe: the pod says why (not ready, out of
+   * the Endpoints, a Warning Event from its `pod.changed`), then the container is stopped. Its
+   * RC starts it again, and the new container is probed afresh.
    */
   private async restart(target: Target) {
     const { namespace, name, containerID } = target;
     this.forget(namespace, name);
-    const message = `liveness probe ${described(target)} failed ${target.failures} times in a row: the container is restarted`;
+    const message = `${target.kind} probe ${described(target)} failed ${target.failures} times in a row: the container is restarted`;
+    const reason = target.kind === 'startup' ? STARTUP_PROBE_FAILED : LIVENESS_PROBE_FAILED;
     const pod = await this.pods.find(namespace, name);
     if (!pod || pod.status.containerID !== containerID || isTerminating(pod)) return;
     await this.pods.update(
@@ -190,7 +238,7 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
       name,
       (current) => {
         if (current.status.containerID !== containerID || isTerminating(current)) return undefined;
-        const condition = { type: 'Ready', status: 'False' as const, reason: LIVENESS_PROBE_FAILED, message };
+        const condition = { type: 'Ready', status: 'False' as const, reason, message };
         return { ...current, status: { ...current.status, conditions: setCondition(current.status.conditions, condition, this.settings.now()) } };
       },
       { outbox: (next) => [podChanged(next, false)] },
@@ -225,7 +273,8 @@ function targetKey(namespace: string, name: string, kind: ProbeKind): string {
   return `${keyOf(namespace, name)}#${kind}`;
 }
 
-/** A probe as its messages name it: `GET <url>`, or `TCP <host>:<port>`. */
+/** A probe as its messages name it: `GET <url>`, `TCP <host>:<port>`, or `exec <command>`. */
 function described({ check }: Target): string {
-  return 'url' in check ? `GET ${check.url}` : `TCP ${check.host}:${check.port}`;
+  if ('url' in check) return `GET ${check.url}`;
+  return 'host' in check ? `TCP ${check.host}:${check.port}` : `exec ${check.command.join(' ')}`;
 }

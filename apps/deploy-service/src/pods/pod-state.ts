@@ -22,10 +22,13 @@ export function containerName(pod: Pod): string {
   return `paas.${pod.metadata.namespace}.${pod.metadata.name}`;
 }
 
-/** The pod's readiness as written; when not ready, with why (the Ready condition's reason and message). */
+/**
+ * The pod's readiness as written; when not ready, with why: the pod's own reason when it has
+ * one (it waits: Unschedulable, ErrImagePull, CrashLoopBackOff...), else its Ready condition's.
+ */
 export function podChanged(pod: Pod, ready: boolean): OutboxEvent<'pod.changed'> {
   const { namespace, name, uid, resourceVersion } = pod.metadata;
-  const why = ready ? undefined : pod.status.conditions.find((condition) => condition.type === 'Ready');
+  const why = ready ? undefined : pod.status.reason ? pod.status : pod.status.conditions.find((condition) => condition.type === 'Ready');
   return {
     id: `pod.changed:${uid}:${resourceVersion}`,
     type: 'pod.changed',

@@ -29,7 +29,7 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
       status: { generation: 1 },
     });
   };
-  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, reconciler, setEndpoints, key: `demo/${rc.metadata.name}` };
+  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, reconciler, setEndpoints, published: fixture.published, key: `demo/${rc.metadata.name}` };
 }
 
 describe('ReplicationControllerReconciler', () => {
@@ -228,7 +228,7 @@ describe('ReplicationControllerReconciler', () => {
 
   it('records a failed image pull on the pod and fails the reconcile so it is retried with backoff', async () => {
     const rc = replicationController(1, 1);
-    const { pods, runtime, reconciler, key, rcs } = await setup(rc);
+    const { pods, runtime, reconciler, key, rcs, published } = await setup(rc);
     runtime.run = async () => {
       throw new ImagePullError('pulling registry/demo/web@sha256:1 failed: manifest unknown');
     };
@@ -237,6 +237,10 @@ describe('ReplicationControllerReconciler', () => {
     const [pod] = await pods.list();
     expect(pod.status).toMatchObject({ phase: 'Pending', reason: 'ErrImagePull' });
     expect((await rcs.get('demo', 'web-1')).status.replicas).toBe(1);
+    // Announced with why: the gateway records a Warning Event.
+    expect(published.filter((event) => event.type === 'pod.changed').map((event) => event.data)).toEqual([
+      expect.objectContaining({ ready: false, reason: 'ErrImagePull', message: 'pulling registry/demo/web@sha256:1 failed: manifest unknown' }),
+    ]);
   });
 
   it('starts at most batchSize containers per reconcile and asks to be requeued', async () => {
@@ -316,12 +320,13 @@ describe('ReplicationControllerReconciler', () => {
 
     it('keeps a pod no node can take Pending, Unschedulable with the reason, and places it once a node can', async () => {
       const rc = replicationController(1, 1);
-      const { pods, nodes, reconciler, key } = await setup(rc);
+      const { pods, nodes, reconciler, key, published } = await setup(rc);
       nodes.seed(aNode('local', { unschedulable: true }));
       expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 5_000 });
       const [waiting] = await pods.list();
       expect(waiting.spec.nodeName).toBe('');
       expect(waiting.status).toMatchObject({ phase: 'Pending', reason: 'Unschedulable', message: 'every Ready node is cordoned' });
+      expect(published.map((event) => event.data)).toEqual([expect.objectContaining({ name: waiting.metadata.name, ready: false, reason: 'Unschedulable', message: 'every Ready node is cordoned' })]);
       nodes.seed(aNode('local'));
       await reconciler.reconcile(key);
       expect(await pods.get('demo', waiting.metadata.name)).toMatchObject({ spec: { nodeName: 'local' }, status: { phase: 'Running' } });

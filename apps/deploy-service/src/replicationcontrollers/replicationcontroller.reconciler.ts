@@ -260,6 +260,8 @@ export class ReplicationControllerReconciler implements Controller {
       'node' in placement
         ? { type: 'PodScheduled', status: 'True' as const }
         : { type: 'PodScheduled', status: 'False' as const, reason: 'Unschedulable', message: placement.unschedulable };
+    // A pod no node can take says so (a FailedScheduling Warning Event); a placed one is not announced.
+    const outbox = 'node' in placement ? {} : { outbox: (pod: Pod) => [podChanged(pod, false)] };
     return this.pods.create({
       metadata: {
         name: `${name}-${randomBytes(4).toString('hex').slice(0, 5)}`,
@@ -275,7 +277,7 @@ export class ReplicationControllerReconciler implements Controller {
         ...('node' in placement ? {} : { reason: 'Unschedulable', message: placement.unschedulable }),
         conditions: setCondition(setCondition([], scheduled, now), { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, now),
       },
-    });
+    }, outbox);
   }
 
   private async start(rc: ReplicationController, pod: Pod, restart: boolean, errors: Error[]): Promise<Pod> {
@@ -306,19 +308,17 @@ export class ReplicationControllerReconciler implements Controller {
     } catch (error) {
       const message = (error as Error).message;
       errors.push(new Error(`pod ${name}: ${message}`));
+      const reason = error instanceof ImagePullError ? 'ErrImagePull' : 'ContainerCreateError';
+      // Each failed try is announced: a Warning Event whose count says how often it failed.
       return this.pods
-        .updateStatus(namespace, name, (status) => ({
-          ...status,
-          phase: 'Pending',
-          reason: error instanceof ImagePullError ? 'ErrImagePull' : 'ContainerCreateError',
-          message,
-        }))
+        .update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Pending', reason, message } }), { outbox: (next) => [podChanged(next, false)] })
         .catch(() => pod);
     }
   }
 
   private async recordStarted(pod: Pod, container: RuntimeContainer, restart: boolean, hostIP = this.cluster.runtimeOf(pod.spec.nodeName)?.hostIP): Promise<Pod> {
-    const probed = pod.spec.containers[0]?.readinessProbe !== undefined;
+    // Ready at once unless a probe must say so first: readiness, or startup (PodProber records it).
+    const probed = pod.spec.containers[0]?.readinessProbe !== undefined || pod.spec.containers[0]?.startupProbe !== undefined;
     const now = this.settings.now();
     const updated = await this.pods.updateStatus(pod.metadata.namespace, pod.metadata.name, (status) => {
       const { reason: _reason, message: _message, ...rest } = status;

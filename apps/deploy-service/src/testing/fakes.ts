@@ -7,6 +7,7 @@ import { Informer } from '@paas/platform/informer';
 import type { AnyResource, OutboxEvent } from '@paas/platform/resource-repository';
 import type { ContainerLogOptions, ContainerRuntime, RunRequest, RuntimeContainer } from '../adapters/container-runtime';
 import type { DeploySettings } from '../deploy-settings';
+import type { RolloutLogLine } from '../deploymentconfigs/rollout-log';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import type { DeployInformers } from '../informers';
 import type { Cluster, NodeContainer } from '../nodes/cluster';
@@ -133,6 +134,14 @@ export class FakeRuntime implements ContainerRuntime {
 
   /** What `seed` said a container wrote. */
   readonly output = new Map<string, string>();
+  /** The exec probes run, as `<id>: <command>`; each answers the next of `execAnswers` (false once none is left). */
+  readonly execs: string[] = [];
+  readonly execAnswers: boolean[] = [];
+
+  async exec(id: string, command: string[]): Promise<boolean> {
+    this.execs.push(`${id}: ${command.join(' ')}`);
+    return this.execAnswers.shift() ?? false;
+  }
 
   async logs(id: string, { tail }: ContainerLogOptions): Promise<string> {
     const lines = (this.output.get(id) ?? '').split('\n');
@@ -268,4 +277,32 @@ export function ownerLabels(rc: ReplicationController, pod: string): Labels {
     'paas.dev/rc': rc.metadata.name,
     'paas.dev/dc': 'web',
   };
+}
+
+/** Rollout logs in memory, by RC uid, as `RolloutLogRepository` keeps them. */
+export class MemoryRolloutLogs {
+  readonly logs = new Map<string, { namespace: string; deploymentConfig: string; lines: RolloutLogLine[] }>();
+
+  async append(revision: { uid: string; namespace: string; deploymentConfig: string }, lines: string[], time: string): Promise<void> {
+    const log = this.logs.get(revision.uid) ?? { namespace: revision.namespace, deploymentConfig: revision.deploymentConfig, lines: [] };
+    log.lines.push(...lines.map((text) => ({ time, text })));
+    this.logs.set(revision.uid, log);
+  }
+
+  async read(uid: string): Promise<RolloutLogLine[]> {
+    return this.logs.get(uid)?.lines ?? [];
+  }
+
+  async remove(uid: string): Promise<void> {
+    this.logs.delete(uid);
+  }
+
+  async removeAllOf(namespace: string, name: string): Promise<void> {
+    for (const [uid, log] of this.logs) if (log.namespace === namespace && log.deploymentConfig === name) this.logs.delete(uid);
+  }
+
+  /** The texts of one revision's log. */
+  texts(uid: string): string[] {
+    return (this.logs.get(uid)?.lines ?? []).map((line) => line.text);
+  }
 }

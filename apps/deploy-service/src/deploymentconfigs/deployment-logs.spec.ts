@@ -1,0 +1,58 @@
+import { ApiError } from '@paas/platform/api-error';
+import { deployFixture, MemoryRolloutLogs, stopFixture, type DeployFixture } from '../testing/fakes';
+import { DeploymentConfigsService } from './deploymentconfigs.service';
+import { DeploymentLogs } from './deployment-logs';
+import { Revisions } from './revisions';
+
+const fixtures: DeployFixture[] = [];
+afterEach(() => fixtures.splice(0).forEach(stopFixture));
+
+const body = (image: string) => ({
+  metadata: { name: 'web' },
+  spec: {
+    selector: { deploymentconfig: 'web' },
+    template: { metadata: { labels: { deploymentconfig: 'web' } }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 8080 }] }] } },
+    triggers: [{ type: 'ConfigChange' }],
+  },
+});
+
+/** DC `web` at revision 2, each revision's log as the controller would have written it. */
+async function setup() {
+  const fixture = await deployFixture([]);
+  fixtures.push(fixture);
+  const { dcs, rcs, informers } = fixture;
+  const revisions = new Revisions(rcs);
+  const service = new DeploymentConfigsService(dcs, revisions, informers);
+  const first = await service.create({ namespace: 'demo', body: body('registry/demo/web@sha256:1') });
+  await service.update({ namespace: 'demo', name: 'web', body: { ...body('registry/demo/web@sha256:2'), metadata: { name: 'web', resourceVersion: first.metadata.resourceVersion } } });
+  const logs = new MemoryRolloutLogs();
+  for (const [version, lines] of [
+    [1, ['--> Scaling up web-1 from 0 to 1', '    Scaling web-1 up to 1', '--> Success']],
+    [2, ["--> Scaling up web-2 from 0 to 1, scaling down web-1 from 1 to 0 (keep 1 pods available, don't exceed 2 pods)", '    Scaling web-2 up to 1']],
+  ] as const) {
+    const rc = await rcs.get('demo', `web-${version}`);
+    await logs.append({ uid: rc.metadata.uid, namespace: 'demo', deploymentConfig: 'web' }, [...lines], `2030-01-01T00:00:0${version}.000Z`);
+  }
+  return new DeploymentLogs(dcs, revisions, logs);
+}
+
+const statusOf = (error: unknown) => (error instanceof ApiError ? { code: error.status.code, reason: error.status.reason } : error);
+
+describe('DeploymentLogs', () => {
+  it('reads the newest revision, or the one asked for, from an offset; a follower goes on from nextOffset', async () => {
+    const logs = await setup();
+    const newest = await logs.read({ namespace: 'demo', name: 'web' });
+    expect(newest).toEqual({ log: expect.stringMatching(/^--> Scaling up web-2 .*\n {4}Scaling web-2 up to 1\n$/), version: 2, nextOffset: 2, phase: 'New' });
+    expect(await logs.read({ namespace: 'demo', name: 'web', version: 2, offset: 2 })).toEqual({ log: '', version: 2, nextOffset: 2, phase: 'New' });
+    const first = await logs.read({ namespace: 'demo', name: 'web', version: 1, tailLines: 1, timestamps: true });
+    expect(first).toMatchObject({ log: '2030-01-01T00:00:01.000Z --> Success\n', version: 1, nextOffset: 3 });
+  });
+
+  it('a DC, revision or option that is not there is a 4xx that says so', async () => {
+    const logs = await setup();
+    await expect(logs.read({ namespace: 'demo', name: 'nope' }).catch(statusOf)).resolves.toEqual({ code: 404, reason: 'NotFound' });
+    await expect(logs.read({ namespace: 'demo', name: 'web', version: 7 }).catch(statusOf)).resolves.toEqual({ code: 404, reason: 'NotFound' });
+    await expect(logs.read({ namespace: 'demo', name: 'web', tailLines: -1 }).catch(statusOf)).resolves.toEqual({ code: 422, reason: 'Invalid' });
+    await expect(logs.read({ namespace: 'demo', name: 'web', since: 'x' } as never).catch(statusOf)).resolves.toEqual({ code: 422, reason: 'Invalid' });
+  });
+});
