@@ -391,6 +391,19 @@ describe('deploy-service on the real engine', () => {
     await ok('deploymentconfigs.delete', { namespace, name: 'never' });
   });
 
+  it('readOnlyRootFilesystem: the pod serves, nothing can change its image files, not even root; /tmp stays writable', async () => {
+    const dc = namedDc('sealed', images.v1);
+    const containers = [{ ...dc.spec.template.spec.containers[0], securityContext: { readOnlyRootFilesystem: true } }];
+    await ok('deploymentconfigs.create', { namespace, body: { ...dc, spec: { ...dc.spec, template: { ...dc.spec.template, spec: { ...dc.spec.template.spec, containers } } } } });
+    const sealedPods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=sealed' })) as ResourceList<Pod>).items;
+    const [pod] = await eventually('the sealed pod to be ready', async () => ((await sealedPods()).some(isReady) ? sealedPods() : undefined));
+    expect(await answer(pod.status.hostPort as number)).toBe('200 hello v1');
+    const id = pod.status.containerID as string;
+    expect(() => docker('exec', '-u', '0', id, '/bin/busybox', 'touch', '/www/changed')).toThrow(/Read-only file system/);
+    docker('exec', id, '/bin/busybox', 'touch', '/tmp/scratch');
+    await ok('deploymentconfigs.delete', { namespace, name: 'sealed' });
+  });
+
   it('cancel: a rollout whose pod never becomes ready is stopped by a user, fails as RolloutCancelled, and revision 1 serves alone', async () => {
     const haltPods = async () => ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=halt' })) as ResourceList<Pod>).items;
     await ok('deploymentconfigs.create', { namespace, body: namedDc('halt', images.v1) });

@@ -78,6 +78,16 @@ describe('deploymentConfigInput probes', () => {
     });
   });
 
+  it('accepts an exec startup probe, and a read-only root filesystem; refuses a securityContext field it does not know', () => {
+    const sealed = withProbes({ startupProbe: { exec: { command: ['cat', '/tmp/started'] }, failureThreshold: 30 }, securityContext: { readOnlyRootFilesystem: true } });
+    expect(validate(deploymentConfigInput, sealed, 'DeploymentConfig')).toMatchObject({
+      ok: true,
+      value: { spec: { template: { spec: { containers: [{ startupProbe: { exec: { command: ['cat', '/tmp/started'] }, periodSeconds: 10 }, securityContext: { readOnlyRootFilesystem: true } }] } } } },
+    });
+    const privileged = validate(deploymentConfigInput, withProbes({ securityContext: { privileged: true } }), 'DeploymentConfig');
+    expect(privileged.ok || privileged.status.details?.causes?.map((c) => c.field)).toEqual(['spec.template.spec.containers.0.securityContext']);
+  });
+
   it.each([[{}], [{ httpGet: { port: 8080 }, tcpSocket: { port: 8080 } }], [{ tcpSocket: { port: 8080 }, exec: { command: ['true'] } }]])('refuses a probe with not exactly one of httpGet, tcpSocket and exec: %p', (probe) => {
     const result = validate(deploymentConfigInput, withProbes({ livenessProbe: probe }), 'DeploymentConfig');
     expect(result.ok || result.status.details?.causes).toEqual([

@@ -45,6 +45,13 @@ export const containerSchema = z.object({
   resources: z
     .object({ limits: z.object({ memoryBytes: z.number().int().min(4 << 20).optional(), cpuMillis: z.number().int().min(10).optional() }).default({}) })
     .optional(),
+  securityContext: z
+    .object({
+      /** The image's files cannot be changed; `/tmp` stays writable (a small tmpfs, counted in the container's memory). */
+      readOnlyRootFilesystem: z.boolean().default(false),
+    })
+    .strict()
+    .optional(),
 });
 export type Container = z.infer<typeof containerSchema>;
 

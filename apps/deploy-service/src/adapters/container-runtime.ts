@@ -47,7 +47,12 @@ export interface RunRequest {
   cpuMillis?: number;
   /** Most processes (threads included) the container may have. */
   pidsLimit?: number;
+  /** The image's files read-only; `/tmp` a tmpfs of `READ_ONLY_TMP_BYTES`. */
+  readOnlyRootFilesystem?: boolean;
 }
+
+/** The writable `/tmp` of a container whose root filesystem is read-only (as an emptyDir would be in Kubernetes). */
+export const READ_ONLY_TMP_BYTES = 64 * 1024 * 1024;
 
 /**
  * What the reconcilers need from a node: run a pod's container, list what it runs for an

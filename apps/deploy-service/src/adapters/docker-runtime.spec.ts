@@ -271,6 +271,14 @@ describe('DockerRuntime pod confinement', () => {
     expect((await hostConfig('www-data')).User).toBeUndefined();
   });
 
+  it('makes the root filesystem read-only when asked, /tmp a small tmpfs, and leaves it writable otherwise', async () => {
+    const created = await hostConfig('1001', { readOnlyRootFilesystem: true });
+    expect(created.HostConfig).toMatchObject({ ReadonlyRootfs: true, Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=67108864,mode=1777' } });
+    const writable = await hostConfig('1001');
+    expect(writable.HostConfig?.ReadonlyRootfs).toBeUndefined();
+    expect(writable.HostConfig?.Tmpfs).toBeUndefined();
+  });
+
   it('lets a pod bind a port below 1024 in its own network namespace, with no capability added', async () => {
     const created = await hostConfig('1001', { containerPort: 80 });
     expect(created.HostConfig).toMatchObject({ Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' }, CapDrop: ['ALL'] });

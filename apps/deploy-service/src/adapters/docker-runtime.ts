@@ -6,7 +6,7 @@ import { belongsToInstance, INSTANCE_LABEL, loadConfig } from '@paas/platform/co
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import type { DockerClient } from './docker-client';
 import { KeyedLock } from './keyed-lock';
-import { ImagePullError, MANAGED_BY, RUNTIME_LABELS, type ContainerLogOptions, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
+import { ImagePullError, MANAGED_BY, READ_ONLY_TMP_BYTES, RUNTIME_LABELS, type ContainerLogOptions, type ContainerRuntime, type ContainerState, type RunRequest, type RuntimeContainer } from './container-runtime';
 
 const LOOPBACK = '127.0.0.1';
 const DEFAULT_GRACE_SECONDS = 10;
@@ -114,6 +114,7 @@ export class DockerRuntime implements ContainerRuntime {
           ...(request.memoryBytes ? { Memory: request.memoryBytes, MemorySwap: request.memoryBytes } : {}),
           ...(request.pidsLimit ? { PidsLimit: request.pidsLimit } : {}),
           ...(request.cpuMillis ? { NanoCpus: request.cpuMillis * 1_000_000 } : {}),
+          ...(request.readOnlyRootFilesystem ? { ReadonlyRootfs: true, Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${READ_ONLY_TMP_BYTES},mode=1777` } } : {}),
         },
       });
       try {

@@ -296,6 +296,7 @@ export class ReplicationControllerReconciler implements Controller {
         memoryBytes: container.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes,
         cpuMillis: container.resources?.limits.cpuMillis,
         pidsLimit: this.settings.podPidsLimit,
+        readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem,
         labels: {
           ...pod.metadata.labels,
           [RUNTIME_LABELS.namespace]: namespace,
