@@ -163,6 +163,30 @@ describe('source to request', () => {
     expect(rollout.text).toMatch(/\n--> Failed \(CrashLoopBackOff\): a pod of revision 3 crash-loops: .*; revision 2 serves again\n$/);
   });
 
+  it('rolls back to revision 1 (oc rollback) without a failed request under 8 keep-alive clients; its rollout log, followed, tells each step', async () => {
+    let stop = false;
+    const outcomes: { status: number; body: string }[] = [];
+    const client = async () => {
+      while (!stop) outcomes.push(await throughRouter(host).catch((error: Error) => ({ status: 0, body: error.message })));
+    };
+    const clients = Array.from({ length: 8 }, client);
+
+    const rolledBack = await api().post(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello/rollback`).send({ spec: { revision: 1 } });
+    expect(rolledBack.status).toBe(201);
+    expect(rolledBack.body.status.latestVersion).toBe(4);
+    // Open until revision 4 is Complete.
+    const followed = await api().get(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello/log`).query({ follow: 'true' });
+    await routeServes('hello v1');
+    await eventually('revision 4 alone', async () => ((await podsOf('hello')).every((pod) => pod.metadata.labels.deployment === 'hello-4') ? true : undefined));
+    stop = true;
+    await Promise.all(clients);
+
+    expect(outcomes.filter((outcome) => outcome.status !== 200)).toEqual([]);
+    expect(new Set(outcomes.map((outcome) => outcome.body))).toEqual(new Set(['hello v2', 'hello v1']));
+    expect(followed.status).toBe(200);
+    expect(followed.text).toMatch(/^--> Scaling up hello-4 from 0 to 1, scaling down hello-2 from 1 to 0 \(keep \d+ pods available, don't exceed \d+ pods\)\n( {4}Scaling .*\n)+--> Success\n$/);
+  });
+
   it("reads a pod's log as kubectl logs does, and refuses a log query it cannot read or a revision that is not there", async () => {
     const [pod] = await podsOf('hello');
     const path = `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`;

@@ -274,8 +274,10 @@ export interface DeploymentLog {
   version: number;
   /** The line the next read starts at (a follower's `offset`). */
   nextOffset: number;
-  /** The revision's phase: a follower stops once it is Complete or Failed and nothing more comes. */
+  /** The revision's phase. */
   phase: DeploymentPhase;
+  /** The rollout has ended and its log says all it will: a follower stops once nothing more comes. */
+  complete: boolean;
 }
 
 export const serviceSpecSchema = z.object({

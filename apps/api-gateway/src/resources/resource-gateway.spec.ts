@@ -52,13 +52,14 @@ describe('ResourceGateway.podLog', () => {
 });
 
 describe('ResourceGateway.deploymentLog', () => {
-  it('follows the revision it first read from where each read ended, and ends once it is Complete and nothing more came', async () => {
+  it('follows the revision it first read from where each read ended, and ends once its log is complete (not merely its phase) and nothing more came', async () => {
     const asked: object[] = [];
     const answers = [
-      { log: '--> Scaling up web-2 from 0 to 1\n', version: 2, nextOffset: 1, phase: 'Running' },
-      { log: '', version: 2, nextOffset: 1, phase: 'Running' },
-      { log: '--> Success\n', version: 2, nextOffset: 2, phase: 'Complete' },
-      { log: '', version: 2, nextOffset: 2, phase: 'Complete' },
+      { log: '--> Scaling up web-2 from 0 to 1\n', version: 2, nextOffset: 1, phase: 'Running', complete: false },
+      // The phase is written a moment before the line that ends the log.
+      { log: '', version: 2, nextOffset: 1, phase: 'Complete', complete: false },
+      { log: '--> Success\n', version: 2, nextOffset: 2, phase: 'Complete', complete: true },
+      { log: '', version: 2, nextOffset: 2, phase: 'Complete', complete: true },
     ];
     const rpc = { request: async (_method: string, request: object) => (asked.push(request), answers.shift()) } as unknown as RpcClient;
     const chunks: string[] = [];

@@ -127,7 +127,7 @@ export class ResourceGateway {
 
   /**
    * A revision's rollout log; with `follow`, what its next steps add, read again every poll
-   * interval from where the last read ended, until it is Complete or Failed and nothing more
+   * interval from where the last read ended, until the log is complete and nothing more
    * comes or `signal` aborts. A follower stays with the revision it first read.
    */
   async *deploymentLog(namespace: string, name: string, options: DeploymentLogOptions, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
@@ -137,8 +137,7 @@ export class ResourceGateway {
       const chunk = await this.rpc.request('deploymentconfigs.log', { namespace, name, ...request });
       if (chunk.log) yield chunk.log;
       request = { version: chunk.version, offset: chunk.nextOffset, ...(options.timestamps ? { timestamps: true } : {}) };
-      const finished = chunk.phase === 'Complete' || chunk.phase === 'Failed';
-      if (!follow || (finished && !chunk.log)) return;
+      if (!follow || (chunk.complete && !chunk.log)) return;
       if (!chunk.log) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
   }

@@ -33,26 +33,36 @@ async function setup() {
     const rc = await rcs.get('demo', `web-${version}`);
     await logs.append({ uid: rc.metadata.uid, namespace: 'demo', deploymentConfig: 'web' }, [...lines], `2030-01-01T00:00:0${version}.000Z`);
   }
-  return new DeploymentLogs(dcs, revisions, logs);
+  const now = { value: Date.parse('2030-01-01T00:00:03.000Z') };
+  return { reader: new DeploymentLogs(dcs, revisions, logs, { now: () => now.value }), rcs, logs, now };
 }
 
 const statusOf = (error: unknown) => (error instanceof ApiError ? { code: error.status.code, reason: error.status.reason } : error);
 
 describe('DeploymentLogs', () => {
   it('reads the newest revision, or the one asked for, from an offset; a follower goes on from nextOffset', async () => {
-    const logs = await setup();
-    const newest = await logs.read({ namespace: 'demo', name: 'web' });
-    expect(newest).toEqual({ log: expect.stringMatching(/^--> Scaling up web-2 .*\n {4}Scaling web-2 up to 1\n$/), version: 2, nextOffset: 2, phase: 'New' });
-    expect(await logs.read({ namespace: 'demo', name: 'web', version: 2, offset: 2 })).toEqual({ log: '', version: 2, nextOffset: 2, phase: 'New' });
-    const first = await logs.read({ namespace: 'demo', name: 'web', version: 1, tailLines: 1, timestamps: true });
-    expect(first).toMatchObject({ log: '2030-01-01T00:00:01.000Z --> Success\n', version: 1, nextOffset: 3 });
+    const { reader } = await setup();
+    const newest = await reader.read({ namespace: 'demo', name: 'web' });
+    expect(newest).toEqual({ log: expect.stringMatching(/^--> Scaling up web-2 .*\n {4}Scaling web-2 up to 1\n$/), version: 2, nextOffset: 2, phase: 'New', complete: false });
+    expect(await reader.read({ namespace: 'demo', name: 'web', version: 2, offset: 2 })).toEqual({ log: '', version: 2, nextOffset: 2, phase: 'New', complete: false });
+    const first = await reader.read({ namespace: 'demo', name: 'web', version: 1, tailLines: 1, timestamps: true });
+    expect(first).toMatchObject({ log: '2030-01-01T00:00:01.000Z --> Success\n', version: 1, nextOffset: 3, complete: true });
+  });
+
+  it('is complete once it ends with how the rollout ended; a revision that ended without its last line, 5 s after its last line', async () => {
+    const { reader, rcs, now } = await setup();
+    await rcs.update('demo', 'web-2', (rc) => ({ ...rc, metadata: { ...rc.metadata, annotations: { ...rc.metadata.annotations, 'openshift.io/deployment.phase': 'Complete' } } }));
+    // Revision 2's last line was written at 00:00:02: its Success line may still come.
+    expect(await reader.read({ namespace: 'demo', name: 'web' })).toMatchObject({ phase: 'Complete', complete: false });
+    now.value = Date.parse('2030-01-01T00:00:07.001Z');
+    expect(await reader.read({ namespace: 'demo', name: 'web' })).toMatchObject({ phase: 'Complete', complete: true });
   });
 
   it('a DC, revision or option that is not there is a 4xx that says so', async () => {
-    const logs = await setup();
-    await expect(logs.read({ namespace: 'demo', name: 'nope' }).catch(statusOf)).resolves.toEqual({ code: 404, reason: 'NotFound' });
-    await expect(logs.read({ namespace: 'demo', name: 'web', version: 7 }).catch(statusOf)).resolves.toEqual({ code: 404, reason: 'NotFound' });
-    await expect(logs.read({ namespace: 'demo', name: 'web', tailLines: -1 }).catch(statusOf)).resolves.toEqual({ code: 422, reason: 'Invalid' });
-    await expect(logs.read({ namespace: 'demo', name: 'web', since: 'x' } as never).catch(statusOf)).resolves.toEqual({ code: 422, reason: 'Invalid' });
+    const { reader } = await setup();
+    await expect(reader.read({ namespace: 'demo', name: 'nope' }).catch(statusOf)).resolves.toEqual({ code: 404, reason: 'NotFound' });
+    await expect(reader.read({ namespace: 'demo', name: 'web', version: 7 }).catch(statusOf)).resolves.toEqual({ code: 404, reason: 'NotFound' });
+    await expect(reader.read({ namespace: 'demo', name: 'web', tailLines: -1 }).catch(statusOf)).resolves.toEqual({ code: 422, reason: 'Invalid' });
+    await expect(reader.read({ namespace: 'demo', name: 'web', since: 'x' } as never).catch(statusOf)).resolves.toEqual({ code: 422, reason: 'Invalid' });
   });
 });

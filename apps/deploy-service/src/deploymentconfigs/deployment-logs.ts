@@ -1,12 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions } from '@paas/contracts/deployments';
+import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, DeploymentPhase } from '@paas/contracts/deployments';
 import type { GetRequest } from '@paas/contracts/rpc';
 import { ApiError } from '@paas/platform/api-error';
 import { z } from 'zod';
+import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { Revisions, revisionPhase } from './revisions';
-import { RolloutLogRepository } from './rollout-log';
+import { endsRollout, RolloutLogRepository, type RolloutLogLine } from './rollout-log';
+
+/**
+ * The controller writes a step's line just after the RC write that ends the revision: a log
+ * whose last line is not an ending, of a revision that has ended, is taken as complete this
+ * long after that line (its writer died between the two writes).
+ */
+const UNENDED_LOG_GRACE_MS = 5_000;
 
 const logRequest = z
   .object({
@@ -20,7 +28,8 @@ const logRequest = z
 /**
  * `GET deploymentconfigs/{name}/log` (`oc logs dc/<name>`): what the rollout of a revision (the
  * newest unless `version` says) did, step by step, as the DC controller wrote it. A follower
- * reads again from `nextOffset` until the revision is Complete or Failed.
+ * reads again from `nextOffset` until the log is `complete`: it ends with how the rollout
+ * ended (not merely the revision's phase, which is written a moment before that line).
  */
 @Injectable()
 export class DeploymentLogs {
@@ -28,6 +37,7 @@ export class DeploymentLogs {
     @Inject(DeploymentConfigRepository) private readonly dcs: Pick<Store<DeploymentConfig>, 'get'>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'find'>,
     @Inject(RolloutLogRepository) private readonly logs: Pick<RolloutLogRepository, 'read'>,
+    @Inject(DEPLOY_SETTINGS) private readonly settings: Pick<DeploySettings, 'now'>,
   ) {}
 
   async read({ namespace, name, ...query }: GetRequest & DeploymentLogOptions & { offset?: number }): Promise<DeploymentLog> {
@@ -48,6 +58,14 @@ export class DeploymentLogs {
       .slice(from)
       .map((line) => (timestamps ? `${line.time} ${line.text}\n` : `${line.text}\n`))
       .join('');
-    return { log: text, version, nextOffset: Math.max(from, lines.length), phase: revisionPhase(rc) };
+    const phase = revisionPhase(rc);
+    return { log: text, version, nextOffset: Math.max(from, lines.length), phase, complete: this.complete(phase, lines.at(-1)) };
+  }
+
+  private complete(phase: DeploymentPhase, last: RolloutLogLine | undefined): boolean {
+    const ended = phase === 'Complete' || phase === 'Failed';
+    // No line at all: a revision rolled out before there were rollout logs.
+    if (!last) return ended;
+    return endsRollout(last.text) || (ended && this.settings.now() - Date.parse(last.time) > UNENDED_LOG_GRACE_MS);
   }
 }

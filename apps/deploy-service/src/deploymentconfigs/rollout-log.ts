@@ -35,6 +35,11 @@ export function rolloutLogLines(
   return lines;
 }
 
+/** Whether a line is the last a rollout writes: how it ended. */
+export function endsRollout(text: string): boolean {
+  return /^--> (Success|Failed|Cancelled)\b/.test(text);
+}
+
 function startLine(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy'>, latest: string, revisions: StartingRevision[]): string {
   const from = revisions.find((r) => r.name === latest)?.replicas ?? 0;
   const older = revisions.filter((r) => r.name !== latest && r.replicas > 0);
