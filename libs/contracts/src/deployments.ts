@@ -109,6 +109,12 @@ export const deploymentConfigSpecSchema = z.object({
           /** Pods below `replicas` the old revisions may lose before new ones are ready: a count, or a percentage rounded down. */
           maxUnavailable: intOrPercent.refine(notOver100Percent, 'a percentage must not exceed 100%').default(0),
           timeoutSeconds: z.number().int().min(10).default(600),
+          /**
+           * The least time between two steps of a rollout (each scaling of a revision up or down):
+           * a slower, steadier rollout. Left out, 0 (OpenShift's default is 1 s): every step
+           * already waits for the pods it counts on to be ready.
+           */
+          updatePeriodSeconds: z.number().int().min(0).max(3600).optional(),
         })
         .default({ maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 }),
       /** Read by `Recreate`; without it the rollout's timeout is 600 s. */
@@ -188,6 +194,8 @@ export const DEPLOYMENT_ANNOTATIONS = {
   statusMessage: 'paas.dev/deployment.status-message',
   /** When the revision was last asked for more pods (ISO time): progress, as a pod becoming ready is. */
   scaledUpAt: 'paas.dev/deployment.scaled-up-at',
+  /** When the DC controller last changed the revision's replicas, up or down (ISO time): `updatePeriodSeconds` counts from it. */
+  scaledAt: 'paas.dev/deployment.scaled-at',
 } as const;
 
 /** The Ready condition's reason while a container that failed its liveness probe is being restarted. */

@@ -161,6 +161,21 @@ describe('DeploymentConfigReconciler', () => {
     expect((await rcStore.get('demo', 'web-2')).metadata.annotations).toMatchObject({ 'openshift.io/deployment.phase': 'Failed', 'openshift.io/deployment.status-reason': 'RolloutCancelled' });
   });
 
+  it('updatePeriodSeconds: holds a step until that long after the last scaling and asks to be woken then; stamps each scaling', async () => {
+    const base = deploymentConfig(2);
+    const dc = { ...base, spec: { ...base.spec, strategy: { ...base.spec.strategy, rollingParams: { ...base.spec.strategy.rollingParams, updatePeriodSeconds: 5 } } } };
+    const rc2 = revision(2, 1, 1, 'Running');
+    rc2.metadata.annotations = { ...rc2.metadata.annotations, 'paas.dev/deployment.scaled-at': '2030-01-01T00:00:58.000Z' };
+    const { reconciler, replicas, now, rcStore } = await setup(dc, [revision(1, 1, 1, 'Complete'), rc2]);
+
+    expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 3_001 });
+    expect(await replicas()).toEqual({ 'web-1': 1, 'web-2': 1 });
+    now.value = Date.parse('2030-01-01T00:01:03.001Z');
+    await reconciler.reconcile('demo/web');
+    expect(await replicas()).toEqual({ 'web-1': 0, 'web-2': 1 });
+    expect((await rcStore.get('demo', 'web-1')).metadata.annotations?.['paas.dev/deployment.scaled-at']).toBe('2030-01-01T00:01:03.001Z');
+  });
+
   it('minReadySeconds: a new pod counts once Ready that long; until then revision 1 keeps its pod, and the DC is looked at again when it counts', async () => {
     const dc = { ...deploymentConfig(2), spec: { ...deploymentConfig(2).spec, minReadySeconds: 20 } };
     const [rc1, rc2] = [revision(1, 1, 1, 'Complete'), revision(2, 1, 1, 'Running')];

@@ -117,6 +117,7 @@ export class DeploymentConfigReconciler implements Controller {
 
     await this.writeStatus(dc, states, plan.latestPhase, plan.failure ?? failureOf(latest));
     const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
+    if (plan.holdUntil !== undefined) waits.push(Math.max(0, plan.holdUntil - this.settings.now() + 1));
     // No event says a pod has now been ready long enough: look again when one has.
     for (const { availableAt } of states) if (availableAt !== undefined) waits.push(Math.max(0, availableAt - this.settings.now() + 1));
     const newest = states.find((state) => state.version === version);
@@ -144,6 +145,7 @@ export class DeploymentConfigReconciler implements Controller {
       phase: revisionPhase(rc),
       createdAt,
       progressAt: Math.max(createdAt, Date.parse(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.scaledUpAt] ?? '') || 0, ...pods.map(readySince)),
+      ...(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.scaledAt] ? { scaledAt: Date.parse(rc.metadata.annotations[DEPLOYMENT_ANNOTATIONS.scaledAt]) || 0 } : {}),
       ...(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cancelled] === 'true' ? { cancelled: true } : {}),
       ...(crashing ? { crashLoop: `${crashing.metadata.name}: ${crashing.status.message ?? 'its container keeps stopping'}` } : {}),
     };
@@ -160,8 +162,12 @@ export class DeploymentConfigReconciler implements Controller {
       rc.metadata.namespace,
       rc.metadata.name,
       (current) => {
-        const scaledUp: Record<string, string> = change.replicas !== undefined && change.replicas > current.spec.replicas ? { [DEPLOYMENT_ANNOTATIONS.scaledUpAt]: new Date(this.settings.now()).toISOString() } : {};
-        const added = { ...(change.phase ? { [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } : {}), ...scaledUp };
+        const at = new Date(this.settings.now()).toISOString();
+        const scaled: Record<string, string> =
+          change.replicas === undefined || change.replicas === current.spec.replicas
+            ? {}
+            : { [DEPLOYMENT_ANNOTATIONS.scaledAt]: at, ...(change.replicas > current.spec.replicas ? { [DEPLOYMENT_ANNOTATIONS.scaledUpAt]: at } : {}) };
+        const added = { ...(change.phase ? { [DEPLOYMENT_ANNOTATIONS.phase]: change.phase, ...why } : {}), ...scaled };
         return {
           ...current,
           metadata: Object.keys(added).length ? { ...current.metadata, annotations: { ...current.metadata.annotations, ...added } } : current.metadata,

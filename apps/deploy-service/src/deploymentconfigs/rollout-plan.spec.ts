@@ -38,6 +38,14 @@ describe('planRollout (Rolling, maxSurge 1, maxUnavailable 0)', () => {
     expect(step3.scale).toEqual({ 'web-2': 2 });
   });
 
+  it('updatePeriodSeconds: a step waits until that long after the last scaling, and asks to be looked at again then; a failure does not wait', () => {
+    const paced = { ...spec(3), strategy: { ...strategy, rollingParams: { ...strategy.rollingParams, updatePeriodSeconds: 5 } } };
+    const revisions = () => [{ ...rev(1, 3, 3, 3, 'Complete'), scaledAt: 10_000 }, { ...rev(2, 1, 1, 1, 'Running'), scaledAt: 9_000 }];
+    expect(planRollout(paced, 2, revisions(), 12_000)).toEqual({ scale: {}, phases: {}, latestPhase: 'Running', holdUntil: 15_000 });
+    expect(planRollout(paced, 2, revisions(), 15_000)).toMatchObject({ scale: { 'web-1': 2 }, latestPhase: 'Running' });
+    expect(planRollout(paced, 2, revisions(), 601_000)).toMatchObject({ scale: { 'web-2': 0 }, outcome: 'failed' });
+  });
+
   it('completes when the new revision is fully ready and the old one has no pods left', () => {
     expect(planRollout(spec(1), 2, [rev(1, 0, 1, 0, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0).outcome).toBeUndefined();
     expect(planRollout(spec(1), 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0)).toEqual({

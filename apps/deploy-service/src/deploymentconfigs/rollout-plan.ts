@@ -19,6 +19,8 @@ export interface RevisionState {
   createdAt: number;
   /** When it last made progress: created, asked for more pods, or one of its pods became ready. */
   progressAt: number;
+  /** When its replicas were last changed by the controller, up or down. */
+  scaledAt?: number;
   /** Why one of its pods crash-loops, when one does. */
   crashLoop?: string;
   /** A user cancelled its rollout (`oc rollout cancel`). */
@@ -42,6 +44,8 @@ export interface RolloutPlan {
   latestPhase?: DeploymentPhase;
   /** Why the newest revision failed in this step. */
   failure?: RolloutFailure;
+  /** The step waits for `updatePeriodSeconds` to pass since the last one: look again then. */
+  holdUntil?: number;
 }
 
 /**
@@ -52,7 +56,8 @@ export interface RolloutPlan {
  * `replicas` only once none of their pods exists any more (a gap in service, but never two
  * versions at once). Either is health-gated: a newest revision whose pod crash-loops, or
  * that makes no progress for `progressDeadlineSeconds` (or is not done within the strategy's
- * `timeoutSeconds`), fails, and the last complete one is scaled back to serve.
+ * `timeoutSeconds`), fails, and the last complete one is scaled back to serve. A Rolling
+ * step waits until `updatePeriodSeconds` have passed since the previous one (`holdUntil`).
  */
 export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy' | 'paused' | 'progressDeadlineSeconds'>, latestVersion: number, revisions: RevisionState[], now: number): RolloutPlan {
   const plan: RolloutPlan = { scale: {}, phases: {} };
@@ -95,6 +100,11 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     setScale(latest, older.every((r) => r.current === 0) ? replicas : Math.min(latest.desired, replicas));
   } else {
     rollingStep(spec, latest, older, setScale);
+    const holdUntil = nextStepAt(spec.strategy, revisions);
+    if (Object.keys(plan.scale).length && holdUntil > now) {
+      setPhase(latest, 'Running');
+      return { scale: {}, phases: plan.phases, latestPhase: 'Running', holdUntil };
+    }
   }
 
   const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
@@ -121,6 +131,13 @@ function rollingStep(
     setScale(revision, revision.desired - cut);
     removable -= cut;
   }
+}
+
+/** When the next Rolling step may be taken: `updatePeriodSeconds` after the last revision scaled (0: at once). */
+function nextStepAt(strategy: DeploymentConfigSpec['strategy'], revisions: RevisionState[]): number {
+  const periodMs = (strategy.rollingParams.updatePeriodSeconds ?? 0) * 1000;
+  if (!periodMs) return 0;
+  return Math.max(0, ...revisions.map((r) => r.scaledAt ?? 0)) + periodMs;
 }
 
 /**
