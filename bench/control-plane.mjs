@@ -23,13 +23,13 @@
 //                      each service's outbox sweep of every collection every 2 minutes, the router's
 //                      resync every 2 minutes and the deploy-service's full resync every 5)
 // BENCH_SMOKE=1 (npm test): 10 pods, a scale 0 → 5 and a 2 s window; its figures are not for the table.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PAAS_HOME, adminPort, ports } from '../scripts/lib/config.mjs';
 import { api, routerStatus, until } from './lib/platform-api.mjs';
 import { cpuSeconds, sleep } from './lib/processes.mjs';
+import { dcBody as tinyDc, importTinyImage, routeBody as tinyRoute, serviceBody as tinyService } from './lib/tiny-app.mjs';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const LEVELS = [10, 100, 500].slice(0, SMOKE ? 1 : Number(process.argv[2] ?? 3));
@@ -48,45 +48,9 @@ const image = `paas-bench/control-plane:${run}`;
 const namespaces = [];
 
 
-/** busybox-static's httpd on 8080, imported as an image of a few hundred kB. */
-function importTinyImage() {
-  const root = mkdtempSync(path.join(tmpdir(), 'paas-bench-cp-'));
-  try {
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'www'));
-    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
-    symlinkSync('busybox', path.join(root, 'bin/sh'));
-    writeFileSync(path.join(root, 'www/index.html'), 'ok\n');
-    execFileSync('tar', ['-C', root, '-cf', `${root}.tar`, '.']);
-    const changes = [`LABEL ${LABEL}`, 'CMD ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]'].flatMap((change) => ['--change', change]);
-    execFileSync('docker', ['import', ...changes, `${root}.tar`, image], { stdio: 'pipe' });
-  } finally {
-    rmSync(`${root}.tar`, { force: true });
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
-/** A DeploymentConfig `name` of the tiny image on the host's engine, probed with the platform's default period. */
-const dcBody = (name, replicas) => ({
-  metadata: { name, labels: { app: name, 'paas.dev/bench': 'control-plane' } },
-  spec: {
-    replicas,
-    selector: { deploymentconfig: name },
-    template: {
-      metadata: { labels: { app: name, deploymentconfig: name, 'paas.dev/bench': 'control-plane' } },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'local' },
-        containers: [
-          { name: 'web', image, ports: [{ containerPort: 8080 }], resources: { limits: { memoryBytes: 16 << 20 } }, readinessProbe: { httpGet: { path: '/', port: 8080 } } },
-        ],
-      },
-    },
-    triggers: [{ type: 'ConfigChange' }],
-    strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } },
-  },
-});
-const serviceBody = (name) => ({ metadata: { name, labels: { 'paas.dev/bench': 'control-plane' } }, spec: { selector: { deploymentconfig: name }, ports: [{ port: 8080, targetPort: 8080 }] } });
-const routeBody = (name) => ({ metadata: { name, labels: { 'paas.dev/bench': 'control-plane' } }, spec: { to: { kind: 'Service', name } } });
+const dcBody = (name, replicas) => tinyDc('control-plane', name, image, replicas);
+const serviceBody = (name) => tinyService('control-plane', name);
+const routeBody = (name) => tinyRoute('control-plane', name);
 /** The host of each app's Route, by app index. */
 const hosts = [];
 
@@ -247,7 +211,7 @@ function report(row) {
 const local = (await api('GET', '/nodes')).items.find((node) => node.metadata.name === 'local');
 const needed = LEVELS[LEVELS.length - 1] + BURST;
 if ((local?.status.capacity?.pods ?? 0) < needed) throw new Error(`the node local takes ${local?.status.capacity?.pods ?? 0} pods, the bench needs ${needed}: npm run up with DEPLOY_MAX_PODS=${needed + 50}`);
-importTinyImage();
+importTinyImage(image, { label: LABEL });
 try {
   const burstNamespace = `${run}-burst`;
   namespaces.push(burstNamespace);
