@@ -3,8 +3,9 @@
 // the docker CLI. A tiny image (busybox httpd, `docker import`ed: no build, no registry) in two
 // versions, a DeploymentConfig, Service and Route per size, on the node `local`:
 //   rollout    N = 1, 3, 10 replicas moved to the other version: time from the DC update until
-//              every replica of the new revision is Ready and the route answers the new page,
-//              under steady load through the router (4 keep-alive clients: `failed` must read 0);
+//              every replica of the new revision is Ready and the route answers only the new
+//              page (old pods may still drain), under steady load through the router (4
+//              keep-alive clients, kept until the old pods are gone: `failed` must read 0);
 //              by hand: N `docker run` of the new image until each answers, then the N old
 //              containers removed
 //   self-heal  one pod's container killed: time until the pod is Ready again on a new container
@@ -76,21 +77,30 @@ async function setImage(name, image) {
   return dc.status.latestVersion;
 }
 
-/** Every one of `replicas` pods is of revision `version` and Ready, and the route answers `page` (three times in a row). */
-async function servedBy(name, host, version, replicas, page) {
+/**
+ * `replicas` Ready pods of revision `version`, and the route answers `page` (three times in a
+ * row); `alone`: no pod of another revision is left either (drained and stopped).
+ */
+async function servedBy(name, host, version, replicas, page, { alone = false } = {}) {
   const pods = await podsOf(name);
-  if (pods.length !== replicas || !pods.every((pod) => pod.metadata.labels.deployment === `${name}-${version}` && isReady(pod))) return false;
+  const serving = pods.filter((pod) => pod.metadata.labels.deployment === `${name}-${version}` && isReady(pod));
+  if (serving.length !== replicas || (alone && pods.length !== replicas)) return false;
   for (let i = 0; i < 3; i++) if ((await throughRouter(host)).body !== page) return false;
   return true;
 }
 
-/** Seconds from the DC update until the new revision serves alone, and the failed requests under load meanwhile. */
+/**
+ * Seconds from the DC update until every replica of the new revision is Ready and the route
+ * answers only the new page (old pods may still be draining), and the failed requests under
+ * load meanwhile; then waits for the old pods to be gone before the next row.
+ */
 async function rollout(name, host, replicas, to) {
   const load = steadyLoad(host);
   const started = performance.now();
   const version = await setImage(name, images[to]);
   await until(`${name} revision ${version} to serve`, () => servedBy(name, host, version, replicas, pages[to]), 120_000, 20);
   const seconds = (performance.now() - started) / 1000;
+  await until(`${name} revision ${version} alone`, () => servedBy(name, host, version, replicas, pages[to], { alone: true }), 120_000, 20);
   const { requests, failed } = await load.stop();
   return { seconds, requests, failed };
 }
@@ -135,7 +145,7 @@ async function crashRolledBack(name, host, replicas, serving) {
     await until(`${name} to roll back from revision ${version}`, async () => {
       const dc = await api('GET', `/namespaces/${namespace}/deploymentconfigs/${name}`);
       const progressing = dc.status.conditions.find((c) => c.type === 'Progressing');
-      return progressing?.status === 'False' && progressing.reason === 'CrashLoopBackOff' && (await servedBy(name, host, previous, replicas, pages[serving]));
+      return progressing?.status === 'False' && progressing.reason === 'CrashLoopBackOff' && (await servedBy(name, host, previous, replicas, pages[serving], { alone: true }));
     }, 120_000, 20);
     return (Date.now() - (await firstCrash)) / 1000;
   } finally {
@@ -157,7 +167,7 @@ try {
     await api('POST', `/namespaces/${namespace}/services`, serviceBody(BENCH, name));
     hosts[n] = (await api('POST', `/namespaces/${namespace}/routes`, routeBody(BENCH, name))).spec.host;
     await api('POST', `/namespaces/${namespace}/deploymentconfigs`, dcBody(BENCH, name, images.v1, n));
-    await until(`${name} to serve`, () => servedBy(name, hosts[n], 1, n, pages.v1), 120_000, 100);
+    await until(`${name} to serve`, () => servedBy(name, hosts[n], 1, n, pages.v1, { alone: true }), 120_000, 100);
   }
   let serving = 'v1';
   for (let round = 0; round < ROUNDS; round++) {
