@@ -8,6 +8,7 @@ import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { Revisions, revisionPhase } from './revisions';
 import { endsRollout, RolloutLogRepository, type RolloutLogLine } from './rollout-log';
+import { rolloutEnded } from './rollout-plan';
 
 /**
  * The controller writes a step's line just after the RC write that ends the revision: a log
@@ -63,7 +64,7 @@ export class DeploymentLogs {
   }
 
   private complete(phase: DeploymentPhase, last: RolloutLogLine | undefined): boolean {
-    const ended = phase === 'Complete' || phase === 'Failed';
+    const ended = rolloutEnded(phase);
     // No line at all: a revision rolled out before there were rollout logs.
     if (!last) return ended;
     return endsRollout(last.text) || (ended && this.settings.now() - Date.parse(last.time) > UNENDED_LOG_GRACE_MS);

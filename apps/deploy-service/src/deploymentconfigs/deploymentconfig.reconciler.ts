@@ -26,7 +26,7 @@ import { ImageChangeTriggerController } from './image-change-trigger';
 import { revisionHistoryLimit, revisionsToPrune } from './revision-history';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
 import { RolloutLogRepository, rolloutLogLines, type RolloutLogWriter, type ScaledRevision, type StartingRevision } from './rollout-log';
-import { minAvailable, nextDeadline, planRollout, type RevisionState, type RolloutFailure } from './rollout-plan';
+import { minAvailable, nextDeadline, planRollout, rolloutEnded, type RevisionState, type RolloutFailure } from './rollout-plan';
 
 /**
  * Drives a DeploymentConfig's revisions, reading the informers' caches: checks its ImageChange
@@ -88,7 +88,7 @@ export class DeploymentConfigReconciler implements Controller {
       started = owned.map((rc) => ({ name: rc.metadata.name, replicas: rc.spec.replicas }));
       latest = await this.setRevision(dc, latest, { phase: 'Pending' });
     }
-    const rolling = latest !== undefined && revisionPhase(latest) !== 'Complete' && revisionPhase(latest) !== 'Failed';
+    const rolling = latest !== undefined && !rolloutEnded(revisionPhase(latest));
 
     const minReadyMs = (dc.spec.minReadySeconds ?? 0) * 1000;
     const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc, minReadyMs));

@@ -12,6 +12,7 @@ import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
 import { Revisions, nextRevision, revisionPhase, revisionTemplate, revisionVersion } from './revisions';
+import { rolloutEnded } from './rollout-plan';
 import { carryResolvedImages, rollsOutOnConfigChange, templateChanged } from './triggers';
 
 const KIND = 'DeploymentConfig';
@@ -155,7 +156,7 @@ export class DeploymentConfigsService {
     const dc = await this.dcs.get(namespace, name);
     const latest = await this.revisions.find(dc, dc.status.latestVersion);
     const phase = latest && revisionPhase(latest);
-    if (!latest || phase === 'Complete' || phase === 'Failed') {
+    if (!latest || rolloutEnded(revisionPhase(latest))) {
       throw ApiError.of('BadRequest', `cannot cancel deploymentconfig "${name}": no rollout is in progress (revision ${dc.status.latestVersion} is ${phase ?? 'not created yet'})`);
     }
     await this.revisions.cancel(latest);

@@ -73,7 +73,7 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     if (revision.phase !== phase) plan.phases[revision.name] = phase;
   };
 
-  const rolling = latest.phase !== 'Complete' && latest.phase !== 'Failed';
+  const rolling = !rolloutEnded(latest.phase);
 
   const failure = rolling ? failureOf(spec, latest, now) : undefined;
   if (latest.phase === 'Failed' || failure) {
@@ -110,6 +110,11 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
   const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
   setPhase(latest, done ? 'Complete' : 'Running');
   return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
+}
+
+/** Whether a revision's rollout is over, one way or the other (Complete or Failed). */
+export function rolloutEnded(phase: DeploymentPhase): boolean {
+  return phase === 'Complete' || phase === 'Failed';
 }
 
 /** Rolling: the newest revision surges, then older ones give up what the newest has ready. */
