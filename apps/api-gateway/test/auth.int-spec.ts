@@ -129,6 +129,12 @@ describe('api-gateway authentication and authorization', () => {
       'Forbidden',
     );
     expectStatus(await as(viewer).delete(`/api/v1/namespaces/${namespace}`), 403, 'Forbidden');
+    // As Kubernetes' view role: ConfigMaps yes, Secrets no (their owner may).
+    expect((await as(viewer).get(`/api/v1/namespaces/${namespace}/configmaps`)).status).toBe(200);
+    const secrets = await as(viewer).get(`/api/v1/namespaces/${namespace}/secrets`);
+    expectStatus(secrets, 403, 'Forbidden');
+    expect(secrets.body.message).toBe(`secrets is forbidden: User "${viewer.name}" cannot list resource "secrets" in the namespace "${namespace}"`);
+    expect((await as(owner).get(`/api/v1/namespaces/${namespace}/secrets`)).status).toBe(200);
 
     const names = async (user: { name: string; password: string }) =>
       (await as(user).get('/api/v1/namespaces')).body.items.map((n: { metadata: { name: string } }) => n.metadata.name);

@@ -3,12 +3,14 @@ import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paa
 import type { Node } from '@paas/contracts/nodes';
 import { Informer } from '@paas/platform/informer';
 import { ResourceFeed } from '@paas/platform/resource-feed';
+import { ConfigMapRepository, type ConfigMapRecord } from './configmaps/configmap.repository';
 import { DEPLOY_SETTINGS, type DeploySettings } from './deploy-settings';
 import { DeploymentConfigRepository } from './deploymentconfigs/deploymentconfig.repository';
 import { EndpointsRepository, type EndpointsRecord } from './endpoints/endpoints.repository';
 import { NodeRepository } from './nodes/node.repository';
 import { PodRepository } from './pods/pod.repository';
 import { ReplicationControllerRepository } from './replicationcontrollers/replicationcontroller.repository';
+import { SecretRepository, type SecretRecord } from './secrets/secret.repository';
 import { ServiceRepository } from './services/service.repository';
 
 /**
@@ -25,6 +27,9 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
   readonly services: Informer<Service>;
   readonly endpoints: Informer<EndpointsRecord>;
   readonly nodes: Informer<Node>;
+  readonly configMaps: Informer<ConfigMapRecord>;
+  /** Sealed, as stored: opened only where a container's environment needs a value. */
+  readonly secrets: Informer<SecretRecord>;
 
   constructor(
     @Inject(DeploymentConfigRepository) dcs: DeploymentConfigRepository,
@@ -33,6 +38,8 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
     @Inject(ServiceRepository) services: ServiceRepository,
     @Inject(EndpointsRepository) endpoints: EndpointsRepository,
     @Inject(NodeRepository) nodes: NodeRepository,
+    @Inject(ConfigMapRepository) configMaps: ConfigMapRepository,
+    @Inject(SecretRepository) secrets: SecretRepository,
     @Inject(ResourceFeed) feed: ResourceFeed,
     @Inject(DEPLOY_SETTINGS) settings: DeploySettings,
   ) {
@@ -43,10 +50,12 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
     this.services = new Informer(services, feed, options);
     this.endpoints = new Informer(endpoints, feed, options);
     this.nodes = new Informer(nodes, feed, options);
+    this.configMaps = new Informer(configMaps, feed, options);
+    this.secrets = new Informer(secrets, feed, options);
   }
 
   private get all() {
-    return [this.dcs, this.rcs, this.pods, this.services, this.endpoints, this.nodes];
+    return [this.dcs, this.rcs, this.pods, this.services, this.endpoints, this.nodes, this.configMaps, this.secrets];
   }
 
   async onModuleInit() {

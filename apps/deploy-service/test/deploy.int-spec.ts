@@ -2,7 +2,6 @@ import type { INestApplication } from '@nestjs/common';
 import type { DeploymentConfig, Endpoints, Pod, Service } from '@paas/contracts/deployments';
 import type { EventEnvelope } from '@paas/contracts/events';
 import type { ResourceList } from '@paas/contracts/meta';
-import type { RpcMethod, RpcReply, RpcRequest, RpcResponse } from '@paas/contracts/rpc';
 import type { Status } from '@paas/contracts/status';
 import { createHttpService } from '@paas/platform/bootstrap';
 import { busNames } from '@paas/platform/bus-names';
@@ -12,6 +11,7 @@ import { loadConfig } from '@paas/platform/config';
 import { AppModule, DEPLOY_SERVICE_OPTIONS } from '../src/app.module';
 import { podNetwork } from '../src/adapters/docker-runtime';
 import { connect, type NatsConnection, type Subscription } from 'nats';
+import { busRpc } from './support/bus-rpc';
 import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
 
 /**
@@ -29,16 +29,7 @@ let app: INestApplication | undefined;
 const endpointEvents: EventEnvelope<'endpoints.changed'>[] = [];
 let eventSubscription: Subscription;
 
-async function rpc<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcReply<RpcResponse<M>>> {
-  const message = await nats.request(busNames().rpc(method), JSON.stringify(request), { timeout: 15_000 });
-  return message.json<RpcReply<RpcResponse<M>>>();
-}
-
-async function ok<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcResponse<M>> {
-  const reply = await rpc(method, request);
-  if (!reply.ok) throw new Error(`${method}: ${reply.status.code} ${reply.status.message}`);
-  return reply.result;
-}
+const { rpc, ok } = busRpc(() => nats);
 
 const pods = async () => (await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=web' })) as ResourceList<Pod>;
 const containersWith = (label: string) => docker('ps', '-aq', '--filter', `label=${label}`);

@@ -118,6 +118,10 @@ describe('roles', () => {
     ['create', 'serviceaccounts/token', 'admin'],
     ['list', 'serviceaccounts/token', 'admin'],
     ['delete', 'namespaces', 'admin'],
+    ['get', 'configmaps', 'view'],
+    ['get', 'secrets', 'edit'],
+    ['list', 'secrets', 'edit'],
+    ['create', 'secrets', 'edit'],
   ] as const)('%s %s needs %s', (verb, resource, role) => expect(roleNeeded(verb, resource)).toBe(role));
 });
 

@@ -45,15 +45,17 @@ const READ_VERBS: readonly ApiVerb[] = ['get', 'list', 'log'];
 const ADMIN_WRITTEN_RESOURCES = ['rolebindings', 'serviceaccounts/token', 'namespaces'];
 /** ...and of those, the ones only they may even read. */
 const ADMIN_READ_RESOURCES = ['serviceaccounts/token'];
+/** Resources whose reading needs `edit`, as Kubernetes' `view` role may not read Secrets. */
+const EDIT_READ_RESOURCES = ['secrets'];
 
 /**
- * The role a verb on a resource of a namespace needs: reads need `view`, writes `edit`,
- * writes of role bindings, service-account tokens and the namespace itself `admin`, and so
- * does reading service-account tokens (their names revoke them).
+ * The role a verb on a resource of a namespace needs: reads need `view` (Secrets `edit`),
+ * writes `edit`, writes of role bindings, service-account tokens and the namespace itself
+ * `admin`, and so does reading service-account tokens (their names revoke them).
  */
 export function roleNeeded(verb: ApiVerb, resource: string): Role {
   if (ADMIN_READ_RESOURCES.includes(resource)) return 'admin';
-  if (READ_VERBS.includes(verb)) return 'view';
+  if (READ_VERBS.includes(verb)) return EDIT_READ_RESOURCES.includes(resource) ? 'edit' : 'view';
   return ADMIN_WRITTEN_RESOURCES.includes(resource) ? 'admin' : 'edit';
 }
 

@@ -95,3 +95,36 @@ describe('deploymentConfigInput probes', () => {
     ]);
   });
 });
+
+describe('a container\'s env and envFrom', () => {
+  const withContainer = (container: Record<string, unknown>) => ({
+    metadata: { name: 'web' },
+    spec: { selector: { deploymentconfig: 'web' }, template: { metadata: { labels: { deploymentconfig: 'web' } }, spec: { containers: [{ name: 'web', image: 'busybox', ...container }] } } },
+  });
+  const fieldsOf = (container: Record<string, unknown>) => {
+    const result = validate(deploymentConfigInput, withContainer(container), 'DeploymentConfig');
+    return result.ok ? [] : (result.status.details?.causes ?? []).map((cause) => cause.field);
+  };
+
+  it('accepts values, ConfigMap and Secret keys, and whole ConfigMaps and Secrets with a prefix', () => {
+    const result = validate(
+      deploymentConfigInput,
+      withContainer({
+        env: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: { configMapKeyRef: { name: 'settings', key: 'b' } } }, { name: 'C', valueFrom: { secretKeyRef: { name: 'db', key: 'password', optional: true } } }],
+        envFrom: [{ configMapRef: { name: 'settings' } }, { secretRef: { name: 'db' }, prefix: 'DB_' }],
+      }),
+      'DeploymentConfig',
+    );
+    expect(result).toMatchObject({ ok: true, value: { spec: { template: { spec: { containers: [{ env: [{}, { valueFrom: { configMapKeyRef: { optional: false } } }, {}] }] } } } } });
+  });
+
+  it('names the field of a malformed reference', () => {
+    const base = 'spec.template.spec.containers.0';
+    expect(fieldsOf({ env: [{ name: 'A', value: '1', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }] })).toEqual([`${base}.env.0.valueFrom`]);
+    expect(fieldsOf({ env: [{ name: 'A', valueFrom: {} }] })).toEqual([`${base}.env.0.valueFrom`]);
+    expect(fieldsOf({ env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'Bad_Name', key: 'k' } } }] })).toEqual([`${base}.env.0.valueFrom.configMapKeyRef.name`]);
+    expect(fieldsOf({ env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 'db', key: 'a/b' } } }] })).toEqual([`${base}.env.0.valueFrom.secretKeyRef.key`]);
+    expect(fieldsOf({ envFrom: [{ configMapRef: { name: 'a' }, secretRef: { name: 'b' } }] })).toEqual([`${base}.envFrom.0.configMapRef`]);
+    expect(fieldsOf({ envFrom: [{ prefix: 'X_' }] })).toEqual([`${base}.envFrom.0.configMapRef`]);
+  });
+});

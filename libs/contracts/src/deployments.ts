@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envVar, labelsSchema, objectMetaInput, type Condition, type Labels, type Resource } from './meta';
 import { imageStreamTagRef } from './builds';
+import { configKey } from './config';
 
 /**
  * A probe, as Kubernetes' `httpGet`, `tcpSocket` and `exec` probes (exactly one of them): a GET
@@ -26,11 +27,48 @@ export const probeSchema = z
   .refine((probe) => [probe.httpGet, probe.tcpSocket, probe.exec].filter(Boolean).length === 1, { message: 'exactly one of httpGet, tcpSocket and exec is required', path: ['httpGet'] });
 export type Probe = z.infer<typeof probeSchema>;
 
+const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits and "-")').max(63);
+
+/** One key of a ConfigMap or Secret of the pod's namespace; `optional`: a missing one leaves the variable out instead of holding the pod back. */
+const keyRef = z.object({ name: objectName, key: configKey, optional: z.boolean().default(false) }).strict();
+/** A whole ConfigMap or Secret of the pod's namespace. */
+const objectRef = z.object({ name: objectName, optional: z.boolean().default(false) }).strict();
+
+/**
+ * A container's variable: a `value`, or `valueFrom` one key of a ConfigMap or Secret, read
+ * when the container is created (a change of the ConfigMap reaches a container when it next
+ * starts, as in Kubernetes).
+ */
+export const containerEnvVar = envVar
+  .extend({
+    value: z.string().max(32768).optional(),
+    valueFrom: z
+      .object({ configMapKeyRef: keyRef.optional(), secretKeyRef: keyRef.optional() })
+      .strict()
+      .refine((from) => [from.configMapKeyRef, from.secretKeyRef].filter(Boolean).length === 1, 'exactly one of configMapKeyRef and secretKeyRef is required')
+      .optional(),
+  })
+  .refine((variable) => variable.value === undefined || variable.valueFrom === undefined, { message: 'value and valueFrom cannot both be set', path: ['valueFrom'] });
+export type ContainerEnvVar = z.infer<typeof containerEnvVar>;
+
+/** Every key of a ConfigMap or Secret as a variable (`prefix` before each name); keys that are not valid names are skipped, as Kubernetes does. */
+export const envFromSource = z
+  .object({
+    prefix: z.string().max(253).regex(/^[-._a-zA-Z0-9]*$/, 'must consist of alphanumeric characters, "-", "_" or "."').optional(),
+    configMapRef: objectRef.optional(),
+    secretRef: objectRef.optional(),
+  })
+  .strict()
+  .refine((source) => [source.configMapRef, source.secretRef].filter(Boolean).length === 1, { message: 'exactly one of configMapRef and secretRef is required', path: ['configMapRef'] });
+export type EnvFromSource = z.infer<typeof envFromSource>;
+
 export const containerSchema = z.object({
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63),
   /** Empty until an ImageChange trigger resolves it. */
   image: z.string().max(1024).default(''),
-  env: z.array(envVar).max(200).default([]),
+  /** After `envFrom`: a name in both takes its value from here. */
+  env: z.array(containerEnvVar).max(200).default([]),
+  envFrom: z.array(envFromSource).max(20).optional(),
   ports: z.array(z.object({ containerPort: z.number().int().min(1).max(65535), protocol: z.literal('TCP').default('TCP') })).max(1).default([]),
   /** Until it succeeds the pod takes no traffic; after `failureThreshold` failures in a row it leaves the Endpoints. */
   readinessProbe: probeSchema.optional(),

@@ -1,5 +1,6 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
+import type { ConfigMap, Secret } from './config';
 import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
 import type { ImageStream, ImageStreamTag } from './images';
 import type { Node } from './nodes';
@@ -24,6 +25,8 @@ export const RESOURCE_OWNERS = {
   pods: 'deploy-service',
   services: 'deploy-service',
   endpoints: 'deploy-service',
+  configmaps: 'deploy-service',
+  secrets: 'deploy-service',
   routes: 'router',
 } as const;
 
@@ -44,6 +47,8 @@ export const RESOURCE_VERBS = {
   pods: READ_ONLY,
   services: ALL_VERBS,
   endpoints: READ_ONLY,
+  configmaps: ALL_VERBS,
+  secrets: ALL_VERBS,
   routes: ALL_VERBS,
 } as const satisfies Record<Plural, readonly Verb[]>;
 
@@ -60,6 +65,8 @@ export interface ResourceOfPlural {
   pods: Pod;
   services: Service;
   endpoints: Endpoints;
+  configmaps: ConfigMap;
+  secrets: Secret;
   routes: Route;
 }
 
@@ -160,5 +167,7 @@ export const RESOURCE_KINDS: Record<Plural, string> = {
   pods: 'Pod',
   services: 'Service',
   endpoints: 'Endpoints',
+  configmaps: 'ConfigMap',
+  secrets: 'Secret',
   routes: 'Route',
 };

@@ -1,5 +1,6 @@
 import type { EventEnvelope, EventMap } from '@paas/contracts/events';
 import type { KubeEventReason, KubeEventType, ObjectReference, RecordedEventType } from '@paas/contracts/kube-events';
+import { CREATE_CONTAINER_CONFIG_ERROR } from '@paas/contracts/config';
 import { CRASH_LOOP_BACK_OFF, LIVENESS_PROBE_FAILED, STARTUP_PROBE_FAILED } from '@paas/contracts/deployments';
 
 /** One thing that happened, as an Event records it. */
@@ -54,7 +55,7 @@ const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described
     if (pod.reason === CRASH_LOOP_BACK_OFF) return { kind: 'Pod', type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container: ${pod.message ?? 'it keeps stopping'}` };
     if (pod.reason === 'Unschedulable') return { kind: 'Pod', type: 'Warning', reason: 'FailedScheduling', message: pod.message ?? 'no node can take the pod' };
     if (pod.reason === 'ErrImagePull') return { kind: 'Pod', type: 'Warning', reason: 'Failed', message: `Failed to pull image: ${pod.message ?? 'the registry did not give it'}` };
-    if (pod.reason === 'ContainerCreateError') return { kind: 'Pod', type: 'Warning', reason: 'Failed', message: `Error: ${pod.message ?? 'the container could not be created'}` };
+    if (pod.reason === 'ContainerCreateError' || pod.reason === CREATE_CONTAINER_CONFIG_ERROR) return { kind: 'Pod', type: 'Warning', reason: 'Failed', message: `Error: ${pod.message ?? 'the container could not be created'}` };
     if (pod.reason === LIVENESS_PROBE_FAILED || pod.reason === STARTUP_PROBE_FAILED) {
       return { kind: 'Pod', type: 'Warning', reason: 'Unhealthy', message: pod.message ?? 'a probe failed: the container is restarted' };
     }

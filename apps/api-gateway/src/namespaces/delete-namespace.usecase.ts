@@ -13,7 +13,7 @@ import { NamespacesService } from './namespaces.service';
  * What a namespace holds, in the order it is deleted: what users reach first goes first.
  * Builds, replication controllers, pods and endpoints go with their owners.
  */
-const CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams'] as const;
+const CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams', 'configmaps', 'secrets'] as const;
 
 /**
  * `DELETE /api/v1/namespaces/{name}`: the namespace turns Terminating (no new app can be

@@ -1,31 +1,19 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ADMIN_PASSWORD_FILE, ADMIN_USER } from '@paas/contracts/auth';
 import { loadConfig } from '@paas/platform/config';
+import { ensureSecretFile } from '@paas/platform/secret-file';
 import { UsersService } from './users.service';
 
 /**
  * The admin password: `PAAS_ADMIN_PASSWORD`, else `<PAAS_HOME>/secrets/admin-password`,
- * made (0600, in a 0700 directory) with a random password when missing. Replicas starting
- * together race to make it: each writes its own candidate file and links it into place, so
- * the file appears whole and exactly one candidate wins.
+ * made with a random password when missing (every replica reads the one that won).
  */
 export function adminPassword(env: NodeJS.ProcessEnv = process.env, home = loadConfig(env).home): string {
   if (env.PAAS_ADMIN_PASSWORD) return env.PAAS_ADMIN_PASSWORD;
   const file = path.join(home, ADMIN_PASSWORD_FILE);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const candidate = `${file}.${process.pid}`;
-  writeFileSync(candidate, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
-  try {
-    linkSync(candidate, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(candidate, { force: true });
-  }
-  const password = readFileSync(file, 'utf8').trim();
+  const password = ensureSecretFile(file, () => `${randomBytes(18).toString('base64url')}\n`).trim();
   if (!password) throw new Error(`${file} is empty: write a password into it, or delete it to have one made`);
   return password;
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type FactoryProvider, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CREATE_CONTAINER_CONFIG_ERROR } from '@paas/contracts/config';
 import { DEPLOYMENT_LABELS } from '@paas/contracts/deployments';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import { notWorkedHere, ShardOwnership } from '@paas/platform/shard-ownership';
@@ -45,7 +46,7 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
 
   /** Routes every change to the keys it concerns; before the shards are taken, so that no change is missed. */
   onModuleInit() {
-    const { dcs, rcs, pods, services, endpoints, nodes } = this.informers;
+    const { dcs, rcs, pods, services, endpoints, nodes, configMaps, secrets } = this.informers;
     dcs.onChange(({ object }) => this.deploymentConfig(object.metadata.namespace, object.metadata.name));
     rcs.onChange(({ object }) => {
       const { namespace, name, labels } = object.metadata;
@@ -82,6 +83,15 @@ export class ReconcileQueues implements Enqueuer, OnModuleInit, OnApplicationShu
         this.endpointsSelecting(pod.metadata.namespace, [pod.metadata.labels ?? {}]);
       }
     });
+    // A ConfigMap or Secret that comes (or gains a key) may be what a waiting pod lacks.
+    const waitingOn = ({ object }: { object: { metadata: { namespace: string } } }) => {
+      for (const pod of pods.list({ namespace: object.metadata.namespace })) {
+        const rc = pod.metadata.labels?.[DEPLOYMENT_LABELS.deployment];
+        if (rc && pod.status.reason === CREATE_CONTAINER_CONFIG_ERROR) this.replicationController(object.metadata.namespace, rc);
+      }
+    };
+    configMaps.onChange(waitingOn);
+    secrets.onChange(waitingOn);
   }
 
   register(controller: Controller): void {

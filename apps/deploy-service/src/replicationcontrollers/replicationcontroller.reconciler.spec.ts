@@ -1,7 +1,8 @@
 import type { Pod, ReplicationController } from '@paas/contracts/deployments';
 import { ImagePullError } from '../adapters/container-runtime';
+import { ContainerEnvironment } from '../pods/container-env';
 import { TERMINATING_ANNOTATION } from '../pods/pod-state';
-import { aNode, deployFixture, FakeCluster, ownerLabels, RecordingTracker, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
+import { aNode, deployFixture, FakeCluster, ownerLabels, RecordingTracker, replicationController, runningPod, stopFixture, testCipher, testSettings, type DeployFixture } from '../testing/fakes';
 import { ReplicationControllerReconciler } from './replicationcontroller.reconciler';
 
 const fixtures: DeployFixture[] = [];
@@ -16,7 +17,7 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
   const runtime = cluster.node('local');
   const tracker = new RecordingTracker();
   rcs.seed(rc);
-  const reconciler = new ReplicationControllerReconciler(rcs, pods, informers, cluster, tracker, testSettings(now, settings));
+  const reconciler = new ReplicationControllerReconciler(rcs, pods, informers, cluster, tracker, new ContainerEnvironment(informers, testCipher()), testSettings(now, settings));
   const setEndpoints = async (addresses: { pod: Pod; port: number }[]) => {
     endpoints.seed({
       apiVersion: 'v1',
@@ -29,7 +30,7 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
       status: { generation: 1 },
     });
   };
-  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, reconciler, setEndpoints, published: fixture.published, key: `demo/${rc.metadata.name}` };
+  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, reconciler, setEndpoints, published: fixture.published, configMaps: fixture.configMaps, key: `demo/${rc.metadata.name}` };
 }
 
 describe('ReplicationControllerReconciler', () => {
@@ -241,6 +242,29 @@ describe('ReplicationControllerReconciler', () => {
     expect(published.filter((event) => event.type === 'pod.changed').map((event) => event.data)).toEqual([
       expect.objectContaining({ ready: false, reason: 'ErrImagePull', message: 'pulling registry/demo/web@sha256:1 failed: manifest unknown' }),
     ]);
+  });
+
+  it('a pod whose env names a ConfigMap that is not there waits (CreateContainerConfigError), and starts with its value once it is', async () => {
+    const rc = replicationController(1, 1);
+    rc.spec.template.spec.containers[0].env = [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode', optional: false } } }];
+    const { pods, runtime, reconciler, key, published, configMaps } = await setup(rc);
+
+    await expect(reconciler.reconcile(key)).rejects.toThrow(/configmap "settings" not found/);
+    const [pod] = await pods.list();
+    expect(pod.status).toMatchObject({ phase: 'Pending', reason: 'CreateContainerConfigError', message: 'configmap "settings" not found' });
+    expect(runtime.runs).toHaveLength(0);
+    expect(published.filter((event) => event.type === 'pod.changed').map((event) => event.data)).toEqual([expect.objectContaining({ reason: 'CreateContainerConfigError' })]);
+
+    configMaps.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: 'demo', uid: 'uid-cm', resourceVersion: '1', generation: 1, creationTimestamp: '2030-01-01T00:00:00Z' },
+      spec: { data: { mode: 'fast' } },
+      status: {},
+    });
+    await reconciler.reconcile(key);
+    expect(runtime.runs.map((run) => run.env)).toEqual([[{ name: 'MODE', value: 'fast' }]]);
+    expect((await pods.get('demo', pod.metadata.name)).status).toMatchObject({ phase: 'Running', restartCount: 0 });
   });
 
   it('starts at most batchSize containers per reconcile and asks to be requeued', async () => {

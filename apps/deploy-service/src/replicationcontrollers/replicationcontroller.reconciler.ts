@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isOwnedBy } from '@paas/contracts/meta';
+import { CREATE_CONTAINER_CONFIG_ERROR } from '@paas/contracts/config';
 import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/contracts/deployments';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
@@ -11,6 +12,7 @@ import { placePod, type Placement } from '../nodes/scheduler';
 import { setCondition } from '../conditions';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
+import { ContainerConfigError, ContainerEnvironment } from '../pods/container-env';
 import { PodRepository } from '../pods/pod.repository';
 import { containerName, isReady, isTerminating, podChanged, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
 import { READINESS_TRACKER, type ReadinessTracker } from '../pods/readiness';
@@ -55,6 +57,7 @@ export class ReplicationControllerReconciler implements Controller {
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'rcs' | 'pods' | 'endpoints' | 'nodes'>,
     @Inject(CLUSTER) private readonly cluster: Cluster,
     @Inject(READINESS_TRACKER) private readonly readiness: ReadinessTracker,
+    @Inject(ContainerEnvironment) private readonly environment: Pick<ContainerEnvironment, 'resolve'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
@@ -291,7 +294,7 @@ export class ReplicationControllerReconciler implements Controller {
         hostname: name,
         namespace,
         image: container.image,
-        env: container.env,
+        env: this.environment.resolve(namespace, container),
         containerPort: container.ports[0]?.containerPort,
         memoryBytes: container.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes,
         cpuMillis: container.resources?.limits.cpuMillis,
@@ -309,7 +312,7 @@ export class ReplicationControllerReconciler implements Controller {
     } catch (error) {
       const message = (error as Error).message;
       errors.push(new Error(`pod ${name}: ${message}`));
-      const reason = error instanceof ImagePullError ? 'ErrImagePull' : 'ContainerCreateError';
+      const reason = error instanceof ImagePullError ? 'ErrImagePull' : error instanceof ContainerConfigError ? CREATE_CONTAINER_CONFIG_ERROR : 'ContainerCreateError';
       // Each failed try is announced: a Warning Event whose count says how often it failed.
       return this.pods
         .update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Pending', reason, message } }), { outbox: (next) => [podChanged(next, false)] })

@@ -6,6 +6,7 @@ import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memo
 import { Informer } from '@paas/platform/informer';
 import type { AnyResource, OutboxEvent } from '@paas/platform/resource-repository';
 import type { ContainerLogOptions, ContainerRuntime, RunRequest, RuntimeContainer } from '../adapters/container-runtime';
+import type { ConfigMapRecord } from '../configmaps/configmap.repository';
 import type { DeploySettings } from '../deploy-settings';
 import type { RolloutLogLine } from '../deploymentconfigs/rollout-log';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
@@ -13,6 +14,8 @@ import type { DeployInformers } from '../informers';
 import type { Cluster, NodeContainer } from '../nodes/cluster';
 import type { ReadinessTracker } from '../pods/readiness';
 import type { Enqueuer } from '../reconcile/enqueuer';
+import { SecretCipher } from '../secrets/secret-cipher';
+import type { SecretRecord } from '../secrets/secret.repository';
 
 /** One log of what the code under test did, in order, shared by the fakes. */
 export type ActionLog = string[];
@@ -28,8 +31,13 @@ export interface DeployFixture {
   services: InMemoryResourceRepository<Service>;
   endpoints: InMemoryResourceRepository<EndpointsRecord>;
   nodes: InMemoryResourceRepository<Node>;
-  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints' | 'nodes'>;
+  configMaps: InMemoryResourceRepository<ConfigMapRecord>;
+  secrets: InMemoryResourceRepository<SecretRecord>;
+  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints' | 'nodes' | 'configMaps' | 'secrets'>;
 }
+
+/** The Secrets key of the unit tests. */
+export const testCipher = () => new SecretCipher(Buffer.alloc(32, 7));
 
 /**
  * Repositories of every kind the deploy-service owns, on one in-memory feed, and started
@@ -49,11 +57,22 @@ export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployF
   const services = repository<Service>('Service');
   const endpoints = repository<EndpointsRecord>('Endpoints');
   const nodes = repository<Node>('Node');
+  const configMaps = repository<ConfigMapRecord>('ConfigMap');
+  const secrets = repository<SecretRecord>('Secret');
   nodes.seed(aNode('local'));
   const informer = <R extends AnyResource>(source: InMemoryResourceRepository<R>) => new Informer<R>(source, feed, { resyncMs: 3_600_000 });
-  const informers = { dcs: informer(dcs), rcs: informer(rcs), pods: informer(pods), services: informer(services), endpoints: informer(endpoints), nodes: informer(nodes) };
+  const informers = {
+    dcs: informer(dcs),
+    rcs: informer(rcs),
+    pods: informer(pods),
+    services: informer(services),
+    endpoints: informer(endpoints),
+    nodes: informer(nodes),
+    configMaps: informer(configMaps),
+    secrets: informer(secrets),
+  };
   await Promise.all(Object.values(informers).map((i) => i.start()));
-  return { log, published, dcs, rcs, pods, services, endpoints, nodes, informers };
+  return { log, published, dcs, rcs, pods, services, endpoints, nodes, configMaps, secrets, informers };
 }
 
 export { aNode };
