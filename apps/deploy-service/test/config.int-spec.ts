@@ -81,7 +81,7 @@ describe('ConfigMaps and Secrets on the real engine', () => {
     const configMap = (await ok('configmaps.create', { namespace, body: { metadata: { name: 'settings' }, data: { mode: 'fast' } } })) as ConfigMap;
     expect(configMap).toMatchObject({ kind: 'ConfigMap', data: { mode: 'fast' } });
     const ready = await eventually('the pod to start once the ConfigMap exists', async () => (await pods()).find((pod) => pod.metadata.name === waiting.metadata.name && isReady(pod)));
-    const seen = docker('exec', ready.status.containerID as string, 'sh', '-c', 'echo "$MODE $DB_PASSWORD $DB_USER"');
+    const seen = docker('exec', ready.status.containerID as string, 'sh', '-c', 'echo "$MODE $DB_PASSWORD $DB_user"');
     expect(seen).toBe(`fast ${PASSWORD} ann`);
     // The pod shows the references, not the values.
     expect(JSON.stringify(ready)).not.toContain(PASSWORD);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { RESOURCE_OWNERS, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse } from '@paas/contracts/rpc';
+import { RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse, type Verb } from '@paas/contracts/rpc';
 import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import { IMAGE_STREAM_TAG_NAME } from '@paas/contracts/images';
 import { dns1123Label } from '@paas/contracts/meta';
@@ -13,6 +13,9 @@ import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
 import { extractTraceContext, injectTraceHeaders } from './trace-headers';
 
 export type RpcHandler<M extends RpcMethod> = (request: RpcRequest<M>) => Promise<RpcResponse<M>>;
+
+/** The API of a resource: a method per verb its clients have (RESOURCE_VERBS), named after the verb. */
+export type ResourceApi<P extends Plural> = { [V in (typeof RESOURCE_VERBS)[P][number]]: RpcHandler<`${P}.${V}` & RpcMethod> };
 
 const tracer = trace.getTracer('paas-rpc');
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -38,6 +41,14 @@ export class RpcServer implements OnApplicationShutdown {
       },
     });
     this.subscriptions.push(subscription);
+  }
+
+  /** Every verb clients have on `plural`, each answered by the method of `api` named after it. */
+  serve<P extends Plural>(plural: P, api: ResourceApi<P>): void {
+    // Checked where it is called (ResourceApi); inside, one method stands for every verb.
+    const methods = api as unknown as Record<Verb, RpcHandler<RpcMethod>>;
+    const handle = this.handle.bind(this) as (method: RpcMethod, handler: RpcHandler<RpcMethod>) => void;
+    for (const verb of RESOURCE_VERBS[plural] as readonly Verb[]) handle(resourceMethod(plural, verb), (request) => methods[verb].call(api, request));
   }
 
   onApplicationShutdown() {

@@ -6,14 +6,10 @@ import { ConfigMapsService } from './configmaps.service';
 export class ConfigMapsRpc implements OnModuleInit {
   constructor(
     @Inject(RpcServer) private readonly rpc: RpcServer,
-    @Inject(ConfigMapsService) private readonly service: ConfigMapsService,
+    @Inject(ConfigMapsService) private readonly configMaps: ConfigMapsService,
   ) {}
 
   onModuleInit() {
-    this.rpc.handle('configmaps.create', (req) => this.service.create(req));
-    this.rpc.handle('configmaps.get', (req) => this.service.get(req));
-    this.rpc.handle('configmaps.list', (req) => this.service.list(req));
-    this.rpc.handle('configmaps.update', (req) => this.service.update(req));
-    this.rpc.handle('configmaps.delete', (req) => this.service.delete(req));
+    this.rpc.serve('configmaps', this.configMaps);
   }
 }

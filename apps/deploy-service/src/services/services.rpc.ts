@@ -10,10 +10,6 @@ export class ServicesRpc implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.rpc.handle('services.create', (req) => this.services.create(req));
-    this.rpc.handle('services.get', (req) => this.services.get(req));
-    this.rpc.handle('services.list', (req) => this.services.list(req));
-    this.rpc.handle('services.update', (req) => this.services.update(req));
-    this.rpc.handle('services.delete', (req) => this.services.delete(req));
+    this.rpc.serve('services', this.services);
   }
 }

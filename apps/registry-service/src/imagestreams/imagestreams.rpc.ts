@@ -11,11 +11,7 @@ export class ImageStreamsRpc implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.rpc.handle('imagestreams.create', (request) => this.imageStreams.create(request));
-    this.rpc.handle('imagestreams.get', (request) => this.imageStreams.get(request));
-    this.rpc.handle('imagestreams.list', (request) => this.imageStreams.list(request));
-    this.rpc.handle('imagestreams.update', (request) => this.imageStreams.update(request));
-    this.rpc.handle('imagestreams.delete', (request) => this.imageStreams.delete(request));
+    this.rpc.serve('imagestreams', this.imageStreams);
     this.rpc.handle('imagestreamtags.get', (request) => this.imageStreams.getTag(request));
   }
 }
