@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { EventRepository } from '../src/events/event.repository';
 import { NAMESPACE_WAIT_MS } from '../src/events/record-event.usecase';
 import { forgetNamespace, startGateway } from './support';
+import { NAMESPACE_CONTENTS } from '../src/namespaces/delete-namespace.usecase';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 
@@ -125,7 +126,7 @@ describe('Kubernetes Events from the domain events', () => {
 
   it('removes a namespace’s Events with the namespace, and records none in it afterwards', async () => {
     // The owners of the namespace's other contents are not on this bus: answer their lists as empty.
-    const owners: Subscription[] = (['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams'] as const).map((plural) =>
+    const owners: Subscription[] = NAMESPACE_CONTENTS.map((plural) =>
       nats.subscribe(busNames().rpc(resourceMethod(plural, 'list')), {
         callback: (_error, message) => message.respond(JSON.stringify({ ok: true, result: { apiVersion: 'v1', kind: 'List', metadata: {}, items: [] } })),
       }),

@@ -11,6 +11,7 @@ import { DeploymentConfigsModule } from './deploymentconfigs/deploymentconfigs.m
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PodsModule } from './pods/pods.module';
+import { QuotasModule } from './quotas/quotas.module';
 import { ReconcileModule } from './reconcile/reconcile.module';
 import { ReplicationControllersModule } from './replicationcontrollers/replicationcontrollers.module';
 import { RepositoriesModule } from './repositories.module';
@@ -40,6 +41,7 @@ export const SERVICE_NAME = 'deploy-service';
     NodesModule,
     ConfigMapsModule,
     SecretsModule,
+    QuotasModule,
   ],
 })
 export class AppModule {}

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paas/contracts/deployments';
 import type { Node } from '@paas/contracts/nodes';
+import type { LimitRange, ResourceQuota } from '@paas/contracts/quotas';
 import { Informer } from '@paas/platform/informer';
 import { ResourceFeed } from '@paas/platform/resource-feed';
 import { ConfigMapRepository, type ConfigMapRecord } from './configmaps/configmap.repository';
@@ -9,6 +10,7 @@ import { DeploymentConfigRepository } from './deploymentconfigs/deploymentconfig
 import { EndpointsRepository, type EndpointsRecord } from './endpoints/endpoints.repository';
 import { NodeRepository } from './nodes/node.repository';
 import { PodRepository } from './pods/pod.repository';
+import { LimitRangeRepository, ResourceQuotaRepository } from './quotas/quota.repositories';
 import { ReplicationControllerRepository } from './replicationcontrollers/replicationcontroller.repository';
 import { SecretRepository, type SecretRecord } from './secrets/secret.repository';
 import { ServiceRepository } from './services/service.repository';
@@ -30,6 +32,8 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
   readonly configMaps: Informer<ConfigMapRecord>;
   /** Sealed, as stored: opened only where a container's environment needs a value. */
   readonly secrets: Informer<SecretRecord>;
+  readonly resourceQuotas: Informer<ResourceQuota>;
+  readonly limitRanges: Informer<LimitRange>;
 
   constructor(
     @Inject(DeploymentConfigRepository) dcs: DeploymentConfigRepository,
@@ -40,6 +44,8 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
     @Inject(NodeRepository) nodes: NodeRepository,
     @Inject(ConfigMapRepository) configMaps: ConfigMapRepository,
     @Inject(SecretRepository) secrets: SecretRepository,
+    @Inject(ResourceQuotaRepository) resourceQuotas: ResourceQuotaRepository,
+    @Inject(LimitRangeRepository) limitRanges: LimitRangeRepository,
     @Inject(ResourceFeed) feed: ResourceFeed,
     @Inject(DEPLOY_SETTINGS) settings: DeploySettings,
   ) {
@@ -52,10 +58,12 @@ export class DeployInformers implements OnModuleInit, OnApplicationShutdown {
     this.nodes = new Informer(nodes, feed, options);
     this.configMaps = new Informer(configMaps, feed, options);
     this.secrets = new Informer(secrets, feed, options);
+    this.resourceQuotas = new Informer(resourceQuotas, feed, options);
+    this.limitRanges = new Informer(limitRanges, feed, options);
   }
 
   private get all() {
-    return [this.dcs, this.rcs, this.pods, this.services, this.endpoints, this.nodes, this.configMaps, this.secrets];
+    return [this.dcs, this.rcs, this.pods, this.services, this.endpoints, this.nodes, this.configMaps, this.secrets, this.resourceQuotas, this.limitRanges];
   }
 
   async onModuleInit() {

@@ -48,6 +48,14 @@ const ADMIN_READ_RESOURCES = ['serviceaccounts/token'];
 /** Resources whose reading needs `edit`, as Kubernetes' `view` role may not read Secrets. */
 const EDIT_READ_RESOURCES = ['secrets'];
 
+/** Resources of a namespace only cluster-admins may change: a namespace's admin must not raise its own quota. */
+const CLUSTER_ADMIN_WRITTEN_RESOURCES = ['resourcequotas', 'limitranges'];
+
+/** Whether only a cluster-admin may make this call, whatever role the caller holds in the namespace. */
+export function clusterAdminOnly(verb: ApiVerb, resource: string): boolean {
+  return !READ_VERBS.includes(verb) && CLUSTER_ADMIN_WRITTEN_RESOURCES.includes(resource);
+}
+
 /**
  * The role a verb on a resource of a namespace needs: reads need `view` (Secrets `edit`),
  * writes `edit`, writes of role bindings, service-account tokens and the namespace itself

@@ -80,7 +80,7 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
     // A pull token before pulling an image of the platform registry; the image an ImageStream tag points at.
     asks: ['auth.registryToken', 'imagestreamtags.get'],
     consumes: [{ type: 'imagestream.updated' }],
-    kinds: ['DeploymentConfig', 'ReplicationController', 'Pod', 'Service', 'Endpoints', 'Node', 'ConfigMap', 'Secret'],
+    kinds: ['DeploymentConfig', 'ReplicationController', 'Pod', 'Service', 'Endpoints', 'Node', 'ConfigMap', 'Secret', 'ResourceQuota', 'LimitRange'],
   },
   router: {
     serves: everyVerbOf('router'),

@@ -1,6 +1,7 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
 import type { Build, BuildConfig, BuildLog } from './builds';
 import type { ConfigMap, Secret } from './config';
+import type { LimitRange, ResourceQuota } from './quotas';
 import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
 import type { ImageStream, ImageStreamTag } from './images';
 import type { Node } from './nodes';
@@ -27,6 +28,8 @@ export const RESOURCE_OWNERS = {
   endpoints: 'deploy-service',
   configmaps: 'deploy-service',
   secrets: 'deploy-service',
+  resourcequotas: 'deploy-service',
+  limitranges: 'deploy-service',
   routes: 'router',
 } as const;
 
@@ -49,6 +52,8 @@ export const RESOURCE_VERBS = {
   endpoints: READ_ONLY,
   configmaps: ALL_VERBS,
   secrets: ALL_VERBS,
+  resourcequotas: ALL_VERBS,
+  limitranges: ALL_VERBS,
   routes: ALL_VERBS,
 } as const satisfies Record<Plural, readonly Verb[]>;
 
@@ -67,6 +72,8 @@ export interface ResourceOfPlural {
   endpoints: Endpoints;
   configmaps: ConfigMap;
   secrets: Secret;
+  resourcequotas: ResourceQuota;
+  limitranges: LimitRange;
   routes: Route;
 }
 
@@ -169,5 +176,7 @@ export const RESOURCE_KINDS: Record<Plural, string> = {
   endpoints: 'Endpoints',
   configmaps: 'ConfigMap',
   secrets: 'Secret',
+  resourcequotas: 'ResourceQuota',
+  limitranges: 'LimitRange',
   routes: 'Route',
 };

@@ -1,4 +1,4 @@
-import { roleIncludes, roleNeeded, type ApiVerb, type Role } from '@paas/contracts/auth';
+import { clusterAdminOnly, roleIncludes, roleNeeded, type ApiVerb, type Role } from '@paas/contracts/auth';
 import type { Principal } from './principal';
 
 export interface AccessRequest {
@@ -28,13 +28,14 @@ const SELF_SERVICE: Record<string, Principal['kind'][]> = {
 };
 
 /**
- * Whether `principal` may make `request`. Cluster-admins may do everything; in a namespace
- * the role bound there decides (roleNeeded); a user may create in a namespace that does not
+ * Whether `principal` may make `request`. Cluster-admins may do everything, and they alone
+ * change quotas and limit ranges; otherwise in a namespace the role bound there decides (roleNeeded); a user may create in a namespace that does not
  * exist yet (it becomes theirs, as projects are self-provisioned in OpenShift).
  */
 export function isAllowed(principal: Principal, request: AccessRequest, facts: NamespaceFacts = { exists: false }): boolean {
   if (principal.clusterAdmin) return true;
   if (request.namespace === undefined) return SELF_SERVICE[`${request.verb} ${request.resource}`]?.includes(principal.kind) ?? false;
+  if (clusterAdminOnly(request.verb, request.resource)) return false;
   if (roleIncludes(facts.role, roleNeeded(request.verb, request.resource))) return true;
   return request.verb === 'create' && !facts.exists && principal.kind === 'User';
 }

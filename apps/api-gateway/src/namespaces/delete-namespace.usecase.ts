@@ -13,7 +13,7 @@ import { NamespacesService } from './namespaces.service';
  * What a namespace holds, in the order it is deleted: what users reach first goes first.
  * Builds, replication controllers, pods and endpoints go with their owners.
  */
-const CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams', 'configmaps', 'secrets'] as const;
+export const NAMESPACE_CONTENTS = ['routes', 'services', 'deploymentconfigs', 'buildconfigs', 'imagestreams', 'configmaps', 'secrets', 'resourcequotas', 'limitranges'] as const;
 
 /**
  * `DELETE /api/v1/namespaces/{name}`: the namespace turns Terminating (no new app can be
@@ -36,7 +36,7 @@ export class DeleteNamespaceUseCase {
 
   async execute(name: string): Promise<Status> {
     await this.namespaces.markTerminating(name);
-    for (const plural of CONTENTS) {
+    for (const plural of NAMESPACE_CONTENTS) {
       const { items } = await this.rpc.request(resourceMethod(plural, 'list'), { namespace: name });
       for (const item of items as { metadata: { name: string } }[]) {
         await this.rpc

@@ -1,5 +1,5 @@
 import { ApiError } from '@paas/platform/api-error';
-import { deployFixture, MemoryRolloutLogs, stopFixture, type DeployFixture } from '../testing/fakes';
+import { deployFixture, MemoryRolloutLogs, stopFixture, type DeployFixture, quotaAdmission } from '../testing/fakes';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
 import { DeploymentLogs } from './deployment-logs';
 import { Revisions } from './revisions';
@@ -22,7 +22,7 @@ async function setup() {
   fixtures.push(fixture);
   const { dcs, rcs, informers } = fixture;
   const revisions = new Revisions(rcs);
-  const service = new DeploymentConfigsService(dcs, revisions, informers);
+  const service = new DeploymentConfigsService(dcs, revisions, informers, quotaAdmission(informers));
   const first = await service.create({ namespace: 'demo', body: body('registry/demo/web@sha256:1') });
   await service.update({ namespace: 'demo', name: 'web', body: { ...body('registry/demo/web@sha256:2'), metadata: { name: 'web', resourceVersion: first.metadata.resourceVersion } } });
   const logs = new MemoryRolloutLogs();

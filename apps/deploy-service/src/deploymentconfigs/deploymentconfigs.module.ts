@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { QuotasModule } from '../quotas/quotas.module';
 import { registeredController } from '../reconcile/reconcile-queues';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 import { DeploymentConfigsRpc } from './deploymentconfigs.rpc';
@@ -10,7 +11,7 @@ import { Revisions } from './revisions';
 import { ROLLOUTLOGS_COLLECTION, RolloutLogRepository, rolloutLogSchema } from './rollout-log';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: ROLLOUTLOGS_COLLECTION, schema: rolloutLogSchema }])],
+  imports: [MongooseModule.forFeature([{ name: ROLLOUTLOGS_COLLECTION, schema: rolloutLogSchema }]), QuotasModule],
   providers: [RolloutLogRepository, DeploymentLogs, Revisions, ImageChangeTriggerController, DeploymentConfigsService, DeploymentConfigsRpc, DeploymentConfigReconciler, registeredController(DeploymentConfigReconciler)],
 })
 export class DeploymentConfigsModule {}

@@ -8,6 +8,7 @@ import { ApiError } from '@paas/platform/api-error';
 import { listsFromCache } from '@paas/platform/informer';
 import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
 import { DeployInformers } from '../informers';
+import { QuotaAdmission } from '../quotas/quota-admission';
 import type { Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
@@ -30,6 +31,7 @@ export class DeploymentConfigsService {
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest' | 'find' | 'lastCompleteBefore' | 'cancel'>,
     @Inject(DeployInformers) private readonly informers: Pick<DeployInformers, 'dcs'>,
+    @Inject(QuotaAdmission) private readonly admission: Pick<QuotaAdmission, 'admit'>,
   ) {}
 
   get({ namespace, name }: GetRequest): Promise<DeploymentConfig> {
@@ -43,11 +45,12 @@ export class DeploymentConfigsService {
   async create({ namespace, body, dryRun }: CreateRequest): Promise<DeploymentConfig> {
     const input = parseBody(deploymentConfigInput, body, KIND, namespace);
     assertConsistent(input);
+    const spec = this.admission.admit(namespace, input.metadata.name, input.spec);
     // Created paused, its first revision waits for the resume.
     const pending: Record<string, string> = rollsOutOnConfigChange(input.spec) && input.spec.paused ? { [CONFIG_CHANGE_PENDING_ANNOTATION]: 'true' } : {};
     const resource = {
       metadata: { name: input.metadata.name, namespace, labels: input.metadata.labels ?? {}, annotations: { ...input.metadata.annotations, ...pending } },
-      spec: input.spec,
+      spec,
       status: {
         ...(rollsOutOnConfigChange(input.spec) && !input.spec.paused ? { latestVersion: 1, details: { message: 'config change: created' } } : { latestVersion: 0 }),
         observedGeneration: 0,
@@ -76,7 +79,7 @@ export class DeploymentConfigsService {
       namespace,
       name,
       (current) => {
-        const spec = carryResolvedImages(current.spec, input.spec);
+        const spec = this.admission.admit(namespace, name, carryResolvedImages(current.spec, input.spec), current.spec);
         // A template changed while paused rolls out when the DC is resumed, not before.
         const pending = current.metadata.annotations?.[CONFIG_CHANGE_PENDING_ANNOTATION] === 'true';
         const changed = (templateChanged(current.spec.template, spec.template) || pending) && rollsOutOnConfigChange(spec);
@@ -99,7 +102,7 @@ export class DeploymentConfigsService {
 
   async scale({ namespace, name, replicas }: GetRequest & { replicas: number }): Promise<DeploymentConfig> {
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 100) throw ApiError.invalid('Scale', name, 'spec.replicas', 'must be an integer from 0 to 100');
-    return this.dcs.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, replicas } }));
+    return this.dcs.update(namespace, name, (current) => ({ ...current, spec: this.admission.admit(namespace, name, { ...current.spec, replicas }, current.spec) }));
   }
 
   /**

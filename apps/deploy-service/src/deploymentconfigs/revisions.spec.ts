@@ -1,5 +1,5 @@
 import { DEPLOYMENT_ANNOTATIONS } from '@paas/contracts/deployments';
-import { deployFixture, stopFixture, type DeployFixture } from '../testing/fakes';
+import { deployFixture, stopFixture, type DeployFixture, quotaAdmission } from '../testing/fakes';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
 import { Revisions, revisionName } from './revisions';
 
@@ -23,7 +23,7 @@ describe('Revisions.ensureLatest', () => {
     const revisions = new Revisions(rcs);
     // The API's write stopped before it created the RC: the reconcile gets there first.
     const stoppedBeforeRc = { ensureLatest: async () => undefined, find: async () => undefined, lastCompleteBefore: async () => undefined, cancel: async () => undefined };
-    const service = new DeploymentConfigsService(dcs, stoppedBeforeRc, informers);
+    const service = new DeploymentConfigsService(dcs, stoppedBeforeRc, informers, quotaAdmission(informers));
     const created = await service.create({ namespace: 'demo', body });
     expect(await rcs.find('demo', revisionName('web', 1))).toBeUndefined();
 

@@ -1,5 +1,5 @@
 import { DEPLOYMENT_ANNOTATIONS, type DeploymentPhase } from '@paas/contracts/deployments';
-import { deployFixture, stopFixture, type DeployFixture } from '../testing/fakes';
+import { deployFixture, stopFixture, type DeployFixture, quotaAdmission } from '../testing/fakes';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
 import { Revisions, revisionName } from './revisions';
 
@@ -24,7 +24,7 @@ async function history(...phases: DeploymentPhase[]) {
   const fixture = await deployFixture([]);
   fixtures.push(fixture);
   const { dcs, rcs, informers } = fixture;
-  const service = new DeploymentConfigsService(dcs, new Revisions(rcs), informers);
+  const service = new DeploymentConfigsService(dcs, new Revisions(rcs), informers, quotaAdmission(informers));
   for (const [i, phase] of phases.entries()) {
     const current = await dcs.find('demo', 'web');
     const input = body(IMAGE(i + 1));

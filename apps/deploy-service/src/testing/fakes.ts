@@ -1,5 +1,6 @@
 import type { DeploymentConfig, Pod, ReplicationController, Service } from '@paas/contracts/deployments';
 import { isNodeReady, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
+import type { LimitRange, ResourceQuota } from '@paas/contracts/quotas';
 import { aNode } from '@paas/platform/test-nodes';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
@@ -13,6 +14,7 @@ import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import type { DeployInformers } from '../informers';
 import type { Cluster, NodeContainer } from '../nodes/cluster';
 import type { ReadinessTracker } from '../pods/readiness';
+import { QuotaAdmission } from '../quotas/quota-admission';
 import type { Enqueuer } from '../reconcile/enqueuer';
 import { SecretCipher } from '../secrets/secret-cipher';
 import type { SecretRecord } from '../secrets/secret.repository';
@@ -33,8 +35,13 @@ export interface DeployFixture {
   nodes: InMemoryResourceRepository<Node>;
   configMaps: InMemoryResourceRepository<ConfigMapRecord>;
   secrets: InMemoryResourceRepository<SecretRecord>;
-  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints' | 'nodes' | 'configMaps' | 'secrets'>;
+  resourceQuotas: InMemoryResourceRepository<ResourceQuota>;
+  limitRanges: InMemoryResourceRepository<LimitRange>;
+  informers: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods' | 'services' | 'endpoints' | 'nodes' | 'configMaps' | 'secrets' | 'resourceQuotas' | 'limitRanges'>;
 }
+
+/** Quota admission over a fixture's caches: it admits everything until a test seeds a ResourceQuota or a LimitRange. */
+export const quotaAdmission = (informers: DeployFixture['informers']) => new QuotaAdmission(informers, { podMemoryBytes: 512 * 1024 ** 2 });
 
 /** The Secrets key of the unit tests. */
 export const testCipher = () => new SecretCipher(Buffer.alloc(32, 7));
@@ -59,6 +66,8 @@ export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployF
   const nodes = repository<Node>('Node');
   const configMaps = repository<ConfigMapRecord>('ConfigMap');
   const secrets = repository<SecretRecord>('Secret');
+  const resourceQuotas = repository<ResourceQuota>('ResourceQuota');
+  const limitRanges = repository<LimitRange>('LimitRange');
   nodes.seed(aNode('local'));
   const informer = <R extends AnyResource>(source: InMemoryResourceRepository<R>) => new Informer<R>(source, feed, { resyncMs: 3_600_000 });
   const informers = {
@@ -70,9 +79,11 @@ export async function deployFixture(logged: string[] = ['Pod']): Promise<DeployF
     nodes: informer(nodes),
     configMaps: informer(configMaps),
     secrets: informer(secrets),
+    resourceQuotas: informer(resourceQuotas),
+    limitRanges: informer(limitRanges),
   };
   await Promise.all(Object.values(informers).map((i) => i.start()));
-  return { log, published, dcs, rcs, pods, services, endpoints, nodes, configMaps, secrets, informers };
+  return { log, published, dcs, rcs, pods, services, endpoints, nodes, configMaps, secrets, resourceQuotas, limitRanges, informers };
 }
 
 export { aNode };
