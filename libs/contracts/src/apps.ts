@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { dns1123Label, envVar } from './meta';
 import { gitRef, gitUri } from './builds';
+import { parseByteQuantity } from './namespaces';
+import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
 
 /** `POST /api/v1/namespaces/{ns}/apps`: what `oc new-app` takes, as one JSON body. */
 export const newAppRequest = z
@@ -20,6 +22,14 @@ export const newAppRequest = z
     env: z.array(envVar).max(100).default([]),
     replicas: z.number().int().min(0).max(20).default(1),
     readinessPath: z.string().startsWith('/', 'must start with /').max(1024).default('/'),
+    /** The container's limits in Kubernetes quantities (`{memory: "256Mi", cpu: "500m"}`); without, the platform's default memory limit and no CPU limit. */
+    limits: z
+      .object({
+        memory: memoryQuantity.refine((value) => (parseByteQuantity(value) ?? Infinity) >= 4 << 20, 'must be at least 4Mi').optional(),
+        cpu: cpuQuantity.refine((value) => (parseCpuQuantity(value) ?? Infinity) >= 10, 'must be at least 10m').optional(),
+      })
+      .strict()
+      .optional(),
     route: z.object({ host: z.string().max(253).optional() }).strict().default({}),
   })
   .strict();

@@ -29,11 +29,11 @@ export function formatMemory(bytes: number): string {
   return String(bytes);
 }
 
-const memoryQuantity = z
+export const memoryQuantity = z
   .union([z.string(), z.number()])
   .transform(String)
   .refine((value) => parseByteQuantity(value) !== undefined, 'must be a quantity of bytes such as 512Mi or 1Gi');
-const cpuQuantity = z
+export const cpuQuantity = z
   .union([z.string(), z.number()])
   .transform(String)
   .refine((value) => parseCpuQuantity(value) !== undefined, 'must be a CPU quantity such as 500m or 2');

@@ -28,4 +28,13 @@ describe('appManifests', () => {
     expect(deploymentconfigs.spec.template.spec.containers[0].readinessProbe?.httpGet?.port).toBe(3000);
     expect(routes.spec.to.name).toBe(services.metadata.name);
   });
+
+  it('gives the container the limits asked in Kubernetes quantities, and none when none are asked', () => {
+    const [limited] = appManifests(request({ limits: { memory: '256Mi', cpu: '500m' } })).deploymentconfigs.spec.template.spec.containers;
+    expect(limited.resources).toEqual({ limits: { memoryBytes: 256 * 1024 ** 2, cpuMillis: 500 } });
+    expect(deploymentConfigInput.safeParse(appManifests(request({ limits: { cpu: 2 } })).deploymentconfigs).error).toBeUndefined();
+    expect(appManifests(request()).deploymentconfigs.spec.template.spec.containers[0].resources).toBeUndefined();
+    const refused = newAppRequest.safeParse({ name: 'hello', source: { git: 'https://git.example.test/hello.git' }, builder: 'nodejs', limits: { memory: '1Ki', cpu: 'lots' } });
+    expect(refused.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['limits.memory', 'limits.cpu']);
+  });
 });

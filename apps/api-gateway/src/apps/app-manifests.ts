@@ -2,6 +2,8 @@ import type { NewAppRequest } from '@paas/contracts/apps';
 import type { BuildConfigInput } from '@paas/contracts/builds';
 import type { DeploymentConfigInput, ServiceInput } from '@paas/contracts/deployments';
 import type { ImageStreamInput } from '@paas/contracts/images';
+import { parseByteQuantity } from '@paas/contracts/namespaces';
+import { parseCpuQuantity } from '@paas/contracts/quotas';
 import type { RouteBody } from '@paas/contracts/routes';
 
 export interface AppManifests {
@@ -44,6 +46,7 @@ export function appManifests(app: NewAppRequest): AppManifests {
                 image: '',
                 env: app.env,
                 ports: [{ containerPort: app.port, protocol: 'TCP' }],
+                ...resourcesOf(app),
                 readinessProbe: {
                   httpGet: { path: app.readinessPath, port: app.port },
                   initialDelaySeconds: 0,
@@ -77,4 +80,12 @@ export function appManifests(app: NewAppRequest): AppManifests {
       },
     },
   };
+}
+
+/** new-app's `limits` in the DeploymentConfig's terms (bytes and millicores); nothing when it sets none. */
+function resourcesOf(app: NewAppRequest) {
+  const memoryBytes = app.limits?.memory === undefined ? undefined : parseByteQuantity(app.limits.memory);
+  const cpuMillis = app.limits?.cpu === undefined ? undefined : parseCpuQuantity(app.limits.cpu);
+  if (memoryBytes === undefined && cpuMillis === undefined) return {};
+  return { resources: { limits: { ...(memoryBytes === undefined ? {} : { memoryBytes }), ...(cpuMillis === undefined ? {} : { cpuMillis }) } } };
 }
