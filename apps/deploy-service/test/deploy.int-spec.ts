@@ -22,7 +22,7 @@ import { buildImage, dcBody, docker, SERVICE_BODY } from './support/test-image';
  */
 const suffix = Math.random().toString(36).slice(2, 8);
 const namespace = `deploy-it-${suffix}`;
-const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2`, root: `paas-test/deploy-root-${suffix}:v1` };
+const images = { v1: `paas-test/deploy-web-${suffix}:v1`, v2: `paas-test/deploy-web-${suffix}:v2`, root: `paas-test/deploy-root-${suffix}:v1`, hungry: `paas-test/deploy-hungry-${suffix}:v1` };
 
 let nats: NatsConnection;
 let app: INestApplication | undefined;
@@ -91,6 +91,8 @@ beforeAll(async () => {
   buildImage(images.v2, 'hello v2');
   // Starts only as root: it writes to /etc before serving.
   buildImage(images.root, 'root only', 'echo started; echo ready > /etc/ready && exec /bin/busybox httpd -f -p 8080 -h /www');
+  // Reads 64 MiB into one buffer: more than the 8 MiB its DC allows.
+  buildImage(images.hungry, 'hungry', 'exec /bin/busybox dd if=/dev/zero of=/dev/null bs=64M count=1');
   // Against the platform's deploy-service when `npm run up` runs one; otherwise one in-process.
   const running = await rpc('deploymentconfigs.list', { namespace }).then(
     () => true,
@@ -107,7 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Every DC a test made, also when it failed half-way: a DC left behind keeps pulling an image that is removed below.
-  for (const name of ['web', 'root', 'gate', 'recreate', 'live']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
+  for (const name of ['web', 'root', 'oom', 'gate', 'recreate', 'live']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
   await rpc('services.delete', { namespace, name: 'web' }).catch(() => undefined);
   await eventually('the test containers to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined), 30_000).catch(() => undefined);
   await app?.close();
@@ -259,6 +261,10 @@ describe('deploy-service on the real engine', () => {
     expect(failing.status.message).toMatch(/exited with code 1 after [\d.]+ s, running as user 1001:0 without capabilities/);
     expect(failing.status.message).toContain("can't create /etc/ready: Permission denied");
     expect(isReady(failing)).toBe(false);
+    // As kubectl shows it: waiting in CrashLoopBackOff, the run before it ended in an Error with exit code 1.
+    expect(failing.status.containerStatuses).toEqual([
+      expect.objectContaining({ ready: false, restartCount: failing.status.restartCount, state: { waiting: expect.objectContaining({ reason: 'CrashLoopBackOff' }) }, lastState: { terminated: expect.objectContaining({ exitCode: 1, reason: 'Error', finishedAt: expect.any(String) }) } }),
+    ]);
 
     // Its log, as kubectl logs reads it: the stopped run it waits to replace is both the current and the previous one.
     const { name } = failing.metadata;
@@ -278,6 +284,19 @@ describe('deploy-service on the real engine', () => {
     const bad = await rpc('pods.log', { namespace, name, sinceTime: 'yesterday' });
     expect(bad.ok ? 200 : bad.status.code).toBe(422);
     await ok('deploymentconfigs.delete', { namespace, name: 'root' });
+  });
+
+  it('shows a container killed for going over its memory limit as OOMKilled, with exit code 137', async () => {
+    const body = namedDc('oom', images.hungry);
+    const [container] = body.spec.template.spec.containers;
+    const template = { ...body.spec.template, spec: { ...body.spec.template.spec, containers: [{ ...container, resources: { limits: { memoryBytes: 8 * 1024 ** 2 } } }] } };
+    await ok('deploymentconfigs.create', { namespace, body: { ...body, spec: { ...body.spec, template } } });
+    const killed = await eventually('the pod to say its container was OOMKilled', async () => {
+      const [pod] = ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=oom' })) as ResourceList<Pod>).items;
+      return pod?.status.containerStatuses?.[0].lastState.terminated ? pod : undefined;
+    }, 60_000);
+    expect(killed.status.containerStatuses?.[0].lastState.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+    await ok('deploymentconfigs.delete', { namespace, name: 'oom' });
   });
 
   it('Recreate: no pod of the new revision exists while one of the old does; revisionHistoryLimit 1 keeps one old revision; rollout latest', async () => {

@@ -269,6 +269,36 @@ export interface PodSpec {
   /** The Docker engine that runs it. */
   nodeName: string;
 }
+/** How a container's run ended, as Kubernetes' `state.terminated` says it. */
+export interface ContainerTermination {
+  exitCode: number;
+  /** `OOMKilled` (killed for going over its memory limit), `Completed` (exit code 0) or `Error`. */
+  reason: 'OOMKilled' | 'Completed' | 'Error';
+  startedAt?: string;
+  finishedAt?: string;
+  containerID: string;
+}
+
+export interface ContainerState {
+  waiting?: { reason: string; message?: string };
+  running?: { startedAt: string };
+  terminated?: ContainerTermination;
+}
+
+/** Kubernetes' `status.containerStatuses[]`: what the API answers (made from the pod's stored status when it is read). */
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  /** `docker://<id>`, as the kubelet writes it. */
+  containerID?: string;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  state: ContainerState;
+  /** The run before this one, once there was one: its exit code and why it ended. */
+  lastState: ContainerState;
+}
+
 export interface PodStatus {
   phase: PodPhase;
   conditions: Condition[];
@@ -283,6 +313,10 @@ export interface PodStatus {
   restartCount: number;
   reason?: string;
   message?: string;
+  /** How the container's previous run ended (stored; shown as `containerStatuses[0].lastState`). */
+  lastTermination?: ContainerTermination;
+  /** In API answers only. */
+  containerStatuses?: ContainerStatus[];
 }
 export type Pod = Resource<'Pod', PodSpec, PodStatus>;
 

@@ -27,6 +27,8 @@ export interface RuntimeContainer {
   startedAt?: string;
   /** When it stopped, once it has (inspect only). */
   finishedAt?: string;
+  /** The kernel killed it for going over its memory limit (inspect only). */
+  oomKilled?: boolean;
   /** The user it runs as (`uid[:gid]` or a name), once inspected. */
   user?: string;
 }

@@ -236,6 +236,7 @@ function fromInspect(info: Docker.ContainerInspectInfo, hostIP: string): Runtime
     exitCode: info.State?.ExitCode,
     startedAt: info.State?.StartedAt,
     ...(info.State?.FinishedAt && !info.State.FinishedAt.startsWith('0001') ? { finishedAt: info.State.FinishedAt } : {}),
+    ...(info.State?.OOMKilled ? { oomKilled: true } : {}),
     ...(info.Config?.User ? { user: info.Config.User } : {}),
   };
 }

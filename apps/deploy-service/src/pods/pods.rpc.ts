@@ -6,6 +6,7 @@ import { ApiError } from '@paas/platform/api-error';
 import { z } from 'zod';
 import { DeployInformers } from '../informers';
 import { PodLogs } from './pod-logs';
+import { podView } from './pod-view';
 import { PodRepository } from './pod.repository';
 
 const logOptions = z
@@ -28,8 +29,8 @@ export class PodsRpc implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.rpc.handle('pods.get', ({ namespace, name }) => this.pods.get(namespace, name));
-    this.rpc.handle('pods.list', (request) => listResponse('Pod', listsFromCache(this.informers.pods, this.pods), request));
+    this.rpc.handle('pods.get', async ({ namespace, name }) => podView(await this.pods.get(namespace, name)));
+    this.rpc.handle('pods.list', (request) => listResponse('Pod', listsFromCache(this.informers.pods, this.pods), request, podView));
     this.rpc.handle('pods.log', ({ namespace, name, ...query }) => {
       const options = logOptions.safeParse(query);
       if (!options.success) {

@@ -1,5 +1,5 @@
 import type { Pod, ReplicationController } from '@paas/contracts/deployments';
-import { ImagePullError } from '../adapters/container-runtime';
+import { ImagePullError, type RuntimeContainer } from '../adapters/container-runtime';
 import { ContainerEnvironment } from '../pods/container-env';
 import { TERMINATING_ANNOTATION } from '../pods/pod-state';
 import { aNode, deployFixture, FakeCluster, ownerLabels, RecordingTracker, replicationController, runningPod, stopFixture, testCipher, testSettings, type DeployFixture } from '../testing/fakes';
@@ -114,7 +114,7 @@ describe('ReplicationControllerReconciler', () => {
 
     expect(log).toEqual(['remove c7 grace=0', 'run web-1-aaaaa']);
     const replaced = await pods.get('demo', 'web-1-aaaaa');
-    expect(replaced.status).toMatchObject({ phase: 'Running', containerID: 'c1', restartCount: 1 });
+    expect(replaced.status).toMatchObject({ phase: 'Running', containerID: 'c1', restartCount: 1, lastTermination: { exitCode: 137, reason: 'Error', containerID: 'docker://c7' } });
     expect(replaced.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 
@@ -183,6 +183,16 @@ describe('ReplicationControllerReconciler', () => {
       expect(restarted.status).toMatchObject({ phase: 'Running', restartCount: 2, containerID: 'c1' });
       expect(restarted.status.reason).toBeUndefined();
       expect(restarted.status.message).toBeUndefined();
+      expect(restarted.status.lastTermination).toMatchObject({ exitCode: 1, reason: 'Error', containerID: 'docker://c7', finishedAt: expect.any(String) });
+    });
+
+    it('says a container the kernel killed for its memory went over its limit (OOMKilled), in the message and the last termination', async () => {
+      const { pods, runtime, reconciler, key } = await crashed(1, 2);
+      runtime.seed({ ...(runtime.containers.get('c7') as RuntimeContainer), exitCode: 137, oomKilled: true });
+      await reconciler.reconcile(key);
+      const waiting = await pods.get('demo', 'web-1-aaaaa');
+      expect(waiting.status.message).toContain('it was killed for going over its memory limit (OOMKilled, exit code 137) after 0.4 s');
+      expect(waiting.status.lastTermination).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     });
   });
 

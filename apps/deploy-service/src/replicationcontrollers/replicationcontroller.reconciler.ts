@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isOwnedBy } from '@paas/contracts/meta';
 import { CREATE_CONTAINER_CONFIG_ERROR } from '@paas/contracts/config';
-import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type Pod, type ReplicationController } from '@paas/contracts/deployments';
+import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type ContainerTermination, type Pod, type ReplicationController } from '@paas/contracts/deployments';
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
 import { ContainerConfigError, ContainerEnvironment } from '../pods/container-env';
 import { PodRepository } from '../pods/pod.repository';
+import { terminationOf } from '../pods/pod-view';
 import { containerName, isReady, isTerminating, podChanged, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
 import { READINESS_TRACKER, type ReadinessTracker } from '../pods/readiness';
 import { splitKey, type Store } from '../store';
@@ -178,8 +179,10 @@ export class ReplicationControllerReconciler implements Controller {
     }
     const stopped = here.filter(isStopped);
     const last = stopped.find((c) => c.id === pod.status.containerID) ?? stopped[0];
-    if (last) {
-      const backOff = await this.backOff(pod, last);
+    // How its last run ended (exit code, OOMKilled): the pod's lastState, and a crash loop's message.
+    const ended = last && ((await this.cluster.runtimeOf(pod.spec.nodeName)?.inspect(last.id)) ?? last);
+    if (ended) {
+      const backOff = await this.backOff(pod, ended);
       if (backOff) {
         requeue(backOff.waitMs);
         return backOff.pod;
@@ -188,7 +191,7 @@ export class ReplicationControllerReconciler implements Controller {
     if (!budget.take()) return pod;
     for (const container of stopped) await this.removeContainer(container, 0);
     const restart = here.length > 0 || pod.status.containerID !== undefined;
-    return this.start(rc, pod, restart, errors);
+    return this.start(rc, pod, restart, errors, ended && terminationOf(ended));
   }
 
   /**
@@ -197,11 +200,9 @@ export class ReplicationControllerReconciler implements Controller {
    * `restartBackoffMaxMs`, from when it stopped. While it waits the pod is not ready and its
    * status says why, once per stopped container.
    */
-  private async backOff(pod: Pod, container: NodeContainer): Promise<{ pod: Pod; waitMs: number } | undefined> {
+  private async backOff(pod: Pod, stopped: RuntimeContainer): Promise<{ pod: Pod; waitMs: number } | undefined> {
     const restarts = pod.status.restartCount;
     if (restarts === 0) return undefined;
-    const runtime = this.cluster.runtimeOf(pod.spec.nodeName);
-    const stopped = (await runtime?.inspect(container.id)) ?? container;
     const now = this.settings.now();
     const finished = Date.parse(stopped.finishedAt ?? '') || now;
     // The engine may stamp a container that dies at once as finished a hair before it started.
@@ -210,8 +211,8 @@ export class ReplicationControllerReconciler implements Controller {
     const delay = Math.min(this.settings.restartBackoffMs * 2 ** (restarts - 1), this.settings.restartBackoffMaxMs);
     const waitMs = finished + delay - now;
     if (waitMs <= 0) return undefined;
-    if (pod.status.reason === CRASH_LOOP_BACK_OFF && pod.status.containerID === container.id) return { pod, waitMs };
-    const output = (await runtime?.logs(container.id, { tail: OUTPUT_LINES + 1 })) ?? '';
+    if (pod.status.reason === CRASH_LOOP_BACK_OFF && pod.status.containerID === stopped.id) return { pod, waitMs };
+    const output = (await this.cluster.runtimeOf(pod.spec.nodeName)?.logs(stopped.id, { tail: OUTPUT_LINES + 1 })) ?? '';
     const message = crashMessage(stopped, ran, delay, output);
     this.readiness.forget(pod.metadata.namespace, pod.metadata.name);
     const updated = await this.pods
@@ -224,7 +225,8 @@ export class ReplicationControllerReconciler implements Controller {
             ...current.status,
             reason: CRASH_LOOP_BACK_OFF,
             message,
-            containerID: container.id,
+            containerID: stopped.id,
+            lastTermination: terminationOf(stopped),
             conditions: setCondition(current.status.conditions, { type: 'Ready', status: 'False', reason: CRASH_LOOP_BACK_OFF, message }, now),
           },
         }),
@@ -283,7 +285,8 @@ export class ReplicationControllerReconciler implements Controller {
     }, outbox);
   }
 
-  private async start(rc: ReplicationController, pod: Pod, restart: boolean, errors: Error[]): Promise<Pod> {
+  /** Runs the pod's container; `ended`: how the run before it ended, when this is a restart of a stopped one. */
+  private async start(rc: ReplicationController, pod: Pod, restart: boolean, errors: Error[], ended?: ContainerTermination): Promise<Pod> {
     const [container] = pod.spec.containers;
     const { namespace, name } = pod.metadata;
     try {
@@ -308,7 +311,7 @@ export class ReplicationControllerReconciler implements Controller {
           [RUNTIME_LABELS.dc]: rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] ?? '',
         },
       });
-      return await this.recordStarted(pod, started, restart, runtime.hostIP);
+      return await this.recordStarted(pod, started, restart, runtime.hostIP, ended);
     } catch (error) {
       const message = (error as Error).message;
       errors.push(new Error(`pod ${name}: ${message}`));
@@ -320,7 +323,7 @@ export class ReplicationControllerReconciler implements Controller {
     }
   }
 
-  private async recordStarted(pod: Pod, container: RuntimeContainer, restart: boolean, hostIP = this.cluster.runtimeOf(pod.spec.nodeName)?.hostIP): Promise<Pod> {
+  private async recordStarted(pod: Pod, container: RuntimeContainer, restart: boolean, hostIP = this.cluster.runtimeOf(pod.spec.nodeName)?.hostIP, ended?: ContainerTermination): Promise<Pod> {
     // Ready at once unless a probe must say so first: readiness, or startup (PodProber records it).
     const probed = pod.spec.containers[0]?.readinessProbe !== undefined || pod.spec.containers[0]?.startupProbe !== undefined;
     const now = this.settings.now();
@@ -335,6 +338,7 @@ export class ReplicationControllerReconciler implements Controller {
         containerID: container.id,
         startTime: container.startedAt && !container.startedAt.startsWith('0001') ? container.startedAt : new Date(now).toISOString(),
         restartCount: status.restartCount + (restart ? 1 : 0),
+        ...(ended ? { lastTermination: ended } : {}),
         conditions: setCondition(status.conditions, probed ? { type: 'Ready', status: 'False', reason: 'ContainersNotReady' } : { type: 'Ready', status: 'True' }, now),
       };
     });
@@ -397,11 +401,11 @@ function isStopped(container: NodeContainer): boolean {
 export function crashMessage(container: RuntimeContainer, ranMs: number, delayMs: number, output: string): string {
   const lines = output.trim().split('\n').filter(Boolean).slice(-OUTPUT_LINES).join(' | ');
   const quoted = lines.length > OUTPUT_CHARS ? `…${lines.slice(-OUTPUT_CHARS)}` : lines;
-  return (
-    `back-off ${Math.round(delayMs / 1000)} s before starting the container again: it exited with code ${container.exitCode ?? 'unknown'} after ${(ranMs / 1000).toFixed(1)} s, ` +
-    `running as user ${container.user ?? 'of its image'} without capabilities (pods never run as root; an image that needs root or a capability to start cannot run here)` +
-    (quoted ? `; its last output: ${quoted}` : '')
-  );
+  const ran = `after ${(ranMs / 1000).toFixed(1)} s`;
+  const why = container.oomKilled
+    ? `it was killed for going over its memory limit (OOMKilled, exit code ${container.exitCode ?? 'unknown'}) ${ran} (raise resources.limits.memoryBytes, or make it use less)`
+    : `it exited with code ${container.exitCode ?? 'unknown'} ${ran}, running as user ${container.user ?? 'of its image'} without capabilities (pods never run as root; an image that needs root or a capability to start cannot run here)`;
+  return `back-off ${Math.round(delayMs / 1000)} s before starting the container again: ${why}` + (quoted ? `; its last output: ${quoted}` : '');
 }
 
 /** Which pods go first: not ready before ready, then the newest. */
