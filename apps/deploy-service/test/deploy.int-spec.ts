@@ -109,7 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Every DC a test made, also when it failed half-way: a DC left behind keeps pulling an image that is removed below.
-  for (const name of ['web', 'root', 'oom', 'gate', 'recreate', 'live']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
+  for (const name of ['web', 'root', 'oom', 'hooked', 'gate', 'recreate', 'live']) await rpc('deploymentconfigs.delete', { namespace, name }).catch(() => undefined);
   await rpc('services.delete', { namespace, name: 'web' }).catch(() => undefined);
   await eventually('the test containers to be gone', async () => (containersWith(`paas.dev/namespace=${namespace}`) === '' ? true : undefined), 30_000).catch(() => undefined);
   await app?.close();
@@ -297,6 +297,41 @@ describe('deploy-service on the real engine', () => {
     }, 60_000);
     expect(killed.status.containerStatuses?.[0].lastState.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     await ok('deploymentconfigs.delete', { namespace, name: 'oom' });
+  });
+
+  it('lifecycle hooks: a pre hook runs in the revision\'s image with its environment before any pod, a failing post hook is ignored, an aborting one fails the revision', async () => {
+    const withHooks = (hooks: object, greeting = 'hi') => {
+      const body = namedDc('hooked', images.v1);
+      const [container] = body.spec.template.spec.containers;
+      const template = { ...body.spec.template, spec: { ...body.spec.template.spec, containers: [{ ...container, env: [{ name: 'GREETING', value: greeting }] }] } };
+      return { ...body, spec: { ...body.spec, template, strategy: { type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 120, ...hooks } } } };
+    };
+    const run = (script: string, failurePolicy: string) => ({ failurePolicy, execNewPod: { containerName: 'web', command: ['/bin/sh', '-c', script], env: [{ name: 'STEP', value: 'migrate' }] } });
+    const logOf = (version: number) => ok('deploymentconfigs.log', { namespace, name: 'hooked', version });
+
+    await ok('deploymentconfigs.create', { namespace, body: withHooks({ pre: run('echo "$STEP says $GREETING"', 'Abort'), post: run('echo done; exit 1', 'Ignore') }) });
+    const first = await eventually('revision 1 to complete after its hooks', async () => {
+      const log = await logOf(1);
+      return log.complete ? log : undefined;
+    }, 60_000);
+    const lines = first.log.split('\n').filter(Boolean);
+    expect(lines).toEqual(expect.arrayContaining(['migrate says hi', '--> pre: Success', 'done', '--> post: Failed (exited with code 1); ignored (failurePolicy Ignore)']));
+    // The plan first, then the hook, and only then the first pod.
+    expect(lines.indexOf('--> pre: Success')).toBeLessThan(lines.findIndex((line) => line.startsWith('    Scaling hooked-1 up')));
+    expect(lines.at(-1)).toBe('--> Success');
+
+    // A template change (the strategy alone rolls nothing out) whose pre hook fails.
+    await updateDc('hooked', withHooks({ pre: run('echo cannot migrate; exit 3', 'Abort') }, 'hello'));
+    const failed = await eventually('revision 2 to fail on its pre hook', async () => {
+      const dc = (await ok('deploymentconfigs.get', { namespace, name: 'hooked' })) as DeploymentConfig;
+      return dc.status.conditions.find((c) => c.type === 'Progressing' && c.reason === 'HookFailed');
+    }, 60_000);
+    expect(failed.message).toBe('the pre hook of revision 2 failed: exited with code 3; revision 1 serves again');
+    expect((await logOf(2)).log.split('\n').filter(Boolean)).toEqual(expect.arrayContaining(['cannot migrate', '--> pre: Failed (exited with code 3)']));
+    const hookPods = ((await ok('pods.list', { namespace, labelSelector: 'deploymentconfig=hooked' })) as ResourceList<Pod>).items;
+    expect(hookPods.map((pod) => pod.metadata.labels?.deployment)).toEqual(['hooked-1']);
+    expect(containersWith(`paas.dev/hook-of=hooked-2`)).toBe('');
+    await ok('deploymentconfigs.delete', { namespace, name: 'hooked' });
   });
 
   it('Recreate: no pod of the new revision exists while one of the old does; revisionHistoryLimit 1 keeps one old revision; rollout latest', async () => {

@@ -130,6 +130,31 @@ export const deploymentTriggerSchema = z.discriminatedUnion('type', [
 ]);
 export type DeploymentTrigger = z.infer<typeof deploymentTriggerSchema>;
 
+/**
+ * A lifecycle hook of a rollout, as OpenShift's: `execNewPod` runs `command` once in a new
+ * container of the revision's image (the named container's, with its environment and `env`
+ * added), and the rollout goes on when it exits 0. When it does not, `failurePolicy` decides:
+ * `Abort` fails the revision (the last complete one serves again), `Retry` runs it again until
+ * it succeeds (within the strategy's `timeoutSeconds`), `Ignore` goes on. (`tagImages` hooks are
+ * not supported.)
+ */
+export const lifecycleHookSchema = z
+  .object({
+    failurePolicy: z.enum(['Abort', 'Retry', 'Ignore']),
+    execNewPod: z
+      .object({
+        /** Run as is (no shell unless it names one), instead of the image's entrypoint and command. */
+        command: z.array(z.string().min(1).max(4096)).min(1).max(64),
+        env: z.array(envVar).max(100).default([]),
+        /** The template's container whose image and environment it takes. */
+        containerName: z.string().min(1).max(63),
+      })
+      .strict(),
+  })
+  .strict();
+export type LifecycleHook = z.infer<typeof lifecycleHookSchema>;
+export type HookType = 'pre' | 'mid' | 'post';
+
 export const deploymentConfigSpecSchema = z.object({
   replicas: z.number().int().min(0).max(100).default(1),
   selector: labelsSchema,
@@ -153,10 +178,24 @@ export const deploymentConfigSpecSchema = z.object({
            * already waits for the pods it counts on to be ready.
            */
           updatePeriodSeconds: z.number().int().min(0).max(3600).optional(),
+          /** Runs before the new revision gets its first pod; the rollout waits for it. */
+          pre: lifecycleHookSchema.optional(),
+          /** Runs once the new revision's pods are all ready and the old ones gone; the revision is Complete only after it. */
+          post: lifecycleHookSchema.optional(),
         })
         .default({ maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 }),
       /** Read by `Recreate`; without it the rollout's timeout is 600 s. */
-      recreateParams: z.object({ timeoutSeconds: z.number().int().min(10).default(600) }).optional(),
+      recreateParams: z
+        .object({
+          timeoutSeconds: z.number().int().min(10).default(600),
+          /** Before the old revisions are scaled down. */
+          pre: lifecycleHookSchema.optional(),
+          /** Once no pod of an old revision is left, before the new one is scaled up (a schema migration's place). */
+          mid: lifecycleHookSchema.optional(),
+          /** Once the new revision's pods are all ready. */
+          post: lifecycleHookSchema.optional(),
+        })
+        .optional(),
     })
     .default({ type: 'Rolling', rollingParams: { maxSurge: 1, maxUnavailable: 0, timeoutSeconds: 600 } }),
   paused: z.boolean().default(false),
@@ -178,6 +217,17 @@ export const deploymentConfigSpecSchema = z.object({
   revisionHistoryLimit: z.number().int().min(0).max(1000).default(10),
 });
 export type DeploymentConfigSpec = z.infer<typeof deploymentConfigSpecSchema>;
+
+/** The hooks the DC's strategy runs: Rolling's `pre` and `post`, Recreate's `pre`, `mid` and `post`. */
+export function lifecycleHooksOf(strategy: DeploymentConfigSpec['strategy']): Partial<Record<HookType, LifecycleHook>> {
+  const params = strategy.type === 'Recreate' ? strategy.recreateParams : strategy.rollingParams;
+  const hooks: Partial<Record<HookType, LifecycleHook>> = {};
+  for (const type of ['pre', 'mid', 'post'] as const) {
+    const hook = (params as Partial<Record<HookType, LifecycleHook>> | undefined)?.[type];
+    if (hook) hooks[type] = hook;
+  }
+  return hooks;
+}
 
 export const deploymentConfigInput = z.object({
   apiVersion: z.literal('v1').optional(),

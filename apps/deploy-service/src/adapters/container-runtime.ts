@@ -51,6 +51,8 @@ export interface RunRequest {
   pidsLimit?: number;
   /** The image's files read-only; `/tmp` a tmpfs of `READ_ONLY_TMP_BYTES`. */
   readOnlyRootFilesystem?: boolean;
+  /** Run instead of the image's entrypoint and command (a lifecycle hook's `execNewPod.command`). */
+  command?: string[];
 }
 
 /** The writable `/tmp` of a container whose root filesystem is read-only (as an emptyDir would be in Kubernetes). */

@@ -99,6 +99,7 @@ export class DockerRuntime implements ContainerRuntime {
         name: request.name,
         Hostname: request.hostname,
         Image: request.image,
+        ...(request.command ? { Entrypoint: request.command, Cmd: [] } : {}),
         Env: env.map((e) => `${e.name}=${e.value}`),
         Labels: { ...request.labels, [RUNTIME_LABELS.managedBy]: MANAGED_BY, [RUNTIME_LABELS.namespace]: request.namespace, [INSTANCE_LABEL]: this.instance },
         ...(runsAsRoot(imageUser) ? { User: this.runAsUser } : {}),

@@ -1,5 +1,5 @@
 import type { DeploymentConfig, Pod, ReplicationController } from '@paas/contracts/deployments';
-import { deployFixture, MemoryRolloutLogs, replicationController, runningPod, stopFixture, testSettings, type DeployFixture } from '../testing/fakes';
+import { deployFixture, MemoryRolloutLogs, replicationController, runningPod, stopFixture, testSettings, type DeployFixture, noHooks } from '../testing/fakes';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 
 function deploymentConfig(latestVersion: number, replicas = 1): DeploymentConfig {
@@ -49,7 +49,7 @@ async function setup(dc: DeploymentConfig, rcs: ReplicationController[], pods: P
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
   const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current, triggered: false })), forget: jest.fn() };
   const rolloutLogs = new MemoryRolloutLogs();
-  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, revisions, imageTriggers, testSettings(now), rolloutLogs);
+  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, revisions, imageTriggers, testSettings(now), rolloutLogs, noHooks);
   const replicas = async () => Object.fromEntries((await rcStore.list()).map((rc) => [rc.metadata.name, rc.spec.replicas]));
   return { log, dcs, rcStore, published, revisions, reconciler, replicas, now, rolloutLogs };
 }

@@ -6,6 +6,8 @@ import {
   type DeploymentConfig,
   type DeploymentConfigStatus,
   type DeploymentPhase,
+  type HookType,
+  lifecycleHooksOf,
   type Pod,
   type ReplicationController,
 } from '@paas/contracts/deployments';
@@ -23,10 +25,14 @@ import { ReplicationControllerRepository } from '../replicationcontrollers/repli
 import { splitKey, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
+import { hookAnnotation, hookOutcomes, LifecycleHooks } from './lifecycle-hooks';
 import { revisionHistoryLimit, revisionsToPrune } from './revision-history';
 import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
 import { RolloutLogRepository, rolloutLogLines, type RolloutLogWriter, type ScaledRevision, type StartingRevision } from './rollout-log';
-import { minAvailable, nextDeadline, planRollout, rolloutEnded, type RevisionState, type RolloutFailure } from './rollout-plan';
+import { minAvailable, nextDeadline, planRollout, rolloutEnded, type HookOutcome, type RevisionState, type RolloutFailure } from './rollout-plan';
+
+/** While a hook's container runs, look again this soon (its stop also wakes the DC through the container's events). */
+const HOOK_RECHECK_MS = 2_000;
 
 /**
  * Drives a DeploymentConfig's revisions, reading the informers' caches: checks its ImageChange
@@ -53,6 +59,7 @@ export class DeploymentConfigReconciler implements Controller {
     @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve' | 'forget'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
     @Inject(RolloutLogRepository) private readonly rolloutLogs: RolloutLogWriter,
+    @Inject(LifecycleHooks) private readonly hooks: Pick<LifecycleHooks, 'advance' | 'removeAll'>,
   ) {}
 
   readonly kind = 'deploymentconfigs' as const;
@@ -66,6 +73,7 @@ export class DeploymentConfigReconciler implements Controller {
     for (const rc of labelled.filter((rc) => !owned.includes(rc))) {
       await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
       await this.rolloutLogs.remove(rc.metadata.uid);
+      await this.hooks.removeAll(namespace, rc.metadata.name);
     }
     if (!dc) {
       this.imageTriggers.forget(namespace, name);
@@ -104,8 +112,21 @@ export class DeploymentConfigReconciler implements Controller {
       if (replicas !== undefined || phase !== undefined) await this.setRevision(dc, rc, { replicas, phase, failure });
       if (replicas !== undefined) scaled.push({ name: rc.metadata.name, from: rc.spec.replicas, to: replicas });
     }
+    let hookLines: string[] = [];
+    let hookEnded = false;
+    if (latest && plan.hook) {
+      const hook = lifecycleHooksOf(dc.spec.strategy)[plan.hook];
+      if (hook) {
+        const step = await this.hooks.advance(dc, latest, plan.hook, hook);
+        hookLines = step.log;
+        if (step.outcome) {
+          latest = await this.recordHook(latest, plan.hook, step.outcome);
+          hookEnded = true;
+        }
+      }
+    }
     if (latest && rolling) {
-      await this.writeLog(dc, latest, rolloutLogLines(dc.spec, { latest: latest.metadata.name, started, scaled, rolled: plan.outcome === 'rolled', failure: plan.failure }));
+      await this.writeLog(dc, latest, [...rolloutLogLines(dc.spec, { latest: latest.metadata.name, started, scaled, rolled: plan.outcome === 'rolled', failure: plan.failure }), ...hookLines]);
     }
     for (const rcName of prunable) {
       await this.rcs.delete(namespace, rcName).catch((error) => {
@@ -113,10 +134,13 @@ export class DeploymentConfigReconciler implements Controller {
       });
       const pruned = owned.find((rc) => rc.metadata.name === rcName);
       if (pruned) await this.rolloutLogs.remove(pruned.metadata.uid);
+      await this.hooks.removeAll(namespace, rcName);
     }
 
     await this.writeStatus(dc, states, plan.latestPhase, plan.failure ?? failureOf(latest));
     const waits = triggers.retryAfterMs === undefined ? [] : [triggers.retryAfterMs];
+    // A hook that ended lets the rollout go on at once; one that runs is looked at again.
+    if (plan.hook) waits.push(hookEnded ? 0 : HOOK_RECHECK_MS);
     if (plan.holdUntil !== undefined) waits.push(Math.max(0, plan.holdUntil - this.settings.now() + 1));
     // No event says a pod has now been ready long enough: look again when one has.
     for (const { availableAt } of states) if (availableAt !== undefined) waits.push(Math.max(0, availableAt - this.settings.now() + 1));
@@ -148,7 +172,16 @@ export class DeploymentConfigReconciler implements Controller {
       ...(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.scaledAt] ? { scaledAt: Date.parse(rc.metadata.annotations[DEPLOYMENT_ANNOTATIONS.scaledAt]) || 0 } : {}),
       ...(rc.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.cancelled] === 'true' ? { cancelled: true } : {}),
       ...(crashing ? { crashLoop: `${crashing.metadata.name}: ${crashing.status.message ?? 'its container keeps stopping'}` } : {}),
+      hooks: hookOutcomes(rc),
     };
+  }
+
+  /** Keeps how a revision's hook ended on the revision (an annotation), where the next step's plan reads it. */
+  private recordHook(rc: ReplicationController, type: HookType, outcome: HookOutcome): Promise<ReplicationController> {
+    return this.rcs.update(rc.metadata.namespace, rc.metadata.name, (current) => ({
+      ...current,
+      metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [hookAnnotation(type)]: JSON.stringify(outcome) } },
+    }));
   }
 
   /** Scales a revision or moves its phase; a phase that announces something owes its event through the write's outbox. */
@@ -224,7 +257,7 @@ function scaledEvents(dc: DeploymentConfig, before: ReplicationController, after
 /** Why a revision failed, as its annotations say. */
 function failureOf(rc: ReplicationController | undefined): RolloutFailure | undefined {
   const reason = rc?.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.statusReason];
-  if (reason !== CRASH_LOOP_BACK_OFF && reason !== 'ProgressDeadlineExceeded' && reason !== 'RolloutCancelled') return undefined;
+  if (reason !== CRASH_LOOP_BACK_OFF && reason !== 'ProgressDeadlineExceeded' && reason !== 'RolloutCancelled' && reason !== 'HookFailed') return undefined;
   return { reason, message: rc?.metadata.annotations?.[DEPLOYMENT_ANNOTATIONS.statusMessage] ?? reason };
 }
 

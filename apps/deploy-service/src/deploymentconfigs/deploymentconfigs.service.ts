@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { deploymentConfigInput, deploymentConfigRollbackInput, type DeploymentConfig, type DeploymentConfigInput } from '@paas/contracts/deployments';
+import { deploymentConfigInput, deploymentConfigRollbackInput, lifecycleHooksOf, type DeploymentConfig, type DeploymentConfigInput } from '@paas/contracts/deployments';
 import { matchesLabels, type ResourceList } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
@@ -198,4 +198,10 @@ function assertConsistent(input: DeploymentConfigInput) {
     const unknown = trigger.imageChangeParams.containerNames.filter((n) => !names.includes(n));
     if (unknown.length) throw ApiError.invalid(KIND, input.metadata.name, `spec.triggers.${i}.imageChangeParams.containerNames`, `no container named ${unknown.join(', ')}`);
   });
+  const params = input.spec.strategy.type === 'Recreate' ? 'recreateParams' : 'rollingParams';
+  for (const [type, hook] of Object.entries(lifecycleHooksOf(input.spec.strategy))) {
+    if (!names.includes(hook.execNewPod.containerName)) {
+      throw ApiError.invalid(KIND, input.metadata.name, `spec.strategy.${params}.${type}.execNewPod.containerName`, `no container named ${hook.execNewPod.containerName}`);
+    }
+  }
 }

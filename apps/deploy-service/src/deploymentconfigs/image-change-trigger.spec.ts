@@ -3,7 +3,7 @@ import type { ImageStreamTag } from '@paas/contracts/images';
 import { Logger } from '@nestjs/common';
 import { ApiError } from '@paas/platform/api-error';
 import { HandledElsewhereError } from '@paas/platform/events';
-import { deployFixture, MemoryRolloutLogs, RecordingEnqueuer, stopFixture, testSettings, type DeployFixture, quotaAdmission } from '../testing/fakes';
+import { deployFixture, MemoryRolloutLogs, RecordingEnqueuer, stopFixture, testSettings, type DeployFixture, quotaAdmission, noHooks } from '../testing/fakes';
 import { DeploymentConfigReconciler } from './deploymentconfig.reconciler';
 import { DeploymentConfigsService } from './deploymentconfigs.service';
 import { ImageChangeTriggerController, OBSERVED_STREAMS_ANNOTATION } from './image-change-trigger';
@@ -70,7 +70,7 @@ async function setup(...pushed: string[]) {
   const revisions = new Revisions(rcs);
   const triggers = new ImageChangeTriggerController(dcs, informers, registry, revisions, enqueuer, ownership, settings);
   const service = new DeploymentConfigsService(dcs, revisions, informers, quotaAdmission(informers));
-  const reconciler = new DeploymentConfigReconciler(dcs, rcs, informers, revisions, triggers, settings, new MemoryRolloutLogs());
+  const reconciler = new DeploymentConfigReconciler(dcs, rcs, informers, revisions, triggers, settings, new MemoryRolloutLogs(), noHooks);
   /** What the WorkQueue does with an enqueued key: one reconcile at a time, again while it asks for an immediate rerun. */
   const reconcile = async () => {
     for (let run = 0; run < 5; run++) if ((await reconciler.reconcile('demo/web')).requeueAfterMs !== 0) return;

@@ -187,3 +187,46 @@ describe('planRollout (Recreate)', () => {
     expect(minAvailable(recreate(3))).toBe(3);
   });
 });
+
+describe('planRollout with lifecycle hooks', () => {
+  const hook = (failurePolicy: 'Abort' | 'Retry' | 'Ignore') => ({ failurePolicy, execNewPod: { command: ['migrate'], env: [], containerName: 'web' } });
+  const rolling = (hooks: object) => ({ ...spec(1), strategy: { ...strategy, rollingParams: { ...strategy.rollingParams, ...hooks } } });
+  const recreate = (hooks: object) => ({ ...spec(1), strategy: { type: 'Recreate' as const, rollingParams: strategy.rollingParams, recreateParams: { timeoutSeconds: 600, ...hooks } } });
+
+  it('pre: nothing is scaled until the hook has completed; then the rollout starts', () => {
+    const dc = rolling({ pre: hook('Abort') });
+    expect(planRollout(dc, 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 0, 0, 0, 'Pending')], 0)).toEqual({ scale: {}, phases: { 'web-2': 'Running' }, latestPhase: 'Running', hook: 'pre' });
+    const done = { ...rev(2, 0, 0, 0, 'Running'), hooks: { pre: { phase: 'Complete' as const, message: 'succeeded' } } };
+    expect(planRollout(dc, 2, [rev(1, 1, 1, 1, 'Complete'), done], 0)).toMatchObject({ scale: { 'web-2': 1 }, latestPhase: 'Running' });
+  });
+
+  it('an aborting hook that failed fails the revision, and the last complete one serves again', () => {
+    const failed = { ...rev(2, 0, 0, 0, 'Running'), hooks: { pre: { phase: 'Failed' as const, message: 'exited with code 3' } } };
+    const plan = planRollout(rolling({ pre: hook('Abort') }), 2, [rev(1, 1, 1, 1, 'Complete'), failed], 0);
+    expect(plan).toMatchObject({ outcome: 'failed', latestPhase: 'Failed', failure: { reason: 'HookFailed', message: 'the pre hook of revision 2 failed: exited with code 3; revision 1 serves again' } });
+    expect(plan.hook).toBeUndefined();
+  });
+
+  it('a running hook holds off the progress deadline, not the strategy timeout', () => {
+    // Its pods were all ready long ago (progress at 0): a slow post hook is not a stalled rollout.
+    const ready = rev(2, 1, 1, 1, 'Running');
+    expect(planRollout(rolling({ post: hook('Retry') }), 2, [rev(1, 0, 0, 0, 'Complete'), ready], 120_000)).toMatchObject({ hook: 'post', latestPhase: 'Running' });
+    expect(planRollout(rolling({ post: hook('Retry') }), 2, [rev(1, 0, 0, 0, 'Complete'), ready], 601_000)).toMatchObject({ outcome: 'failed', failure: { reason: 'ProgressDeadlineExceeded' } });
+    expect(planRollout(rolling({}), 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 1, 1, 0, 'Running')], 120_000)).toMatchObject({ outcome: 'failed' });
+  });
+
+  it('Recreate mid: runs once the old pods are gone, before the new revision gets any', () => {
+    const dc = recreate({ mid: hook('Abort') });
+    expect(planRollout(dc, 2, [rev(1, 1, 1, 1, 'Complete'), rev(2, 0, 0, 0, 'Running')], 0)).toMatchObject({ scale: { 'web-1': 0 } });
+    expect(planRollout(dc, 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 0, 0, 0, 'Running')], 0)).toEqual({ scale: {}, phases: {}, latestPhase: 'Running', hook: 'mid' });
+    const done = { ...rev(2, 0, 0, 0, 'Running'), hooks: { mid: { phase: 'Complete' as const, message: 'succeeded' } } };
+    expect(planRollout(dc, 2, [rev(1, 0, 0, 0, 'Complete'), done], 0).scale).toEqual({ 'web-2': 1 });
+  });
+
+  it('post: the revision is Complete only once the hook after its last pod is ready has completed', () => {
+    const dc = rolling({ post: hook('Ignore') });
+    expect(planRollout(dc, 2, [rev(1, 0, 0, 0, 'Complete'), rev(2, 1, 1, 1, 'Running')], 0)).toEqual({ scale: {}, phases: {}, latestPhase: 'Running', hook: 'post' });
+    const done = { ...rev(2, 1, 1, 1, 'Running'), hooks: { post: { phase: 'Complete' as const, message: 'exited with code 1, ignored' } } };
+    expect(planRollout(dc, 2, [rev(1, 0, 0, 0, 'Complete'), done], 0)).toMatchObject({ latestPhase: 'Complete', outcome: 'rolled' });
+  });
+});

@@ -1,4 +1,4 @@
-import type { DeploymentConfigSpec, DeploymentPhase, IntOrPercent } from '@paas/contracts/deployments';
+import { lifecycleHooksOf, type DeploymentConfigSpec, type DeploymentPhase, type HookType, type IntOrPercent } from '@paas/contracts/deployments';
 
 /** `recreateParams.timeoutSeconds` when `recreateParams` is left out (the schema's default when it is given). */
 const RECREATE_TIMEOUT_SECONDS = 600;
@@ -25,11 +25,18 @@ export interface RevisionState {
   crashLoop?: string;
   /** A user cancelled its rollout (`oc rollout cancel`). */
   cancelled?: boolean;
+  /** How its lifecycle hooks ended, those that have (an `Ignore`d failure counts as Complete). */
+  hooks?: Partial<Record<HookType, HookOutcome>>;
+}
+
+export interface HookOutcome {
+  phase: 'Complete' | 'Failed';
+  message: string;
 }
 
 /** Why the newest revision stopped rolling out. */
 export interface RolloutFailure {
-  reason: 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RolloutCancelled';
+  reason: 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RolloutCancelled' | 'HookFailed';
   message: string;
 }
 
@@ -46,6 +53,8 @@ export interface RolloutPlan {
   failure?: RolloutFailure;
   /** The step waits for `updatePeriodSeconds` to pass since the last one: look again then. */
   holdUntil?: number;
+  /** The rollout waits for this lifecycle hook of the newest revision: run it, or see how it does. */
+  hook?: HookType;
 }
 
 /**
@@ -58,6 +67,10 @@ export interface RolloutPlan {
  * that makes no progress for `progressDeadlineSeconds` (or is not done within the strategy's
  * `timeoutSeconds`), fails, and the last complete one is scaled back to serve. A Rolling
  * step waits until `updatePeriodSeconds` have passed since the previous one (`holdUntil`).
+ * Lifecycle hooks hold the rollout where OpenShift runs them (`hook`): `pre` before anything
+ * is scaled, Recreate's `mid` once the old pods are gone, `post` once the new ones are all
+ * ready (the revision is Complete after it); one that failed with `Abort` fails the revision.
+ * While a hook runs, the progress deadline waits; the strategy's timeout does not.
  */
 export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strategy' | 'paused' | 'progressDeadlineSeconds'>, latestVersion: number, revisions: RevisionState[], now: number): RolloutPlan {
   const plan: RolloutPlan = { scale: {}, phases: {} };
@@ -74,8 +87,13 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
   };
 
   const rolling = !rolloutEnded(latest.phase);
+  const hooks = lifecycleHooksOf(spec.strategy);
+  const hookPending = (type: HookType) => hooks[type] !== undefined && latest.hooks?.[type]?.phase !== 'Complete';
+  const oldGone = older.every((r) => r.current === 0);
+  const done = () => latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
+  const hookRunning = hookPending('pre') || (spec.strategy.type === 'Recreate' && oldGone && hookPending('mid')) || (done() && hookPending('post'));
 
-  const failure = rolling ? failureOf(spec, latest, now) : undefined;
+  const failure = rolling ? failureOf(spec, latest, now, hookRunning) : undefined;
   if (latest.phase === 'Failed' || failure) {
     // Auto-rollback: the last complete revision gets every replica back. With none to go back
     // to, the failed one keeps its pods (restarting with back-off) rather than serving nothing.
@@ -95,9 +113,18 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     return { ...plan, latestPhase: 'Complete' };
   }
 
+  if (hookPending('pre')) {
+    setPhase(latest, 'Running');
+    return { ...plan, latestPhase: 'Running', hook: 'pre' };
+  }
   if (spec.strategy.type === 'Recreate') {
     for (const revision of older) setScale(revision, 0);
-    setScale(latest, older.every((r) => r.current === 0) ? replicas : Math.min(latest.desired, replicas));
+    const midPending = oldGone && hookPending('mid');
+    setScale(latest, oldGone && !midPending ? replicas : Math.min(latest.desired, replicas));
+    if (midPending) {
+      setPhase(latest, 'Running');
+      return { ...plan, latestPhase: 'Running', hook: 'mid' };
+    }
   } else {
     rollingStep(spec, latest, older, setScale);
     const holdUntil = nextStepAt(spec.strategy, revisions);
@@ -107,9 +134,12 @@ export function planRollout(spec: Pick<DeploymentConfigSpec, 'replicas' | 'strat
     }
   }
 
-  const done = latest.desired === replicas && latest.ready >= replicas && latest.current === replicas && older.every((r) => r.desired === 0 && r.current === 0);
-  setPhase(latest, done ? 'Complete' : 'Running');
-  return done ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
+  if (done() && hookPending('post')) {
+    setPhase(latest, 'Running');
+    return { ...plan, latestPhase: 'Running', hook: 'post' };
+  }
+  setPhase(latest, done() ? 'Complete' : 'Running');
+  return done() ? { ...plan, latestPhase: 'Complete', outcome: 'rolled' } : { ...plan, latestPhase: 'Running' };
 }
 
 /** Whether a revision's rollout is over, one way or the other (Complete or Failed). */
@@ -170,14 +200,18 @@ export function minAvailable(spec: Pick<DeploymentConfigSpec, 'replicas' | 'stra
   return Math.max(0, spec.replicas - rollingBounds(spec).maxUnavailable);
 }
 
-/** Why a rolling revision must stop: a user's cancel or a crash loop at once, else a deadline passed. */
-function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState, now: number): RolloutFailure | undefined {
+/** Why a rolling revision must stop: a user's cancel, an aborting hook's failure or a crash loop at once, else a deadline passed. */
+function failureOf(spec: Pick<DeploymentConfigSpec, 'strategy' | 'progressDeadlineSeconds'>, latest: RevisionState, now: number, hookRunning: boolean): RolloutFailure | undefined {
   const revision = `revision ${latest.version}`;
   if (latest.cancelled) return { reason: 'RolloutCancelled', message: `the rollout of ${revision} was cancelled` };
+  for (const type of ['pre', 'mid', 'post'] as const) {
+    const hook = latest.hooks?.[type];
+    if (hook?.phase === 'Failed') return { reason: 'HookFailed', message: `the ${type} hook of ${revision} failed: ${hook.message}` };
+  }
   if (latest.crashLoop) return { reason: 'CrashLoopBackOff', message: `a pod of ${revision} crash-loops: ${latest.crashLoop}` };
   // Counted once the revision was asked for a pod: a reconcile that came late (a busy control plane) is not the app's lack of progress.
   const asked = latest.desired > 0 || latest.current > 0;
-  if (asked && now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
+  if (!hookRunning && asked && now - latest.progressAt > spec.progressDeadlineSeconds * 1000) {
     return { reason: 'ProgressDeadlineExceeded', message: `${revision} made no progress for ${spec.progressDeadlineSeconds} s (progressDeadlineSeconds): no pod of it became ready` };
   }
   const { seconds, field } = rolloutTimeout(spec.strategy);

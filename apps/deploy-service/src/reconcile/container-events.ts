@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { NODE_SCOPE, type Node } from '@paas/contracts/nodes';
 import { belongsToInstance } from '@paas/platform/config';
 import { MANAGED_BY, RUNTIME_LABELS } from '../adapters/container-runtime';
+import { HOOK_LABELS } from '../deploymentconfigs/lifecycle-hooks';
 import { DeployInformers } from '../informers';
 import { CLUSTER, type NodeCluster } from '../nodes/cluster';
 import { NodeEngines } from '../nodes/node-engines';
@@ -78,5 +79,8 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
     const namespace = attributes[RUNTIME_LABELS.namespace];
     const rc = attributes[RUNTIME_LABELS.rc];
     if ((action === 'die' || action === 'destroy') && namespace && rc && belongsToInstance(attributes)) this.queues.replicationController(namespace, rc);
+    // A lifecycle hook that ended lets its DC's rollout go on.
+    const dc = attributes[RUNTIME_LABELS.dc];
+    if (action === 'die' && namespace && dc && attributes[HOOK_LABELS.revision] && belongsToInstance(attributes)) this.queues.deploymentConfig(namespace, dc);
   }
 }

@@ -43,6 +43,9 @@ export interface DeployFixture {
 /** Quota admission over a fixture's caches: it admits everything until a test seeds a ResourceQuota or a LimitRange. */
 export const quotaAdmission = (informers: DeployFixture['informers']) => new QuotaAdmission(informers, { podMemoryBytes: 512 * 1024 ** 2 });
 
+/** Lifecycle hooks for reconciler tests whose DCs have none. */
+export const noHooks = { advance: async () => ({ log: [] }), removeAll: async () => undefined };
+
 /** The Secrets key of the unit tests. */
 export const testCipher = () => new SecretCipher(Buffer.alloc(32, 7));
 
