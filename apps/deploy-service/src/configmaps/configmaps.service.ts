@@ -6,7 +6,7 @@ import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateReque
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { listsFromCache } from '@paas/platform/informer';
-import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
+import { dryRunPreview, listResponse, parseBody, updatedFrom } from '@paas/platform/rpc-input';
 import { DeployInformers } from '../informers';
 import type { Store } from '../store';
 import { configMapView, ConfigMapRepository, type ConfigMapContents, type ConfigMapRecord } from './configmap.repository';
@@ -51,8 +51,7 @@ export class ConfigMapsService {
       name,
       (current) => {
         assertMutable(KIND, name, current.spec, spec);
-        const { labels, annotations } = input.metadata;
-        return { ...current, metadata: { ...current.metadata, labels: labels ?? current.metadata.labels, annotations: annotations ?? current.metadata.annotations }, spec };
+        return updatedFrom(current, { metadata: input.metadata, spec });
       },
       { resourceVersion: input.metadata.resourceVersion },
     );

@@ -5,7 +5,7 @@ import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateReque
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { listsFromCache } from '@paas/platform/informer';
-import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
+import { dryRunPreview, listResponse, parseBody, updatedFrom } from '@paas/platform/rpc-input';
 import { assertMutable } from '../configmaps/configmaps.service';
 import { DeployInformers } from '../informers';
 import type { Store } from '../store';
@@ -60,12 +60,7 @@ export class SecretsService {
         if (input.type !== current.spec.type) throw ApiError.invalid(KIND, name, 'type', 'field is immutable');
         const was = { data: this.data(current), immutable: current.spec.immutable };
         assertMutable(KIND, name, was, { data, ...immutableOf(input) });
-        const { labels, annotations } = input.metadata;
-        return {
-          ...current,
-          metadata: { ...current.metadata, labels: labels ?? current.metadata.labels, annotations: annotations ?? current.metadata.annotations },
-          spec: { type: input.type, ...immutableOf(input), sealed: this.cipher.seal(data, namespace, name) },
-        };
+        return updatedFrom(current, { metadata: input.metadata, spec: { type: input.type, ...immutableOf(input), sealed: this.cipher.seal(data, namespace, name) } });
       },
       { resourceVersion: input.metadata.resourceVersion },
     );
