@@ -35,7 +35,9 @@ export const dirs = {
 };
 
 export const FERRETDB_VERSION = 'v1.24.2';
-export const ZIPKIN_VERSION = '3.4.2';
+// 3.4.2's Micrometer 1.13.4 could fail Zipkin's start with a ConcurrentModificationException
+// (micrometer-metrics/micrometer#5489, seen here); 3.4.4 carries Micrometer 1.14.2.
+export const ZIPKIN_VERSION = '3.4.4';
 /** The services run on Node 22: it honours `reusePort`, which lets replicas share a port (docs/architecture.md). */
 export const NODE_VERSION = '22.23.5';
 export const artifacts = {

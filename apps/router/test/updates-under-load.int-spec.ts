@@ -12,12 +12,17 @@ interface ServedRoute {
   alternateBackends: { name: string; weight: number }[];
 }
 
-/** The shapes the served route takes in turn: path, Service and weighted alternate backends. */
+/**
+ * The shapes the served route takes in turn: path, Service and weighted alternate backends.
+ * The last one applied (the 20th route update, ROUTE_SHAPES[19 % 4]) splits the traffic so
+ * that every backend of the final table answers some of 40 requests: with web at weight 1
+ * beside web2's 100 it would hardly ever be seen.
+ */
 const ROUTE_SHAPES: ServedRoute[] = [
   { path: '/app', to: 'web2', alternateBackends: [] },
-  { path: '/', to: 'web', alternateBackends: [{ name: 'web2', weight: 50 }] },
-  { path: '/app', to: 'web', alternateBackends: [] },
   { path: '/', to: 'web2', alternateBackends: [{ name: 'web', weight: 1 }] },
+  { path: '/app', to: 'web', alternateBackends: [] },
+  { path: '/', to: 'web', alternateBackends: [{ name: 'web2', weight: 50 }] },
 ];
 
 /**
@@ -90,55 +95,59 @@ describe('router under load while routes and endpoints change', () => {
       }
     };
     const load = Array.from({ length: CLIENTS }, client);
-
-    const webSets = [[alpha], [beta], [alpha, beta]];
-    const web2Sets = [[gamma], [delta], [gamma, delta]];
-    let applied = 0;
-    let lastShape = ROUTE_SHAPES[ROUTE_SHAPES.length - 1];
-    const answeredBefore = answered;
-    for (let i = 0; applied < UPDATES; i++) {
-      switch (i % 5) {
-        case 0:
-          await control.endpoints(namespace, 'web', webSets[i % 3]);
-          break;
-        case 1:
-          await control.endpoints(namespace, 'web2', web2Sets[i % 3]);
-          break;
-        case 2:
-          await control.rpc.request('routes.create', { namespace, body: { metadata: { name: `other-${i}` }, spec: { host: `other-${i}-${namespace}.apps.localhost`, to: { name: 'web' } } } });
-          break;
-        case 3:
-          await control.rpc.request('routes.delete', { namespace, name: `other-${i - 1}` });
-          break;
-        case 4: {
-          lastShape = ROUTE_SHAPES[Math.floor(i / 5) % ROUTE_SHAPES.length];
-          await control.rpc.request('routes.update', {
-            namespace,
-            name: 'web',
-            body: { metadata: { name: 'web' }, spec: { path: lastShape.path, to: { name: lastShape.to }, alternateBackends: lastShape.alternateBackends } },
-          });
-          break;
+    let answeredDuringUpdates = 0;
+    // The load stops however the test ends: a client still looping would keep Jest from exiting.
+    try {
+      const webSets = [[alpha], [beta], [alpha, beta]];
+      const web2Sets = [[gamma], [delta], [gamma, delta]];
+      let applied = 0;
+      let lastShape = ROUTE_SHAPES[ROUTE_SHAPES.length - 1];
+      const answeredBefore = answered;
+      for (let i = 0; applied < UPDATES; i++) {
+        switch (i % 5) {
+          case 0:
+            await control.endpoints(namespace, 'web', webSets[i % 3]);
+            break;
+          case 1:
+            await control.endpoints(namespace, 'web2', web2Sets[i % 3]);
+            break;
+          case 2:
+            await control.rpc.request('routes.create', { namespace, body: { metadata: { name: `other-${i}` }, spec: { host: `other-${i}-${namespace}.apps.localhost`, to: { name: 'web' } } } });
+            break;
+          case 3:
+            await control.rpc.request('routes.delete', { namespace, name: `other-${i - 1}` });
+            break;
+          case 4: {
+            lastShape = ROUTE_SHAPES[Math.floor(i / 5) % ROUTE_SHAPES.length];
+            await control.rpc.request('routes.update', {
+              namespace,
+              name: 'web',
+              body: { metadata: { name: 'web' }, spec: { path: lastShape.path, to: { name: lastShape.to }, alternateBackends: lastShape.alternateBackends } },
+            });
+            break;
+          }
         }
+        applied++;
       }
-      applied++;
-    }
-    const answeredDuringUpdates = answered - answeredBefore;
+      answeredDuringUpdates = answered - answeredBefore;
 
-    // The last updates are applied by the router: web's endpoints are webSets[95 % 3], web2's web2Sets[96 % 3], and the route has lastShape.
-    const expected = new Set([...(lastShape.to === 'web' || lastShape.alternateBackends.some((b) => b.name === 'web') ? webSets[95 % 3] : []), ...(lastShape.to === 'web2' || lastShape.alternateBackends.some((b) => b.name === 'web2') ? web2Sets[96 % 3] : [])].map((b) => b.name));
-    const settled = await until(
-      async () => {
-        const bodies = new Set<string>();
-        for (let i = 0; i < 40; i++) bodies.add((await get(router.httpPort, host, '/app/item', agent)).body);
-        return { status: 200, body: [...bodies].sort().join(','), headers: {} };
-      },
-      (a) => a.body === [...expected].sort().join(','),
-      `the final table (${[...expected].join(', ')})`,
-      15_000,
-    );
-    expect(settled.body.split(',')).toEqual([...expected].sort());
-    stop = true;
-    await Promise.all(load);
+      // The last updates are applied by the router: web's endpoints are webSets[95 % 3], web2's web2Sets[96 % 3], and the route has lastShape.
+      const expected = new Set([...(lastShape.to === 'web' || lastShape.alternateBackends.some((b) => b.name === 'web') ? webSets[95 % 3] : []), ...(lastShape.to === 'web2' || lastShape.alternateBackends.some((b) => b.name === 'web2') ? web2Sets[96 % 3] : [])].map((b) => b.name));
+      const settled = await until(
+        async () => {
+          const bodies = new Set<string>();
+          for (let i = 0; i < 40; i++) bodies.add((await get(router.httpPort, host, '/app/item', agent)).body);
+          return { status: 200, body: [...bodies].sort().join(','), headers: {} };
+        },
+        (a) => a.body === [...expected].sort().join(','),
+        `the final table (${[...expected].join(', ')})`,
+        15_000,
+      );
+      expect(settled.body.split(',')).toEqual([...expected].sort());
+    } finally {
+      stop = true;
+      await Promise.all(load);
+    }
 
     expect(failures).toEqual([]);
     expect(answeredDuringUpdates).toBeGreaterThan(UPDATES);
