@@ -187,6 +187,18 @@ describe('source to request', () => {
     expect(followed.text).toMatch(/^--> Scaling up hello-4 from 0 to 1, scaling down hello-2 from 1 to 0 \(keep \d+ pods available, don't exceed \d+ pods\)\n( {4}Scaling .*\n)+--> Success\n$/);
   });
 
+  it('stops an old pod only once every router replica has let go of it: a slow request in flight to it through a rollout is answered', async () => {
+    const [oldPod] = await podsOf('hello');
+    const slow = throughRouter(host, '/?ms=4000');
+    // The request reaches the old pod before the rollout starts; the app ends at once on SIGTERM.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await api().post(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello/instantiate`).send({})).status).toBe(201);
+    // Answered by the old pod itself, not retried on the new one.
+    expect(await slow).toEqual({ status: 200, body: `hello v1 from ${oldPod.metadata.name}` });
+    await eventually('revision 5 alone', async () => ((await podsOf('hello')).every((pod) => pod.metadata.labels.deployment === 'hello-5') ? true : undefined));
+    expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim()).toBe('');
+  });
+
   it("reads a pod's log as kubectl logs does, and refuses a log query it cannot read or a revision that is not there", async () => {
     const [pod] = await podsOf('hello');
     const path = `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`;

@@ -48,7 +48,7 @@ export function throughRouter(host: string, urlPath = '/'): Promise<{ status: nu
   });
 }
 
-/** A git repository on disk holding a dependency-free Node app that answers `text`. */
+/** A git repository on disk holding a dependency-free Node app that answers `text` (after `?ms=N` milliseconds and from which pod, if asked). */
 export class AppRepository {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'paas-e2e-repo-'));
 
@@ -62,7 +62,16 @@ export class AppRepository {
     writeFileSync(path.join(this.dir, 'package.json'), JSON.stringify({ name: 'hello', version: '1.0.0', main: 'server.js' }, null, 2));
     writeFileSync(
       path.join(this.dir, 'server.js'),
-      `require('node:http').createServer((req, res) => res.end(${JSON.stringify(text)})).listen(process.env.PORT || 8080);\n`,
+      // `/?ms=N` answers after N ms, naming the pod (its hostname): a request still in flight when
+      // its pod is drained. No SIGTERM handler: the process ends at once, as many apps do.
+      [
+        `const text = ${JSON.stringify(text)};`,
+        `require('node:http').createServer((req, res) => {`,
+        `  const slow = new URL(req.url, 'http://app').searchParams.get('ms');`,
+        `  if (slow) setTimeout(() => res.end(text + ' from ' + require('node:os').hostname()), Number(slow)); else res.end(text);`,
+        `}).listen(process.env.PORT || 8080);`,
+        '',
+      ].join('\n'),
     );
     this.commitAll(`serve ${text}`);
   }

@@ -4,8 +4,10 @@ import { DEFAULT_POD_USER } from './adapters/docker-runtime';
 
 /** Knobs of the reconcile loops and the pods' limits, from the environment; tests pass their own. */
 export interface DeploySettings {
-  /** How long a pod removed from Endpoints keeps running so routers stop sending to it. */
+  /** How long a pod removed from Endpoints keeps running at least, before the routers are asked whether they let go of it. */
   drainMs: number;
+  /** Past this much drain a pod's container is stopped even if a router still holds it (`DEPLOY_DRAIN_TIMEOUT_MS`, 30 s). */
+  drainTimeoutMs: number;
   /** Every this often every object is reconciled again, healing what no change reported (minutes: changes drive the work). */
   resyncMs: number;
   /** SIGTERM → SIGKILL grace when a pod's container is stopped. */
@@ -71,6 +73,7 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv = process.env): Deploy
   const restartBackoffMs = wholeNumber(env, 'DEPLOY_RESTART_BACKOFF_MS', 10_000, 0, 3_600_000);
   return {
     drainMs: numberFrom(env.DEPLOY_DRAIN_MS, 1_000),
+    drainTimeoutMs: wholeNumber(env, 'DEPLOY_DRAIN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     resyncMs: numberFrom(env.DEPLOY_RESYNC_MS, 300_000),
     graceSeconds: numberFrom(env.DEPLOY_GRACE_SECONDS, 10),
     batchSize: numberFrom(env.DEPLOY_BATCH_SIZE, 10) || 10,

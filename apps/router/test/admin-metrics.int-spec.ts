@@ -3,8 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition, sampleValue } from '../src/testing/prometheus-text';
-import { freePort } from '@paas/platform/testing';
-import { buildRouter, ControlClient, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
+import { ControlClient, get, RouterHarness, RouterProcess, until, type Backend } from './support/router-processes';
 
 /** A backend that holds each answer for `delayMs`. */
 async function slowBackend(delayMs: number): Promise<Backend> {
@@ -19,32 +18,22 @@ async function slowBackend(delayMs: number): Promise<Backend> {
  * port (`GET /metrics`) and, with ROUTER_ACCESS_LOG=json, to the access log file.
  */
 describe('router process metrics on the admin port and access log', () => {
-  const isolation = new Isolation();
+  const harness = new RouterHarness();
   const namespace = 'observed';
   const host = `web-${namespace}.apps.localhost`;
-  const accessLogFile = path.join(isolation.home, 'access.log');
-  let nats: NatsProcess;
+  const accessLogFile = path.join(harness.isolation.home, 'access.log');
   let router: RouterProcess;
   let control: ControlClient;
   let slow: Backend;
 
   beforeAll(async () => {
-    buildRouter();
     slow = await slowBackend(1_500);
-    nats = new NatsProcess(await freePort(), path.join(isolation.home, 'jetstream'));
-    await nats.start();
-    router = new RouterProcess({ home: isolation.home, natsUrl: nats.url, dbPrefix: isolation.dbPrefix, env: { ROUTER_ACCESS_LOG: 'json', ROUTER_ACCESS_LOG_FILE: accessLogFile } });
-    await router.start();
-    await router.ready();
-    control = await ControlClient.connect(nats.url);
+    ({ router, control } = await harness.start({ ROUTER_ACCESS_LOG: 'json', ROUTER_ACCESS_LOG_FILE: accessLogFile }));
   });
 
   afterAll(async () => {
-    await control?.close();
-    await router?.stop(2_000);
-    await nats?.kill();
+    await harness.stop();
     await slow?.close();
-    await isolation.remove();
   });
 
   it('counts the requests of a route, shows them in flight, and logs each as one JSON line', async () => {

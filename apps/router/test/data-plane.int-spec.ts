@@ -92,7 +92,7 @@ describe('router data plane', () => {
   const tally = (answers: Answer[]) => answers.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.body]: (acc[a.body] ?? 0) + 1 }), {});
 
   beforeAll(async () => {
-    backends = await Promise.all(['a', 'b', 'c'].map(backend));
+    backends = await Promise.all(['a', 'b', 'c'].map((name) => backend(name)));
     port = await dataPlane.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

@@ -40,7 +40,7 @@ describe('two router instances on the same bus', () => {
 
   beforeAll(async () => {
     buildRouter();
-    const [alpha, beta, gamma] = await Promise.all(['alpha', 'beta', 'gamma'].map(backend));
+    const [alpha, beta, gamma] = await Promise.all(['alpha', 'beta', 'gamma'].map((name) => backend(name)));
     backends = { alpha, beta, gamma };
     nats = new NatsProcess(await freePort(), path.join(isolation.home, 'jetstream'));
     await nats.start();

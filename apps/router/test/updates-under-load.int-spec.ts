@@ -1,7 +1,5 @@
 import http from 'node:http';
-import path from 'node:path';
-import { freePort } from '@paas/platform/testing';
-import { backend, buildRouter, ControlClient, get, Isolation, NatsProcess, RouterProcess, until, type Backend } from './support/router-processes';
+import { backend, ControlClient, get, RouterHarness, RouterProcess, until, type Backend } from './support/router-processes';
 
 const CLIENTS = 8;
 const UPDATES = 100;
@@ -33,34 +31,24 @@ const ROUTE_SHAPES: ServedRoute[] = [
  * answered 200 by one of the backends.
  */
 describe('router under load while routes and endpoints change', () => {
-  const isolation = new Isolation();
+  const harness = new RouterHarness();
   const namespace = 'churn';
   const host = `web-${namespace}.apps.localhost`;
-  let nats: NatsProcess;
   let router: RouterProcess;
   let control: ControlClient;
   let backends: Record<'alpha' | 'beta' | 'gamma' | 'delta', Backend>;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 
   beforeAll(async () => {
-    buildRouter();
-    const [alpha, beta, gamma, delta] = await Promise.all(['alpha', 'beta', 'gamma', 'delta'].map(backend));
+    const [alpha, beta, gamma, delta] = await Promise.all(['alpha', 'beta', 'gamma', 'delta'].map((name) => backend(name)));
     backends = { alpha, beta, gamma, delta };
-    nats = new NatsProcess(await freePort(), path.join(isolation.home, 'jetstream'));
-    await nats.start();
-    router = new RouterProcess({ home: isolation.home, natsUrl: nats.url, dbPrefix: isolation.dbPrefix });
-    await router.start();
-    await router.ready();
-    control = await ControlClient.connect(nats.url);
+    ({ router, control } = await harness.start());
   });
 
   afterAll(async () => {
     agent.destroy();
-    await control?.close();
-    await router?.stop(2_000);
-    await nats?.kill();
+    await harness.stop();
     await Promise.all(Object.values(backends ?? {}).map((b) => b.close()));
-    await isolation.remove();
   });
 
   it(`answers every request while ${UPDATES} route and endpoint updates are applied`, async () => {

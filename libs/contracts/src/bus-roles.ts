@@ -45,6 +45,18 @@ export interface BusRole {
   kinds: string[];
   /** Kinds of another service whose changes it watches for a cache of its own (subscribe only). */
   watches?: string[];
+  /** Requests every replica answers for itself (no queue group): the asker gathers one reply from each. */
+  answersEach?: RpcPattern[];
+  /** Services whose replicas it counts by their presence (`presenceSubject`), to know whom a gather must hear from. */
+  observes?: ServiceName[];
+}
+
+/**
+ * Where each replica of `service` says, every second, that it is alive (core NATS, nothing
+ * stored): every service may announce itself; those that `observes` it listen.
+ */
+export function presenceSubject(service: ServiceName): string {
+  return `paas.presence.${service}`;
 }
 
 const everyVerbOf = (owner: ServiceName): RpcPattern[] =>
@@ -78,12 +90,16 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
   'deploy-service': {
     serves: [...everyVerbOf('deploy-service'), 'nodes.*'],
     // A pull token before pulling an image of the platform registry; the image an ImageStream tag points at.
-    asks: ['auth.registryToken', 'imagestreamtags.get'],
+    // Before stopping an old pod's container: whether any router replica still sends it traffic.
+    asks: ['auth.registryToken', 'imagestreamtags.get', 'router.traffic'],
+    observes: ['router'],
     consumes: [{ type: 'imagestream.updated' }],
     kinds: ['DeploymentConfig', 'ReplicationController', 'Pod', 'Service', 'Endpoints', 'Node', 'ConfigMap', 'Secret', 'ResourceQuota', 'LimitRange'],
   },
   router: {
     serves: everyVerbOf('router'),
+    // Each replica for itself: does its table still send traffic to an address (a pod being drained)?
+    answersEach: ['router.traffic'],
     // Its table: every Endpoints at start and on resync, then their changes and the routes' on every replica.
     asks: ['endpoints.list'],
     consumes: [

@@ -110,3 +110,20 @@ export function parentDomain(host: string): string {
 export function defaultRouteHost(name: string, namespace: string, domain = DEFAULT_ROUTER_DOMAIN): string {
   return `${name}-${namespace}.${domain}`;
 }
+
+/** `router.traffic`: the addresses (of Endpoints entries, as the routers dial them) asked about. */
+export const trafficRequest = z.object({
+  addresses: z.array(z.object({ ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65_535) })).max(1_000),
+});
+export type TrafficAddress = z.infer<typeof trafficRequest>['addresses'][number];
+
+/**
+ * One router replica's answer to `router.traffic`: for each address asked about, whether its
+ * table still sends requests there (`routed`) and how many it has in flight there now. A
+ * replica whose table is not loaded yet (`loaded: false`) cannot say what it will route.
+ */
+export interface RouterTraffic {
+  replica: string;
+  loaded: boolean;
+  addresses: (TrafficAddress & { routed: boolean; inFlight: number })[];
+}

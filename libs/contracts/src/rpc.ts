@@ -7,7 +7,7 @@ import type { ImageStream, ImageStreamTag } from './images';
 import type { Node } from './nodes';
 import type { ResourceList } from './meta';
 import type { Namespace } from './namespaces';
-import type { Route } from './routes';
+import type { Route, RouterTraffic, TrafficAddress } from './routes';
 import type { Status } from './status';
 
 /**
@@ -145,6 +145,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'nodes.delete': { request: { name: string }; response: Status };
   /** Cordons the node and moves its pods to others, each replaced before it stops. */
   'nodes.drain': { request: { name: string }; response: Node };
+  /** Asked of every router replica at once, each answering for itself: does it still send traffic to these addresses? */
+  'router.traffic': { request: { addresses: TrafficAddress[] }; response: RouterTraffic };
 };
 
 export type RpcMethod = keyof RpcMap & string;

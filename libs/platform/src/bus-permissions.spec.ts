@@ -27,6 +27,18 @@ describe('busPermissions', () => {
     expect(allows(router.subscribe, '_INBOX.deploy-service.abc.1')).toBe(false);
   });
 
+  it('lets every router replica answer a traffic question and announce itself, which only the deploy-service hears and asks', () => {
+    const router = busPermissions('router', '');
+    const deploy = busPermissions('deploy-service', '');
+    expect(allows(router.subscribe, 'paas.rpc.router.traffic')).toBe(true);
+    expect(allows(router.publish, 'paas.presence.router')).toBe(true);
+    expect(allows(router.publish, 'paas.presence.deploy-service')).toBe(false);
+    expect(allows(deploy.publish, 'paas.rpc.router.traffic')).toBe(true);
+    expect(allows(deploy.subscribe, 'paas.presence.router')).toBe(true);
+    expect(allows(busPermissions('build-service', '').subscribe, 'paas.presence.router')).toBe(false);
+    expect(allows(busPermissions('build-service', '').publish, 'paas.rpc.router.traffic')).toBe(false);
+  });
+
   it('lets a service use its stream and its own consumers, bound to what it consumes, and never change or delete the stream', () => {
     const deploy = busPermissions('deploy-service', '');
     expect(allows(deploy.publish, '$JS.API.STREAM.CREATE.PAAS_EVENTS')).toBe(true);

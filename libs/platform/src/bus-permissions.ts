@@ -1,4 +1,4 @@
-import { BUS_ROLES, EVENT_PUBLISHERS, type ServiceName } from '@paas/contracts/bus-roles';
+import { BUS_ROLES, EVENT_PUBLISHERS, presenceSubject, type ServiceName } from '@paas/contracts/bus-roles';
 import { durableName, EVENT_TYPES } from '@paas/contracts/events';
 import { RPC_SUBJECT_PREFIX } from '@paas/contracts/rpc';
 import { watchSubject } from '@paas/contracts/watch';
@@ -24,11 +24,11 @@ export function inboxPrefix(service: string, prefix: string): string {
 
 /**
  * The subjects `service` may use on the bus of `prefix` (BUS_ROLES, libs/contracts/src/bus-roles.ts):
- * publish its own events, its requests, its kinds' changes, and the JetStream API for its
- * stream and its own consumers (create bound to the event type it consumes, read, ack; never
- * another service's durable consumer);
- * subscribe to the requests it answers, its kinds' changes (and those it watches) and its own inbox; answer what it
- * was asked. The stream may be created (by whichever service starts first) but not changed or
+ * publish its own events, its requests, its presence, its kinds' changes, and the JetStream
+ * API for its stream and its own consumers (create bound to the event type it consumes, read,
+ * ack; never another service's durable consumer);
+ * subscribe to the requests it answers, its kinds' changes (and those it watches), the presence
+ * of the services it observes and its own inbox; answer what it was asked. The stream may be created (by whichever service starts first) but not changed or
  * deleted: a stream over other subjects would read them.
  */
 export function busPermissions(service: ServiceName, prefix: string): BusPermissions {
@@ -61,6 +61,7 @@ export function busPermissions(service: ServiceName, prefix: string): BusPermiss
   const publish = [
     ...EVENT_TYPES.filter((type) => EVENT_PUBLISHERS[type] === service).map((type) => names.event(type)),
     ...role.asks.map(rpc),
+    names.scoped(presenceSubject(service)),
     ...watch,
     '$JS.API.INFO',
     `$JS.API.STREAM.INFO.${stream}`,
@@ -68,6 +69,7 @@ export function busPermissions(service: ServiceName, prefix: string): BusPermiss
     ...consumers,
   ];
   const watched = (role.watches ?? []).map((kind) => names.scoped(watchSubject(kind, '*')));
-  const subscribe = [...role.serves.map(rpc), ...watch, ...watched, `${inboxPrefix(service, prefix)}.>`];
+  const observed = (role.observes ?? []).map((other) => names.scoped(presenceSubject(other)));
+  const subscribe = [...role.serves.map(rpc), ...(role.answersEach ?? []).map(rpc), ...watch, ...watched, ...observed, `${inboxPrefix(service, prefix)}.>`];
   return { publish: [...new Set(publish)], publishDeny, subscribe: [...new Set(subscribe)], allowResponses: true };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { RESOURCE_OWNERS, RESOURCE_VERBS, resourceMethod, type Plural, type RpcMethod, type RpcReply, type RpcRequest, type RpcResponse, type Verb } from '@paas/contracts/rpc';
-import { ErrorCode, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { ErrorCode, RequestStrategy, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import { IMAGE_STREAM_TAG_NAME } from '@paas/contracts/images';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
@@ -33,8 +33,17 @@ export class RpcServer implements OnApplicationShutdown {
   ) {}
 
   handle<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void {
+    this.subscribe(method, handler, this.service);
+  }
+
+  /** Answers `method` on every replica, each for itself (BusRole.answersEach): see RpcClient.gather. */
+  handleEach<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void {
+    this.subscribe(method, handler);
+  }
+
+  private subscribe<M extends RpcMethod>(method: M, handler: RpcHandler<M>, queue?: string): void {
     const subscription = this.nats.subscribe(this.names.rpc(method), {
-      queue: this.service,
+      queue,
       callback: (error, message) => {
         if (error) this.logger.error({ msg: `subscription to ${method} failed: ${error.message}` });
         else void this.answer(method, message, handler);
@@ -102,6 +111,35 @@ export class RpcClient {
         span.end();
       }
     });
+  }
+
+  /**
+   * Asks every replica that answers `method` for itself (RpcServer.handleEach) and gathers the
+   * replies: until `expected` have come or `timeoutMs` has passed. A replica that answered with
+   * an error, or not in time, is simply not among them: the caller knows whom it expected.
+   */
+  async gather<M extends RpcMethod>(
+    method: M,
+    request: RpcRequest<M>,
+    options: { expected: number; timeoutMs: number },
+  ): Promise<RpcResponse<M>[]> {
+    const replies: RpcResponse<M>[] = [];
+    if (options.expected <= 0) return replies;
+    try {
+      const messages = await this.nats.requestMany(this.names.rpc(method), JSON.stringify(request), {
+        strategy: RequestStrategy.Count,
+        maxMessages: options.expected,
+        maxWait: options.timeoutMs,
+        headers: injectTraceHeaders(),
+      });
+      for await (const message of messages) {
+        const reply = message.json<RpcReply<RpcResponse<M>>>();
+        if (reply.ok) replies.push(reply.result);
+      }
+    } catch {
+      // No responders, or the connection went: what came before is what there is.
+    }
+    return replies;
   }
 }
 

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { DEPLOY_SETTINGS, type DeploySettings } from '../deploy-settings';
 import { DeployInformers } from '../informers';
 import { isNodeReady, NODE_SCOPE } from '@paas/contracts/nodes';
-import { isReady } from '../pods/pod-state';
+import { isReady, podAddress } from '../pods/pod-state';
 import { splitKey, type Store } from '../store';
 import { EndpointsRepository, type EndpointsRecord, type EndpointsSubsets } from './endpoints.repository';
 
@@ -54,13 +54,12 @@ export class EndpointsReconciler implements Controller {
     // An empty selector selects nothing, as for a Kubernetes Service without one.
     const pods = Object.keys(selector).length ? this.cache.pods.list({ namespace, labels: selector }) : [];
     const addressOf = (pod: Pod): EndpointAddress => ({
-      ip: pod.status.hostIP ?? '127.0.0.1',
-      port: pod.status.hostPort as number,
+      ...(podAddress(pod) as { ip: string; port: number }),
       targetRef: { kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
     });
     const published = pods
       // A pod publishes its one container port; that is the Service's targetPort.
-      .filter((pod) => pod.status.hostPort)
+      .filter((pod) => podAddress(pod))
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     // A pod whose node stopped answering serves nothing, whatever it last reported.
     const serving = (pod: Pod) => isReady(pod) && isNodeReady(this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName));

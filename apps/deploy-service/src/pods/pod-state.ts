@@ -18,6 +18,11 @@ export function isReady(pod: Pod): boolean {
 }
 
 /** The container of a pod on the node: unique per namespace and pod (dots never appear in either name). */
+/** Where the routers reach the pod (its one published container port), once it has one. */
+export function podAddress(pod: Pod): { ip: string; port: number } | undefined {
+  return pod.status.hostPort ? { ip: pod.status.hostIP ?? '127.0.0.1', port: pod.status.hostPort } : undefined;
+}
+
 export function containerName(pod: Pod): string {
   return `paas.${pod.metadata.namespace}.${pod.metadata.name}`;
 }

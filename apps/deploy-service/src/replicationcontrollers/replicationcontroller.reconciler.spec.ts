@@ -1,4 +1,5 @@
 import type { Pod, ReplicationController } from '@paas/contracts/deployments';
+import type { TrafficAddress } from '@paas/contracts/routes';
 import { ImagePullError, type RuntimeContainer } from '../adapters/container-runtime';
 import { ContainerEnvironment } from '../pods/container-env';
 import { TERMINATING_ANNOTATION } from '../pods/pod-state';
@@ -8,7 +9,17 @@ import { ReplicationControllerReconciler } from './replicationcontroller.reconci
 const fixtures: DeployFixture[] = [];
 afterEach(() => fixtures.splice(0).forEach(stopFixture));
 
-async function setup(rc: ReplicationController, settings: { batchSize?: number } = {}) {
+/** The routers as the reconciler asks them: `held` says what still holds every address asked about. */
+class FakeRouters {
+  held: string | undefined;
+  readonly asked: TrafficAddress[] = [];
+  async holding(address: TrafficAddress) {
+    this.asked.push(address);
+    return this.held;
+  }
+}
+
+async function setup(rc: ReplicationController, settings: { batchSize?: number; drainTimeoutMs?: number } = {}) {
   const fixture = await deployFixture(['Pod']);
   fixtures.push(fixture);
   const { log, rcs, pods, endpoints, informers, nodes } = fixture;
@@ -16,8 +27,10 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
   const cluster = new FakeCluster(fixture);
   const runtime = cluster.node('local');
   const tracker = new RecordingTracker();
+  const routers = new FakeRouters();
   rcs.seed(rc);
-  const reconciler = new ReplicationControllerReconciler(rcs, pods, informers, cluster, tracker, new ContainerEnvironment(informers, testCipher()), testSettings(now, settings));
+  const environment = new ContainerEnvironment(informers, testCipher());
+  const reconciler = new ReplicationControllerReconciler(rcs, pods, informers, cluster, tracker, environment, routers, testSettings(now, settings));
   const setEndpoints = async (addresses: { pod: Pod; port: number }[]) => {
     endpoints.seed({
       apiVersion: 'v1',
@@ -30,7 +43,7 @@ async function setup(rc: ReplicationController, settings: { batchSize?: number }
       status: { generation: 1 },
     });
   };
-  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, reconciler, setEndpoints, published: fixture.published, configMaps: fixture.configMaps, key: `demo/${rc.metadata.name}` };
+  return { log, now, rcs, pods, nodes, cluster, runtime, tracker, routers, reconciler, setEndpoints, published: fixture.published, configMaps: fixture.configMaps, key: `demo/${rc.metadata.name}` };
 }
 
 describe('ReplicationControllerReconciler', () => {
@@ -71,9 +84,9 @@ describe('ReplicationControllerReconciler', () => {
     expect(log).toEqual([]);
   });
 
-  it('scales down: takes the pod out of Endpoints first, stops its container only after the drain period', async () => {
+  it('scales down: takes the pod out of Endpoints first, stops its container only after the drain period and once no router holds it', async () => {
     const rc = replicationController(1, 1);
-    const { log, now, pods, runtime, reconciler, setEndpoints, key } = await setup(rc);
+    const { log, now, pods, runtime, routers, reconciler, setEndpoints, key } = await setup(rc);
     const older = pods.seed(runningPod(rc, 'web-1-older', 'c1', 40001, true, '2030-01-01T00:00:01.000Z'));
     const newer = pods.seed(runningPod(rc, 'web-1-newer', 'c2', 40002, true, '2030-01-01T00:00:02.000Z'));
     runtime.seed({ id: 'c1', labels: ownerLabels(rc, older.metadata.name), state: 'running', hostPort: 40001 });
@@ -96,12 +109,34 @@ describe('ReplicationControllerReconciler', () => {
     expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 1000 });
     expect(log).toEqual([]);
 
-    // 3: out of the Endpoints: stop with the grace period, then the record goes.
-    log.length = 0;
+    // 3: out of the Endpoints, but a router replica still has a request in flight to it: keep it running, ask again soon.
     await setEndpoints([{ pod: older, port: 40001 }]);
+    routers.held = 'router r1 has 1 request(s) in flight to it';
+    expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 250 });
+    expect(routers.asked).toEqual([{ ip: '127.0.0.1', port: 40002 }]);
+    expect(log).toEqual([]);
+
+    // 4: every router let go of it: stop with the grace period, then the record goes.
+    routers.held = undefined;
     expect(await reconciler.reconcile(key)).toEqual({});
     expect(log).toEqual(['remove c2 grace=10', `delete Pod ${newer.metadata.name}`]);
     expect((await pods.list()).map((p) => p.metadata.name)).toEqual([older.metadata.name]);
+  });
+
+  it('stops a drained pod a router still holds once the drain timeout has passed', async () => {
+    const rc = replicationController(1, 0);
+    const { log, now, pods, runtime, routers, reconciler, key } = await setup(rc, { drainTimeoutMs: 5_000 });
+    const pod = pods.seed(runningPod(rc, 'web-1-a', 'c1', 40001, true, '2030-01-01T00:00:01.000Z'));
+    runtime.seed({ id: 'c1', labels: ownerLabels(rc, pod.metadata.name), state: 'running', hostPort: 40001 });
+    routers.held = 'router r1 did not answer';
+
+    await reconciler.reconcile(key);
+    now.value += 4_000;
+    expect(await reconciler.reconcile(key)).toEqual({ requeueAfterMs: 250 });
+    expect(log).toEqual([]);
+    now.value += 1_000;
+    expect(await reconciler.reconcile(key)).toEqual({});
+    expect(log).toEqual(['remove c1 grace=10', `delete Pod ${pod.metadata.name}`]);
   });
 
   it('replaces an exited container in the same pod and counts the restart', async () => {

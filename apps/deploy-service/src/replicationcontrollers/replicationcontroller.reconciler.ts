@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isOwnedBy } from '@paas/contracts/meta';
 import { CREATE_CONTAINER_CONFIG_ERROR } from '@paas/contracts/config';
 import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type ContainerTermination, type Pod, type ReplicationController } from '@paas/contracts/deployments';
@@ -15,16 +15,19 @@ import { DeployInformers } from '../informers';
 import { ContainerConfigError, ContainerEnvironment } from '../pods/container-env';
 import { PodRepository } from '../pods/pod.repository';
 import { terminationOf } from '../pods/pod-view';
-import { containerName, isReady, isTerminating, podChanged, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
+import { containerName, isReady, isTerminating, podAddress, podChanged, terminatingSince, TERMINATING_ANNOTATION } from '../pods/pod-state';
 import { READINESS_TRACKER, type ReadinessTracker } from '../pods/readiness';
 import { splitKey, type Store } from '../store';
 import { ReplicationControllerRepository } from './replicationcontroller.repository';
+import { ROUTER_DRAIN, type RouterDrain } from './router-drain';
 
 /**
  * While a drained pod still shows in Endpoints, look again this soon (the Endpoints change
  * that drops it enqueues the RC anyway; this only covers a change that went unseen).
  */
 const ENDPOINTS_RECHECK_MS = 1_000;
+/** While a router replica still sends a drained pod traffic (or has requests in flight to it), ask again this soon. */
+const ROUTERS_RECHECK_MS = 250;
 /** A pod no node can take is placed again this soon (a node may come back, or be uncordoned). */
 const UNSCHEDULABLE_RETRY_MS = 5_000;
 /** A container that ran this long before it stopped starts again at once, its back-off forgotten (the kubelet's 10 minutes). */
@@ -52,6 +55,8 @@ class Budget {
  */
 @Injectable()
 export class ReplicationControllerReconciler implements Controller {
+  private readonly logger = new Logger(ReplicationControllerReconciler.name);
+
   constructor(
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
     @Inject(PodRepository) private readonly pods: Store<Pod>,
@@ -59,6 +64,7 @@ export class ReplicationControllerReconciler implements Controller {
     @Inject(CLUSTER) private readonly cluster: Cluster,
     @Inject(READINESS_TRACKER) private readonly readiness: ReadinessTracker,
     @Inject(ContainerEnvironment) private readonly environment: Pick<ContainerEnvironment, 'resolve'>,
+    @Inject(ROUTER_DRAIN) private readonly routers: RouterDrain,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
   ) {}
 
@@ -102,6 +108,7 @@ export class ReplicationControllerReconciler implements Controller {
       const drainLeft = terminatingSince(pod) + this.settings.drainMs - this.settings.now();
       if (drainLeft > 0) requeue(drainLeft);
       else if (addressed.has(pod.metadata.name)) requeue(ENDPOINTS_RECHECK_MS);
+      else if (await this.stillRouted(pod)) requeue(ROUTERS_RECHECK_MS);
       else if (budget.take()) await this.removePod(pod, mine);
       else requeue(0);
     }
@@ -344,6 +351,22 @@ export class ReplicationControllerReconciler implements Controller {
     });
     this.readiness.watch(updated);
     return updated;
+  }
+
+  /**
+   * Whether a router replica still sends the pod traffic or has requests in flight to it: its
+   * container is stopped only once none does (docs/architecture.md, "Drain"), or
+   * once it has drained for `drainTimeoutMs` whatever holds it (a router cut off from NATS,
+   * a request that never ends), which the log then names.
+   */
+  private async stillRouted(pod: Pod): Promise<boolean> {
+    const address = podAddress(pod);
+    const holding = address && (await this.routers.holding(address));
+    if (!holding) return false;
+    const drainingMs = this.settings.now() - terminatingSince(pod);
+    if (drainingMs < this.settings.drainTimeoutMs) return true;
+    this.logger.warn({ msg: `stopping pod ${pod.metadata.namespace}/${pod.metadata.name} after ${drainingMs} ms of drain although ${holding}` });
+    return false;
   }
 
   /** Step one of removal: not ready, out of Endpoints; the container stops once drained. */

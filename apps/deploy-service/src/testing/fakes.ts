@@ -216,6 +216,7 @@ export class RecordingTracker implements ReadinessTracker {
 export function testSettings(now: { value: number }, overrides: Partial<DeploySettings> = {}): DeploySettings {
   return {
     drainMs: 1000,
+    drainTimeoutMs: 30_000,
     resyncMs: 5000,
     graceSeconds: 10,
     batchSize: 10,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EndpointsSync } from './endpoints-sync';
+import { TrafficReport } from './traffic-report';
 
-@Module({ providers: [EndpointsSync] })
+@Module({ providers: [EndpointsSync, TrafficReport] })
 export class EndpointsModule {}

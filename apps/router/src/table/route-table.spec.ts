@@ -49,6 +49,22 @@ describe('route table', () => {
     ]);
   });
 
+  it("says whether it still routes to an address and how many requests are in flight there, after the address left the table too (a pod's drain)", () => {
+    const state = stateWith(aRoute({ name: 'web', service: 'web' }));
+    state.applyEndpoints(anEndpoints('web', [9001, 9002]));
+    const leaving = { ip: '127.0.0.1', port: 9002 };
+    const endpoint = state.table.match('web-demo.apps.localhost', '/')?.balancer.endpoints.find((w) => w.endpoint.port === 9002)?.endpoint;
+    if (!endpoint) throw new Error('9002 is not in the table');
+    endpoint.active = 2;
+    expect(state.traffic([leaving])).toEqual([{ ...leaving, routed: true, inFlight: 2 }]);
+
+    state.applyEndpoints(anEndpoints('web', [9001], { generation: 2 }));
+    expect(state.traffic([leaving])).toEqual([{ ...leaving, routed: false, inFlight: 2 }]);
+    endpoint.active = 0;
+    expect(state.traffic([leaving])).toEqual([{ ...leaving, routed: false, inFlight: 0 }]);
+    expect(state.traffic([{ ip: '127.0.0.1', port: 9999 }])).toEqual([{ ip: '127.0.0.1', port: 9999, routed: false, inFlight: 0 }]);
+  });
+
   it('counts the admitted routes it serves and the endpoints behind them (the router_table_* gauges)', () => {
     const state = stateWith(aRoute({ name: 'web', service: 'web' }), aRoute({ name: 'api', service: 'api' }), aRoute({ name: 'waiting', host: 'taken.apps.localhost', admitted: false }));
     state.applyEndpoints(anEndpoints('web', [9001, 9002]));

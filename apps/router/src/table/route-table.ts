@@ -56,9 +56,14 @@ export class LiveState {
     return fresh;
   }
 
-  /** Forgets what the table just built did not ask for. */
+  /** Requests in flight to `backend`, whether or not a table still sends it more. */
+  inFlight(backend: Backend): number {
+    return this.endpoints.get(`${backend.ip}|${backend.port}`)?.active ?? 0;
+  }
+
+  /** Forgets what the table just built did not ask for, but an endpoint still answering requests (a pod draining). */
   retain(): void {
-    for (const key of this.endpoints.keys()) if (!this.used.endpoints.has(key)) this.endpoints.delete(key);
+    for (const [key, endpoint] of this.endpoints) if (!this.used.endpoints.has(key) && endpoint.active === 0) this.endpoints.delete(key);
     for (const key of this.cursors.keys()) if (!this.used.routes.has(key)) this.cursors.delete(key);
     for (const key of this.limits.keys()) if (!this.used.routes.has(key)) this.limits.delete(key);
     this.used = { endpoints: new Set(), routes: new Set() };
@@ -156,6 +161,14 @@ export class RouteTable {
     let count = 0;
     for (const targets of this.byHost.values()) for (const target of targets) count += target.balancer.endpoints.length;
     return count;
+  }
+
+  /** Whether a route of this table sends requests to `backend` (a weight above 0). */
+  routesTo(backend: Backend): boolean {
+    for (const targets of this.byHost.values()) {
+      for (const target of targets) if (target.balancer.endpoints.some(({ endpoint }) => endpoint.ip === backend.ip && endpoint.port === backend.port)) return true;
+    }
+    return false;
   }
 
   /** The route serving `host` (no port, lower case) and `pathname` (no query), if any. */

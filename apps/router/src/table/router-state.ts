@@ -1,4 +1,4 @@
-import type { Route } from '@paas/contracts/routes';
+import type { Route, RouterTraffic } from '@paas/contracts/routes';
 import { routeSettingsCache } from '../routes/route-settings';
 import { endpointsKey, LiveState, RouteTable, type Backend, type EndpointsEntry, type SettingsOf } from './route-table';
 
@@ -143,6 +143,11 @@ export class RouterState {
       }
     }
     if (changed) this.rebuild();
+  }
+
+  /** For each of `addresses`: whether the table sends requests there, and how many are in flight there now. */
+  traffic(addresses: readonly Backend[]): RouterTraffic['addresses'] {
+    return addresses.map(({ ip, port }) => ({ ip, port, routed: this.current.routesTo({ ip, port }), inFlight: this.live.inFlight({ ip, port }) }));
   }
 
   endpointsGeneration(namespace: string, name: string): number | undefined {

@@ -64,11 +64,12 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** A tiny application that answers its own name. */
-export async function backend(name: string): Promise<Backend> {
+/** A tiny application that answers its own name; after `delayMs` when the path has `?slow`. */
+export async function backend(name: string, delayMs = 0): Promise<Backend> {
   const server = http.createServer((req, res) => {
     req.resume();
-    res.end(name);
+    if (req.url?.includes('?slow')) setTimeout(() => res.end(name), delayMs);
+    else res.end(name);
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -207,7 +208,7 @@ export class RouterProcess {
 /** The test's own view of the private bus: Routes over RPC and endpoints.changed events, as the platform sends them. */
 export class ControlClient {
   private constructor(
-    private readonly nats: NatsConnection,
+    readonly nats: NatsConnection,
     readonly rpc: RpcClient,
     readonly bus: EventBus,
   ) {}
@@ -248,5 +249,34 @@ export class Isolation {
       await connection.close();
     }
     rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What most router tests start from: a NATS of their own, one router process on it, ready, and
+ * a control client to publish endpoints and ask over RPC; `stop` stops and removes it all.
+ */
+export class RouterHarness {
+  readonly isolation = new Isolation();
+  nats?: NatsProcess;
+  router?: RouterProcess;
+  control?: ControlClient;
+
+  async start(env: Record<string, string> = {}): Promise<{ nats: NatsProcess; router: RouterProcess; control: ControlClient }> {
+    buildRouter();
+    const nats = (this.nats = new NatsProcess(await freePort(), path.join(this.isolation.home, 'jetstream')));
+    await nats.start();
+    const router = (this.router = new RouterProcess({ home: this.isolation.home, natsUrl: nats.url, dbPrefix: this.isolation.dbPrefix, env }));
+    await router.start();
+    await router.ready();
+    const control = (this.control = await ControlClient.connect(nats.url));
+    return { nats, router, control };
+  }
+
+  async stop(): Promise<void> {
+    await this.control?.close();
+    await this.router?.stop(2_000);
+    await this.nats?.kill();
+    await this.isolation.remove();
   }
 }
