@@ -199,6 +199,56 @@ describe('source to request', () => {
     expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/pod=${oldPod.metadata.name}`], { encoding: 'utf8' }).trim()).toBe('');
   });
 
+  it('Recreate with lifecycle hooks under 8 keep-alive clients: pre (Abort) and mid (Retry, failing until it may pass) run in the image, a failing post is ignored; only the gap answers 503', async () => {
+    const dc = await get('deploymentconfigs', 'hello');
+    const containerName = dc.spec.template.spec.containers[0].name;
+    const hook = (failurePolicy: string, script: string, env: { name: string; value: string }[] = []) => ({ failurePolicy, execNewPod: { containerName, command: ['node', '-e', script], env } });
+    const recreateParams = {
+      timeoutSeconds: 120,
+      pre: hook('Abort', "console.log('pre ran')"),
+      // It fails until 10 s from now: its first run comes a few seconds after the rollout starts (pre, the old pod's drain).
+      mid: hook('Retry', 'process.exit(Date.now() < Number(process.env.PASS_FROM) ? 4 : 0)', [{ name: 'PASS_FROM', value: String(Date.now() + 10_000) }]),
+      post: hook('Ignore', "console.log('post ran'); process.exit(5)"),
+    };
+    const updated = await api().put(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello`).send({ ...dc, spec: { ...dc.spec, strategy: { type: 'Recreate', recreateParams } } });
+    expect(updated.status).toBe(200);
+
+    let stop = false;
+    const outcomes: { status: number; body: string }[] = [];
+    const client = async () => {
+      while (!stop) outcomes.push(await throughRouter(host).catch((error: Error) => ({ status: 0, body: error.message })));
+    };
+    const clients = Array.from({ length: 8 }, client);
+    const latest = await api().post(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello/instantiate`).send({});
+    expect(latest.status).toBe(201);
+    const version = latest.body.status.latestVersion;
+    const log = await eventually(
+      `revision ${version} to complete after its hooks`,
+      async () => {
+        const res = await api().get(`/api/v1/namespaces/${namespace}/deploymentconfigs/hello/log`).query({ version: String(version) });
+        return res.text.includes('--> Success') ? res.text : undefined;
+      },
+      60_000,
+    );
+    await routeServes('hello v1');
+    stop = true;
+    await Promise.all(clients);
+
+    const lines = log.split('\n').filter(Boolean);
+    expect(lines).toEqual(
+      expect.arrayContaining(['pre ran', '--> pre: Success', '--> mid: Failed (exited with code 4); retrying', '--> mid: Success', 'post ran', '--> post: Failed (exited with code 5); ignored (failurePolicy Ignore)']),
+    );
+    // pre before the old revision is scaled down, mid between, post last.
+    const at = (line: string) => lines.findIndex((l) => l.startsWith(line));
+    expect(at('--> pre: Success')).toBeLessThan(at(`    Scaling hello-${version - 1} down`));
+    expect(at('--> mid: Success')).toBeLessThan(at(`    Scaling hello-${version} up`));
+    expect(at('--> post: Failed')).toBeLessThan(at('--> Success'));
+    // No request failed but in the gap Recreate leaves, where the router says so at once.
+    expect(outcomes.filter((outcome) => outcome.status !== 200 && outcome.status !== 503)).toEqual([]);
+    expect(outcomes.filter((outcome) => outcome.status === 503).length).toBeGreaterThan(0);
+    expect(outcomes.at(-1)).toEqual({ status: 200, body: 'hello v1' });
+  });
+
   it("reads a pod's log as kubectl logs does, and refuses a log query it cannot read or a revision that is not there", async () => {
     const [pod] = await podsOf('hello');
     const path = `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`;
