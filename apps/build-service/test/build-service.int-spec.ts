@@ -9,7 +9,7 @@ import { NATS_CONNECTION } from '@paas/platform/tokens';
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TERMINAL_BUILD_PHASES, type Build } from '@paas/contracts/builds';
@@ -27,10 +27,13 @@ process.env.REGISTRY_HOST = REGISTRY_HOST;
 // A build with no node to run on fails after this long (the default is minutes).
 process.env.BUILD_NODE_WAIT_MS = '4000';
 
-/** A git repository with one commit of `files`; answers its path and the commit id. */
+/** A git repository with one commit of `files` (paths; those in a `bin` directory executable); answers its path and the commit id. */
 function gitRepo(files: Record<string, string>): { dir: string; commit: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'paas-build-int-'));
-  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content, { mode: name.includes('/bin/') ? 0o755 : 0o644 });
+  }
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: dir }).toString().trim();
   git('init', '--quiet', '--initial-branch=main');
   git('add', '.');
@@ -110,7 +113,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -203,6 +206,40 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const log = await fullLog('broken-1');
     expect(log).toContain('---> Build FAILED');
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.broken-1`] } })).toEqual([]);
+  });
+
+  it("follows the s2i contract: the source's own .s2i/bin scripts, .s2i/environment, .s2iignore and contextDir; its own failing assemble fails the build", async () => {
+    const own = gitRepo({
+      'README.md': 'the app is in web/\n',
+      'web/.s2i/bin/assemble': '#!/bin/sh\nset -e\necho "own assemble, greeting $GREETING"\ncp -R /tmp/src/. ./\n',
+      'web/.s2i/bin/run': '#!/bin/sh\necho "own run: $GREETING; files: $(ls -A | tr \'\\n\' \' \')"\n',
+      'web/.s2i/environment': '# set for assemble and kept in the image\nGREETING=hello from the source\n',
+      'web/.s2iignore': '*.log\nsecrets\n',
+      'web/index.html': 'hi\n',
+      'web/debug.log': 'left out\n',
+      'web/secrets/key': 'left out\n',
+    });
+    const failing = gitRepo({ '.s2i/bin/assemble': '#!/bin/sh\necho "refusing on purpose"\nexit 7\n', 'package.json': '{"name":"x","version":"1.0.0"}' });
+    repos.push(own.dir, failing.dir);
+    const ownConfig = buildConfig('own', own.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: { ...ownConfig, spec: { ...ownConfig.spec, source: { ...ownConfig.spec.source, contextDir: 'web' } } } });
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('refusing', failing.dir) });
+
+    const built = await finished('own-1');
+    expect(built.status.phase).toBe('Complete');
+    const log = await fullLog('own-1');
+    expect(log).toContain("---> Using the source's .s2i/bin scripts (assemble, run)");
+    expect(log).toContain('own assemble, greeting hello from the source');
+    const reference = `${REGISTRY_HOST}/${namespace}/own:latest`;
+    const image = await docker.getImage(reference).inspect();
+    expect(image.Config.Cmd).toEqual(['/tmp/scripts/run']);
+    expect(image.Config.Labels).toMatchObject({ 'io.openshift.build.source-context-dir': 'web', 'io.openshift.build.commit.ref': 'main', 'io.openshift.build.name': 'own-1' });
+    const output = execFileSync('docker', ['run', '--rm', reference], { encoding: 'utf8' });
+    expect(output).toBe('own run: hello from the source; files: .s2i .s2iignore index.html \n');
+
+    const refused = await finished('refusing-1');
+    expect(refused.status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed', message: expect.stringContaining('assemble exited with code 7') });
+    expect(await fullLog('refusing-1')).toContain('refusing on purpose');
   });
 
   it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {

@@ -95,7 +95,11 @@ export interface BuildStage {
 export const BUILD_FAILURE_REASONS = [
   'FetchSourceFailed',
   'InvalidContextDirectory',
+  /** The source's `.s2i/environment` has a line that is not `NAME=value`. */
+  'InvalidS2IEnvironment',
   'BuilderImageNotFound',
+  /** The builder's `io.openshift.s2i.scripts-url` is not an `image://` path (no other kind is fetched). */
+  'InvalidScriptsURL',
   'AssembleFailed',
   'CommitFailed',
   'PushImageToRegistryFailed',

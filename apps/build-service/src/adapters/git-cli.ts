@@ -28,8 +28,12 @@ export interface Git {
   fetch(uri: string, ref: string, dir: string, signal?: AbortSignal): Promise<Revision>;
   /** Whether `path` (relative) is a directory at the fetched commit. */
   hasDirectory(dir: string, path: string): Promise<boolean>;
-  /** Writes the fetched tree (or its `path` subtree) as an uncompressed tar to `file`. */
-  archive(dir: string, path: string | undefined, file: string, signal?: AbortSignal): Promise<void>;
+  /** The names in directory `path` of the fetched commit; none when it is not a directory there. */
+  listDirectory(dir: string, path: string): Promise<string[]>;
+  /** The content of file `path` at the fetched commit; undefined when there is none. */
+  readFile(dir: string, path: string): Promise<string | undefined>;
+  /** Writes the fetched tree (or its `path` subtree) as an uncompressed tar to `file`, without what the glob patterns `excluded` match. */
+  archive(dir: string, path: string | undefined, file: string, options?: { excluded?: string[]; signal?: AbortSignal }): Promise<void>;
 }
 
 const FULL_COMMIT_ID = /^[0-9a-f]{40}$/;
@@ -103,7 +107,21 @@ export class GitCli implements Git {
     return type.trim() === 'tree';
   }
 
-  async archive(dir: string, path: string | undefined, file: string, signal?: AbortSignal): Promise<void> {
-    await runGit(['archive', '--format=tar', `--output=${file}`, path ? `FETCH_HEAD:${path}` : 'FETCH_HEAD'], { cwd: dir, signal });
+  async listDirectory(dir: string, path: string): Promise<string[]> {
+    if (!(await this.hasDirectory(dir, path))) return [];
+    return (await runGit(['ls-tree', '--name-only', `FETCH_HEAD:${path}`], { cwd: dir })).split('\n').filter(Boolean);
+  }
+
+  async readFile(dir: string, path: string): Promise<string | undefined> {
+    const type = await runGit(['cat-file', '-t', `FETCH_HEAD:${path}`], { cwd: dir }).catch(() => '');
+    if (type.trim() !== 'blob') return undefined;
+    return runGit(['cat-file', 'blob', `FETCH_HEAD:${path}`], { cwd: dir });
+  }
+
+  async archive(dir: string, path: string | undefined, file: string, options: { excluded?: string[]; signal?: AbortSignal } = {}): Promise<void> {
+    // Pathspecs with exclude and glob magic: a pattern leaves out what it matches, a directory with all under it.
+    const excluded = (options.excluded ?? []).map((pattern) => `:(exclude,glob)${pattern}`);
+    const pathspecs = excluded.length ? ['--', '.', ...excluded] : [];
+    await runGit(['archive', '--format=tar', `--output=${file}`, path ? `FETCH_HEAD:${path}` : 'FETCH_HEAD', ...pathspecs], { cwd: dir, signal: options.signal });
   }
 }

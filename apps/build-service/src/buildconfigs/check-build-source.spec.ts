@@ -28,6 +28,8 @@ function checker(options: { images?: string[]; gitError?: GitError } = {}) {
     },
     fetch: jest.fn(),
     hasDirectory: jest.fn(),
+    listDirectory: jest.fn(),
+    readFile: jest.fn(),
     archive: jest.fn(),
   };
   return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings);

@@ -102,7 +102,7 @@ class FakeCredentials implements RegistryCredentials {
 const fakeSource: SourceFetcher = {
   async fetch(ctx): Promise<FetchedSource> {
     ctx.log.write('Cloning ...\n');
-    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from(['tar-bytes']) };
+    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from(['tar-bytes']), scripts: [], environment: [] };
   },
 };
 
@@ -163,7 +163,7 @@ describe('RunBuild with a fake container runtime', () => {
     ]);
     expect(runtime.input).toBe('tar-bytes');
     expect(runtime.runs[0]).toMatchObject({
-      cmd: ['/bin/sh', '-c', 'mkdir -p /tmp/src && tar -C /tmp/src -xf - && /usr/libexec/s2i/assemble'],
+      cmd: ['/bin/sh', '-c', expect.stringContaining('tar -C "$1/src" -xf -'), 'assemble', '/tmp', '/usr/libexec/s2i/assemble', 'none'],
       env: ['NODE_ENV=production'],
       labels: { 'paas.dev/build': 'demo.app-1', 'paas.dev/managed-by': 'build-service' },
     });
@@ -175,9 +175,13 @@ describe('RunBuild with a fake container runtime', () => {
       exposedPorts: ['8080/tcp'],
       labels: {
         'io.openshift.build.image': BUILDER,
+        'io.openshift.build.name': 'app-1',
+        'io.openshift.build.namespace': 'demo',
         'io.openshift.build.commit.id': COMMIT,
+        'io.openshift.build.commit.ref': 'main',
+        'io.openshift.build.commit.author': 'Ann <ann@example.com>',
+        'io.openshift.build.commit.message': 'first',
         'io.openshift.build.source-location': 'https://git.example/app.git',
-        'io.openshift.s2i.scripts-url': 'image:///usr/libexec/s2i',
         'paas.dev/build': 'demo.app-1',
         'paas.dev/managed-by': 'build-service',
         [INSTANCE_LABEL]: loadConfig().instance,
@@ -399,12 +403,12 @@ describe('BuildStrategyFactory on a node', () => {
   const node = (runtime: FakeRuntime) => ({ name: 'node-1', engineUrl: 'tcp://10.250.1.2:2376', registryHost: '10.250.1.1:5000', runtime });
   const factory = new BuildStrategyFactory({} as Git, { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings, new FakeCredentials());
   const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
-  const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]) };
+  const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]), scripts: [], environment: [] };
 
   it("commits, names and pushes the image on the node's engine, for the registry as that node reaches it", async () => {
     const runtime = new FakeRuntime();
     const strategy = factory.forBuild(aBuild(), node(runtime));
-    const { imageReference } = await strategy.committer.commit(ctx(runtime), 'container-1', source);
+    const { imageReference } = await strategy.committer.commit(ctx(runtime), { containerId: 'container-1', run: ['/usr/libexec/s2i/run'] }, source);
     expect(imageReference).toBe('10.250.1.1:5000/demo/app:latest');
     await strategy.pusher.push(ctx(runtime), imageReference);
     expect(runtime.calls).toEqual(['commit container-1 10.250.1.1:5000/demo/app:latest', 'push 10.250.1.1:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount']);

@@ -140,8 +140,8 @@ export class RunBuild {
     const { namespace, name } = ctx.build.metadata;
     const source = await this.stage(ctx, 'FetchSource', () => strategy.source.fetch(ctx));
     ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
-    const { containerId } = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
-    const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, containerId, source));
+    const assembled = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
+    const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, assembled, source));
     const { digest } = await this.stage(ctx, 'Push', () => strategy.pusher.push(ctx, imageReference));
     return digest;
   }

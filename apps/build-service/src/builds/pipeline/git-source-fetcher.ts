@@ -20,10 +20,36 @@ export class GitSourceFetcher implements SourceFetcher {
     if (source.contextDir && !(await this.git.hasDirectory(repoDir, source.contextDir))) {
       throw new BuildFailure('InvalidContextDirectory', `the context directory "${source.contextDir}" does not exist in commit ${revision.commit.slice(0, 12)}`);
     }
+    const inSource = (file: string) => path.posix.join(source.contextDir ?? '', file);
+    const environment = s2iEnvironment((await this.git.readFile(repoDir, inSource('.s2i/environment'))) ?? '');
+    const excluded = ignorePatterns((await this.git.readFile(repoDir, inSource('.s2iignore'))) ?? '');
+    const scripts = await this.git.listDirectory(repoDir, inSource('.s2i/bin'));
     const tarFile = path.join(ctx.workDir, 'source.tar');
-    await this.git.archive(repoDir, source.contextDir, tarFile, ctx.signal).catch((error: GitError) => {
+    await this.git.archive(repoDir, source.contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
     });
-    return { revision, archive: () => createReadStream(tarFile) };
+    return { revision, archive: () => createReadStream(tarFile), scripts, environment };
   }
+}
+
+const ENV_LINE = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+
+/** `.s2i/environment`: a `NAME=value` per line; blank lines and `#` comments are skipped, anything else fails the build. */
+export function s2iEnvironment(text: string): string[] {
+  const variables: string[] = [];
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    if (!ENV_LINE.test(line)) throw new BuildFailure('InvalidS2IEnvironment', `.s2i/environment line ${index + 1} is not NAME=value: "${line.slice(0, 80)}"`);
+    variables.push(line);
+  }
+  return variables;
+}
+
+/** `.s2iignore`: a glob pattern per line, relative to the source root (`*` within one path segment); `#` comments. */
+export function ignorePatterns(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().replace(/^\.?\/+/, ''))
+    .filter((line) => line && !line.startsWith('#') && !line.startsWith('!'));
 }

@@ -34,8 +34,12 @@ export interface BuildContext {
 
 export interface FetchedSource {
   revision: NonNullable<BuildSpec['revision']>;
-  /** The source tree (at `contextDir`) as an uncompressed tar, read once. */
+  /** The source tree (at `contextDir`, without what `.s2iignore` names) as an uncompressed tar, read once. */
   archive: () => Readable;
+  /** The scripts the source brings in `.s2i/bin/` (by name: assemble, run, …), which win over the builder's. */
+  scripts: string[];
+  /** `.s2i/environment` as `NAME=value`: assemble runs with it, and the image keeps it. */
+  environment: string[];
 }
 
 /** Fetches the source the build names (git). */
@@ -43,14 +47,20 @@ export interface SourceFetcher {
   fetch(ctx: BuildContext): Promise<FetchedSource>;
 }
 
-/** Runs the builder's assemble script over the source; answers the container to commit. */
+/** A container the assemble script ran in, and the command the image it becomes runs (the `run` script). */
+export interface Assembled {
+  containerId: string;
+  run: string[];
+}
+
+/** Runs the assemble script over the source; answers the container to commit. */
 export interface Assembler {
-  assemble(ctx: BuildContext, source: FetchedSource): Promise<{ containerId: string }>;
+  assemble(ctx: BuildContext, source: FetchedSource): Promise<Assembled>;
 }
 
 /** Turns the assembled container into the application image; answers `<repository>:<tag>`. */
 export interface Committer {
-  commit(ctx: BuildContext, containerId: string, source: FetchedSource): Promise<{ imageReference: string }>;
+  commit(ctx: BuildContext, assembled: Assembled, source: FetchedSource): Promise<{ imageReference: string }>;
 }
 
 /** Pushes the image to the platform registry; answers the digest it stored. */

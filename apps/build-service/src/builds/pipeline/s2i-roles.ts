@@ -6,11 +6,24 @@ import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
-import { BuildFailure, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
+import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
-const ASSEMBLE_COMMAND = ['/bin/sh', '-c', 'mkdir -p /tmp/src && tar -C /tmp/src -xf - && /usr/libexec/s2i/assemble'];
-const RUN_COMMAND = ['/usr/libexec/s2i/run'];
+/** source-to-image's labels on a builder image: where its scripts are, and where the source goes. */
+export const S2I_LABELS = { scriptsUrl: 'io.openshift.s2i.scripts-url', destination: 'io.openshift.s2i.destination' } as const;
+const DEFAULT_DESTINATION = '/tmp';
+/**
+ * The source into `<destination>/src` (read from stdin), the source's own `.s2i/bin` scripts
+ * (when it brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`.
+ * Arguments, never interpolated: $1 the destination, $2 the assemble script, $3 `copy` or not.
+ */
+const ASSEMBLE_SCRIPT = [
+  'set -e',
+  'mkdir -p "$1/src"',
+  'tar -C "$1/src" -xf -',
+  'if [ "$3" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
+  'exec "$2"',
+].join('\n');
 const S2I_USER = '1001';
 const APP_PORT = '8080/tcp';
 const FAILURE_TAIL_LINES = 10;
@@ -38,7 +51,32 @@ export function buildContainerLabels(build: Build): Record<string, string> {
 /** Resolves the builder a BuildConfig names to the image to run. */
 export type BuilderImageResolver = (build: Build) => string | undefined;
 
-/** Streams the source tar into a builder container that runs its `assemble` script. */
+/** Where an s2i build finds its scripts and puts the source (source-to-image's contract). */
+export interface S2IPaths {
+  destination: string;
+  assemble: string;
+  run: string;
+  /** The source brings scripts of its own, copied to `<destination>/scripts`. */
+  sourceScripts: boolean;
+}
+
+/**
+ * Each script from the source's `.s2i/bin` when it has it, else from the builder's
+ * `io.openshift.s2i.scripts-url` (an `image://` path; s2i's default when unlabelled); the
+ * source under the builder's `io.openshift.s2i.destination` (`/tmp`).
+ */
+export function s2iPaths(builderLabels: Record<string, string>, sourceScripts: readonly string[]): S2IPaths {
+  const destination = (builderLabels[S2I_LABELS.destination] || DEFAULT_DESTINATION).replace(/(.)\/+$/, '$1');
+  const url = builderLabels[S2I_LABELS.scriptsUrl] || S2I_SCRIPTS_URL;
+  if (!url.startsWith('image:///')) {
+    throw new BuildFailure('InvalidScriptsURL', `the builder's ${S2I_LABELS.scriptsUrl} is "${url}": only an image:// path is used, or scripts in the source's .s2i/bin`);
+  }
+  const inImage = url.slice('image://'.length).replace(/\/+$/, '');
+  const script = (name: string) => (sourceScripts.includes(name) ? `${destination}/scripts/${name}` : `${inImage}/${name}`);
+  return { destination, assemble: script('assemble'), run: script('run'), sourceScripts: sourceScripts.length > 0 };
+}
+
+/** Streams the source tar into a builder container that runs the `assemble` script (s2iPaths). */
 export class S2IAssembler implements Assembler {
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -49,15 +87,19 @@ export class S2IAssembler implements Assembler {
 
   async assemble(ctx: BuildContext, source: FetchedSource) {
     const image = this.builderImage(ctx.build);
-    if (!image || !(await this.runtime.inspectImage(image))) {
+    const builder = image && (await this.runtime.inspectImage(image));
+    if (!image || !builder) {
       throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on node ${this.nodeName}`);
     }
-    await ctx.log.write(`---> Running assemble in ${image}\n`);
+    const paths = s2iPaths(builder.labels, source.scripts);
+    if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
+    await ctx.log.write(`---> Running ${paths.assemble} in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({
       name: buildContainerName(ctx.build),
       image,
-      cmd: ASSEMBLE_COMMAND,
-      env: ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`),
+      cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', paths.destination, paths.assemble, paths.sourceScripts ? 'copy' : 'none'],
+      // The BuildConfig's environment wins over the source's, as in s2i.
+      env: [...source.environment, ...ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`)],
       labels: buildContainerLabels(ctx.build),
       input: source.archive(),
       onOutput: (chunk) => ctx.log.write(chunk),
@@ -67,8 +109,23 @@ export class S2IAssembler implements Assembler {
       await this.runtime.remove(containerId);
       throw new BuildFailure('AssembleFailed', `assemble exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
     }
-    return { containerId };
+    return { containerId, run: [paths.run] };
   }
+}
+
+/** The `io.openshift.build.*` labels s2i puts on what it builds: where the source came from, which commit, by whom. */
+function provenanceLabels(build: Build, source: FetchedSource): Record<string, string> {
+  const labels: Record<string, string> = {
+    'io.openshift.build.name': build.metadata.name,
+    'io.openshift.build.namespace': build.metadata.namespace,
+    'io.openshift.build.commit.id': source.revision.commit,
+    'io.openshift.build.commit.ref': build.spec.source.git.ref,
+    'io.openshift.build.source-location': redactCredentials(build.spec.source.git.uri),
+  };
+  if (source.revision.author) labels['io.openshift.build.commit.author'] = source.revision.author;
+  if (source.revision.message) labels['io.openshift.build.commit.message'] = source.revision.message;
+  if (build.spec.source.contextDir) labels['io.openshift.build.source-context-dir'] = build.spec.source.contextDir;
+  return labels;
 }
 
 /** Commits the assembled container with the builder's `run` as its command and the s2i labels. */
@@ -79,7 +136,7 @@ export class S2ICommitter implements Committer {
     private readonly builderImage: BuilderImageResolver,
   ) {}
 
-  async commit(ctx: BuildContext, containerId: string, source: FetchedSource) {
+  async commit(ctx: BuildContext, { containerId, run }: Assembled, source: FetchedSource) {
     const { build } = ctx;
     const output = outputRepository(build);
     const [repository, tag] = [`${this.registryHost}/${output.repository}`, output.tag];
@@ -88,14 +145,13 @@ export class S2ICommitter implements Committer {
       .commit(containerId, {
         repository,
         tag,
-        cmd: RUN_COMMAND,
+        cmd: run,
         user: S2I_USER,
         exposedPorts: [APP_PORT],
         labels: {
           'io.openshift.build.image': this.builderImage(build) ?? '',
-          'io.openshift.build.commit.id': source.revision.commit,
-          'io.openshift.build.source-location': redactCredentials(build.spec.source.git.uri),
-          'io.openshift.s2i.scripts-url': S2I_SCRIPTS_URL,
+          // The builder's own io.openshift.s2i.* labels come with the container's.
+          ...provenanceLabels(build, source),
           // The engine copies the container's labels too; named here so that the image says it is a platform build whatever the engine does.
           ...buildContainerLabels(build),
         },
