@@ -53,19 +53,18 @@ export class EndpointsReconciler implements Controller {
   private subsets(namespace: string, selector: Record<string, string>): EndpointsSubsets {
     // An empty selector selects nothing, as for a Kubernetes Service without one.
     const pods = Object.keys(selector).length ? this.cache.pods.list({ namespace, labels: selector }) : [];
-    const addressOf = (pod: Pod): EndpointAddress => ({
-      ...(podAddress(pod) as { ip: string; port: number }),
-      targetRef: { kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
-    });
+    // A pod publishes its one container port; that is the Service's targetPort.
     const published = pods
-      // A pod publishes its one container port; that is the Service's targetPort.
-      .filter((pod) => podAddress(pod))
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+      .flatMap((pod): { pod: Pod; address: EndpointAddress }[] => {
+        const address = podAddress(pod);
+        return address ? [{ pod, address: { ...address, targetRef: { kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } } }] : [];
+      })
+      .sort((a, b) => a.pod.metadata.name.localeCompare(b.pod.metadata.name));
     // A pod whose node stopped answering serves nothing, whatever it last reported.
     const serving = (pod: Pod) => isReady(pod) && isNodeReady(this.cache.nodes.get(NODE_SCOPE, pod.spec.nodeName));
     return {
-      addresses: published.filter(serving).map(addressOf),
-      notReadyAddresses: published.filter((pod) => !serving(pod)).map(addressOf),
+      addresses: published.filter(({ pod }) => serving(pod)).map(({ address }) => address),
+      notReadyAddresses: published.filter(({ pod }) => !serving(pod)).map(({ address }) => address),
     };
   }
 

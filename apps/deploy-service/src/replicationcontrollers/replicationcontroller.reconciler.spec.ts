@@ -13,9 +13,9 @@ afterEach(() => fixtures.splice(0).forEach(stopFixture));
 class FakeRouters {
   held: string | undefined;
   readonly asked: TrafficAddress[] = [];
-  async holding(address: TrafficAddress) {
-    this.asked.push(address);
-    return this.held;
+  async holding(addresses: TrafficAddress[]) {
+    this.asked.push(...addresses);
+    return addresses.map(() => this.held);
   }
 }
 

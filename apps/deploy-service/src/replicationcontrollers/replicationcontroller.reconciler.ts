@@ -92,6 +92,8 @@ export class ReplicationControllerReconciler implements Controller {
 
     const addressed = this.addressedPods(namespace);
     const live: Pod[] = [];
+    /** Terminating, drained and out of every Endpoints: stopped once no router holds them. */
+    const drained: Pod[] = [];
     for (const pod of owned) {
       const mine = byPod.get(pod.metadata.name) ?? [];
       if (this.isLost(pod)) {
@@ -108,8 +110,13 @@ export class ReplicationControllerReconciler implements Controller {
       const drainLeft = terminatingSince(pod) + this.settings.drainMs - this.settings.now();
       if (drainLeft > 0) requeue(drainLeft);
       else if (addressed.has(pod.metadata.name)) requeue(ENDPOINTS_RECHECK_MS);
-      else if (await this.stillRouted(pod)) requeue(ROUTERS_RECHECK_MS);
-      else if (budget.take()) await this.removePod(pod, mine);
+      else drained.push(pod);
+    }
+    // The routers are asked once about every drained pod of this reconcile.
+    const routed = await this.stillRouted(drained);
+    for (const pod of drained) {
+      if (routed.has(pod)) requeue(ROUTERS_RECHECK_MS);
+      else if (budget.take()) await this.removePod(pod, byPod.get(pod.metadata.name) ?? []);
       else requeue(0);
     }
 
@@ -354,19 +361,26 @@ export class ReplicationControllerReconciler implements Controller {
   }
 
   /**
-   * Whether a router replica still sends the pod traffic or has requests in flight to it: its
+   * The pods a router replica still sends traffic or has requests in flight to: a pod's
    * container is stopped only once none does (docs/architecture.md, "Drain"), or
    * once it has drained for `drainTimeoutMs` whatever holds it (a router cut off from NATS,
    * a request that never ends), which the log then names.
    */
-  private async stillRouted(pod: Pod): Promise<boolean> {
-    const address = podAddress(pod);
-    const holding = address && (await this.routers.holding(address));
-    if (!holding) return false;
-    const drainingMs = this.settings.now() - terminatingSince(pod);
-    if (drainingMs < this.settings.drainTimeoutMs) return true;
-    this.logger.warn({ msg: `stopping pod ${pod.metadata.namespace}/${pod.metadata.name} after ${drainingMs} ms of drain although ${holding}` });
-    return false;
+  private async stillRouted(pods: Pod[]): Promise<Set<Pod>> {
+    const addressed = pods.flatMap((pod) => {
+      const address = podAddress(pod);
+      return address ? [{ pod, address }] : [];
+    });
+    if (!addressed.length) return new Set();
+    const holding = await this.routers.holding(addressed.map(({ address }) => address));
+    const routed = new Set<Pod>();
+    addressed.forEach(({ pod }, i) => {
+      if (!holding[i]) return;
+      const drainingMs = this.settings.now() - terminatingSince(pod);
+      if (drainingMs < this.settings.drainTimeoutMs) routed.add(pod);
+      else this.logger.warn({ msg: `stopping pod ${pod.metadata.namespace}/${pod.metadata.name} after ${drainingMs} ms of drain although ${holding[i]}` });
+    });
+    return routed;
   }
 
   /** Step one of removal: not ready, out of Endpoints; the container stops once drained. */

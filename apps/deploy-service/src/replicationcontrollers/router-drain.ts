@@ -7,9 +7,9 @@ import type { NatsConnection } from 'nats';
 
 export const ROUTER_DRAIN = Symbol('ROUTER_DRAIN');
 
-/** Whether the routers still send traffic to an address: why, in a sentence, or undefined once none does. */
+/** For each address, whether the routers still send traffic there: why, in a sentence, or undefined once none does. */
 export interface RouterDrain {
-  holding(address: TrafficAddress): Promise<string | undefined>;
+  holding(addresses: TrafficAddress[]): Promise<(string | undefined)[]>;
 }
 
 /** How long one question waits for the router replicas' answers. */
@@ -40,27 +40,26 @@ export class RouterTrafficDrain implements RouterDrain, OnModuleInit, OnApplicat
     this.routers.stop();
   }
 
-  async holding(address: TrafficAddress): Promise<string | undefined> {
+  async holding(addresses: TrafficAddress[]): Promise<(string | undefined)[]> {
     const live = this.routers.live();
-    if (!live) return 'the router replicas are not known yet';
-    if (!live.length) return undefined;
-    const answers = await this.rpc.gather('router.traffic', { addresses: [address] }, { expected: live.length, timeoutMs: ANSWER_TIMEOUT_MS });
-    return stillHolding(live, answers);
+    if (!live) return addresses.map(() => 'the router replicas are not known yet');
+    if (!live.length) return addresses.map(() => undefined);
+    const answers = await this.rpc.gather('router.traffic', { addresses }, { expected: live.length, timeoutMs: ANSWER_TIMEOUT_MS });
+    return addresses.map((address) => stillHolding(live, answers, address));
   }
 }
 
-/** What in the answers of the router replicas (those alive, and any that answered) still holds the address. */
-export function stillHolding(live: readonly string[], answers: readonly RouterTraffic[]): string | undefined {
+/** What in the answers of the router replicas (those alive, and any that answered) still holds `address`. */
+export function stillHolding(live: readonly string[], answers: readonly RouterTraffic[], address: TrafficAddress): string | undefined {
   const byReplica = new Map(answers.map((answer) => [answer.replica, answer]));
   const reasons: string[] = [];
   for (const replica of new Set([...live, ...byReplica.keys()])) {
     const answer = byReplica.get(replica);
     if (!answer) reasons.push(`router ${replica} did not answer`);
     else if (!answer.loaded) reasons.push(`router ${replica} has not loaded its table yet`);
-    for (const address of answer?.addresses ?? []) {
-      if (address.routed) reasons.push(`router ${replica} still routes to it`);
-      else if (address.inFlight > 0) reasons.push(`router ${replica} has ${address.inFlight} request(s) in flight to it`);
-    }
+    const traffic = answer?.addresses.find((asked) => asked.ip === address.ip && asked.port === address.port);
+    if (traffic?.routed) reasons.push(`router ${replica} still routes to it`);
+    else if (traffic && traffic.inFlight > 0) reasons.push(`router ${replica} has ${traffic.inFlight} request(s) in flight to it`);
   }
   return reasons.length ? reasons.join('; ') : undefined;
 }
