@@ -6,7 +6,7 @@ import type { RpcMethod, RpcRequest } from '@paas/contracts/rpc';
 import { busNames } from '@paas/platform/bus-names';
 import { EventBus, STREAM_ELECTION_MS } from '@paas/platform/events';
 import { buildWebImage, eventually, isAlive, requestOn } from '@paas/platform/testing';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type ConsumerInfo, type JetStreamManager, type NatsConnection } from 'nats';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +31,8 @@ const SERVERS = [1, 2, 3].map((i) => ({
   monitor: NATS.NATS_MONITOR_PORT + i - 1,
 }));
 const TEST_SERVICE = 'cluster-test';
+/** How long a consumer may take to elect a leader after its leader's server is killed. */
+const ELECTION_WAIT_MS = 30_000;
 
 const copy = new PrivateCopy('nats', {
   PAAS_PORT_OFFSET: String(OFFSET),
@@ -71,6 +73,20 @@ async function leadOn(server: string, what: string, leader: () => Promise<string
     await eventually(`${what} to elect a leader other than ${current}`, async () => ((await leader().catch(() => current)) !== current ? true : undefined), 15_000, 100);
   }
   throw new Error(`${what} is not led by ${server} after 20 step-downs`);
+}
+
+/**
+ * A consumer's state, read from its leader: only the leader answers `CONSUMER.INFO`, and while
+ * the survivors of a killed leader have not yet elected another (each group of the stream, and
+ * each consumer, elects on its own raft timer, seconds apart) the request gets no answer at
+ * all and times out, as the EventBus's own reopening does ("consuming … stopped: TIMEOUT").
+ * A consumer left without a leader for good still fails the test, after `ELECTION_WAIT_MS`.
+ */
+async function electedConsumer(jsm: JetStreamManager, name: string): Promise<ConsumerInfo> {
+  const asked = Date.now();
+  const info = await eventually(`consumer ${name} to have a leader`, () => jsm.consumers.info(stream, name), ELECTION_WAIT_MS, 200);
+  if (Date.now() - asked > 1_000) console.log(`consumer ${name} answered ${Date.now() - asked} ms after it was first asked (a leader election)`);
+  return info;
 }
 
 function dcBody(replicas: number) {
@@ -171,7 +187,7 @@ describe('the platform on a NATS cluster of three', () => {
     expect([...deliveries.values()].filter((d) => d.type === 'deployment.rolled')).toEqual([{ type: 'deployment.rolled', count: 1 }]);
     // Nothing is left to be delivered again: every delivery was acknowledged to the new leaders.
     for (const type of ['route.changed', 'deployment.rolled'] as const) {
-      const info = await jsm.consumers.info(stream, durableName(TEST_SERVICE, type));
+      const info = await electedConsumer(jsm, durableName(TEST_SERVICE, type));
       expect({ type, pending: info.num_pending, unacked: info.num_ack_pending, redelivered: info.num_redelivered }).toEqual({ type, pending: 0, unacked: 0, redelivered: 0 });
     }
     expect((await jsm.streams.info(stream)).cluster?.leader).not.toBe(victim);
