@@ -4,8 +4,10 @@
 //   backend      one of the two Node backends, directly (what the machine can do without a proxy)
 //   HAProxy      Debian's, minimal: one frontend, roundrobin over both backends, nbthread 1, no log
 //   fastify      a bare @fastify/http-proxy of ten lines, round-robin over both backends
+//   node floor   node:http and an undici Pool per backend, nothing else: what any Node proxy costs
 //   router 1000  our router (apps/router/dist/main.js) with 1,000 routes, the measured host one of them
 //   router 10    the same with 10 routes: the table's size must not change the per-request cost
+// Every Node process runs on the Node the platform's services run on (`npm run up` installs it).
 // Prints req/s, p50/p99 latency and the CPU µs the process under test (the proxy; the backend
 // for the direct row) spends per request, medians over the rounds, and the ratios to HAProxy
 // and to the bare proxy. The order of the targets rotates every round. Beside them: the CPU
@@ -33,7 +35,7 @@ import { busConnectionOptions } from '@paas/platform/bus-settings';
 import { databaseName } from '@paas/platform/mongo';
 import mongoose from 'mongoose';
 import { connect } from 'nats';
-import { dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
+import { artifacts, dirs, REPO, serviceEnv, services } from '../scripts/lib/config.mjs';
 import { benchAndWrkSeconds, cpuSeconds, ensureAptPackages, exec, freePort, machineBusySeconds, median, sleep, startProcess, waitReady, asBusOperator } from './lib/processes.mjs';
 import { routerStatus } from './lib/platform-api.mjs';
 import { parseWrk } from './lib/wrk.mjs';
@@ -50,6 +52,7 @@ const THREADS = 2;
 const ROUTES_PER_NAMESPACE = 20;
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF && path.resolve(process.env.BENCH_CPU_PROF);
 const ROUTER_MAIN = services.find((service) => service.name === 'router').main;
+const NODE = artifacts.node;
 const run = `bench-router-${Date.now().toString(36)}`;
 const work = mkdtempSync(path.join(tmpdir(), 'paas-bench-router-'));
 
@@ -78,6 +81,31 @@ app.register(require('@fastify/http-proxy'), {
   replyOptions: { getUpstream: () => upstreams[next++ % upstreams.length] },
 });
 app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+`;
+
+/**
+ * The floor of a Node proxy: node:http's server, an undici Pool per backend, round-robin, the
+ * answer streamed back; no framework, no route table, no header rewriting. What the machine
+ * gives a proxy written in Node before any of the router's work.
+ */
+const NODE_FLOOR_PROXY = `
+const { Pool } = require('undici');
+const pools = process.env.UPSTREAMS.split(' ').map((origin) => new Pool(origin, { connections: 64 }));
+let next = 0;
+require('node:http').createServer((request, response) => {
+  pools[next++ % pools.length].dispatch({ method: request.method, path: request.url, headers: request.headers }, {
+    onConnect() {},
+    onError() { if (!response.headersSent) response.writeHead(502); response.end(); },
+    onHeaders(status, raw) {
+      const headers = {};
+      for (let i = 0; i < raw.length; i += 2) headers[raw[i].toString()] = raw[i + 1].toString();
+      response.writeHead(status, headers);
+      return true;
+    },
+    onData(chunk) { return response.write(chunk); },
+    onComplete() { response.end(); },
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
 const haproxyConfig = (port, backendPorts) => [
@@ -112,7 +140,7 @@ async function launch(name, command, args, { env = process.env, readyUrl }) {
 
 async function startBackend(index) {
   const port = await freePort();
-  const proc = await launch(`backend-${index}`, process.execPath, ['-e', BACKEND], { env: { ...process.env, PORT: `${port}` }, readyUrl: `http://127.0.0.1:${port}/` });
+  const proc = await launch(`backend-${index}`, NODE, ['-e', BACKEND], { env: { ...process.env, PORT: `${port}` }, readyUrl: `http://127.0.0.1:${port}/` });
   return { port, pid: proc.pid };
 }
 
@@ -128,7 +156,14 @@ async function startHaproxy(backendPorts) {
 async function startBareProxy(backendPorts) {
   const port = await freePort();
   const env = { ...process.env, PORT: `${port}`, UPSTREAMS: backendPorts.map((p) => `http://127.0.0.1:${p}`).join(' ') };
-  const proc = await launch('fastify-http-proxy', process.execPath, ['-e', BARE_FASTIFY_PROXY], { env, readyUrl: `http://127.0.0.1:${port}/` });
+  const proc = await launch('fastify-http-proxy', NODE, ['-e', BARE_FASTIFY_PROXY], { env, readyUrl: `http://127.0.0.1:${port}/` });
+  return { port, pid: proc.pid };
+}
+
+async function startNodeFloorProxy(backendPorts) {
+  const port = await freePort();
+  const env = { ...process.env, PORT: `${port}`, UPSTREAMS: backendPorts.map((p) => `http://127.0.0.1:${p}`).join(' ') };
+  const proc = await launch('node-floor-proxy', NODE, ['-e', NODE_FLOOR_PROXY], { env, readyUrl: `http://127.0.0.1:${port}/` });
   return { port, pid: proc.pid };
 }
 
@@ -152,7 +187,7 @@ async function startRouter(nats, prefix, routeCount, backendPorts) {
     ...process.env, ...serviceEnv, PAAS_HOME: path.join(work, prefix), PAAS_BUS_PREFIX: prefix, PAAS_DB_PREFIX: prefix, LOG_LEVEL: 'warn',
     ROUTER_HTTP_PORT: `${port}`, PORT: `${adminPort}`, ROUTER_ADMIN_PORT: `${adminPort}`, ROUTER_TLS_PORT: `${tlsPort}`,
   };
-  const proc = await launch(`router-${routeCount}`, process.execPath, [...profile, ROUTER_MAIN], { env, readyUrl: `http://127.0.0.1:${adminPort}/readyz` });
+  const proc = await launch(`router-${routeCount}`, NODE, [...profile, ROUTER_MAIN], { env, readyUrl: `http://127.0.0.1:${adminPort}/readyz` });
   const started = Date.now();
   const hosts = await fillTable(nats, prefix, routeCount, backendPorts, endpoints);
   await untilServed(port, hosts);
@@ -278,6 +313,7 @@ function cleanUp(nats, prefixes) {
   return cleaning;
 }
 
+if (!existsSync(NODE)) throw new Error(`${NODE} is missing: npm run up installs the Node the services run on`);
 if (!existsSync(ROUTER_MAIN)) throw new Error(`${ROUTER_MAIN} is not built: npx nx run router:build (or npm run up) first`);
 ensureAptPackages({ wrk: 'wrk', haproxy: 'haproxy' });
 if (CPU_PROFILE_DIR) mkdirSync(CPU_PROFILE_DIR, { recursive: true });
@@ -298,6 +334,7 @@ try {
     { name: 'backend, direct', host, ...backends[0] },
     { name: 'HAProxy', host, ...(await startHaproxy(backendPorts)) },
     { name: 'bare @fastify/http-proxy', host, ...(await startBareProxy(backendPorts)) },
+    { name: 'node floor: node:http + undici', host, ...(await startNodeFloorProxy(backendPorts)) },
     { name: 'router, 1,000 routes', ...bigTable },
     { name: 'router, 10 routes', ...smallTable },
   ];
@@ -320,12 +357,12 @@ try {
 const stat = (name, key) => median(results.get(name).map((result) => result[key]));
 const haproxyVersion = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].split(' ')[2];
 console.log(`router data plane: wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --latency (keep-alive), median of ${ROUNDS} rounds, order rotated;`);
-console.log(`  wrk, the proxy and both backends share the machine's ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, nothing pinned; Node ${process.version}, HAProxy ${haproxyVersion}`);
-console.log(`  ${'target'.padEnd(26)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  CPU µs/req  Zipkin µs/req  other load  errors`);
+console.log(`  wrk, the proxy and both backends share the machine's ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, nothing pinned; Node ${spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()}, HAProxy ${haproxyVersion}`);
+console.log(`  ${'target'.padEnd(30)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  CPU µs/req  Zipkin µs/req  other load  errors`);
 for (const { name } of targets) {
   const errors = results.get(name).reduce((sum, result) => sum + result.errors, 0);
   const cells = [
-    name.padEnd(26), stat(name, 'rps').toFixed(0).padStart(8), stat(name, 'p50').toFixed(2).padStart(7), stat(name, 'p99').toFixed(2).padStart(7),
+    name.padEnd(30), stat(name, 'rps').toFixed(0).padStart(8), stat(name, 'p50').toFixed(2).padStart(7), stat(name, 'p99').toFixed(2).padStart(7),
     stat(name, 'cpuMicros').toFixed(1).padStart(10), stat(name, 'zipkinMicros').toFixed(1).padStart(13), `${stat(name, 'otherCores').toFixed(2)} cores`.padStart(10), `${errors}`.padStart(6),
   ];
   console.log(`  ${cells.join(' ')}`);
@@ -337,6 +374,7 @@ const ratio = (a, b, key) => (stat(a, key) / stat(b, key)).toFixed(2);
 for (const router of ['router, 1,000 routes', 'router, 10 routes']) {
   console.log(`${router}: req/s ÷ HAProxy ${ratio(router, 'HAProxy', 'rps')} (aim ≥ 0.45), CPU/req ÷ bare @fastify/http-proxy ${ratio(router, 'bare @fastify/http-proxy', 'cpuMicros')} (aim ≤ 1)`);
 }
+console.log(`node floor: req/s ÷ HAProxy ${ratio('node floor: node:http + undici', 'HAProxy', 'rps')}, the most any Node proxy gets here; router ÷ node floor ${ratio('router, 10 routes', 'node floor: node:http + undici', 'rps')}`);
 console.log(`table size: CPU/req with 1,000 routes ÷ with 10 routes ${ratio('router, 1,000 routes', 'router, 10 routes', 'cpuMicros')}`);
 const busy = targets.flatMap(({ name }) => results.get(name)).filter((result) => result.otherCores > 0.1).length;
 if (busy > 0) console.log(`NOTE: ${busy} of ${targets.length * ROUNDS} runs had other work on the machine (> 0.1 cores): req/s and latency are the first to suffer`);
