@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { eventually } from '@paas/platform/testing';
 import request from 'supertest';
@@ -31,6 +31,11 @@ describe('source to request', () => {
       const res = await throughRouter(host);
       return res.status === 200 && res.body === text ? res : undefined;
     });
+  const webhookSecret = async (type: 'GitHub' | 'Generic') => {
+    const triggers = (await get('buildconfigs', 'hello')).spec.triggers as { type: string; secret?: string }[];
+    return triggers.find((trigger) => trigger.type === type)?.secret as string;
+  };
+  const sign = (payload: string, secret: string) => `sha256=${createHmac('sha256', secret).update(payload).digest('hex')}`;
   const podsOf = async (app: string) => {
     const res = await api().get(`/api/v1/namespaces/${namespace}/pods`).query({ labelSelector: `deploymentconfig=${app}` });
     return res.body.items as { metadata: { name: string; labels: Record<string, string> }; spec: { nodeName: string }; status: { phase: string; hostIP?: string; hostPort?: number; podIP?: string; containerID?: string; conditions: { type: string; status: string }[] } }[];
@@ -100,9 +105,30 @@ describe('source to request', () => {
     expect(log.text).toMatch(/: Mounted from [a-z0-9-]+\/[a-z0-9-]+\n/);
   });
 
-  it('rolls out a second build without failing a request and removes the old pod', async () => {
+  it('refuses webhook calls with a wrong secret or signature, and ignores a push to another branch', async () => {
+    const hooks = `/apis/build.openshift.io/v1/namespaces/${namespace}/buildconfigs/hello/webhooks`;
+    const secret = await webhookSecret('GitHub');
+    const body = JSON.stringify({ ref: 'refs/heads/feature', after: 'f'.repeat(40) });
+    const push = (path: string, payload: string, signature = sign(payload, secret)) =>
+      request(GATEWAY_URL).post(path).set({ 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature }).send(payload);
+    expect((await push(`${hooks}/not-the-secret/github`, body)).status).toBe(404);
+    expect((await push(`${hooks}/${secret}/github`, body, sign(body, 'not-the-secret'))).status).toBe(403);
+    expect((await push(`${hooks}/${secret}/gitlab`, body)).status).toBe(404);
+    expect((await push(`${hooks}/${secret}/github`, '{"ref": ')).status).toBe(400);
+    const ignored = await push(`${hooks}/${secret}/github`, body);
+    expect(ignored.status).toBe(200);
+    expect(ignored.body).toMatchObject({ kind: 'Status', status: 'Success', message: expect.stringContaining('refs/heads/feature') });
+    expect((await get('buildconfigs', 'hello')).status.lastVersion).toBe(1);
+    // The secret is a credential: the audit trail shows the call without it.
+    const audit = await api().get('/api/v1/auditevents').query({ namespace, limit: '20' });
+    const calls = (audit.body.items as { path: string; statusCode: number }[]).filter((event) => event.path.includes('/webhooks/'));
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    expect(JSON.stringify(calls)).not.toContain(secret);
+  });
+
+  it('rolls out a second build, started by a GitHub push, without failing a request and removes the old pod', async () => {
     const [oldPod] = await podsOf('hello');
-    repo.commitServer('hello v2');
+    const commit = repo.commitServer('hello v2');
 
     let stop = false;
     const outcomes: { status: number; body: string }[] = [];
@@ -110,10 +136,18 @@ describe('source to request', () => {
       while (!stop) outcomes.push(await throughRouter(host).catch((error: Error) => ({ status: 0, body: error.message })));
     })();
 
-    const instantiated = await api().post(`/api/v1/namespaces/${namespace}/buildconfigs/hello/instantiate`).send({});
-    expect(instantiated.status).toBe(201);
-    expect(instantiated.body.metadata.name).toBe('hello-2');
-    expect((await buildFinished('hello-2')).status.phase).toBe('Complete');
+    const secret = await webhookSecret('GitHub');
+    const payload = JSON.stringify({ ref: 'refs/heads/main', after: commit, head_commit: { message: 'hello v2', author: { name: 'e2e' } } });
+    const pushed = await request(GATEWAY_URL)
+      .post(`/apis/build.openshift.io/v1/namespaces/${namespace}/buildconfigs/hello/webhooks/${secret}/github`)
+      .set({ 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sign(payload, secret) })
+      .send(payload);
+    expect(pushed.status).toBe(200);
+    expect(pushed.body).toMatchObject({ kind: 'Build', metadata: { name: 'hello-2' } });
+    const built = await buildFinished('hello-2');
+    expect(built.status.phase).toBe('Complete');
+    expect(built.spec.triggeredBy).toEqual([{ message: `GitHub WebHook: push of ${commit.slice(0, 12)} to main by e2e: hello v2` }]);
+    expect(built.spec.revision.commit).toBe(commit);
     await routeServes('hello v2');
     await eventually('the old pod to be gone', async () => {
       const pods = await podsOf('hello');

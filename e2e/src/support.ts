@@ -58,7 +58,8 @@ export class AppRepository {
     this.git('config', 'user.name', 'e2e');
   }
 
-  commitServer(text: string): void {
+  /** Commits a server answering `text`; answers the commit's id. */
+  commitServer(text: string): string {
     writeFileSync(path.join(this.dir, 'package.json'), JSON.stringify({ name: 'hello', version: '1.0.0', main: 'server.js' }, null, 2));
     writeFileSync(
       path.join(this.dir, 'server.js'),
@@ -73,21 +74,22 @@ export class AppRepository {
         '',
       ].join('\n'),
     );
-    this.commitAll(`serve ${text}`);
+    return this.commitAll(`serve ${text}`);
   }
 
-  commitFile(name: string, content: string): void {
+  commitFile(name: string, content: string): string {
     writeFileSync(path.join(this.dir, name), content);
-    this.commitAll(`add ${name}`);
+    return this.commitAll(`add ${name}`);
   }
 
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private commitAll(message: string): void {
+  private commitAll(message: string): string {
     this.git('add', '-A');
     this.git('commit', '--quiet', '-m', message);
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: this.dir, encoding: 'utf8' }).trim();
   }
 
   private git(...args: string[]): void {

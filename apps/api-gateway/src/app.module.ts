@@ -26,6 +26,7 @@ import { SettingsModule } from './settings.module';
 import { StoreModule } from './store.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -47,6 +48,7 @@ import { UsersModule } from './users/users.module';
     EventsModule,
     ResourcesModule,
     NodesModule,
+    WebhooksModule,
   ],
 })
 export class AppModule {}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_TYPES } from '@paas/contracts/builds';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import type { RpcMethod, RpcResponse } from '@paas/contracts/rpc';
@@ -16,6 +17,16 @@ export const listRequest = z.object({
 export const createRequest = z.object({ namespace: dns1123Label, body: z.unknown(), dryRun: z.boolean().optional() });
 export const updateRequest = namedRequest.extend({ body: z.unknown() });
 export const instantiateRequest = namedRequest.extend({ message: z.string().max(1024).optional() });
+/** The most of a webhook's body the gateway hands over (GitHub's pushes are a few KiB; 25 MiB at most, which is refused). */
+export const WEBHOOK_BODY_LIMIT = 512 * 1024;
+export const webhookRequest = namedRequest.extend({
+  type: z.enum(WEBHOOK_TYPES),
+  secret: z.string().min(1).max(128),
+  contentType: z.string().max(256).optional(),
+  githubEvent: z.string().max(256).optional(),
+  signature: z.string().max(256).optional(),
+  body: z.string().max(WEBHOOK_BODY_LIMIT).optional(),
+});
 export const logRequest = namedRequest.extend({ offset: z.number().int().min(0).default(0) });
 
 export function parseRequest<S extends z.ZodType>(schema: S, request: unknown, kind: string): z.output<S> {

@@ -51,6 +51,28 @@ export const buildTriggerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** The webhooks a BuildConfig answers, as OpenShift names them on the URL (`.../webhooks/{secret}/{type}`). */
+export const WEBHOOK_TYPES = ['generic', 'github'] as const;
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+/**
+ * A webhook call as the gateway hands it over: the secret from its URL, the headers that
+ * matter, and the body as received (text, so that GitHub's HMAC is checked over its bytes).
+ */
+export interface WebhookRequest {
+  namespace: string;
+  name: string;
+  type: WebhookType;
+  secret: string;
+  /** The request's Content-Type, when it has a body. */
+  contentType?: string;
+  /** `X-GitHub-Event` (`push`, `ping`, ...). */
+  githubEvent?: string;
+  /** `X-Hub-Signature-256`: `sha256=<hex HMAC of the body with the secret>`. */
+  signature?: string;
+  body?: string;
+}
+
 export const buildConfigSpecSchema = z.object({
   source: buildSourceSchema,
   strategy: z.object({

@@ -1,5 +1,5 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
-import type { Build, BuildConfig, BuildLog } from './builds';
+import type { Build, BuildConfig, BuildLog, WebhookRequest } from './builds';
 import type { ConfigMap, Secret } from './config';
 import type { LimitRange, ResourceQuota } from './quotas';
 import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
@@ -118,6 +118,8 @@ type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) exten
 
 export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> & {
   'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
+  /** A generic or GitHub webhook call: the Build it started, or a Success Status saying why it started none (a push to another branch, a ping). */
+  'buildconfigs.webhook': { request: WebhookRequest; response: Build | Status };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
   'pods.log': { request: GetRequest & PodLogOptions; response: PodLog };
   'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };

@@ -1,3 +1,4 @@
+import type { RawBodyRequest } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, RawServerDefault } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -88,6 +89,8 @@ export function acceptJsonBodiesOnly(app: NestFastifyApplication, limits: JsonLi
     } catch {
       return done(ApiError.of('BadRequest', 'the request body is not valid UTF-8, which JSON must be (RFC 8259)'), undefined);
     }
+    // Kept for what is checked over the bytes received (a GitHub webhook's HMAC signature).
+    (request as RawBodyRequest<typeof request>).rawBody = body;
     return parseJson(request, text, done);
   });
   fastify.addContentTypeParser('*', (request, _payload, done) => {

@@ -5,11 +5,49 @@ import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Context } from '@opentelemetry/api';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { loadConfig } from './config';
 
 let sdk: NodeSDK | undefined;
+
+/** A credential carried in a URL path: a build webhook's secret (`/webhooks/{secret}/{type}`). */
+const SECRET_IN_PATH = /(\/webhooks\/)[^/?#\s]+/g;
+
+/** `text` (a URL or a path) with any credential in its path replaced: what audit records and traces may show. */
+export function redactUrlSecrets(text: string): string {
+  return text.replace(SECRET_IN_PATH, '$1<redacted>');
+}
+
+/**
+ * Passes ended spans on with the credentials in their URL attributes redacted: the http and
+ * Nest instrumentations record the request's URL (`http.target`, `http.url`, `url.path`, ...)
+ * as received, and a span exported to Zipkin is readable by anyone with the dashboard.
+ */
+export class RedactingSpanProcessor implements SpanProcessor {
+  constructor(private readonly next: SpanProcessor) {}
+
+  onStart(span: Span, parentContext: Context): void {
+    this.next.onStart(span, parentContext);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const attributes = span.attributes as Record<string, unknown>;
+    for (const [key, value] of Object.entries(attributes)) {
+      if (typeof value === 'string' && value.includes('/webhooks/')) attributes[key] = redactUrlSecrets(value);
+    }
+    this.next.onEnd(span);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}
 
 /**
  * The user agent of requests made on a timer, not on anyone's behalf (readiness probes): they
@@ -45,7 +83,7 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
     spanProcessors: zipkinUrl
-      ? [new BatchSpanProcessor(new ZipkinExporter({ url: zipkinUrl, serviceName }), { scheduledDelayMillis: 500 })]
+      ? [new RedactingSpanProcessor(new BatchSpanProcessor(new ZipkinExporter({ url: zipkinUrl, serviceName }), { scheduledDelayMillis: 500 }))]
       : [],
     instrumentations: [
       ...(options.http === false

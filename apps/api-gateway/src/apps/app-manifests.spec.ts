@@ -29,6 +29,16 @@ describe('appManifests', () => {
     expect(routes.spec.to.name).toBe(services.metadata.name);
   });
 
+  it('gives the BuildConfig a GitHub and a generic webhook, each with a secret of its own, different in every app', () => {
+    const triggersOf = () => appManifests(request()).buildconfigs.spec.triggers as { type: string; secret?: string }[];
+    const [first, second] = [triggersOf(), triggersOf()];
+    expect(first.map((trigger) => trigger.type)).toEqual(['ConfigChange', 'GitHub', 'Generic']);
+    const secrets = [...first, ...second].flatMap((trigger) => (trigger.secret ? [trigger.secret] : []));
+    expect(secrets).toHaveLength(4);
+    expect(new Set(secrets).size).toBe(4);
+    for (const secret of secrets) expect(secret).toMatch(/^[\w-]{20}$/);
+  });
+
   it('gives the container the limits asked in Kubernetes quantities, and none when none are asked', () => {
     const [limited] = appManifests(request({ limits: { memory: '256Mi', cpu: '500m' } })).deploymentconfigs.spec.template.spec.containers;
     expect(limited.resources).toEqual({ limits: { memoryBytes: 256 * 1024 ** 2, cpuMillis: 500 } });

@@ -5,6 +5,7 @@ import type { ImageStreamInput } from '@paas/contracts/images';
 import { parseByteQuantity } from '@paas/contracts/namespaces';
 import { parseCpuQuantity } from '@paas/contracts/quotas';
 import type { RouteBody } from '@paas/contracts/routes';
+import { randomBytes } from 'node:crypto';
 
 export interface AppManifests {
   imagestreams: ImageStreamInput;
@@ -17,6 +18,11 @@ export interface AppManifests {
 /** Readiness once a pod has been Ready (Kubernetes' default); until then the deploy-service probes every 250 ms, so a new pod takes traffic soon after it answers. */
 const READINESS_PERIOD_SECONDS = 10;
 const OUTPUT_TAG = 'latest';
+
+/** 120 random bits, URL-safe: the part of a webhook's URL that lets its caller start builds. */
+function webhookSecret(): string {
+  return randomBytes(15).toString('base64url');
+}
 
 /**
  * What `oc new-app` makes of a repository and a builder: a BuildConfig that builds into an
@@ -75,7 +81,8 @@ export function appManifests(app: NewAppRequest): AppManifests {
         source: { type: 'Git', git: { uri: app.source.git, ref: app.source.ref }, contextDir: app.source.contextDir },
         strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: app.builder }, env: [] } },
         output: { to: imageStreamTag },
-        triggers: [{ type: 'ConfigChange' }],
+        // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own.
+        triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }],
         completionDeadlineSeconds: 1800,
       },
     },

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { ANONYMOUS } from '@paas/contracts/auth';
 import type { FastifyRequest } from 'fastify';
+import { redactUrlSecrets } from '@paas/platform/tracing';
 import { principalOf } from '../auth/principal';
 import { AuditEventRepository, type AuditReason } from './audit-event.repository';
 
@@ -33,8 +34,8 @@ export class AuditTrail {
   }
 
   private async write(request: FastifyRequest, event: { statusCode: number; user: string; reason?: AuditReason; traceId?: string }): Promise<void> {
-    const path = request.url.split('?')[0];
-    const namespace = /^\/api\/v1\/namespaces\/([^/]+)/.exec(path)?.[1];
+    const path = redactUrlSecrets(request.url.split('?')[0]);
+    const namespace = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)/.exec(path)?.[1];
     const traceId = event.traceId ?? trace.getActiveSpan()?.spanContext().traceId;
     await this.audit
       .record({ time: new Date().toISOString(), method: request.method, path, namespace, sourceIP: request.ip, ...event, traceId })

@@ -1,11 +1,12 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
 import { listResponse } from '@paas/platform/rpc-input';
-import { createRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest } from '../rpc-requests';
+import { createRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest, webhookRequest } from '../rpc-requests';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
 import { InstantiateBuild } from './instantiate-build.usecase';
+import { ReceiveWebhook } from './receive-webhook.usecase';
 import { UpdateBuildConfig } from './update-buildconfig.usecase';
 
 /** `buildconfigs.*` over NATS request/reply: parse the request, call the use case. */
@@ -18,6 +19,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     private readonly update: UpdateBuildConfig,
     private readonly remove: DeleteBuildConfig,
     private readonly instantiate: InstantiateBuild,
+    private readonly webhook: ReceiveWebhook,
   ) {}
 
   onModuleInit() {
@@ -30,5 +32,6 @@ export class BuildConfigsRpc implements OnModuleInit {
     handleParsed(this.rpc, 'buildconfigs.instantiate', instantiateRequest, 'BuildRequest', (r) =>
       this.instantiate.execute(r.namespace, r.name, r.message ?? 'Manually triggered'),
     );
+    handleParsed(this.rpc, 'buildconfigs.webhook', webhookRequest, 'WebhookRequest', (r) => this.webhook.execute(r));
   }
 }
