@@ -54,6 +54,7 @@ const SUBRESOURCES: ['get' | 'post' | 'put', string][] = [
   ['get', 'builds/web-1/log'],
   ['get', 'pods/web-1-abcde/log'],
   ['post', 'buildconfigs/web/instantiate'],
+  ['post', 'builds/web-1/cancel'],
   ['put', 'deploymentconfigs/web/scale'],
   ['post', 'deploymentconfigs/web/instantiate'],
   ['get', 'serviceaccounts/web/tokens'],

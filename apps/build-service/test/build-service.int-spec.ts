@@ -113,7 +113,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -240,6 +240,26 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const refused = await finished('refusing-1');
     expect(refused.status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed', message: expect.stringContaining('assemble exited with code 7') });
     expect(await fullLog('refusing-1')).toContain('refusing on purpose');
+  });
+
+  it('cancels a build in its assemble: the container is stopped and removed, the build ends Cancelled, and a second cancel is a 400', async () => {
+    const slow = gitRepo({ '.s2i/bin/assemble': '#!/bin/sh\necho "assembling slowly"\nexec sleep 300\n', 'package.json': '{"name":"x","version":"1.0.0"}' });
+    repos.push(slow.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('slow', slow.dir) });
+    const containerOf = () => docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.slow-1`] } });
+    await eventually('the assemble container of slow-1 to run', async () => ((await fullLog('slow-1')).includes('assembling slowly') && (await containerOf()).length === 1 ? true : undefined), 60_000, 200);
+
+    const cancelled = await rpc.request('builds.cancel', { namespace, name: 'slow-1' });
+    expect(cancelled.status).toMatchObject({ phase: 'Running', cancelled: true });
+    const build = await eventually('slow-1 to end', async () => {
+      const current = await rpc.request('builds.get', { namespace, name: 'slow-1' });
+      return TERMINAL_BUILD_PHASES.includes(current.status.phase) ? current : undefined;
+    }, 30_000, 200);
+    expect(build.status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild', message: 'The build was cancelled by the user.' });
+    expect(await containerOf()).toEqual([]);
+    expect(await fullLog('slow-1')).toContain('---> The build was cancelled by the user.');
+    await expect(rpc.request('builds.cancel', { namespace, name: 'slow-1' })).rejects.toMatchObject({ status: { code: 400 } });
+    await expect(rpc.request('builds.cancel', { namespace, name: 'ghost-1' })).rejects.toMatchObject({ status: { code: 404 } });
   });
 
   it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {

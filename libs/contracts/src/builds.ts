@@ -131,6 +131,8 @@ export const BUILD_FAILURE_REASONS = [
   'NoNodeAvailable',
   /** The node it ran on went NotReady (or was removed) while it ran, on its last attempt. */
   'NodeLost',
+  /** Cancelled (`POST .../builds/{name}/cancel`): the phase is Cancelled, not Failed. */
+  'CancelledBuild',
   'InternalError',
 ] as const;
 export type BuildFailureReason = (typeof BUILD_FAILURE_REASONS)[number];
@@ -159,6 +161,8 @@ export interface BuildSpec extends BuildConfigSpec {
 
 export interface BuildStatus {
   phase: BuildPhase;
+  /** Asked to stop (OpenShift's `status.cancelled`): the build-service stops its container and ends it as Cancelled. */
+  cancelled?: boolean;
   reason?: BuildFailureReason;
   message?: string;
   startTimestamp?: string;

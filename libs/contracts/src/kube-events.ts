@@ -15,6 +15,7 @@ export const KUBE_EVENT_REASONS = [
   'BuildStarted',
   'BuildCompleted',
   'BuildFailed',
+  'BuildCancelled',
   'DeploymentCreated',
   'RolloutComplete',
   'RolloutFailed',

@@ -121,6 +121,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   /** A generic or GitHub webhook call: the Build it started, or a Success Status saying why it started none (a push to another branch, a ping). */
   'buildconfigs.webhook': { request: WebhookRequest; response: Build | Status };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
+  /** `oc cancel-build`: a build not yet ended is marked `status.cancelled` and ends as Cancelled (400 once it has ended). */
+  'builds.cancel': { request: GetRequest; response: Build };
   'pods.log': { request: GetRequest & PodLogOptions; response: PodLog };
   'deploymentconfigs.scale': { request: GetRequest & { replicas: number }; response: DeploymentConfig };
   /** A new revision of the current template at once (`oc rollout latest`). */

@@ -62,6 +62,11 @@ describe('occurrenceOf', () => {
     expect([cancelled.type, cancelled.reason, cancelled.message]).toEqual(['Normal', 'RolloutCancelled', 'Rollout cancelled: the rollout of revision 3 was cancelled; revision 2 serves again']);
   });
 
+  it('calls a cancelled build a Normal BuildCancelled, not a failure', () => {
+    const cancelled = occurrenceOf(envelope('build.failed', { namespace: 'demo', name: 'app-2', buildConfig: 'app', reason: 'CancelledBuild', message: 'The build was cancelled by the user.' }));
+    expect([cancelled.type, cancelled.reason, cancelled.message]).toEqual(['Normal', 'BuildCancelled', 'Build demo/app-2 was cancelled']);
+  });
+
   it('calls a pod waiting after its container stopped again BackOff, with why', () => {
     const crashing = occurrenceOf(envelope('pod.changed', { namespace: 'demo', name: 'web-2-abcde', phase: 'Running', ready: false, reason: 'CrashLoopBackOff', message: 'exited with code 3' }));
     expect([crashing.type, crashing.reason, crashing.message]).toEqual(['Warning', 'BackOff', 'Back-off restarting failed container: exited with code 3']);

@@ -30,7 +30,10 @@ const DESCRIPTIONS: { [T in RecordedEventType]: (data: EventMap[T]) => Described
     reason: 'BuildCompleted',
     message: `Build ${build.namespace}/${build.name} completed successfully: pushed ${build.output.imageStreamTag} as ${build.output.digest}`,
   }),
-  'build.failed': (build) => ({ kind: 'Build', type: 'Warning', reason: 'BuildFailed', message: `Build ${build.namespace}/${build.name} failed: ${build.reason}: ${build.message}` }),
+  'build.failed': (build) =>
+    build.reason === 'CancelledBuild'
+      ? { kind: 'Build', type: 'Normal', reason: 'BuildCancelled', message: `Build ${build.namespace}/${build.name} was cancelled` }
+      : { kind: 'Build', type: 'Warning', reason: 'BuildFailed', message: `Build ${build.namespace}/${build.name} failed: ${build.reason}: ${build.message}` },
   'deployment.triggered': (dc) => ({ kind: 'DeploymentConfig', type: 'Normal', reason: 'DeploymentCreated', message: `Created revision ${dc.version} (${dc.cause})` }),
   'deployment.rolled': (dc) => ({
     kind: 'DeploymentConfig',

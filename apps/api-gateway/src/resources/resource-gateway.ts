@@ -59,6 +59,11 @@ export class ResourceGateway {
     return this.rpc.request('buildconfigs.instantiate', { namespace, name, message });
   }
 
+  cancelBuild(namespace: string, name: string) {
+    assertNamespaceName(namespace);
+    return this.rpc.request('builds.cancel', { namespace, name });
+  }
+
   rollOut(namespace: string, name: string) {
     assertNamespaceName(namespace);
     return this.rpc.request('deploymentconfigs.instantiate', { namespace, name });

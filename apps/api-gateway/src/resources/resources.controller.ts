@@ -62,6 +62,14 @@ export class ResourcesController {
     return this.resources.instantiate(namespace, name, instantiateMessage(name, body));
   }
 
+  /** `oc cancel-build`: a build that has not ended stops (its container too) and ends as Cancelled; 400 once it has ended. */
+  @Post('builds/:name/cancel')
+  @HttpCode(200)
+  @Authorize('cancel', 'builds')
+  cancelBuild(@Param('namespace') namespace: string, @Param('name') name: string) {
+    return this.resources.cancelBuild(namespace, name);
+  }
+
   /** `oc rollout latest`: a new revision of the current template (a DeploymentRequest body, if any, changes nothing). */
   @Post('deploymentconfigs/:name/instantiate')
   @HttpCode(201)

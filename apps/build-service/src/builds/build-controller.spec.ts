@@ -45,6 +45,7 @@ class ScriptedRuns {
     return this.finishers.has(`${namespace}/${name}`);
   }
   abort = jest.fn();
+  cancel = jest.fn((namespace: string, name: string) => this.isRunning(namespace, name));
   run(build: Build) {
     const key = `${build.metadata.namespace}/${build.metadata.name}`;
     this.started.push(key);
@@ -230,5 +231,42 @@ describe('BuildController', () => {
     await store.delete('demo', 'app-1');
     await controller.reconcile('demo/app-1');
     expect(runs.abort).toHaveBeenCalledWith('demo', 'app-1');
+  });
+
+  describe('a cancelled build', () => {
+    const cancelled = (build: Build): Build => ({ ...build, status: { ...build.status, cancelled: true } });
+
+    it('that is New ends Cancelled at once, says so in its log and owes build.failed with CancelledBuild, and is never claimed', async () => {
+      const { runs, get, published, logs } = await setup([cancelled(aBuild('app-1', 'New'))]);
+      expect(await controller.reconcile('demo/app-1')).toEqual({});
+      expect((await get('app-1')).status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild', message: 'The build was cancelled by the user.', completionTimestamp: expect.any(String) });
+      expect(runs.started).toEqual([]);
+      expect(published).toEqual([expect.objectContaining({ type: 'build.failed', data: expect.objectContaining({ name: 'app-1', reason: 'CancelledBuild' }) })]);
+      expect((await logs.read('demo', 'app-1', 0)).text).toContain('cancelled by the user');
+    });
+
+    it('that runs here is stopped by its run, which records the end', async () => {
+      const { runs, get, store } = await setup([aBuild('app-1', 'New')]);
+      await controller.reconcile('demo/app-1');
+      await store.update('demo', 'app-1', cancelled);
+      expect(await controller.reconcile('demo/app-1')).toEqual({});
+      expect(runs.cancel).toHaveBeenCalledWith('demo', 'app-1');
+      expect((await get('app-1')).status.phase).toBe('Pending');
+    });
+
+    it('that another replica runs is left to it while it holds the runner lease', async () => {
+      const { leases, get } = await setup([cancelled(aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/other' }, 'local'))]);
+      leases.states.set('build:uid-app-1', 'held');
+      expect(await controller.reconcile('demo/app-1')).toEqual({ requeueAfterMs: 800 });
+      expect((await get('app-1')).status.phase).toBe('Running');
+    });
+
+    it('whose runner is gone ends Cancelled, its container removed, instead of running again', async () => {
+      const { get, removed, runs } = await setup([cancelled(aBuild('app-1', 'Running', { [RUNNER_ANNOTATION]: 'host/2/dead' }, 'local'))]);
+      await controller.reconcile('demo/app-1');
+      expect((await get('app-1')).status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild' });
+      expect(removed).toEqual(['paas-build-demo.app-1']);
+      expect(runs.started).toEqual([]);
+    });
   });
 });

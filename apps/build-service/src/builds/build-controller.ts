@@ -12,7 +12,7 @@ import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { chooseBuildNode } from '../nodes/choose-node';
 import { attemptOf, lostNodeOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { removeBuildContainer } from './build-containers';
-import { buildEvent, RunBuild } from './run-build.usecase';
+import { buildEvent, CANCELLED_MESSAGE, RunBuild } from './run-build.usecase';
 
 /** The replica that claimed a build (`<host>/<pid>/<random>`). */
 export const RUNNER_ANNOTATION = 'paas.dev/build-runner';
@@ -116,7 +116,9 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       this.runBuild.abort(namespace, name);
       return {};
     }
-    if (TERMINAL.includes(build.status.phase) || this.runBuild.isRunning(namespace, name)) return {};
+    if (TERMINAL.includes(build.status.phase)) return {};
+    if (build.status.cancelled) return this.cancel(build);
+    if (this.runBuild.isRunning(namespace, name)) return {};
     if (build.status.phase === 'New') return this.claim(build);
     if (IN_FLIGHT.includes(build.status.phase)) return this.checkRunner(build);
     return {};
@@ -251,6 +253,33 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     } finally {
       await log.close();
     }
+    return {};
+  }
+
+  /**
+   * A cancelled build that has not ended: a run of it here is stopped (it records Cancelled
+   * once its container is gone); one that runs elsewhere is left to its runner while the runner
+   * holds its lease; one that nobody runs (New, or its runner gone) is Cancelled here, its
+   * container (an earlier attempt's) removed first.
+   */
+  private async cancel(build: Build): Promise<ReconcileResult> {
+    const { namespace, name, uid } = build.metadata;
+    if (this.runBuild.cancel(namespace, name)) return {};
+    if (build.status.phase !== 'New' && this.leases.stateOf(runnerLease(build)) === 'held') return { requeueAfterMs: this.leases.timing.leaseMs };
+    if (build.status.phase !== 'New') await removeBuildContainer(this.nodes, build).catch(() => undefined);
+    const log = await this.logs.open(namespace, name);
+    try {
+      await log.write(`---> ${CANCELLED_MESSAGE}\n`);
+    } finally {
+      await log.close();
+    }
+    const end = { completionTimestamp: new Date().toISOString(), reason: 'CancelledBuild' as const, message: CANCELLED_MESSAGE };
+    await this.store.update(
+      namespace,
+      name,
+      (current) => (current.metadata.uid === uid && !TERMINAL.includes(current.status.phase) ? { ...current, status: { ...current.status, phase: 'Cancelled', ...end } } : undefined),
+      { outbox: (cancelled) => [buildEvent('build.failed', cancelled, { reason: 'CancelledBuild', message: CANCELLED_MESSAGE })] },
+    );
     return {};
   }
 

@@ -5,6 +5,7 @@ import { BUILDS_COLLECTION, BuildRepository } from './build.repository';
 import { BuildController } from './build-controller';
 import { BuildRequestedHandler } from './build-requested.handler';
 import { BuildsRpc } from './builds.rpc';
+import { CancelBuild } from './cancel-build.usecase';
 import { DeleteBuild } from './delete-build.usecase';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 import { RemoveBuildLeftovers } from './remove-leftovers.usecase';
@@ -19,6 +20,7 @@ import { RunBuild } from './run-build.usecase';
     BuildController,
     RemoveBuildLeftovers,
     DeleteBuild,
+    CancelBuild,
     BuildsRpc,
     BuildRequestedHandler,
   ],

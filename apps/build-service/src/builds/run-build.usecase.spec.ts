@@ -300,6 +300,30 @@ describe('RunBuild with a fake container runtime', () => {
     expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
   });
 
+  it('stops a cancelled build in its stage, removes its container and ends it Cancelled, not Failed', async () => {
+    const runtime = new FakeRuntime({ hang: true });
+    const { run, current, runBuild, published } = setup(runtime);
+    const running = run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runBuild.cancel('demo', 'app-1')).toBe(true);
+    await running;
+
+    expect((await current()).status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild', message: 'The build was cancelled by the user.' });
+    expect(published.map((event) => event.type)).toEqual(['build.started', 'build.failed']);
+    expect(runtime.calls.at(-1)).toBe('remove paas-build-demo.app-1');
+    expect(await logOf()).toContain('---> The build was cancelled by the user.');
+    expect(runBuild.cancel('demo', 'app-1')).toBe(false);
+  });
+
+  it('does not start a build that was cancelled before its run began', async () => {
+    const runtime = new FakeRuntime();
+    const { run, current, store } = setup(runtime);
+    await store.update('demo', 'app-1', (build) => ({ ...build, status: { ...build.status, cancelled: true } }));
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild' });
+    expect(runtime.calls.filter((call) => call.startsWith('run'))).toEqual([]);
+  });
+
   it('runs a build again as its next attempt when its node turns NotReady, without waiting for the engine to answer', async () => {
     const runtime = new FakeRuntime({ deaf: true });
     const { run, current, nodes, published } = setup(runtime);

@@ -16,6 +16,9 @@ import { BuildFailure, type BuildContext } from './pipeline/roles';
 import { buildContainerName } from './pipeline/s2i-roles';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 
+/** What a cancelled build says (OpenShift's words). */
+export const CANCELLED_MESSAGE = 'The build was cancelled by the user.';
+
 /** How long a node's engine has to answer when a build on it failed unexpectedly (else the node is taken as lost). */
 const ENGINE_CHECK_TIMEOUT_MS = 3_000;
 
@@ -57,8 +60,17 @@ export class RunBuild {
 
   /** Stops a build this process runs (its record was deleted); answers whether it ran here. */
   abort(namespace: string, name: string): boolean {
+    return this.stop(namespace, name, new BuildFailure('BuildPodDeleted', 'the build was deleted while it ran'));
+  }
+
+  /** Stops a build this process runs because it was cancelled: it ends as Cancelled once its container is gone. */
+  cancel(namespace: string, name: string): boolean {
+    return this.stop(namespace, name, new BuildFailure('CancelledBuild', CANCELLED_MESSAGE));
+  }
+
+  private stop(namespace: string, name: string, why: BuildFailure): boolean {
     const controller = this.running.get(`${namespace}/${name}`);
-    controller?.abort(new BuildFailure('BuildPodDeleted', 'the build was deleted while it ran'));
+    if (controller && !controller.signal.aborted) controller.abort(why);
     return Boolean(controller);
   }
 
@@ -76,6 +88,7 @@ export class RunBuild {
     const startedAt = Date.now();
     const nodeName = claimed.status.nodeName ?? '';
     const stopWatchingNode = this.watchNode(nodeName, controller);
+    if (claimed.status.cancelled) controller.abort(new BuildFailure('CancelledBuild', CANCELLED_MESSAGE));
     // Everything after the claim runs inside the try: a log or scratch directory that cannot be
     // made (ENOSPC, EACCES) must end the build as Failed, never leave it Pending for good.
     let log: OpenBuildLog | undefined;
@@ -212,8 +225,9 @@ export class RunBuild {
         this.logger.warn({ msg: `build ${namespace}/${name}: ${message}; attempt ${attempt}` });
         return await this.builds.update(namespace, name, (current) => nextAttempt(current, build.metadata.uid, message, build.status.nodeName));
       }
-      await log?.write(`error: build error: ${message}\n`).catch(() => undefined);
-      return await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, ...end, phase: 'Failed', reason, message } }), {
+      await log?.write(reason === 'CancelledBuild' ? `---> ${message}\n` : `error: build error: ${message}\n`).catch(() => undefined);
+      const phase = reason === 'CancelledBuild' ? 'Cancelled' : 'Failed';
+      return await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, ...end, phase, reason, message } }), {
         outbox: (failed) => [buildEvent('build.failed', failed, { reason, message })],
       });
     } catch (error) {
