@@ -73,6 +73,9 @@ export interface WebhookRequest {
   body?: string;
 }
 
+export const RUN_POLICIES = ['Serial', 'SerialLatestOnly', 'Parallel'] as const;
+export type RunPolicy = (typeof RUN_POLICIES)[number];
+
 export const buildConfigSpecSchema = z.object({
   source: buildSourceSchema,
   strategy: z.object({
@@ -81,6 +84,12 @@ export const buildConfigSpecSchema = z.object({
   }),
   output: z.object({ to: imageStreamTagRef }),
   triggers: z.array(buildTriggerSchema).max(10).default([{ type: 'ConfigChange' }]),
+  /**
+   * How its builds run side by side (OpenShift's): `Serial` one at a time in the order they were
+   * started; `SerialLatestOnly` the same, but a build still waiting is cancelled once a newer one
+   * is started; `Parallel` each as soon as there is room.
+   */
+  runPolicy: z.enum(RUN_POLICIES).default('Serial'),
   /** Seconds a build may run before it is stopped and marked Failed. */
   completionDeadlineSeconds: z.number().int().min(10).max(6 * 3600).default(1800),
 });

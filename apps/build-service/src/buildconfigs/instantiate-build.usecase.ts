@@ -6,6 +6,8 @@ import { BuildConfigRepository } from './buildconfig.repository';
 
 export const BUILD_CONFIG_LABEL = 'buildconfig';
 export const OPENSHIFT_BUILD_CONFIG_LABEL = 'openshift.io/build-config.name';
+/** A build's number among its BuildConfig's (`<bc>-<n>`), as OpenShift annotates it. */
+export const BUILD_NUMBER_ANNOTATION = 'openshift.io/build.number';
 
 /**
  * A new Build `<bc>-<n>` from the BuildConfig's current spec, n = ++status.lastVersion (an
@@ -36,7 +38,7 @@ export class InstantiateBuild {
         name: `${name}-${version}`,
         namespace,
         labels: { ...labels, [BUILD_CONFIG_LABEL]: name, [OPENSHIFT_BUILD_CONFIG_LABEL]: name },
-        annotations: { 'openshift.io/build-config.name': name, 'openshift.io/build.number': String(version) },
+        annotations: { 'openshift.io/build-config.name': name, [BUILD_NUMBER_ANNOTATION]: String(version) },
         ownerReferences: [{ apiVersion: 'v1', kind: 'BuildConfig', name, uid, controller: true }],
       },
       spec: { ...bc.spec, triggeredBy: [{ message }] },

@@ -61,7 +61,8 @@ function aBuild(name: string, phase: Build['status']['phase'], annotations: Reco
     apiVersion: 'v1',
     kind: 'Build',
     metadata: { name, namespace: 'demo', uid: `uid-${name}`, resourceVersion: '1', generation: 1, creationTimestamp: '2030-01-01T00:00:00Z', labels: { buildconfig: 'app' }, annotations },
-    spec: {} as Build['spec'],
+    // Parallel: the slot and node tests below are not ordered by runPolicy (its own tests set it).
+    spec: { runPolicy: 'Parallel' } as Build['spec'],
     status: { phase, stages: [], outputDockerImageReference: 'reg.test:5000/demo/app:latest', ...(nodeName ? { nodeName } : {}) },
   };
 }
@@ -267,6 +268,54 @@ describe('BuildController', () => {
       expect((await get('app-1')).status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild' });
       expect(removed).toEqual(['paas-build-demo.app-1']);
       expect(runs.started).toEqual([]);
+    });
+  });
+
+  describe('runPolicy', () => {
+    const numbered = (name: string, phase: Build['status']['phase'], runPolicy: Build['spec']['runPolicy']): Build => {
+      const build = aBuild(name, phase, { 'openshift.io/build.number': name.split('-')[1] });
+      return { ...build, spec: { ...build.spec, runPolicy } };
+    };
+
+    it('Serial: runs the builds of a BuildConfig one at a time, in order, each waiting saying for which', async () => {
+      const { runs, get } = await setup([numbered('app-2', 'New', 'Serial'), numbered('app-1', 'New', 'Serial')]);
+      expect(await controller.reconcile('demo/app-2')).toEqual({ requeueAfterMs: 5_000 });
+      expect((await get('app-2')).status).toMatchObject({ phase: 'New', message: 'waiting for build app-1 of the same BuildConfig to finish (runPolicy Serial)' });
+      await controller.reconcile('demo/app-1');
+      expect(runs.started).toEqual(['demo/app-1']);
+      // app-1 in flight still holds app-2.
+      expect(await controller.reconcile('demo/app-2')).toEqual({ requeueAfterMs: 5_000 });
+      runs.finish('demo/app-1');
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+
+    it('Serial: the next build goes once the one before it has ended, and its waiting message goes with the claim', async () => {
+      const { runs, get, store } = await setup([numbered('app-1', 'Running', 'Serial'), numbered('app-2', 'New', 'Serial')]);
+      await controller.reconcile('demo/app-2');
+      await store.update('demo', 'app-1', (build) => ({ ...build, status: { ...build.status, phase: 'Complete' } }));
+      await controller.reconcile('demo/app-2');
+      expect(runs.started).toEqual(['demo/app-2']);
+      const claimed = (await get('app-2')).status;
+      expect([claimed.phase, claimed.message]).toEqual(['Pending', undefined]);
+      runs.finish('demo/app-2');
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+
+    it('SerialLatestOnly: a waiting build with a newer one behind it is cancelled, saying which', async () => {
+      const { runs, get } = await setup([numbered('app-1', 'Running', 'SerialLatestOnly'), numbered('app-2', 'New', 'SerialLatestOnly'), numbered('app-3', 'New', 'SerialLatestOnly')]);
+      await controller.reconcile('demo/app-2');
+      expect((await get('app-2')).status).toMatchObject({ phase: 'Cancelled', reason: 'CancelledBuild', message: 'Cancelled: build app-3 was started after it (runPolicy SerialLatestOnly).' });
+      await controller.reconcile('demo/app-3');
+      expect((await get('app-3')).status).toMatchObject({ phase: 'New', message: expect.stringContaining('waiting for build app-1') });
+      expect(runs.started).toEqual([]);
+    });
+
+    it('Parallel: runs every build at once', async () => {
+      const { runs } = await setup([numbered('app-1', 'Running', 'Parallel'), numbered('app-2', 'New', 'Parallel')]);
+      await controller.reconcile('demo/app-2');
+      expect(runs.started).toEqual(['demo/app-2']);
+      runs.finish('demo/app-2');
+      await new Promise((resolve) => setImmediate(resolve));
     });
   });
 });

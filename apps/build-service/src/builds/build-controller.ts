@@ -12,6 +12,7 @@ import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { chooseBuildNode } from '../nodes/choose-node';
 import { attemptOf, lostNodeOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { removeBuildContainer } from './build-containers';
+import { BUILD_CONFIG_LABEL, BUILD_NUMBER_ANNOTATION } from '../buildconfigs/instantiate-build.usecase';
 import { buildEvent, CANCELLED_MESSAGE, RunBuild } from './run-build.usecase';
 
 /** The replica that claimed a build (`<host>/<pid>/<random>`). */
@@ -20,8 +21,9 @@ export const RUNNER_ANNOTATION = 'paas.dev/build-runner';
 export const WAITING_FOR_NODE_ANNOTATION = 'paas.dev/waiting-for-node-since';
 /** How soon a build waiting for a node looks again (a node's change, or a build's end, wakes it sooner). */
 const NODE_WAIT_RECHECK_MS = 5_000;
-/** How the status of a build waiting for a node starts; the claim clears it. */
-const WAITING_FOR_NODE_MESSAGE = 'waiting for a node to run on: ';
+/** How the status of a waiting build starts (for a node, or for the builds before it); the claim clears it. */
+const WAITING_PREFIX = 'waiting for ';
+const WAITING_FOR_NODE_MESSAGE = `${WAITING_PREFIX}a node to run on: `;
 
 const IN_FLIGHT: Build['status']['phase'][] = ['Pending', 'Running'];
 const TERMINAL: Build['status']['phase'][] = ['Complete', 'Failed', 'Error', 'Cancelled'];
@@ -69,7 +71,9 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       this.enqueue(object.metadata.namespace, object.metadata.name);
       // A build that ends (or goes) leaves room on its node for a build that waits for memory there.
       const left = type === 'DELETED' ? IN_FLIGHT.includes(object.status.phase) : IN_FLIGHT.includes(previous?.status.phase ?? 'New') && !IN_FLIGHT.includes(object.status.phase);
-      if (left) this.enqueueWaiting();
+      // So does one that ends before it ran (cancelled): the next of its BuildConfig may go (runPolicy).
+      const ended = type === 'DELETED' || (!TERMINAL.includes(previous?.status.phase ?? 'New') && TERMINAL.includes(object.status.phase));
+      if (left || ended) this.enqueueWaiting();
     });
     // A node that comes, turns Ready or is uncordoned may take the builds that wait.
     this.nodes.onChange(() => this.enqueueWaiting());
@@ -119,7 +123,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     if (TERMINAL.includes(build.status.phase)) return {};
     if (build.status.cancelled) return this.cancel(build);
     if (this.runBuild.isRunning(namespace, name)) return {};
-    if (build.status.phase === 'New') return this.claim(build);
+    if (build.status.phase === 'New') return (await this.heldByRunPolicy(build)) ?? this.claim(build);
     if (IN_FLIGHT.includes(build.status.phase)) return this.checkRunner(build);
     return {};
   }
@@ -150,7 +154,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
         claimed = undefined;
         if (current.status.phase !== 'New' || current.metadata.uid !== build.metadata.uid) return undefined;
         const { [WAITING_FOR_NODE_ANNOTATION]: _waited, ...annotations } = current.metadata.annotations ?? {};
-        const waited = current.status.message?.startsWith(WAITING_FOR_NODE_MESSAGE);
+        const waited = current.status.message?.startsWith(WAITING_PREFIX);
         claimed = {
           ...current,
           metadata: { ...current.metadata, annotations: { ...annotations, [RUNNER_ANNOTATION]: this.leases.identity } },
@@ -262,31 +266,63 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
    * holds its lease; one that nobody runs (New, or its runner gone) is Cancelled here, its
    * container (an earlier attempt's) removed first.
    */
-  private async cancel(build: Build): Promise<ReconcileResult> {
+  private async cancel(build: Build, message = CANCELLED_MESSAGE): Promise<ReconcileResult> {
     const { namespace, name, uid } = build.metadata;
     if (this.runBuild.cancel(namespace, name)) return {};
     if (build.status.phase !== 'New' && this.leases.stateOf(runnerLease(build)) === 'held') return { requeueAfterMs: this.leases.timing.leaseMs };
     if (build.status.phase !== 'New') await removeBuildContainer(this.nodes, build).catch(() => undefined);
     const log = await this.logs.open(namespace, name);
     try {
-      await log.write(`---> ${CANCELLED_MESSAGE}\n`);
+      await log.write(`---> ${message}\n`);
     } finally {
       await log.close();
     }
-    const end = { completionTimestamp: new Date().toISOString(), reason: 'CancelledBuild' as const, message: CANCELLED_MESSAGE };
+    const end = { completionTimestamp: new Date().toISOString(), reason: 'CancelledBuild' as const, message };
     await this.store.update(
       namespace,
       name,
       (current) => (current.metadata.uid === uid && !TERMINAL.includes(current.status.phase) ? { ...current, status: { ...current.status, phase: 'Cancelled', ...end } } : undefined),
-      { outbox: (cancelled) => [buildEvent('build.failed', cancelled, { reason: 'CancelledBuild', message: CANCELLED_MESSAGE })] },
+      { outbox: (cancelled) => [buildEvent('build.failed', cancelled, { reason: 'CancelledBuild', message })] },
     );
     return {};
+  }
+
+  /**
+   * What the BuildConfig's `runPolicy` makes a New build do before it may be claimed: nothing
+   * under Parallel; under Serial it waits (saying for which build) while another build of its
+   * BuildConfig is in flight or an older one is still New, so they run one at a time in order;
+   * under SerialLatestOnly a New build with a newer one behind it is cancelled instead. The end
+   * of any build looks at the waiting ones again.
+   */
+  private async heldByRunPolicy(build: Build): Promise<ReconcileResult | undefined> {
+    const policy = build.spec.runPolicy ?? 'Serial';
+    const config = build.metadata.labels?.[BUILD_CONFIG_LABEL];
+    if (policy === 'Parallel' || !config) return undefined;
+    const { namespace, uid } = build.metadata;
+    const number = buildNumber(build);
+    const siblings = this.builds.list().filter((other) => other.metadata.namespace === namespace && other.metadata.labels?.[BUILD_CONFIG_LABEL] === config && other.metadata.uid !== uid);
+    const newer = siblings.find((other) => other.status.phase === 'New' && buildNumber(other) > number);
+    if (policy === 'SerialLatestOnly' && newer) return this.cancel(build, `Cancelled: build ${newer.metadata.name} was started after it (runPolicy SerialLatestOnly).`);
+    const ahead = siblings.find((other) => IN_FLIGHT.includes(other.status.phase) || (other.status.phase === 'New' && buildNumber(other) < number));
+    if (!ahead) return undefined;
+    const message = `${WAITING_PREFIX}build ${ahead.metadata.name} of the same BuildConfig to finish (runPolicy ${policy})`;
+    if (build.status.message !== message) {
+      await this.store.update(namespace, build.metadata.name, (current) =>
+        current.metadata.uid === uid && current.status.phase === 'New' ? { ...current, status: { ...current.status, message } } : undefined,
+      );
+    }
+    return { requeueAfterMs: NODE_WAIT_RECHECK_MS };
   }
 
   /** Resolves once nothing is queued or being reconciled (tests). */
   whenIdle(): Promise<void> {
     return this.queue.whenIdle();
   }
+}
+
+/** A build's number among its BuildConfig's (0 when it has none: first in line). */
+function buildNumber(build: Build): number {
+  return Number(build.metadata.annotations?.[BUILD_NUMBER_ANNOTATION] ?? 0) || 0;
 }
 
 function key(build: Build): string {
