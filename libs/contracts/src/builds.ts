@@ -162,7 +162,9 @@ export const BUILD_IMAGE_LABELS = {
 /** `paas.dev/managed-by` of build containers and of the images they are committed as. */
 export const BUILD_MANAGER = 'build-service';
 
-export interface BuildSpec extends BuildConfigSpec {
+export interface BuildSpec extends Omit<BuildConfigSpec, 'runPolicy'> {
+  /** Its BuildConfig's when it was started; builds made before runPolicy existed have none, and run as Serial. */
+  runPolicy?: RunPolicy;
   /** The commit actually built, once the source is fetched. */
   revision?: { commit: string; message?: string; author?: string };
   triggeredBy: { message: string }[];

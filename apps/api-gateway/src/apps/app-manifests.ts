@@ -83,6 +83,7 @@ export function appManifests(app: NewAppRequest): AppManifests {
         output: { to: imageStreamTag },
         // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own.
         triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }],
+        runPolicy: 'Serial',
         completionDeadlineSeconds: 1800,
       },
     },
