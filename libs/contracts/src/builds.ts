@@ -90,6 +90,9 @@ export const buildConfigSpecSchema = z.object({
    * is started; `Parallel` each as soon as there is room.
    */
   runPolicy: z.enum(RUN_POLICIES).default('Serial'),
+  /** How many of its ended builds are kept (the newest), with their logs: Complete ones, and Failed, Error or Cancelled ones (OpenShift's defaults). */
+  successfulBuildsHistoryLimit: z.number().int().min(0).max(1000).default(5),
+  failedBuildsHistoryLimit: z.number().int().min(0).max(1000).default(5),
   /** Seconds a build may run before it is stopped and marked Failed. */
   completionDeadlineSeconds: z.number().int().min(10).max(6 * 3600).default(1800),
 });
@@ -162,9 +165,12 @@ export const BUILD_IMAGE_LABELS = {
 /** `paas.dev/managed-by` of build containers and of the images they are committed as. */
 export const BUILD_MANAGER = 'build-service';
 
-export interface BuildSpec extends Omit<BuildConfigSpec, 'runPolicy'> {
+export interface BuildSpec extends Omit<BuildConfigSpec, 'runPolicy' | 'successfulBuildsHistoryLimit' | 'failedBuildsHistoryLimit'> {
   /** Its BuildConfig's when it was started; builds made before runPolicy existed have none, and run as Serial. */
   runPolicy?: RunPolicy;
+  /** Its BuildConfig's when it was started (5 each for builds made before they existed). */
+  successfulBuildsHistoryLimit?: number;
+  failedBuildsHistoryLimit?: number;
   /** The commit actually built, once the source is fetched. */
   revision?: { commit: string; message?: string; author?: string };
   triggeredBy: { message: string }[];

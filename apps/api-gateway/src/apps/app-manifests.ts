@@ -84,6 +84,8 @@ export function appManifests(app: NewAppRequest): AppManifests {
         // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own.
         triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }],
         runPolicy: 'Serial',
+        successfulBuildsHistoryLimit: 5,
+        failedBuildsHistoryLimit: 5,
         completionDeadlineSeconds: 1800,
       },
     },

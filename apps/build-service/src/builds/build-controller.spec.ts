@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Build } from '@paas/contracts/builds';
+import { successStatus } from '@paas/contracts/status';
 import { InMemoryFeed, InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
 import type { LeaseState, Leases } from '@paas/platform/leases';
 import type { OutboxEvent } from '@paas/platform/resource-repository';
@@ -92,11 +93,13 @@ describe('BuildController', () => {
     const ownership = { shards: 16, ownsNamespace: () => true, standing: () => 'owned', listen: () => undefined } as unknown as ShardOwnership;
     const logs = new BuildLogFiles(dir);
     const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000, containerLimits: { memoryBytes: 2 * GIB, pidsLimit: 1024 } } as BuildSettings;
-    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings);
+    const pruned: string[] = [];
+    const deleteBuild = { execute: async (namespace: string, name: string) => (pruned.push(name), await store.delete(namespace, name), successStatus('deleted')) };
+    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings, deleteBuild);
     // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
     await controller.builds.start();
     const get = (name: string) => store.get('demo', name);
-    return { store, leases, runs, removed, published, logs, get, nodes };
+    return { store, leases, runs, removed, published, logs, get, nodes, pruned };
   }
 
   it('claims a New build with its runner lease, records Pending with the runner, and runs it', async () => {
@@ -317,5 +320,20 @@ describe('BuildController', () => {
       runs.finish('demo/app-2');
       await new Promise((resolve) => setImmediate(resolve));
     });
+  });
+
+  it('keeps the newest ended builds of a BuildConfig as its history limits say, and deletes the older ones', async () => {
+    const ended = (name: string, phase: Build['status']['phase']): Build => {
+      const build = aBuild(name, phase, { 'openshift.io/build.number': name.split('-')[1] });
+      return { ...build, spec: { ...build.spec, successfulBuildsHistoryLimit: 2, failedBuildsHistoryLimit: 1 } };
+    };
+    const builds = [ended('app-1', 'Complete'), ended('app-2', 'Failed'), ended('app-3', 'Complete'), ended('app-4', 'Cancelled'), ended('app-5', 'Complete'), aBuild('app-6', 'Running', { 'openshift.io/build.number': '6' })];
+    const { pruned, get } = await setup(builds);
+    await controller.reconcile('demo/app-5');
+    expect(pruned.sort()).toEqual(['app-1', 'app-2']);
+    await expect(get('app-1')).rejects.toMatchObject({ status: { code: 404 } });
+    // A second look finds nothing more to prune.
+    await controller.reconcile('demo/app-3');
+    expect(pruned).toHaveLength(2);
   });
 });

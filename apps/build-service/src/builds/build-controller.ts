@@ -13,6 +13,7 @@ import { chooseBuildNode } from '../nodes/choose-node';
 import { attemptOf, lostNodeOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { removeBuildContainer } from './build-containers';
 import { BUILD_CONFIG_LABEL, BUILD_NUMBER_ANNOTATION } from '../buildconfigs/instantiate-build.usecase';
+import { DeleteBuild } from './delete-build.usecase';
 import { buildEvent, CANCELLED_MESSAGE, RunBuild } from './run-build.usecase';
 
 /** The replica that claimed a build (`<host>/<pid>/<random>`). */
@@ -61,6 +62,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(BUILD_NODES) private readonly nodes: BuildNodes,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
+    @Inject(DeleteBuild) private readonly deleteBuild: Pick<DeleteBuild, 'execute'>,
   ) {
     this.builds = new Informer(store, feed, { resyncMs: settings.resyncMs });
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'builds', concurrency: 4 });
@@ -120,7 +122,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       this.runBuild.abort(namespace, name);
       return {};
     }
-    if (TERMINAL.includes(build.status.phase)) return {};
+    if (TERMINAL.includes(build.status.phase)) return this.pruneHistory(build);
     if (build.status.cancelled) return this.cancel(build);
     if (this.runBuild.isRunning(namespace, name)) return {};
     if (build.status.phase === 'New') return (await this.heldByRunPolicy(build)) ?? this.claim(build);
@@ -284,6 +286,29 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       (current) => (current.metadata.uid === uid && !TERMINAL.includes(current.status.phase) ? { ...current, status: { ...current.status, phase: 'Cancelled', ...end } } : undefined),
       { outbox: (cancelled) => [buildEvent('build.failed', cancelled, { reason: 'CancelledBuild', message })] },
     );
+    return {};
+  }
+
+  /**
+   * Keeps the newest ended builds of a BuildConfig, as many as its history limits say (the
+   * limits of the newest build, which carries its BuildConfig's current spec), and deletes the
+   * older ones with their logs and containers. Builds without a number or BuildConfig are kept.
+   */
+  private async pruneHistory(build: Build): Promise<ReconcileResult> {
+    const config = build.metadata.labels?.[BUILD_CONFIG_LABEL];
+    if (!config) return {};
+    const { namespace } = build.metadata;
+    const ended = this.builds
+      .list()
+      .filter((other) => other.metadata.namespace === namespace && other.metadata.labels?.[BUILD_CONFIG_LABEL] === config && TERMINAL.includes(other.status.phase) && buildNumber(other) > 0)
+      .sort((a, b) => buildNumber(b) - buildNumber(a));
+    const newest = ended[0]?.spec;
+    const limit = { successful: newest?.successfulBuildsHistoryLimit ?? 5, failed: newest?.failedBuildsHistoryLimit ?? 5 };
+    const successful = ended.filter((other) => other.status.phase === 'Complete');
+    const failed = ended.filter((other) => other.status.phase !== 'Complete');
+    for (const old of [...successful.slice(limit.successful), ...failed.slice(limit.failed)]) {
+      await this.deleteBuild.execute(namespace, old.metadata.name).catch((error: Error) => this.logger.warn({ msg: `could not prune build ${key(old)}: ${error.message}` }));
+    }
     return {};
   }
 
