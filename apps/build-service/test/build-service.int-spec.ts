@@ -17,6 +17,7 @@ import type { EventEnvelope } from '@paas/contracts/events';
 import { loadConfig } from '@paas/platform/config';
 import { EventBus } from '@paas/platform/events';
 import { RpcClient } from '@paas/platform/rpc';
+import { BUILDER_CATALOG } from '../src/build-settings';
 import { ATTEMPT_ANNOTATION } from '../src/builds/build-attempts';
 import { AppModule } from '../src/app.module';
 import { runningNodes, ServedNodes, type RunningNode } from './support/served-nodes';
@@ -51,6 +52,9 @@ function buildConfig(name: string, uri: string, overrides: { ref?: string; build
     },
   };
 }
+
+/** Shell lines an assemble script prints whom it runs as with: uid, effective capabilities, no_new_privs (from /proc, no tools needed). */
+const WHO_AM_I = `while read -r key value; do case $key in Uid:|CapEff:|NoNewPrivs:) printf '%s %s ' "$key" "$(echo $value)";; esac; done < /proc/self/status; echo\n`;
 
 /**
  * A repository with a dependency, and the env that points npm at a registry that refuses at
@@ -113,7 +117,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -211,7 +215,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   it("follows the s2i contract: the source's own .s2i/bin scripts, .s2i/environment, .s2iignore and contextDir; its own failing assemble fails the build", async () => {
     const own = gitRepo({
       'README.md': 'the app is in web/\n',
-      'web/.s2i/bin/assemble': '#!/bin/sh\nset -e\necho "own assemble, greeting $GREETING"\ncp -R /tmp/src/. ./\n',
+      'web/.s2i/bin/assemble': `#!/bin/sh\nset -e\necho "own assemble, greeting $GREETING"\n${WHO_AM_I}cp -R /tmp/src/. ./\n`,
       'web/.s2i/bin/run': '#!/bin/sh\necho "own run: $GREETING; files: $(ls -A | tr \'\\n\' \' \')"\n',
       'web/.s2i/environment': '# set for assemble and kept in the image\nGREETING=hello from the source\n',
       'web/.s2iignore': '*.log\nsecrets\n',
@@ -230,6 +234,8 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const log = await fullLog('own-1');
     expect(log).toContain("---> Using the source's .s2i/bin scripts (assemble, run)");
     expect(log).toContain('own assemble, greeting hello from the source');
+    // Not root, no capabilities, no way to gain privileges.
+    expect(log).toMatch(/Uid: 1001\s.*CapEff: 0{16} .*NoNewPrivs: 1 /);
     const reference = `${REGISTRY_HOST}/${namespace}/own:latest`;
     const image = await docker.getImage(reference).inspect();
     expect(image.Config.Cmd).toEqual(['/tmp/scripts/run']);
@@ -260,6 +266,27 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(await fullLog('slow-1')).toContain('---> The build was cancelled by the user.');
     await expect(rpc.request('builds.cancel', { namespace, name: 'slow-1' })).rejects.toMatchObject({ status: { code: 400 } });
     await expect(rpc.request('builds.cancel', { namespace, name: 'ghost-1' })).rejects.toMatchObject({ status: { code: 404 } });
+  });
+
+  it('runs the assemble of a builder image that says root as 1001, saying so, and commits the image to run as 1001', async () => {
+    const rootBuilder = `paas-test/root-builder-${namespace}:latest`;
+    const container = execFileSync('docker', ['create', BUILDER_CATALOG.nodejs], { encoding: 'utf8' }).trim();
+    try {
+      execFileSync('docker', ['commit', '--change', 'USER root', '--change', `LABEL paas.dev/build=${namespace}.root-builder`, container, rootBuilder]);
+    } finally {
+      execFileSync('docker', ['rm', container]);
+    }
+    const repo = gitRepo({ '.s2i/bin/assemble': `#!/bin/sh\n${WHO_AM_I}cp -R /tmp/src/. ./\n`, 'server.js': 'console.log("x")\n' });
+    repos.push(repo.dir);
+    const config = buildConfig('rooted', repo.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: { ...config, spec: { ...config.spec, strategy: { sourceStrategy: { from: { kind: 'DockerImage', name: rootBuilder }, env: [] } } } } });
+
+    const build = await finished('rooted-1');
+    expect(build.status.phase).toBe('Complete');
+    const log = await fullLog('rooted-1');
+    expect(log).toContain('the builder image would run assemble as "root"; builds never run as root: running it as 1001');
+    expect(log).toMatch(/Uid: 1001\s.*CapEff: 0{16} .*NoNewPrivs: 1 /);
+    expect((await docker.getImage(`${REGISTRY_HOST}/${namespace}/rooted:latest`).inspect()).Config.User).toBe('1001');
   });
 
   it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {

@@ -8,7 +8,7 @@ import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
  * wide surface and our runtime, so a dockerode upgrade touches this file only.
  */
 export interface DockerClient {
-  inspectImage(reference: string): Promise<{ Id: string; Config?: { Labels?: Record<string, string> | null } } | undefined>;
+  inspectImage(reference: string): Promise<{ Id: string; Config?: { Labels?: Record<string, string> | null; User?: string } } | undefined>;
   createContainer(options: Docker.ContainerCreateOptions): Promise<string>;
   /**
    * Hijacked stdin/stdout/stderr; `onOutput` gets the demultiplexed output, and the next chunk

@@ -74,9 +74,10 @@ describe('DockerContainerRuntime.run', () => {
     } as unknown as DockerClient;
     const runtime = new DockerContainerRuntime(client, { memoryBytes: 512 * 1024 ** 2, pidsLimit: 256 });
 
-    await runtime.run({ name: 'paas-build-demo.app-1', image: 'b', cmd: ['x'], env: [], labels: {}, input: Readable.from([]), onOutput: async () => undefined });
+    await runtime.run({ name: 'paas-build-demo.app-1', image: 'b', cmd: ['x'], env: [], user: '1001', labels: {}, input: Readable.from([]), onOutput: async () => undefined });
 
-    expect(created[0].HostConfig).toMatchObject({ Memory: 512 * 1024 ** 2, MemorySwap: 512 * 1024 ** 2, PidsLimit: 256, LogConfig: { Type: 'none' } });
+    expect(created[0]).toMatchObject({ User: '1001' });
+    expect(created[0].HostConfig).toMatchObject({ Memory: 512 * 1024 ** 2, MemorySwap: 512 * 1024 ** 2, PidsLimit: 256, LogConfig: { Type: 'none' }, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'] });
   });
 });
 

@@ -34,7 +34,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async inspectImage(reference: string) {
     const image = await this.docker.inspectImage(reference);
-    return image ? { id: image.Id, labels: image.Config?.Labels ?? {} } : undefined;
+    return image ? { id: image.Id, labels: image.Config?.Labels ?? {}, user: image.Config?.User ?? '' } : undefined;
   }
 
   async run(spec: RunSpec) {
@@ -51,8 +51,12 @@ export class DockerContainerRuntime implements ContainerRuntime {
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
+      User: spec.user,
       HostConfig: {
         Init: true,
+        // Nothing a build needs, so nothing it could misuse: no capabilities, no setuid gains.
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
         Memory: this.limits.memoryBytes,
         MemorySwap: this.limits.memoryBytes, // no swap on top
         PidsLimit: this.limits.pidsLimit,

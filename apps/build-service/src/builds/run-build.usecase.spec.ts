@@ -54,7 +54,7 @@ class FakeRuntime implements ContainerRuntime {
   constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean } = {}) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
-    return { id: 'sha256:builder', labels: {} };
+    return { id: 'sha256:builder', labels: {}, user: '1001' };
   }
   async run(spec: RunSpec) {
     this.calls.push(`run ${spec.name} ${spec.image}`);
@@ -432,7 +432,7 @@ describe('BuildStrategyFactory on a node', () => {
   it("commits, names and pushes the image on the node's engine, for the registry as that node reaches it", async () => {
     const runtime = new FakeRuntime();
     const strategy = factory.forBuild(aBuild(), node(runtime));
-    const { imageReference } = await strategy.committer.commit(ctx(runtime), { containerId: 'container-1', run: ['/usr/libexec/s2i/run'] }, source);
+    const { imageReference } = await strategy.committer.commit(ctx(runtime), { containerId: 'container-1', run: ['/usr/libexec/s2i/run'], user: '1001' }, source);
     expect(imageReference).toBe('10.250.1.1:5000/demo/app:latest');
     await strategy.pusher.push(ctx(runtime), imageReference);
     expect(runtime.calls).toEqual(['commit container-1 10.250.1.1:5000/demo/app:latest', 'push 10.250.1.1:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount']);

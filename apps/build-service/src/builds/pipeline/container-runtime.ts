@@ -11,6 +11,8 @@ export const BUILD_CONTAINER_PREFIX = 'paas-build-';
 export interface ImageInfo {
   id: string;
   labels: Labels;
+  /** The image's `User` (empty: root). */
+  user: string;
 }
 
 export interface RunSpec {
@@ -19,6 +21,8 @@ export interface RunSpec {
   image: string;
   cmd: string[];
   env: string[];
+  /** Whom the command runs as (a uid, `uid:gid` or a name the image knows). */
+  user: string;
   labels: Labels;
   /** Streamed into the container's stdin, then stdin is closed. */
   input: Readable;

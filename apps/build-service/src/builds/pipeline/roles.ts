@@ -51,6 +51,8 @@ export interface SourceFetcher {
 export interface Assembled {
   containerId: string;
   run: string[];
+  /** Whom assemble ran as: the image is committed to run as them too. */
+  user: string;
 }
 
 /** Runs the assemble script over the source; answers the container to commit. */

@@ -1,7 +1,18 @@
 import { ignorePatterns, s2iEnvironment } from './git-source-fetcher';
-import { s2iPaths } from './s2i-roles';
+import { assembleUser, s2iPaths } from './s2i-roles';
 
 describe("source-to-image's contract", () => {
+  it("runs assemble as the builder's assemble-user, else as its image's user, and never as root", () => {
+    const image = (user: string, labels: Record<string, string> = {}) => ({ id: 'x', labels, user });
+    expect(assembleUser(image('1001'))).toEqual({ user: '1001' });
+    expect(assembleUser(image('1001', { 'io.openshift.s2i.assemble-user': '1500:0' }))).toEqual({ user: '1500:0' });
+    expect(assembleUser(image('node'))).toEqual({ user: 'node' });
+    for (const root of ['', 'root', '0', '0:0', 'root:root', '000']) {
+      expect(assembleUser(image(root))).toEqual({ user: '1001', overruled: expect.stringContaining('builds never run as root: running it as 1001') });
+    }
+    expect(assembleUser(image('1001', { 'io.openshift.s2i.assemble-user': 'root' })).user).toBe('1001');
+  });
+
   it("takes each script from the source's .s2i/bin when it brings it, else from the builder's scripts-url, under its destination", () => {
     expect(s2iPaths({}, [])).toEqual({ destination: '/tmp', assemble: '/usr/libexec/s2i/assemble', run: '/usr/libexec/s2i/run', sourceScripts: false });
     expect(s2iPaths({ 'io.openshift.s2i.scripts-url': 'image:///opt/s2i/', 'io.openshift.s2i.destination': '/opt/app/' }, ['assemble'])).toEqual({

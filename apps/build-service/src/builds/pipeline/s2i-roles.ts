@@ -4,13 +4,13 @@ import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime } from './container-runtime';
+import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
 /** source-to-image's labels on a builder image: where its scripts are, and where the source goes. */
-export const S2I_LABELS = { scriptsUrl: 'io.openshift.s2i.scripts-url', destination: 'io.openshift.s2i.destination' } as const;
+export const S2I_LABELS = { scriptsUrl: 'io.openshift.s2i.scripts-url', destination: 'io.openshift.s2i.destination', assembleUser: 'io.openshift.s2i.assemble-user' } as const;
 const DEFAULT_DESTINATION = '/tmp';
 /**
  * The source into `<destination>/src` (read from stdin), the source's own `.s2i/bin` scripts
@@ -76,6 +76,20 @@ export function s2iPaths(builderLabels: Record<string, string>, sourceScripts: r
   return { destination, assemble: script('assemble'), run: script('run'), sourceScripts: sourceScripts.length > 0 };
 }
 
+/**
+ * Whom assemble runs as: the builder's `io.openshift.s2i.assemble-user`, else the image's own
+ * user; never root, whatever the image says (root, uid 0, or no user at all): then s2i's
+ * default user 1001. Answers the user and, when the image's choice was overruled, why.
+ */
+export function assembleUser(builder: ImageInfo): { user: string; overruled?: string } {
+  const wanted = (builder.labels[S2I_LABELS.assembleUser] || builder.user).trim();
+  const name = wanted.split(':')[0];
+  if (name === '' || name === 'root' || /^0+$/.test(name)) {
+    return { user: S2I_USER, overruled: `the builder image would run assemble as ${wanted ? `"${wanted}"` : 'root'}; builds never run as root: running it as ${S2I_USER}` };
+  }
+  return { user: wanted };
+}
+
 /** Streams the source tar into a builder container that runs the `assemble` script (s2iPaths). */
 export class S2IAssembler implements Assembler {
   constructor(
@@ -92,6 +106,8 @@ export class S2IAssembler implements Assembler {
       throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on node ${this.nodeName}`);
     }
     const paths = s2iPaths(builder.labels, source.scripts);
+    const { user, overruled } = assembleUser(builder);
+    if (overruled) await ctx.log.write(`---> ${overruled}\n`);
     if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
     await ctx.log.write(`---> Running ${paths.assemble} in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({
@@ -100,6 +116,7 @@ export class S2IAssembler implements Assembler {
       cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', paths.destination, paths.assemble, paths.sourceScripts ? 'copy' : 'none'],
       // The BuildConfig's environment wins over the source's, as in s2i.
       env: [...source.environment, ...ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`)],
+      user,
       labels: buildContainerLabels(ctx.build),
       input: source.archive(),
       onOutput: (chunk) => ctx.log.write(chunk),
@@ -109,7 +126,7 @@ export class S2IAssembler implements Assembler {
       await this.runtime.remove(containerId);
       throw new BuildFailure('AssembleFailed', `assemble exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
     }
-    return { containerId, run: [paths.run] };
+    return { containerId, run: [paths.run], user };
   }
 }
 
@@ -136,7 +153,7 @@ export class S2ICommitter implements Committer {
     private readonly builderImage: BuilderImageResolver,
   ) {}
 
-  async commit(ctx: BuildContext, { containerId, run }: Assembled, source: FetchedSource) {
+  async commit(ctx: BuildContext, { containerId, run, user }: Assembled, source: FetchedSource) {
     const { build } = ctx;
     const output = outputRepository(build);
     const [repository, tag] = [`${this.registryHost}/${output.repository}`, output.tag];
@@ -146,7 +163,7 @@ export class S2ICommitter implements Committer {
         repository,
         tag,
         cmd: run,
-        user: S2I_USER,
+        user,
         exposedPorts: [APP_PORT],
         labels: {
           'io.openshift.build.image': this.builderImage(build) ?? '',
