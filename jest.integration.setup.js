@@ -7,3 +7,5 @@ const path = require('node:path');
 
 const key = path.join(process.env.PAAS_HOME || path.join(__dirname, '.paas'), 'secrets', 'nats', 'admin.nk');
 if (!process.env.NATS_NKEY_FILE && fs.existsSync(key)) process.env.NATS_NKEY_FILE = key;
+// The services the tests start in-process build from repositories on this disk, as `npm run up`'s do.
+process.env.BUILD_LOCAL_SOURCES ??= 'allow';

@@ -144,6 +144,9 @@ export const serviceEnv = {
   PAAS_PORT_OFFSET: String(PORT_OFFSET),
   ROUTER_DOMAIN: env.ROUTER_DOMAIN || 'apps.localhost',
   LOG_LEVEL: env.LOG_LEVEL || 'info',
+  // `npm run up` is a development machine: a BuildConfig may name a repository on its disk
+  // (the build-service refuses them unless told so: BUILD_LOCAL_SOURCES=deny to try it).
+  BUILD_LOCAL_SOURCES: env.BUILD_LOCAL_SOURCES || 'allow',
 };
 
 // The infrastructure's processes. Each entry: name; command (argv); program (the argv element

@@ -12,6 +12,12 @@ export interface BuildSettings {
   buildsDir: string;
   /** The builder catalog: a BuildConfig's `from: {kind: Builder, name}` → local image. */
   builders: Record<string, string>;
+  /**
+   * Whether a BuildConfig may name a repository on the build host's disk (an absolute path or
+   * `file://`): `BUILD_LOCAL_SOURCES=allow`, which `npm run up` (a development machine) sets;
+   * refused otherwise, as such a source reads whatever the build-service can read.
+   */
+  allowLocalSources: boolean;
   /** Longest a `git ls-remote` check may take while validating a BuildConfig. */
   gitCheckTimeoutMs: number;
   /** A build log stops growing here, with one "log truncated" line. */
@@ -34,6 +40,7 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     registryHost: config.registryHost,
     buildsDir: path.join(config.home, 'data', 'builds'),
     builders: BUILDER_CATALOG,
+    allowLocalSources: env.BUILD_LOCAL_SOURCES === 'allow',
     // Under the RPC client's default 10 s, so a slow remote is a 422 and not a 504.
     gitCheckTimeoutMs: Number(env.BUILD_GIT_CHECK_TIMEOUT_MS) || 8_000,
     logMaxBytes: Number(env.BUILD_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES,

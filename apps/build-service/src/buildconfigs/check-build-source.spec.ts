@@ -6,7 +6,7 @@ import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { CheckBuildSource } from './check-build-source';
 import { parseBuildConfig } from './create-buildconfig.usecase';
 
-const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 };
+const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: true, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 };
 
 function body(overrides: { ref?: string; builder?: { kind: string; name: string }; uri?: string } = {}) {
   return {
@@ -93,6 +93,22 @@ describe('BuildConfig input validation', () => {
 
   it('accepts a known builder and a reachable ref', async () => {
     await expect(checker().execute('app', specOf(body()))).resolves.toBeUndefined();
+  });
+});
+
+describe('local repository paths', () => {
+  const git = { checkRef: jest.fn(async () => undefined) } as unknown as Git;
+  const nodes = new FakeBuildNodes([aNode('local')], { local: { inspectImage: async () => ({ id: 'x', labels: {}, user: '1001' }) } as unknown as ContainerRuntime });
+  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }).execute('app', specOf(body({ uri })));
+
+  it('refuses a path or file:// repository unless local sources are allowed, naming the field and the setting', async () => {
+    for (const uri of ['/srv/repos/app', 'file:///srv/repos/app']) {
+      await expect(check(false, uri)).rejects.toMatchObject({
+        status: { code: 422, details: { causes: [{ field: 'spec.source.git.uri', reason: 'Forbidden', message: expect.stringContaining('BUILD_LOCAL_SOURCES=allow') }] } },
+      });
+      await expect(check(true, uri)).resolves.toBeUndefined();
+    }
+    await expect(check(false, 'https://git.example/app.git')).resolves.toBeUndefined();
   });
 });
 

@@ -11,6 +11,11 @@ import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { builderImageOf } from '../builds/pipeline/strategy-factory';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
+
+/** A repository on the build host's own disk: an absolute path or a file:// URL. */
+export function isLocalSource(uri: string): boolean {
+  return uri.startsWith('/') || /^file:\/\//i.test(uri);
+}
 /** How long one node's engine may take to say whether it has the builder image. */
 const IMAGE_CHECK_TIMEOUT_MS = 3_000;
 
@@ -53,6 +58,10 @@ export class CheckBuildSource {
 
   private async checkGit(spec: BuildConfigSpec): Promise<StatusCause[]> {
     const { uri, ref } = spec.source.git;
+    if (!this.settings.allowLocalSources && isLocalSource(uri)) {
+      const message = `${uri}: a repository on the build host's disk is refused here (BUILD_LOCAL_SOURCES=allow on a development machine); use an https, ssh or git URL`;
+      return [{ field: 'spec.source.git.uri', reason: 'Forbidden', message }];
+    }
     const shownUri = redactCredentials(uri);
     try {
       await this.git.checkRef(uri, ref, this.settings.gitCheckTimeoutMs);

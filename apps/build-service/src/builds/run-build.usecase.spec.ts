@@ -109,7 +109,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
