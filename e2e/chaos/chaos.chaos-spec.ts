@@ -210,6 +210,12 @@ describe('chaos: every part fails once while apps are built, rolled out and serv
     if (!nodes.some((node) => node.metadata.name === 'node-1')) throw new Error('the chaos suite needs the node node-1 (npm run test:chaos brings it up)');
     serving.commitServer(`v${version}`);
     expect((await api().post(`/api/v1/namespaces/${served}/apps`).send({ name: 'steady', source: { git: serving.dir, ref: 'main' }, builder: 'nodejs', replicas: 2 })).status).toBe(201);
+    // Every build of the suite kept (not the newest 5 only), so that each case can count one build per version.
+    const bc = (await api().get(`/api/v1/namespaces/${served}/buildconfigs/steady`)).body;
+    const keepAll = { ...bc.spec, successfulBuildsHistoryLimit: 100, failedBuildsHistoryLimit: 100 };
+    // Unconditional (no resourceVersion): the first build's start may have changed the status meanwhile.
+    const { resourceVersion: _unconditional, ...metadata } = bc.metadata;
+    expect((await api().put(`/api/v1/namespaces/${served}/buildconfigs/steady`).send({ ...bc, metadata, spec: keepAll })).status).toBe(200);
     await serves(served, 'steady', `v${version}`);
     await eventually('the steady app to be ready on both nodes', async () => {
       const placed = (await podsOf(served, 'steady')).filter(isReady).map((pod) => pod.spec.nodeName);
