@@ -117,7 +117,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -287,6 +287,28 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(log).toContain('the builder image would run assemble as "root"; builds never run as root: running it as 1001');
     expect(log).toMatch(/Uid: 1001\s.*CapEff: 0{16} .*NoNewPrivs: 1 /);
     expect((await docker.getImage(`${REGISTRY_HOST}/${namespace}/rooted:latest`).inspect()).Config.User).toBe('1001');
+  });
+
+  it("runs the postCommit hook in the new image before the push: a passing one is a stage of a Complete build, a failing one fails it unpushed", async () => {
+    const repo = gitRepo({ 'server.js': 'console.log("hi")\n', 'package.json': '{"name":"hooked","version":"1.0.0"}', 'test.sh': 'echo "hook sees $(ls | tr \'\\n\' \' \')as $(id -u)"\n' });
+    repos.push(repo.dir);
+    const hooked = (name: string, postCommit: object) => {
+      const config = buildConfig(name, repo.dir);
+      return { ...config, spec: { ...config.spec, postCommit } };
+    };
+    await rpc.request('buildconfigs.create', { namespace, body: hooked('hooked', { script: 'sh test.sh' }) });
+    await rpc.request('buildconfigs.create', { namespace, body: hooked('unhooked', { command: ['sh', '-c'], args: ['echo "failing on purpose"; exit 3'] }) });
+
+    const passed = await finished('hooked-1');
+    expect(passed.status.phase).toBe('Complete');
+    expect(passed.status.stages.map((stage) => stage.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit', 'Push']);
+    expect(await fullLog('hooked-1')).toMatch(/---> Running the post-commit hook in \S+\/hooked:latest\nhook sees .*server\.js .*as 1001\n/);
+
+    const failed = await finished('unhooked-1');
+    expect(failed.status).toMatchObject({ phase: 'Failed', reason: 'PostCommitHookFailed', message: expect.stringContaining('exited with code 3') });
+    expect(await fullLog('unhooked-1')).toContain('failing on purpose');
+    expect(failed.status.stages.map((stage) => stage.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit']);
+    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.unhooked-1`] } })).toEqual([]);
   });
 
   it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {

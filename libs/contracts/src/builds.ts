@@ -73,6 +73,22 @@ export interface WebhookRequest {
   body?: string;
 }
 
+/**
+ * A command run in the new image before it is pushed (OpenShift's `postCommit`, e.g. the app's
+ * tests): `script` through `/bin/sh -ic`, or `command` (the image's entrypoint replaced) with
+ * `args`, or `args` alone after the image's entrypoint. A non-zero exit fails the build as
+ * PostCommitHookFailed and nothing is pushed.
+ */
+export const postCommitSchema = z
+  .object({
+    script: z.string().min(1).max(64 * 1024).optional(),
+    command: z.array(z.string().max(4096)).min(1).max(100).optional(),
+    args: z.array(z.string().max(4096)).max(100).optional(),
+  })
+  .refine((hook) => !(hook.script && hook.command), 'give a script or a command, not both')
+  .refine((hook) => Boolean(hook.script || hook.command || hook.args?.length), 'give a script, a command or args');
+export type PostCommit = z.infer<typeof postCommitSchema>;
+
 export const RUN_POLICIES = ['Serial', 'SerialLatestOnly', 'Parallel'] as const;
 export type RunPolicy = (typeof RUN_POLICIES)[number];
 
@@ -93,6 +109,7 @@ export const buildConfigSpecSchema = z.object({
   /** How many of its ended builds are kept (the newest), with their logs: Complete ones, and Failed, Error or Cancelled ones (OpenShift's defaults). */
   successfulBuildsHistoryLimit: z.number().int().min(0).max(1000).default(5),
   failedBuildsHistoryLimit: z.number().int().min(0).max(1000).default(5),
+  postCommit: postCommitSchema.optional(),
   /** Seconds a build may run before it is stopped and marked Failed. */
   completionDeadlineSeconds: z.number().int().min(10).max(6 * 3600).default(1800),
 });
@@ -115,8 +132,8 @@ export const BUILD_PHASES = ['New', 'Pending', 'Running', 'Complete', 'Failed', 
 export type BuildPhase = (typeof BUILD_PHASES)[number];
 export const TERMINAL_BUILD_PHASES: readonly BuildPhase[] = ['Complete', 'Failed', 'Error', 'Cancelled'];
 
-/** The stages of an S2I build, in order, each timed in the Build's status. */
-export const BUILD_STAGES = ['FetchSource', 'Assemble', 'Commit', 'Push'] as const;
+/** The stages of an S2I build, in order, each timed in the Build's status (PostCommit only with a postCommit hook). */
+export const BUILD_STAGES = ['FetchSource', 'Assemble', 'Commit', 'PostCommit', 'Push'] as const;
 export type BuildStageName = (typeof BUILD_STAGES)[number];
 
 export interface BuildStage {
@@ -136,6 +153,8 @@ export const BUILD_FAILURE_REASONS = [
   'InvalidScriptsURL',
   'AssembleFailed',
   'CommitFailed',
+  /** The BuildConfig's postCommit hook exited non-zero in the new image (nothing pushed). */
+  'PostCommitHookFailed',
   'PushImageToRegistryFailed',
   'BuildTimedOut',
   'BuildPodDeleted',

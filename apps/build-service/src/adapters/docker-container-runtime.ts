@@ -39,15 +39,17 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async run(spec: RunSpec) {
     spec.signal?.throwIfAborted();
+    const stdin = spec.input !== undefined;
     const containerId = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       Cmd: spec.cmd,
       Env: spec.env,
       Labels: spec.labels,
-      OpenStdin: true,
-      StdinOnce: true,
-      AttachStdin: true,
+      OpenStdin: stdin,
+      StdinOnce: stdin,
+      AttachStdin: stdin,
       AttachStdout: true,
       AttachStderr: true,
       Tty: false,
@@ -74,10 +76,12 @@ export class DockerContainerRuntime implements ContainerRuntime {
       const exited = this.docker.wait(containerId);
       exited.catch(() => undefined);
       // Ends stdin once the whole archive is in; the container sees EOF (StdinOnce).
-      await pipeline(spec.input, stream).catch((error: NodeJS.ErrnoException) => {
-        // An assemble that exits before reading all its input closes the pipe: its exit code tells.
-        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET' && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
-      });
+      if (spec.input) {
+        await pipeline(spec.input, stream).catch((error: NodeJS.ErrnoException) => {
+          // An assemble that exits before reading all its input closes the pipe: its exit code tells.
+          if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET' && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+        });
+      }
       const exitCode = await exited;
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       spec.signal?.throwIfAborted();

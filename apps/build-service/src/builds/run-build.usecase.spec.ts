@@ -11,7 +11,7 @@ import type { BuildSettings } from '../build-settings';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { PushError, type CommitSpec, type ContainerRuntime, type PushSpec, type RunSpec } from './pipeline/container-runtime';
 import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
-import { RegistryPusher, S2IAssembler, S2ICommitter } from './pipeline/s2i-roles';
+import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
 import { RunBuild } from './run-build.usecase';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { ATTEMPT_ANNOTATION, LOST_NODE_ANNOTATION } from './build-attempts';
@@ -43,15 +43,15 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
 /**
  * Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the
  * first pushes, one each), `hang` (until aborted), `deaf` (never answers: an engine gone),
- * `stopped` (refuses every call: an engine stopped) and `glitch` (the run fails, the engine
- * still answers) script its answers.
+ * `stopped` (refuses every call: an engine stopped), `glitch` (the run fails, the engine
+ * still answers) and `hookExitCode` (the post-commit hook's container) script its answers.
  */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   commits: CommitSpec[] = [];
   runs: RunSpec[] = [];
   input = '';
-  constructor(private readonly script: { exitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean } = {}) {}
+  constructor(private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean } = {}) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
     return { id: 'sha256:builder', labels: {}, user: '1001' };
@@ -59,7 +59,11 @@ class FakeRuntime implements ContainerRuntime {
   async run(spec: RunSpec) {
     this.calls.push(`run ${spec.name} ${spec.image}`);
     this.runs.push(spec);
-    for await (const chunk of spec.input) this.input += chunk;
+    if (spec.name.endsWith('-post-commit')) {
+      await spec.onOutput(Buffer.from('hook: 3 tests passed\n'));
+      return { containerId: 'hook-1', exitCode: this.script.hookExitCode ?? 0 };
+    }
+    for await (const chunk of spec.input ?? []) this.input += chunk;
     await spec.onOutput(Buffer.from('---> Installing application source\n'));
     if (this.script.deaf) await new Promise(() => undefined);
     if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
@@ -136,6 +140,7 @@ describe('RunBuild with a fake container runtime', () => {
       source: fakeSource,
       assembler: new S2IAssembler(runtime, () => BUILDER, 'local'),
       committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
+      postCommit: new S2IPostCommitHook(runtime),
       pusher: new RegistryPusher(runtime, credentials),
     };
     const runBuild = new RunBuild(store, { forBuild: () => strategy }, nodes, logStore, buildSettings);
@@ -208,6 +213,36 @@ describe('RunBuild with a fake container runtime', () => {
     expect(await logOf()).toContain('---> Building on node local (unix:///var/run/docker.sock)\n');
     expect(await logOf()).toContain('---> Installing application source');
     expect(await logOf()).toContain(`5f70bf18a086: Mounted from demo/other\n3b4c1a9e2d77: Pushed\nPush successful: ${DIGEST}\n`);
+  });
+
+  it('runs the postCommit hook in the committed image before the push, as the assemble user, recorded as a stage', async () => {
+    const runtime = new FakeRuntime();
+    const { run, current } = setup(runtime, aBuild({ postCommit: { script: 'npm test' } }));
+    await run();
+
+    expect(runtime.calls).toEqual([
+      `inspectImage ${BUILDER}`,
+      `run paas-build-demo.app-1 ${BUILDER}`,
+      'commit container-1 reg.test:5000/demo/app:latest',
+      'run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest',
+      'remove hook-1',
+      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
+      'remove paas-build-demo.app-1',
+    ]);
+    expect(runtime.runs[1]).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: ['npm test'], user: '1001', env: ['NODE_ENV=production'], labels: { 'paas.dev/build': 'demo.app-1' } });
+    expect(runtime.runs[1].input).toBeUndefined();
+    expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit', 'Push']);
+    expect(await logOf()).toContain('---> Running the post-commit hook in reg.test:5000/demo/app:latest\nhook: 3 tests passed\n');
+  });
+
+  it('fails the build as PostCommitHookFailed, pushing nothing, when the hook exits non-zero; command and args replace the entrypoint', async () => {
+    const runtime = new FakeRuntime({ hookExitCode: 2 });
+    const { run, current } = setup(runtime, aBuild({ postCommit: { command: ['npm'], args: ['test'] } }));
+    await run();
+
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'PostCommitHookFailed', message: expect.stringContaining('the post-commit hook exited with code 2') });
+    expect(runtime.runs[1]).toMatchObject({ entrypoint: ['npm'], cmd: ['test'] });
+    expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
   });
 
   it('labels the image with the source location without its credentials', async () => {

@@ -155,6 +155,7 @@ export class RunBuild {
     ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
     const assembled = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
     const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, assembled, source));
+    if (ctx.build.spec.postCommit) await this.stage(ctx, 'PostCommit', () => strategy.postCommit.run(ctx, imageReference, assembled.user));
     const { digest } = await this.stage(ctx, 'Push', () => strategy.pusher.push(ctx, imageReference));
     return digest;
   }

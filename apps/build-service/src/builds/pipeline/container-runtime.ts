@@ -19,13 +19,15 @@ export interface RunSpec {
   /** Unique per build: a second runner of the same build fails to create it. */
   name: string;
   image: string;
+  /** Replaces the image's entrypoint (kept when absent). */
+  entrypoint?: string[];
   cmd: string[];
   env: string[];
   /** Whom the command runs as (a uid, `uid:gid` or a name the image knows). */
   user: string;
   labels: Labels;
-  /** Streamed into the container's stdin, then stdin is closed. */
-  input: Readable;
+  /** Streamed into the container's stdin, then stdin is closed; without it the container has no stdin. */
+  input?: Readable;
   /** stdout and stderr, demultiplexed, as they are written; more is read once it resolves. */
   onOutput: (chunk: Buffer) => Promise<void>;
   /** Aborting kills the container; `run` then rejects with the signal's reason. */

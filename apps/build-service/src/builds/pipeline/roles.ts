@@ -70,10 +70,16 @@ export interface Pusher {
   push(ctx: BuildContext, imageReference: string): Promise<{ digest: string }>;
 }
 
+/** Runs the BuildConfig's postCommit hook in the committed image (as `user`); fails the build when it fails. */
+export interface PostCommitRunner {
+  run(ctx: BuildContext, imageReference: string, user: string): Promise<void>;
+}
+
 /** The roles one build strategy is made of. */
 export interface BuildStrategy {
   source: SourceFetcher;
   assembler: Assembler;
   committer: Committer;
+  postCommit: PostCommitRunner;
   pusher: Pusher;
 }

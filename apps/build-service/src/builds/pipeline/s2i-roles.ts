@@ -6,7 +6,7 @@ import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
-import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type Pusher } from './roles';
+import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
 /** source-to-image's labels on a builder image: where its scripts are, and where the source goes. */
@@ -143,6 +143,34 @@ function provenanceLabels(build: Build, source: FetchedSource): Record<string, s
   if (source.revision.message) labels['io.openshift.build.commit.message'] = source.revision.message;
   if (build.spec.source.contextDir) labels['io.openshift.build.source-context-dir'] = build.spec.source.contextDir;
   return labels;
+}
+
+/**
+ * The BuildConfig's postCommit hook in a container of the new image, on the build's node, as
+ * the user assemble ran as, with the build's environment and no stdin: `script` through
+ * `/bin/sh -c`, or `command` as the entrypoint, with `args`. Its output goes to the build log;
+ * a non-zero exit is PostCommitHookFailed. Its container is removed either way.
+ */
+export class S2IPostCommitHook implements PostCommitRunner {
+  constructor(private readonly runtime: ContainerRuntime) {}
+
+  async run(ctx: BuildContext, imageReference: string, user: string): Promise<void> {
+    const hook = ctx.build.spec.postCommit;
+    if (!hook) return;
+    await ctx.log.write(`---> Running the post-commit hook in ${imageReference}\n`);
+    const { containerId, exitCode } = await this.runtime.run({
+      name: `${buildContainerName(ctx.build)}-post-commit`,
+      image: imageReference,
+      ...(hook.script ? { entrypoint: ['/bin/sh', '-c'], cmd: [hook.script] } : { entrypoint: hook.command, cmd: hook.args ?? [] }),
+      env: ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`),
+      user,
+      labels: buildContainerLabels(ctx.build),
+      onOutput: (chunk) => ctx.log.write(chunk),
+      signal: ctx.signal,
+    });
+    await this.runtime.remove(containerId);
+    if (exitCode !== 0) throw new BuildFailure('PostCommitHookFailed', `the post-commit hook exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
+  }
 }
 
 /** Commits the assembled container with the builder's `run` as its command and the s2i labels. */

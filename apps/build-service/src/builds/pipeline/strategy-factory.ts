@@ -7,7 +7,7 @@ import type { NodeEngine } from '../../nodes/build-nodes';
 import { REGISTRY_CREDENTIALS } from './container-runtime';
 import { GitSourceFetcher } from './git-source-fetcher';
 import type { BuildStrategy } from './roles';
-import { RegistryPusher, S2IAssembler, S2ICommitter } from './s2i-roles';
+import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './s2i-roles';
 
 /** The image a builder reference runs: a catalog entry (`Builder`) or any local image (`DockerImage`). */
 export function builderImageOf(from: BuilderRef, catalog: Record<string, string>): string | undefined {
@@ -32,6 +32,7 @@ export class BuildStrategyFactory {
           assembler: new S2IAssembler(node.runtime, builderImage, node.name),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
+          postCommit: new S2IPostCommitHook(node.runtime),
           pusher: new RegistryPusher(node.runtime, this.credentials),
         };
       }
