@@ -27,8 +27,8 @@ export class WebhooksController {
   ) {
     assertNamespaceName(namespace);
     if (!WEBHOOK_TYPES.includes(type as WebhookType)) throw ApiError.of('NotFound', `no webhook of type "${type.slice(0, 64)}": use ${WEBHOOK_TYPES.join(' or ')}`);
-    const header = (name: string) => {
-      const value = request.headers[name];
+    const header = (field: string) => {
+      const value = request.headers[field];
       return typeof value === 'string' ? value : undefined;
     };
     return this.rpc.request('buildconfigs.webhook', {
