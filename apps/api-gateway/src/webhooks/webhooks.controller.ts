@@ -10,7 +10,7 @@ import { assertNamespaceName } from '../namespaces/namespaces.service';
  * starts a build of a BuildConfig without an API token; the secret on the URL is the
  * credential, checked by the build-service against the BuildConfig's triggers. The body goes
  * on as received, for GitHub's signature. The audit trail and traces show the path with the
- * secret replaced (`webhookPath`).
+ * secret replaced (`redactUrlSecrets` in libs/platform/src/tracing.ts).
  */
 @Controller('apis/build.openshift.io/v1/namespaces/:namespace/buildconfigs/:name/webhooks/:secret')
 export class WebhooksController {
