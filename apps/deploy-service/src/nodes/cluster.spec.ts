@@ -18,4 +18,12 @@ describe('NodeCluster', () => {
     subject.noteStarted('c1');
     expect((await subject.listByOwner({}))[0].state).toBe('running');
   });
+
+  it('remembers the containers the engine sent an oom event for', () => {
+    const subject = cluster();
+    expect(subject.wasOomKilled('c1')).toBe(false);
+    subject.noteOomKilled('c1');
+    expect(subject.wasOomKilled('c1')).toBe(true);
+    expect(subject.wasOomKilled('c2')).toBe(false);
+  });
 });

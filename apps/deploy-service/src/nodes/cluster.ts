@@ -20,6 +20,8 @@ export interface Cluster {
   isReady(node: string): boolean;
   /** Containers with these labels on every Ready node (a NotReady one cannot be asked). */
   listByOwner(labels: Labels): Promise<NodeContainer[]>;
+  /** Whether the engine sent an `oom` event for this container (lately). */
+  wasOomKilled(id: string): boolean;
 }
 
 export const CLUSTER = Symbol('CLUSTER');
@@ -28,6 +30,7 @@ export const CLUSTER = Symbol('CLUSTER');
 export class NodeCluster implements Cluster {
   private readonly logger = new Logger(NodeCluster.name);
   private readonly died = new Map<string, number>();
+  private readonly oomKilled = new Map<string, number>();
 
   constructor(
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
@@ -56,6 +59,20 @@ export class NodeCluster implements Cluster {
 
   noteStarted(id: string): void {
     this.died.delete(id);
+  }
+
+  /**
+   * A container the kernel killed for going over its memory limit (its `oom` event). The engine
+   * records OOMKilled on the container only when that event reaches it before the exit; when
+   * it comes after, the inspection says a plain exit 137, and only the event tells.
+   */
+  noteOomKilled(id: string): void {
+    this.oomKilled.set(id, Date.now());
+    for (const [known, at] of this.oomKilled) if (Date.now() - at > DIED_MEMORY_MS) this.oomKilled.delete(known);
+  }
+
+  wasOomKilled(id: string): boolean {
+    return this.oomKilled.has(id);
   }
 
   async listByOwner(labels: Labels): Promise<NodeContainer[]> {

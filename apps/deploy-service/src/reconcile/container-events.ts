@@ -23,7 +23,7 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
     @Inject(ReconcileQueues) private readonly queues: ReconcileQueues,
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'nodes'>,
     @Inject(NodeEngines) private readonly engines: NodeEngines,
-    @Inject(CLUSTER) private readonly cluster: Pick<NodeCluster, 'noteDied' | 'noteStarted'>,
+    @Inject(CLUSTER) private readonly cluster: Pick<NodeCluster, 'noteDied' | 'noteStarted' | 'noteOomKilled'>,
   ) {}
 
   onApplicationBootstrap() {
@@ -75,10 +75,12 @@ export class ContainerEventWatcher implements OnApplicationBootstrap, OnApplicat
     const id = event.Actor?.ID ?? event.id;
     if (id && action === 'die') this.cluster.noteDied(id);
     if (id && action === 'start') this.cluster.noteStarted(id);
+    if (id && action === 'oom') this.cluster.noteOomKilled(id);
     const attributes = event.Actor?.Attributes ?? {};
     const namespace = attributes[RUNTIME_LABELS.namespace];
     const rc = attributes[RUNTIME_LABELS.rc];
-    if ((action === 'die' || action === 'destroy') && namespace && rc && belongsToInstance(attributes)) this.queues.replicationController(namespace, rc);
+    // An `oom` after the `die` corrects how the pod says its last run ended.
+    if ((action === 'die' || action === 'destroy' || action === 'oom') && namespace && rc && belongsToInstance(attributes)) this.queues.replicationController(namespace, rc);
     // A lifecycle hook that ended lets its DC's rollout go on.
     const dc = attributes[RUNTIME_LABELS.dc];
     if (action === 'die' && namespace && dc && attributes[HOOK_LABELS.revision] && belongsToInstance(attributes)) this.queues.deploymentConfig(namespace, dc);

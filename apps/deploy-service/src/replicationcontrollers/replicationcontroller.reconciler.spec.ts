@@ -153,6 +153,24 @@ describe('ReplicationControllerReconciler', () => {
     expect(replaced.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 
+  it("takes the engine's oom event for a container it inspected as a plain exit 137: OOMKilled, whether the event came before the restart or after it", async () => {
+    const rc = replicationController(1, 1);
+    const { pods, runtime, cluster, reconciler, key } = await setup(rc);
+    pods.seed(runningPod(rc, 'web-1-aaaaa', 'c7', 40007, true));
+    runtime.seed({ id: 'c7', labels: ownerLabels(rc, 'web-1-aaaaa'), state: 'exited', exitCode: 137 });
+    cluster.oomKilled.add('c7');
+    await reconciler.reconcile(key);
+    expect((await pods.get('demo', 'web-1-aaaaa')).status.lastTermination).toMatchObject({ exitCode: 137, reason: 'OOMKilled', containerID: 'docker://c7' });
+
+    // The event for the next container comes only once its pod says Error: the next reconcile (the event's) corrects it.
+    runtime.seed({ ...(runtime.containers.get('c1') as RuntimeContainer), state: 'exited', exitCode: 137 });
+    await reconciler.reconcile(key);
+    expect((await pods.get('demo', 'web-1-aaaaa')).status.lastTermination).toMatchObject({ reason: 'Error', containerID: 'docker://c1' });
+    cluster.oomKilled.add('c1');
+    await reconciler.reconcile(key);
+    expect((await pods.get('demo', 'web-1-aaaaa')).status.lastTermination).toMatchObject({ exitCode: 137, reason: 'OOMKilled', containerID: 'docker://c1' });
+  });
+
   describe('a container that keeps stopping', () => {
     /** The pod after `restarts` restarts, its container c7 stopped `secondsAgo` seconds before now after running 0.4 s. */
     async function crashed(restarts: number, secondsAgo: number) {

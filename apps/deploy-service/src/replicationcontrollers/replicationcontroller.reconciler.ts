@@ -179,6 +179,7 @@ export class ReplicationControllerReconciler implements Controller {
    * (`CrashLoopBackOff`, with the exit code and the end of its output).
    */
   private async syncContainer(rc: ReplicationController, pod: Pod, containers: NodeContainer[], budget: Budget, errors: Error[], requeue: (ms: number) => void): Promise<Pod> {
+    pod = await this.correctOomKilled(pod);
     const here = containers.filter((c) => c.node === pod.spec.nodeName);
     const running = here.find((c) => c.state === 'running');
     for (const stale of here.filter((c) => c !== running && !isStopped(c))) await this.removeContainer(stale, 0);
@@ -194,7 +195,8 @@ export class ReplicationControllerReconciler implements Controller {
     const stopped = here.filter(isStopped);
     const last = stopped.find((c) => c.id === pod.status.containerID) ?? stopped[0];
     // How its last run ended (exit code, OOMKilled): the pod's lastState, and a crash loop's message.
-    const ended = last && ((await this.cluster.runtimeOf(pod.spec.nodeName)?.inspect(last.id)) ?? last);
+    const inspected = last && ((await this.cluster.runtimeOf(pod.spec.nodeName)?.inspect(last.id)) ?? last);
+    const ended = inspected && this.cluster.wasOomKilled(inspected.id) ? { ...inspected, oomKilled: true } : inspected;
     if (ended) {
       const backOff = await this.backOff(pod, ended);
       if (backOff) {
@@ -335,6 +337,15 @@ export class ReplicationControllerReconciler implements Controller {
         .update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Pending', reason, message } }), { outbox: (next) => [podChanged(next, false)] })
         .catch(() => pod);
     }
+  }
+
+  /** A pod whose last run is recorded as a plain exit although the engine's `oom` event (which came after the exit) says OOMKilled. */
+  private async correctOomKilled(pod: Pod): Promise<Pod> {
+    const last = pod.status.lastTermination;
+    if (!last || last.reason === 'OOMKilled' || !this.cluster.wasOomKilled(last.containerID.replace(/^docker:\/\//, ''))) return pod;
+    return this.pods.updateStatus(pod.metadata.namespace, pod.metadata.name, (status) =>
+      status.lastTermination?.containerID === last.containerID ? { ...status, lastTermination: { ...status.lastTermination, reason: 'OOMKilled' } } : status,
+    );
   }
 
   private async recordStarted(pod: Pod, container: RuntimeContainer, restart: boolean, hostIP = this.cluster.runtimeOf(pod.spec.nodeName)?.hostIP, ended?: ContainerTermination): Promise<Pod> {

@@ -94,6 +94,8 @@ export { aNode };
 /** The nodes of a fixture, each with a FakeRuntime that logs to the fixture's log. */
 export class FakeCluster implements Cluster {
   private readonly runtimes = new Map<string, FakeRuntime>();
+  /** Containers an `oom` event was seen for. */
+  readonly oomKilled = new Set<string>();
 
   constructor(
     private readonly fixture: Pick<DeployFixture, 'informers' | 'log'>,
@@ -113,6 +115,10 @@ export class FakeCluster implements Cluster {
 
   isReady(name: string): boolean {
     return isNodeReady(this.fixture.informers.nodes.get(NODE_SCOPE, name));
+  }
+
+  wasOomKilled(id: string): boolean {
+    return this.oomKilled.has(id);
   }
 
   async listByOwner(labels: Labels): Promise<NodeContainer[]> {
