@@ -11,13 +11,13 @@ import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { builderImageOf } from '../builds/pipeline/strategy-factory';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
+/** How long one node's engine may take to say whether it has the builder image. */
+const IMAGE_CHECK_TIMEOUT_MS = 3_000;
 
 /** A repository on the build host's own disk: an absolute path or a file:// URL. */
 export function isLocalSource(uri: string): boolean {
   return uri.startsWith('/') || /^file:\/\//i.test(uri);
 }
-/** How long one node's engine may take to say whether it has the builder image. */
-const IMAGE_CHECK_TIMEOUT_MS = 3_000;
 
 /**
  * What the schema cannot see: that the builder image exists on a node builds can run on, and

@@ -196,12 +196,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     const waiting = (current: Build) => current.metadata.uid === uid && current.status.phase === 'New';
     if (!busy && waitedMs >= this.settings.nodeWaitMs) {
       const message = `no node could run the build within ${Math.round(this.settings.nodeWaitMs / 1000)} s: ${why}`;
-      const log = await this.logs.open(namespace, name);
-      try {
-        await log.write(`error: build error: ${message}\n`);
-      } finally {
-        await log.close();
-      }
+      await this.appendLog(build, `error: build error: ${message}\n`);
       await this.store.update(
         namespace,
         name,
@@ -236,28 +231,23 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     const why = `the build-service replica running attempt ${attempt} (${runner}) stopped before the build finished`;
     // Its container may still be there (the engine outlives the replica): it must go before a new one of that name.
     await removeBuildContainer(this.nodes, build).catch(() => undefined);
-    const log = await this.logs.open(build.metadata.namespace, build.metadata.name);
-    try {
-      if (attempt < MAX_ATTEMPTS) {
-        await log.write(`---> ${why}; running the build again (attempt ${attempt + 1} of ${MAX_ATTEMPTS})\n`);
-        await this.store.update(build.metadata.namespace, build.metadata.name, (current) => nextAttempt(current, build.metadata.uid, why));
-        this.logger.warn({ msg: `build ${key(build)}: ${why}; attempt ${attempt + 1}` });
-      } else {
-        await log.write(`error: build error: ${why}, and it was its last attempt\n`);
-        await this.store.update(
-          build.metadata.namespace,
-          build.metadata.name,
-          (current) =>
-            current.metadata.uid === build.metadata.uid && IN_FLIGHT.includes(current.status.phase)
-              ? { ...current, status: { ...current.status, phase: 'Error', reason: 'BuildPodDeleted', message: why, completionTimestamp: new Date().toISOString() } }
-              : undefined,
-          {
-            outbox: (failed) => [buildEvent('build.failed', failed, { reason: 'BuildPodDeleted', message: why })],
-          },
-        );
-      }
-    } finally {
-      await log.close();
+    if (attempt < MAX_ATTEMPTS) {
+      await this.appendLog(build, `---> ${why}; running the build again (attempt ${attempt + 1} of ${MAX_ATTEMPTS})\n`);
+      await this.store.update(build.metadata.namespace, build.metadata.name, (current) => nextAttempt(current, build.metadata.uid, why));
+      this.logger.warn({ msg: `build ${key(build)}: ${why}; attempt ${attempt + 1}` });
+    } else {
+      await this.appendLog(build, `error: build error: ${why}, and it was its last attempt\n`);
+      await this.store.update(
+        build.metadata.namespace,
+        build.metadata.name,
+        (current) =>
+          current.metadata.uid === build.metadata.uid && IN_FLIGHT.includes(current.status.phase)
+            ? { ...current, status: { ...current.status, phase: 'Error', reason: 'BuildPodDeleted', message: why, completionTimestamp: new Date().toISOString() } }
+            : undefined,
+        {
+          outbox: (failed) => [buildEvent('build.failed', failed, { reason: 'BuildPodDeleted', message: why })],
+        },
+      );
     }
     return {};
   }
@@ -273,12 +263,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     if (this.runBuild.cancel(namespace, name)) return {};
     if (build.status.phase !== 'New' && this.leases.stateOf(runnerLease(build)) === 'held') return { requeueAfterMs: this.leases.timing.leaseMs };
     if (build.status.phase !== 'New') await removeBuildContainer(this.nodes, build).catch(() => undefined);
-    const log = await this.logs.open(namespace, name);
-    try {
-      await log.write(`---> ${message}\n`);
-    } finally {
-      await log.close();
-    }
+    await this.appendLog(build, `---> ${message}\n`);
     const end = { completionTimestamp: new Date().toISOString(), reason: 'CancelledBuild' as const, message };
     await this.store.update(
       namespace,
@@ -298,9 +283,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     const config = build.metadata.labels?.[BUILD_CONFIG_LABEL];
     if (!config) return {};
     const { namespace } = build.metadata;
-    const ended = this.builds
-      .list()
-      .filter((other) => other.metadata.namespace === namespace && other.metadata.labels?.[BUILD_CONFIG_LABEL] === config && TERMINAL.includes(other.status.phase) && buildNumber(other) > 0)
+    const ended = this.buildsOf(namespace, config)
+      .filter((other) => TERMINAL.includes(other.status.phase) && buildNumber(other) > 0)
       .sort((a, b) => buildNumber(b) - buildNumber(a));
     const newest = ended[0]?.spec;
     const limit = { successful: newest?.successfulBuildsHistoryLimit ?? 5, failed: newest?.failedBuildsHistoryLimit ?? 5 };
@@ -325,7 +309,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     if (policy === 'Parallel' || !config) return undefined;
     const { namespace, uid } = build.metadata;
     const number = buildNumber(build);
-    const siblings = this.builds.list().filter((other) => other.metadata.namespace === namespace && other.metadata.labels?.[BUILD_CONFIG_LABEL] === config && other.metadata.uid !== uid);
+    const siblings = this.buildsOf(namespace, config).filter((other) => other.metadata.uid !== uid);
     const newer = siblings.find((other) => other.status.phase === 'New' && buildNumber(other) > number);
     if (policy === 'SerialLatestOnly' && newer) return this.cancel(build, `Cancelled: build ${newer.metadata.name} was started after it (runPolicy SerialLatestOnly).`);
     const ahead = siblings.find((other) => IN_FLIGHT.includes(other.status.phase) || (other.status.phase === 'New' && buildNumber(other) < number));
@@ -337,6 +321,21 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       );
     }
     return { requeueAfterMs: NODE_WAIT_RECHECK_MS };
+  }
+
+  /** The builds of one BuildConfig, from the cache (its namespace index). */
+  private buildsOf(namespace: string, config: string): Build[] {
+    return this.builds.list({ namespace, labels: { [BUILD_CONFIG_LABEL]: config } });
+  }
+
+  /** One line (or more) added to a build's log. */
+  private async appendLog(build: Build, text: string): Promise<void> {
+    const log = await this.logs.open(build.metadata.namespace, build.metadata.name);
+    try {
+      await log.write(text);
+    } finally {
+      await log.close();
+    }
   }
 
   /** Resolves once nothing is queued or being reconciled (tests). */

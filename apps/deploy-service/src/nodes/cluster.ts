@@ -53,8 +53,7 @@ export class NodeCluster implements Cluster {
    * otherwise (or a minute passes), a listing shows such a container as exited.
    */
   noteDied(id: string): void {
-    this.died.set(id, Date.now());
-    for (const [known, at] of this.died) if (Date.now() - at > DIED_MEMORY_MS) this.died.delete(known);
+    remember(this.died, id);
   }
 
   noteStarted(id: string): void {
@@ -67,8 +66,7 @@ export class NodeCluster implements Cluster {
    * it comes after, the inspection says a plain exit 137, and only the event tells.
    */
   noteOomKilled(id: string): void {
-    this.oomKilled.set(id, Date.now());
-    for (const [known, at] of this.oomKilled) if (Date.now() - at > DIED_MEMORY_MS) this.oomKilled.delete(known);
+    remember(this.oomKilled, id);
   }
 
   wasOomKilled(id: string): boolean {
@@ -90,4 +88,11 @@ export class NodeCluster implements Cluster {
     );
     return listed.flat().map((container) => (container.state === 'running' && this.died.has(container.id) ? { ...container, state: 'exited' as const } : container));
   }
+}
+
+/** Notes `id` now, and forgets what was noted more than DIED_MEMORY_MS ago. */
+function remember(memory: Map<string, number>, id: string): void {
+  const now = Date.now();
+  memory.set(id, now);
+  for (const [known, at] of memory) if (now - at > DIED_MEMORY_MS) memory.delete(known);
 }

@@ -115,7 +115,7 @@ export class S2IAssembler implements Assembler {
       image,
       cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', paths.destination, paths.assemble, paths.sourceScripts ? 'copy' : 'none'],
       // The BuildConfig's environment wins over the source's, as in s2i.
-      env: [...source.environment, ...ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`)],
+      env: [...source.environment, ...buildEnv(ctx.build)],
       user,
       labels: buildContainerLabels(ctx.build),
       input: source.archive(),
@@ -128,6 +128,11 @@ export class S2IAssembler implements Assembler {
     }
     return { containerId, run: [paths.run], user };
   }
+}
+
+/** The BuildConfig's environment (`sourceStrategy.env`) as `NAME=value`. */
+function buildEnv(build: Build): string[] {
+  return build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`);
 }
 
 /** The `io.openshift.build.*` labels s2i puts on what it builds: where the source came from, which commit, by whom. */
@@ -162,7 +167,7 @@ export class S2IPostCommitHook implements PostCommitRunner {
       name: `${buildContainerName(ctx.build)}-post-commit`,
       image: imageReference,
       ...(hook.script ? { entrypoint: ['/bin/sh', '-c'], cmd: [hook.script] } : { entrypoint: hook.command, cmd: hook.args ?? [] }),
-      env: ctx.build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`),
+      env: buildEnv(ctx.build),
       user,
       labels: buildContainerLabels(ctx.build),
       onOutput: (chunk) => ctx.log.write(chunk),
