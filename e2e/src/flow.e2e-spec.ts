@@ -14,6 +14,7 @@ describe('source to request', () => {
   const host = `hello-${namespace}.apps.localhost`;
   const repo = new AppRepository();
   const brokenRepo = new AppRepository();
+  const dockerRepo = new AppRepository();
   const traceId = randomBytes(16).toString('hex');
 
   const get = async (plural: string, name: string) => {
@@ -43,9 +44,10 @@ describe('source to request', () => {
 
   afterAll(async () => {
     await deleteNamespace(namespace);
-    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'hello-3', 'twin-1', 'broken-1']);
+    removeBuiltImages(namespace, ['hello-1', 'hello-2', 'hello-3', 'twin-1', 'web-1', 'broken-1']);
     repo.remove();
     brokenRepo.remove();
+    dockerRepo.remove();
     closeRouterConnections();
   });
 
@@ -103,6 +105,25 @@ describe('source to request', () => {
     const log = await api().get(`/api/v1/namespaces/${namespace}/builds/twin-1/log`);
     // hello-1 pushed the builder's layer to <namespace>/hello: the engine mounts it from there (or from any earlier push).
     expect(log.text).toMatch(/: Mounted from [a-z0-9-]+\/[a-z0-9-]+\n/);
+  });
+
+  it("builds a repository with a Dockerfile and no builder named with its Dockerfile (as oc new-app picks), and serves it", async () => {
+    dockerRepo.commitServer('hello from a Dockerfile');
+    dockerRepo.commitFile('Dockerfile', 'FROM paas-builder/nodejs:latest\nCOPY --chown=1001:0 . /opt/app-root/src/\nCMD ["node", "server.js"]\n');
+    const created = await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'web', source: { git: dockerRepo.dir } });
+    expect(created.status).toBe(201);
+    const buildConfig = created.body.items.find((item: { kind: string }) => item.kind === 'BuildConfig');
+    expect(buildConfig.spec.strategy).toEqual({ type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } });
+    const build = await buildFinished('web-1');
+    expect(build.status.phase).toBe('Complete');
+    expect(build.status.stages.map((stage: { name: string }) => stage.name)).toEqual(['FetchSource', 'Build', 'Push']);
+    await eventually('the Dockerfile app to answer through the router', async () => {
+      const res = await throughRouter(`web-${namespace}.apps.localhost`);
+      return res.status === 200 && res.body === 'hello from a Dockerfile' ? res : undefined;
+    });
+    const refused = await api().post(`/api/v1/namespaces/${namespace}/apps`).send({ name: 'nothing', source: { git: repo.dir }, strategy: 'Docker' });
+    expect(refused.status).toBe(422);
+    expect(refused.body.details.causes).toEqual([expect.objectContaining({ field: 'strategy', message: expect.stringContaining('no Dockerfile') })]);
   });
 
   it('refuses webhook calls with a wrong secret or signature, and ignores a push to another branch', async () => {

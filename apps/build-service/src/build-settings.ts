@@ -18,6 +18,12 @@ export interface BuildSettings {
    * refused otherwise, as such a source reads whatever the build-service can read.
    */
   allowLocalSources: boolean;
+  /**
+   * The build strategies BuildConfigs may use (`BUILD_STRATEGIES`, comma-separated; both by
+   * default). A Docker build runs the Dockerfile's steps as its `USER`, root included, with the
+   * engine's default capabilities (docs/security.md): an operator may allow Source only.
+   */
+  strategies: BuildStrategyType[];
   /** Longest a `git ls-remote` check may take while validating a BuildConfig. */
   gitCheckTimeoutMs: number;
   /** A build log stops growing here, with one "log truncated" line. */
@@ -32,6 +38,9 @@ export interface BuildSettings {
   nodeWaitMs: number;
 }
 
+export const BUILD_STRATEGY_TYPES = ['Source', 'Docker'] as const;
+export type BuildStrategyType = (typeof BUILD_STRATEGY_TYPES)[number];
+
 export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest' };
 
 export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSettings {
@@ -41,6 +50,7 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     buildsDir: path.join(config.home, 'data', 'builds'),
     builders: BUILDER_CATALOG,
     allowLocalSources: env.BUILD_LOCAL_SOURCES === 'allow',
+    strategies: strategiesFrom(env.BUILD_STRATEGIES),
     // Under the RPC client's default 10 s, so a slow remote is a 422 and not a 504.
     gitCheckTimeoutMs: Number(env.BUILD_GIT_CHECK_TIMEOUT_MS) || 8_000,
     logMaxBytes: Number(env.BUILD_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES,
@@ -52,4 +62,13 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     resyncMs: Number(env.BUILD_RESYNC_MS) || 300_000,
     nodeWaitMs: Number(env.BUILD_NODE_WAIT_MS) || 600_000,
   };
+}
+
+/** `BUILD_STRATEGIES` (`Source,Docker`): a name that is no strategy stops the service at start, rather than silently allowing less. */
+function strategiesFrom(value: string | undefined): BuildStrategyType[] {
+  if (!value?.trim()) return [...BUILD_STRATEGY_TYPES];
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(BUILD_STRATEGY_TYPES as readonly string[]).includes(name));
+  if (unknown.length) throw new Error(`BUILD_STRATEGIES: unknown strategy ${unknown.join(', ')} (known: ${BUILD_STRATEGY_TYPES.join(', ')})`);
+  return names as BuildStrategyType[];
 }

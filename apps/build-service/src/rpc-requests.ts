@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WEBHOOK_TYPES } from '@paas/contracts/builds';
+import { gitRef, gitUri, pathInRepository, WEBHOOK_TYPES } from '@paas/contracts/builds';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import type { RpcMethod, RpcResponse } from '@paas/contracts/rpc';
@@ -27,6 +27,7 @@ export const webhookRequest = namedRequest.extend({
   signature: z.string().max(256).optional(),
   body: z.string().max(WEBHOOK_BODY_LIMIT).optional(),
 });
+export const detectRequest = z.object({ git: gitUri, ref: gitRef, contextDir: pathInRepository.optional(), strategy: z.enum(['Source', 'Docker']).optional() });
 export const logRequest = namedRequest.extend({ offset: z.number().int().min(0).default(0) });
 
 export function parseRequest<S extends z.ZodType>(schema: S, request: unknown, kind: string): z.output<S> {

@@ -117,7 +117,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -309,6 +309,52 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(await fullLog('unhooked-1')).toContain('failing on purpose');
     expect(failed.status.stages.map((stage) => stage.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit']);
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.unhooked-1`] } })).toEqual([]);
+  });
+
+  it("builds a repository's Dockerfile (Docker strategy) with its build args, labelled as s2i builds are; a failing step or a missing Dockerfile fails the build with its reason", async () => {
+    const repo = gitRepo({
+      'README.md': 'the app is in web/\n',
+      'web/Dockerfile': [
+        'FROM paas-builder/nodejs:latest',
+        'ARG GREETING=unset',
+        'COPY --chown=1001:0 . /opt/app-root/src/',
+        'RUN echo "$GREETING" > greeting.txt && echo "greeting written as $(id -u)"',
+        'CMD ["node", "server.js"]',
+        '',
+      ].join('\n'),
+      'web/package.json': JSON.stringify({ name: 'docker-app', version: '1.0.0' }),
+      'web/server.js': "require('http').createServer((req, res) => res.end('from a Dockerfile')).listen(process.env.PORT || 8080);\n",
+      'failing/Dockerfile': 'FROM paas-builder/nodejs:latest\nRUN echo "about to fail" && exit 3\n',
+    });
+    repos.push(repo.dir);
+    await expect(rpc.request('buildconfigs.detect', { git: repo.dir, ref: 'main', contextDir: 'web' })).resolves.toEqual({ type: 'Docker', because: 'Dockerfile' });
+    await expect(rpc.request('buildconfigs.detect', { git: repo.dir, ref: 'main', contextDir: 'web', strategy: 'Source' })).resolves.toMatchObject({ type: 'Source', builder: 'nodejs' });
+    const dockerConfig = (name: string, contextDir: string, dockerStrategy: object = {}) => {
+      const config = buildConfig(name, repo.dir);
+      return { ...config, spec: { ...config.spec, source: { ...config.spec.source, contextDir }, strategy: { type: 'Docker', dockerStrategy } } };
+    };
+    await rpc.request('buildconfigs.create', { namespace, body: dockerConfig('docker', 'web', { buildArgs: [{ name: 'GREETING', value: 'hi from a build arg' }] }) });
+    await rpc.request('buildconfigs.create', { namespace, body: dockerConfig('dockerfail', 'failing') });
+    await rpc.request('buildconfigs.create', { namespace, body: dockerConfig('nodockerfile', 'web', { dockerfilePath: 'build/Dockerfile' }) });
+
+    const built = await finished('docker-1');
+    expect(built.status).toMatchObject({ phase: 'Complete' });
+    expect(built.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Build', 'Push']);
+    expect(await fullLog('docker-1')).toMatch(/Step 4\/5 : RUN echo[^]*greeting written as 1001[^]*Push successful/);
+    const reference = `${REGISTRY_HOST}/${namespace}/docker:latest`;
+    const image = await docker.getImage(reference).inspect();
+    expect(image.Config.Cmd).toEqual(['node', 'server.js']);
+    expect(image.Config.User).toBe('1001');
+    expect(image.Config.Labels).toMatchObject({ 'io.openshift.build.commit.id': repo.commit, 'io.openshift.build.source-context-dir': 'web', 'paas.dev/build': `${namespace}.docker-1`, 'paas.dev/managed-by': 'build-service' });
+    const greeting = execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', '--entrypoint', 'cat', reference, 'greeting.txt']).toString();
+    expect(greeting).toBe('hi from a build arg\n');
+    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.docker-1`] } })).toEqual([]);
+
+    const failed = await finished('dockerfail-1');
+    expect(failed.status).toMatchObject({ phase: 'Failed', reason: 'DockerBuildFailed', message: expect.stringContaining('returned a non-zero code: 3') });
+    expect(await fullLog('dockerfail-1')).toContain('about to fail');
+    expect(await docker.getImage(`${REGISTRY_HOST}/${namespace}/dockerfail:latest`).inspect().catch((error: { statusCode: number }) => error.statusCode)).toBe(404);
+    expect((await finished('nodockerfile-1')).status).toMatchObject({ phase: 'Failed', reason: 'DockerfileNotFound', message: expect.stringContaining('"build/Dockerfile" of the context directory "web"') });
   });
 
   it('waits for a slow assemble to end: a dependency install that cannot reach its registry fails the build', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dns1123Label, envVar } from './meta';
-import { gitRef, gitUri } from './builds';
+import { gitRef, gitUri, pathInRepository } from './builds';
 import { parseByteQuantity } from './namespaces';
 import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
 
@@ -12,11 +12,16 @@ export const newAppRequest = z
       .object({
         git: gitUri,
         ref: gitRef.default('main'),
-        contextDir: z.string().max(1024).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, 'must be a relative path inside the repository').optional(),
+        contextDir: pathInRepository.optional(),
       })
       .strict(),
-    /** A builder from the catalog (`nodejs`). */
-    builder: z.string().min(1).max(255),
+    /**
+     * A builder from the catalog (`nodejs`): a Source (s2i) build. Without one, as `oc new-app`
+     * does: the repository's Dockerfile (a Docker build), else the builder its files call for.
+     */
+    builder: z.string().min(1).max(255).optional(),
+    /** `Docker` builds the repository's Dockerfile even when a builder would fit; `Source` never does. */
+    strategy: z.enum(['Source', 'Docker']).optional(),
     /** The port the app listens on inside its container (it gets it as `PORT`). */
     port: z.number().int().min(1).max(65535).default(8080),
     env: z.array(envVar).max(100).default([]),
@@ -32,5 +37,6 @@ export const newAppRequest = z
       .optional(),
     route: z.object({ host: z.string().max(253).optional() }).strict().default({}),
   })
-  .strict();
+  .strict()
+  .refine((app) => !(app.strategy === 'Docker' && app.builder), { message: 'a Docker build uses the Dockerfile, not a builder: give one or the other', path: ['builder'] });
 export type NewAppRequest = z.infer<typeof newAppRequest>;

@@ -18,14 +18,16 @@ export const gitRef = z
   .max(255)
   .regex(/^(?!-)(?!.*\.\.)(?!.*[~^:?*[\\\s])[\x21-\x7e]+$/, 'must be a valid git branch, tag or commit');
 
+/** A path inside the repository: relative, never climbing out with `..`. */
+export const pathInRepository = z
+  .string()
+  .max(1024)
+  .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, 'must be a relative path inside the repository');
+
 export const buildSourceSchema = z.object({
   type: z.literal('Git').default('Git'),
   git: z.object({ uri: gitUri, ref: gitRef.default('main') }),
-  contextDir: z
-    .string()
-    .max(1024)
-    .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, 'must be a relative path inside the repository')
-    .optional(),
+  contextDir: pathInRepository.optional(),
 });
 export type BuildSource = z.infer<typeof buildSourceSchema>;
 
@@ -89,15 +91,58 @@ export const postCommitSchema = z
   .refine((hook) => Boolean(hook.script || hook.command || hook.args?.length), 'give a script, a command or args');
 export type PostCommit = z.infer<typeof postCommitSchema>;
 
+/**
+ * What new-app builds a repository with when the request names no builder (`oc new-app`'s
+ * detection): its Dockerfile, or the catalog builder that its files call for (`package.json`:
+ * nodejs), with the file that decided.
+ */
+export type DetectedStrategy = { type: 'Docker'; because: string } | { type: 'Source'; builder: string; because: string };
+
+/** `buildconfigs.detect`: the repository new-app was given, and the strategy it asked for, if any. */
+export interface DetectRequest {
+  git: string;
+  ref: string;
+  contextDir?: string;
+  strategy?: 'Source' | 'Docker';
+}
+
 export const RUN_POLICIES = ['Serial', 'SerialLatestOnly', 'Parallel'] as const;
 export type RunPolicy = (typeof RUN_POLICIES)[number];
 
+/** Source-to-image: the builder image's `assemble` over the source, committed with its `run` as the command. */
+export const sourceBuildStrategy = z.object({
+  type: z.literal('Source'),
+  sourceStrategy: z.object({ from: builderRef, env: z.array(envVar).max(100).default([]) }),
+});
+
+/**
+ * The repository's own Dockerfile, built by the node's engine with the source (at `contextDir`)
+ * as its context: `dockerfilePath` inside it (`Dockerfile`), `buildArgs` for its `ARG`s, and
+ * `noCache` to build every step again. Its `FROM` images must be on the node (nothing is pulled).
+ */
+export const dockerBuildStrategy = z.object({
+  type: z.literal('Docker'),
+  dockerStrategy: z
+    .object({
+      dockerfilePath: pathInRepository.min(1).default('Dockerfile'),
+      buildArgs: z.array(envVar).max(100).default([]),
+      noCache: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+export type DockerBuildStrategy = z.infer<typeof dockerBuildStrategy>;
+
+/** How a build makes its image; without a `type`, Docker when `dockerStrategy` is given, else Source. */
+export const buildStrategySchema = z.preprocess(
+  (strategy) =>
+    strategy && typeof strategy === 'object' && !('type' in strategy) ? { ...strategy, type: 'dockerStrategy' in strategy ? 'Docker' : 'Source' } : strategy,
+  z.discriminatedUnion('type', [sourceBuildStrategy, dockerBuildStrategy], { error: 'must be Source or Docker' }),
+);
+export type BuildStrategySpec = z.infer<typeof buildStrategySchema>;
+
 export const buildConfigSpecSchema = z.object({
   source: buildSourceSchema,
-  strategy: z.object({
-    type: z.literal('Source').default('Source'),
-    sourceStrategy: z.object({ from: builderRef, env: z.array(envVar).max(100).default([]) }),
-  }),
+  strategy: buildStrategySchema,
   output: z.object({ to: imageStreamTagRef }),
   triggers: z.array(buildTriggerSchema).max(10).default([{ type: 'ConfigChange' }]),
   /**
@@ -132,8 +177,12 @@ export const BUILD_PHASES = ['New', 'Pending', 'Running', 'Complete', 'Failed', 
 export type BuildPhase = (typeof BUILD_PHASES)[number];
 export const TERMINAL_BUILD_PHASES: readonly BuildPhase[] = ['Complete', 'Failed', 'Error', 'Cancelled'];
 
-/** The stages of an S2I build, in order, each timed in the Build's status (PostCommit only with a postCommit hook). */
-export const BUILD_STAGES = ['FetchSource', 'Assemble', 'Commit', 'PostCommit', 'Push'] as const;
+/**
+ * The stages of a build, in order, each timed in the Build's status: FetchSource, then Assemble
+ * and Commit (Source strategy) or Build (Docker), then PostCommit (only with a postCommit hook)
+ * and Push.
+ */
+export const BUILD_STAGES = ['FetchSource', 'Assemble', 'Commit', 'Build', 'PostCommit', 'Push'] as const;
 export type BuildStageName = (typeof BUILD_STAGES)[number];
 
 export interface BuildStage {
@@ -153,6 +202,10 @@ export const BUILD_FAILURE_REASONS = [
   'InvalidScriptsURL',
   'AssembleFailed',
   'CommitFailed',
+  /** Docker strategy: the source has no file at `dockerStrategy.dockerfilePath` (in `contextDir`). */
+  'DockerfileNotFound',
+  /** Docker strategy: the engine failed the Dockerfile (a step exited non-zero, a bad instruction, a `FROM` image not on the node). */
+  'DockerBuildFailed',
   /** The BuildConfig's postCommit hook exited non-zero in the new image (nothing pushed). */
   'PostCommitHookFailed',
   'PushImageToRegistryFailed',

@@ -1,5 +1,5 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
-import type { Build, BuildConfig, BuildLog, WebhookRequest } from './builds';
+import type { Build, BuildConfig, BuildLog, DetectedStrategy, DetectRequest, WebhookRequest } from './builds';
 import type { ConfigMap, Secret } from './config';
 import type { LimitRange, ResourceQuota } from './quotas';
 import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
@@ -120,6 +120,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
   /** A generic or GitHub webhook call: the Build it started, or a Success Status saying why it started none (a push to another branch, a ping). */
   'buildconfigs.webhook': { request: WebhookRequest; response: Build | Status };
+  /** How new-app should build a repository when it names no builder: answers the strategy, or a 422 saying why none fits. */
+  'buildconfigs.detect': { request: DetectRequest; response: DetectedStrategy };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };
   /** `oc cancel-build`: a build not yet ended is marked `status.cancelled` and ends as Cancelled (400 once it has ended). */
   'builds.cancel': { request: GetRequest; response: Build };

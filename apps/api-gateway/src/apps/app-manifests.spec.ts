@@ -8,9 +8,11 @@ import { appManifests } from './app-manifests';
 const request = (overrides: object = {}) =>
   newAppRequest.parse({ name: 'hello', source: { git: 'https://git.example.test/hello.git' }, builder: 'nodejs', ...overrides });
 
+const nodejs = { type: 'Source', builder: 'nodejs', because: 'builder' } as const;
+
 describe('appManifests', () => {
   it('produces resources every owning service accepts', () => {
-    const manifests = appManifests(request());
+    const manifests = appManifests(request(), nodejs);
     expect(imageStreamInput.safeParse(manifests.imagestreams).success).toBe(true);
     expect(serviceInput.safeParse(manifests.services).success).toBe(true);
     expect(routeInput.safeParse(manifests.routes).success).toBe(true);
@@ -18,8 +20,14 @@ describe('appManifests', () => {
     expect(buildConfigInput.safeParse(manifests.buildconfigs).error).toBeUndefined();
   });
 
+  it('builds with the builder, or with the repository\'s Dockerfile', () => {
+    expect(appManifests(request(), nodejs).buildconfigs.spec.strategy).toEqual({ type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [] } });
+    const docker = appManifests(request({ builder: undefined }), { type: 'Docker', because: 'Dockerfile' }).buildconfigs;
+    expect(buildConfigInput.parse(docker).spec.strategy).toEqual({ type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } });
+  });
+
   it('wires build output, image trigger, service selector and pod labels together', () => {
-    const { buildconfigs, deploymentconfigs, services, routes } = appManifests(request({ port: 3000, replicas: 2 }));
+    const { buildconfigs, deploymentconfigs, services, routes } = appManifests(request({ port: 3000, replicas: 2 }), nodejs);
     expect(buildconfigs.spec.output.to).toEqual({ kind: 'ImageStreamTag', name: 'hello:latest' });
     expect(deploymentconfigs.spec.triggers[0]).toMatchObject({ type: 'ImageChange', imageChangeParams: { from: buildconfigs.spec.output.to, containerNames: ['hello'] } });
     expect(deploymentconfigs.spec.template.metadata.labels).toMatchObject(services.spec.selector);
@@ -30,7 +38,7 @@ describe('appManifests', () => {
   });
 
   it('gives the BuildConfig a GitHub and a generic webhook, each with a secret of its own, different in every app', () => {
-    const triggersOf = () => appManifests(request()).buildconfigs.spec.triggers as { type: string; secret?: string }[];
+    const triggersOf = () => appManifests(request(), nodejs).buildconfigs.spec.triggers as { type: string; secret?: string }[];
     const [first, second] = [triggersOf(), triggersOf()];
     expect(first.map((trigger) => trigger.type)).toEqual(['ConfigChange', 'GitHub', 'Generic']);
     const secrets = [...first, ...second].flatMap((trigger) => (trigger.secret ? [trigger.secret] : []));
@@ -40,10 +48,10 @@ describe('appManifests', () => {
   });
 
   it('gives the container the limits asked in Kubernetes quantities, and none when none are asked', () => {
-    const [limited] = appManifests(request({ limits: { memory: '256Mi', cpu: '500m' } })).deploymentconfigs.spec.template.spec.containers;
+    const [limited] = appManifests(request({ limits: { memory: '256Mi', cpu: '500m' } }), nodejs).deploymentconfigs.spec.template.spec.containers;
     expect(limited.resources).toEqual({ limits: { memoryBytes: 256 * 1024 ** 2, cpuMillis: 500 } });
-    expect(deploymentConfigInput.safeParse(appManifests(request({ limits: { cpu: 2 } })).deploymentconfigs).error).toBeUndefined();
-    expect(appManifests(request()).deploymentconfigs.spec.template.spec.containers[0].resources).toBeUndefined();
+    expect(deploymentConfigInput.safeParse(appManifests(request({ limits: { cpu: 2 } }), nodejs).deploymentconfigs).error).toBeUndefined();
+    expect(appManifests(request(), nodejs).deploymentconfigs.spec.template.spec.containers[0].resources).toBeUndefined();
     const refused = newAppRequest.safeParse({ name: 'hello', source: { git: 'https://git.example.test/hello.git' }, builder: 'nodejs', limits: { memory: '1Ki', cpu: 'lots' } });
     expect(refused.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['limits.memory', 'limits.cpu']);
   });

@@ -1,5 +1,5 @@
 import type { NewAppRequest } from '@paas/contracts/apps';
-import type { BuildConfigInput } from '@paas/contracts/builds';
+import type { BuildConfigInput, DetectedStrategy } from '@paas/contracts/builds';
 import type { DeploymentConfigInput, ServiceInput } from '@paas/contracts/deployments';
 import type { ImageStreamInput } from '@paas/contracts/images';
 import { parseByteQuantity } from '@paas/contracts/namespaces';
@@ -25,11 +25,11 @@ function webhookSecret(): string {
 }
 
 /**
- * What `oc new-app` makes of a repository and a builder: a BuildConfig that builds into an
- * ImageStream tag, a DeploymentConfig triggered by that tag, a Service over its pods and a
- * Route to the Service, all labelled `app=<name>`.
+ * What `oc new-app` makes of a repository and how to build it (a builder, or its Dockerfile):
+ * a BuildConfig that builds into an ImageStream tag, a DeploymentConfig triggered by that tag,
+ * a Service over its pods and a Route to the Service, all labelled `app=<name>`.
  */
-export function appManifests(app: NewAppRequest): AppManifests {
+export function appManifests(app: NewAppRequest, build: DetectedStrategy): AppManifests {
   const labels = { app: app.name };
   const metadata = { name: app.name, labels };
   const selector = { deploymentconfig: app.name };
@@ -79,7 +79,10 @@ export function appManifests(app: NewAppRequest): AppManifests {
       metadata,
       spec: {
         source: { type: 'Git', git: { uri: app.source.git, ref: app.source.ref }, contextDir: app.source.contextDir },
-        strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: app.builder }, env: [] } },
+        strategy:
+          build.type === 'Docker'
+            ? { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } }
+            : { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: build.builder }, env: [] } },
         output: { to: imageStreamTag },
         // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own.
         triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }],

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { newAppRequest } from '@paas/contracts/apps';
+import { newAppRequest, type NewAppRequest } from '@paas/contracts/apps';
+import type { DetectedStrategy } from '@paas/contracts/builds';
 import { API_VERSION } from '@paas/contracts/meta';
 import { resourceMethod } from '@paas/contracts/rpc';
 import { failureStatus } from '@paas/contracts/status';
@@ -15,9 +16,10 @@ import { appManifests, type AppManifests } from './app-manifests';
 const CREATION_ORDER: (keyof AppManifests)[] = ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs'];
 
 /**
- * `new-app`: validate the request, have every owner dry-run its resource (so an unknown
- * builder or an unreachable repository is a 422 before anything exists), then create them
- * in order, deleting what was created if a later create fails: all or nothing.
+ * `new-app`: validate the request, pick how to build the app when it names no builder, have
+ * every owner dry-run its resource (so an unknown builder or an unreachable repository is a
+ * 422 before anything exists), then create them in order, deleting what was created if a
+ * later create fails: all or nothing.
  */
 @Injectable()
 export class CreateAppUseCase {
@@ -32,13 +34,20 @@ export class CreateAppUseCase {
   async execute(namespace: string, body: unknown, creator?: Principal) {
     const request = validate(newAppRequest, body, 'App', (body as { name?: string })?.name);
     if (!request.ok) throw new ApiError(request.status);
-    const manifests = appManifests(request.value);
+    const manifests = appManifests(request.value, await this.strategyOf(request.value));
 
     assertNamespaceName(namespace);
     await this.dryRun(namespace, manifests);
     await this.namespaces.ensure(namespace, creator);
     const created = await this.createAll(namespace, manifests);
     return { apiVersion: API_VERSION, kind: 'List', metadata: {}, items: created.map(({ resource }) => resource) };
+  }
+
+  /** The builder the request names; else, as `oc new-app` decides, the repository's Dockerfile or the builder its files call for (asked of the build-service). */
+  private async strategyOf(app: NewAppRequest): Promise<DetectedStrategy> {
+    if (app.builder) return { type: 'Source', builder: app.builder, because: 'builder' };
+    const { git, ref, contextDir } = app.source;
+    return this.rpc.request('buildconfigs.detect', { git, ref, contextDir, strategy: app.strategy }, { timeoutMs: CREATE_TIMEOUT_MS });
   }
 
   private async dryRun(namespace: string, manifests: AppManifests): Promise<void> {

@@ -24,6 +24,21 @@ export interface DockerClient {
   /** The push progress objects, in order; a failed push is only an `error` entry among them. */
   push(repository: string, tag: string, options: PushOptions): Promise<PushProgress[]>;
   listContainers(labels: Record<string, string>): Promise<Docker.ContainerInfo[]>;
+  /**
+   * `POST /build` with the tar `context` as the body and `query` (objects sent as JSON); each
+   * progress object goes to `onProgress` as it comes. Resolves with them all once the engine
+   * ends the stream; a failed build is only an `error` entry among them.
+   */
+  buildImage(context: NodeJS.ReadableStream, query: Record<string, unknown>, options: { onProgress: (entry: BuildProgress) => void; signal?: AbortSignal }): Promise<BuildProgress[]>;
+}
+
+export interface BuildProgress {
+  /** A line (or part of one) of the build's output. */
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  /** `{ID: <image id>}` once the image is made. */
+  aux?: { ID?: string };
 }
 
 export interface PushOptions {
@@ -130,6 +145,26 @@ export class DockerodeClient implements DockerClient {
         (error, stream) => {
           if (error) return reject(error);
           this.docker.modem.followProgress(stream as NodeJS.ReadableStream, (streamError: Error | null, output: PushProgress[]) => (streamError ? reject(streamError) : resolve(output)));
+        },
+      );
+    });
+  }
+
+  buildImage(context: NodeJS.ReadableStream, query: Record<string, unknown>, { onProgress, signal }: { onProgress: (entry: BuildProgress) => void; signal?: AbortSignal }): Promise<BuildProgress[]> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: '/build?',
+          method: 'POST',
+          options: query,
+          file: context,
+          abortSignal: signal,
+          isStream: true,
+          statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+        },
+        (error, stream) => {
+          if (error) return reject(error);
+          this.docker.modem.followProgress(stream as NodeJS.ReadableStream, (streamError: Error | null, output: BuildProgress[]) => (streamError ? reject(streamError) : resolve(output)), onProgress);
         },
       );
     });

@@ -2,9 +2,9 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { PushError } from '../builds/pipeline/container-runtime';
+import { ImageBuildError, PushError } from '../builds/pipeline/container-runtime';
 import { userAgentWithTrace } from '../builds/pipeline/s2i-roles';
-import { registryAuthHeader, type DockerClient, type PushOptions, type PushProgress } from './docker-client';
+import { registryAuthHeader, type BuildProgress, type DockerClient, type PushOptions, type PushProgress } from './docker-client';
 import { DockerContainerRuntime } from './docker-container-runtime';
 
 function runtimeAnswering(progress: PushProgress[]) {
@@ -46,6 +46,53 @@ describe('DockerContainerRuntime.push', () => {
   it('refuses a push that reports no digest', async () => {
     const { runtime } = runtimeAnswering([{ status: 'Preparing' }]);
     await expect(runtime.push('r:5000/demo/app:latest', { userAgent: 'ua' })).rejects.toBeInstanceOf(PushError);
+  });
+});
+
+describe('DockerContainerRuntime.buildImage', () => {
+  /** An engine that answers a build with `progress` (handing each entry over as it comes) and records the calls after it. */
+  function engineBuilding(progress: BuildProgress[]) {
+    const calls: unknown[][] = [];
+    const client = {
+      buildImage: async (_context: unknown, query: Record<string, unknown>, { onProgress }: { onProgress: (entry: BuildProgress) => void }) => {
+        calls.push(['build', query]);
+        progress.forEach(onProgress);
+        return progress;
+      },
+      createContainer: async (options: object) => (calls.push(['create', options]), 'labeller'),
+      commit: async (id: string, query: object, config: object) => (calls.push(['commit', id, query, config]), 'sha256:labelled'),
+      remove: async (id: string) => void calls.push(['remove', id]),
+    } as unknown as DockerClient;
+    return { runtime: new DockerContainerRuntime(client, { memoryBytes: 512 << 20, pidsLimit: 100 }), calls };
+  }
+  const spec = (output: string[]) => ({
+    context: Readable.from([]),
+    dockerfile: 'web/Dockerfile',
+    tag: '127.0.0.1:5000/demo/app:latest',
+    buildArgs: { GREETING: 'hi' },
+    labels: { 'paas.dev/build': 'demo.app-1' },
+    name: 'paas-build-demo.app-1',
+    noCache: true,
+    onOutput: async (text: string) => void output.push(text),
+  });
+
+  it('builds with the limits and args, streams the output, then labels and tags the image by one commit of an unstarted container, which it removes', async () => {
+    const { runtime, calls } = engineBuilding([{ stream: 'Step 1/2 : FROM base\n' }, { aux: { ID: 'sha256:built' } }, { stream: 'Successfully built\n' }]);
+    const output: string[] = [];
+    await expect(runtime.buildImage(spec(output))).resolves.toBe('sha256:labelled');
+    expect(output).toEqual(['Step 1/2 : FROM base\n', 'Successfully built\n']);
+    expect(calls).toEqual([
+      ['build', { dockerfile: 'web/Dockerfile', buildargs: { GREETING: 'hi' }, nocache: true, rm: true, forcerm: true, memory: 512 << 20, memswap: 512 << 20 }],
+      ['create', { name: 'paas-build-demo.app-1', Image: 'sha256:built', Labels: { 'paas.dev/build': 'demo.app-1' } }],
+      ['commit', 'labeller', { repo: '127.0.0.1:5000/demo/app', tag: 'latest' }, {}],
+      ['remove', 'labeller'],
+    ]);
+  });
+
+  it("turns the engine's error in the progress stream into an ImageBuildError, and labels nothing", async () => {
+    const { runtime, calls } = engineBuilding([{ stream: 'Step 2/2 : RUN exit 3\n' }, { error: 'x', errorDetail: { message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" } }]);
+    await expect(runtime.buildImage(spec([]))).rejects.toEqual(new ImageBuildError("The command '/bin/sh -c exit 3' returned a non-zero code: 3"));
+    expect(calls.map(([call]) => call)).toEqual(['build']);
   });
 });
 

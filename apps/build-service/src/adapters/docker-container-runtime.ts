@@ -1,8 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance } from '@paas/platform/config';
-import { BUILD_CONTAINER_PREFIX, PushError, type CommitSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
-import type { DockerClient, PushProgress } from './docker-client';
+import { BUILD_CONTAINER_PREFIX, ImageBuildError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
+import type { BuildProgress, DockerClient, PushProgress } from './docker-client';
 
 /** What one build container may use; its output is read by the build, not kept by the engine. */
 export interface BuildContainerLimits {
@@ -23,6 +23,12 @@ function layerOutcomes(progress: PushProgress[]): string[] {
     else if (!outcomes.has(id)) outcomes.set(id, undefined);
   }
   return [...outcomes].filter(([, status]) => status).map(([id, status]) => `${id}: ${status}`);
+}
+
+/** `<repository>:<tag>` apart (the repository may hold a registry's `host:port`). */
+function splitReference(reference: string): { repository: string; tag: string } {
+  const separator = reference.lastIndexOf(':');
+  return { repository: reference.slice(0, separator), tag: reference.slice(separator + 1) };
 }
 
 /** The ContainerRuntime of builds over the Docker Engine API. */
@@ -94,6 +100,51 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
+  /**
+   * The engine's classic builder: each step's container gets the build containers' memory
+   * limit (no swap) and is removed, failed or not (`forcerm`); nothing is pulled that the node
+   * lacks unless a `FROM` needs it. The step containers take the engine's defaults otherwise
+   * (the build API sets no capabilities or security options): see docs/security.md.
+   *
+   * The labels are put on by one commit of a container of the built image (never started),
+   * which also tags it: the builder would add each label as a step of its own, a container
+   * each.
+   */
+  async buildImage(spec: ImageBuildSpec) {
+    spec.signal?.throwIfAborted();
+    // The engine's output comes faster than the log may take it: written in order, awaited at the end.
+    let written = Promise.resolve();
+    const onProgress = ({ stream }: BuildProgress) => {
+      if (stream) written = written.then(() => spec.onOutput(stream));
+    };
+    const query = {
+      dockerfile: spec.dockerfile,
+      buildargs: spec.buildArgs,
+      nocache: spec.noCache,
+      rm: true,
+      forcerm: true,
+      memory: this.limits.memoryBytes,
+      memswap: this.limits.memoryBytes,
+    };
+    const progress = await this.docker.buildImage(spec.context, query, { onProgress, signal: spec.signal }).catch((error: Error) => {
+      throw spec.signal?.aborted ? spec.signal.reason : new ImageBuildError(error.message);
+    });
+    await written;
+    const failure = progress.find((entry) => entry.error || entry.errorDetail);
+    if (failure) throw new ImageBuildError(failure.errorDetail?.message ?? failure.error ?? 'the build failed');
+    const built = progress.findLast((entry) => entry.aux?.ID)?.aux?.ID;
+    if (!built) throw new ImageBuildError('the engine reported no image for the build');
+    spec.signal?.throwIfAborted();
+    const containerId = await this.docker.createContainer({ name: spec.name, Image: built, Labels: spec.labels });
+    try {
+      const { repository, tag } = splitReference(spec.tag);
+      // An empty config: the commit keeps the container's, which is the image's with the labels.
+      return await this.docker.commit(containerId, { repo: repository, tag }, {});
+    } finally {
+      await this.docker.remove(containerId);
+    }
+  }
+
   commit(containerId: string, spec: CommitSpec) {
     return this.docker.commit(
       containerId,
@@ -108,8 +159,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   async push(reference: string, options: PushSpec) {
-    const separator = reference.lastIndexOf(':');
-    const [repository, tag] = [reference.slice(0, separator), reference.slice(separator + 1)];
+    const { repository, tag } = splitReference(reference);
     const progress = await this.docker.push(repository, tag, { headers: { 'User-Agent': options.userAgent }, auth: options.auth, signal: options.signal }).catch((error: Error) => {
       throw new PushError(options.signal?.aborted ? 'push aborted' : error.message);
     });

@@ -7,12 +7,13 @@ import { BuildConfigsRpc } from './buildconfigs.rpc';
 import { CheckBuildSource } from './check-build-source';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
+import { DetectBuildStrategy } from './detect-strategy.usecase';
 import { InstantiateBuild } from './instantiate-build.usecase';
 import { ReceiveWebhook } from './receive-webhook.usecase';
 import { UpdateBuildConfig } from './update-buildconfig.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: BUILDCONFIGS_COLLECTION, schema: storedResourceSchema(BUILDCONFIGS_COLLECTION) }]), BuildsModule],
-  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc],
+  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc],
 })
 export class BuildConfigsModule {}

@@ -1,10 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
 import { listResponse } from '@paas/platform/rpc-input';
-import { createRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest, webhookRequest } from '../rpc-requests';
+import { createRequest, detectRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest, webhookRequest } from '../rpc-requests';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
+import { DetectBuildStrategy } from './detect-strategy.usecase';
 import { InstantiateBuild } from './instantiate-build.usecase';
 import { ReceiveWebhook } from './receive-webhook.usecase';
 import { UpdateBuildConfig } from './update-buildconfig.usecase';
@@ -20,6 +21,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     private readonly remove: DeleteBuildConfig,
     private readonly instantiate: InstantiateBuild,
     private readonly webhook: ReceiveWebhook,
+    private readonly detect: DetectBuildStrategy,
   ) {}
 
   onModuleInit() {
@@ -32,6 +34,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     handleParsed(this.rpc, 'buildconfigs.instantiate', instantiateRequest, 'BuildRequest', (r) =>
       this.instantiate.execute(r.namespace, r.name, r.message ?? 'Manually triggered'),
     );
+    handleParsed(this.rpc, 'buildconfigs.detect', detectRequest, 'App', (r) => this.detect.execute(r));
     handleParsed(this.rpc, 'buildconfigs.webhook', webhookRequest, 'WebhookRequest', (r) => this.webhook.execute(r));
   }
 }

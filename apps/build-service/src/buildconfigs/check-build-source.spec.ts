@@ -6,7 +6,7 @@ import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { CheckBuildSource } from './check-build-source';
 import { parseBuildConfig } from './create-buildconfig.usecase';
 
-const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: true, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 };
+const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 };
 
 function body(overrides: { ref?: string; builder?: { kind: string; name: string }; uri?: string } = {}) {
   return {
@@ -112,9 +112,22 @@ describe('local repository paths', () => {
   });
 });
 
+describe('strategies an operator turned off', () => {
+  const git = { checkRef: jest.fn(async () => undefined) } as unknown as Git;
+  const nodes = new FakeBuildNodes([aNode('local')], {});
+  const docker = { ...body(), spec: { ...body().spec, strategy: { type: 'Docker', dockerStrategy: {} } } };
+
+  it('refuses a Docker BuildConfig where only Source is allowed, naming the field and the setting', async () => {
+    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }).execute('app', specOf(docker))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.type', reason: 'Forbidden', message: expect.stringContaining('BUILD_STRATEGIES=Source') }] } },
+    });
+    await expect(new CheckBuildSource(nodes, git, settings).execute('app', specOf(docker))).resolves.toBeUndefined();
+  });
+});
+
 describe('the builder image check across nodes', () => {
   const git = { checkRef: async () => undefined } as unknown as Git;
-  const settings = { builders: { nodejs: 'paas-builder/nodejs:latest' }, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
+  const settings = { builders: { nodejs: 'paas-builder/nodejs:latest' }, strategies: ['Source'], gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
   const has = (found: boolean) => ({ inspectImage: async () => (found ? { id: 'x', labels: {} } : undefined) }) as unknown as ContainerRuntime;
   const deaf = { inspectImage: () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as ContainerRuntime;
   const spec = () => specOf(body());

@@ -8,6 +8,7 @@ import { GIT, GitError, type Git } from '../adapters/git-cli';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
+import { builderRefOf } from '../builds/pipeline/s2i-roles';
 import { builderImageOf } from '../builds/pipeline/strategy-factory';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
@@ -20,10 +21,11 @@ export function isLocalSource(uri: string): boolean {
 }
 
 /**
- * What the schema cannot see: that the builder image exists on a node builds can run on, and
- * that the git repository answers and has the ref. Both are asked at once; every problem found
- * comes back in one 422 naming its field. With no node to build on right now, the image
- * cannot be asked for: the catalog check stands alone, and the build itself waits for a node.
+ * What the schema cannot see: that the strategy is allowed here, that the builder image exists
+ * on a node builds can run on, and that the git repository answers and has the ref. All are
+ * asked at once; every problem found comes back in one 422 naming its field. With no node to
+ * build on right now, the image cannot be asked for: the catalog check stands alone, and the
+ * build itself waits for a node.
  */
 @Injectable()
 export class CheckBuildSource {
@@ -34,15 +36,23 @@ export class CheckBuildSource {
   ) {}
 
   async execute(name: string, spec: BuildConfigSpec): Promise<void> {
-    const causes = (await Promise.all([this.checkBuilder(spec), this.checkGit(spec)])).flat();
+    const causes = (await Promise.all([this.checkStrategy(spec), this.checkBuilder(spec), this.checkGit(spec)])).flat();
     if (causes.length) {
       const summary = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
       throw ApiError.of('Invalid', `BuildConfig "${name}" is invalid: ${summary}`, { kind: 'BuildConfig', name, causes });
     }
   }
 
+  private async checkStrategy({ strategy }: BuildConfigSpec): Promise<StatusCause[]> {
+    if (this.settings.strategies.includes(strategy.type)) return [];
+    const message = `the ${strategy.type} strategy is turned off here (BUILD_STRATEGIES=${this.settings.strategies.join(',')})`;
+    return [{ field: 'spec.strategy.type', reason: 'Forbidden', message }];
+  }
+
   private async checkBuilder(spec: BuildConfigSpec): Promise<StatusCause[]> {
-    const { from } = spec.strategy.sourceStrategy;
+    const from = builderRefOf(spec);
+    // A Docker build's FROM images are the engine's to find when it builds.
+    if (!from) return [];
     const image = builderImageOf(from, this.settings.builders);
     if (!image) return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `unknown builder "${from.name}"; available: ${Object.keys(this.settings.builders).join(', ')}` }];
     const engines = this.nodes.list().filter(isNodeSchedulable).flatMap((node) => this.nodes.engine(node.metadata.name) ?? []);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BuildConfig } from '@paas/contracts/builds';
 import { isDeepStrictEqual } from 'node:util';
+import { builderRefOf } from '../builds/pipeline/s2i-roles';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CheckBuildSource } from './check-build-source';
 import { parseBuildConfig } from './create-buildconfig.usecase';
@@ -19,8 +20,7 @@ export class UpdateBuildConfig {
   async execute(namespace: string, name: string, body: unknown): Promise<BuildConfig> {
     const input = parseBuildConfig(namespace, body, name);
     const current = await this.buildConfigs.get(namespace, name);
-    const sourceChanged =
-      !isDeepStrictEqual(input.spec.source, current.spec.source) || !isDeepStrictEqual(input.spec.strategy.sourceStrategy.from, current.spec.strategy.sourceStrategy.from);
+    const sourceChanged = !isDeepStrictEqual(input.spec.source, current.spec.source) || !isDeepStrictEqual(builderRefOf(input.spec), builderRefOf(current.spec));
     if (sourceChanged) await this.checkSource.execute(name, input.spec);
     return this.buildConfigs.update(
       namespace,

@@ -9,7 +9,8 @@ import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository'
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
-import { PushError, type CommitSpec, type ContainerRuntime, type PushSpec, type RunSpec } from './pipeline/container-runtime';
+import { ImageBuildError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec } from './pipeline/container-runtime';
+import { DockerImageBuilder } from './pipeline/docker-roles';
 import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
 import { RunBuild } from './run-build.usecase';
@@ -44,14 +45,18 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
  * Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the
  * first pushes, one each), `hang` (until aborted), `deaf` (never answers: an engine gone),
  * `stopped` (refuses every call: an engine stopped), `glitch` (the run fails, the engine
- * still answers) and `hookExitCode` (the post-commit hook's container) script its answers.
+ * still answers), `hookExitCode` (the post-commit hook's container) and `dockerError` (the
+ * engine's words on a Dockerfile it failed) script its answers.
  */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   commits: CommitSpec[] = [];
   runs: RunSpec[] = [];
+  imageBuilds: ImageBuildSpec[] = [];
   input = '';
-  constructor(private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean } = {}) {}
+  constructor(
+    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string } = {},
+  ) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
     return { id: 'sha256:builder', labels: {}, user: '1001' };
@@ -73,6 +78,15 @@ class FakeRuntime implements ContainerRuntime {
     }
     if (this.script.exitCode) await spec.onOutput(Buffer.from('---> Build FAILED: nothing to start\n'));
     return { containerId: 'container-1', exitCode: this.script.exitCode ?? 0 };
+  }
+  async buildImage(spec: ImageBuildSpec) {
+    this.calls.push(`buildImage ${spec.tag} ${spec.dockerfile}`);
+    this.imageBuilds.push(spec);
+    for await (const chunk of spec.context) this.input += chunk;
+    await spec.onOutput('Step 1/2 : FROM paas-builder/nodejs\n');
+    if (this.script.dockerError) throw new ImageBuildError(this.script.dockerError);
+    await spec.onOutput('Successfully built 0123456789ab\n');
+    return 'sha256:built';
   }
   async commit(containerId: string, spec: CommitSpec) {
     this.calls.push(`commit ${containerId} ${spec.repository}:${spec.tag}`);
@@ -106,14 +120,15 @@ class FakeCredentials implements RegistryCredentials {
 const fakeSource: SourceFetcher = {
   async fetch(ctx): Promise<FetchedSource> {
     ctx.log.write('Cloning ...\n');
-    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from(['tar-bytes']), scripts: [], environment: [] };
+    const readFile = async (file: string) => (file === 'Dockerfile' ? 'FROM paas-builder/nodejs\n' : undefined);
+    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from(['tar-bytes']), scripts: [], environment: [], readFile };
   },
 };
 
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
@@ -136,14 +151,12 @@ describe('RunBuild with a fake container runtime', () => {
     });
     store.seed({ ...build, status: { ...build.status, phase: 'Pending', nodeName: 'local' } });
     const nodes = new FakeBuildNodes([aNode('local')], { local: runtime });
-    const strategy: BuildStrategy = {
-      source: fakeSource,
-      assembler: new S2IAssembler(runtime, () => BUILDER, 'local'),
-      committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER),
-      postCommit: new S2IPostCommitHook(runtime),
-      pusher: new RegistryPusher(runtime, credentials),
+    const strategyOf = ({ spec: { strategy } }: Build): BuildStrategy => {
+      const common = { source: fakeSource, postCommit: new S2IPostCommitHook(runtime), pusher: new RegistryPusher(runtime, credentials) };
+      if (strategy.type === 'Docker') return { ...common, type: 'Docker', builder: new DockerImageBuilder(runtime, 'reg.test:5000', strategy.dockerStrategy) };
+      return { ...common, type: 'Source', assembler: new S2IAssembler(runtime, () => BUILDER, 'local'), committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER) };
     };
-    const runBuild = new RunBuild(store, { forBuild: () => strategy }, nodes, logStore, buildSettings);
+    const runBuild = new RunBuild(store, { forBuild: strategyOf }, nodes, logStore, buildSettings);
     const run = async () => runBuild.run(await store.get('demo', 'app-1'));
     const current = () => store.get('demo', 'app-1');
     return { store, published, phases, runBuild, run, current, nodes };
@@ -237,6 +250,54 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'PostCommitHookFailed', message: expect.stringContaining('the post-commit hook exited with code 2') });
     expect(runtime.runs[1]).toMatchObject({ entrypoint: ['npm'], cmd: ['test'] });
     expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
+  });
+
+  describe('with the Docker strategy', () => {
+    const docker = (dockerStrategy: object = {}) =>
+      aBuild({ strategy: { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [{ name: 'GREETING', value: 'hi' }], noCache: false, ...dockerStrategy } } });
+
+    it("builds the source's Dockerfile on the node's engine, labelled as s2i labels, then runs the hook and pushes", async () => {
+      const runtime = new FakeRuntime();
+      const { run, current } = setup(runtime, { ...docker(), spec: { ...docker().spec, postCommit: { args: ['--check'] } } });
+      await run();
+
+      expect(runtime.calls).toEqual([
+        'buildImage reg.test:5000/demo/app:latest Dockerfile',
+        'inspectImage sha256:built',
+        'run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest',
+        'remove hook-1',
+        'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
+        'remove paas-build-demo.app-1',
+      ]);
+      expect(runtime.input).toBe('tar-bytes');
+      expect(runtime.imageBuilds[0]).toMatchObject({
+        buildArgs: { GREETING: 'hi' },
+        noCache: false,
+        labels: { 'io.openshift.build.commit.id': COMMIT, 'io.openshift.build.source-location': 'https://git.example/app.git', 'paas.dev/build': 'demo.app-1', 'paas.dev/managed-by': 'build-service' },
+      });
+      // The hook runs as the image's user, with no s2i environment.
+      expect(runtime.runs[0]).toMatchObject({ cmd: ['--check'], user: '1001', env: [] });
+      expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Build', 'PostCommit', 'Push']);
+      expect((await current()).status.phase).toBe('Complete');
+      expect(await logOf()).toContain('---> Building Dockerfile as reg.test:5000/demo/app:latest\nStep 1/2 : FROM paas-builder/nodejs\nSuccessfully built');
+    });
+
+    it('fails as DockerfileNotFound, building nothing, when the source has no file at dockerfilePath', async () => {
+      const runtime = new FakeRuntime();
+      const { run, current } = setup(runtime, docker({ dockerfilePath: 'deploy/Dockerfile' }));
+      await run();
+      expect(runtime.calls.filter((call) => call.startsWith('buildImage'))).toEqual([]);
+      expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'DockerfileNotFound', message: expect.stringContaining('has no file "deploy/Dockerfile"') });
+    });
+
+    it("fails as DockerBuildFailed with the engine's words and the last log lines, pushing nothing", async () => {
+      const runtime = new FakeRuntime({ dockerError: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" });
+      const { run, current } = setup(runtime, docker());
+      await run();
+      expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
+      expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'DockerBuildFailed', message: expect.stringMatching(/returned a non-zero code: 3:\n.*Step 1\/2/s) });
+      expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Build']);
+    });
   });
 
   it('labels the image with the source location without its credentials', async () => {
@@ -456,11 +517,12 @@ describe('BuildStrategyFactory on a node', () => {
   const node = (runtime: FakeRuntime) => ({ name: 'node-1', engineUrl: 'tcp://10.250.1.2:2376', registryHost: '10.250.1.1:5000', runtime });
   const factory = new BuildStrategyFactory({} as Git, { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings, new FakeCredentials());
   const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
-  const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]), scripts: [], environment: [] };
+  const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]), scripts: [], environment: [], readFile: async () => undefined };
 
   it("commits, names and pushes the image on the node's engine, for the registry as that node reaches it", async () => {
     const runtime = new FakeRuntime();
     const strategy = factory.forBuild(aBuild(), node(runtime));
+    if (strategy.type !== 'Source') throw new Error('a Source build makes a Source strategy');
     const { imageReference } = await strategy.committer.commit(ctx(runtime), { containerId: 'container-1', run: ['/usr/libexec/s2i/run'], user: '1001' }, source);
     expect(imageReference).toBe('10.250.1.1:5000/demo/app:latest');
     await strategy.pusher.push(ctx(runtime), imageReference);
@@ -470,6 +532,8 @@ describe('BuildStrategyFactory on a node', () => {
   it('names the node that lacks the builder image', async () => {
     const runtime = new FakeRuntime();
     runtime.inspectImage = async () => undefined as never;
-    await expect(factory.forBuild(aBuild(), node(runtime)).assembler.assemble(ctx(runtime), source)).rejects.toMatchObject({ reason: 'BuilderImageNotFound', message: 'builder "nodejs" is not available on node node-1' });
+    const strategy = factory.forBuild(aBuild(), node(runtime));
+    if (strategy.type !== 'Source') throw new Error('a Source build makes a Source strategy');
+    await expect(strategy.assembler.assemble(ctx(runtime), source)).rejects.toMatchObject({ reason: 'BuilderImageNotFound', message: 'builder "nodejs" is not available on node node-1' });
   });
 });

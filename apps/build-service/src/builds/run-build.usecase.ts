@@ -12,7 +12,7 @@ import { BUILD_NODES, type BuildNodes, type NodeEngine } from '../nodes/build-no
 import { attemptOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { ENGINE_CALL_TIMEOUT_MS, removeBuildContainer } from './build-containers';
 import { BuildRepository, type BuildStore } from './build.repository';
-import { BuildFailure, type BuildContext } from './pipeline/roles';
+import { BuildFailure, type BuildContext, type BuildStrategy, type FetchedSource } from './pipeline/roles';
 import { buildContainerName } from './pipeline/s2i-roles';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 
@@ -26,8 +26,8 @@ type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
 
 /**
  * Runs a build the BuildController has claimed through its strategy's stages: Running,
- * FetchSource → Assemble → Commit → Push, each stage timed in the status, then Complete or
- * Failed with a reason. `build.started`, `build.completed` and `build.failed` are owed by the
+ * FetchSource → Assemble and Commit (Source) or Build (Docker) → PostCommit → Push, each
+ * stage timed in the status, then Complete or Failed with a reason. `build.started`, `build.completed` and `build.failed` are owed by the
  * status writes that say so (their outboxes). The build container and scratch directory are
  * always removed; the completion deadline aborts whatever stage runs.
  *
@@ -153,11 +153,18 @@ export class RunBuild {
     const { namespace, name } = ctx.build.metadata;
     const source = await this.stage(ctx, 'FetchSource', () => strategy.source.fetch(ctx));
     ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
-    const assembled = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
-    const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, assembled, source));
-    if (ctx.build.spec.postCommit) await this.stage(ctx, 'PostCommit', () => strategy.postCommit.run(ctx, imageReference, assembled.user));
+    const { imageReference, user } = await this.makeImage(ctx, strategy, source);
+    if (ctx.build.spec.postCommit) await this.stage(ctx, 'PostCommit', () => strategy.postCommit.run(ctx, imageReference, user));
     const { digest } = await this.stage(ctx, 'Push', () => strategy.pusher.push(ctx, imageReference));
     return digest;
+  }
+
+  /** Assemble then Commit (Source), or Build (Docker): the image to push, and whom it runs as. */
+  private async makeImage(ctx: BuildContext, strategy: BuildStrategy, source: FetchedSource): Promise<{ imageReference: string; user: string }> {
+    if (strategy.type === 'Docker') return this.stage(ctx, 'Build', () => strategy.builder.build(ctx, source));
+    const assembled = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
+    const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, assembled, source));
+    return { imageReference, user: assembled.user };
   }
 
   /** Runs one stage and records it (also when it fails) with its start time and duration. */

@@ -52,6 +52,29 @@ export interface PushSpec {
   signal?: AbortSignal;
 }
 
+export interface ImageBuildSpec {
+  /** The build context, an uncompressed tar. */
+  context: Readable;
+  /** The Dockerfile's path inside the context. */
+  dockerfile: string;
+  /** `<repository>:<tag>` the image is tagged as. */
+  tag: string;
+  buildArgs: Record<string, string>;
+  /** Put on the image (over the Dockerfile's own). */
+  labels: Labels;
+  /** The name of the (never started) container the labels are committed through: a build container's, so that a leftover is swept. */
+  name: string;
+  /** Every step built again, none taken from the engine's cache. */
+  noCache: boolean;
+  /** The engine's step-by-step output, as it comes. */
+  onOutput: (text: string) => Promise<void>;
+  /** Aborting ends the request, and the engine stops the build. */
+  signal?: AbortSignal;
+}
+
+/** A Dockerfile the engine could not build, with its own words. */
+export class ImageBuildError extends Error {}
+
 export interface ContainerSummary {
   id: string;
   name: string;
@@ -70,6 +93,12 @@ export interface ContainerRuntime {
   inspectImage(reference: string): Promise<ImageInfo | undefined>;
   /** Creates, attaches, starts and waits for the container; it is kept (for `commit`) until `remove`. */
   run(spec: RunSpec): Promise<{ containerId: string; exitCode: number }>;
+  /**
+   * Builds a Dockerfile (the engine's build API), its step containers limited as build
+   * containers are and removed whatever the outcome, and tags it with the labels; answers the
+   * image id. Throws ImageBuildError when the Dockerfile fails.
+   */
+  buildImage(spec: ImageBuildSpec): Promise<string>;
   /** Commits the container as `<repository>:<tag>`; answers the image id. */
   commit(containerId: string, spec: CommitSpec): Promise<string>;
   /**

@@ -4,9 +4,16 @@ import { GitError, type Git } from '../../adapters/git-cli';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type BuildContext, type FetchedSource, type SourceFetcher } from './roles';
 
-/** Fetches one commit of the build's git source (depth 1) and tars its tree at `contextDir`. */
+/**
+ * Fetches one commit of the build's git source (depth 1) and tars its tree at `contextDir`;
+ * for an s2i build, also reads what the source says to s2i (`.s2i/environment`, `.s2iignore`,
+ * `.s2i/bin`). A Docker build's context is the whole tree (the engine reads `.dockerignore`).
+ */
 export class GitSourceFetcher implements SourceFetcher {
-  constructor(private readonly git: Git) {}
+  constructor(
+    private readonly git: Git,
+    private readonly options: { s2i: boolean } = { s2i: true },
+  ) {}
 
   async fetch(ctx: BuildContext): Promise<FetchedSource> {
     const { source } = ctx.build.spec;
@@ -21,14 +28,16 @@ export class GitSourceFetcher implements SourceFetcher {
       throw new BuildFailure('InvalidContextDirectory', `the context directory "${source.contextDir}" does not exist in commit ${revision.commit.slice(0, 12)}`);
     }
     const inSource = (file: string) => path.posix.join(source.contextDir ?? '', file);
-    const environment = s2iEnvironment((await this.git.readFile(repoDir, inSource('.s2i/environment'))) ?? '');
-    const excluded = ignorePatterns((await this.git.readFile(repoDir, inSource('.s2iignore'))) ?? '');
-    const scripts = await this.git.listDirectory(repoDir, inSource('.s2i/bin'));
+    const readFile = (file: string) => this.git.readFile(repoDir, inSource(file));
+    const { s2i } = this.options;
+    const environment = s2i ? s2iEnvironment((await readFile('.s2i/environment')) ?? '') : [];
+    const excluded = s2i ? ignorePatterns((await readFile('.s2iignore')) ?? '') : [];
+    const scripts = s2i ? await this.git.listDirectory(repoDir, inSource('.s2i/bin')) : [];
     const tarFile = path.join(ctx.workDir, 'source.tar');
     await this.git.archive(repoDir, source.contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
     });
-    return { revision, archive: () => createReadStream(tarFile), scripts, environment };
+    return { revision, archive: () => createReadStream(tarFile), scripts, environment, readFile };
   }
 }
 

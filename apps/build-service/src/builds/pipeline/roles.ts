@@ -40,6 +40,8 @@ export interface FetchedSource {
   scripts: string[];
   /** `.s2i/environment` as `NAME=value`: assemble runs with it, and the image keeps it. */
   environment: string[];
+  /** A file of the source tree (relative to `contextDir`); undefined when there is none (or it is not a file). */
+  readFile(relativePath: string): Promise<string | undefined>;
 }
 
 /** Fetches the source the build names (git). */
@@ -75,11 +77,14 @@ export interface PostCommitRunner {
   run(ctx: BuildContext, imageReference: string, user: string): Promise<void>;
 }
 
-/** The roles one build strategy is made of. */
-export interface BuildStrategy {
+/** Builds the application image from the source in one go (the Docker strategy); answers `<repository>:<tag>` and whom it runs as. */
+export interface ImageBuilder {
+  build(ctx: BuildContext, source: FetchedSource): Promise<{ imageReference: string; user: string }>;
+}
+
+/** The roles one build strategy is made of: the image is assembled and committed (Source), or built (Docker). */
+export type BuildStrategy = {
   source: SourceFetcher;
-  assembler: Assembler;
-  committer: Committer;
   postCommit: PostCommitRunner;
   pusher: Pusher;
-}
+} & ({ type: 'Source'; assembler: Assembler; committer: Committer } | { type: 'Docker'; builder: ImageBuilder });

@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
-import { BUILD_IMAGE_LABELS, BUILD_MANAGER, type Build } from '@paas/contracts/builds';
+import { BUILD_IMAGE_LABELS, BUILD_MANAGER, type Build, type BuildConfigSpec, type BuilderRef } from '@paas/contracts/builds';
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
@@ -46,6 +46,11 @@ export function outputRepository(build: Build): { repository: string; tag: strin
 
 export function buildContainerLabels(build: Build): Record<string, string> {
   return { [BUILD_IMAGE_LABELS.build]: buildKey(build), [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: loadConfig().instance };
+}
+
+/** The builder image a Source build (or BuildConfig) names (`sourceStrategy.from`); a Docker build has none. */
+export function builderRefOf({ strategy }: Pick<BuildConfigSpec, 'strategy'>): BuilderRef | undefined {
+  return strategy.type === 'Source' ? strategy.sourceStrategy.from : undefined;
 }
 
 /** Resolves the builder a BuildConfig names to the image to run. */
@@ -103,7 +108,7 @@ export class S2IAssembler implements Assembler {
     const image = this.builderImage(ctx.build);
     const builder = image && (await this.runtime.inspectImage(image));
     if (!image || !builder) {
-      throw new BuildFailure('BuilderImageNotFound', `builder "${ctx.build.spec.strategy.sourceStrategy.from.name}" is not available on node ${this.nodeName}`);
+      throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
     }
     const paths = s2iPaths(builder.labels, source.scripts);
     const { user, overruled } = assembleUser(builder);
@@ -130,13 +135,14 @@ export class S2IAssembler implements Assembler {
   }
 }
 
-/** The BuildConfig's environment (`sourceStrategy.env`) as `NAME=value`. */
+/** The BuildConfig's environment (`sourceStrategy.env`) as `NAME=value`; a Docker build's is its Dockerfile's. */
 function buildEnv(build: Build): string[] {
-  return build.spec.strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`);
+  const { strategy } = build.spec;
+  return strategy.type === 'Source' ? strategy.sourceStrategy.env.map((e) => `${e.name}=${e.value}`) : [];
 }
 
 /** The `io.openshift.build.*` labels s2i puts on what it builds: where the source came from, which commit, by whom. */
-function provenanceLabels(build: Build, source: FetchedSource): Record<string, string> {
+export function provenanceLabels(build: Build, source: FetchedSource): Record<string, string> {
   const labels: Record<string, string> = {
     'io.openshift.build.name': build.metadata.name,
     'io.openshift.build.namespace': build.metadata.namespace,

@@ -5,6 +5,7 @@ import { GIT, type Git } from '../../adapters/git-cli';
 import { BUILD_SETTINGS, type BuildSettings } from '../../build-settings';
 import type { NodeEngine } from '../../nodes/build-nodes';
 import { REGISTRY_CREDENTIALS } from './container-runtime';
+import { DockerImageBuilder } from './docker-roles';
 import { GitSourceFetcher } from './git-source-fetcher';
 import type { BuildStrategy } from './roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './s2i-roles';
@@ -14,7 +15,7 @@ export function builderImageOf(from: BuilderRef, catalog: Record<string, string>
   return from.kind === 'Builder' ? (Object.hasOwn(catalog, from.name) ? catalog[from.name] : undefined) : from.name;
 }
 
-/** Picks the roles a build's strategy is made of (only `Source`, S2I, so far), on the engine of the node it runs on. */
+/** Picks the roles a build's strategy is made of (Source: S2I; Docker: the engine's build), on the engine of the node it runs on. */
 @Injectable()
 export class BuildStrategyFactory {
   constructor(
@@ -24,18 +25,22 @@ export class BuildStrategyFactory {
   ) {}
 
   forBuild(build: Build, node: NodeEngine): BuildStrategy {
-    switch (build.spec.strategy.type) {
+    const { strategy } = build.spec;
+    const common = { postCommit: new S2IPostCommitHook(node.runtime), pusher: new RegistryPusher(node.runtime, this.credentials) };
+    switch (strategy.type) {
       case 'Source': {
-        const builderImage = (b: Build) => builderImageOf(b.spec.strategy.sourceStrategy.from, this.settings.builders);
+        const builderImage = () => builderImageOf(strategy.sourceStrategy.from, this.settings.builders);
         return {
+          ...common,
+          type: 'Source',
           source: new GitSourceFetcher(this.git),
           assembler: new S2IAssembler(node.runtime, builderImage, node.name),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
-          postCommit: new S2IPostCommitHook(node.runtime),
-          pusher: new RegistryPusher(node.runtime, this.credentials),
         };
       }
+      case 'Docker':
+        return { ...common, type: 'Docker', source: new GitSourceFetcher(this.git, { s2i: false }), builder: new DockerImageBuilder(node.runtime, node.registryHost, strategy.dockerStrategy) };
     }
   }
 }
