@@ -19,15 +19,23 @@ export function routerStatus(host, { port = ports.router, agent = false, timeout
   });
 }
 
+const authorization = () => (admin ??= `Basic ${Buffer.from(`admin:${password()}`).toString('base64')}`);
+
 /** `<method> /api/v1<url>` as the admin; a 4xx or 5xx is an error that says which call it was. */
 export async function api(method, url, body) {
-  admin ??= `Basic ${Buffer.from(`admin:${password()}`).toString('base64')}`;
-  const res = await fetch(`${GATEWAY}/api/v1${url}`, { method, headers: { authorization: admin, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) }).catch((error) => {
+  const res = await fetch(`${GATEWAY}/api/v1${url}`, { method, headers: { authorization: authorization(), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) }).catch((error) => {
     throw new Error(`${method} ${url}: ${error.cause?.message ?? error.message} (${new Date().toISOString()})`, { cause: error });
   });
   const answer = await res.json().catch(() => ({}));
   if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${answer.message ?? ''}`);
   return answer;
+}
+
+/** `GET /api/v1<url>` as the admin, as text (a build log). */
+export async function apiText(url) {
+  const res = await fetch(`${GATEWAY}/api/v1${url}`, { headers: { authorization: authorization() } });
+  if (res.status >= 400) throw new Error(`GET ${url}: ${res.status}`);
+  return res.text();
 }
 
 /** Polls `probe` until it answers truthy (errors count as not yet). */

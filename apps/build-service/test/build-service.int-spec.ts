@@ -117,7 +117,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -309,6 +309,37 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(await fullLog('unhooked-1')).toContain('failing on purpose');
     expect(failed.status.stages.map((stage) => stage.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit']);
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.unhooked-1`] } })).toEqual([]);
+  });
+
+  it("builds incrementally: the previous image's save-artifacts output reaches the next assemble in /tmp/artifacts, and its container is removed", async () => {
+    const repo = gitRepo({
+      '.s2i/bin/assemble': [
+        '#!/bin/sh',
+        'set -e',
+        'cp -R /tmp/src/. ./',
+        'if [ -f /tmp/artifacts/count ]; then n=$(( $(cat /tmp/artifacts/count) + 1 )); else n=1; fi',
+        'echo "build number $n"',
+        'echo "$n" > count',
+        '',
+      ].join('\n'),
+      '.s2i/bin/save-artifacts': '#!/bin/sh\ncd /opt/app-root/src && tar -cf - count\n',
+      '.s2i/bin/run': '#!/bin/sh\ncat count\n',
+    });
+    repos.push(repo.dir);
+    const config = buildConfig('incremental', repo.dir);
+    await rpc.request('buildconfigs.create', {
+      namespace,
+      body: { ...config, spec: { ...config.spec, strategy: { sourceStrategy: { ...config.spec.strategy.sourceStrategy, incremental: true } } } },
+    });
+    expect((await finished('incremental-1')).status).toMatchObject({ phase: 'Complete' });
+    expect(await fullLog('incremental-1')).toMatch(/Incremental build: no previous image \S+ on node local, building in full[^]*build number 1\n/);
+
+    await rpc.request('buildconfigs.instantiate', { namespace, name: 'incremental' });
+    expect((await finished('incremental-2')).status).toMatchObject({ phase: 'Complete' });
+    expect(await fullLog('incremental-2')).toMatch(/Incremental build: saving artifacts with \/tmp\/scripts\/save-artifacts of the previous image[^]*build number 2\n/);
+    const reference = `${REGISTRY_HOST}/${namespace}/incremental:latest`;
+    expect(execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', reference]).toString()).toBe('2\n');
+    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-2`] } })).toEqual([]);
   });
 
   it("builds a repository's Dockerfile (Docker strategy) with its build args, labelled as s2i builds are; a failing step or a missing Dockerfile fails the build with its reason", async () => {

@@ -112,7 +112,15 @@ export type RunPolicy = (typeof RUN_POLICIES)[number];
 /** Source-to-image: the builder image's `assemble` over the source, committed with its `run` as the command. */
 export const sourceBuildStrategy = z.object({
   type: z.literal('Source'),
-  sourceStrategy: z.object({ from: builderRef, env: z.array(envVar).max(100).default([]) }),
+  sourceStrategy: z.object({
+    from: builderRef,
+    env: z.array(envVar).max(100).default([]),
+    /**
+     * s2i's incremental build: what the previous image's `save-artifacts` writes is handed to
+     * `assemble` (in `<destination>/artifacts`). Off when absent (builds stored before it).
+     */
+    incremental: z.boolean().optional(),
+  }),
 });
 
 /**

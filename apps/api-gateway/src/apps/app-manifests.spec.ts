@@ -21,7 +21,7 @@ describe('appManifests', () => {
   });
 
   it('builds with the builder, or with the repository\'s Dockerfile', () => {
-    expect(appManifests(request(), nodejs).buildconfigs.spec.strategy).toEqual({ type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [] } });
+    expect(appManifests(request(), nodejs).buildconfigs.spec.strategy).toEqual({ type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [], incremental: false } });
     const docker = appManifests(request({ builder: undefined }), { type: 'Docker', because: 'Dockerfile' }).buildconfigs;
     expect(buildConfigInput.parse(docker).spec.strategy).toEqual({ type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } });
   });

@@ -82,7 +82,7 @@ export function appManifests(app: NewAppRequest, build: DetectedStrategy): AppMa
         strategy:
           build.type === 'Docker'
             ? { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } }
-            : { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: build.builder }, env: [] } },
+            : { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: build.builder }, env: [], incremental: false } },
         output: { to: imageStreamTag },
         // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own.
         triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }],

@@ -29,7 +29,7 @@ node_version=$("$node_bin" -v)
 npm_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$npm_dir/package.json" | head -n 1)
 
 hash=$({
-  cat "$here/build-image.sh" "$here/assemble" "$here/run" "$here/usage"
+  cat "$here/build-image.sh" "$here/assemble" "$here/run" "$here/usage" "$here/save-artifacts"
   echo "node $node_version npm $npm_version"
   cat "$CA_BUNDLE" 2>/dev/null || true
 } | sha256sum | cut -d ' ' -f 1)
@@ -92,7 +92,7 @@ TXT
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$r/etc/nsswitch.conf"
 if [ -f "$CA_BUNDLE" ]; then cp "$CA_BUNDLE" "$r/etc/ssl/certs/ca-certificates.crt"; fi
 
-for s in assemble run usage; do cp "$here/$s" "$r/usr/libexec/s2i/$s"; done
+for s in assemble run usage save-artifacts; do cp "$here/$s" "$r/usr/libexec/s2i/$s"; done
 chmod 755 "$r/usr/libexec/s2i"/*
 chmod 700 "$r/root"
 chmod 1777 "$r/tmp"

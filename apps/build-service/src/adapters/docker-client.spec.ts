@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DockerFrameDemuxer, outputSink } from './docker-client';
+import { DockerFrameDemuxer, outputSink, type DemuxedFrame } from './docker-client';
 
 function frame(type: number, text: string | Buffer): Buffer {
   const payload = Buffer.from(text);
@@ -21,6 +21,15 @@ describe('DockerFrameDemuxer', () => {
     const bytes = Buffer.concat([frame(1, 'out ✓\n'), frame(2, 'err\n'), frame(1, ''), frame(1, 'end\n')]);
     expect(await demux([bytes])).toBe('out ✓\nerr\nend\n');
     expect(await demux([...bytes].map((byte) => Buffer.from([byte])))).toBe('out ✓\nerr\nend\n');
+  });
+
+  it('keeps stdout apart from stderr when asked (a tar on stdout, messages on stderr)', async () => {
+    const [stdout, other]: Buffer[][] = [[], []];
+    const bytes = Buffer.concat([frame(1, 'tar-'), frame(2, 'saving\n'), frame(1, 'bytes')]);
+    const sink = outputSink(async ({ stdout: isStdout, payload }: DemuxedFrame) => void (isStdout ? stdout : other).push(payload), true);
+    await pipeline(PassThrough.from([...bytes].map((byte) => Buffer.from([byte]))), new DockerFrameDemuxer({ stdoutApart: true }), sink);
+    expect(Buffer.concat(stdout).toString()).toBe('tar-bytes');
+    expect(Buffer.concat(other).toString()).toBe('saving\n');
   });
 
   it('passes a stream that is not multiplexed through as it is', async () => {

@@ -11,11 +11,12 @@ export interface DockerClient {
   inspectImage(reference: string): Promise<{ Id: string; Config?: { Labels?: Record<string, string> | null; User?: string } } | undefined>;
   createContainer(options: Docker.ContainerCreateOptions): Promise<string>;
   /**
-   * Hijacked stdin/stdout/stderr; `onOutput` gets the demultiplexed output, and the next chunk
-   * is read only once it resolves (the engine then holds the container's writes). Resolves once
-   * attached, with `output`: settled when the output has ended and every chunk has been handed over.
+   * Hijacked stdin/stdout/stderr; `onOutput` gets the demultiplexed output (only stderr when
+   * `onStdout` takes stdout apart), and the next chunk is read only once it resolves (the engine
+   * then holds the container's writes). Resolves once attached, with `output`: settled when the
+   * output has ended and every chunk has been handed over.
    */
-  attach(containerId: string, onOutput: (chunk: Buffer) => Promise<void>): Promise<{ stream: Duplex; output: Promise<void> }>;
+  attach(containerId: string, onOutput: (chunk: Buffer) => Promise<void>, onStdout?: (chunk: Buffer) => Promise<void>): Promise<{ stream: Duplex; output: Promise<void> }>;
   start(containerId: string): Promise<void>;
   wait(containerId: string): Promise<number>;
   kill(containerId: string): Promise<void>;
@@ -84,10 +85,12 @@ export class DockerodeClient implements DockerClient {
     return (await this.docker.createContainer(options)).id;
   }
 
-  async attach(containerId: string, onOutput: (chunk: Buffer) => Promise<void>) {
+  async attach(containerId: string, onOutput: (chunk: Buffer) => Promise<void>, onStdout?: (chunk: Buffer) => Promise<void>) {
     const stream = (await this.docker.getContainer(containerId).attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
     // Piped, not docker-modem's demuxStream (which writes on every 'data' and ignores backpressure).
-    const output = pipeline(stream, new DockerFrameDemuxer(), outputSink(onOutput));
+    const output = onStdout
+      ? pipeline(stream, new DockerFrameDemuxer({ stdoutApart: true }), outputSink(({ stdout, payload }: DemuxedFrame) => (stdout ? onStdout(payload) : onOutput(payload)), true))
+      : pipeline(stream, new DockerFrameDemuxer(), outputSink(onOutput));
     output.catch(() => undefined);
     return { stream, output };
   }
@@ -175,38 +178,59 @@ export class DockerodeClient implements DockerClient {
   }
 }
 
-/** A Writable that hands each chunk to `onOutput` and takes the next once that resolves. */
-export function outputSink(onOutput: (chunk: Buffer) => Promise<void>): Writable {
+/** A Writable that hands each chunk (Buffers, or objects in `objectMode`) to `onOutput` and takes the next once that resolves. */
+export function outputSink<T = Buffer>(onOutput: (chunk: T) => Promise<void>, objectMode = false): Writable {
   return new Writable({
-    write(chunk: Buffer, _encoding, done) {
+    objectMode,
+    write(chunk: T, _encoding, done) {
       onOutput(chunk).then(() => done(), done);
     },
   });
+}
+
+/** A payload of the attach stream, and whether the container wrote it to stdout. */
+export interface DemuxedFrame {
+  stdout: boolean;
+  payload: Buffer;
 }
 
 /**
  * The payloads of the Engine's multiplexed attach stream (no TTY): each frame is an 8-byte
  * header (stream type 0/1/2, three zero bytes, big-endian length) and its payload. A header
  * of another type means the stream is not multiplexed after all: the rest passes as it is.
+ * With `stdoutApart` each payload comes as a DemuxedFrame.
  */
 export class DockerFrameDemuxer extends Transform {
   private pending: Buffer = Buffer.alloc(0);
   private raw = false;
+  private readonly stdoutApart: boolean;
+
+  constructor({ stdoutApart = false }: { stdoutApart?: boolean } = {}) {
+    super({ readableObjectMode: stdoutApart });
+    this.stdoutApart = stdoutApart;
+  }
+
+  private pushPayload(stdout: boolean, payload: Buffer) {
+    this.push(this.stdoutApart ? ({ stdout, payload } satisfies DemuxedFrame) : payload);
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-    if (this.raw) return done(null, chunk);
+    if (this.raw) {
+      this.pushPayload(false, chunk);
+      return done();
+    }
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     while (this.pending.length >= 8) {
       const type = this.pending[0];
       if (type > 2) {
         this.raw = true;
-        this.push(this.pending);
+        this.pushPayload(false, this.pending);
         this.pending = Buffer.alloc(0);
         break;
       }
       const length = this.pending.readUInt32BE(4);
       if (this.pending.length < 8 + length) break;
-      if (length) this.push(this.pending.subarray(8, 8 + length));
+      if (length) this.pushPayload(type === 1, this.pending.subarray(8, 8 + length));
       this.pending = this.pending.subarray(8 + length);
     }
     done();

@@ -75,7 +75,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const kill = () => void this.docker.kill(containerId).catch(() => undefined);
     spec.signal?.addEventListener('abort', kill, { once: true });
     try {
-      const { stream, output } = await this.docker.attach(containerId, spec.onOutput);
+      const { stream, output } = await this.docker.attach(containerId, spec.onOutput, spec.onStdout);
       const ended = output.catch(() => undefined);
       await this.docker.start(containerId);
       // Only after start: a wait on a container that is merely created answers at once, with 0.

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { extract, pack, type Headers } from 'tar-stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
 import { ApiError } from '@paas/platform/api-error';
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
@@ -46,29 +47,36 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
  * first pushes, one each), `hang` (until aborted), `deaf` (never answers: an engine gone),
  * `stopped` (refuses every call: an engine stopped), `glitch` (the run fails, the engine
  * still answers), `hookExitCode` (the post-commit hook's container) and `dockerError` (the
- * engine's words on a Dockerfile it failed) script its answers.
+ * engine's words on a Dockerfile it failed), `saveExitCode` (save-artifacts' container) and
+ * `noPrevious` (no image of the output tag on the node yet) script its answers.
  */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   commits: CommitSpec[] = [];
   runs: RunSpec[] = [];
   imageBuilds: ImageBuildSpec[] = [];
-  input = '';
+  /** What it was given to unpack (stdin, a build context), as `name=content` per entry. */
+  input: string[] = [];
   constructor(
-    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string } = {},
+    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; noPrevious?: boolean } = {},
   ) {}
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
+    if (this.script.noPrevious && reference.includes('/demo/app:')) return undefined;
     return { id: 'sha256:builder', labels: {}, user: '1001' };
   }
   async run(spec: RunSpec) {
     this.calls.push(`run ${spec.name} ${spec.image}`);
     this.runs.push(spec);
+    if (spec.name.endsWith('-save-artifacts')) {
+      if (!this.script.saveExitCode) for await (const chunk of tarOf({ count: '1' })) await spec.onStdout?.(chunk);
+      return { containerId: 'saver-1', exitCode: this.script.saveExitCode ?? 0 };
+    }
     if (spec.name.endsWith('-post-commit')) {
       await spec.onOutput(Buffer.from('hook: 3 tests passed\n'));
       return { containerId: 'hook-1', exitCode: this.script.hookExitCode ?? 0 };
     }
-    for await (const chunk of spec.input ?? []) this.input += chunk;
+    if (spec.input) this.input = await entriesOf(spec.input);
     await spec.onOutput(Buffer.from('---> Installing application source\n'));
     if (this.script.deaf) await new Promise(() => undefined);
     if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
@@ -82,7 +90,7 @@ class FakeRuntime implements ContainerRuntime {
   async buildImage(spec: ImageBuildSpec) {
     this.calls.push(`buildImage ${spec.tag} ${spec.dockerfile}`);
     this.imageBuilds.push(spec);
-    for await (const chunk of spec.context) this.input += chunk;
+    this.input = await entriesOf(spec.context);
     await spec.onOutput('Step 1/2 : FROM paas-builder/nodejs\n');
     if (this.script.dockerError) throw new ImageBuildError(this.script.dockerError);
     await spec.onOutput('Successfully built 0123456789ab\n');
@@ -117,11 +125,37 @@ class FakeCredentials implements RegistryCredentials {
   }
 }
 
+/** A tar of `files` (name → content). */
+function tarOf(files: Record<string, string>): Readable {
+  const archive = pack();
+  for (const [name, content] of Object.entries(files)) archive.entry({ name }, content);
+  archive.finalize();
+  return archive;
+}
+
+/** The entries of a tar as `name=content`. */
+function entriesOf(input: Readable): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const entries: string[] = [];
+    const reader = extract();
+    reader.on('entry', async (header: Headers, stream: Readable, next: () => void) => {
+      let content = '';
+      for await (const chunk of stream) content += chunk;
+      entries.push(`${header.name}=${content}`);
+      next();
+    });
+    reader.on('finish', () => resolve(entries));
+    reader.on('error', reject);
+    input.on('error', reject);
+    input.pipe(reader);
+  });
+}
+
 const fakeSource: SourceFetcher = {
   async fetch(ctx): Promise<FetchedSource> {
     ctx.log.write('Cloning ...\n');
     const readFile = async (file: string) => (file === 'Dockerfile' ? 'FROM paas-builder/nodejs\n' : undefined);
-    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from(['tar-bytes']), scripts: [], environment: [], readFile };
+    return { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => tarOf({ 'server.js': 'hello' }), scripts: [], environment: [], readFile };
   },
 };
 
@@ -179,9 +213,9 @@ describe('RunBuild with a fake container runtime', () => {
       'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
       'remove paas-build-demo.app-1',
     ]);
-    expect(runtime.input).toBe('tar-bytes');
+    expect(runtime.input).toEqual(['server.js=hello']);
     expect(runtime.runs[0]).toMatchObject({
-      cmd: ['/bin/sh', '-c', expect.stringContaining('tar -C "$1/src" -xf -'), 'assemble', '/tmp', '/usr/libexec/s2i/assemble', 'none'],
+      cmd: ['/bin/sh', '-c', expect.stringContaining('tar -C "$1/src" -xf -'), 'assemble', '/tmp', '/usr/libexec/s2i/assemble', 'none', 'none'],
       env: ['NODE_ENV=production'],
       labels: { 'paas.dev/build': 'demo.app-1', 'paas.dev/managed-by': 'build-service' },
     });
@@ -252,6 +286,44 @@ describe('RunBuild with a fake container runtime', () => {
     expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
   });
 
+  describe('incremental', () => {
+    const incremental = () => aBuild({ strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [], incremental: true } } });
+
+    it("hands what the previous image's save-artifacts wrote to assemble, in <destination>/artifacts", async () => {
+      const runtime = new FakeRuntime();
+      const { run, current } = setup(runtime, incremental());
+      await run();
+      expect(runtime.calls.slice(0, 5)).toEqual([
+        `inspectImage ${BUILDER}`,
+        'inspectImage 127.0.0.1:5000/demo/app:latest',
+        'run paas-build-demo.app-1-save-artifacts 127.0.0.1:5000/demo/app:latest',
+        'remove saver-1',
+        `run paas-build-demo.app-1 ${BUILDER}`,
+      ]);
+      expect(runtime.runs[0]).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: [expect.stringContaining('exec "$1"'), 'save-artifacts', '/usr/libexec/s2i/save-artifacts'], user: '1001' });
+      expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
+      expect(runtime.runs[1].cmd.at(-1)).toBe('artifacts');
+      expect((await current()).status.phase).toBe('Complete');
+    });
+
+    it('builds in full, saying why, without a previous image or without its save-artifacts', async () => {
+      for (const [script, why] of [
+        [{ noPrevious: true }, 'no previous image 127.0.0.1:5000/demo/app:latest on node local'],
+        [{ saveExitCode: 86 }, 'the previous image has no /usr/libexec/s2i/save-artifacts'],
+        [{ saveExitCode: 2 }, '/usr/libexec/s2i/save-artifacts exited with code 2'],
+      ] as const) {
+        const runtime = new FakeRuntime(script);
+        const { run, current } = setup(runtime, incremental());
+        await run();
+        expect(runtime.runs.at(-1)?.cmd.at(-1)).toBe('none');
+        expect(runtime.input).toEqual(['server.js=hello']);
+        expect((await current()).status.phase).toBe('Complete');
+        expect(await logOf()).toContain(`---> Incremental build: ${why}, building in full`);
+        rmSync(path.join(dir, 'demo'), { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('with the Docker strategy', () => {
     const docker = (dockerStrategy: object = {}) =>
       aBuild({ strategy: { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [{ name: 'GREETING', value: 'hi' }], noCache: false, ...dockerStrategy } } });
@@ -269,7 +341,7 @@ describe('RunBuild with a fake container runtime', () => {
         'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
         'remove paas-build-demo.app-1',
       ]);
-      expect(runtime.input).toBe('tar-bytes');
+      expect(runtime.input).toEqual(['server.js=hello']);
       expect(runtime.imageBuilds[0]).toMatchObject({
         buildArgs: { GREETING: 'hi' },
         noCache: false,

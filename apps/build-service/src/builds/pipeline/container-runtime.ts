@@ -30,6 +30,8 @@ export interface RunSpec {
   input?: Readable;
   /** stdout and stderr, demultiplexed, as they are written; more is read once it resolves. */
   onOutput: (chunk: Buffer) => Promise<void>;
+  /** stdout apart, as it is written (`onOutput` then gets stderr only); more is read once it resolves. */
+  onStdout?: (chunk: Buffer) => Promise<void>;
   /** Aborting kills the container; `run` then rejects with the signal's reason. */
   signal?: AbortSignal;
 }

@@ -14,11 +14,18 @@ describe("source-to-image's contract", () => {
   });
 
   it("takes each script from the source's .s2i/bin when it brings it, else from the builder's scripts-url, under its destination", () => {
-    expect(s2iPaths({}, [])).toEqual({ destination: '/tmp', assemble: '/usr/libexec/s2i/assemble', run: '/usr/libexec/s2i/run', sourceScripts: false });
-    expect(s2iPaths({ 'io.openshift.s2i.scripts-url': 'image:///opt/s2i/', 'io.openshift.s2i.destination': '/opt/app/' }, ['assemble'])).toEqual({
+    expect(s2iPaths({}, [])).toEqual({
+      destination: '/tmp',
+      assemble: '/usr/libexec/s2i/assemble',
+      run: '/usr/libexec/s2i/run',
+      saveArtifacts: '/usr/libexec/s2i/save-artifacts',
+      sourceScripts: false,
+    });
+    expect(s2iPaths({ 'io.openshift.s2i.scripts-url': 'image:///opt/s2i/', 'io.openshift.s2i.destination': '/opt/app/' }, ['assemble', 'save-artifacts'])).toEqual({
       destination: '/opt/app',
       assemble: '/opt/app/scripts/assemble',
       run: '/opt/s2i/run',
+      saveArtifacts: '/opt/app/scripts/save-artifacts',
       sourceScripts: true,
     });
   });

@@ -3,9 +3,15 @@ import { BUILD_IMAGE_LABELS, BUILD_MANAGER, type Build, type BuildConfigSpec, ty
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
+import { incrementalInput } from './s2i-input';
 import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
@@ -13,17 +19,21 @@ export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
 export const S2I_LABELS = { scriptsUrl: 'io.openshift.s2i.scripts-url', destination: 'io.openshift.s2i.destination', assembleUser: 'io.openshift.s2i.assemble-user' } as const;
 const DEFAULT_DESTINATION = '/tmp';
 /**
- * The source into `<destination>/src` (read from stdin), the source's own `.s2i/bin` scripts
+ * The source into `<destination>/src` (read from stdin; for an incremental build stdin holds
+ * `src/` and `artifacts/`, unpacked at the destination), the source's own `.s2i/bin` scripts
  * (when it brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`.
- * Arguments, never interpolated: $1 the destination, $2 the assemble script, $3 `copy` or not.
+ * Arguments, never interpolated: $1 the destination, $2 the assemble script, $3 `copy` or not,
+ * $4 `artifacts` or not.
  */
 const ASSEMBLE_SCRIPT = [
   'set -e',
-  'mkdir -p "$1/src"',
-  'tar -C "$1/src" -xf -',
+  'if [ "$4" = artifacts ]; then tar -C "$1" -xf -; else mkdir -p "$1/src" && tar -C "$1/src" -xf -; fi',
   'if [ "$3" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
   'exec "$2"',
 ].join('\n');
+/** Run in a container of the previous image: its `save-artifacts` ($1) writes a tar on stdout. Exit 86: the image has no such script. */
+const SAVE_ARTIFACTS_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
+const NO_SAVE_ARTIFACTS = 86;
 const S2I_USER = '1001';
 const APP_PORT = '8080/tcp';
 const FAILURE_TAIL_LINES = 10;
@@ -61,6 +71,7 @@ export interface S2IPaths {
   destination: string;
   assemble: string;
   run: string;
+  saveArtifacts: string;
   /** The source brings scripts of its own, copied to `<destination>/scripts`. */
   sourceScripts: boolean;
 }
@@ -78,7 +89,7 @@ export function s2iPaths(builderLabels: Record<string, string>, sourceScripts: r
   }
   const inImage = url.slice('image://'.length).replace(/\/+$/, '');
   const script = (name: string) => (sourceScripts.includes(name) ? `${destination}/scripts/${name}` : `${inImage}/${name}`);
-  return { destination, assemble: script('assemble'), run: script('run'), sourceScripts: sourceScripts.length > 0 };
+  return { destination, assemble: script('assemble'), run: script('run'), saveArtifacts: script('save-artifacts'), sourceScripts: sourceScripts.length > 0 };
 }
 
 /**
@@ -114,16 +125,21 @@ export class S2IAssembler implements Assembler {
     const { user, overruled } = assembleUser(builder);
     if (overruled) await ctx.log.write(`---> ${overruled}\n`);
     if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
+    const artifacts = incremental(ctx.build) ? await this.savedArtifacts(ctx, source) : undefined;
+    return this.runAssemble(ctx, source, { image, paths, user, artifacts });
+  }
+
+  private async runAssemble(ctx: BuildContext, source: FetchedSource, { image, paths, user, artifacts }: { image: string; paths: S2IPaths; user: string; artifacts?: Readable }) {
     await ctx.log.write(`---> Running ${paths.assemble} in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({
       name: buildContainerName(ctx.build),
       image,
-      cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', paths.destination, paths.assemble, paths.sourceScripts ? 'copy' : 'none'],
+      cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', paths.destination, paths.assemble, paths.sourceScripts ? 'copy' : 'none', artifacts ? 'artifacts' : 'none'],
       // The BuildConfig's environment wins over the source's, as in s2i.
       env: [...source.environment, ...buildEnv(ctx.build)],
       user,
       labels: buildContainerLabels(ctx.build),
-      input: source.archive(),
+      input: artifacts ? incrementalInput(artifacts, source.archive()) : source.archive(),
       onOutput: (chunk) => ctx.log.write(chunk),
       signal: ctx.signal,
     });
@@ -133,6 +149,51 @@ export class S2IAssembler implements Assembler {
     }
     return { containerId, run: [paths.run], user };
   }
+
+  /**
+   * Incremental: the output tag's previous image, when this node has it, runs its
+   * `save-artifacts` (as a user of its own, never root); its stdout, a tar of what it keeps, is
+   * written to the build's scratch directory, and answered as a stream of it. No previous image,
+   * no script, or a script that fails: a full build, said in the log.
+   */
+  private async savedArtifacts(ctx: BuildContext, source: FetchedSource): Promise<Readable | undefined> {
+    const { repository, tag } = outputRepository(ctx.build);
+    const previous = `${ctx.node.registryHost}/${repository}:${tag}`;
+    const image = await this.runtime.inspectImage(previous);
+    if (!image) {
+      await ctx.log.write(`---> Incremental build: no previous image ${previous} on node ${this.nodeName}, building in full\n`);
+      return undefined;
+    }
+    const { saveArtifacts } = s2iPaths(image.labels, source.scripts);
+    await ctx.log.write(`---> Incremental build: saving artifacts with ${saveArtifacts} of the previous image\n`);
+    const file = path.join(ctx.workDir, 'artifacts.tar');
+    const saved = createWriteStream(file);
+    const { containerId, exitCode } = await this.runtime
+      .run({
+        name: `${buildContainerName(ctx.build)}-save-artifacts`,
+        image: previous,
+        entrypoint: ['/bin/sh', '-c'],
+        cmd: [SAVE_ARTIFACTS_SCRIPT, 'save-artifacts', saveArtifacts],
+        env: [],
+        user: assembleUser(image).user,
+        labels: buildContainerLabels(ctx.build),
+        onOutput: (chunk) => ctx.log.write(chunk),
+        onStdout: (chunk) => (saved.write(chunk) ? Promise.resolve() : once(saved, 'drain').then(() => undefined)),
+        signal: ctx.signal,
+      })
+      .finally(() => finished(saved.end()));
+    await this.runtime.remove(containerId);
+    if (exitCode === 0) return createReadStream(file);
+    const why = exitCode === NO_SAVE_ARTIFACTS ? `the previous image has no ${saveArtifacts}` : `${saveArtifacts} exited with code ${exitCode}`;
+    await ctx.log.write(`---> Incremental build: ${why}, building in full\n`);
+    return undefined;
+  }
+}
+
+/** Whether a Source build is incremental (`sourceStrategy.incremental`). */
+function incremental(build: Build): boolean {
+  const { strategy } = build.spec;
+  return strategy.type === 'Source' && strategy.sourceStrategy.incremental === true;
 }
 
 /** The BuildConfig's environment (`sourceStrategy.env`) as `NAME=value`; a Docker build's is its Dockerfile's. */
