@@ -117,7 +117,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -340,6 +340,30 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const reference = `${REGISTRY_HOST}/${namespace}/incremental:latest`;
     expect(execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', reference]).toString()).toBe('2\n');
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-2`] } })).toEqual([]);
+  });
+
+  it("runs assemble with the BuildConfig's memory and CPU limits, and without a network when it says so", async () => {
+    const repo = gitRepo({
+      '.s2i/bin/assemble': [
+        '#!/bin/sh',
+        'echo "memory limit $(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"',
+        'echo "cpu $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)")"',
+        'echo "interfaces: $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" " ")"',
+        '',
+      ].join('\n'),
+      '.s2i/bin/run': '#!/bin/sh\n',
+    });
+    repos.push(repo.dir);
+    const config = buildConfig('limited', repo.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: { ...config, spec: { ...config.spec, resources: { limits: { memory: '256Mi', cpu: '500m' } }, network: 'Disabled' } } });
+    expect((await finished('limited-1')).status).toMatchObject({ phase: 'Complete' });
+    const log = await fullLog('limited-1');
+    expect(log).toContain(`memory limit ${256 * 1024 ** 2}\n`);
+    expect(log).toMatch(/cpu 50000 100000\n/);
+    expect(log).toContain('interfaces: lo \n');
+    await expect(rpc.request('buildconfigs.create', { namespace, body: { ...config, metadata: { name: 'tiny' }, spec: { ...config.spec, resources: { limits: { memory: '1Mi' } } } } })).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.resources.limits.memory' }] } },
+    });
   });
 
   it("builds a repository's Dockerfile (Docker strategy) with its build args, labelled as s2i builds are; a failing step or a missing Dockerfile fails the build with its reason", async () => {

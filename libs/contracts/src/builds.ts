@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { envVar, objectMetaInput, type Resource } from './meta';
+import { parseByteQuantity } from './namespaces';
+import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
 
 /** A git URL (https, ssh, git, file) or an absolute path to a repository on the build host. */
 export const gitUri = z
@@ -106,6 +108,41 @@ export interface DetectRequest {
   strategy?: 'Source' | 'Docker';
 }
 
+/**
+ * What each of a build's containers may use (OpenShift's `spec.resources`, limits only, in
+ * Kubernetes quantities): `memory` (the build-service's BUILD_MEMORY_BYTES when absent, 2Gi),
+ * which placement also holds on the build's node, and `cpu` (no limit when absent).
+ */
+export const buildResourcesSchema = z
+  .object({
+    limits: z
+      .object({
+        memory: memoryQuantity.refine((value) => (parseByteQuantity(value) ?? 0) >= 64 << 20, 'must be at least 64Mi').optional(),
+        cpu: cpuQuantity.refine((value) => (parseCpuQuantity(value) ?? 0) >= 100, 'must be at least 100m').optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type BuildResources = z.infer<typeof buildResourcesSchema>;
+
+/** A build's containers' limits in engine terms, and whether they may reach the network. */
+export interface BuildContainerResources {
+  memoryBytes?: number;
+  cpuMillis?: number;
+  networkDisabled: boolean;
+}
+
+export function buildContainerResources(spec: Pick<BuildConfigSpec, 'resources' | 'network'>): BuildContainerResources {
+  const memory = spec.resources?.limits?.memory;
+  const cpu = spec.resources?.limits?.cpu;
+  return {
+    ...(memory === undefined ? {} : { memoryBytes: parseByteQuantity(memory) }),
+    ...(cpu === undefined ? {} : { cpuMillis: parseCpuQuantity(cpu) }),
+    networkDisabled: spec.network === 'Disabled',
+  };
+}
+
 export const RUN_POLICIES = ['Serial', 'SerialLatestOnly', 'Parallel'] as const;
 export type RunPolicy = (typeof RUN_POLICIES)[number];
 
@@ -163,6 +200,12 @@ export const buildConfigSpecSchema = z.object({
   successfulBuildsHistoryLimit: z.number().int().min(0).max(1000).default(5),
   failedBuildsHistoryLimit: z.number().int().min(0).max(1000).default(5),
   postCommit: postCommitSchema.optional(),
+  resources: buildResourcesSchema.optional(),
+  /**
+   * `Disabled`: the build's containers have no network but loopback (the build-service still
+   * fetches the source); an assemble that downloads dependencies then fails. `Enabled` when absent.
+   */
+  network: z.enum(['Enabled', 'Disabled']).optional(),
   /** Seconds a build may run before it is stopped and marked Failed. */
   completionDeadlineSeconds: z.number().int().min(10).max(6 * 3600).default(1800),
 });

@@ -94,6 +94,12 @@ describe('DockerContainerRuntime.buildImage', () => {
     await expect(runtime.buildImage(spec([]))).rejects.toEqual(new ImageBuildError("The command '/bin/sh -c exit 3' returned a non-zero code: 3"));
     expect(calls.map(([call]) => call)).toEqual(['build']);
   });
+
+  it("gives every step the build's CPU quota and no network when it asks", async () => {
+    const { runtime, calls } = engineBuilding([{ aux: { ID: 'sha256:built' } }]);
+    await runtime.buildImage({ ...spec([]), resources: { memoryBytes: 1024 ** 3, cpuMillis: 1500, networkDisabled: true } });
+    expect(calls[0][1]).toMatchObject({ memory: 1024 ** 3, memswap: 1024 ** 3, cpuperiod: 100_000, cpuquota: 150_000, networkmode: 'none' });
+  });
 });
 
 describe('registryAuthHeader', () => {
@@ -125,6 +131,12 @@ describe('DockerContainerRuntime.run', () => {
 
     expect(created[0]).toMatchObject({ User: '1001' });
     expect(created[0].HostConfig).toMatchObject({ Memory: 512 * 1024 ** 2, MemorySwap: 512 * 1024 ** 2, PidsLimit: 256, LogConfig: { Type: 'none' }, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'] });
+    expect(created[0].HostConfig).not.toHaveProperty('NanoCpus');
+    expect(created[0].HostConfig).not.toHaveProperty('NetworkMode');
+
+    const resources = { memoryBytes: 256 * 1024 ** 2, cpuMillis: 500, networkDisabled: true };
+    await runtime.run({ name: 'paas-build-demo.app-2', image: 'b', cmd: ['x'], env: [], user: '1001', labels: {}, resources, onOutput: async () => undefined });
+    expect(created[1].HostConfig).toMatchObject({ Memory: 256 * 1024 ** 2, MemorySwap: 256 * 1024 ** 2, NanoCpus: 500_000_000, NetworkMode: 'none' });
   });
 });
 

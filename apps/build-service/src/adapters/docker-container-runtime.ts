@@ -12,6 +12,7 @@ export interface BuildContainerLimits {
 
 export const DEFAULT_BUILD_CONTAINER_LIMITS: BuildContainerLimits = { memoryBytes: 2 * 1024 ** 3, pidsLimit: 1024 };
 
+const CPU_PERIOD_MICROS = 100_000;
 const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from )/;
 
 /** The last word on each layer, `<id>: <outcome>`, in the order the layers were first named. */
@@ -45,6 +46,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async run(spec: RunSpec) {
     spec.signal?.throwIfAborted();
+    const memory = spec.resources?.memoryBytes ?? this.limits.memoryBytes;
+    const cpuMillis = spec.resources?.cpuMillis;
     const stdin = spec.input !== undefined;
     const containerId = await this.docker.createContainer({
       name: spec.name,
@@ -65,8 +68,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
         // Nothing a build needs, so nothing it could misuse: no capabilities, no setuid gains.
         CapDrop: ['ALL'],
         SecurityOpt: ['no-new-privileges'],
-        Memory: this.limits.memoryBytes,
-        MemorySwap: this.limits.memoryBytes, // no swap on top
+        Memory: memory,
+        MemorySwap: memory, // no swap on top
+        ...(cpuMillis === undefined ? {} : { NanoCpus: cpuMillis * 1e6 }),
+        ...(spec.resources?.networkDisabled ? { NetworkMode: 'none' } : {}),
         PidsLimit: this.limits.pidsLimit,
         // The output reaches the build log through attach; a json-file copy would grow unbounded.
         LogConfig: { Type: 'none', Config: {} },
@@ -101,8 +106,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   /**
-   * The engine's classic builder: each step's container gets the build containers' memory
-   * limit (no swap) and is removed, failed or not (`forcerm`); nothing is pulled that the node
+   * The engine's classic builder: each step's container gets the build's memory limit (no
+   * swap), CPU limit and network, and is removed, failed or not (`forcerm`); nothing is pulled that the node
    * lacks unless a `FROM` needs it. The step containers take the engine's defaults otherwise
    * (the build API sets no capabilities or security options): see docs/security.md.
    *
@@ -117,14 +122,19 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const onProgress = ({ stream }: BuildProgress) => {
       if (stream) written = written.then(() => spec.onOutput(stream));
     };
+    const memory = spec.resources?.memoryBytes ?? this.limits.memoryBytes;
+    const cpuMillis = spec.resources?.cpuMillis;
     const query = {
       dockerfile: spec.dockerfile,
       buildargs: spec.buildArgs,
       nocache: spec.noCache,
       rm: true,
       forcerm: true,
-      memory: this.limits.memoryBytes,
-      memswap: this.limits.memoryBytes,
+      memory,
+      memswap: memory,
+      // The build API takes CPU as a CFS quota per period.
+      ...(cpuMillis === undefined ? {} : { cpuperiod: CPU_PERIOD_MICROS, cpuquota: Math.round((cpuMillis * CPU_PERIOD_MICROS) / 1000) }),
+      ...(spec.resources?.networkDisabled ? { networkmode: 'none' } : {}),
     };
     const progress = await this.docker.buildImage(spec.context, query, { onProgress, signal: spec.signal }).catch((error: Error) => {
       throw spec.signal?.aborted ? spec.signal.reason : new ImageBuildError(error.message);

@@ -116,11 +116,11 @@ describe('BuildController', () => {
     expect(leases.held.size).toBe(0);
   });
 
-  it('leaves a New build waiting while this replica runs as many builds as it may', async () => {
+  it('leaves a New build waiting, saying why, while this replica runs as many builds as it may', async () => {
     const { runs, get } = await setup([aBuild('app-1', 'New'), aBuild('app-2', 'New')], { concurrency: 1 });
     await controller.reconcile('demo/app-1');
     expect(await controller.reconcile('demo/app-2')).toEqual({ requeueAfterMs: 1_000 });
-    expect((await get('app-2')).status.phase).toBe('New');
+    expect((await get('app-2')).status).toMatchObject({ phase: 'New', message: 'waiting for a free build slot (each build-service replica runs 1 builds at once, BUILD_CONCURRENCY)' });
     expect(runs.started).toEqual(['demo/app-1']);
   });
 
@@ -193,7 +193,7 @@ describe('BuildController', () => {
     const { get, runs, store, published } = await setup([...inFlight, aBuild('app-3', 'New', { [WAITING_FOR_NODE_ANNOTATION]: longAgo })], { nodes: [aNode('local', { memoryBytes: 4 * GIB })], nodeWaitMs: 60_000 });
     expect(await controller.reconcile('demo/app-3')).toEqual({ requeueAfterMs: 5_000 });
     const waiting = await get('app-3');
-    expect(waiting.status).toMatchObject({ phase: 'New', message: `waiting for a node to run on: every node that could take it is full with the builds in flight there (a build needs ${2 * GIB} bytes, BUILD_MEMORY_BYTES)` });
+    expect(waiting.status).toMatchObject({ phase: 'New', message: `waiting for a node to run on: every node that could take it is full with the builds in flight there (the build needs ${2 * GIB} bytes: its resources.limits.memory, else BUILD_MEMORY_BYTES)` });
     expect(waiting.metadata.annotations?.[WAITING_FOR_NODE_ANNOTATION]).toBeUndefined();
     expect(published).toEqual([]);
     expect(runs.started).toEqual([]);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Build } from '@paas/contracts/builds';
+import { buildContainerResources, type Build } from '@paas/contracts/builds';
 import { Informer } from '@paas/platform/informer';
 import { Leases } from '@paas/platform/leases';
 import { ResourceFeed } from '@paas/platform/resource-feed';
@@ -133,7 +133,10 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
   /** Places it, takes the runner lease, then records the claim (Pending, its node), then runs it; a full replica asks again soon. */
   private async claim(build: Build): Promise<ReconcileResult> {
     // A slot is taken before the first await, so that claims running side by side never exceed the limit.
-    if (this.runBuild.active + this.claiming >= this.settings.concurrency) return { requeueAfterMs: 1_000 };
+    if (this.runBuild.active + this.claiming >= this.settings.concurrency) {
+      await this.sayWaiting(build, `${WAITING_PREFIX}a free build slot (each build-service replica runs ${this.settings.concurrency} builds at once, BUILD_CONCURRENCY)`);
+      return { requeueAfterMs: 1_000 };
+    }
     this.claiming++;
     try {
       return await this.claimWithSlot(build);
@@ -145,7 +148,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
   private async claimWithSlot(build: Build): Promise<ReconcileResult> {
     const { namespace, name } = build.metadata;
     const inFlight = this.builds.list().filter((other) => IN_FLIGHT.includes(other.status.phase));
-    const placement = chooseBuildNode(this.nodes.list(), inFlight, this.settings.containerLimits.memoryBytes, lostNodeOf(build));
+    const memoryOf = (which: Build) => buildContainerResources(which.spec).memoryBytes ?? this.settings.containerLimits.memoryBytes;
+    const placement = chooseBuildNode(this.nodes.list(), inFlight, memoryOf(build), lostNodeOf(build), memoryOf);
     if ('waiting' in placement) return this.waitForNode(build, placement.waiting, placement.busy ?? false);
     const lease = runnerLease(build);
     if (!(await this.leases.acquire(lease))) return { requeueAfterMs: this.leases.timing.leaseMs };
@@ -314,13 +318,15 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     if (policy === 'SerialLatestOnly' && newer) return this.cancel(build, `Cancelled: build ${newer.metadata.name} was started after it (runPolicy SerialLatestOnly).`);
     const ahead = siblings.find((other) => IN_FLIGHT.includes(other.status.phase) || (other.status.phase === 'New' && buildNumber(other) < number));
     if (!ahead) return undefined;
-    const message = `${WAITING_PREFIX}build ${ahead.metadata.name} of the same BuildConfig to finish (runPolicy ${policy})`;
-    if (build.status.message !== message) {
-      await this.store.update(namespace, build.metadata.name, (current) =>
-        current.metadata.uid === uid && current.status.phase === 'New' ? { ...current, status: { ...current.status, message } } : undefined,
-      );
-    }
+    await this.sayWaiting(build, `${WAITING_PREFIX}build ${ahead.metadata.name} of the same BuildConfig to finish (runPolicy ${policy})`);
     return { requeueAfterMs: NODE_WAIT_RECHECK_MS };
+  }
+
+  /** Writes why a New build waits into its `status.message`, once (the claim clears it). */
+  private async sayWaiting(build: Build, message: string): Promise<void> {
+    if (build.status.message === message) return;
+    const { namespace, name, uid } = build.metadata;
+    await this.store.update(namespace, name, (current) => (current.metadata.uid === uid && current.status.phase === 'New' ? { ...current, status: { ...current.status, message } } : undefined));
   }
 
   /** The builds of one BuildConfig, from the cache (its namespace index). */

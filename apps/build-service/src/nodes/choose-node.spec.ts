@@ -48,10 +48,19 @@ describe('chooseBuildNode', () => {
     expect(chooseBuildNode([], [], BUILD)).toEqual({ waiting: 'no node is registered' });
     expect(chooseBuildNode([aNode('a', { ready: false })], [], BUILD)).toEqual({ waiting: 'no node is Ready' });
     expect(chooseBuildNode([aNode('a', { unschedulable: true }), aNode('b', { draining: true }), aNode('c', { ready: false })], [], BUILD)).toEqual({ waiting: 'every Ready node is cordoned or draining' });
-    expect(chooseBuildNode([aNode('a', { memoryBytes: gib })], [], BUILD)).toEqual({ waiting: `no node has the ${BUILD} bytes of memory a build needs (BUILD_MEMORY_BYTES)` });
+    expect(chooseBuildNode([aNode('a', { memoryBytes: gib })], [], BUILD)).toEqual({ waiting: `no node has the ${BUILD} bytes of memory the build needs (its resources.limits.memory, else BUILD_MEMORY_BYTES)` });
     expect(chooseBuildNode([aNode('a', { memoryBytes: gib }), aNode('b', { memoryBytes: 4 * gib })], [running('x', 'b'), running('y', 'b')], BUILD)).toEqual({
-      waiting: `every node that could take it is full with the builds in flight there (a build needs ${BUILD} bytes, BUILD_MEMORY_BYTES)`,
+      waiting: `every node that could take it is full with the builds in flight there (the build needs ${BUILD} bytes: its resources.limits.memory, else BUILD_MEMORY_BYTES)`,
       busy: true,
     });
+  });
+
+  it("holds each build in flight's own memory limit on its node, and places a build by its own", () => {
+    const big = running('big', 'a');
+    const memoryOf = (build: Build) => (build === big ? 6 * gib : BUILD);
+    // 8 GiB nodes: a holds 6 GiB, so a 2 GiB build fits there still and a 4 GiB one only on b.
+    const nodes = [aNode('a', { memoryBytes: 8 * gib }), aNode('b', { memoryBytes: 8 * gib })];
+    expect(chooseBuildNode(nodes, [big, running('c', 'b'), running('d', 'b')], BUILD, undefined, memoryOf)).toEqual({ node: 'a' });
+    expect(chooseBuildNode(nodes, [big, running('c', 'b')], 4 * gib, undefined, memoryOf)).toEqual({ node: 'b' });
   });
 });

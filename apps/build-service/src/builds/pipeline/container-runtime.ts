@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { BuildContainerResources } from '@paas/contracts/builds';
 import type { Labels } from '@paas/contracts/meta';
 import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 
@@ -26,6 +27,8 @@ export interface RunSpec {
   /** Whom the command runs as (a uid, `uid:gid` or a name the image knows). */
   user: string;
   labels: Labels;
+  /** The build's limits and network (the runtime's defaults where it sets none). */
+  resources?: BuildContainerResources;
   /** Streamed into the container's stdin, then stdin is closed; without it the container has no stdin. */
   input?: Readable;
   /** stdout and stderr, demultiplexed, as they are written; more is read once it resolves. */
@@ -66,6 +69,8 @@ export interface ImageBuildSpec {
   labels: Labels;
   /** The name of the (never started) container the labels are committed through: a build container's, so that a leftover is swept. */
   name: string;
+  /** The build's limits and network, for every step's container. */
+  resources?: BuildContainerResources;
   /** Every step built again, none taken from the engine's cache. */
   noCache: boolean;
   /** The engine's step-by-step output, as it comes. */

@@ -1,4 +1,4 @@
-import type { DockerBuildStrategy } from '@paas/contracts/builds';
+import { buildContainerResources, type DockerBuildStrategy } from '@paas/contracts/builds';
 import { ImageBuildError, type ContainerRuntime } from './container-runtime';
 import { BuildFailure, type BuildContext, type FetchedSource, type ImageBuilder } from './roles';
 import { buildContainerLabels, buildContainerName, outputRepository, provenanceLabels } from './s2i-roles';
@@ -37,6 +37,7 @@ export class DockerImageBuilder implements ImageBuilder {
         buildArgs: Object.fromEntries(buildArgs.map((arg) => [arg.name, arg.value])),
         labels: { ...provenanceLabels(build, source), ...buildContainerLabels(build) },
         name: buildContainerName(build),
+        resources: buildContainerResources(build.spec),
         noCache,
         onOutput: (text) => ctx.log.write(text),
         signal: ctx.signal,

@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
-import { BUILD_IMAGE_LABELS, BUILD_MANAGER, type Build, type BuildConfigSpec, type BuilderRef } from '@paas/contracts/builds';
+import { BUILD_IMAGE_LABELS, BUILD_MANAGER, buildContainerResources, type Build, type BuildConfigSpec, type BuilderRef } from '@paas/contracts/builds';
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
@@ -139,6 +139,7 @@ export class S2IAssembler implements Assembler {
       env: [...source.environment, ...buildEnv(ctx.build)],
       user,
       labels: buildContainerLabels(ctx.build),
+      resources: buildContainerResources(ctx.build.spec),
       input: artifacts ? incrementalInput(artifacts, source.archive()) : source.archive(),
       onOutput: (chunk) => ctx.log.write(chunk),
       signal: ctx.signal,
@@ -177,6 +178,7 @@ export class S2IAssembler implements Assembler {
         env: [],
         user: assembleUser(image).user,
         labels: buildContainerLabels(ctx.build),
+        resources: buildContainerResources(ctx.build.spec),
         onOutput: (chunk) => ctx.log.write(chunk),
         onStdout: (chunk) => (saved.write(chunk) ? Promise.resolve() : once(saved, 'drain').then(() => undefined)),
         signal: ctx.signal,
@@ -237,6 +239,7 @@ export class S2IPostCommitHook implements PostCommitRunner {
       env: buildEnv(ctx.build),
       user,
       labels: buildContainerLabels(ctx.build),
+      resources: buildContainerResources(ctx.build.spec),
       onOutput: (chunk) => ctx.log.write(chunk),
       signal: ctx.signal,
     });
