@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envVar, objectMetaInput, type Resource } from './meta';
+import { dns1123Label, envVar, objectMetaInput, type Resource } from './meta';
 import { parseByteQuantity } from './namespaces';
 import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
 
@@ -30,6 +30,13 @@ export const buildSourceSchema = z.object({
   type: z.literal('Git').default('Git'),
   git: z.object({ uri: gitUri, ref: gitRef.default('main') }),
   contextDir: pathInRepository.optional(),
+  /**
+   * A Secret of the BuildConfig's namespace that lets git in (OpenShift's): for http(s),
+   * `kubernetes.io/basic-auth` (`username`, `password`: a password or a token; `ca.crt` to trust
+   * a private CA); for ssh, `kubernetes.io/ssh-auth` (`ssh-privatekey`; `known_hosts` to check
+   * the host, which is not checked without it).
+   */
+  sourceSecret: z.object({ name: dns1123Label }).optional(),
 });
 export type BuildSource = z.infer<typeof buildSourceSchema>;
 

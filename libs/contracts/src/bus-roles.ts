@@ -74,8 +74,9 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
   },
   'build-service': {
     serves: everyVerbOf('build-service'),
-    // A push token before each push; the nodes to run builds on, cached and kept current by their changes.
-    asks: ['auth.registryToken', 'nodes.list', 'nodes.get'],
+    // A push token before each push; the nodes to run builds on, cached and kept current by their changes;
+    // a BuildConfig's source secret, to fetch a private repository.
+    asks: ['auth.registryToken', 'nodes.list', 'nodes.get', 'secrets.get'],
     consumes: [{ type: 'build.requested' }],
     kinds: ['BuildConfig', 'Build'],
     watches: ['Node'],

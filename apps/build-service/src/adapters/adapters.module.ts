@@ -5,16 +5,18 @@ import { BUILD_SETTINGS, loadBuildSettings, type BuildSettings } from '../build-
 import { REGISTRY_CREDENTIALS } from '../builds/pipeline/container-runtime';
 import { BUILD_LOGS, BuildLogFiles } from './build-log-files';
 import { GIT, GitCli } from './git-cli';
+import { RpcSourceSecrets, SOURCE_SECRETS } from './source-secrets';
 
-/** Infrastructure behind our own interfaces (the nodes' Docker engines are in NodesModule): git, build log files, registry tokens, settings. */
+/** Infrastructure behind our own interfaces (the nodes' Docker engines are in NodesModule): git, source secrets, build log files, registry tokens, settings. */
 @Global()
 @Module({
   providers: [
     { provide: BUILD_SETTINGS, useFactory: () => loadBuildSettings() },
     { provide: GIT, useClass: GitCli },
     { provide: REGISTRY_CREDENTIALS, inject: [RpcClient], useFactory: (rpc: RpcClient) => new RegistryTokenClient(rpc, 'system:build-service') },
+    { provide: SOURCE_SECRETS, inject: [RpcClient], useFactory: (rpc: RpcClient) => new RpcSourceSecrets(rpc) },
     { provide: BUILD_LOGS, inject: [BUILD_SETTINGS], useFactory: (settings: BuildSettings) => new BuildLogFiles(settings.buildsDir, settings.logMaxBytes) },
   ],
-  exports: [BUILD_SETTINGS, GIT, BUILD_LOGS, REGISTRY_CREDENTIALS],
+  exports: [BUILD_SETTINGS, GIT, BUILD_LOGS, REGISTRY_CREDENTIALS, SOURCE_SECRETS],
 })
 export class AdaptersModule {}

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
 
 export const GIT = Symbol('GIT');
@@ -20,12 +23,19 @@ export interface Revision {
   message: string;
 }
 
+/**
+ * How git proves who it is to a repository (a BuildConfig's source secret): a user and a
+ * password or token over http(s), with a CA to trust; or an ssh key, with the host keys to
+ * check the server against.
+ */
+export type GitCredentials = { kind: 'basic'; username: string; password: string; caCert?: string } | { kind: 'ssh'; privateKey: string; knownHosts?: string };
+
 /** The git operations builds use, run as `git` processes without a shell or prompts. */
 export interface Git {
   /** Resolves when `ref` (a branch, tag or full commit id) exists in the repository at `uri`. */
-  checkRef(uri: string, ref: string, timeoutMs: number): Promise<void>;
+  checkRef(uri: string, ref: string, timeoutMs: number, credentials?: GitCredentials): Promise<void>;
   /** Fetches `ref` at depth 1 into a new bare repository in `dir`; answers the commit fetched. */
-  fetch(uri: string, ref: string, dir: string, signal?: AbortSignal): Promise<Revision>;
+  fetch(uri: string, ref: string, dir: string, signal?: AbortSignal, credentials?: GitCredentials): Promise<Revision>;
   /** Whether `path` (relative) is a directory at the fetched commit. */
   hasDirectory(dir: string, path: string): Promise<boolean>;
   /** The names in directory `path` of the fetched commit; none when it is not a directory there. */
@@ -51,12 +61,12 @@ function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
-export function runGit(args: string[], options: { cwd?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+export function runGit(args: string[], options: { cwd?: string; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
       args,
-      { cwd: options.cwd, env: gitEnv(), timeout: options.timeoutMs, signal: options.signal, maxBuffer: 16 << 20, killSignal: 'SIGKILL' },
+      { cwd: options.cwd, env: { ...gitEnv(), ...options.env }, timeout: options.timeoutMs, signal: options.signal, maxBuffer: 16 << 20, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const killed = (error as { killed?: boolean }).killed || error.name === 'AbortError';
@@ -72,17 +82,68 @@ function lastLine(text: string): string {
   return text.trim().split('\n').filter((line) => !line.startsWith('hint:')).pop()?.replace(/^fatal: /, '') ?? '';
 }
 
+/**
+ * Runs `work` with the environment that hands git `credentials`, never on a command line (which
+ * every user of the host may read): a user and password through a credential helper that
+ * answers from the environment, configured for the repository's origin only
+ * (`credential.<origin>.helper` in GIT_CONFIG_*), so no other host is ever told; an ssh key in
+ * a file of a private directory, removed afterwards, with the host checked against
+ * `known_hosts` when the secret has it (and not checked without, as OpenShift does).
+ */
+export async function withCredentials<T>(uri: string, credentials: GitCredentials | undefined, work: (env: Record<string, string>) => Promise<T>): Promise<T> {
+  if (!credentials) return work({});
+  const dir = await mkdtemp(path.join(tmpdir(), 'paas-git-credentials-'));
+  try {
+    if (credentials.kind === 'basic') {
+      const config: [string, string][] = [[`credential.${originOf(uri)}.helper`, '!f() { echo "username=$PAAS_GIT_USERNAME"; echo "password=$PAAS_GIT_PASSWORD"; }; f']];
+      if (credentials.caCert) {
+        await writeFile(path.join(dir, 'ca.crt'), credentials.caCert, { mode: 0o600 });
+        config.push(['http.sslCAInfo', path.join(dir, 'ca.crt')]);
+      }
+      return await work({ ...gitConfigEnv(config), PAAS_GIT_USERNAME: credentials.username, PAAS_GIT_PASSWORD: credentials.password });
+    }
+    const key = path.join(dir, 'id');
+    await writeFile(key, credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`, { mode: 0o600 });
+    const hostChecks = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+    if (credentials.knownHosts) {
+      await writeFile(path.join(dir, 'known_hosts'), credentials.knownHosts, { mode: 0o600 });
+      hostChecks.splice(0, hostChecks.length, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`);
+    }
+    const ssh = ['ssh', '-F', '/dev/null', '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', ...hostChecks];
+    return await work({ GIT_SSH_COMMAND: ssh.map((word) => `'${word}'`).join(' ') });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `scheme://host[:port]` of an http(s) URL, which git matches `credential.<url>.*` against. */
+function originOf(uri: string): string {
+  try {
+    const url = new URL(uri);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return uri;
+  }
+}
+
+/** Git configuration through the environment (git 2.31+), seen by the git process and its children only. */
+function gitConfigEnv(entries: [string, string][]): Record<string, string> {
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([key, value], i) => Object.assign(env, { [`GIT_CONFIG_KEY_${i}`]: key, [`GIT_CONFIG_VALUE_${i}`]: value }));
+  return env;
+}
+
 /** A path names the repository on this host; file:// lets --depth apply to it. */
 function fetchUrl(uri: string): string {
   return uri.startsWith('/') ? `file://${uri}` : uri;
 }
 
 export class GitCli implements Git {
-  async checkRef(uri: string, ref: string, timeoutMs: number): Promise<void> {
+  async checkRef(uri: string, ref: string, timeoutMs: number, credentials?: GitCredentials): Promise<void> {
     if (ref.startsWith('-') || uri.startsWith('-')) throw new GitError('must not start with "-"', 'failed');
     let listing: string;
     try {
-      listing = await runGit(['ls-remote', '--', fetchUrl(uri)], { timeoutMs });
+      listing = await withCredentials(uri, credentials, (env) => runGit(['ls-remote', '--', fetchUrl(uri)], { timeoutMs, env }));
     } catch (error) {
       const gitError = error as GitError;
       if (gitError.kind === 'timeout') throw new GitError(`repository did not answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout');
@@ -95,9 +156,9 @@ export class GitCli implements Git {
     }
   }
 
-  async fetch(uri: string, ref: string, dir: string, signal?: AbortSignal): Promise<Revision> {
+  async fetch(uri: string, ref: string, dir: string, signal?: AbortSignal, credentials?: GitCredentials): Promise<Revision> {
     await runGit(['init', '--bare', '--quiet', dir], { signal });
-    await runGit(['fetch', '--quiet', '--depth', '1', '--no-tags', '--', fetchUrl(uri), ref], { cwd: dir, signal });
+    await withCredentials(uri, credentials, (env) => runGit(['fetch', '--quiet', '--depth', '1', '--no-tags', '--', fetchUrl(uri), ref], { cwd: dir, signal, env }));
     const [commit, author, ...message] = (await runGit(['log', '-1', '--format=%H%n%an <%ae>%n%s', 'FETCH_HEAD'], { cwd: dir, signal })).split('\n');
     return { commit, author, message: message.join('\n').trim() };
   }

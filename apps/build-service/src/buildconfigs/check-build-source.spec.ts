@@ -1,5 +1,6 @@
 import type { BuildConfigSpec } from '@paas/contracts/builds';
 import { GitError, type Git } from '../adapters/git-cli';
+import { SourceSecretError, type SourceSecrets } from '../adapters/source-secrets';
 import type { BuildSettings } from '../build-settings';
 import type { ContainerRuntime } from '../builds/pipeline/container-runtime';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
@@ -19,6 +20,9 @@ function body(overrides: { ref?: string; builder?: { kind: string; name: string 
   };
 }
 
+/** Source secrets as a BuildConfig without one sees them. */
+const noSecrets: SourceSecrets = { credentials: async () => undefined };
+
 function checker(options: { images?: string[]; gitError?: GitError } = {}) {
   const images = new Set(options.images ?? ['paas-builder/nodejs:latest']);
   const runtime = { inspectImage: async (ref: string) => (images.has(ref) ? { id: 'x', labels: {} } : undefined) } as unknown as ContainerRuntime;
@@ -32,7 +36,7 @@ function checker(options: { images?: string[]; gitError?: GitError } = {}) {
     readFile: jest.fn(),
     archive: jest.fn(),
   };
-  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings);
+  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings, noSecrets);
 }
 
 function specOf(input: object): BuildConfigSpec {
@@ -51,22 +55,22 @@ describe('BuildConfig input validation', () => {
   });
 
   it('names the catalog when the builder is unknown', async () => {
-    await expect(checker().execute('app', specOf(body({ builder: { kind: 'Builder', name: 'x' } })))).rejects.toMatchObject({
+    await expect(checker().execute('demo', 'app', specOf(body({ builder: { kind: 'Builder', name: 'x' } })))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "x"; available: nodejs' }] } },
     });
   });
 
   it('refuses a DockerImage builder that is not on the build host', async () => {
-    await expect(checker().execute('app', specOf(body({ builder: { kind: 'DockerImage', name: 'busybox:none' } })))).rejects.toMatchObject({
+    await expect(checker().execute('demo', 'app', specOf(body({ builder: { kind: 'DockerImage', name: 'busybox:none' } })))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'image "busybox:none" does not exist on any build node (local)' }] } },
     });
   });
 
   it('points at the ref when the repository lacks it, and at the uri when it cannot be reached', async () => {
-    await expect(checker({ gitError: new GitError('no branch or tag "nope" in the repository', 'ref-not-found') }).execute('app', specOf(body({ ref: 'nope' })))).rejects.toMatchObject({
+    await expect(checker({ gitError: new GitError('no branch or tag "nope" in the repository', 'ref-not-found') }).execute('demo', 'app', specOf(body({ ref: 'nope' })))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.source.git.ref', message: 'no branch or tag "nope" in the repository https://git.example/app.git' }] } },
     });
-    await expect(checker({ gitError: new GitError('repository did not answer within 8 s', 'timeout') }).execute('app', specOf(body()))).rejects.toMatchObject({
+    await expect(checker({ gitError: new GitError('repository did not answer within 8 s', 'timeout') }).execute('demo', 'app', specOf(body()))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.source.git.uri' }] } },
     });
   });
@@ -74,9 +78,9 @@ describe('BuildConfig input validation', () => {
   it('never repeats the credentials of the git URL in its messages', async () => {
     const uri = 'https://ann:s3cret-token@git.example/app.git';
     const unreachable = checker({ gitError: new GitError(`Command failed: git ls-remote -- ${uri}`, 'unreachable') });
-    const refused = await unreachable.execute('app', specOf(body({ uri }))).catch((error: unknown) => error);
+    const refused = await unreachable.execute('demo', 'app', specOf(body({ uri }))).catch((error: unknown) => error);
     const missingRef = await checker({ gitError: new GitError('no branch or tag "nope" in the repository', 'ref-not-found') })
-      .execute('app', specOf(body({ uri, ref: 'nope' })))
+      .execute('demo', 'app', specOf(body({ uri, ref: 'nope' })))
       .catch((error: unknown) => error);
     for (const error of [refused, missingRef]) {
       expect(JSON.stringify(error)).not.toContain('s3cret-token');
@@ -86,20 +90,20 @@ describe('BuildConfig input validation', () => {
 
   it('reports a bad builder and a bad source together', async () => {
     const check = checker({ images: [], gitError: new GitError('gone', 'unreachable') });
-    await expect(check.execute('app', specOf(body()))).rejects.toMatchObject({
+    await expect(check.execute('demo', 'app', specOf(body()))).rejects.toMatchObject({
       status: { details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name' }, { field: 'spec.source.git.uri' }] } },
     });
   });
 
   it('accepts a known builder and a reachable ref', async () => {
-    await expect(checker().execute('app', specOf(body()))).resolves.toBeUndefined();
+    await expect(checker().execute('demo', 'app', specOf(body()))).resolves.toBeUndefined();
   });
 });
 
 describe('local repository paths', () => {
   const git = { checkRef: jest.fn(async () => undefined) } as unknown as Git;
   const nodes = new FakeBuildNodes([aNode('local')], { local: { inspectImage: async () => ({ id: 'x', labels: {}, user: '1001' }) } as unknown as ContainerRuntime });
-  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }).execute('app', specOf(body({ uri })));
+  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }, noSecrets).execute('demo', 'app', specOf(body({ uri })));
 
   it('refuses a path or file:// repository unless local sources are allowed, naming the field and the setting', async () => {
     for (const uri of ['/srv/repos/app', 'file:///srv/repos/app']) {
@@ -112,16 +116,36 @@ describe('local repository paths', () => {
   });
 });
 
+describe('source secrets', () => {
+  it('refuses a BuildConfig whose source secret is missing, naming the field; the git check gets the credentials of one that is there', async () => {
+    const checked: unknown[] = [];
+    const git = { checkRef: async (...args: unknown[]) => void checked.push(args[3]) } as unknown as Git;
+    const secrets: SourceSecrets = {
+      credentials: async (_namespace, source) => {
+        if (source.sourceSecret?.name === 'gone') throw new SourceSecretError('source secret "gone" does not exist in namespace demo', 'NotFound');
+        return { kind: 'basic', username: 'ann', password: 'tok3n' };
+      },
+    };
+    const check = new CheckBuildSource(new FakeBuildNodes([aNode('local')], {}), git, settings, secrets);
+    const withSecret = (name: string) => ({ ...body(), spec: { ...body().spec, source: { ...body().spec.source, sourceSecret: { name } } } });
+    await expect(check.execute('demo', 'app', specOf(withSecret('gone')))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.source.sourceSecret.name', reason: 'NotFound' }] } },
+    });
+    await expect(check.execute('demo', 'app', specOf(withSecret('repo')))).resolves.toBeUndefined();
+    expect(checked).toEqual([{ kind: 'basic', username: 'ann', password: 'tok3n' }]);
+  });
+});
+
 describe('strategies an operator turned off', () => {
   const git = { checkRef: jest.fn(async () => undefined) } as unknown as Git;
   const nodes = new FakeBuildNodes([aNode('local')], {});
   const docker = { ...body(), spec: { ...body().spec, strategy: { type: 'Docker', dockerStrategy: {} } } };
 
   it('refuses a Docker BuildConfig where only Source is allowed, naming the field and the setting', async () => {
-    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }).execute('app', specOf(docker))).rejects.toMatchObject({
+    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }, noSecrets).execute('demo', 'app', specOf(docker))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.strategy.type', reason: 'Forbidden', message: expect.stringContaining('BUILD_STRATEGIES=Source') }] } },
     });
-    await expect(new CheckBuildSource(nodes, git, settings).execute('app', specOf(docker))).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', specOf(docker))).resolves.toBeUndefined();
   });
 });
 
@@ -134,16 +158,16 @@ describe('the builder image check across nodes', () => {
 
   it('accepts a builder found on any node builds can run on, and ignores the others', async () => {
     const nodes = new FakeBuildNodes([aNode('local'), aNode('node-1'), aNode('node-2', { unschedulable: true })], { local: has(false), 'node-1': has(true), 'node-2': has(false) });
-    await expect(new CheckBuildSource(nodes, git, settings).execute('app', spec())).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', spec())).resolves.toBeUndefined();
   });
 
   it('cannot ask with no node to build on, and leaves it to the build (which waits for one)', async () => {
     const nodes = new FakeBuildNodes([aNode('local', { ready: false })], { local: has(false) });
-    await expect(new CheckBuildSource(nodes, git, settings).execute('app', spec())).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', spec())).resolves.toBeUndefined();
   });
 
   it('answers 503, not 500, when no node engine answers', async () => {
     const nodes = new FakeBuildNodes([aNode('local')], { local: deaf });
-    await expect(new CheckBuildSource(nodes, git, settings).execute('app', spec())).rejects.toMatchObject({ status: { code: 503 } });
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', spec())).rejects.toMatchObject({ status: { code: 503 } });
   });
 });

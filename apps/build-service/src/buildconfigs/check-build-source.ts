@@ -4,7 +4,8 @@ import type { StatusCause } from '@paas/contracts/status';
 import { isNodeSchedulable } from '@paas/contracts/nodes';
 import { ApiError } from '@paas/platform/api-error';
 import { withinTime } from '@paas/platform/docker-engines';
-import { GIT, GitError, type Git } from '../adapters/git-cli';
+import { GIT, GitError, type Git, type GitCredentials } from '../adapters/git-cli';
+import { SOURCE_SECRETS, SourceSecretError, type SourceSecrets } from '../adapters/source-secrets';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
@@ -33,10 +34,12 @@ export class CheckBuildSource {
     @Inject(BUILD_NODES) private readonly nodes: Pick<BuildNodes, 'list' | 'engine'>,
     @Inject(GIT) private readonly git: Git,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
+    @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
   ) {}
 
-  async execute(name: string, spec: BuildConfigSpec): Promise<void> {
-    const causes = (await Promise.all([this.checkStrategy(spec), this.checkBuilder(spec), this.checkGit(spec)])).flat();
+  /** `namespace`: the BuildConfig's, where its source secret must be. */
+  async execute(namespace: string, name: string, spec: BuildConfigSpec): Promise<void> {
+    const causes = (await Promise.all([this.checkStrategy(spec), this.checkBuilder(spec), this.checkGit(namespace, spec)])).flat();
     if (causes.length) {
       const summary = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
       throw ApiError.of('Invalid', `BuildConfig "${name}" is invalid: ${summary}`, { kind: 'BuildConfig', name, causes });
@@ -66,15 +69,22 @@ export class CheckBuildSource {
     return [{ field: BUILDER_FIELD, reason: 'NotFound', message }];
   }
 
-  private async checkGit(spec: BuildConfigSpec): Promise<StatusCause[]> {
+  private async checkGit(namespace: string, spec: BuildConfigSpec): Promise<StatusCause[]> {
     const { uri, ref } = spec.source.git;
     if (!this.settings.allowLocalSources && isLocalSource(uri)) {
       const message = `${uri}: a repository on the build host's disk is refused here (BUILD_LOCAL_SOURCES=allow on a development machine); use an https, ssh or git URL`;
       return [{ field: 'spec.source.git.uri', reason: 'Forbidden', message }];
     }
     const shownUri = redactCredentials(uri);
+    let credentials: GitCredentials | undefined;
     try {
-      await this.git.checkRef(uri, ref, this.settings.gitCheckTimeoutMs);
+      credentials = await this.secrets.credentials(namespace, spec.source);
+    } catch (error) {
+      if (!(error instanceof SourceSecretError)) throw error;
+      return [{ field: 'spec.source.sourceSecret.name', reason: error.reason, message: error.message }];
+    }
+    try {
+      await this.git.checkRef(uri, ref, this.settings.gitCheckTimeoutMs, credentials);
       return [];
     } catch (error) {
       if (!(error instanceof GitError)) throw error;

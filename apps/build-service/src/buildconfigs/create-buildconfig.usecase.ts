@@ -31,7 +31,7 @@ export class CreateBuildConfig {
     const input = parseBuildConfig(namespace, body);
     const { name, labels, annotations } = input.metadata;
     if (await this.buildConfigs.find(namespace, name)) throw ApiError.alreadyExists('BuildConfig', name);
-    await this.checkSource.execute(name, input.spec);
+    await this.checkSource.execute(namespace, name, input.spec);
     const draft = { metadata: { name, namespace, labels, annotations }, spec: input.spec, status: { lastVersion: 0 } };
     if (dryRun) return dryRunPreview<BuildConfig>('BuildConfig', draft);
     const created = await this.buildConfigs.create(draft);

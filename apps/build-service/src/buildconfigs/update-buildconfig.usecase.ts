@@ -21,7 +21,7 @@ export class UpdateBuildConfig {
     const input = parseBuildConfig(namespace, body, name);
     const current = await this.buildConfigs.get(namespace, name);
     const sourceChanged = !isDeepStrictEqual(input.spec.source, current.spec.source) || !isDeepStrictEqual(builderRefOf(input.spec), builderRefOf(current.spec));
-    if (sourceChanged) await this.checkSource.execute(name, input.spec);
+    if (sourceChanged) await this.checkSource.execute(namespace, name, input.spec);
     return this.buildConfigs.update(
       namespace,
       name,

@@ -587,7 +587,9 @@ describe('RunBuild with a fake container runtime', () => {
 
 describe('BuildStrategyFactory on a node', () => {
   const node = (runtime: FakeRuntime) => ({ name: 'node-1', engineUrl: 'tcp://10.250.1.2:2376', registryHost: '10.250.1.1:5000', runtime });
-  const factory = new BuildStrategyFactory({} as Git, { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings, new FakeCredentials());
+  const factory = new BuildStrategyFactory({} as Git, { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings, new FakeCredentials(), {
+    credentials: async () => undefined,
+  });
   const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
   const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]), scripts: [], environment: [], readFile: async () => undefined };
 

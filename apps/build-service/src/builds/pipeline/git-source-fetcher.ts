@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { GitError, type Git } from '../../adapters/git-cli';
+import type { SourceSecrets } from '../../adapters/source-secrets';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type BuildContext, type FetchedSource, type SourceFetcher } from './roles';
 
@@ -12,6 +13,7 @@ import { BuildFailure, type BuildContext, type FetchedSource, type SourceFetcher
 export class GitSourceFetcher implements SourceFetcher {
   constructor(
     private readonly git: Git,
+    private readonly secrets: SourceSecrets,
     private readonly options: { s2i: boolean } = { s2i: true },
   ) {}
 
@@ -20,7 +22,11 @@ export class GitSourceFetcher implements SourceFetcher {
     const repoDir = path.join(ctx.workDir, 'repo.git');
     const shownUri = redactCredentials(source.git.uri);
     await ctx.log.write(`Cloning "${shownUri}" (ref ${source.git.ref}) ...\n`);
-    const revision = await this.git.fetch(source.git.uri, source.git.ref, repoDir, ctx.signal).catch((error: Error) => {
+    const credentials = await this.secrets.credentials(ctx.build.metadata.namespace, source).catch((error: Error) => {
+      throw new BuildFailure('FetchSourceFailed', `cannot fetch ${shownUri} with its source secret: ${error.message}`);
+    });
+    if (credentials) await ctx.log.write(`\tUsing the source secret "${source.sourceSecret?.name}" (${credentials.kind === 'ssh' ? 'ssh key' : 'user and password'})\n`);
+    const revision = await this.git.fetch(source.git.uri, source.git.ref, repoDir, ctx.signal, credentials).catch((error: Error) => {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${source.git.ref}: ${redactCredentials(error.message)}`);
     });
     await ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);

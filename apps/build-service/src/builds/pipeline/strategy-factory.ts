@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Build, BuilderRef } from '@paas/contracts/builds';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { GIT, type Git } from '../../adapters/git-cli';
+import { SOURCE_SECRETS, type SourceSecrets } from '../../adapters/source-secrets';
 import { BUILD_SETTINGS, type BuildSettings } from '../../build-settings';
 import type { NodeEngine } from '../../nodes/build-nodes';
 import { REGISTRY_CREDENTIALS } from './container-runtime';
@@ -22,6 +23,7 @@ export class BuildStrategyFactory {
     @Inject(GIT) private readonly git: Git,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(REGISTRY_CREDENTIALS) private readonly credentials: RegistryCredentials,
+    @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
   ) {}
 
   forBuild(build: Build, node: NodeEngine): BuildStrategy {
@@ -33,14 +35,14 @@ export class BuildStrategyFactory {
         return {
           ...common,
           type: 'Source',
-          source: new GitSourceFetcher(this.git),
+          source: new GitSourceFetcher(this.git, this.secrets),
           assembler: new S2IAssembler(node.runtime, builderImage, node.name),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
         };
       }
       case 'Docker':
-        return { ...common, type: 'Docker', source: new GitSourceFetcher(this.git, { s2i: false }), builder: new DockerImageBuilder(node.runtime, node.registryHost, strategy.dockerStrategy) };
+        return { ...common, type: 'Docker', source: new GitSourceFetcher(this.git, this.secrets, { s2i: false }), builder: new DockerImageBuilder(node.runtime, node.registryHost, strategy.dockerStrategy) };
     }
   }
 }
