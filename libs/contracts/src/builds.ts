@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_STREAM_TAG_NAME } from './images';
 import { dns1123Label, envVar, objectMetaInput, type Resource } from './meta';
 import { parseByteQuantity } from './namespaces';
 import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
@@ -40,11 +41,20 @@ export const buildSourceSchema = z.object({
 });
 export type BuildSource = z.infer<typeof buildSourceSchema>;
 
-/** `Builder` names an entry of the build-service's builder catalog (`nodejs`); `DockerImage` any local image. */
-export const builderRef = z.object({
-  kind: z.enum(['Builder', 'DockerImage']),
-  name: z.string().min(1).max(255),
-});
+/**
+ * `Builder` names an entry of the build-service's builder catalog (`nodejs`); `DockerImage` an
+ * image the build nodes have; `ImageStreamTag` (`<stream>:<tag>` of the BuildConfig's namespace)
+ * the image in the platform registry that the tag points at, pulled to the build's node.
+ */
+export const builderRef = z
+  .object({
+    kind: z.enum(['Builder', 'DockerImage', 'ImageStreamTag']),
+    name: z.string().min(1).max(255),
+  })
+  .refine((from) => from.kind !== 'ImageStreamTag' || IMAGE_STREAM_TAG_NAME.test(from.name), {
+    message: 'must be <imagestream>:<tag> of the same namespace',
+    path: ['name'],
+  });
 export type BuilderRef = z.infer<typeof builderRef>;
 
 export const imageStreamTagRef = z.object({

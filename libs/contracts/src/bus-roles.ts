@@ -75,8 +75,8 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
   'build-service': {
     serves: everyVerbOf('build-service'),
     // A push token before each push; the nodes to run builds on, cached and kept current by their changes;
-    // a BuildConfig's source secret, to fetch a private repository.
-    asks: ['auth.registryToken', 'nodes.list', 'nodes.get', 'secrets.get'],
+    // a BuildConfig's source secret, to fetch a private repository; the image a builder's stream tag points at.
+    asks: ['auth.registryToken', 'nodes.list', 'nodes.get', 'secrets.get', 'imagestreamtags.get'],
     consumes: [{ type: 'build.requested' }],
     kinds: ['BuildConfig', 'Build'],
     watches: ['Node'],

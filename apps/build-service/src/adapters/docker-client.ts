@@ -22,6 +22,8 @@ export interface DockerClient {
   kill(containerId: string): Promise<void>;
   remove(containerId: string): Promise<void>;
   commit(containerId: string, query: { repo: string; tag: string }, config: object): Promise<string>;
+  /** Pulls `reference` (a tag or a digest) with `auth` presented to the registry; a failed pull throws with the engine's words. */
+  pull(reference: string, options: { auth?: RegistryAuthConfig; signal?: AbortSignal }): Promise<void>;
   /** The push progress objects, in order; a failed push is only an `error` entry among them. */
   push(repository: string, tag: string, options: PushOptions): Promise<PushProgress[]>;
   listContainers(labels: Record<string, string>): Promise<Docker.ContainerInfo[]>;
@@ -168,6 +170,30 @@ export class DockerodeClient implements DockerClient {
         (error, stream) => {
           if (error) return reject(error);
           this.docker.modem.followProgress(stream as NodeJS.ReadableStream, (streamError: Error | null, output: BuildProgress[]) => (streamError ? reject(streamError) : resolve(output)), onProgress);
+        },
+      );
+    });
+  }
+
+  pull(reference: string, { auth, signal }: { auth?: RegistryAuthConfig; signal?: AbortSignal }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: '/images/create?',
+          method: 'POST',
+          options: { fromImage: reference },
+          headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
+          abortSignal: signal,
+          isStream: true,
+          statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+        },
+        (error, stream) => {
+          if (error) return reject(error);
+          this.docker.modem.followProgress(stream as NodeJS.ReadableStream, (streamError: Error | null, output: PushProgress[]) => {
+            const failure = streamError?.message ?? output.find((entry) => entry.error || entry.errorDetail)?.error;
+            if (failure) reject(new Error(failure));
+            else resolve();
+          });
         },
       );
     });

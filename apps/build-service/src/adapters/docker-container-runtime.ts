@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance } from '@paas/platform/config';
 import { BUILD_CONTAINER_PREFIX, ImageBuildError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
+import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 import type { BuildProgress, DockerClient, PushProgress } from './docker-client';
 
 /** What one build container may use; its output is read by the build, not kept by the engine. */
@@ -179,6 +180,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const digest = progress.find((entry) => entry.aux?.Digest)?.aux?.Digest;
     if (!digest) throw new PushError('the registry reported no digest for the pushed image');
     return { digest, layers: layerOutcomes(progress) };
+  }
+
+  pull(reference: string, options: { auth?: RegistryAuthConfig; signal?: AbortSignal }) {
+    return this.docker.pull(reference, options);
   }
 
   remove(containerIdOrName: string) {

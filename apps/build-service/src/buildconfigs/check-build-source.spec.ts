@@ -1,6 +1,7 @@
 import type { BuildConfigSpec } from '@paas/contracts/builds';
 import { GitError, type Git } from '../adapters/git-cli';
 import { SourceSecretError, type SourceSecrets } from '../adapters/source-secrets';
+import type { BuilderStreams } from '../adapters/builder-streams';
 import type { BuildSettings } from '../build-settings';
 import type { ContainerRuntime } from '../builds/pipeline/container-runtime';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
@@ -22,6 +23,8 @@ function body(overrides: { ref?: string; builder?: { kind: string; name: string 
 
 /** Source secrets as a BuildConfig without one sees them. */
 const noSecrets: SourceSecrets = { credentials: async () => undefined };
+/** One builder stream tag, `builders:node` of namespace demo. */
+const streams: BuilderStreams = { imageOf: async (namespace, name) => (namespace === 'demo' && name === 'builders:node' ? `r:5000/demo/builders@sha256:${'b'.repeat(64)}` : undefined) };
 
 function checker(options: { images?: string[]; gitError?: GitError } = {}) {
   const images = new Set(options.images ?? ['paas-builder/nodejs:latest']);
@@ -36,7 +39,7 @@ function checker(options: { images?: string[]; gitError?: GitError } = {}) {
     readFile: jest.fn(),
     archive: jest.fn(),
   };
-  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings, noSecrets);
+  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings, noSecrets, streams);
 }
 
 function specOf(input: object): BuildConfigSpec {
@@ -103,7 +106,7 @@ describe('BuildConfig input validation', () => {
 describe('local repository paths', () => {
   const git = { checkRef: jest.fn(async () => undefined) } as unknown as Git;
   const nodes = new FakeBuildNodes([aNode('local')], { local: { inspectImage: async () => ({ id: 'x', labels: {}, user: '1001' }) } as unknown as ContainerRuntime });
-  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }, noSecrets).execute('demo', 'app', specOf(body({ uri })));
+  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }, noSecrets, streams).execute('demo', 'app', specOf(body({ uri })));
 
   it('refuses a path or file:// repository unless local sources are allowed, naming the field and the setting', async () => {
     for (const uri of ['/srv/repos/app', 'file:///srv/repos/app']) {
@@ -126,7 +129,7 @@ describe('source secrets', () => {
         return { kind: 'basic', username: 'ann', password: 'tok3n' };
       },
     };
-    const check = new CheckBuildSource(new FakeBuildNodes([aNode('local')], {}), git, settings, secrets);
+    const check = new CheckBuildSource(new FakeBuildNodes([aNode('local')], {}), git, settings, secrets, streams);
     const withSecret = (name: string) => ({ ...body(), spec: { ...body().spec, source: { ...body().spec.source, sourceSecret: { name } } } });
     await expect(check.execute('demo', 'app', specOf(withSecret('gone')))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.source.sourceSecret.name', reason: 'NotFound' }] } },
@@ -142,10 +145,10 @@ describe('strategies an operator turned off', () => {
   const docker = { ...body(), spec: { ...body().spec, strategy: { type: 'Docker', dockerStrategy: {} } } };
 
   it('refuses a Docker BuildConfig where only Source is allowed, naming the field and the setting', async () => {
-    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }, noSecrets).execute('demo', 'app', specOf(docker))).rejects.toMatchObject({
+    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }, noSecrets, streams).execute('demo', 'app', specOf(docker))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.strategy.type', reason: 'Forbidden', message: expect.stringContaining('BUILD_STRATEGIES=Source') }] } },
     });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', specOf(docker))).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', specOf(docker))).resolves.toBeUndefined();
   });
 });
 
@@ -158,16 +161,16 @@ describe('the builder image check across nodes', () => {
 
   it('accepts a builder found on any node builds can run on, and ignores the others', async () => {
     const nodes = new FakeBuildNodes([aNode('local'), aNode('node-1'), aNode('node-2', { unschedulable: true })], { local: has(false), 'node-1': has(true), 'node-2': has(false) });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', spec())).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', spec())).resolves.toBeUndefined();
   });
 
   it('cannot ask with no node to build on, and leaves it to the build (which waits for one)', async () => {
     const nodes = new FakeBuildNodes([aNode('local', { ready: false })], { local: has(false) });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', spec())).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', spec())).resolves.toBeUndefined();
   });
 
   it('answers 503, not 500, when no node engine answers', async () => {
     const nodes = new FakeBuildNodes([aNode('local')], { local: deaf });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets).execute('demo', 'app', spec())).rejects.toMatchObject({ status: { code: 503 } });
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', spec())).rejects.toMatchObject({ status: { code: 503 } });
   });
 });

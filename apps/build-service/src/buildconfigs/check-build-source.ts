@@ -6,11 +6,11 @@ import { ApiError } from '@paas/platform/api-error';
 import { withinTime } from '@paas/platform/docker-engines';
 import { GIT, GitError, type Git, type GitCredentials } from '../adapters/git-cli';
 import { SOURCE_SECRETS, SourceSecretError, type SourceSecrets } from '../adapters/source-secrets';
+import { BUILDER_STREAMS, type BuilderStreams } from '../adapters/builder-streams';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { builderRefOf } from '../builds/pipeline/s2i-roles';
-import { builderImageOf } from '../builds/pipeline/strategy-factory';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
 /** How long one node's engine may take to say whether it has the builder image. */
@@ -23,7 +23,8 @@ export function isLocalSource(uri: string): boolean {
 
 /**
  * What the schema cannot see: that the strategy is allowed here, that the builder image exists
- * on a node builds can run on, and that the git repository answers and has the ref. All are
+ * on a node builds can run on (a builder stream tag: that it points at an image), and that the
+ * git repository answers and has the ref (with the source secret, when there is one). All are
  * asked at once; every problem found comes back in one 422 naming its field. With no node to
  * build on right now, the image cannot be asked for: the catalog check stands alone, and the
  * build itself waits for a node.
@@ -35,11 +36,12 @@ export class CheckBuildSource {
     @Inject(GIT) private readonly git: Git,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
+    @Inject(BUILDER_STREAMS) private readonly streams: BuilderStreams,
   ) {}
 
   /** `namespace`: the BuildConfig's, where its source secret must be. */
   async execute(namespace: string, name: string, spec: BuildConfigSpec): Promise<void> {
-    const causes = (await Promise.all([this.checkStrategy(spec), this.checkBuilder(spec), this.checkGit(namespace, spec)])).flat();
+    const causes = (await Promise.all([this.checkStrategy(spec), this.checkBuilder(namespace, spec), this.checkGit(namespace, spec)])).flat();
     if (causes.length) {
       const summary = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
       throw ApiError.of('Invalid', `BuildConfig "${name}" is invalid: ${summary}`, { kind: 'BuildConfig', name, causes });
@@ -52,11 +54,15 @@ export class CheckBuildSource {
     return [{ field: 'spec.strategy.type', reason: 'Forbidden', message }];
   }
 
-  private async checkBuilder(spec: BuildConfigSpec): Promise<StatusCause[]> {
+  private async checkBuilder(namespace: string, spec: BuildConfigSpec): Promise<StatusCause[]> {
     const from = builderRefOf(spec);
     // A Docker build's FROM images are the engine's to find when it builds.
     if (!from) return [];
-    const image = builderImageOf(from, this.settings.builders);
+    if (from.kind === 'ImageStreamTag') {
+      if (await this.streams.imageOf(namespace, from.name)) return [];
+      return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `image stream tag "${from.name}" does not exist in namespace ${namespace}, or has no image yet` }];
+    }
+    const image = from.kind === 'Builder' ? (Object.hasOwn(this.settings.builders, from.name) ? this.settings.builders[from.name] : undefined) : from.name;
     if (!image) return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `unknown builder "${from.name}"; available: ${Object.keys(this.settings.builders).join(', ')}` }];
     const engines = this.nodes.list().filter(isNodeSchedulable).flatMap((node) => this.nodes.engine(node.metadata.name) ?? []);
     if (!engines.length) return [];

@@ -107,6 +107,9 @@ class FakeRuntime implements ContainerRuntime {
     if (failure) throw new PushError(failure);
     return { digest: DIGEST, layers: ['5f70bf18a086: Mounted from demo/other', '3b4c1a9e2d77: Pushed'] };
   }
+  async pull(reference: string, options: { auth?: { registrytoken?: string } }) {
+    this.calls.push(`pull ${reference} ${options.auth?.registrytoken}`);
+  }
   async remove(id: string) {
     this.calls.push(`remove ${id}`);
   }
@@ -188,7 +191,7 @@ describe('RunBuild with a fake container runtime', () => {
     const strategyOf = ({ spec: { strategy } }: Build): BuildStrategy => {
       const common = { source: fakeSource, postCommit: new S2IPostCommitHook(runtime), pusher: new RegistryPusher(runtime, credentials) };
       if (strategy.type === 'Docker') return { ...common, type: 'Docker', builder: new DockerImageBuilder(runtime, 'reg.test:5000', strategy.dockerStrategy) };
-      return { ...common, type: 'Source', assembler: new S2IAssembler(runtime, () => BUILDER, 'local'), committer: new S2ICommitter(runtime, 'reg.test:5000', () => BUILDER) };
+      return { ...common, type: 'Source', assembler: new S2IAssembler(runtime, async () => BUILDER, 'local'), committer: new S2ICommitter(runtime, 'reg.test:5000', async () => BUILDER) };
     };
     const runBuild = new RunBuild(store, { forBuild: strategyOf }, nodes, logStore, buildSettings);
     const run = async () => runBuild.run(await store.get('demo', 'app-1'));
@@ -587,9 +590,15 @@ describe('RunBuild with a fake container runtime', () => {
 
 describe('BuildStrategyFactory on a node', () => {
   const node = (runtime: FakeRuntime) => ({ name: 'node-1', engineUrl: 'tcp://10.250.1.2:2376', registryHost: '10.250.1.1:5000', runtime });
-  const factory = new BuildStrategyFactory({} as Git, { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings, new FakeCredentials(), {
-    credentials: async () => undefined,
-  });
+  const STREAM_IMAGE = `127.0.0.1:5000/demo/builders@sha256:${'b'.repeat(64)}`;
+  const streams = { imageOf: async (namespace: string, name: string) => (namespace === 'demo' && name === 'builders:node' ? STREAM_IMAGE : undefined) };
+  const factory = new BuildStrategyFactory(
+    {} as Git,
+    { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings,
+    new FakeCredentials(),
+    { credentials: async () => undefined },
+    streams,
+  );
   const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
   const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]), scripts: [], environment: [], readFile: async () => undefined };
 
@@ -601,6 +610,27 @@ describe('BuildStrategyFactory on a node', () => {
     expect(imageReference).toBe('10.250.1.1:5000/demo/app:latest');
     await strategy.pusher.push(ctx(runtime), imageReference);
     expect(runtime.calls).toEqual(['commit container-1 10.250.1.1:5000/demo/app:latest', 'push 10.250.1.1:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount']);
+  });
+
+  it("runs a builder stream tag's image, by digest as the node reaches the registry, pulled there with a pull token when the node lacks it", async () => {
+    const fromStream = (name: string) => aBuild({ strategy: { type: 'Source', sourceStrategy: { from: { kind: 'ImageStreamTag', name }, env: [] } } });
+    const onNode = `10.250.1.1:5000/demo/builders@sha256:${'b'.repeat(64)}`;
+    const runtime = new FakeRuntime();
+    const present = new Set<string>();
+    runtime.inspectImage = async (reference: string) => (present.has(reference) ? { id: 'sha256:builder', labels: {}, user: '1001' } : undefined);
+    runtime.pull = async (reference: string, options: { auth?: { registrytoken?: string } }) => {
+      runtime.calls.push(`pull ${reference} ${options.auth?.registrytoken}`);
+      present.add(reference);
+    };
+    const strategy = factory.forBuild(fromStream('builders:node'), node(runtime));
+    if (strategy.type !== 'Source') throw new Error('a Source build makes a Source strategy');
+    const assembled = await strategy.assembler.assemble({ ...ctx(runtime), build: fromStream('builders:node') }, source);
+    expect(runtime.calls).toEqual([`pull ${onNode} token:demo/builders:pull`, `run paas-build-demo.app-1 ${onNode}`]);
+    expect(assembled.containerId).toBe('container-1');
+
+    const missing = factory.forBuild(fromStream('builders:gone'), node(runtime));
+    if (missing.type !== 'Source') throw new Error('a Source build makes a Source strategy');
+    await expect(missing.assembler.assemble({ ...ctx(runtime), build: fromStream('builders:gone') }, source)).rejects.toMatchObject({ reason: 'BuilderImageNotFound', message: 'builder "builders:gone" is not available on node node-1' });
   });
 
   it('names the node that lacks the builder image', async () => {

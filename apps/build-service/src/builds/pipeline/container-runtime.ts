@@ -114,6 +114,8 @@ export interface ContainerRuntime {
    * `Layer already exists`). Throws PushError.
    */
   push(reference: string, options: PushSpec): Promise<{ digest: string; layers: string[] }>;
+  /** Pulls an image of the platform registry (a builder's stream tag) with a pull token. */
+  pull(reference: string, options: { auth?: RegistryAuthConfig; signal?: AbortSignal }): Promise<void>;
   /** Removes the container if it exists. */
   remove(containerIdOrName: string): Promise<void>;
   /** Build containers (named `paas-build-...`) carrying all these labels. */

@@ -63,8 +63,8 @@ export function builderRefOf({ strategy }: Pick<BuildConfigSpec, 'strategy'>): B
   return strategy.type === 'Source' ? strategy.sourceStrategy.from : undefined;
 }
 
-/** Resolves the builder a BuildConfig names to the image to run. */
-export type BuilderImageResolver = (build: Build) => string | undefined;
+/** Resolves the builder a BuildConfig names to the image to run (on the build's node). */
+export type BuilderImageResolver = (build: Build) => Promise<string | undefined>;
 
 /** Where an s2i build finds its scripts and puts the source (source-to-image's contract). */
 export interface S2IPaths {
@@ -116,7 +116,7 @@ export class S2IAssembler implements Assembler {
   ) {}
 
   async assemble(ctx: BuildContext, source: FetchedSource) {
-    const image = this.builderImage(ctx.build);
+    const image = await this.builderImage(ctx.build);
     const builder = image && (await this.runtime.inspectImage(image));
     if (!image || !builder) {
       throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
@@ -269,7 +269,7 @@ export class S2ICommitter implements Committer {
         user,
         exposedPorts: [APP_PORT],
         labels: {
-          'io.openshift.build.image': this.builderImage(build) ?? '',
+          'io.openshift.build.image': (await this.builderImage(build)) ?? '',
           // The builder's own io.openshift.s2i.* labels come with the container's.
           ...provenanceLabels(build, source),
           // The engine copies the container's labels too; named here so that the image says it is a platform build whatever the engine does.

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Build, BuilderRef } from '@paas/contracts/builds';
+import type { Build } from '@paas/contracts/builds';
+import { BUILDER_STREAMS, type BuilderStreams } from '../../adapters/builder-streams';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { GIT, type Git } from '../../adapters/git-cli';
 import { SOURCE_SECRETS, type SourceSecrets } from '../../adapters/source-secrets';
@@ -8,13 +9,10 @@ import type { NodeEngine } from '../../nodes/build-nodes';
 import { REGISTRY_CREDENTIALS } from './container-runtime';
 import { DockerImageBuilder } from './docker-roles';
 import { GitSourceFetcher } from './git-source-fetcher';
+import { BuilderImages } from './builder-images';
 import type { BuildStrategy } from './roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './s2i-roles';
 
-/** The image a builder reference runs: a catalog entry (`Builder`) or any local image (`DockerImage`). */
-export function builderImageOf(from: BuilderRef, catalog: Record<string, string>): string | undefined {
-  return from.kind === 'Builder' ? (Object.hasOwn(catalog, from.name) ? catalog[from.name] : undefined) : from.name;
-}
 
 /** Picks the roles a build's strategy is made of (Source: S2I; Docker: the engine's build), on the engine of the node it runs on. */
 @Injectable()
@@ -24,14 +22,21 @@ export class BuildStrategyFactory {
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(REGISTRY_CREDENTIALS) private readonly credentials: RegistryCredentials,
     @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
-  ) {}
+    @Inject(BUILDER_STREAMS) streams: BuilderStreams,
+  ) {
+    this.builderImages = new BuilderImages(settings.builders, settings.registryHost, streams, credentials);
+  }
+
+  private readonly builderImages: BuilderImages;
 
   forBuild(build: Build, node: NodeEngine): BuildStrategy {
     const { strategy } = build.spec;
     const common = { postCommit: new S2IPostCommitHook(node.runtime), pusher: new RegistryPusher(node.runtime, this.credentials) };
     switch (strategy.type) {
       case 'Source': {
-        const builderImage = () => builderImageOf(strategy.sourceStrategy.from, this.settings.builders);
+        // Resolved (and pulled) once per build, when assemble first asks.
+        let resolved: Promise<string | undefined> | undefined;
+        const builderImage = (b: Build) => (resolved ??= this.builderImages.onNode(b, node));
         return {
           ...common,
           type: 'Source',
