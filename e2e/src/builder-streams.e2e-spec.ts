@@ -25,12 +25,24 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
       source: { git: { uri: repo.dir, ref: 'main' } },
       strategy: { sourceStrategy: { from: { kind: 'ImageStreamTag', name: from } } },
       output: { to: { kind: 'ImageStreamTag', name: `${name}:latest` } },
+      triggers: [{ type: 'ConfigChange' }, { type: 'ImageChange' }],
     },
   });
+  const finished = (name: string) =>
+    eventually(`build ${name} to finish`, async () => {
+      const res = await api().get(`/api/v1/namespaces/${namespace}/builds/${name}`);
+      return ['Complete', 'Failed', 'Error'].includes(res.body?.status?.phase) ? res.body : undefined;
+    });
+  const tagImage = (tag: string, except?: string) =>
+    eventually(`a new image on builders:${tag}`, async () => {
+      const stream = await api().get(`/api/v1/namespaces/${namespace}/imagestreams/builders`);
+      const image = stream.body?.status?.tags?.find((item: { tag: string }) => item.tag === tag)?.items?.[0]?.image as string | undefined;
+      return image && image !== except ? image : undefined;
+    });
 
   afterAll(async () => {
     await deleteNamespace(namespace);
-    removeBuiltImages(namespace, ['app-1']);
+    removeBuiltImages(namespace, ['app-1', 'app-2']);
     // The builder as each node pulled it, by digest.
     for (const engine of engineArguments()) {
       const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `reference=*/${namespace}/builders`], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -40,29 +52,36 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
     repo.remove();
   });
 
-  it("builds with the image the tag points at, pulled to the build's node, and refuses a tag that is not there", async () => {
+  it("builds with the image the tag points at, pulled to the build's node, refuses a tag that is not there, and builds again when the tag gets a new image", async () => {
     repo.commitServer('built by a shared builder');
     expect((await api().post('/api/v1/namespaces').send({ metadata: { name: namespace } })).status).toBe(201);
     docker('login', registry, '-u', 'admin', '--password-stdin');
     docker('tag', 'paas-builder/nodejs:latest', pushed);
     docker('push', pushed);
     docker('rmi', pushed);
-    const digest = await eventually('the pushed builder in its ImageStream', async () => {
-      const stream = await api().get(`/api/v1/namespaces/${namespace}/imagestreams/builders`);
-      return stream.body?.status?.tags?.find((tag: { tag: string }) => tag.tag === 'node')?.items?.[0]?.image as string | undefined;
-    });
+    const digest = await tagImage('node');
 
     const missing = await api().post(`/api/v1/namespaces/${namespace}/buildconfigs`).send(buildConfig('nothing', 'builders:gone'));
     expect(missing.status).toBe(422);
     expect(missing.body.details.causes).toEqual([expect.objectContaining({ field: 'spec.strategy.sourceStrategy.from.name', message: expect.stringContaining('"builders:gone" does not exist') })]);
 
     expect((await api().post(`/api/v1/namespaces/${namespace}/buildconfigs`).send(buildConfig('app', 'builders:node'))).status).toBe(201);
-    const build = await eventually('the build to finish', async () => {
-      const res = await api().get(`/api/v1/namespaces/${namespace}/builds/app-1`);
-      return ['Complete', 'Failed', 'Error'].includes(res.body?.status?.phase) ? res.body : undefined;
-    });
-    expect(build.status).toMatchObject({ phase: 'Complete' });
+    expect((await finished('app-1')).status).toMatchObject({ phase: 'Complete' });
     const log = await api().get(`/api/v1/namespaces/${namespace}/builds/app-1/log`);
     expect(log.text).toContain(`/${namespace}/builders@${digest}\n`);
+
+    // A new builder image on the tag (the same one with a label more) rebuilds the app with it.
+    const container = docker('create', '--label', 'paas.dev/test=builder-stream-e2e', 'paas-builder/nodejs:latest');
+    docker('commit', '--change', 'LABEL paas.dev/builder-release=2', container, pushed);
+    docker('rm', container);
+    docker('push', pushed);
+    docker('rmi', pushed);
+    const second = await tagImage('node', digest);
+    const rebuilt = await finished('app-2');
+    expect(rebuilt.spec.triggeredBy).toEqual([{ message: `Image change: builders:node is now ${second}` }]);
+    expect(rebuilt.status).toMatchObject({ phase: 'Complete' });
+    expect((await api().get(`/api/v1/namespaces/${namespace}/builds/app-2/log`)).text).toContain(`/${namespace}/builders@${second}\n`);
+    // One image, one build: nothing more is started.
+    expect((await api().get(`/api/v1/namespaces/${namespace}/builds/app-3`)).status).toBe(404);
   });
 });

@@ -66,6 +66,8 @@ export type ImageStreamTagRef = z.infer<typeof imageStreamTagRef>;
 
 export const buildTriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ConfigChange') }),
+  /** A new image on the builder's ImageStreamTag (`sourceStrategy.from`) starts a build (OpenShift's `imageChange: {}`). */
+  z.object({ type: z.literal('ImageChange'), imageChange: z.object({}).strict().default({}) }),
   z.object({
     type: z.enum(['Generic', 'GitHub']),
     secret: z.string().min(8, 'must be at least 8 characters').max(128).regex(/^[\w-]+$/),
@@ -232,12 +234,22 @@ export const buildConfigInput = z.object({
   apiVersion: z.literal('v1').optional(),
   kind: z.literal('BuildConfig').optional(),
   metadata: objectMetaInput,
-  spec: buildConfigSpecSchema,
+  spec: buildConfigSpecSchema
+    .refine(
+      (spec) => !spec.triggers.some((trigger) => trigger.type === 'ImageChange') || (spec.strategy.type === 'Source' && spec.strategy.sourceStrategy.from.kind === 'ImageStreamTag'),
+      { message: 'an ImageChange trigger follows the builder\'s ImageStreamTag: give sourceStrategy.from of kind ImageStreamTag', path: ['triggers'] },
+    )
+    .refine((spec) => spec.strategy.type !== 'Source' || spec.strategy.sourceStrategy.from.kind !== 'ImageStreamTag' || spec.strategy.sourceStrategy.from.name !== spec.output.to.name, {
+      message: 'a build cannot push to the ImageStreamTag it builds with (each build would start the next)',
+      path: ['output', 'to', 'name'],
+    }),
 });
 export type BuildConfigInput = z.infer<typeof buildConfigInput>;
 
 export interface BuildConfigStatus {
   lastVersion: number;
+  /** The image each builder stream tag last started a build with (OpenShift's), so that one image starts one build. */
+  imageChangeTriggers?: { from: string; lastTriggeredImageID: string }[];
 }
 export type BuildConfig = Resource<'BuildConfig', BuildConfigSpec, BuildConfigStatus>;
 

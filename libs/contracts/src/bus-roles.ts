@@ -77,7 +77,8 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
     // A push token before each push; the nodes to run builds on, cached and kept current by their changes;
     // a BuildConfig's source secret, to fetch a private repository; the image a builder's stream tag points at.
     asks: ['auth.registryToken', 'nodes.list', 'nodes.get', 'secrets.get', 'imagestreamtags.get'],
-    consumes: [{ type: 'build.requested' }],
+    // Builds to run; a builder stream tag's new image (ImageChange triggers).
+    consumes: [{ type: 'build.requested' }, { type: 'imagestream.updated' }],
     kinds: ['BuildConfig', 'Build'],
     watches: ['Node'],
   },

@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { storedResourceSchema } from '@paas/platform/resource-repository';
 import { BuildsModule } from '../builds/builds.module';
 import { BUILDCONFIGS_COLLECTION, BuildConfigRepository } from './buildconfig.repository';
+import { BuilderImageChangedHandler } from './builder-image-changed.handler';
 import { BuildConfigsRpc } from './buildconfigs.rpc';
 import { CheckBuildSource } from './check-build-source';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
@@ -14,6 +15,6 @@ import { UpdateBuildConfig } from './update-buildconfig.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: BUILDCONFIGS_COLLECTION, schema: storedResourceSchema(BUILDCONFIGS_COLLECTION) }]), BuildsModule],
-  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc],
+  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc, BuilderImageChangedHandler],
 })
 export class BuildConfigsModule {}

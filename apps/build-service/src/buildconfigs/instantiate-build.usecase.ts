@@ -24,6 +24,29 @@ export class InstantiateBuild {
 
   async execute(namespace: string, name: string, message: string): Promise<Build> {
     const bc = await this.buildConfigs.updateStatus(namespace, name, (status) => ({ ...status, lastVersion: status.lastVersion + 1 }));
+    return this.create(bc, message);
+  }
+
+  /**
+   * A build for a new image on the builder's stream tag `from`, once per image: the number and
+   * the image are written in one update of the BuildConfig's status (`imageChangeTriggers`), so
+   * a redelivered event, or one that two replicas take, starts no second build. Answers
+   * undefined when that image already started one.
+   */
+  async forImageChange(namespace: string, name: string, from: string, image: string): Promise<Build | undefined> {
+    let started = false;
+    const bc = await this.buildConfigs.update(namespace, name, (current) => {
+      const triggers = current.status.imageChangeTriggers ?? [];
+      started = !triggers.some((trigger) => trigger.from === from && trigger.lastTriggeredImageID === image);
+      if (!started) return undefined;
+      const imageChangeTriggers = [...triggers.filter((trigger) => trigger.from !== from), { from, lastTriggeredImageID: image }];
+      return { ...current, status: { ...current.status, lastVersion: current.status.lastVersion + 1, imageChangeTriggers } };
+    });
+    return started ? this.create(bc, `Image change: ${from} is now ${image}`) : undefined;
+  }
+
+  private create(bc: BuildConfig, message: string): Promise<Build> {
+    const { namespace, name } = bc.metadata;
     return this.builds.create(this.newBuild(bc, message), {
       outbox: (build) => [{ id: `build.requested:${build.metadata.uid}`, type: 'build.requested', data: { namespace, name: build.metadata.name, buildConfig: name } }],
     });

@@ -1,0 +1,36 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventBus } from '@paas/platform/events';
+import { builderRefOf } from '../builds/pipeline/s2i-roles';
+import { BuildConfigRepository } from './buildconfig.repository';
+import { InstantiateBuild } from './instantiate-build.usecase';
+
+/**
+ * `imagestream.updated` (durable, shared by replicas): a new image on a stream tag starts a
+ * build of every BuildConfig of that namespace whose builder is that tag and that has an
+ * ImageChange trigger, once per image (InstantiateBuild.forImageChange), so a new builder
+ * image rebuilds every app that uses it.
+ */
+@Injectable()
+export class BuilderImageChangedHandler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BuilderImageChangedHandler.name);
+
+  constructor(
+    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(BuildConfigRepository) private readonly buildConfigs: BuildConfigRepository,
+    @Inject(InstantiateBuild) private readonly instantiate: InstantiateBuild,
+  ) {}
+
+  async onApplicationBootstrap() {
+    await this.events.subscribe('imagestream.updated', async ({ data }) => {
+      const from = `${data.name}:${data.tag}`;
+      const following = (await this.buildConfigs.list({ namespace: data.namespace })).filter((bc) => {
+        const builder = builderRefOf(bc.spec);
+        return builder?.kind === 'ImageStreamTag' && builder.name === from && bc.spec.triggers.some((trigger) => trigger.type === 'ImageChange');
+      });
+      for (const bc of following) {
+        const build = await this.instantiate.forImageChange(data.namespace, bc.metadata.name, from, data.image);
+        if (build) this.logger.log({ msg: `${data.namespace}/${from} is now ${data.image}: started ${build.metadata.name}` });
+      }
+    });
+  }
+}

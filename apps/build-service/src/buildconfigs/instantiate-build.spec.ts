@@ -1,0 +1,39 @@
+import type { Build, BuildConfig } from '@paas/contracts/builds';
+import { buildConfigInput } from '@paas/contracts/builds';
+import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository';
+import type { BuildSettings } from '../build-settings';
+import type { BuildRepository } from '../builds/build.repository';
+import type { BuildConfigRepository } from './buildconfig.repository';
+import { InstantiateBuild } from './instantiate-build.usecase';
+
+const spec = (triggers: object[], from = { kind: 'ImageStreamTag', name: 'builders:node' }, output = 'app:latest') => ({
+  source: { git: { uri: 'https://git.example/app.git' } },
+  strategy: { sourceStrategy: { from } },
+  output: { to: { kind: 'ImageStreamTag', name: output } },
+  triggers,
+});
+
+describe('ImageChange triggers', () => {
+  it('start one build per new image of the builder stream tag, however often the event comes', async () => {
+    const configs = new InMemoryResourceRepository<BuildConfig>('BuildConfig');
+    const builds = new InMemoryResourceRepository<Build>('Build');
+    const parsed = buildConfigInput.parse({ metadata: { name: 'app' }, spec: spec([{ type: 'ImageChange' }]) });
+    configs.seed({ apiVersion: 'v1', kind: 'BuildConfig', metadata: { name: 'app', namespace: 'demo', uid: 'uid-app', resourceVersion: '1', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: parsed.spec, status: { lastVersion: 1 } });
+    const instantiate = new InstantiateBuild(configs as unknown as BuildConfigRepository, builds as unknown as BuildRepository, { registryHost: 'r:5000' } as BuildSettings);
+
+    const first = await instantiate.forImageChange('demo', 'app', 'builders:node', 'sha256:one');
+    expect(first?.metadata.name).toBe('app-2');
+    expect(first?.spec.triggeredBy).toEqual([{ message: 'Image change: builders:node is now sha256:one' }]);
+    expect(await instantiate.forImageChange('demo', 'app', 'builders:node', 'sha256:one')).toBeUndefined();
+    expect((await instantiate.forImageChange('demo', 'app', 'builders:node', 'sha256:two'))?.metadata.name).toBe('app-3');
+    expect((await configs.get('demo', 'app')).status).toEqual({ lastVersion: 3, imageChangeTriggers: [{ from: 'builders:node', lastTriggeredImageID: 'sha256:two' }] });
+    expect((await builds.list()).map((build) => build.metadata.name)).toEqual(['app-2', 'app-3']);
+  });
+
+  it('are refused without a builder stream tag, or on a BuildConfig that pushes to the tag it builds with', () => {
+    const causes = (body: object) => buildConfigInput.safeParse({ metadata: { name: 'app' }, spec: body }).error?.issues.map((issue) => issue.path.join('.'));
+    expect(causes(spec([{ type: 'ImageChange' }], { kind: 'Builder', name: 'nodejs' }))).toEqual(['spec.triggers']);
+    expect(causes(spec([{ type: 'ImageChange' }], undefined, 'builders:node'))).toEqual(['spec.output.to.name']);
+    expect(causes(spec([{ type: 'ImageChange' }]))).toBeUndefined();
+  });
+});
