@@ -43,10 +43,14 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
   afterAll(async () => {
     await deleteNamespace(namespace);
     removeBuiltImages(namespace, ['app-1', 'app-2']);
-    // The builder as each node pulled it, by digest.
+    // The builder as each node pulled it, by digest: those references only (the first is the host's paas-builder/nodejs itself).
     for (const engine of engineArguments()) {
       const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `reference=*/${namespace}/builders`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-      if (ids.length) execFileSync('docker', [...engine, 'rmi', '-f', ...new Set(ids)], { stdio: 'ignore' });
+      for (const id of new Set(ids)) {
+        const digests = JSON.parse(execFileSync('docker', [...engine, 'image', 'inspect', '--format', '{{json .RepoDigests}}', id], { encoding: 'utf8' })) as string[];
+        const references = digests.filter((reference) => reference.includes(`/${namespace}/builders@`));
+        if (references.length) execFileSync('docker', [...engine, 'rmi', ...references], { stdio: 'ignore' });
+      }
     }
     rmSync(dockerConfig, { recursive: true, force: true });
     repo.remove();

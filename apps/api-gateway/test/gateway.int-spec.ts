@@ -15,10 +15,10 @@ describe('api-gateway edge validation', () => {
     expect(body).toMatchObject({ apiVersion: 'v1', kind: 'Status', status: 'Failure', code, reason });
 
   it('answers an invalid app name and missing fields with 422 naming each field', async () => {
-    const res = await http.post('/api/v1/namespaces/demo/apps').send({ name: 'Hello_App', source: {} });
+    const res = await http.post('/api/v1/namespaces/demo/apps').send({ name: 'Hello_App', source: {}, strategy: 'Custom' });
     expect(res.status).toBe(422);
     expectStatus(res.body, 422, 'Invalid');
-    expect(res.body.details.causes.map((c: { field: string }) => c.field)).toEqual(expect.arrayContaining(['name', 'source.git', 'builder']));
+    expect(res.body.details.causes.map((c: { field: string }) => c.field)).toEqual(expect.arrayContaining(['name', 'source.git', 'strategy']));
   });
 
   it('refuses a namespace that is not a DNS-1123 label', async () => {
