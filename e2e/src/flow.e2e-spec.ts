@@ -150,6 +150,8 @@ describe('source to request', () => {
   it('rolls out a second build, started by a GitHub push, without failing a request and removes the old pod', async () => {
     const [oldPod] = await podsOf('hello');
     const commit = repo.commitServer('hello v2');
+    // A later commit lands before the build fetches: the webhook's build builds the pushed one all the same.
+    repo.commitServer('hello v3, not pushed');
 
     let stop = false;
     const outcomes: { status: number; body: string }[] = [];

@@ -323,7 +323,11 @@ export interface BuildSpec extends Omit<BuildConfigSpec, 'runPolicy' | 'successf
   /** Its BuildConfig's when it was started (5 each for builds made before they existed). */
   successfulBuildsHistoryLimit?: number;
   failedBuildsHistoryLimit?: number;
-  /** The commit actually built, once the source is fetched. */
+  /**
+   * The commit actually built, once the source is fetched. A webhook sets `commit` when it
+   * starts the build (the pushed commit, OpenShift's `spec.revision`): that commit is fetched,
+   * not whatever the branch points at by then.
+   */
   revision?: { commit: string; message?: string; author?: string };
   triggeredBy: { message: string }[];
 }

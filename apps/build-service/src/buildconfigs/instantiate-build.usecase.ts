@@ -22,9 +22,10 @@ export class InstantiateBuild {
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
   ) {}
 
-  async execute(namespace: string, name: string, message: string): Promise<Build> {
+  /** `commit`: the one to build (a webhook's push), instead of the branch's head when the build runs. */
+  async execute(namespace: string, name: string, message: string, commit?: string): Promise<Build> {
     const bc = await this.buildConfigs.updateStatus(namespace, name, (status) => ({ ...status, lastVersion: status.lastVersion + 1 }));
-    return this.create(bc, message);
+    return this.create(bc, message, commit);
   }
 
   /**
@@ -45,14 +46,14 @@ export class InstantiateBuild {
     return started ? this.create(bc, `Image change: ${from} is now ${image}`) : undefined;
   }
 
-  private create(bc: BuildConfig, message: string): Promise<Build> {
+  private create(bc: BuildConfig, message: string, commit?: string): Promise<Build> {
     const { namespace, name } = bc.metadata;
-    return this.builds.create(this.newBuild(bc, message), {
+    return this.builds.create(this.newBuild(bc, message, commit), {
       outbox: (build) => [{ id: `build.requested:${build.metadata.uid}`, type: 'build.requested', data: { namespace, name: build.metadata.name, buildConfig: name } }],
     });
   }
 
-  private newBuild(bc: BuildConfig, message: string) {
+  private newBuild(bc: BuildConfig, message: string, commit?: string) {
     const { namespace, name, uid, labels } = bc.metadata;
     const version = bc.status.lastVersion;
     const [imageStream, tag] = bc.spec.output.to.name.split(':');
@@ -64,7 +65,7 @@ export class InstantiateBuild {
         annotations: { 'openshift.io/build-config.name': name, [BUILD_NUMBER_ANNOTATION]: String(version) },
         ownerReferences: [{ apiVersion: 'v1', kind: 'BuildConfig', name, uid, controller: true }],
       },
-      spec: { ...bc.spec, triggeredBy: [{ message }] },
+      spec: { ...bc.spec, triggeredBy: [{ message }], ...(commit ? { revision: { commit } } : {}) },
       status: {
         phase: 'New' as const,
         stages: [],

@@ -17,18 +17,21 @@ const buildConfig = {
 
 function receiver() {
   const started: string[] = [];
+  const commits: (string | undefined)[] = [];
   const buildConfigs = { find: async (namespace: string, name: string) => (namespace === 'demo' && name === 'web' ? buildConfig : undefined) };
   const instantiate = {
-    execute: async (_namespace: string, name: string, message: string) => {
+    execute: async (_namespace: string, name: string, message: string, commit?: string) => {
       started.push(message);
+      commits.push(commit);
       return { kind: 'Build', metadata: { name: `${name}-${started.length}` } } as Build;
     },
   };
   const webhook = new ReceiveWebhook(buildConfigs as unknown as BuildConfigRepository, instantiate as unknown as InstantiateBuild);
-  return { webhook, started };
+  return { webhook, started, commits };
 }
 
-const push = (ref = 'refs/heads/main') => JSON.stringify({ ref, after: '0123456789abcdef0123', head_commit: { message: 'Fix the title\n\nlonger text', author: { name: 'Ada' } } });
+const AFTER = '0123456789abcdef0123456789abcdef01234567';
+const push = (ref = 'refs/heads/main', after = AFTER) => JSON.stringify({ ref, after, head_commit: { message: 'Fix the title\n\nlonger text', author: { name: 'Ada' } } });
 const signed = (body: string, secret = GITHUB_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 function github(overrides: Partial<WebhookRequest> = {}): WebhookRequest {
@@ -37,10 +40,18 @@ function github(overrides: Partial<WebhookRequest> = {}): WebhookRequest {
 }
 
 describe('ReceiveWebhook', () => {
-  it('starts a build for a signed GitHub push to the built branch, saying which commit and by whom', async () => {
-    const { webhook, started } = receiver();
+  it('starts a build of the pushed commit for a signed GitHub push to the built branch, saying which commit and by whom', async () => {
+    const { webhook, started, commits } = receiver();
     await expect(webhook.execute(github())).resolves.toMatchObject({ kind: 'Build', metadata: { name: 'web-1' } });
     expect(started).toEqual(['GitHub WebHook: push of 0123456789ab to main by Ada: Fix the title']);
+    expect(commits).toEqual([AFTER]);
+  });
+
+  it('starts nothing for a push that deleted the branch', async () => {
+    const { webhook, started } = receiver();
+    const body = push('refs/heads/main', '0'.repeat(40));
+    await expect(webhook.execute(github({ body, signature: signed(body) }))).resolves.toMatchObject({ kind: 'Status', message: expect.stringContaining('deleted') });
+    expect(started).toEqual([]);
   });
 
   it('accepts an unsigned GitHub push: the secret on the URL is the credential', async () => {
@@ -89,12 +100,14 @@ describe('ReceiveWebhook', () => {
   });
 
   it('starts a build from a generic call without a body, or with a payload for the built branch', async () => {
-    const { webhook, started } = receiver();
+    const { webhook, started, commits } = receiver();
     const generic = (body?: string): WebhookRequest => ({ namespace: 'demo', name: 'web', type: 'generic', secret: GENERIC_SECRET, contentType: body ? 'application/json' : undefined, body });
     await webhook.execute(generic());
     await webhook.execute(generic(JSON.stringify({ git: { ref: 'main', commit: 'feedfacefeedface00', message: 'Release' } })));
     await expect(webhook.execute(generic(JSON.stringify({ git: { ref: 'develop' } })))).resolves.toMatchObject({ kind: 'Status', message: expect.stringContaining('develop') });
     await expect(webhook.execute(generic('[1]'))).rejects.toMatchObject({ status: { code: 400 } });
     expect(started).toEqual(['Generic WebHook', 'Generic WebHook of feedfacefeed: Release']);
+    // A short commit id is not pinned: the branch's head is built.
+    expect(commits).toEqual([undefined, undefined]);
   });
 });

@@ -50,11 +50,20 @@ export class ReceiveWebhook {
     const branch = bc.spec.source.git.ref;
     const outcome = type === 'github' ? githubOutcome(request, branch) : genericOutcome(request, branch);
     if ('ignored' in outcome) return successStatus(`no build started: ${outcome.ignored}`, { kind: 'BuildConfig', name });
-    return this.instantiate.execute(namespace, name, outcome.message.slice(0, MESSAGE_LIMIT));
+    return this.instantiate.execute(namespace, name, outcome.message.slice(0, MESSAGE_LIMIT), outcome.commit);
   }
 }
 
-type Outcome = { message: string } | { ignored: string };
+/** A build to start (of `commit`, the pushed one, when the payload names it), or why none. */
+type Outcome = { message: string; commit?: string } | { ignored: string };
+const FULL_COMMIT_ID = /^[0-9a-f]{40}$/;
+/** What GitHub sends as `after` for a push that deleted the branch. */
+const NO_COMMIT = /^0{40}$/;
+
+/** The payload's commit when it is a full commit id (anything else, a short one, is left to the branch's head). */
+function pinned(commit: string | undefined): string | undefined {
+  return commit && FULL_COMMIT_ID.test(commit) ? commit : undefined;
+}
 
 function githubOutcome(request: WebhookRequest, branch: string): Outcome {
   if (request.signature !== undefined && !validSignature(request.signature, request.secret, request.body ?? '')) {
@@ -66,10 +75,11 @@ function githubOutcome(request: WebhookRequest, branch: string): Outcome {
   const push = parsePayload(githubPush, request, 'a GitHub push');
   if (!push) throw ApiError.of('BadRequest', 'a GitHub push must have a JSON body');
   if (push.ref !== `refs/heads/${branch}`) return { ignored: `the push is to ${push.ref}, the buildconfig builds refs/heads/${branch}` };
+  if (push.after && NO_COMMIT.test(push.after)) return { ignored: `the push deleted ${push.ref}` };
   const commit = push.after ? ` of ${push.after.slice(0, 12)}` : '';
   const author = push.head_commit?.author?.name ? ` by ${push.head_commit.author.name}` : '';
   const subject = firstLine(push.head_commit?.message);
-  return { message: `GitHub WebHook: push${commit} to ${branch}${author}${subject ? `: ${subject}` : ''}` };
+  return { message: `GitHub WebHook: push${commit} to ${branch}${author}${subject ? `: ${subject}` : ''}`, commit: pinned(push.after) };
 }
 
 function genericOutcome(request: WebhookRequest, branch: string): Outcome {
@@ -78,7 +88,7 @@ function genericOutcome(request: WebhookRequest, branch: string): Outcome {
   if (ref !== undefined && ref !== branch && ref !== `refs/heads/${branch}`) return { ignored: `the payload names ref ${ref}, the buildconfig builds ${branch}` };
   const commit = payload?.git?.commit ? ` of ${payload.git.commit.slice(0, 12)}` : '';
   const subject = firstLine(payload?.git?.message);
-  return { message: `Generic WebHook${commit}${subject ? `: ${subject}` : ''}` };
+  return { message: `Generic WebHook${commit}${subject ? `: ${subject}` : ''}`, commit: pinned(payload?.git?.commit) };
 }
 
 /** The body as JSON checked against `schema`; undefined without a body; a 400 or 415 for anything else. */

@@ -31,6 +31,17 @@ describe('GitSourceFetcher', () => {
     expect(written.join('')).not.toContain('tok3n');
   });
 
+  it("fetches the commit a webhook pinned (spec.revision) instead of the branch's head", async () => {
+    const wanted: unknown[] = [];
+    const git = { fetch: async (...args: unknown[]) => (wanted.push(args[1]), Promise.reject(new GitError('stop here', 'failed'))) } as unknown as Git;
+    const { ctx } = contextFor('https://git.example/app.git');
+    await new GitSourceFetcher(git, noSecrets).fetch(ctx).catch(() => undefined);
+    ctx.build.spec.revision = { commit: 'c'.repeat(40) };
+    const failure = await new GitSourceFetcher(git, noSecrets).fetch(ctx).catch((error: BuildFailure) => error);
+    expect(wanted).toEqual(['main', 'c'.repeat(40)]);
+    expect((failure as BuildFailure).message).toContain(`https://git.example/app.git ${'c'.repeat(40)}: stop here`);
+  });
+
   it('fails as FetchSourceFailed, fetching nothing, when the source secret is missing', async () => {
     const git = { fetch: jest.fn() } as unknown as Git;
     const secrets: SourceSecrets = { credentials: async () => Promise.reject(new SourceSecretError('source secret "repo-key" does not exist in namespace demo', 'NotFound')) };

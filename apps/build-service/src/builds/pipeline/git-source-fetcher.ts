@@ -26,8 +26,10 @@ export class GitSourceFetcher implements SourceFetcher {
       throw new BuildFailure('FetchSourceFailed', `cannot fetch ${shownUri} with its source secret: ${error.message}`);
     });
     if (credentials) await ctx.log.write(`\tUsing the source secret "${source.sourceSecret?.name}" (${credentials.kind === 'ssh' ? 'ssh key' : 'user and password'})\n`);
-    const revision = await this.git.fetch(source.git.uri, source.git.ref, repoDir, ctx.signal, credentials).catch((error: Error) => {
-      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${source.git.ref}: ${redactCredentials(error.message)}`);
+    // A webhook's build fetches the commit that was pushed; any other the branch's head.
+    const wanted = ctx.build.spec.revision?.commit ?? source.git.ref;
+    const revision = await this.git.fetch(source.git.uri, wanted, repoDir, ctx.signal, credentials).catch((error: Error) => {
+      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${wanted}: ${redactCredentials(error.message)}`);
     });
     await ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
     if (source.contextDir && !(await this.git.hasDirectory(repoDir, source.contextDir))) {
