@@ -117,7 +117,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited', 'site']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -366,6 +366,27 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     });
   });
 
+  it('builds a static site with the static builder, served by its run from the directory that holds index.html', async () => {
+    const repo = gitRepo({ 'README.md': 'the site is in public/\n', 'public/index.html': '<h1>static site</h1>\n', 'public/style.css': 'h1 { color: teal }\n' });
+    repos.push(repo.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('site', repo.dir, { builder: 'static' }) });
+    expect((await finished('site-1')).status).toMatchObject({ phase: 'Complete' });
+    expect(await fullLog('site-1')).toContain('---> Serving /opt/app-root/src/public');
+    const reference = `${REGISTRY_HOST}/${namespace}/site:latest`;
+    const container = await docker.createContainer({ Image: reference, Labels: { 'paas.dev/test': 'build-service' }, HostConfig: { Init: true, PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
+    try {
+      await container.start();
+      const port = (await container.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
+      const page = await eventually('the site to answer', async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/style.css`).catch(() => undefined);
+        return res?.ok ? res.text() : undefined;
+      }, 10_000, 100);
+      expect(page).toBe('h1 { color: teal }\n');
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+
   it("builds a repository's Dockerfile (Docker strategy) with its build args, labelled as s2i builds are; a failing step or a missing Dockerfile fails the build with its reason", async () => {
     const repo = gitRepo({
       'README.md': 'the app is in web/\n',
@@ -427,7 +448,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const repo = gitRepo({ 'server.js': '' });
     repos.push(repo.dir);
     await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('nobuilder', repo.dir, { builder: 'cobol' }) })).rejects.toMatchObject({
-      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "cobol"; available: nodejs' }] } },
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "cobol"; available: nodejs, static' }] } },
     });
     await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('noref', repo.dir, { ref: 'does-not-exist' }) })).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.source.git.ref' }] } },

@@ -22,7 +22,7 @@ describe('DetectBuildStrategy', () => {
       hasDirectory: async (_dir: string, at: string) => at === 'web',
       listDirectory: async () => files,
     } as unknown as Git;
-    const settings = { buildsDir: dir, builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: options.allowLocalSources ?? true, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
+    const settings = { buildsDir: dir, builders: { nodejs: 'paas-builder/nodejs:latest', static: 'paas-builder/static:latest' }, allowLocalSources: options.allowLocalSources ?? true, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
     return new DetectBuildStrategy(git, settings);
   }
 
@@ -32,6 +32,9 @@ describe('DetectBuildStrategy', () => {
     await expect(detector(['Dockerfile', 'package.json']).execute({ git: GIT_URL, ref: 'main' })).resolves.toEqual({ type: 'Docker', because: 'Dockerfile' });
     await expect(detector(['Dockerfile', 'package.json']).execute({ git: GIT_URL, ref: 'main', strategy: 'Source' })).resolves.toEqual({ type: 'Source', builder: 'nodejs', because: 'package.json' });
     await expect(detector(['package.json', 'server.js']).execute({ git: GIT_URL, ref: 'main', contextDir: 'web' })).resolves.toEqual({ type: 'Source', builder: 'nodejs', because: 'package.json' });
+    await expect(detector(['index.html', 'style.css']).execute({ git: GIT_URL, ref: 'main' })).resolves.toEqual({ type: 'Source', builder: 'static', because: 'index.html' });
+    // A Node.js app that also has an index.html is a Node.js app.
+    await expect(detector(['index.html', 'package.json']).execute({ git: GIT_URL, ref: 'main' })).resolves.toMatchObject({ builder: 'nodejs' });
     // The scratch clone is gone.
     expect(readdirSync(path.join(dir, 'work'))).toEqual([]);
   });
