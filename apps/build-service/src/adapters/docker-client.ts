@@ -190,7 +190,8 @@ export class DockerodeClient implements DockerClient {
         (error, stream) => {
           if (error) return reject(error);
           this.docker.modem.followProgress(stream as NodeJS.ReadableStream, (streamError: Error | null, output: PushProgress[]) => {
-            const failure = streamError?.message ?? output.find((entry) => entry.error || entry.errorDetail)?.error;
+            const failed = output.find((entry) => entry.error || entry.errorDetail);
+            const failure = streamError?.message ?? failed?.errorDetail?.message ?? failed?.error;
             if (failure) reject(new Error(failure));
             else resolve();
           });

@@ -108,9 +108,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   /**
    * The engine's classic builder: each step's container gets the build's memory limit (no
-   * swap), CPU limit and network, and is removed, failed or not (`forcerm`); nothing is pulled that the node
-   * lacks unless a `FROM` needs it. The step containers take the engine's defaults otherwise
-   * (the build API sets no capabilities or security options): see docs/security.md.
+   * swap), CPU limit and network, and is removed, failed or not (`forcerm`); a `FROM` image the
+   * node lacks is pulled as the engine would (none is reachable here: the build fails). The
+   * step containers take the engine's defaults otherwise (the build API sets no capabilities or
+   * security options): see docs/security.md.
    *
    * The labels are put on by one commit of a container of the built image (never started),
    * which also tags it: the builder would add each label as a step of its own, a container

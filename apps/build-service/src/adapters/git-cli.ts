@@ -104,11 +104,11 @@ export async function withCredentials<T>(uri: string, credentials: GitCredential
     }
     const key = path.join(dir, 'id');
     await writeFile(key, credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`, { mode: 0o600 });
-    const hostChecks = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
-    if (credentials.knownHosts) {
-      await writeFile(path.join(dir, 'known_hosts'), credentials.knownHosts, { mode: 0o600 });
-      hostChecks.splice(0, hostChecks.length, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`);
-    }
+    const knownHosts = path.join(dir, 'known_hosts');
+    if (credentials.knownHosts) await writeFile(knownHosts, credentials.knownHosts, { mode: 0o600 });
+    const hostChecks = credentials.knownHosts
+      ? ['-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`]
+      : ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
     const ssh = ['ssh', '-F', '/dev/null', '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', ...hostChecks];
     return await work({ GIT_SSH_COMMAND: ssh.map((word) => `'${word}'`).join(' ') });
   } finally {
