@@ -18,6 +18,7 @@ const APT_PACKAGES = [
   { name: 'git', command: 'git' },
   { name: 'iproute2', command: 'ip' }, // network namespaces and veth pairs of the extra Docker engines (--nodes)
   { name: 'busybox-static' }, // the S2I builder images are made from its static /bin/busybox
+  { name: 'mmdebstrap', command: 'mmdebstrap' }, // the python builder's root filesystem, from Debian's packages
   { name: 'curl', command: 'curl' },
   { name: 'openssl', command: 'openssl' }, // the router's default certificate; test certificates
   { name: 'default-jre-headless', command: 'java' }, // runs Zipkin

@@ -1,11 +1,16 @@
-# Shared by every <builder>/build-image.sh (sourced, POSIX sh): a root filesystem
-# of static busybox with the users and files the builder contract needs, the
-# builder's S2I scripts, and `docker import` with the labels every builder has.
-# Nothing is pulled. Each builder adds what it runs (node, ...) under "$r".
+# Shared by every <builder>/build-image.sh (sourced, POSIX sh): the hash that
+# keeps an up-to-date image, a root filesystem of static busybox or one a builder
+# made itself, the users and files the builder contract needs, the builder's S2I
+# scripts, and `docker import` with the labels every builder has. Nothing is
+# pulled. Each builder adds what it runs (node, python, ...) under "$r".
 #
-# builder_begin <name> <file or text describing an input>...: sets TAG, hash,
-#   r (the image's /) and as_root; exits 0 when the tagged image already carries
-#   the hash of those inputs, this library and the builder's scripts.
+# builder_check <name> <file or text describing an input>...: sets TAG, hash,
+#   r (the image's /, not yet created) and as_root; exits 0 when the tagged image
+#   already carries the hash of those inputs, this library and the builder's scripts.
+# builder_begin <name> <input>...: builder_check, then a busybox root in "$r"
+#   with builder_files.
+# builder_files: what the contract needs in any root "$r": the app dirs, user
+#   1001 (added to the root's /etc/passwd), the host's CA bundle, the S2I scripts.
 # builder_import <display name> <description> <tags> [--change ...]...: imports
 #   "$r" as $TAG and drops the image it replaces.
 set -eu
@@ -17,11 +22,10 @@ lib_dir=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "✗ ${TAG:-builder}: $*" >&2; exit 1; }
 
-builder_begin() {
+builder_check() {
   name=$1; shift
   here=$lib_dir/$name
   TAG=${BUILDER_TAG:-paas-builder/$name:latest}
-  [ -x "$BUSYBOX" ] || die "$BUSYBOX not found (apt-get install busybox-static)"
   hash=$({
     cat "$lib_dir/lib.sh" "$here/build-image.sh"
     for script in assemble run usage save-artifacts; do [ ! -f "$here/$script" ] || cat "$here/$script"; done
@@ -45,9 +49,13 @@ builder_begin() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/paas-builder-$name.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP # so the EXIT trap runs
-  r=$tmp/root                  # the image's /, mode 755 (mktemp's 700 would lock 1001 out)
-  mkdir -p "$r/bin" "$r/usr/bin" "$r/usr/local/bin" "$r/usr/libexec/s2i" "$r/etc/ssl/certs" \
-    "$r/root" "$r/dev" "$r/proc" "$r/sys" "$r/opt/app-root/src" "$r/opt/app-root/etc" "$r/tmp/src"
+  r=$tmp/root # the image's /, mode 755 (mktemp's 700 would lock 1001 out)
+}
+
+builder_begin() {
+  builder_check "$@"
+  [ -x "$BUSYBOX" ] || die "$BUSYBOX not found (apt-get install busybox-static)"
+  mkdir -p "$r/bin" "$r/usr/bin" "$r/etc" "$r/root" "$r/dev" "$r/proc" "$r/sys"
 
   # busybox and a link for each of its applets (sh, tar, cp, env, httpd, ...).
   cp "$BUSYBOX" "$r/bin/busybox"
@@ -56,17 +64,25 @@ builder_begin() {
   done
   ln -s ../../bin/busybox "$r/usr/bin/env"
 
-  # Users: root, and the app user 1001 in group 0 (OpenShift convention: files
-  # are group-0 writable so any uid in group 0 can run the app too).
   cat >"$r/etc/passwd" <<'TXT'
 root:x:0:0:root:/root:/bin/sh
-default:x:1001:0:Default application user:/opt/app-root/src:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 TXT
   cat >"$r/etc/group" <<'TXT'
 root:x:0:
 nogroup:x:65534:
 TXT
+  chmod 700 "$r/root"
+  builder_files
+}
+
+builder_files() {
+  mkdir -p "$r/usr/local/bin" "$r/usr/libexec/s2i" "$r/etc/ssl/certs" "$r/tmp/src" \
+    "$r/opt/app-root/src" "$r/opt/app-root/etc"
+  # The app user 1001 in group 0 (OpenShift convention: files are group-0
+  # writable so any uid in group 0 can run the app too).
+  grep -q '^[^:]*:[^:]*:1001:' "$r/etc/passwd" ||
+    echo 'default:x:1001:0:Default application user:/opt/app-root/src:/bin/sh' >>"$r/etc/passwd"
   # Without this glibc asks DNS before /etc/hosts.
   printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$r/etc/nsswitch.conf"
   if [ -f "$CA_BUNDLE" ]; then cp "$CA_BUNDLE" "$r/etc/ssl/certs/ca-certificates.crt"; fi
@@ -75,7 +91,6 @@ TXT
     [ ! -f "$here/$script" ] || cp "$here/$script" "$r/usr/libexec/s2i/$script"
   done
   chmod 755 "$r/usr/libexec/s2i"/*
-  chmod 700 "$r/root"
   chmod 1777 "$r/tmp"
 }
 

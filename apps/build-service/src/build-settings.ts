@@ -41,7 +41,7 @@ export interface BuildSettings {
 export const BUILD_STRATEGY_TYPES = ['Source', 'Docker'] as const;
 export type BuildStrategyType = (typeof BUILD_STRATEGY_TYPES)[number];
 
-export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest', static: 'paas-builder/static:latest' };
+export const BUILDER_CATALOG: Record<string, string> = { nodejs: 'paas-builder/nodejs:latest', python: 'paas-builder/python:latest', static: 'paas-builder/static:latest' };
 
 export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSettings {
   const config = loadConfig(env);

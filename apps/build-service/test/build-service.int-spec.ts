@@ -366,25 +366,41 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     });
   });
 
+  /** Runs the pushed image of `stream` as a pod would and answers what `urlPath` says. */
+  async function servedBy(stream: string, urlPath: string): Promise<string> {
+    const reference = `${REGISTRY_HOST}/${namespace}/${stream}:latest`;
+    const container = await docker.createContainer({ Image: reference, Labels: { 'paas.dev/test': 'build-service' }, HostConfig: { Init: true, PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
+    try {
+      await container.start();
+      const port = (await container.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
+      return await eventually(`${stream} to answer`, async () => {
+        const res = await fetch(`http://127.0.0.1:${port}${urlPath}`).catch(() => undefined);
+        return res?.ok ? res.text() : undefined;
+      }, 10_000, 100);
+    } finally {
+      await container.remove({ force: true });
+    }
+  }
+
   it('builds a static site with the static builder, served by its run from the directory that holds index.html', async () => {
     const repo = gitRepo({ 'README.md': 'the site is in public/\n', 'public/index.html': '<h1>static site</h1>\n', 'public/style.css': 'h1 { color: teal }\n' });
     repos.push(repo.dir);
     await rpc.request('buildconfigs.create', { namespace, body: buildConfig('site', repo.dir, { builder: 'static' }) });
     expect((await finished('site-1')).status).toMatchObject({ phase: 'Complete' });
     expect(await fullLog('site-1')).toContain('---> Serving /opt/app-root/src/public');
-    const reference = `${REGISTRY_HOST}/${namespace}/site:latest`;
-    const container = await docker.createContainer({ Image: reference, Labels: { 'paas.dev/test': 'build-service' }, HostConfig: { Init: true, PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
-    try {
-      await container.start();
-      const port = (await container.inspect()).NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
-      const page = await eventually('the site to answer', async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/style.css`).catch(() => undefined);
-        return res?.ok ? res.text() : undefined;
-      }, 10_000, 100);
-      expect(page).toBe('h1 { color: teal }\n');
-    } finally {
-      await container.remove({ force: true });
-    }
+    expect(await servedBy('site', '/style.css')).toBe('h1 { color: teal }\n');
+  });
+
+  it('builds a Python app with the python builder (a Debian root, not busybox), its .s2i/environment kept for run', async () => {
+    const repo = gitRepo({
+      '.s2i/environment': 'GREETING=hello from python\n',
+      'app.py': 'import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n\nclass Hello(BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200)\n        self.end_headers()\n        self.wfile.write(os.environ["GREETING"].encode())\n\nHTTPServer(("", int(os.environ["PORT"])), Hello).serve_forever()\n',
+    });
+    repos.push(repo.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('py', repo.dir, { builder: 'python' }) });
+    expect((await finished('py-1')).status).toMatchObject({ phase: 'Complete' });
+    expect(await fullLog('py-1')).toContain('---> Run command: python app.py');
+    expect(await servedBy('py', '/')).toBe('hello from python');
   });
 
   it("builds a repository's Dockerfile (Docker strategy) with its build args, labelled as s2i builds are; a failing step or a missing Dockerfile fails the build with its reason", async () => {
@@ -448,7 +464,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const repo = gitRepo({ 'server.js': '' });
     repos.push(repo.dir);
     await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('nobuilder', repo.dir, { builder: 'cobol' }) })).rejects.toMatchObject({
-      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "cobol"; available: nodejs, static' }] } },
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'unknown builder "cobol"; available: nodejs, python, static' }] } },
     });
     await expect(rpc.request('buildconfigs.create', { namespace, body: buildConfig('noref', repo.dir, { ref: 'does-not-exist' }) })).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.source.git.ref' }] } },

@@ -22,7 +22,7 @@ describe('DetectBuildStrategy', () => {
       hasDirectory: async (_dir: string, at: string) => at === 'web',
       listDirectory: async () => files,
     } as unknown as Git;
-    const settings = { buildsDir: dir, builders: { nodejs: 'paas-builder/nodejs:latest', static: 'paas-builder/static:latest' }, allowLocalSources: options.allowLocalSources ?? true, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
+    const settings = { buildsDir: dir, builders: { nodejs: 'paas-builder/nodejs:latest', python: 'paas-builder/python:latest', static: 'paas-builder/static:latest' }, allowLocalSources: options.allowLocalSources ?? true, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
     return new DetectBuildStrategy(git, settings);
   }
 
@@ -33,6 +33,9 @@ describe('DetectBuildStrategy', () => {
     await expect(detector(['Dockerfile', 'package.json']).execute({ git: GIT_URL, ref: 'main', strategy: 'Source' })).resolves.toEqual({ type: 'Source', builder: 'nodejs', because: 'package.json' });
     await expect(detector(['package.json', 'server.js']).execute({ git: GIT_URL, ref: 'main', contextDir: 'web' })).resolves.toEqual({ type: 'Source', builder: 'nodejs', because: 'package.json' });
     await expect(detector(['index.html', 'style.css']).execute({ git: GIT_URL, ref: 'main' })).resolves.toEqual({ type: 'Source', builder: 'static', because: 'index.html' });
+    await expect(detector(['requirements.txt', 'wsgi.py']).execute({ git: GIT_URL, ref: 'main' })).resolves.toEqual({ type: 'Source', builder: 'python', because: 'requirements.txt' });
+    await expect(detector(['app.py', 'templates']).execute({ git: GIT_URL, ref: 'main' })).resolves.toEqual({ type: 'Source', builder: 'python', because: 'app.py' });
+    await expect(detector(['index.html', 'pyproject.toml']).execute({ git: GIT_URL, ref: 'main' })).resolves.toMatchObject({ builder: 'python' });
     // A Node.js app that also has an index.html is a Node.js app.
     await expect(detector(['index.html', 'package.json']).execute({ git: GIT_URL, ref: 'main' })).resolves.toMatchObject({ builder: 'nodejs' });
     // The scratch clone is gone.

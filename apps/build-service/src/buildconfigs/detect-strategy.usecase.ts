@@ -9,7 +9,11 @@ import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { isLocalSource } from './check-build-source';
 
 /** The files that call for a catalog builder, as `oc new-app` detects a language; the first builder whose file is there wins. */
-export const BUILDER_MARKERS: Record<string, string[]> = { nodejs: ['package.json'], static: ['index.html'] };
+export const BUILDER_MARKERS: Record<string, string[]> = {
+  nodejs: ['package.json'],
+  python: ['requirements.txt', 'pyproject.toml', 'setup.py', 'app.py'],
+  static: ['index.html'],
+};
 const DOCKERFILE = 'Dockerfile';
 
 /**
