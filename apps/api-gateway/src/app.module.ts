@@ -12,6 +12,8 @@ import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { EventsModule } from './events/events.module';
+import { BinaryBuildsModule } from './binary-builds/binary-builds.module';
+import { acceptBinaryUploads, isBinaryUpload } from './edge/binary-uploads';
 import { addCors } from './edge/cors';
 import { acceptEmptyJsonBodies } from './edge/empty-bodies';
 import { addSecurityHeaders } from './edge/security-headers';
@@ -49,11 +51,12 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ResourcesModule,
     NodesModule,
     WebhooksModule,
+    BinaryBuildsModule,
   ],
 })
 export class AppModule {}
 
-/** Bodies above this get 413: resources are small; sources come from git, not the API. */
+/** Bodies above this get 413: resources are small; sources come from git or as a Binary build's upload (its own limit). */
 const BODY_LIMIT_BYTES = 512 * 1024;
 
 export const GATEWAY_OPTIONS: HttpServiceOptions = {
@@ -67,10 +70,12 @@ export const GATEWAY_OPTIONS: HttpServiceOptions = {
 /** What every request meets before a guard or handler: see docs/security.md, "The HTTP edge". */
 function configureEdge(app: NestFastifyApplication) {
   const fastify = app.getHttpAdapter().getInstance();
-  addCors(fastify, app.get<GatewaySettings>(GATEWAY_SETTINGS).corsOrigins);
+  const settings = app.get<GatewaySettings>(GATEWAY_SETTINGS);
+  addCors(fastify, settings.corsOrigins);
   addSecurityHeaders(fastify);
   acceptEmptyJsonBodies(fastify);
   acceptJsonBodiesOnly(app, HTTP_JSON_LIMITS);
+  acceptBinaryUploads(fastify, settings.binaryMaxBytes);
   drainUnreadBodies(fastify);
-  refuseOversizedContinue(fastify.server, BODY_LIMIT_BYTES);
+  refuseOversizedContinue(fastify.server, (request) => (isBinaryUpload(request) ? settings.binaryMaxBytes : BODY_LIMIT_BYTES));
 }

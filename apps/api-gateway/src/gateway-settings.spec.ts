@@ -5,6 +5,7 @@ describe('loadGatewaySettings', () => {
     expect(loadGatewaySettings({})).toEqual({
       corsOrigins: [],
       login: { freeFailuresPerUser: 5, freeFailuresPerAddress: 20, basePenaltyMs: 1000, maxPenaltyMs: 900_000, failureMemoryMs: 3_600_000 },
+      binaryMaxBytes: 100 * 1024 * 1024,
       tokens: { defaultSeconds: 86_400, maxSeconds: 2_592_000 },
       events: { ttlMs: 3_600_000, pruneIntervalMs: 300_000 },
     });

@@ -5,6 +5,8 @@ export interface GatewaySettings {
   login: LoginThrottleSettings;
   tokens: TokenLifetimeSettings;
   events: EventSettings;
+  /** The largest upload of a Binary build (`PAAS_BINARY_MAX_BYTES`, 100 MiB): more is a 413. */
+  binaryMaxBytes: number;
 }
 
 /** Password checks per user and per client address: a few failures are free, then each costs a growing wait. */
@@ -59,6 +61,7 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Gatew
     },
     tokens: { defaultSeconds: Math.min(24 * 3600, maxSeconds), maxSeconds },
     events: { ttlMs, pruneIntervalMs: Math.min(5 * 60_000, Math.ceil(ttlMs / 12)) },
+    binaryMaxBytes: numberFrom(env.PAAS_BINARY_MAX_BYTES, 100 * 1024 * 1024, 1),
   };
 }
 

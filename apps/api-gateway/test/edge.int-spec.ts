@@ -121,6 +121,20 @@ describe('api-gateway edge: malformed requests, headers, cross-origin calls', ()
     socket.destroy();
   });
 
+  it("lets a Binary build's upload go on past the JSON limit, up to its own (PAAS_BINARY_MAX_BYTES, 100 MiB)", async () => {
+    const announce = async (bytes: number) => {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const credentials = Buffer.from(`${ADMIN_USER}:${adminPassword()}`).toString('base64');
+      socket.write(`POST /apis/build.openshift.io/v1/namespaces/${NAMESPACE}/buildconfigs/x/instantiatebinary HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${credentials}\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\nExpect: 100-continue\r\n\r\n`);
+      const answer = await readAnswer(socket);
+      socket.destroy();
+      return answer;
+    };
+    expect(await announce(5 << 20)).toMatch(/^HTTP\/1\.1 100 Continue/);
+    expect(await announce(101 << 20)).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
   it('puts security headers on every answer', async () => {
     for (const res of [await gateway.admin.get('/api/v1/namespaces'), await gateway.anonymous.get('/api/v1/namespaces'), await gateway.admin.get('/api/v1/nothing-here'), await gateway.anonymous.get('/healthz')]) {
       expect(res.headers).toMatchObject({

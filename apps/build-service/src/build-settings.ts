@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadConfig } from '@paas/platform/config';
 import { DEFAULT_MAX_LOG_BYTES } from './adapters/build-log-files';
 import { DEFAULT_BUILD_CONTAINER_LIMITS, type BuildContainerLimits } from './adapters/docker-container-runtime';
+import type { ArchiveLimits } from './builds/pipeline/binary-archive';
 
 export const BUILD_SETTINGS = Symbol('BUILD_SETTINGS');
 
@@ -36,6 +37,8 @@ export interface BuildSettings {
   resyncMs: number;
   /** How long a build waits (New) for a Ready, schedulable node before it fails as NoNodeAvailable. */
   nodeWaitMs: number;
+  /** What a Binary build's archive may unpack to: entries (BUILD_BINARY_MAX_ENTRIES, 100,000) and bytes (BUILD_BINARY_MAX_UNPACKED_BYTES, 1 GiB). */
+  binaryLimits: ArchiveLimits;
 }
 
 export const BUILD_STRATEGY_TYPES = ['Source', 'Docker'] as const;
@@ -61,6 +64,10 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
     concurrency: Number(env.BUILD_CONCURRENCY) || 4,
     resyncMs: Number(env.BUILD_RESYNC_MS) || 300_000,
     nodeWaitMs: Number(env.BUILD_NODE_WAIT_MS) || 600_000,
+    binaryLimits: {
+      maxEntries: Number(env.BUILD_BINARY_MAX_ENTRIES) || 100_000,
+      maxUnpackedBytes: Number(env.BUILD_BINARY_MAX_UNPACKED_BYTES) || 1024 ** 3,
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gitRef, gitUri, pathInRepository, WEBHOOK_TYPES } from '@paas/contracts/builds';
+import { gitRef, gitUri, pathInRepository, uploadedFileName, WEBHOOK_TYPES } from '@paas/contracts/builds';
 import { dns1123Label } from '@paas/contracts/meta';
 import { validate } from '@paas/contracts/validation';
 import type { RpcMethod, RpcResponse } from '@paas/contracts/rpc';
@@ -26,6 +26,17 @@ export const webhookRequest = namedRequest.extend({
   githubEvent: z.string().max(256).optional(),
   signature: z.string().max(256).optional(),
   body: z.string().max(WEBHOOK_BODY_LIMIT).optional(),
+});
+const shownText = z.string().max(1024).optional();
+export const binaryBuildRequest = namedRequest.extend({
+  upload: z.object({
+    object: z.string().regex(/^[\w-]{1,64}$/),
+    bytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    asFile: uploadedFileName.optional(),
+  }),
+  uploader: z.string().min(1).max(256),
+  revision: z.object({ commit: shownText, message: shownText, author: shownText }).optional(),
 });
 export const detectRequest = z.object({ git: gitUri, ref: gitRef, contextDir: pathInRepository.optional(), strategy: z.enum(['Source', 'Docker']).optional() });
 export const logRequest = namedRequest.extend({ offset: z.number().int().min(0).default(0) });

@@ -74,6 +74,7 @@ const cli = s2iCli();
 if (!cli) console.warn('builders.int-spec: no s2i CLI (S2I_BIN, ../shared/tools/s2i or s2i on PATH): the s2i CLI tests are skipped');
 
 (cli ? describe : describe.skip)('the builder images, built by the official s2i CLI', () => {
+  const s2i = cli ?? 's2i'; // found, or the tests are skipped
   const dirs: string[] = [];
   const images = new Set<string>();
 
@@ -97,7 +98,7 @@ if (!cli) console.warn('builders.int-spec: no s2i CLI (S2I_BIN, ../shared/tools/
   /** `s2i build`; answers its output (the build log), or fails with it. */
   async function s2iBuild(source: string, builder: string, image: string, ...flags: string[]): Promise<string> {
     images.add(image);
-    const build = execFileAsync(cli!, ['build', source, builder, image, '--pull-policy', 'never', ...flags], { timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
+    const build = execFileAsync(s2i, ['build', source, builder, image, '--pull-policy', 'never', ...flags], { timeout: 120_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
     const { stdout, stderr } = await build.catch((error: { code?: number; signal?: string; stdout: string; stderr: string }) => {
       throw new Error(`s2i build ${builder} ended with ${error.code ?? error.signal}:\n${error.stdout}${error.stderr}`);
     });

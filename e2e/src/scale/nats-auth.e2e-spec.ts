@@ -1,3 +1,5 @@
+import { BINARY_INPUT_BUCKET } from '@paas/contracts/builds';
+import { NatsBinaryInputs } from '@paas/platform/binary-inputs';
 import { busNames } from '@paas/platform/bus-names';
 import { inboxPrefix } from '@paas/platform/bus-permissions';
 import { eventually, requestOn, spawnService } from '@paas/platform/testing';
@@ -112,6 +114,20 @@ describe('the bus as up configures it', () => {
     expect(await requestOutcome(deploy, `$JS.API.STREAM.DELETE.${names.stream}`)).toBe(ErrorCode.PermissionsViolation);
     expect(await requestOutcome(deploy, `$JS.API.STREAM.UPDATE.${names.stream}`)).toBe(ErrorCode.PermissionsViolation);
     expect(await requestOutcome(deploy, '$JS.API.STREAM.CREATE.SNOOP')).toBe(ErrorCode.PermissionsViolation);
+  });
+
+  it("keeps Binary builds' uploads between the gateway, which stores them, and the build-service, which reads and deletes them", async () => {
+    const bucket = names.bucket(BINARY_INPUT_BUCKET);
+    const stored = await new NatsBinaryInputs(await as('api-gateway'), bucket).put([Buffer.from('the files of a build')]);
+    const file = path.join(copy.home, 'upload');
+    for (const other of ['router', 'deploy-service', 'registry-service']) {
+      await expect(new NatsBinaryInputs(await as(other), bucket).download(stored.object, file)).rejects.toBeDefined();
+    }
+    const build = new NatsBinaryInputs(await as('build-service'), bucket);
+    await expect(build.download(stored.object, file)).resolves.toEqual({ bytes: stored.bytes, sha256: stored.sha256 });
+    expect(readFileSync(file, 'utf8')).toBe('the files of a build');
+    await build.delete(stored.object);
+    await expect(build.download(stored.object, file)).resolves.toBeUndefined();
   });
 
   it('stops a service started without credentials at once, with one line saying what to set', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dns1123Label, envVar } from './meta';
-import { gitRef, gitUri, pathInRepository } from './builds';
+import { gitRef, gitUri, pathInRepository, uploadedFileName } from './builds';
 import { parseByteQuantity } from './namespaces';
 import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
 
@@ -8,13 +8,22 @@ import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
 export const newAppRequest = z
   .object({
     name: dns1123Label,
+    /**
+     * A git repository (`git`, `ref`), or `binary` (`{}`, or `{asFile}` for a single file): the
+     * files come with each build (`instantiatebinary`), as `oc new-app --binary` makes it.
+     */
     source: z
       .object({
-        git: gitUri,
+        git: gitUri.optional(),
         ref: gitRef.default('main'),
+        binary: z.object({ asFile: uploadedFileName.optional() }).strict().optional(),
         contextDir: pathInRepository.optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine((source, ctx) => {
+        if (!source.git && !source.binary) ctx.addIssue({ code: 'custom', path: ['git'], message: 'give git (the repository to build), or binary ({}: the files come with each build)' });
+        if (source.git && source.binary) ctx.addIssue({ code: 'custom', path: ['binary'], message: 'give git or binary, not both' });
+      }),
     /**
      * A builder from the catalog (`nodejs`): a Source (s2i) build. Without one, as `oc new-app`
      * does: the repository's Dockerfile (a Docker build), else the builder its files call for.
@@ -38,5 +47,9 @@ export const newAppRequest = z
     route: z.object({ host: z.string().max(253).optional() }).strict().default({}),
   })
   .strict()
-  .refine((app) => !(app.strategy === 'Docker' && app.builder), { message: 'a Docker build uses the Dockerfile, not a builder: give one or the other', path: ['builder'] });
+  .refine((app) => !(app.strategy === 'Docker' && app.builder), { message: 'a Docker build uses the Dockerfile, not a builder: give one or the other', path: ['builder'] })
+  .refine((app) => !app.source.binary || app.source.git || app.builder || app.strategy === 'Docker', {
+    message: 'a binary app has no repository to pick a builder from: name the builder, or strategy Docker for a Dockerfile among the files',
+    path: ['builder'],
+  });
 export type NewAppRequest = z.infer<typeof newAppRequest>;

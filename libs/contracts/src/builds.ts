@@ -27,19 +27,70 @@ export const pathInRepository = z
   .max(1024)
   .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, 'must be a relative path inside the repository');
 
-export const buildSourceSchema = z.object({
-  type: z.literal('Git').default('Git'),
-  git: z.object({ uri: gitUri, ref: gitRef.default('main') }),
-  contextDir: pathInRepository.optional(),
+/** A name for the one file of a Binary build's `asFile` upload: a plain file name, no directory. */
+export const uploadedFileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^(?!\.\.?$)[^/\\\0]+$/, 'must be a file name without a directory');
+
+/**
+ * Where a build's source comes from: a git repository (`Git`, the default), or files uploaded
+ * with each build (`Binary`, OpenShift's: `POST .../buildconfigs/{name}/instantiatebinary` with
+ * an archive of a directory, or one file named `binary.asFile`). Without a `type`, Binary when
+ * `binary` is given and `git` is not.
+ */
+export const buildSourceSchema = z.preprocess(
+  (source) => (source && typeof source === 'object' && !('type' in source) && 'binary' in source && !('git' in source) ? { ...source, type: 'Binary' } : source),
+  z
+    .object({
+      type: z.enum(['Git', 'Binary']).default('Git'),
+      git: z.object({ uri: gitUri, ref: gitRef.default('main') }).optional(),
+      binary: z.object({ asFile: uploadedFileName.optional() }).optional(),
+      contextDir: pathInRepository.optional(),
   /**
    * A Secret of the BuildConfig's namespace that lets git in (OpenShift's): for http(s),
    * `kubernetes.io/basic-auth` (`username`, `password`: a password or a token; `ca.crt` to trust
    * a private CA); for ssh, `kubernetes.io/ssh-auth` (`ssh-privatekey`; `known_hosts` to check
    * the host, which is not checked without it).
    */
-  sourceSecret: z.object({ name: dns1123Label }).optional(),
-});
+      sourceSecret: z.object({ name: dns1123Label }).optional(),
+    })
+    .superRefine((source, ctx) => {
+      if (source.type === 'Git' && !source.git) ctx.addIssue({ code: 'custom', path: ['git'], message: 'a Git source needs git.uri' });
+      if (source.type === 'Binary' && source.git) ctx.addIssue({ code: 'custom', path: ['git'], message: 'a Binary source has no git: its files come with each build (instantiatebinary)' });
+      if (source.type === 'Binary' && source.sourceSecret) ctx.addIssue({ code: 'custom', path: ['sourceSecret'], message: 'a Binary source fetches nothing: it has no source secret' });
+      if (source.type === 'Git' && source.binary) ctx.addIssue({ code: 'custom', path: ['binary'], message: 'binary is for a source of type Binary' });
+    }),
+);
 export type BuildSource = z.infer<typeof buildSourceSchema>;
+export type GitSource = NonNullable<BuildSource['git']>;
+/** A source whose files come from git. */
+export type GitBuildSource = BuildSource & { git: GitSource };
+export const isGitSource = (source: BuildSource): source is GitBuildSource => source.type !== 'Binary' && source.git !== undefined;
+
+/** The JetStream object store bucket (on the bus) that holds Binary builds' uploads until their build has ended. */
+export const BINARY_INPUT_BUCKET = 'paas-binary-inputs';
+
+/** One upload of a Binary build, as the gateway stored it: the object's name in BINARY_INPUT_BUCKET, its size and SHA-256. */
+export interface BinaryUpload {
+  object: string;
+  bytes: number;
+  sha256: string;
+  /** The upload is this one file (`?asFile=`), not an archive. */
+  asFile?: string;
+}
+
+/** `buildconfigs.instantiatebinary`: a new Build of a Binary BuildConfig from an upload (OpenShift's BinaryBuildRequestOptions). */
+export interface BinaryBuildRequest {
+  namespace: string;
+  name: string;
+  upload: BinaryUpload;
+  /** Who uploaded it (the build's author when the request names none). */
+  uploader: string;
+  /** What the request says of the files (`revision.commit`, `.message`, `.authorName`, `.authorEmail`), kept as the build's revision. */
+  revision?: { commit?: string; message?: string; author?: string };
+}
 
 /**
  * `Builder` names an entry of the build-service's builder catalog (`nodejs`); `DockerImage` an
@@ -274,6 +325,8 @@ export interface BuildStage {
 /** Machine-readable reasons a Build fails, shown with a human message. */
 export const BUILD_FAILURE_REASONS = [
   'FetchSourceFailed',
+  /** Binary strategy: the upload is not an archive that can be read, or holds what a source may not (a path out of the tree, a link, a device, too much). */
+  'InvalidBinaryInput',
   'InvalidContextDirectory',
   /** The source's `.s2i/environment` has a line that is not `NAME=value`. */
   'InvalidS2IEnvironment',
@@ -328,7 +381,9 @@ export interface BuildSpec extends Omit<BuildConfigSpec, 'runPolicy' | 'successf
    * starts the build (the pushed commit, OpenShift's `spec.revision`): that commit is fetched,
    * not whatever the branch points at by then.
    */
-  revision?: { commit: string; message?: string; author?: string };
+  revision?: { commit?: string; message?: string; author?: string };
+  /** Binary source: the upload this build is made from (deleted once the build has ended). */
+  binary?: BinaryUpload;
   triggeredBy: { message: string }[];
 }
 

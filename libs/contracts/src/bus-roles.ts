@@ -1,3 +1,4 @@
+import { BINARY_INPUT_BUCKET } from './builds';
 import type { EventType } from './events';
 import { RECORDED_EVENT_TYPES } from './kube-events';
 import { RESOURCE_OWNERS, type Plural, type RpcMethod } from './rpc';
@@ -49,6 +50,8 @@ export interface BusRole {
   answersEach?: RpcPattern[];
   /** Services whose replicas it counts by their presence (`presenceSubject`), to know whom a gather must hear from. */
   observes?: ServiceName[];
+  /** JetStream object store buckets it may create, write, read and delete objects of. */
+  objectStores?: string[];
 }
 
 /**
@@ -71,6 +74,8 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
     // The events it records as Kubernetes Events, by one durable consumer each.
     consumes: RECORDED_EVENT_TYPES.map((type) => ({ type })),
     kinds: ['Namespace', 'User', 'ServiceAccount', 'RoleBinding', 'Event'],
+    // Binary builds' uploads, stored as they stream in (deleted again when no build takes one).
+    objectStores: [BINARY_INPUT_BUCKET],
   },
   'build-service': {
     serves: everyVerbOf('build-service'),
@@ -81,6 +86,8 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
     consumes: [{ type: 'build.requested' }, { type: 'imagestream.updated' }],
     kinds: ['BuildConfig', 'Build'],
     watches: ['Node'],
+    // Binary builds' uploads: read by the build, deleted once it has ended.
+    objectStores: [BINARY_INPUT_BUCKET],
   },
   'registry-service': {
     serves: [...everyVerbOf('registry-service'), 'imagestreamtags.get'],

@@ -1,5 +1,5 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
-import type { Build, BuildConfig, BuildLog, DetectedStrategy, DetectRequest, WebhookRequest } from './builds';
+import type { BinaryBuildRequest, Build, BuildConfig, BuildLog, DetectedStrategy, DetectRequest, WebhookRequest } from './builds';
 import type { ConfigMap, Secret } from './config';
 import type { LimitRange, ResourceQuota } from './quotas';
 import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
@@ -118,6 +118,8 @@ type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) exten
 
 export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> & {
   'buildconfigs.instantiate': { request: GetRequest & { message?: string }; response: Build };
+  /** A Build of a Binary BuildConfig from files the gateway stored in the bus's object store (`oc start-build --from-dir`). */
+  'buildconfigs.instantiatebinary': { request: BinaryBuildRequest; response: Build };
   /** A generic or GitHub webhook call: the Build it started, or a Success Status saying why it started none (a push to another branch, a ping). */
   'buildconfigs.webhook': { request: WebhookRequest; response: Build | Status };
   /** How new-app should build a repository when it names no builder: answers the strategy, or a 422 saying why none fits. */

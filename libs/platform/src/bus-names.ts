@@ -17,6 +17,8 @@ export interface BusNames {
   watch(kind: string, namespace: string): string;
   /** Any subject of the platform's (`paas.…`, wildcards allowed) on this bus. */
   scoped(subject: string): string;
+  /** A JetStream object store bucket of the platform's on this bus (its stream is `OBJ_<bucket>`). */
+  bucket(name: string): string;
 }
 
 export function busNames(prefix = loadConfig().busPrefix): BusNames {
@@ -28,5 +30,6 @@ export function busNames(prefix = loadConfig().busPrefix): BusNames {
     rpc: (method) => scoped(rpcSubject(method)),
     watch: (kind, namespace) => scoped(watchSubject(kind, namespace)),
     scoped,
+    bucket: (name) => (prefix ? `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_${name}` : name),
   };
 }

@@ -90,4 +90,20 @@ describe('busPermissions', () => {
     expect(allows(build.publish, 'paas.rpc.nodes.update')).toBe(false);
     expect(allows(build.publish, 'paas.rpc.nodes.drain')).toBe(false);
   });
+
+  it("lets only the gateway and the build-service reach the Binary builds' bucket, and no other stream", () => {
+    for (const service of ['api-gateway', 'build-service'] as const) {
+      const { publish } = busPermissions(service, '');
+      expect(allows(publish, '$O.paas-binary-inputs.C.abc')).toBe(true);
+      expect(allows(publish, '$JS.API.STREAM.PURGE.OBJ_paas-binary-inputs')).toBe(true);
+      expect(allows(publish, '$JS.API.CONSUMER.CREATE.OBJ_paas-binary-inputs.x.$O.paas-binary-inputs.C.abc')).toBe(true);
+      expect(allows(publish, '$JS.API.STREAM.PURGE.PAAS_EVENTS')).toBe(false);
+      expect(allows(publish, '$JS.API.STREAM.DELETE.OBJ_paas-binary-inputs')).toBe(false);
+    }
+    for (const service of ['registry-service', 'deploy-service', 'router'] as const) {
+      expect(allows(busPermissions(service, '').publish, '$O.paas-binary-inputs.M.abc')).toBe(false);
+    }
+    expect(allows(busPermissions('build-service', 't1').publish, '$O.t1_paas-binary-inputs.C.abc')).toBe(true);
+    expect(allows(busPermissions('build-service', 't1').publish, '$O.paas-binary-inputs.C.abc')).toBe(false);
+  });
 });

@@ -67,9 +67,33 @@ export function busPermissions(service: ServiceName, prefix: string): BusPermiss
     `$JS.API.STREAM.INFO.${stream}`,
     `$JS.API.STREAM.CREATE.${stream}`,
     ...consumers,
+    ...(role.objectStores ?? []).flatMap((bucket) => objectStoreSubjects(names.bucket(bucket))),
   ];
   const watched = (role.watches ?? []).map((kind) => names.scoped(watchSubject(kind, '*')));
   const observed = (role.observes ?? []).map((other) => names.scoped(presenceSubject(other)));
   const subscribe = [...role.serves.map(rpc), ...(role.answersEach ?? []).map(rpc), ...watch, ...watched, ...observed, `${inboxPrefix(service, prefix)}.>`];
   return { publish: [...new Set(publish)], publishDeny, subscribe: [...new Set(subscribe)], allowResponses: true };
+}
+
+/**
+ * What a client of a JetStream object store bucket publishes (nats.js's object store): its
+ * chunks and metadata (`$O.<bucket>.>`); the JetStream API on the bucket's stream `OBJ_<bucket>`
+ * (create, info, purge for a delete, message and direct gets for an object's metadata); the
+ * ordered consumers a read uses (create, info, delete, and the flow-control replies); and the
+ * stream names lookup those consumers begin with. Nothing of any other stream.
+ */
+export function objectStoreSubjects(bucket: string): string[] {
+  const stream = `OBJ_${bucket}`;
+  return [
+    `$O.${bucket}.>`,
+    ...['INFO', 'CREATE', 'PURGE', 'MSG.GET'].map((verb) => `$JS.API.STREAM.${verb}.${stream}`),
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+    '$JS.API.STREAM.NAMES',
+  ];
 }

@@ -56,13 +56,15 @@ function drain(request: IncomingMessage, caps: { maxBytes: number; maxMs: number
 }
 
 /**
- * A client that sends `Expect: 100-continue` with a Content-Length over `bodyLimit` is
- * answered (413) without being told to continue, so it never sends the body; Node would
- * otherwise say "100 Continue" to everyone. Only for servers whose every route has that limit.
+ * A client that sends `Expect: 100-continue` with a Content-Length over the limit of its
+ * request (`bodyLimit`, or what it answers for the request: an upload route's own) is answered
+ * (413) without being told to continue, so it never sends the body; Node would otherwise say
+ * "100 Continue" to everyone.
  */
-export function refuseOversizedContinue(server: Server, bodyLimit: number): void {
+export function refuseOversizedContinue(server: Server, bodyLimit: number | ((request: IncomingMessage) => number)): void {
+  const limitOf = typeof bodyLimit === 'number' ? () => bodyLimit : bodyLimit;
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
-    if (Number(request.headers['content-length']) > bodyLimit) continueRefused.add(request);
+    if (Number(request.headers['content-length']) > limitOf(request)) continueRefused.add(request);
     else response.writeContinue();
     server.emit('request', request, response);
   });

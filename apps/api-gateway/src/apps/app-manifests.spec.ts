@@ -26,6 +26,16 @@ describe('appManifests', () => {
     expect(buildConfigInput.parse(docker).spec.strategy).toEqual({ type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } });
   });
 
+  it('makes a binary app a Binary BuildConfig with no trigger: it builds when files are uploaded', () => {
+    const binary = appManifests(request({ source: { binary: { asFile: 'app.py' } }, builder: 'python' }), { type: 'Source', builder: 'python', because: 'builder' }).buildconfigs;
+    expect(buildConfigInput.parse(binary).spec).toMatchObject({ source: { type: 'Binary', binary: { asFile: 'app.py' } }, triggers: [] });
+    const causes = (source: object, more: object = {}) => newAppRequest.safeParse({ name: 'x', source, ...more }).error?.issues.map((issue) => issue.path.join('.'));
+    expect(causes({ binary: {} })).toEqual(['builder']);
+    expect(causes({ binary: {} }, { strategy: 'Docker' })).toBeUndefined();
+    expect(causes({})).toEqual(['source.git']);
+    expect(causes({ git: 'https://git.example.test/x.git', binary: {} })).toEqual(['source.binary']);
+  });
+
   it('wires build output, image trigger, service selector and pod labels together', () => {
     const { buildconfigs, deploymentconfigs, services, routes } = appManifests(request({ port: 3000, replicas: 2 }), nodejs);
     expect(buildconfigs.spec.output.to).toEqual({ kind: 'ImageStreamTag', name: 'hello:latest' });

@@ -78,14 +78,17 @@ export function appManifests(app: NewAppRequest, build: DetectedStrategy): AppMa
     buildconfigs: {
       metadata,
       spec: {
-        source: { type: 'Git', git: { uri: app.source.git, ref: app.source.ref }, contextDir: app.source.contextDir },
+        source: app.source.git
+          ? { type: 'Git', git: { uri: app.source.git, ref: app.source.ref }, contextDir: app.source.contextDir }
+          : { type: 'Binary', binary: app.source.binary, contextDir: app.source.contextDir },
         strategy:
           build.type === 'Docker'
             ? { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } }
             : { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: build.builder }, env: [], incremental: false } },
         output: { to: imageStreamTag },
-        // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own.
-        triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }],
+        // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own;
+        // none for a binary app, which builds when files are uploaded.
+        triggers: app.source.git ? [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }] : [],
         runPolicy: 'Serial',
         successfulBuildsHistoryLimit: 5,
         failedBuildsHistoryLimit: 5,

@@ -47,6 +47,8 @@ export class CreateAppUseCase {
   private async strategyOf(app: NewAppRequest): Promise<DetectedStrategy> {
     if (app.builder) return { type: 'Source', builder: app.builder, because: 'builder' };
     const { git, ref, contextDir } = app.source;
+    // A binary app has no repository to look at: the request says Docker (or named a builder, above).
+    if (!git) return { type: 'Docker', because: 'strategy' };
     return this.rpc.request('buildconfigs.detect', { git, ref, contextDir, strategy: app.strategy }, { timeoutMs: CREATE_TIMEOUT_MS });
   }
 

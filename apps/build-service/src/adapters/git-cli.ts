@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,27 @@ export interface Git {
   readFile(dir: string, path: string): Promise<string | undefined>;
   /** Writes the fetched tree (or its `path` subtree) as an uncompressed tar to `file`, without what the glob patterns `excluded` match. */
   archive(dir: string, path: string | undefined, file: string, options?: { excluded?: string[]; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Makes a new bare repository in `dir` holding one commit of the files `write` adds (with
+   * git fast-import: nothing is written out as files), which the reads above then see as the
+   * fetched commit. Answers the commit id.
+   */
+  importTree(dir: string, write: (add: TreeWriter) => Promise<void>, signal?: AbortSignal): Promise<string>;
+}
+
+/** Adds one file (`size` bytes of `content`, exactly) or symlink (its target as content) to a tree being imported. */
+export type TreeWriter = (path: string, mode: 'file' | 'executable' | 'symlink', size: number, content: AsyncIterable<Uint8Array> | Buffer) => Promise<void>;
+
+const FAST_IMPORT_MODES = { file: '100644', executable: '100755', symlink: '120000' } as const;
+
+/** A path as fast-import reads it: C-style quoted, so that any name (quotes, newlines, leading spaces) is taken as it is. */
+function quotedPath(name: string): string {
+  const quoted = [...name].map((c) => {
+    if (c === '\\' || c === '"') return `\\${c}`;
+    const code = c.charCodeAt(0);
+    return code < 0x20 || code === 0x7f ? `\\${code.toString(8).padStart(3, '0')}` : c;
+  });
+  return `"${quoted.join('')}"`;
 }
 
 const FULL_COMMIT_ID = /^[0-9a-f]{40}$/;
@@ -184,5 +205,43 @@ export class GitCli implements Git {
     const excluded = (options.excluded ?? []).map((pattern) => `:(exclude,glob)${pattern}`);
     const pathspecs = excluded.length ? ['--', '.', ...excluded] : [];
     await runGit(['archive', '--format=tar', `--output=${file}`, path ? `FETCH_HEAD:${path}` : 'FETCH_HEAD', ...pathspecs], { cwd: dir, signal: options.signal });
+  }
+
+  async importTree(dir: string, write: (add: TreeWriter) => Promise<void>, signal?: AbortSignal): Promise<string> {
+    await runGit(['init', '--bare', '--quiet', dir], { signal });
+    const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, env: gitEnv(), signal, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = `${stderr}${chunk.toString()}`.slice(-4096)));
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => resolve(code ?? -1));
+    });
+    child.stdin.on('error', () => undefined); // a fast-import that died says why through its exit
+    const put = (data: string | Uint8Array) => new Promise<void>((resolve, reject) => child.stdin.write(data, (error) => (error ? reject(error) : resolve())));
+    const message = 'Binary build upload\n';
+    try {
+      await put(`commit refs/heads/upload\ncommitter paas <paas@localhost> 0 +0000\ndata ${Buffer.byteLength(message)}\n${message}`);
+      await write(async (name, mode, size, content) => {
+        await put(`M ${FAST_IMPORT_MODES[mode]} inline ${quotedPath(name)}\ndata ${size}\n`);
+        let written = 0;
+        for await (const chunk of Buffer.isBuffer(content) ? [content] : content) {
+          written += chunk.length;
+          await put(chunk);
+        }
+        if (written !== size) throw new GitError(`${name}: ${written} bytes where ${size} were announced`, 'failed');
+        await put('\n');
+      });
+      await put('done\n');
+      child.stdin.end();
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exited.catch(() => undefined);
+      throw error;
+    }
+    const code = await exited;
+    if (code !== 0) throw new GitError(`git fast-import failed: ${lastLine(stderr) || `exit code ${code}`}`, 'failed');
+    const commit = (await runGit(['rev-parse', 'refs/heads/upload'], { cwd: dir, signal })).trim();
+    await writeFile(path.join(dir, 'FETCH_HEAD'), `${commit}\t\tbinary upload\n`);
+    return commit;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
 import { listResponse } from '@paas/platform/rpc-input';
-import { createRequest, detectRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest, webhookRequest } from '../rpc-requests';
+import { binaryBuildRequest, createRequest, detectRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest, webhookRequest } from '../rpc-requests';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
@@ -34,6 +34,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     handleParsed(this.rpc, 'buildconfigs.instantiate', instantiateRequest, 'BuildRequest', (r) =>
       this.instantiate.execute(r.namespace, r.name, r.message ?? 'Manually triggered'),
     );
+    handleParsed(this.rpc, 'buildconfigs.instantiatebinary', binaryBuildRequest, 'BinaryBuildRequest', (r) => this.instantiate.forUpload(r));
     handleParsed(this.rpc, 'buildconfigs.detect', detectRequest, 'App', (r) => this.detect.execute(r));
     handleParsed(this.rpc, 'buildconfigs.webhook', webhookRequest, 'WebhookRequest', (r) => this.webhook.execute(r));
   }

@@ -25,7 +25,8 @@ export class BuilderImageChangedHandler implements OnApplicationBootstrap {
       const from = `${data.name}:${data.tag}`;
       const following = (await this.buildConfigs.list({ namespace: data.namespace })).filter((bc) => {
         const builder = builderRefOf(bc.spec);
-        return builder?.kind === 'ImageStreamTag' && builder.name === from && bc.spec.triggers.some((trigger) => trigger.type === 'ImageChange');
+        // A Binary BuildConfig's files come with each upload: a new builder image has nothing to rebuild.
+        return builder?.kind === 'ImageStreamTag' && builder.name === from && bc.spec.source.type !== 'Binary' && bc.spec.triggers.some((trigger) => trigger.type === 'ImageChange');
       });
       for (const bc of following) {
         const build = await this.instantiate.forImageChange(data.namespace, bc.metadata.name, from, data.image);

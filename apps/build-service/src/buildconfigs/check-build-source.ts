@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { BuildConfigSpec } from '@paas/contracts/builds';
+import { isGitSource, type BuildConfigSpec } from '@paas/contracts/builds';
 import type { StatusCause } from '@paas/contracts/status';
 import { isNodeSchedulable } from '@paas/contracts/nodes';
 import { ApiError } from '@paas/platform/api-error';
@@ -76,6 +76,8 @@ export class CheckBuildSource {
   }
 
   private async checkGit(namespace: string, spec: BuildConfigSpec): Promise<StatusCause[]> {
+    // A Binary source has nothing to reach: its files come with each build.
+    if (!isGitSource(spec.source)) return [];
     const { uri, ref } = spec.source.git;
     if (!this.settings.allowLocalSources && isLocalSource(uri)) {
       const message = `${uri}: a repository on the build host's disk is refused here (BUILD_LOCAL_SOURCES=allow on a development machine); use an https, ssh or git URL`;

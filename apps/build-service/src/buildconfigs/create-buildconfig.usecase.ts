@@ -35,7 +35,8 @@ export class CreateBuildConfig {
     const draft = { metadata: { name, namespace, labels, annotations }, spec: input.spec, status: { lastVersion: 0 } };
     if (dryRun) return dryRunPreview<BuildConfig>('BuildConfig', draft);
     const created = await this.buildConfigs.create(draft);
-    if (created.spec.triggers.some((t) => t.type === 'ConfigChange')) {
+    // A Binary BuildConfig has no files to build until an upload brings them.
+    if (created.spec.source.type !== 'Binary' && created.spec.triggers.some((t) => t.type === 'ConfigChange')) {
       await this.instantiate.execute(namespace, name, 'Build configuration change');
       return this.buildConfigs.get(namespace, name);
     }

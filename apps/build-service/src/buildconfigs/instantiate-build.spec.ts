@@ -37,3 +37,35 @@ describe('ImageChange triggers', () => {
     expect(causes(spec([{ type: 'ImageChange' }]))).toBeUndefined();
   });
 });
+
+describe('Binary BuildConfigs', () => {
+  const binarySpec = { source: { binary: {} }, strategy: { sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' } } }, output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } } };
+  const upload = { object: 'object-1', bytes: 10, sha256: 'a'.repeat(64) };
+
+  function instantiator() {
+    const configs = new InMemoryResourceRepository<BuildConfig>('BuildConfig');
+    const builds = new InMemoryResourceRepository<Build>('Build');
+    const meta = (name: string) => ({ name, namespace: 'demo', uid: `uid-${name}`, resourceVersion: '1', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' });
+    configs.seed({ apiVersion: 'v1', kind: 'BuildConfig', metadata: meta('bin'), spec: buildConfigInput.parse({ metadata: { name: 'bin' }, spec: binarySpec }).spec, status: { lastVersion: 0 } });
+    configs.seed({ apiVersion: 'v1', kind: 'BuildConfig', metadata: meta('git'), spec: buildConfigInput.parse({ metadata: { name: 'git' }, spec: spec([]) }).spec, status: { lastVersion: 0 } });
+    return { instantiate: new InstantiateBuild(configs as unknown as BuildConfigRepository, builds as unknown as BuildRepository, { registryHost: 'r:5000' } as BuildSettings), builds };
+  }
+
+  it('are read as Binary when the source has binary and no git', () => {
+    expect(buildConfigInput.parse({ metadata: { name: 'bin' }, spec: binarySpec }).spec.source).toEqual({ type: 'Binary', binary: {} });
+    const causes = (source: object) => buildConfigInput.safeParse({ metadata: { name: 'x' }, spec: { ...binarySpec, source } }).error?.issues.map((issue) => issue.path.join('.'));
+    expect(causes({ type: 'Binary', git: { uri: 'https://git.example/app.git' } })).toEqual(['spec.source.git']);
+    expect(causes({ type: 'Git' })).toEqual(['spec.source.git']);
+    expect(causes({ binary: { asFile: 'dir/app.py' } })).toEqual(['spec.source.binary.asFile']);
+  });
+
+  it('build from an upload only: the Build carries it and the revision, and a git BuildConfig or a plain instantiate is a 400', async () => {
+    const { instantiate, builds } = instantiator();
+    const build = await instantiate.forUpload({ namespace: 'demo', name: 'bin', upload, uploader: 'ann', revision: { message: 'from my laptop' } });
+    expect(build.metadata.name).toBe('bin-1');
+    expect(build.spec).toMatchObject({ binary: upload, revision: { message: 'from my laptop', author: 'ann' }, triggeredBy: [{ message: 'Binary upload by ann' }] });
+    await expect(instantiate.forUpload({ namespace: 'demo', name: 'git', upload, uploader: 'ann' })).rejects.toMatchObject({ status: { code: 400 } });
+    await expect(instantiate.execute('demo', 'bin', 'Manually triggered')).rejects.toMatchObject({ status: { code: 400, message: expect.stringContaining('instantiatebinary') } });
+    expect((await builds.list()).map((b) => b.metadata.name)).toEqual(['bin-1']);
+  });
+});

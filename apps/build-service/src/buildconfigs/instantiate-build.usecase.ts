@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Build, BuildConfig } from '@paas/contracts/builds';
+import type { BinaryBuildRequest, Build, BuildConfig } from '@paas/contracts/builds';
+import { ApiError } from '@paas/platform/api-error';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildRepository } from '../builds/build.repository';
 import { BuildConfigRepository } from './buildconfig.repository';
@@ -8,6 +9,11 @@ export const BUILD_CONFIG_LABEL = 'buildconfig';
 export const OPENSHIFT_BUILD_CONFIG_LABEL = 'openshift.io/build-config.name';
 /** A build's number among its BuildConfig's (`<bc>-<n>`), as OpenShift annotates it. */
 export const BUILD_NUMBER_ANNOTATION = 'openshift.io/build.number';
+
+/** What a new Build owes once stored: `build.requested`. */
+const requested = (build: Build) => [
+  { id: `build.requested:${build.metadata.uid}`, type: 'build.requested' as const, data: { namespace: build.metadata.namespace, name: build.metadata.name, buildConfig: build.metadata.labels?.[BUILD_CONFIG_LABEL] ?? '' } },
+];
 
 /**
  * A new Build `<bc>-<n>` from the BuildConfig's current spec, n = ++status.lastVersion (an
@@ -24,8 +30,20 @@ export class InstantiateBuild {
 
   /** `commit`: the one to build (a webhook's push), instead of the branch's head when the build runs. */
   async execute(namespace: string, name: string, message: string, commit?: string): Promise<Build> {
+    const { source } = (await this.buildConfigs.get(namespace, name)).spec;
+    if (source.type === 'Binary') throw ApiError.of('BadRequest', `buildconfig ${namespace}/${name} builds uploaded files (source type Binary): start it with instantiatebinary and the files`);
     const bc = await this.buildConfigs.updateStatus(namespace, name, (status) => ({ ...status, lastVersion: status.lastVersion + 1 }));
     return this.create(bc, message, commit);
+  }
+
+  /** A Build of a Binary BuildConfig from an upload the gateway stored; its revision is what the request says, else the uploader's. */
+  async forUpload({ namespace, name, upload, uploader, revision }: BinaryBuildRequest): Promise<Build> {
+    const { source } = (await this.buildConfigs.get(namespace, name)).spec;
+    if (source.type !== 'Binary') throw ApiError.of('BadRequest', `buildconfig ${namespace}/${name} builds from git (source type ${source.type}), not from uploaded files: use instantiate`);
+    const bc = await this.buildConfigs.updateStatus(namespace, name, (status) => ({ ...status, lastVersion: status.lastVersion + 1 }));
+    const build = this.newBuild(bc, `Binary upload by ${uploader}`);
+    const spec = { ...build.spec, binary: upload, revision: { ...revision, author: revision?.author ?? uploader } };
+    return this.builds.create({ ...build, spec }, { outbox: requested });
   }
 
   /**
@@ -47,10 +65,7 @@ export class InstantiateBuild {
   }
 
   private create(bc: BuildConfig, message: string, commit?: string): Promise<Build> {
-    const { namespace, name } = bc.metadata;
-    return this.builds.create(this.newBuild(bc, message, commit), {
-      outbox: (build) => [{ id: `build.requested:${build.metadata.uid}`, type: 'build.requested', data: { namespace, name: build.metadata.name, buildConfig: name } }],
-    });
+    return this.builds.create(this.newBuild(bc, message, commit), { outbox: requested });
   }
 
   private newBuild(bc: BuildConfig, message: string, commit?: string) {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Build, WebhookRequest } from '@paas/contracts/builds';
+import { isGitSource, type Build, type WebhookRequest } from '@paas/contracts/builds';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -47,6 +47,7 @@ export class ReceiveWebhook {
     const bc = await this.buildConfigs.find(namespace, name);
     const trigger = bc?.spec.triggers.find((t) => t.type === (type === 'github' ? 'GitHub' : 'Generic') && 'secret' in t && sameSecret(t.secret, secret));
     if (!bc || !trigger) throw ApiError.of('NotFound', `no ${type} webhook of buildconfig ${namespace}/${name} has this secret`);
+    if (!isGitSource(bc.spec.source)) throw ApiError.of('BadRequest', `buildconfig ${namespace}/${name} builds uploads (source type Binary): a webhook cannot start it; use instantiatebinary`);
     const branch = bc.spec.source.git.ref;
     const outcome = type === 'github' ? githubOutcome(request, branch) : genericOutcome(request, branch);
     if ('ignored' in outcome) return successStatus(`no build started: ${outcome.ignored}`, { kind: 'BuildConfig', name });

@@ -94,7 +94,7 @@ describe('BuildController', () => {
     const logs = new BuildLogFiles(dir);
     const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000, containerLimits: { memoryBytes: 2 * GIB, pidsLimit: 1024 } } as BuildSettings;
     const pruned: string[] = [];
-    const deleteBuild = { execute: async (namespace: string, name: string) => (pruned.push(name), await store.delete(namespace, name), successStatus('deleted')) };
+    const deleteBuild = { execute: async (namespace: string, name: string) => (pruned.push(name), await store.delete(namespace, name), successStatus('deleted')), releaseUpload: async () => undefined };
     controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings, deleteBuild);
     // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
     await controller.builds.start();

@@ -62,7 +62,7 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(BUILD_NODES) private readonly nodes: BuildNodes,
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
-    @Inject(DeleteBuild) private readonly deleteBuild: Pick<DeleteBuild, 'execute'>,
+    @Inject(DeleteBuild) private readonly deleteBuild: Pick<DeleteBuild, 'execute' | 'releaseUpload'>,
   ) {
     this.builds = new Informer(store, feed, { resyncMs: settings.resyncMs });
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'builds', concurrency: 4 });
@@ -122,7 +122,10 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       this.runBuild.abort(namespace, name);
       return {};
     }
-    if (TERMINAL.includes(build.status.phase)) return this.pruneHistory(build);
+    if (TERMINAL.includes(build.status.phase)) {
+      await this.deleteBuild.releaseUpload(build);
+      return this.pruneHistory(build);
+    }
     if (build.status.cancelled) return this.cancel(build);
     if (this.runBuild.isRunning(namespace, name)) return {};
     if (build.status.phase === 'New') return (await this.heldByRunPolicy(build)) ?? this.claim(build);

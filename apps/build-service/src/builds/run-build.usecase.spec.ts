@@ -165,7 +165,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000 });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 } });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
@@ -598,9 +598,10 @@ describe('BuildStrategyFactory on a node', () => {
     new FakeCredentials(),
     { credentials: async () => undefined },
     streams,
+    { put: async () => ({ object: 'none', bytes: 0, sha256: '' }), download: async () => undefined, delete: async () => undefined },
   );
   const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
-  const source: FetchedSource = { revision: { commit: COMMIT }, archive: () => Readable.from([]), scripts: [], environment: [], readFile: async () => undefined };
+  const source: FetchedSource = { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from([]), scripts: [], environment: [], readFile: async () => undefined };
 
   it("commits, names and pushes the image on the node's engine, for the registry as that node reaches it", async () => {
     const runtime = new FakeRuntime();

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { GitError, type Git } from '../../adapters/git-cli';
+import { isGitSource } from '@paas/contracts/builds';
+import { GitError, type Git, type Revision } from '../../adapters/git-cli';
 import type { SourceSecrets } from '../../adapters/source-secrets';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type BuildContext, type FetchedSource, type SourceFetcher } from './roles';
@@ -19,6 +20,7 @@ export class GitSourceFetcher implements SourceFetcher {
 
   async fetch(ctx: BuildContext): Promise<FetchedSource> {
     const { source } = ctx.build.spec;
+    if (!isGitSource(source)) throw new BuildFailure('FetchSourceFailed', `the source is of type ${source.type}, not Git`);
     const repoDir = path.join(ctx.workDir, 'repo.git');
     const shownUri = redactCredentials(source.git.uri);
     await ctx.log.write(`Cloning "${shownUri}" (ref ${source.git.ref}) ...\n`);
@@ -32,21 +34,30 @@ export class GitSourceFetcher implements SourceFetcher {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${wanted}: ${redactCredentials(error.message)}`);
     });
     await ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
-    if (source.contextDir && !(await this.git.hasDirectory(repoDir, source.contextDir))) {
-      throw new BuildFailure('InvalidContextDirectory', `the context directory "${source.contextDir}" does not exist in commit ${revision.commit.slice(0, 12)}`);
-    }
-    const inSource = (file: string) => path.posix.join(source.contextDir ?? '', file);
-    const readFile = (file: string) => this.git.readFile(repoDir, inSource(file));
-    const { s2i } = this.options;
-    const environment = s2i ? s2iEnvironment((await readFile('.s2i/environment')) ?? '') : [];
-    const excluded = s2i ? ignorePatterns((await readFile('.s2iignore')) ?? '') : [];
-    const scripts = s2i ? await this.git.listDirectory(repoDir, inSource('.s2i/bin')) : [];
-    const tarFile = path.join(ctx.workDir, 'source.tar');
-    await this.git.archive(repoDir, source.contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
-      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
-    });
-    return { revision, archive: () => createReadStream(tarFile), scripts, environment, readFile };
+    return sourceOfCommit(this.git, ctx, repoDir, revision, this.options);
   }
+}
+
+/**
+ * The source a build reads from the commit FETCH_HEAD names in `repoDir` (fetched from git, or
+ * a Binary build's upload imported): its tree at `contextDir` as a tar, without what
+ * `.s2iignore` names; for an s2i build also `.s2i/environment` and `.s2i/bin`.
+ */
+export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: string, revision: Revision, options: { s2i: boolean }): Promise<FetchedSource> {
+  const { contextDir } = ctx.build.spec.source;
+  if (contextDir && !(await git.hasDirectory(repoDir, contextDir))) {
+    throw new BuildFailure('InvalidContextDirectory', `the context directory "${contextDir}" does not exist in ${ctx.build.spec.source.type === 'Binary' ? 'the upload' : `commit ${revision.commit.slice(0, 12)}`}`);
+  }
+  const inSource = (file: string) => path.posix.join(contextDir ?? '', file);
+  const readFile = (file: string) => git.readFile(repoDir, inSource(file));
+  const environment = options.s2i ? s2iEnvironment((await readFile('.s2i/environment')) ?? '') : [];
+  const excluded = options.s2i ? ignorePatterns((await readFile('.s2iignore')) ?? '') : [];
+  const scripts = options.s2i ? await git.listDirectory(repoDir, inSource('.s2i/bin')) : [];
+  const tarFile = path.join(ctx.workDir, 'source.tar');
+  await git.archive(repoDir, contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
+    throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
+  });
+  return { revision, archive: () => createReadStream(tarFile), scripts, environment, readFile };
 }
 
 const ENV_LINE = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;

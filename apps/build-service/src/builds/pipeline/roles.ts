@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { Build, BuildFailureReason, BuildSpec } from '@paas/contracts/builds';
+import type { Build, BuildFailureReason } from '@paas/contracts/builds';
+import type { Revision } from '../../adapters/git-cli';
 import type { NodeEngine } from '../../nodes/build-nodes';
 
 /** A build stage that failed for a reason the user can act on; anything else is InternalError. */
@@ -33,7 +34,7 @@ export interface BuildContext {
 }
 
 export interface FetchedSource {
-  revision: NonNullable<BuildSpec['revision']>;
+  revision: Revision;
   /** The source tree (at `contextDir`, without what `.s2iignore` names) as an uncompressed tar, read once. */
   archive: () => Readable;
   /** The scripts the source brings in `.s2i/bin/` (by name: assemble, run, …), which win over the builder's. */

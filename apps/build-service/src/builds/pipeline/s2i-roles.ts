@@ -206,12 +206,13 @@ function buildEnv(build: Build): string[] {
 
 /** The `io.openshift.build.*` labels s2i puts on what it builds: where the source came from, which commit, by whom. */
 export function provenanceLabels(build: Build, source: FetchedSource): Record<string, string> {
+  const { git } = build.spec.source;
   const labels: Record<string, string> = {
     'io.openshift.build.name': build.metadata.name,
     'io.openshift.build.namespace': build.metadata.namespace,
     'io.openshift.build.commit.id': source.revision.commit,
-    'io.openshift.build.commit.ref': build.spec.source.git.ref,
-    'io.openshift.build.source-location': redactCredentials(build.spec.source.git.uri),
+    // A Binary build's files came with it: no ref, no location.
+    ...(git ? { 'io.openshift.build.commit.ref': git.ref, 'io.openshift.build.source-location': redactCredentials(git.uri) } : {}),
   };
   if (source.revision.author) labels['io.openshift.build.commit.author'] = source.revision.author;
   if (source.revision.message) labels['io.openshift.build.commit.message'] = source.revision.message;

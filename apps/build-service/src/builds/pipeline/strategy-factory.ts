@@ -8,6 +8,8 @@ import { BUILD_SETTINGS, type BuildSettings } from '../../build-settings';
 import type { NodeEngine } from '../../nodes/build-nodes';
 import { REGISTRY_CREDENTIALS } from './container-runtime';
 import { DockerImageBuilder } from './docker-roles';
+import { BINARY_INPUTS, type BinaryInputs } from '@paas/platform/binary-inputs';
+import { BinarySourceFetcher } from './binary-source-fetcher';
 import { GitSourceFetcher } from './git-source-fetcher';
 import { BuilderImages } from './builder-images';
 import type { BuildStrategy } from './roles';
@@ -23,6 +25,7 @@ export class BuildStrategyFactory {
     @Inject(REGISTRY_CREDENTIALS) private readonly credentials: RegistryCredentials,
     @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
     @Inject(BUILDER_STREAMS) streams: BuilderStreams,
+    @Inject(BINARY_INPUTS) private readonly binaryInputs: BinaryInputs,
   ) {
     this.builderImages = new BuilderImages(settings.builders, settings.registryHost, streams, credentials);
   }
@@ -31,6 +34,8 @@ export class BuildStrategyFactory {
 
   forBuild(build: Build, node: NodeEngine): BuildStrategy {
     const { strategy } = build.spec;
+    const sourceFetcher = (options: { s2i: boolean }) =>
+      build.spec.source.type === 'Binary' ? new BinarySourceFetcher(this.git, this.binaryInputs, this.settings.binaryLimits, options) : new GitSourceFetcher(this.git, this.secrets, options);
     const common = { postCommit: new S2IPostCommitHook(node.runtime), pusher: new RegistryPusher(node.runtime, this.credentials) };
     switch (strategy.type) {
       case 'Source': {
@@ -40,14 +45,14 @@ export class BuildStrategyFactory {
         return {
           ...common,
           type: 'Source',
-          source: new GitSourceFetcher(this.git, this.secrets),
+          source: sourceFetcher({ s2i: true }),
           assembler: new S2IAssembler(node.runtime, builderImage, node.name),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
         };
       }
       case 'Docker':
-        return { ...common, type: 'Docker', source: new GitSourceFetcher(this.git, this.secrets, { s2i: false }), builder: new DockerImageBuilder(node.runtime, node.registryHost, strategy.dockerStrategy) };
+        return { ...common, type: 'Docker', source: sourceFetcher({ s2i: false }), builder: new DockerImageBuilder(node.runtime, node.registryHost, strategy.dockerStrategy) };
     }
   }
 }
