@@ -48,12 +48,12 @@ export const buildSourceSchema = z.preprocess(
       git: z.object({ uri: gitUri, ref: gitRef.default('main') }).optional(),
       binary: z.object({ asFile: uploadedFileName.optional() }).optional(),
       contextDir: pathInRepository.optional(),
-  /**
-   * A Secret of the BuildConfig's namespace that lets git in (OpenShift's): for http(s),
-   * `kubernetes.io/basic-auth` (`username`, `password`: a password or a token; `ca.crt` to trust
-   * a private CA); for ssh, `kubernetes.io/ssh-auth` (`ssh-privatekey`; `known_hosts` to check
-   * the host, which is not checked without it).
-   */
+      /**
+       * A Secret of the BuildConfig's namespace that lets git in (OpenShift's): for http(s),
+       * `kubernetes.io/basic-auth` (`username`, `password`: a password or a token; `ca.crt` to trust
+       * a private CA); for ssh, `kubernetes.io/ssh-auth` (`ssh-privatekey`; `known_hosts` to check
+       * the host, which is not checked without it).
+       */
       sourceSecret: z.object({ name: dns1123Label }).optional(),
     })
     .superRefine((source, ctx) => {

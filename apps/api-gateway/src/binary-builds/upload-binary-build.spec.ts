@@ -23,11 +23,12 @@ function fakeInputs() {
   return { inputs, objects };
 }
 
-function uploader(options: { refuse?: ApiError; maxBytes?: number } = {}) {
+function uploader(options: { refuse?: ApiError; maxBytes?: number; source?: object } = {}) {
   const { inputs, objects } = fakeInputs();
   const requests: BinaryBuildRequest[] = [];
   const rpc = {
-    request: async (_method: string, request: BinaryBuildRequest) => {
+    request: async (method: string, request: BinaryBuildRequest) => {
+      if (method === 'buildconfigs.get') return { spec: { source: options.source ?? { type: 'Binary', binary: {} } } };
       requests.push(request);
       if (options.refuse) throw options.refuse;
       return { kind: 'Build', metadata: { name: `${request.name}-1` } };
@@ -62,6 +63,15 @@ describe('UploadBinaryBuild', () => {
     await upload.execute(request(Buffer.from('print("hi")'), { asFile: 'app.py' }));
     expect(requests[0].upload.asFile).toBe('app.py');
     await expect(refused(upload.execute(request(Buffer.from('x'), { asFile: '../app.py' })))).resolves.toMatchObject({ code: 400, message: expect.stringContaining('without a directory') });
+    const named = uploader({ source: { type: 'Binary', binary: { asFile: 'main.py' } } });
+    await named.upload.execute(request(Buffer.from('print("hi")')));
+    expect(named.requests[0].upload.asFile).toBe('main.py');
+  });
+
+  it('refuses an upload to a git BuildConfig before reading it', async () => {
+    const { upload, objects } = uploader({ source: { type: 'Git', git: { uri: 'https://git.example/app.git' } } });
+    await expect(refused(upload.execute(request(TAR)))).resolves.toMatchObject({ code: 400, message: expect.stringContaining('use instantiate') });
+    expect(objects.size).toBe(0);
   });
 
   it('refuses, keeping nothing: no body, a body that is no archive, one over the limit; and deletes an upload no build took', async () => {

@@ -27,7 +27,8 @@ export function looksLikeArchive(head: Uint8Array): boolean {
 }
 
 /**
- * A Binary build from an upload: the body streams into the bus's object store (counted and
+ * A Binary build from an upload (the file the BuildConfig's `binary.asFile`, or the request's
+ * `asFile`, names; else an archive): the body streams into the bus's object store (counted and
  * hashed on the way; over the limit a 413, an archive that is neither gzip, zip nor tar a 400,
  * and nothing kept), then the build-service makes the Build, which reads it from there. An
  * upload no build took is deleted again.
@@ -42,7 +43,10 @@ export class UploadBinaryBuild {
 
   async execute({ namespace, name, query, body, uploader }: BinaryUploadRequest): Promise<Build> {
     assertNamespaceName(namespace);
-    const asFile = stringParam(query, 'asFile');
+    // Asked before a byte is read: a missing or git BuildConfig stores nothing, and its own asFile applies.
+    const { source } = (await this.rpc.request('buildconfigs.get', { namespace, name })).spec;
+    if (source.type !== 'Binary') throw ApiError.of('BadRequest', `buildconfig ${namespace}/${name} builds from git (source type ${source.type}), not from uploaded files: use instantiate`);
+    const asFile = stringParam(query, 'asFile') ?? source.binary?.asFile;
     if (asFile !== undefined && !uploadedFileName.safeParse(asFile).success) throw ApiError.of('BadRequest', `asFile "${asFile.slice(0, 64)}" must be a file name without a directory`);
     if (!body) throw ApiError.of('BadRequest', 'send the files as the request body: a tar, tar.gz or zip archive of the directory, or one file with ?asFile=<name>');
 
