@@ -68,4 +68,15 @@ describe('Binary BuildConfigs', () => {
     await expect(instantiate.execute('demo', 'bin', 'Manually triggered')).rejects.toMatchObject({ status: { code: 400, message: expect.stringContaining('instantiatebinary') } });
     expect((await builds.list()).map((b) => b.metadata.name)).toEqual(['bin-1']);
   });
+
+  it('add what a generic webhook sends to the Source build\'s environment, the same name replaced', async () => {
+    const configs = new InMemoryResourceRepository<BuildConfig>('BuildConfig');
+    const builds = new InMemoryResourceRepository<Build>('Build');
+    const body = { ...spec([]), strategy: { sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] } } };
+    configs.seed({ apiVersion: 'v1', kind: 'BuildConfig', metadata: { name: 'app', namespace: 'demo', uid: 'uid-app', resourceVersion: '1', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: buildConfigInput.parse({ metadata: { name: 'app' }, spec: body }).spec, status: { lastVersion: 0 } });
+    const instantiate = new InstantiateBuild(configs as unknown as BuildConfigRepository, builds as unknown as BuildRepository, { registryHost: 'r:5000' } as BuildSettings);
+    const build = await instantiate.execute('demo', 'app', 'Generic WebHook', { env: [{ name: 'B', value: 'two' }, { name: 'C', value: '3' }] });
+    expect(build.spec.strategy).toMatchObject({ sourceStrategy: { env: [{ name: 'A', value: '1' }, { name: 'B', value: 'two' }, { name: 'C', value: '3' }] } });
+  });
 });
+

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BinaryBuildRequest, Build, BuildConfig } from '@paas/contracts/builds';
+import type { EnvVar } from '@paas/contracts/meta';
 import { ApiError } from '@paas/platform/api-error';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildRepository } from '../builds/build.repository';
@@ -28,12 +29,16 @@ export class InstantiateBuild {
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
   ) {}
 
-  /** `commit`: the one to build (a webhook's push), instead of the branch's head when the build runs. */
-  async execute(namespace: string, name: string, message: string, commit?: string): Promise<Build> {
+  /**
+   * `commit`: the one to build (a webhook's push), instead of the branch's head when the build
+   * runs; `env`: variables a generic webhook adds to a Source build's (the same name replaced).
+   */
+  async execute(namespace: string, name: string, message: string, { commit, env }: { commit?: string; env?: EnvVar[] } = {}): Promise<Build> {
     const { source } = (await this.buildConfigs.get(namespace, name)).spec;
     if (source.type === 'Binary') throw ApiError.of('BadRequest', `buildconfig ${namespace}/${name} builds uploaded files (source type Binary): start it with instantiatebinary and the files`);
     const bc = await this.buildConfigs.updateStatus(namespace, name, (status) => ({ ...status, lastVersion: status.lastVersion + 1 }));
-    return this.create(bc, message, commit);
+    const build = this.newBuild(bc, message, commit);
+    return this.builds.create(env?.length ? withEnv(build, env) : build, { outbox: requested });
   }
 
   /** A Build of a Binary BuildConfig from an upload the gateway stored; its revision is what the request says, else the uploader's. */
@@ -61,11 +66,7 @@ export class InstantiateBuild {
       const imageChangeTriggers = [...triggers.filter((trigger) => trigger.from !== from), { from, lastTriggeredImageID: image }];
       return { ...current, status: { ...current.status, lastVersion: current.status.lastVersion + 1, imageChangeTriggers } };
     });
-    return started ? this.create(bc, `Image change: ${from} is now ${image}`) : undefined;
-  }
-
-  private create(bc: BuildConfig, message: string, commit?: string): Promise<Build> {
-    return this.builds.create(this.newBuild(bc, message, commit), { outbox: requested });
+    return started ? this.builds.create(this.newBuild(bc, `Image change: ${from} is now ${image}`), { outbox: requested }) : undefined;
   }
 
   private newBuild(bc: BuildConfig, message: string, commit?: string) {
@@ -88,4 +89,13 @@ export class InstantiateBuild {
       },
     };
   }
+}
+
+/** `build` with `env` added to its Source strategy's environment, each replacing a variable of the same name. */
+function withEnv<B extends { spec: Build['spec'] }>(build: B, env: EnvVar[]): B {
+  const { strategy } = build.spec;
+  if (strategy.type !== 'Source') return build;
+  const names = new Set(env.map((variable) => variable.name));
+  const merged = [...strategy.sourceStrategy.env.filter((variable) => !names.has(variable.name)), ...env];
+  return { ...build, spec: { ...build.spec, strategy: { ...strategy, sourceStrategy: { ...strategy.sourceStrategy, env: merged } } } };
 }

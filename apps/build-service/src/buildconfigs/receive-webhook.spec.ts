@@ -11,6 +11,7 @@ const buildConfig = {
   metadata: { namespace: 'demo', name: 'web' },
   spec: {
     source: { git: { uri: 'https://git.example/web.git', ref: 'main' } },
+    strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [] } },
     triggers: [{ type: 'ConfigChange' }, { type: 'GitHub', secret: GITHUB_SECRET }, { type: 'Generic', secret: GENERIC_SECRET }],
   },
 } as unknown as BuildConfig;
@@ -18,16 +19,18 @@ const buildConfig = {
 function receiver() {
   const started: string[] = [];
   const commits: (string | undefined)[] = [];
+  const envs: unknown[] = [];
   const buildConfigs = { find: async (namespace: string, name: string) => (namespace === 'demo' && name === 'web' ? buildConfig : undefined) };
   const instantiate = {
-    execute: async (_namespace: string, name: string, message: string, commit?: string) => {
+    execute: async (_namespace: string, name: string, message: string, options: { commit?: string; env?: unknown } = {}) => {
       started.push(message);
-      commits.push(commit);
+      commits.push(options.commit);
+      envs.push(options.env);
       return { kind: 'Build', metadata: { name: `${name}-${started.length}` } } as Build;
     },
   };
   const webhook = new ReceiveWebhook(buildConfigs as unknown as BuildConfigRepository, instantiate as unknown as InstantiateBuild);
-  return { webhook, started, commits };
+  return { webhook, started, commits, envs };
 }
 
 const AFTER = '0123456789abcdef0123456789abcdef01234567';
@@ -109,5 +112,13 @@ describe('ReceiveWebhook', () => {
     expect(started).toEqual(['Generic WebHook', 'Generic WebHook of feedfacefeed: Release']);
     // A short commit id is not pinned: the branch's head is built.
     expect(commits).toEqual([undefined, undefined]);
+  });
+
+  it("hands a generic payload's env to the build, and refuses a malformed one", async () => {
+    const { webhook, envs } = receiver();
+    const generic = (payload: object): WebhookRequest => ({ namespace: 'demo', name: 'web', type: 'generic', secret: GENERIC_SECRET, contentType: 'application/json', body: JSON.stringify(payload) });
+    await webhook.execute(generic({ env: [{ name: 'RELEASE', value: '42' }] }));
+    expect(envs).toEqual([[{ name: 'RELEASE', value: '42' }]]);
+    await expect(webhook.execute(generic({ env: [{ name: '1BAD', value: 'x' }] }))).rejects.toMatchObject({ status: { code: 400, message: expect.stringContaining('env.0.name') } });
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isGitSource, type Build, type WebhookRequest } from '@paas/contracts/builds';
+import { envVar, type EnvVar } from '@paas/contracts/meta';
 import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -23,6 +24,8 @@ const genericPayload = z.object({
     .object({ uri: z.string().optional(), ref: z.string().max(1024).optional(), commit: z.string().max(64).optional(), message: z.string().optional() })
     .partial()
     .optional(),
+  /** OpenShift's: variables added to the build's environment (a Source build's: assemble sees them, the image keeps them). */
+  env: z.array(envVar).max(100).optional(),
 });
 
 const MESSAGE_LIMIT = 1024;
@@ -51,12 +54,13 @@ export class ReceiveWebhook {
     const branch = bc.spec.source.git.ref;
     const outcome = type === 'github' ? githubOutcome(request, branch) : genericOutcome(request, branch);
     if ('ignored' in outcome) return successStatus(`no build started: ${outcome.ignored}`, { kind: 'BuildConfig', name });
-    return this.instantiate.execute(namespace, name, outcome.message.slice(0, MESSAGE_LIMIT), outcome.commit);
+    if (outcome.env?.length && bc.spec.strategy.type !== 'Source') throw ApiError.of('BadRequest', `env in a generic webhook payload is for Source builds; buildconfig ${namespace}/${name} is a Docker build (give its Dockerfile ARGs as buildArgs)`);
+    return this.instantiate.execute(namespace, name, outcome.message.slice(0, MESSAGE_LIMIT), { commit: outcome.commit, env: outcome.env });
   }
 }
 
 /** A build to start (of `commit`, the pushed one, when the payload names it), or why none. */
-type Outcome = { message: string; commit?: string } | { ignored: string };
+type Outcome = { message: string; commit?: string; env?: EnvVar[] } | { ignored: string };
 const FULL_COMMIT_ID = /^[0-9a-f]{40}$/;
 /** What GitHub sends as `after` for a push that deleted the branch. */
 const NO_COMMIT = /^0{40}$/;
@@ -89,7 +93,7 @@ function genericOutcome(request: WebhookRequest, branch: string): Outcome {
   if (ref !== undefined && ref !== branch && ref !== `refs/heads/${branch}`) return { ignored: `the payload names ref ${ref}, the buildconfig builds ${branch}` };
   const commit = payload?.git?.commit ? ` of ${payload.git.commit.slice(0, 12)}` : '';
   const subject = firstLine(payload?.git?.message);
-  return { message: `Generic WebHook${commit}${subject ? `: ${subject}` : ''}`, commit: pinned(payload?.git?.commit) };
+  return { message: `Generic WebHook${commit}${subject ? `: ${subject}` : ''}`, commit: pinned(payload?.git?.commit), env: payload?.env };
 }
 
 /** The body as JSON checked against `schema`; undefined without a body; a 400 or 415 for anything else. */
