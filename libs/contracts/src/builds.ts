@@ -69,6 +69,19 @@ export type GitSource = NonNullable<BuildSource['git']>;
 export type GitBuildSource = BuildSource & { git: GitSource };
 export const isGitSource = (source: BuildSource): source is GitBuildSource => source.type !== 'Binary' && source.git !== undefined;
 
+export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
+/** How many of an upload's first bytes tell its format: a tar's `ustar` magic is at byte 257. */
+export const ARCHIVE_HEAD_BYTES = 263;
+
+/** The archive format an upload's first bytes say: gzip (a tar inside), zip, or a POSIX/GNU tar; undefined for anything else. */
+export function archiveFormatOf(head: Uint8Array): ArchiveFormat | undefined {
+  const text = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+  if (['PK\x03\x04', 'PK\x05\x06'].includes(text(0, 4))) return 'zip';
+  if (text(257, 262) === 'ustar') return 'tar';
+  return undefined;
+}
+
 /** The JetStream object store bucket (on the bus) that holds Binary builds' uploads until their build has ended. */
 export const BINARY_INPUT_BUCKET = 'paas-binary-inputs';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { uploadedFileName, type BinaryBuildRequest, type BinaryUpload, type Build } from '@paas/contracts/builds';
+import { ARCHIVE_HEAD_BYTES, archiveFormatOf, uploadedFileName, type BinaryBuildRequest, type BinaryUpload, type Build } from '@paas/contracts/builds';
 import { ApiError } from '@paas/platform/api-error';
 import { BINARY_INPUTS, type BinaryInputs } from '@paas/platform/binary-inputs';
 import { RpcClient } from '@paas/platform/rpc';
@@ -15,16 +15,8 @@ export interface BinaryUploadRequest {
   uploader: string;
 }
 
-/** Enough of an upload's start to tell its format: a tar's `ustar` magic is at byte 257. */
-const HEAD_BYTES = 263;
-
 /** Whether `head` (an upload's first bytes) begins a gzip stream, a zip archive or a POSIX/GNU tar. */
-export function looksLikeArchive(head: Uint8Array): boolean {
-  const bytes = Buffer.from(head);
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) || bytes.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1'))) return true;
-  return bytes.subarray(257, 262).toString('latin1') === 'ustar';
-}
+export const looksLikeArchive = (head: Uint8Array): boolean => archiveFormatOf(head) !== undefined;
 
 /**
  * A Binary build from an upload (the file the BuildConfig's `binary.asFile`, or the request's
@@ -88,7 +80,7 @@ async function* checked(body: AsyncIterable<Uint8Array>, maxBytes: number, archi
       continue;
     }
     head = Buffer.concat([head, chunk]);
-    if (head.length < HEAD_BYTES) continue;
+    if (head.length < ARCHIVE_HEAD_BYTES) continue;
     if (!looksLikeArchive(head)) throw refuse(notAnArchive());
     yield head;
     head = undefined;

@@ -1,3 +1,4 @@
+import { ARCHIVE_HEAD_BYTES, archiveFormatOf, type ArchiveFormat } from '@paas/contracts/builds';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,23 +20,18 @@ export type ArchiveEntry =
   | { path: string; type: 'file'; executable: boolean; size: number; content: Readable }
   | { path: string; type: 'symlink'; target: string };
 
-export type ArchiveFormat = 'tar' | 'tar.gz' | 'zip';
 
 /** A symlink's target is read whole: a path, never this long. */
 const MAX_LINK_TARGET = 4096;
 
 const invalid = (message: string) => new BuildFailure('InvalidBinaryInput', message);
 
-/** The format an upload's first bytes say: gzip (a tar inside), zip, or a POSIX/GNU tar (`ustar` at byte 257). */
+/** The format the first bytes of the upload in `file` say (archiveFormatOf). */
 export async function formatOf(file: string): Promise<ArchiveFormat | undefined> {
   const handle = await open(file, 'r');
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(263), 0, 263, 0);
-    const head = buffer.subarray(0, bytesRead);
-    if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
-    if (['PK\x03\x04', 'PK\x05\x06'].includes(head.subarray(0, 4).toString('latin1'))) return 'zip';
-    if (head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
-    return undefined;
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(ARCHIVE_HEAD_BYTES), 0, ARCHIVE_HEAD_BYTES, 0);
+    return archiveFormatOf(buffer.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
