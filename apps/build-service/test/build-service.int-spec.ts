@@ -111,8 +111,9 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     await app.init();
     rpc = app.get(RpcClient);
-    // Registry tokens come from the running platform's api-gateway, as they would in production.
+    // Registry tokens come from the running platform's api-gateway, and what a stream tag points at from its registry-service, as they would in production.
     relayToPlatform(app.get(NATS_CONNECTION), 'auth.registryToken');
+    relayToPlatform(app.get(NATS_CONNECTION), 'imagestreamtags.get');
     await app.get(EventBus).subscribe('build.completed', async (event) => void (event.data.namespace === namespace && completed.push(event)), { everyReplica: true });
   });
 
@@ -311,7 +312,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.unhooked-1`] } })).toEqual([]);
   });
 
-  it("builds incrementally: the previous image's save-artifacts output reaches the next assemble in /tmp/artifacts, and its container is removed", async () => {
+  it("builds incrementally: the previous image's save-artifacts output reaches the next assemble in /tmp/artifacts, pulled when the node lacks it, and its container is removed", async () => {
     const repo = gitRepo({
       '.s2i/bin/assemble': [
         '#!/bin/sh',
@@ -332,7 +333,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
       body: { ...config, spec: { ...config.spec, strategy: { sourceStrategy: { ...config.spec.strategy.sourceStrategy, incremental: true } } } },
     });
     expect((await finished('incremental-1')).status).toMatchObject({ phase: 'Complete' });
-    expect(await fullLog('incremental-1')).toMatch(/Incremental build: no previous image \S+ on node local, building in full[^]*build number 1\n/);
+    expect(await fullLog('incremental-1')).toMatch(/Incremental build: \S+\/incremental:latest has no image yet, building in full[^]*build number 1\n/);
 
     await rpc.request('buildconfigs.instantiate', { namespace, name: 'incremental' });
     expect((await finished('incremental-2')).status).toMatchObject({ phase: 'Complete' });
@@ -340,6 +341,13 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const reference = `${REGISTRY_HOST}/${namespace}/incremental:latest`;
     expect(execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', reference]).toString()).toBe('2\n');
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-2`] } })).toEqual([]);
+
+    // As if the next build ran on another node: the engine no longer has the previous image, which comes from the registry.
+    await docker.getImage((await docker.getImage(reference).inspect()).Id).remove({ force: true });
+    await rpc.request('buildconfigs.instantiate', { namespace, name: 'incremental' });
+    expect((await finished('incremental-3')).status).toMatchObject({ phase: 'Complete' });
+    expect(await fullLog('incremental-3')).toMatch(/Incremental build: pulling the previous image \S+\/incremental@sha256:\w+ to node local\n[^]*build number 3\n/);
+    expect(execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', reference]).toString()).toBe('3\n');
   });
 
   it("runs assemble with the BuildConfig's memory and CPU limits, and without a network when it says so", async () => {

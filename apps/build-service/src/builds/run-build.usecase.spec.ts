@@ -19,10 +19,20 @@ import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { ATTEMPT_ANNOTATION, LOST_NODE_ANNOTATION } from './build-attempts';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 import type { Git } from '../adapters/git-cli';
+import type { BuilderStreams } from '../adapters/builder-streams';
+import { BuildImages } from './pipeline/build-images';
 
 const BUILDER = 'paas-builder/nodejs:latest';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const COMMIT = 'c'.repeat(40);
+const PREVIOUS = `sha256:${'e'.repeat(64)}`;
+/** The output tag's image as the registry-service names it, and as node `local` does. */
+const PREVIOUS_ON_NODE = `127.0.0.1:5000/demo/app@${PREVIOUS}`;
+
+/** The registry-service's answer for the output tag `app:latest` of `demo`: an image pushed before. */
+function outputStreams(): BuilderStreams {
+  return { imageOf: async (namespace, name) => (namespace === 'demo' && name === 'app:latest' ? `reg.test:5000/demo/app@${PREVIOUS}` : undefined) };
+}
 
 function aBuild(overrides: Partial<Build['spec']> = {}): Build {
   return {
@@ -47,8 +57,9 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
  * first pushes, one each), `hang` (until aborted), `deaf` (never answers: an engine gone),
  * `stopped` (refuses every call: an engine stopped), `glitch` (the run fails, the engine
  * still answers), `hookExitCode` (the post-commit hook's container) and `dockerError` (the
- * engine's words on a Dockerfile it failed), `saveExitCode` (save-artifacts' container) and
- * `noPrevious` (no image of the output tag on the node yet) script its answers.
+ * engine's words on a Dockerfile it failed), `saveExitCode` (save-artifacts' container),
+ * `previousElsewhere` (the output tag's image is not on the node until pulled) and `pullError`
+ * (every pull) script its answers.
  */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
@@ -58,11 +69,12 @@ class FakeRuntime implements ContainerRuntime {
   /** What it was given to unpack (stdin, a build context), as `name=content` per entry. */
   input: string[] = [];
   constructor(
-    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; noPrevious?: boolean } = {},
+    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string } = {},
   ) {}
+  private readonly pulled = new Set<string>();
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
-    if (this.script.noPrevious && reference.includes('/demo/app:')) return undefined;
+    if (this.script.previousElsewhere && reference.includes('/demo/app@') && !this.pulled.has(reference)) return undefined;
     return { id: 'sha256:builder', labels: {}, user: '1001' };
   }
   async run(spec: RunSpec) {
@@ -109,6 +121,8 @@ class FakeRuntime implements ContainerRuntime {
   }
   async pull(reference: string, options: { auth?: { registrytoken?: string } }) {
     this.calls.push(`pull ${reference} ${options.auth?.registrytoken}`);
+    if (this.script.pullError) throw new Error(this.script.pullError);
+    this.pulled.add(reference);
   }
   async remove(id: string) {
     this.calls.push(`remove ${id}`);
@@ -174,7 +188,7 @@ describe('RunBuild with a fake container runtime', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A claimed (Pending) build in an in-memory store that records every phase written and every event published. */
-  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings(), credentials = new FakeCredentials()) {
+  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings(), credentials = new FakeCredentials(), streams = outputStreams()) {
     const published: { type: string; data: unknown }[] = [];
     const phases: BuildPhase[] = [];
     const store = new InMemoryResourceRepository<Build>('Build', {
@@ -191,7 +205,8 @@ describe('RunBuild with a fake container runtime', () => {
     const strategyOf = ({ spec: { strategy } }: Build): BuildStrategy => {
       const common = { source: fakeSource, postCommit: new S2IPostCommitHook(runtime), pusher: new RegistryPusher(runtime, credentials) };
       if (strategy.type === 'Docker') return { ...common, type: 'Docker', builder: new DockerImageBuilder(runtime, 'reg.test:5000', strategy.dockerStrategy) };
-      return { ...common, type: 'Source', assembler: new S2IAssembler(runtime, async () => BUILDER, 'local'), committer: new S2ICommitter(runtime, 'reg.test:5000', async () => BUILDER) };
+      const images = new BuildImages(buildSettings.builders, buildSettings.registryHost, streams, credentials);
+      return { ...common, type: 'Source', assembler: new S2IAssembler(runtime, async () => BUILDER, (ctx) => images.previousOnNode(ctx), 'local'), committer: new S2ICommitter(runtime, 'reg.test:5000', async () => BUILDER) };
     };
     const runBuild = new RunBuild(store, { forBuild: strategyOf }, nodes, logStore, buildSettings);
     const run = async () => runBuild.run(await store.get('demo', 'app-1'));
@@ -298,8 +313,8 @@ describe('RunBuild with a fake container runtime', () => {
       await run();
       expect(runtime.calls.slice(0, 5)).toEqual([
         `inspectImage ${BUILDER}`,
-        'inspectImage 127.0.0.1:5000/demo/app:latest',
-        'run paas-build-demo.app-1-save-artifacts 127.0.0.1:5000/demo/app:latest',
+        `inspectImage ${PREVIOUS_ON_NODE}`,
+        `run paas-build-demo.app-1-save-artifacts ${PREVIOUS_ON_NODE}`,
         'remove saver-1',
         `run paas-build-demo.app-1 ${BUILDER}`,
       ]);
@@ -309,14 +324,32 @@ describe('RunBuild with a fake container runtime', () => {
       expect((await current()).status.phase).toBe('Complete');
     });
 
-    it('builds in full, saying why, without a previous image or without its save-artifacts', async () => {
-      for (const [script, why] of [
-        [{ noPrevious: true }, 'no previous image 127.0.0.1:5000/demo/app:latest on node local'],
+    it("pulls the output tag's image, by digest with a pull token, to a node that lacks it (built on another node)", async () => {
+      const runtime = new FakeRuntime({ previousElsewhere: true });
+      const { run, current } = setup(runtime, incremental());
+      await run();
+      expect(runtime.calls.slice(1, 5)).toEqual([
+        `inspectImage ${PREVIOUS_ON_NODE}`,
+        `pull ${PREVIOUS_ON_NODE} token:demo/app:pull`,
+        `inspectImage ${PREVIOUS_ON_NODE}`,
+        `run paas-build-demo.app-1-save-artifacts ${PREVIOUS_ON_NODE}`,
+      ]);
+      expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
+      expect(await logOf()).toContain(`---> Incremental build: pulling the previous image ${PREVIOUS_ON_NODE} to node local\n`);
+      expect((await current()).status.phase).toBe('Complete');
+    });
+
+    it('builds in full, saying why, without a previous image, one that cannot be had, or without its save-artifacts', async () => {
+      const cases: [ConstructorParameters<typeof FakeRuntime>[0], string, BuilderStreams?][] = [
+        [{}, 'demo/app:latest has no image yet', { imageOf: async () => undefined }],
+        [{}, 'the image of demo/app:latest could not be asked for (the registry-service did not answer)', { imageOf: async () => Promise.reject(new Error('the registry-service did not answer')) }],
+        [{ previousElsewhere: true, pullError: 'manifest unknown' }, `the previous image ${PREVIOUS_ON_NODE} could not be pulled to node local (manifest unknown)`],
         [{ saveExitCode: 86 }, 'the previous image has no /usr/libexec/s2i/save-artifacts'],
         [{ saveExitCode: 2 }, '/usr/libexec/s2i/save-artifacts exited with code 2'],
-      ] as const) {
+      ];
+      for (const [script, why, streams] of cases) {
         const runtime = new FakeRuntime(script);
-        const { run, current } = setup(runtime, incremental());
+        const { run, current } = setup(runtime, incremental(), logs, settings(), new FakeCredentials(), streams);
         await run();
         expect(runtime.runs.at(-1)?.cmd.at(-1)).toBe('none');
         expect(runtime.input).toEqual(['server.js=hello']);

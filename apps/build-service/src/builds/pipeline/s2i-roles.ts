@@ -65,6 +65,8 @@ export function builderRefOf({ strategy }: Pick<BuildConfigSpec, 'strategy'>): B
 
 /** Resolves the builder a BuildConfig names to the image to run (on the build's node). */
 export type BuilderImageResolver = (build: Build) => Promise<string | undefined>;
+/** An incremental build's previous image on the build's node; undefined (the log says why) for a full build. */
+export type PreviousImageResolver = (ctx: BuildContext) => Promise<{ reference: string; image: ImageInfo } | undefined>;
 
 /** Where an s2i build finds its scripts and puts the source (source-to-image's contract). */
 export interface S2IPaths {
@@ -111,6 +113,7 @@ export class S2IAssembler implements Assembler {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly builderImage: BuilderImageResolver,
+    private readonly previousImage: PreviousImageResolver,
     /** The node whose engine this is, for messages. */
     private readonly nodeName: string,
   ) {}
@@ -152,19 +155,15 @@ export class S2IAssembler implements Assembler {
   }
 
   /**
-   * Incremental: the output tag's previous image, when this node has it, runs its
+   * Incremental: the output tag's previous image (pulled to this node when it lacks it) runs its
    * `save-artifacts` (as a user of its own, never root); its stdout, a tar of what it keeps, is
    * written to the build's scratch directory, and answered as a stream of it. No previous image,
    * no script, or a script that fails: a full build, said in the log.
    */
   private async savedArtifacts(ctx: BuildContext, source: FetchedSource): Promise<Readable | undefined> {
-    const { repository, tag } = outputRepository(ctx.build);
-    const previous = `${ctx.node.registryHost}/${repository}:${tag}`;
-    const image = await this.runtime.inspectImage(previous);
-    if (!image) {
-      await ctx.log.write(`---> Incremental build: no previous image ${previous} on node ${this.nodeName}, building in full\n`);
-      return undefined;
-    }
+    const previous = await this.previousImage(ctx);
+    if (!previous) return undefined;
+    const { reference, image } = previous;
     const { saveArtifacts } = s2iPaths(image.labels, source.scripts);
     await ctx.log.write(`---> Incremental build: saving artifacts with ${saveArtifacts} of the previous image\n`);
     const file = path.join(ctx.workDir, 'artifacts.tar');
@@ -172,7 +171,7 @@ export class S2IAssembler implements Assembler {
     const { containerId, exitCode } = await this.runtime
       .run({
         name: `${buildContainerName(ctx.build)}-save-artifacts`,
-        image: previous,
+        image: reference,
         entrypoint: ['/bin/sh', '-c'],
         cmd: [SAVE_ARTIFACTS_SCRIPT, 'save-artifacts', saveArtifacts],
         env: [],

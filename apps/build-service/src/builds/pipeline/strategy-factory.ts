@@ -11,7 +11,7 @@ import { DockerImageBuilder } from './docker-roles';
 import { BINARY_INPUTS, type BinaryInputs } from '@paas/platform/binary-inputs';
 import { BinarySourceFetcher } from './binary-source-fetcher';
 import { GitSourceFetcher } from './git-source-fetcher';
-import { BuilderImages } from './builder-images';
+import { BuildImages } from './build-images';
 import type { BuildStrategy } from './roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './s2i-roles';
 
@@ -27,10 +27,10 @@ export class BuildStrategyFactory {
     @Inject(BUILDER_STREAMS) streams: BuilderStreams,
     @Inject(BINARY_INPUTS) private readonly binaryInputs: BinaryInputs,
   ) {
-    this.builderImages = new BuilderImages(settings.builders, settings.registryHost, streams, credentials);
+    this.images = new BuildImages(settings.builders, settings.registryHost, streams, credentials);
   }
 
-  private readonly builderImages: BuilderImages;
+  private readonly images: BuildImages;
 
   forBuild(build: Build, node: NodeEngine): BuildStrategy {
     const { strategy } = build.spec;
@@ -41,12 +41,12 @@ export class BuildStrategyFactory {
       case 'Source': {
         // Resolved (and pulled) once per build, when assemble first asks.
         let resolved: Promise<string | undefined> | undefined;
-        const builderImage = (b: Build) => (resolved ??= this.builderImages.onNode(b, node));
+        const builderImage = (b: Build) => (resolved ??= this.images.builderOnNode(b, node));
         return {
           ...common,
           type: 'Source',
           source: sourceFetcher({ s2i: true }),
-          assembler: new S2IAssembler(node.runtime, builderImage, node.name),
+          assembler: new S2IAssembler(node.runtime, builderImage, (ctx) => this.images.previousOnNode(ctx), node.name),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
         };
