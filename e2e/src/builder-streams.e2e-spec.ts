@@ -10,10 +10,13 @@ import { adminPassword, api, AppRepository, deleteNamespace, engineArguments, ra
  * A builder image kept in the platform's own registry, as a team shares one: pushed to an
  * ImageStream of the namespace, then named by a BuildConfig as `from: {kind: ImageStreamTag}`.
  * The build runs the image the tag points at, pulled to the build's node (no node has it by
- * that name: the pushed tag is removed from the host's engine first).
+ * that name: the pushed tag is removed from the host's engine first). Another namespace's apps
+ * use it only while its namespace grants their builds pulls.
  */
 describe('a builder from an ImageStreamTag of the platform registry', () => {
   const namespace = `builder-stream-e2e-${randomSuffix()}`;
+  /** A namespace whose apps use the builder the first one shares. */
+  const user = `${namespace}-user`;
   const registry = loadConfig().registryHost;
   const pushed = `${registry}/${namespace}/builders:node`;
   const dockerConfig = mkdtempSync(path.join(tmpdir(), 'paas-e2e-docker-'));
@@ -28,9 +31,9 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
       triggers: [{ type: 'ConfigChange' }, { type: 'ImageChange' }],
     },
   });
-  const finished = (name: string) =>
+  const finished = (name: string, where = namespace) =>
     eventually(`build ${name} to finish`, async () => {
-      const res = await api().get(`/api/v1/namespaces/${namespace}/builds/${name}`);
+      const res = await api().get(`/api/v1/namespaces/${where}/builds/${name}`);
       return ['Complete', 'Failed', 'Error'].includes(res.body?.status?.phase) ? res.body : undefined;
     });
   const tagImage = (tag: string, except?: string) =>
@@ -40,9 +43,20 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
       return image && image !== except ? image : undefined;
     });
 
+  /** A new builder image on the tag: the same one with a label more. */
+  const pushRelease = (release: number) => {
+    const container = docker('create', '--label', 'paas.dev/test=builder-stream-e2e', 'paas-builder/nodejs:latest');
+    docker('commit', '--change', `LABEL paas.dev/builder-release=${release}`, container, pushed);
+    docker('rm', container);
+    docker('push', pushed);
+    docker('rmi', pushed);
+  };
+
   afterAll(async () => {
+    await deleteNamespace(user);
+    removeBuiltImages(user, ['hello-1', 'hello-2', 'hello-3']);
     await deleteNamespace(namespace);
-    removeBuiltImages(namespace, ['app-1', 'app-2']);
+    removeBuiltImages(namespace, ['app-1', 'app-2', 'app-3']);
     // The builder as each node pulled it, by digest: those references only (the first is the host's paas-builder/nodejs itself).
     for (const engine of engineArguments()) {
       const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `reference=*/${namespace}/builders`], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -74,12 +88,8 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
     const log = await api().get(`/api/v1/namespaces/${namespace}/builds/app-1/log`);
     expect(log.text).toContain(`/${namespace}/builders@${digest}\n`);
 
-    // A new builder image on the tag (the same one with a label more) rebuilds the app with it.
-    const container = docker('create', '--label', 'paas.dev/test=builder-stream-e2e', 'paas-builder/nodejs:latest');
-    docker('commit', '--change', 'LABEL paas.dev/builder-release=2', container, pushed);
-    docker('rm', container);
-    docker('push', pushed);
-    docker('rmi', pushed);
+    // A new builder image on the tag rebuilds the app with it.
+    pushRelease(2);
     const second = await tagImage('node', digest);
     const rebuilt = await finished('app-2');
     expect(rebuilt.spec.triggeredBy).toEqual([{ message: `Image change: builders:node is now ${second}` }]);
@@ -87,5 +97,32 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
     expect((await api().get(`/api/v1/namespaces/${namespace}/builds/app-2/log`)).text).toContain(`/${namespace}/builders@${second}\n`);
     // One image, one build: nothing more is started.
     expect((await api().get(`/api/v1/namespaces/${namespace}/builds/app-3`)).status).toBe(404);
+  });
+
+  it("lets another namespace's apps build with it once its namespace grants their builds pulls (system:image-puller for <ns>:builder), rebuilds them on its new images, and stops them at once when the grant is taken back", async () => {
+    const newApp = () => api().post(`/api/v1/namespaces/${user}/apps`).send({ name: 'hello', source: { git: repo.dir }, builder: `${namespace}/builders:node` });
+    const refused = await newApp();
+    expect(refused.status).toBe(422);
+    expect(refused.body.message).toContain(`the builds of namespace ${user} may not pull ${namespace}/builders`);
+
+    const grant = { metadata: { name: 'builds-of-user' }, roleRef: { name: 'system:image-puller' }, subjects: [{ kind: 'ServiceAccount', name: 'builder', namespace: user }] };
+    expect((await api().post(`/api/v1/namespaces/${namespace}/rolebindings`).send(grant)).status).toBe(201);
+    expect((await newApp()).status).toBe(201);
+    const current = await tagImage('node');
+    expect((await finished('hello-1', user)).status).toMatchObject({ phase: 'Complete' });
+    expect((await api().get(`/api/v1/namespaces/${user}/builds/hello-1/log`)).text).toContain(`/${namespace}/builders@${current}\n`);
+
+    // A new image on the shared tag rebuilds the apps of both namespaces.
+    pushRelease(3);
+    const third = await tagImage('node', current);
+    const rebuilt = await finished('hello-2', user);
+    expect(rebuilt.spec.triggeredBy).toEqual([{ message: `Image change: ${namespace}/builders:node is now ${third}` }]);
+    expect(rebuilt.status).toMatchObject({ phase: 'Complete' });
+    expect((await finished('app-3')).status).toMatchObject({ phase: 'Complete' });
+
+    // Taken back: the next build fails, though its node has the image by now.
+    expect((await api().delete(`/api/v1/namespaces/${namespace}/rolebindings/builds-of-user`)).status).toBe(200);
+    expect((await api().post(`/api/v1/namespaces/${user}/buildconfigs/hello/instantiate`).send({})).status).toBe(201);
+    expect((await finished('hello-3', user)).status).toMatchObject({ phase: 'Failed', reason: 'BuilderImageNotFound', message: expect.stringContaining(`the builds of namespace ${user} may not pull ${namespace}/builders`) });
   });
 });

@@ -263,6 +263,31 @@ describe('api-gateway authentication and authorization', () => {
     await expect(rpc.request('auth.registryToken', { subject: 'system:build-service', access, ttlSeconds: 7200 })).rejects.toMatchObject({ status: { code: 422 } });
   });
 
+  it("narrows a build-service token for a namespace's builds to what they may pull: their own, anonymous pulls, and where their builder service account holds a role", async () => {
+    const rpc = gateway.app.get(RpcClient);
+    const shared = `auth-shared-${suffix}`;
+    await as(owner).post('/api/v1/namespaces').send({ metadata: { name: shared } }).expect(201);
+    try {
+      const ask = (...repositories: string[]) => repositories.map((name) => ({ type: 'repository' as const, name, actions: ['pull', 'push'] }));
+      const granted = async (forBuildsOf: string, ...repositories: string[]) => (await rpc.request('auth.registryToken', { subject: 'system:build-service', access: ask(...repositories), forBuildsOf })).access;
+      const pull = (name: string) => ({ type: 'repository', name, actions: ['pull'] });
+      expect(await granted(namespace, `${namespace}/app`, `${shared}/builders`, `${publicNamespace}/site`, '*')).toEqual([pull(`${namespace}/app`), pull(`${publicNamespace}/site`)]);
+
+      // OpenShift's grant: system:image-puller for system:serviceaccount:<ns>:builder, which need not exist; it reads nothing through the API.
+      await as(owner)
+        .post(`/api/v1/namespaces/${shared}/rolebindings`)
+        .send({ metadata: { name: 'builds-of-auth' }, roleRef: { name: 'system:image-puller' }, subjects: [{ kind: 'ServiceAccount', name: 'builder', namespace }] })
+        .expect(201);
+      expect(await granted(namespace, `${shared}/builders`)).toEqual([pull(`${shared}/builders`)]);
+      expect(await granted(publicNamespace, `${shared}/builders`)).toEqual([]);
+      const claims = await claimsOf((await rpc.request('auth.registryToken', { subject: 'system:build-service', access: ask(`${shared}/builders`), forBuildsOf: namespace })).token);
+      expect(claims).toMatchObject({ sub: 'system:build-service', access: [pull(`${shared}/builders`)] });
+      await expect(rpc.request('auth.registryToken', { subject: 'system:build-service', access: ask(`${shared}/builders`), forBuildsOf: 'Not A Namespace' })).rejects.toMatchObject({ status: { code: 422 } });
+    } finally {
+      await forgetNamespace(gateway.app, shared);
+    }
+  });
+
   it('keeps one signing key across restarts, published as a JWKS', async () => {
     const { keys } = await gateway.app.get(RpcClient).request('auth.keys', {});
     expect(keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' }]);

@@ -1,8 +1,13 @@
 import { z } from 'zod';
-import { dns1123Label, envVar } from './meta';
+import { DNS1123_LABEL, dns1123Label, envVar } from './meta';
+import { IMAGE_STREAM_TAG_NAME } from './images';
 import { gitRef, gitUri, pathInRepository, uploadedFileName } from './builds';
 import { parseByteQuantity } from './namespaces';
 import { cpuQuantity, memoryQuantity, parseCpuQuantity } from './quotas';
+
+/** new-app's `builder`: a catalog name, `<stream>:<tag>` or `<ns>/<stream>:<tag>` (builderRefOfName). */
+const LABEL = DNS1123_LABEL.source.slice(1, -1);
+const BUILDER_NAME = new RegExp(`^(${LABEL}|(${LABEL}/)?${IMAGE_STREAM_TAG_NAME.source.slice(1, -1)})$`);
 
 /** `POST /api/v1/namespaces/{ns}/apps`: what `oc new-app` takes, as one JSON body. */
 export const newAppRequest = z
@@ -25,10 +30,16 @@ export const newAppRequest = z
         if (source.git && source.binary) ctx.addIssue({ code: 'custom', path: ['binary'], message: 'give git or binary, not both' });
       }),
     /**
-     * A builder from the catalog (`nodejs`): a Source (s2i) build. Without one, as `oc new-app`
+     * A builder from the catalog (`nodejs`), or a builder image's stream tag of this namespace
+     * (`<stream>:<tag>`) or of another that lets this one's builds pull it (`<ns>/<stream>:<tag>`;
+     * a new image there rebuilds the app): a Source (s2i) build. Without one, as `oc new-app`
      * does: the repository's Dockerfile (a Docker build), else the builder its files call for.
      */
-    builder: z.string().min(1).max(255).optional(),
+    builder: z
+      .string()
+      .max(255)
+      .regex(BUILDER_NAME, 'must be a catalog builder (nodejs), <imagestream>:<tag>, or <namespace>/<imagestream>:<tag>')
+      .optional(),
     /** `Docker` builds the repository's Dockerfile even when a builder would fit; `Source` never does. */
     strategy: z.enum(['Source', 'Docker']).optional(),
     /** The port the app listens on inside its container (it gets it as `PORT`). */

@@ -24,7 +24,12 @@ export const API_TOKEN_PREFIX = 'paas_';
 // ---------------------------------------------------------------- roles
 
 /** Roles in a namespace, each including the one before. */
-export const ROLES = ['view', 'edit', 'admin'] as const;
+/**
+ * From the weakest: `system:image-puller` (OpenShift's) pulls the namespace's images and does
+ * nothing else (the builds of another namespace are granted it through that namespace's
+ * `builder` service account), `view` reads, `edit` writes, `admin` also grants roles.
+ */
+export const ROLES = ['system:image-puller', 'view', 'edit', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The strongest of the roles given (undefined for none). */
@@ -73,6 +78,7 @@ export type RegistryAction = 'pull' | 'push' | 'delete' | '*';
 
 /** The registry actions each role grants on the repositories of its namespace (`*`: all of them). */
 export const REGISTRY_ACTIONS_OF_ROLE: Record<Role, readonly RegistryAction[]> = {
+  'system:image-puller': ['pull'],
   view: ['pull'],
   edit: ['pull', 'push'],
   admin: ['pull', 'push', 'delete', '*'],
@@ -179,17 +185,32 @@ export function platformRepositoryOf(imageReference: string, registryHost: strin
   return REPOSITORY_NAME.test(repository) ? repository : undefined;
 }
 
+/**
+ * The service account whose grants say which images the builds of its namespace may use from
+ * other namespaces (OpenShift's: `system:image-puller` for `system:serviceaccount:<ns>:builder`
+ * in the namespace that shares them). It need not exist: a role binding may name it anyway.
+ */
+export const BUILDER_SERVICE_ACCOUNT = 'builder';
+
 /** `auth.registryToken`: a token for a platform service, over the trusted internal bus. */
 export interface RegistryTokenRequest {
   subject: SystemSubject;
   access: AccessEntry[];
   /** Default 300, at most 3600. */
   ttlSeconds?: number;
+  /**
+   * For the builds of this namespace: the access is narrowed to what they may pull, its own
+   * repositories, those of namespaces that allow anonymous pulls, and those of namespaces that
+   * bind a role to its BUILDER_SERVICE_ACCOUNT.
+   */
+  forBuildsOf?: string;
 }
 export interface RegistryTokenResponse {
   token: string;
   /** ISO time. */
   expiresAt: string;
+  /** What the token grants (what was asked for, narrowed). */
+  access: AccessEntry[];
 }
 
 export const REGISTRY_TOKEN_DEFAULT_TTL_SECONDS = 300;
@@ -205,6 +226,7 @@ export const registryTokenRequestSchema = z.object({
   subject: z.enum(Object.keys(SYSTEM_REGISTRY_ACTIONS) as [SystemSubject, ...SystemSubject[]]),
   access: z.array(accessEntrySchema).max(32),
   ttlSeconds: z.number().int().min(1).max(REGISTRY_TOKEN_MAX_TTL_SECONDS).optional(),
+  forBuildsOf: dns1123Label.optional(),
 });
 
 /** One public key of `auth.keys`, as RFC 7517 writes it. */

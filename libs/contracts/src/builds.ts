@@ -107,19 +107,44 @@ export interface BinaryBuildRequest {
 
 /**
  * `Builder` names an entry of the build-service's builder catalog (`nodejs`); `DockerImage` an
- * image the build nodes have; `ImageStreamTag` (`<stream>:<tag>` of the BuildConfig's namespace)
- * the image in the platform registry that the tag points at, pulled to the build's node.
+ * image the build nodes have; `ImageStreamTag` (`<stream>:<tag>`, of the BuildConfig's namespace
+ * or of `namespace`) the image in the platform registry that the tag points at, pulled to the
+ * build's node. Another namespace's tag is for the builds of namespaces it lets pull its images
+ * (RegistryTokenRequest.forBuildsOf).
  */
 export const builderRef = z
   .object({
     kind: z.enum(['Builder', 'DockerImage', 'ImageStreamTag']),
     name: z.string().min(1).max(255),
+    namespace: dns1123Label.optional(),
   })
   .refine((from) => from.kind !== 'ImageStreamTag' || IMAGE_STREAM_TAG_NAME.test(from.name), {
-    message: 'must be <imagestream>:<tag> of the same namespace',
+    message: 'must be <imagestream>:<tag>',
     path: ['name'],
+  })
+  .refine((from) => from.kind === 'ImageStreamTag' || from.namespace === undefined, {
+    message: 'only an ImageStreamTag comes from a namespace',
+    path: ['namespace'],
   });
 export type BuilderRef = z.infer<typeof builderRef>;
+
+/**
+ * new-app's `builder`, as `oc new-app` reads it: a catalog entry (`nodejs`), or a stream tag of
+ * the namespace (`<stream>:<tag>`) or of another (`<ns>/<stream>:<tag>`).
+ */
+export function builderRefOfName(builder: string): BuilderRef {
+  if (!builder.includes(':')) return { kind: 'Builder', name: builder };
+  const slash = builder.indexOf('/');
+  return slash === -1 ? { kind: 'ImageStreamTag', name: builder } : { kind: 'ImageStreamTag', namespace: builder.slice(0, slash), name: builder.slice(slash + 1) };
+}
+
+/** Why a BuildConfig may not push to the stream tag it builds with. */
+export const BUILDS_INTO_ITS_BUILDER = 'a build cannot push to the ImageStreamTag it builds with (each build would start the next)';
+
+/** The stream tag a builder reference names, with its namespace (`namespace`, the BuildConfig's, when it names none); undefined for any other kind. */
+export function builderStreamTag(from: BuilderRef | undefined, namespace: string): { namespace: string; name: string } | undefined {
+  return from?.kind === 'ImageStreamTag' ? { namespace: from.namespace ?? namespace, name: from.name } : undefined;
+}
 
 export const imageStreamTagRef = z.object({
   kind: z.literal('ImageStreamTag'),
@@ -303,8 +328,9 @@ export const buildConfigInput = z.object({
       (spec) => !spec.triggers.some((trigger) => trigger.type === 'ImageChange') || (spec.strategy.type === 'Source' && spec.strategy.sourceStrategy.from.kind === 'ImageStreamTag'),
       { message: 'an ImageChange trigger follows the builder\'s ImageStreamTag: give sourceStrategy.from of kind ImageStreamTag', path: ['triggers'] },
     )
-    .refine((spec) => spec.strategy.type !== 'Source' || spec.strategy.sourceStrategy.from.kind !== 'ImageStreamTag' || spec.strategy.sourceStrategy.from.name !== spec.output.to.name, {
-      message: 'a build cannot push to the ImageStreamTag it builds with (each build would start the next)',
+    // Another namespace's tag of the same name is another tag (one naming its own namespace is checked by the build-service).
+    .refine((spec) => spec.strategy.type !== 'Source' || spec.strategy.sourceStrategy.from.kind !== 'ImageStreamTag' || spec.strategy.sourceStrategy.from.namespace !== undefined || spec.strategy.sourceStrategy.from.name !== spec.output.to.name, {
+      message: BUILDS_INTO_ITS_BUILDER,
       path: ['output', 'to', 'name'],
     }),
 });

@@ -26,6 +26,19 @@ describe('appManifests', () => {
     expect(buildConfigInput.parse(docker).spec.strategy).toEqual({ type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } });
   });
 
+  it("builds with a builder stream tag of the namespace or another one, rebuilding on its new images, as oc new-app does; refuses any other builder name", () => {
+    const source = (builder: string) => {
+      const manifests = appManifests(request({ builder }), { type: 'Source', builder, because: 'builder' });
+      return buildConfigInput.parse(manifests.buildconfigs).spec;
+    };
+    expect(source('builders:node-22')).toMatchObject({ strategy: { sourceStrategy: { from: { kind: 'ImageStreamTag', name: 'builders:node-22' } } }, triggers: expect.arrayContaining([{ type: 'ImageChange', imageChange: {} }]) });
+    expect(source('shared/builders:node-22').strategy).toMatchObject({ sourceStrategy: { from: { kind: 'ImageStreamTag', namespace: 'shared', name: 'builders:node-22' } } });
+    expect(source('nodejs').triggers.map((trigger) => trigger.type)).toEqual(['ConfigChange', 'GitHub', 'Generic']);
+    for (const builder of ['Node JS', 'a/b/c:1', 'shared/builders', ':latest', 'x'.repeat(300)]) {
+      expect(newAppRequest.safeParse({ name: 'x', source: { git: 'https://git.example.test/x.git' }, builder }).error?.issues.map((issue) => issue.path.join('.'))).toEqual(['builder']);
+    }
+  });
+
   it('makes a binary app a Binary BuildConfig with no trigger: it builds when files are uploaded', () => {
     const binary = appManifests(request({ source: { binary: { asFile: 'app.py' } }, builder: 'python' }), { type: 'Source', builder: 'python', because: 'builder' }).buildconfigs;
     expect(buildConfigInput.parse(binary).spec).toMatchObject({ source: { type: 'Binary', binary: { asFile: 'app.py' } }, triggers: [] });

@@ -1,5 +1,5 @@
 import type { NewAppRequest } from '@paas/contracts/apps';
-import type { BuildConfigInput, DetectedStrategy } from '@paas/contracts/builds';
+import { builderRefOfName, type BuildConfigInput, type DetectedStrategy } from '@paas/contracts/builds';
 import type { DeploymentConfigInput, ServiceInput } from '@paas/contracts/deployments';
 import type { ImageStreamInput } from '@paas/contracts/images';
 import { parseByteQuantity } from '@paas/contracts/namespaces';
@@ -34,6 +34,7 @@ export function appManifests(app: NewAppRequest, build: DetectedStrategy): AppMa
   const metadata = { name: app.name, labels };
   const selector = { deploymentconfig: app.name };
   const imageStreamTag = { kind: 'ImageStreamTag' as const, name: `${app.name}:${OUTPUT_TAG}` };
+  const builder = build.type === 'Source' ? builderRefOfName(build.builder) : undefined;
   return {
     imagestreams: { metadata, spec: { tags: [] } },
     services: { metadata, spec: { selector, ports: [{ name: 'http', port: app.port, targetPort: app.port }] } },
@@ -81,14 +82,15 @@ export function appManifests(app: NewAppRequest, build: DetectedStrategy): AppMa
         source: app.source.git
           ? { type: 'Git', git: { uri: app.source.git, ref: app.source.ref }, contextDir: app.source.contextDir }
           : { type: 'Binary', binary: app.source.binary, contextDir: app.source.contextDir },
-        strategy:
-          build.type === 'Docker'
-            ? { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } }
-            : { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: build.builder }, env: [], incremental: false } },
+        strategy: builder
+          ? { type: 'Source', sourceStrategy: { from: builder, env: [], incremental: false } }
+          : { type: 'Docker', dockerStrategy: { dockerfilePath: 'Dockerfile', buildArgs: [], noCache: false } },
         output: { to: imageStreamTag },
-        // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own;
-        // none for a binary app, which builds when files are uploaded.
-        triggers: app.source.git ? [{ type: 'ConfigChange' }, { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }] : [],
+        // As `oc new-app` does: a webhook for GitHub and a generic one, each with a secret of its own,
+        // and a new image of a builder stream tag rebuilds; none for a binary app, which builds when files are uploaded.
+        triggers: app.source.git
+          ? [{ type: 'ConfigChange' }, ...(builder?.kind === 'ImageStreamTag' ? [{ type: 'ImageChange' as const, imageChange: {} }] : []), { type: 'GitHub', secret: webhookSecret() }, { type: 'Generic', secret: webhookSecret() }]
+          : [],
         runPolicy: 'Serial',
         successfulBuildsHistoryLimit: 5,
         failedBuildsHistoryLimit: 5,

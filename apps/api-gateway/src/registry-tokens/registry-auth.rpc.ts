@@ -23,7 +23,7 @@ export class RegistryAuthRpc implements OnModuleInit {
       const parsed = validate(registryTokenRequestSchema, request, 'RegistryTokenRequest');
       if (!parsed.ok) throw new ApiError(parsed.status);
       const issued = await this.issuer.issueForService(parsed.value);
-      return { token: issued.token, expiresAt: new Date((issued.issuedAt + issued.expiresIn) * 1000).toISOString() };
+      return { token: issued.token, expiresAt: new Date((issued.issuedAt + issued.expiresIn) * 1000).toISOString(), access: issued.access };
     });
   }
 }

@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import {
   ANONYMOUS_PULL_ANNOTATION,
   ANY_REPOSITORY,
+  BUILDER_SERVICE_ACCOUNT,
   grantedActions,
   namespaceOfRepository,
   REGISTRY_ACTIONS_OF_ROLE,
   REGISTRY_SERVICE,
   REGISTRY_TOKEN_DEFAULT_TTL_SECONDS,
   SYSTEM_REGISTRY_ACTIONS,
+  serviceAccountSubject,
   TOKEN_ISSUER,
   type AccessEntry,
   type Jwks,
@@ -64,14 +66,31 @@ export class RegistryTokenIssuer implements OnModuleInit {
     return this.sign(principal?.name ?? 'system:anonymous', access, USER_TOKEN_TTL_SECONDS);
   }
 
-  /** For a platform service (over the trusted bus): on any repository (or `*`, all of them), the actions its subject may hold. */
+  /**
+   * For a platform service (over the trusted bus): on any repository (or `*`, all of them), the
+   * actions its subject may hold; `forBuildsOf` a namespace, only what its builds may pull.
+   */
   async issueForService(request: RegistryTokenRequest): Promise<IssuedToken> {
     const allowed = SYSTEM_REGISTRY_ACTIONS[request.subject];
-    const access = request.access
-      .filter((entry) => entry.type === 'repository' && (entry.name === ANY_REPOSITORY || namespaceOfRepository(entry.name)))
-      .map((entry) => ({ ...entry, actions: grantedActions(entry.actions, allowed) }))
-      .filter((entry) => entry.actions.length);
+    const access: AccessEntry[] = [];
+    for (const entry of request.access) {
+      if (entry.type !== 'repository' || !(entry.name === ANY_REPOSITORY || namespaceOfRepository(entry.name))) continue;
+      let actions = grantedActions(entry.actions, allowed);
+      if (request.forBuildsOf !== undefined) actions = grantedActions(actions, await this.buildPullActions(request.forBuildsOf, entry.name));
+      if (actions.length) access.push({ ...entry, actions });
+    }
     return this.sign(request.subject, access, request.ttlSeconds ?? REGISTRY_TOKEN_DEFAULT_TTL_SECONDS);
+  }
+
+  /**
+   * What the builds of `namespace` may do on `repository`: pull, from their own namespace, one
+   * that allows anonymous pulls, or one that binds a role to their BUILDER_SERVICE_ACCOUNT
+   * (OpenShift's `system:image-puller` for `system:serviceaccount:<ns>:builder`).
+   */
+  private async buildPullActions(namespace: string, repository: string): Promise<readonly string[]> {
+    if (namespaceOfRepository(repository) === namespace) return ['pull'];
+    const builder: Principal = { kind: 'ServiceAccount', name: serviceAccountSubject(namespace, BUILDER_SERVICE_ACCOUNT), namespace, serviceAccount: BUILDER_SERVICE_ACCOUNT, clusterAdmin: false };
+    return grantedActions(['pull'], await this.allowedActions(builder, { type: 'repository', name: repository, actions: ['pull'] }));
   }
 
   private async allowedActions(principal: Principal | undefined, entry: AccessEntry): Promise<readonly string[]> {

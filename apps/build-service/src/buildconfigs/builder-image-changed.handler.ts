@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { builderStreamTag } from '@paas/contracts/builds';
 import { EventBus } from '@paas/platform/events';
 import { builderRefOf } from '../builds/pipeline/s2i-roles';
 import { BuildConfigRepository } from './buildconfig.repository';
@@ -6,9 +7,9 @@ import { InstantiateBuild } from './instantiate-build.usecase';
 
 /**
  * `imagestream.updated` (durable, shared by replicas): a new image on a stream tag starts a
- * build of every BuildConfig of that namespace whose builder is that tag and that has an
- * ImageChange trigger, once per image (InstantiateBuild.forImageChange), so a new builder
- * image rebuilds every app that uses it.
+ * build of every BuildConfig whose builder is that tag (of its own namespace, or of another
+ * namespace by name) and that has an ImageChange trigger, once per image
+ * (InstantiateBuild.forImageChange), so a new builder image rebuilds every app that uses it.
  */
 @Injectable()
 export class BuilderImageChangedHandler implements OnApplicationBootstrap {
@@ -22,15 +23,16 @@ export class BuilderImageChangedHandler implements OnApplicationBootstrap {
 
   async onApplicationBootstrap() {
     await this.events.subscribe('imagestream.updated', async ({ data }) => {
-      const from = `${data.name}:${data.tag}`;
-      const following = (await this.buildConfigs.list({ namespace: data.namespace })).filter((bc) => {
-        const builder = builderRefOf(bc.spec);
+      const tag = `${data.name}:${data.tag}`;
+      const following = (await this.buildConfigs.list()).filter((bc) => {
+        const stream = builderStreamTag(builderRefOf(bc.spec), bc.metadata.namespace);
         // A Binary BuildConfig's files come with each upload: a new builder image has nothing to rebuild.
-        return builder?.kind === 'ImageStreamTag' && builder.name === from && bc.spec.source.type !== 'Binary' && bc.spec.triggers.some((trigger) => trigger.type === 'ImageChange');
+        return stream?.namespace === data.namespace && stream.name === tag && bc.spec.source.type !== 'Binary' && bc.spec.triggers.some((trigger) => trigger.type === 'ImageChange');
       });
       for (const bc of following) {
-        const build = await this.instantiate.forImageChange(data.namespace, bc.metadata.name, from, data.image);
-        if (build) this.logger.log({ msg: `${data.namespace}/${from} is now ${data.image}: started ${build.metadata.name}` });
+        const from = bc.metadata.namespace === data.namespace ? tag : `${data.namespace}/${tag}`;
+        const build = await this.instantiate.forImageChange(bc.metadata.namespace, bc.metadata.name, from, data.image);
+        if (build) this.logger.log({ msg: `${data.namespace}/${tag} is now ${data.image}: started ${bc.metadata.namespace}/${build.metadata.name}` });
       }
     });
   }

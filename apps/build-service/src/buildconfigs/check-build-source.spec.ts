@@ -1,4 +1,6 @@
 import type { BuildConfigSpec } from '@paas/contracts/builds';
+import { ApiError } from '@paas/platform/api-error';
+import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { GitError, type Git } from '../adapters/git-cli';
 import { SourceSecretError, type SourceSecrets } from '../adapters/source-secrets';
 import type { BuilderStreams } from '../adapters/builder-streams';
@@ -10,7 +12,7 @@ import { parseBuildConfig } from './create-buildconfig.usecase';
 
 const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 } };
 
-function body(overrides: { ref?: string; builder?: { kind: string; name: string }; uri?: string } = {}) {
+function body(overrides: { ref?: string; builder?: { kind: string; name: string; namespace?: string }; uri?: string } = {}) {
   return {
     metadata: { name: 'app' },
     spec: {
@@ -23,8 +25,15 @@ function body(overrides: { ref?: string; builder?: { kind: string; name: string 
 
 /** Source secrets as a BuildConfig without one sees them. */
 const noSecrets: SourceSecrets = { credentials: async () => undefined };
-/** One builder stream tag, `builders:node` of namespace demo. */
-const streams: BuilderStreams = { imageOf: async (namespace, name) => (namespace === 'demo' && name === 'builders:node' ? `r:5000/demo/builders@sha256:${'b'.repeat(64)}` : undefined) };
+/** A builder stream tag `builders:node` in namespaces demo, shared and private. */
+const streams: BuilderStreams = { imageOf: async (namespace, name) => (['demo', 'shared', 'private'].includes(namespace) && name === 'builders:node' ? `r:5000/${namespace}/builders@sha256:${'b'.repeat(64)}` : undefined) };
+/** Namespace shared lets the builds of demo pull its images, private does not. */
+const credentials: RegistryCredentials = {
+  authConfig: async (repository, actions, options) => {
+    if (options?.forBuildsOf && repository.startsWith('private/')) throw ApiError.of('Forbidden', `the builds of namespace ${options.forBuildsOf} may not ${actions.join(' or ')} ${repository}`);
+    return { registrytoken: 'token' };
+  },
+};
 
 function checker(options: { images?: string[]; gitError?: GitError } = {}) {
   const images = new Set(options.images ?? ['paas-builder/nodejs:latest']);
@@ -40,7 +49,7 @@ function checker(options: { images?: string[]; gitError?: GitError } = {}) {
     archive: jest.fn(),
     importTree: jest.fn(),
   };
-  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings, noSecrets, streams);
+  return new CheckBuildSource(new FakeBuildNodes([aNode('local')], { local: runtime }), git, settings, noSecrets, streams, credentials);
 }
 
 function specOf(input: object): BuildConfigSpec {
@@ -99,6 +108,28 @@ describe('BuildConfig input validation', () => {
     });
   });
 
+  it("takes another namespace's builder stream tag only when that namespace lets this one's builds pull it, saying nothing of its tags otherwise", async () => {
+    const from = (namespace: string, name = 'builders:node') => specOf(body({ builder: { kind: 'ImageStreamTag', namespace, name } }));
+    await expect(checker().execute('demo', 'app', from('shared'))).resolves.toBeUndefined();
+    await expect(checker().execute('demo', 'app', from('shared', 'builders:gone'))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.name', message: 'image stream tag "builders:gone" does not exist in namespace shared, or has no image yet' }] } },
+    });
+    for (const name of ['builders:node', 'builders:gone']) {
+      await expect(checker().execute('demo', 'app', from('private', name))).rejects.toMatchObject({
+        status: { code: 422, details: { causes: [{ field: 'spec.strategy.sourceStrategy.from.namespace', reason: 'Forbidden', message: 'the builds of namespace demo may not pull private/builders' }] } },
+      });
+    }
+  });
+
+  it("refuses a builder stream tag that names its own namespace and the BuildConfig's output, and a namespace on a builder of another kind", async () => {
+    await expect(checker().execute('demo', 'app', specOf(body({ builder: { kind: 'ImageStreamTag', namespace: 'demo', name: 'app:latest' } })))).rejects.toMatchObject({
+      status: { code: 422, details: { causes: [{ field: 'spec.output.to.name', message: expect.stringContaining('cannot push to the ImageStreamTag it builds with') }] } },
+    });
+    expect(() => specOf(body({ builder: { kind: 'Builder', namespace: 'shared', name: 'nodejs' } }))).toThrow(
+      expect.objectContaining({ status: expect.objectContaining({ code: 422, details: expect.objectContaining({ causes: [expect.objectContaining({ field: 'spec.strategy.sourceStrategy.from.namespace' })] }) }) }),
+    );
+  });
+
   it('accepts a known builder and a reachable ref', async () => {
     await expect(checker().execute('demo', 'app', specOf(body()))).resolves.toBeUndefined();
   });
@@ -107,7 +138,7 @@ describe('BuildConfig input validation', () => {
 describe('local repository paths', () => {
   const git = { checkRef: jest.fn(async () => undefined) } as unknown as Git;
   const nodes = new FakeBuildNodes([aNode('local')], { local: { inspectImage: async () => ({ id: 'x', labels: {}, user: '1001' }) } as unknown as ContainerRuntime });
-  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }, noSecrets, streams).execute('demo', 'app', specOf(body({ uri })));
+  const check = (allowLocalSources: boolean, uri: string) => new CheckBuildSource(nodes, git, { ...settings, allowLocalSources }, noSecrets, streams, credentials).execute('demo', 'app', specOf(body({ uri })));
 
   it('refuses a path or file:// repository unless local sources are allowed, naming the field and the setting', async () => {
     for (const uri of ['/srv/repos/app', 'file:///srv/repos/app']) {
@@ -130,7 +161,7 @@ describe('source secrets', () => {
         return { kind: 'basic', username: 'ann', password: 'tok3n' };
       },
     };
-    const check = new CheckBuildSource(new FakeBuildNodes([aNode('local')], {}), git, settings, secrets, streams);
+    const check = new CheckBuildSource(new FakeBuildNodes([aNode('local')], {}), git, settings, secrets, streams, credentials);
     const withSecret = (name: string) => ({ ...body(), spec: { ...body().spec, source: { ...body().spec.source, sourceSecret: { name } } } });
     await expect(check.execute('demo', 'app', specOf(withSecret('gone')))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.source.sourceSecret.name', reason: 'NotFound' }] } },
@@ -146,10 +177,10 @@ describe('strategies an operator turned off', () => {
   const docker = { ...body(), spec: { ...body().spec, strategy: { type: 'Docker', dockerStrategy: {} } } };
 
   it('refuses a Docker BuildConfig where only Source is allowed, naming the field and the setting', async () => {
-    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }, noSecrets, streams).execute('demo', 'app', specOf(docker))).rejects.toMatchObject({
+    await expect(new CheckBuildSource(nodes, git, { ...settings, strategies: ['Source'] }, noSecrets, streams, credentials).execute('demo', 'app', specOf(docker))).rejects.toMatchObject({
       status: { code: 422, details: { causes: [{ field: 'spec.strategy.type', reason: 'Forbidden', message: expect.stringContaining('BUILD_STRATEGIES=Source') }] } },
     });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', specOf(docker))).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams, credentials).execute('demo', 'app', specOf(docker))).resolves.toBeUndefined();
   });
 });
 
@@ -162,16 +193,16 @@ describe('the builder image check across nodes', () => {
 
   it('accepts a builder found on any node builds can run on, and ignores the others', async () => {
     const nodes = new FakeBuildNodes([aNode('local'), aNode('node-1'), aNode('node-2', { unschedulable: true })], { local: has(false), 'node-1': has(true), 'node-2': has(false) });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', spec())).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams, credentials).execute('demo', 'app', spec())).resolves.toBeUndefined();
   });
 
   it('cannot ask with no node to build on, and leaves it to the build (which waits for one)', async () => {
     const nodes = new FakeBuildNodes([aNode('local', { ready: false })], { local: has(false) });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', spec())).resolves.toBeUndefined();
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams, credentials).execute('demo', 'app', spec())).resolves.toBeUndefined();
   });
 
   it('answers 503, not 500, when no node engine answers', async () => {
     const nodes = new FakeBuildNodes([aNode('local')], { local: deaf });
-    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams).execute('demo', 'app', spec())).rejects.toMatchObject({ status: { code: 503 } });
+    await expect(new CheckBuildSource(nodes, git, settings, noSecrets, streams, credentials).execute('demo', 'app', spec())).rejects.toMatchObject({ status: { code: 503 } });
   });
 });

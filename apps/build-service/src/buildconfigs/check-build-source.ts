@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isGitSource, type BuildConfigSpec } from '@paas/contracts/builds';
+import { BUILDS_INTO_ITS_BUILDER, builderStreamTag, isGitSource, type BuildConfigSpec } from '@paas/contracts/builds';
 import type { StatusCause } from '@paas/contracts/status';
 import { isNodeSchedulable } from '@paas/contracts/nodes';
-import { ApiError } from '@paas/platform/api-error';
+import { ApiError, statusOf } from '@paas/platform/api-error';
+import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { withinTime } from '@paas/platform/docker-engines';
 import { GIT, GitError, type Git, type GitCredentials } from '../adapters/git-cli';
 import { SOURCE_SECRETS, SourceSecretError, type SourceSecrets } from '../adapters/source-secrets';
@@ -10,6 +11,7 @@ import { BUILDER_STREAMS, type BuilderStreams } from '../adapters/builder-stream
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
+import { REGISTRY_CREDENTIALS } from '../builds/pipeline/container-runtime';
 import { builderRefOf } from '../builds/pipeline/s2i-roles';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
@@ -23,7 +25,8 @@ export function isLocalSource(uri: string): boolean {
 
 /**
  * What the schema cannot see: that the strategy is allowed here, that the builder image exists
- * on a node builds can run on (a builder stream tag: that it points at an image), and that the
+ * on a node builds can run on (a builder stream tag: that it points at an image, and that the
+ * namespace's builds may pull it when it is another namespace's), and that the
  * git repository answers and has the ref (with the source secret, when there is one). All are
  * asked at once; every problem found comes back in one 422 naming its field. With no node to
  * build on right now, the image cannot be asked for: the catalog check stands alone, and the
@@ -37,6 +40,7 @@ export class CheckBuildSource {
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
     @Inject(BUILDER_STREAMS) private readonly streams: BuilderStreams,
+    @Inject(REGISTRY_CREDENTIALS) private readonly credentials: RegistryCredentials,
   ) {}
 
   /** `namespace`: the BuildConfig's, where its source secret must be. */
@@ -58,10 +62,8 @@ export class CheckBuildSource {
     const from = builderRefOf(spec);
     // A Docker build's FROM images are the engine's to find when it builds.
     if (!from) return [];
-    if (from.kind === 'ImageStreamTag') {
-      if (await this.streams.imageOf(namespace, from.name)) return [];
-      return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `image stream tag "${from.name}" does not exist in namespace ${namespace}, or has no image yet` }];
-    }
+    const stream = builderStreamTag(from, namespace);
+    if (stream) return this.checkBuilderStream(namespace, stream, spec);
     const image = from.kind === 'Builder' ? (Object.hasOwn(this.settings.builders, from.name) ? this.settings.builders[from.name] : undefined) : from.name;
     if (!image) return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `unknown builder "${from.name}"; available: ${Object.keys(this.settings.builders).join(', ')}` }];
     const engines = this.nodes.list().filter(isNodeSchedulable).flatMap((node) => this.nodes.engine(node.metadata.name) ?? []);
@@ -73,6 +75,24 @@ export class CheckBuildSource {
     const where = `on any build node (${engines.map((engine) => engine.name).join(', ')})`;
     const message = from.kind === 'Builder' ? `builder "${from.name}" (${image}) is not installed ${where}` : `image "${image}" does not exist ${where}`;
     return [{ field: BUILDER_FIELD, reason: 'NotFound', message }];
+  }
+
+  /** Asked in that order: nothing is said of another namespace's tags to builds it does not let pull them. */
+  private async checkBuilderStream(namespace: string, stream: { namespace: string; name: string }, spec: BuildConfigSpec): Promise<StatusCause[]> {
+    if (stream.namespace !== namespace) {
+      const refusal = await this.credentials.authConfig(`${stream.namespace}/${stream.name.split(':')[0]}`, ['pull'], { forBuildsOf: namespace }).then(
+        () => undefined,
+        (error: Error) => {
+          if (statusOf(error).code === 403) return error.message;
+          throw error;
+        },
+      );
+      if (refusal) return [{ field: 'spec.strategy.sourceStrategy.from.namespace', reason: 'Forbidden', message: refusal }];
+    } else if (stream.name === spec.output.to.name) {
+      return [{ field: 'spec.output.to.name', reason: 'Invalid', message: BUILDS_INTO_ITS_BUILDER }];
+    }
+    if (await this.streams.imageOf(stream.namespace, stream.name)) return [];
+    return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `image stream tag "${stream.name}" does not exist in namespace ${stream.namespace}, or has no image yet` }];
   }
 
   private async checkGit(namespace: string, spec: BuildConfigSpec): Promise<StatusCause[]> {

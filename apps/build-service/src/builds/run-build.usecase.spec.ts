@@ -133,11 +133,12 @@ class FakeRuntime implements ContainerRuntime {
   }
 }
 
-/** Hands out `token:<repository>:<actions>`, or fails when told to. */
+/** Hands out `token:<repository>:<actions>`, or fails when told to; namespace `private` lets no other namespace's builds pull. */
 class FakeCredentials implements RegistryCredentials {
   constructor(private readonly failure?: string) {}
-  async authConfig(repository: string, actions: string[], options: { crossMount?: boolean } = {}) {
+  async authConfig(repository: string, actions: string[], options: { crossMount?: boolean; forBuildsOf?: string } = {}) {
     if (this.failure) throw new Error(this.failure);
+    if (options.forBuildsOf && repository.startsWith('private/')) throw ApiError.of('Forbidden', `the builds of namespace ${options.forBuildsOf} may not pull ${repository}`);
     return { registrytoken: `token:${repository}:${actions.join(',')}${options.crossMount ? '+mount' : ''}` };
   }
 }
@@ -623,8 +624,7 @@ describe('RunBuild with a fake container runtime', () => {
 
 describe('BuildStrategyFactory on a node', () => {
   const node = (runtime: FakeRuntime) => ({ name: 'node-1', engineUrl: 'tcp://10.250.1.2:2376', registryHost: '10.250.1.1:5000', runtime });
-  const STREAM_IMAGE = `127.0.0.1:5000/demo/builders@sha256:${'b'.repeat(64)}`;
-  const streams = { imageOf: async (namespace: string, name: string) => (namespace === 'demo' && name === 'builders:node' ? STREAM_IMAGE : undefined) };
+  const streams = { imageOf: async (namespace: string, name: string) => (name === 'builders:node' ? `127.0.0.1:5000/${namespace}/builders@sha256:${'b'.repeat(64)}` : undefined) };
   const factory = new BuildStrategyFactory(
     {} as Git,
     { registryHost: '127.0.0.1:5000', builders: { nodejs: BUILDER } } as unknown as BuildSettings,
@@ -665,6 +665,22 @@ describe('BuildStrategyFactory on a node', () => {
     const missing = factory.forBuild(fromStream('builders:gone'), node(runtime));
     if (missing.type !== 'Source') throw new Error('a Source build makes a Source strategy');
     await expect(missing.assembler.assemble({ ...ctx(runtime), build: fromStream('builders:gone') }, source)).rejects.toMatchObject({ reason: 'BuilderImageNotFound', message: 'builder "builders:gone" is not available on node node-1' });
+  });
+
+  it("runs another namespace's builder stream tag when that namespace lets this one's builds pull it, and fails without a grant even when the node has the image", async () => {
+    const fromStream = (namespace: string) => aBuild({ strategy: { type: 'Source', sourceStrategy: { from: { kind: 'ImageStreamTag', namespace, name: 'builders:node' }, env: [] } } });
+    const runtime = new FakeRuntime();
+    const shared = factory.forBuild(fromStream('shared'), node(runtime));
+    if (shared.type !== 'Source') throw new Error('a Source build makes a Source strategy');
+    await shared.assembler.assemble({ ...ctx(runtime), build: fromStream('shared') }, source);
+    expect(runtime.calls).toContain(`run paas-build-demo.app-1 10.250.1.1:5000/shared/builders@sha256:${'b'.repeat(64)}`);
+
+    const refused = factory.forBuild(fromStream('private'), node(runtime));
+    if (refused.type !== 'Source') throw new Error('a Source build makes a Source strategy');
+    await expect(refused.assembler.assemble({ ...ctx(runtime), build: fromStream('private') }, source)).rejects.toMatchObject({
+      reason: 'BuilderImageNotFound',
+      message: 'builder private/builders:node: the builds of namespace demo may not pull private/builders',
+    });
   });
 
   it('names the node that lacks the builder image', async () => {

@@ -1,4 +1,5 @@
-import type { Build } from '@paas/contracts/builds';
+import { builderStreamTag, type Build } from '@paas/contracts/builds';
+import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { platformRepositoryOf } from '@paas/contracts/auth';
 import type { BuilderStreams } from '../../adapters/builder-streams';
@@ -30,19 +31,26 @@ export class BuildImages {
 
   /**
    * The builder a Source build names: a catalog entry (`Builder`) or a local image
-   * (`DockerImage`) as named; an `ImageStreamTag` of the build's namespace as the image the tag
-   * points at when the build runs. Undefined when there is none (the assembler fails the build
-   * as BuilderImageNotFound); a pull that fails is BuilderImageNotFound with the engine's words.
+   * (`DockerImage`) as named; an `ImageStreamTag` as the image the tag points at when the build
+   * runs. Undefined when there is none (the assembler fails the build as BuilderImageNotFound).
+   * Another namespace's tag is BuilderImageNotFound, naming the grant, unless that namespace
+   * lets this one's builds pull it (asked each time, so a grant taken back holds at once, even
+   * for an image the node already has); so is a pull that fails, with the engine's words.
    */
   async builderOnNode(build: Build, node: NodeEngine, signal?: AbortSignal): Promise<string | undefined> {
     const from = builderRefOf(build.spec);
-    if (!from) return undefined;
-    if (from.kind === 'Builder') return Object.hasOwn(this.catalog, from.name) ? this.catalog[from.name] : undefined;
-    if (from.kind === 'DockerImage') return from.name;
-    const pullSpec = await this.streams.imageOf(build.metadata.namespace, from.name);
+    const stream = builderStreamTag(from, build.metadata.namespace);
+    if (!stream) return from?.kind === 'Builder' ? (Object.hasOwn(this.catalog, from.name) ? this.catalog[from.name] : undefined) : from?.name;
+    const shown = stream.namespace === build.metadata.namespace ? stream.name : `${stream.namespace}/${stream.name}`;
+    if (stream.namespace !== build.metadata.namespace) {
+      await this.credentials.authConfig(`${stream.namespace}/${stream.name.split(':')[0]}`, ['pull'], { forBuildsOf: build.metadata.namespace }).catch((error: Error) => {
+        throw statusOf(error).code === 403 ? new BuildFailure('BuilderImageNotFound', `builder ${shown}: ${error.message}`) : error;
+      });
+    }
+    const pullSpec = await this.streams.imageOf(stream.namespace, stream.name);
     if (!pullSpec) return undefined;
     const onNode = await this.onNode(pullSpec, node, signal).catch((error: Error) => {
-      throw error instanceof PullFailed ? new BuildFailure('BuilderImageNotFound', `builder ${from.name} (${error.reference}) could not be pulled to node ${node.name}: ${error.message}`) : error;
+      throw error instanceof PullFailed ? new BuildFailure('BuilderImageNotFound', `builder ${shown} (${error.reference}) could not be pulled to node ${node.name}: ${error.message}`) : error;
     });
     return onNode.reference;
   }
