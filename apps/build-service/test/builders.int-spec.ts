@@ -67,6 +67,18 @@ const SAMPLES: Record<string, Sample> = {
   static: { files: { 'public/index.html': '<h1>hello from static</h1>\n', 'README.md': 'the site is in public/\n' }, answer: '<h1>hello from static</h1>\n' },
 };
 
+/** The nodejs sample's lockfile, as npm 10 writes it. */
+const NODEJS_LOCKFILE = JSON.stringify({
+  name: 'hello',
+  version: '1.0.0',
+  lockfileVersion: 3,
+  requires: true,
+  packages: {
+    '': { name: 'hello', version: '1.0.0', dependencies: { ms: '2.1.3' } },
+    'node_modules/ms': { version: '2.1.3', integrity: 'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==', license: 'MIT' },
+  },
+});
+
 const builderOf = (sample: string) => sample.split(' ')[0];
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
@@ -127,13 +139,31 @@ if (!cli) console.warn('builders.int-spec: no s2i CLI (S2I_BIN, ../shared/tools/
     await expect(answerOf(image)).resolves.toBe(SAMPLES[sample].answer);
   });
 
-  it('python: an incremental s2i build reuses the previous image\'s virtualenv', async () => {
+  it('nodejs: an incremental s2i build keeps the restored node_modules without npm while package.json and the lockfile are unchanged, and runs npm once they change', async () => {
+    const source = sourceOf({ ...SAMPLES.nodejs, files: { ...SAMPLES.nodejs.files, 'package-lock.json': NODEJS_LOCKFILE } });
+    const image = `${IMAGE_REPOSITORY}:nodejs-incremental`;
+    expect(await s2iBuild(source, BUILDER_CATALOG.nodejs, image)).toContain('---> npm ci');
+    const kept = await s2iBuild(source, BUILDER_CATALOG.nodejs, image, '--incremental', '--incremental-pull-policy', 'never');
+    expect(kept).toContain('Restoring node_modules from the previous build');
+    expect(kept).toContain('its node_modules kept, npm not run');
+    expect(kept).not.toContain('---> npm ');
+    await expect(answerOf(image)).resolves.toBe(SAMPLES.nodejs.answer);
+
+    writeFileSync(path.join(source, 'package.json'), JSON.stringify({ ...JSON.parse(SAMPLES.nodejs.files['package.json']), description: 'changed' }));
+    expect(await s2iBuild(source, BUILDER_CATALOG.nodejs, image, '--incremental', '--incremental-pull-policy', 'never')).toContain('---> npm install');
+  });
+
+  it("python: an incremental s2i build keeps the previous image's virtualenv without pip while requirements.txt is unchanged, and lets pip bring it up to date once it changes", async () => {
     const source = sourceOf(SAMPLES.python);
     const image = `${IMAGE_REPOSITORY}:python-incremental`;
     await s2iBuild(source, BUILDER_CATALOG.python, image);
-    const log = await s2iBuild(source, BUILDER_CATALOG.python, image, '--incremental', '--incremental-pull-policy', 'never');
-    expect(log).toContain('Restoring the virtualenv from the previous build');
-    expect(log).toMatch(/Requirement already satisfied: flask==3\.0\.3/i);
+    const kept = await s2iBuild(source, BUILDER_CATALOG.python, image, '--incremental', '--incremental-pull-policy', 'never');
+    expect(kept).toContain('Restoring the virtualenv from the previous build');
+    expect(kept).toContain('its virtualenv kept, pip not run');
     await expect(answerOf(image)).resolves.toBe(SAMPLES.python.answer);
+
+    writeFileSync(path.join(source, 'requirements.txt'), `${SAMPLES.python.files['requirements.txt']}# pinned\n`);
+    const updated = await s2iBuild(source, BUILDER_CATALOG.python, image, '--incremental', '--incremental-pull-policy', 'never');
+    expect(updated).toMatch(/Requirement already satisfied: flask==3\.0\.3/i);
   });
 });
