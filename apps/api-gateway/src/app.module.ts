@@ -19,6 +19,7 @@ import { acceptEmptyJsonBodies } from './edge/empty-bodies';
 import { addSecurityHeaders } from './edge/security-headers';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway-settings';
 import { NamespacesModule } from './namespaces/namespaces.module';
+import { BuildersModule } from './builders/builders.module';
 import { NodesModule } from './nodes/nodes.module';
 import { RegistryTokensModule } from './registry-tokens/registry-tokens.module';
 import { ResourcesModule } from './resources/resources.module';
@@ -50,6 +51,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     EventsModule,
     ResourcesModule,
     NodesModule,
+    BuildersModule,
     WebhooksModule,
     BinaryBuildsModule,
   ],

@@ -132,6 +132,11 @@ if (!cli) console.warn('builders.int-spec: no s2i CLI (S2I_BIN, ../shared/tools/
     expect(Object.keys(BUILDER_CATALOG).filter((builder) => !Object.keys(SAMPLES).some((sample) => builderOf(sample) === builder))).toEqual([]);
   });
 
+  it.each(Object.keys(BUILDER_CATALOG))('%s: s2i usage prints how to use the image', async (builder) => {
+    const { stdout, stderr } = await execFileAsync(s2i, ['usage', BUILDER_CATALOG[builder], '--pull-policy', 'never'], { timeout: 60_000, killSignal: 'SIGKILL' });
+    expect(`${stdout}${stderr}`).toContain(`paas-builder/${builder}: a source-to-image (S2I) builder`);
+  });
+
   it.each(Object.keys(SAMPLES))('%s: s2i build makes an image that runs the app', async (sample) => {
     const image = `${IMAGE_REPOSITORY}:${sample.replace(/\W+/g, '-')}`;
     await s2iBuild(sourceOf(SAMPLES[sample]), BUILDER_CATALOG[builderOf(sample)], image);

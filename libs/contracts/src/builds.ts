@@ -208,6 +208,28 @@ export type PostCommit = z.infer<typeof postCommitSchema>;
  */
 export type DetectedStrategy = { type: 'Docker'; because: string } | { type: 'Source'; builder: string; because: string };
 
+/** A builder of the build-service's catalog, as `GET /api/v1/builders` shows it. */
+export interface CatalogBuilder {
+  /** What new-app's `builder` and `sourceStrategy.from: {kind: Builder}` name it by. */
+  name: string;
+  /** The image its builds run. */
+  image: string;
+  /** The image's `io.k8s.display-name`, `io.k8s.description` and `io.openshift.tags` labels. */
+  displayName?: string;
+  description?: string;
+  tags: string[];
+  /** The files new-app picks it by, when a repository names no builder. */
+  detectedBy: string[];
+  /** What the image's s2i `usage` script prints (as `s2i usage` shows it); absent when it has none, it fails, or no build node has the image. */
+  usage?: string;
+}
+
+export interface CatalogBuilderList {
+  apiVersion: 'v1';
+  kind: 'BuilderList';
+  items: CatalogBuilder[];
+}
+
 /** `buildconfigs.detect`: the repository new-app was given, and the strategy it asked for, if any. */
 export interface DetectRequest {
   git: string;

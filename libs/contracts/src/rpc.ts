@@ -1,5 +1,5 @@
 import type { Jwks, RegistryTokenRequest, RegistryTokenResponse } from './auth';
-import type { BinaryBuildRequest, Build, BuildConfig, BuildLog, DetectedStrategy, DetectRequest, WebhookRequest } from './builds';
+import type { BinaryBuildRequest, Build, BuildConfig, BuildLog, CatalogBuilderList, DetectedStrategy, DetectRequest, WebhookRequest } from './builds';
 import type { ConfigMap, Secret } from './config';
 import type { LimitRange, ResourceQuota } from './quotas';
 import type { DeploymentConfig, DeploymentLog, DeploymentLogOptions, Endpoints, Pod, PodLog, PodLogOptions, ReplicationController, Service } from './deployments';
@@ -122,6 +122,8 @@ export type RpcMap = UnionToIntersection<{ [P in Plural]: CrudRpc<P> }[Plural]> 
   'buildconfigs.instantiatebinary': { request: BinaryBuildRequest; response: Build };
   /** A generic or GitHub webhook call: the Build it started, or a Success Status saying why it started none (a push to another branch, a ping). */
   'buildconfigs.webhook': { request: WebhookRequest; response: Build | Status };
+  /** The builder catalog, each with what its image says of itself (`GET /api/v1/builders`). */
+  'buildconfigs.builders': { request: Record<string, never>; response: CatalogBuilderList };
   /** How new-app should build a repository when it names no builder: answers the strategy, or a 422 saying why none fits. */
   'buildconfigs.detect': { request: DetectRequest; response: DetectedStrategy };
   'builds.log': { request: GetRequest & { offset?: number }; response: BuildLog };

@@ -45,5 +45,13 @@ describe('isAllowed', () => {
     expect(isAllowed(robot, { verb: 'list', resource: 'namespaces' })).toBe(true);
     expect(isAllowed(ann, { verb: 'list', resource: 'users' })).toBe(false);
     expect(isAllowed(ann, { verb: 'list', resource: 'auditevents' })).toBe(false);
+    expect(isAllowed(robot, { verb: 'get', resource: 'builders' })).toBe(true);
+    expect(isAllowed(ann, { verb: 'list', resource: 'builders' })).toBe(true);
+  });
+
+  it('lets system:image-puller read nothing through the API (its grant is the registry pull alone)', () => {
+    const facts = { role: 'system:image-puller' as const, exists: true };
+    expect(isAllowed(robot, inDemo('get', 'imagestreams'), facts)).toBe(false);
+    expect(isAllowed(robot, inDemo('list', 'pods'), facts)).toBe(false);
   });
 });

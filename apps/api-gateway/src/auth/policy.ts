@@ -25,6 +25,8 @@ const SELF_SERVICE: Record<string, Principal['kind'][]> = {
   'get users/~': ['User', 'ServiceAccount'],
   'list users/tokens': ['User'],
   'update users/password': ['User'],
+  'list builders': ['User', 'ServiceAccount'],
+  'get builders': ['User', 'ServiceAccount'],
 };
 
 /**

@@ -8,6 +8,7 @@ import { BuildConfigsRpc } from './buildconfigs.rpc';
 import { CheckBuildSource } from './check-build-source';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
+import { DescribeBuilders } from './describe-builders.usecase';
 import { DetectBuildStrategy } from './detect-strategy.usecase';
 import { InstantiateBuild } from './instantiate-build.usecase';
 import { ReceiveWebhook } from './receive-webhook.usecase';
@@ -15,6 +16,6 @@ import { UpdateBuildConfig } from './update-buildconfig.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: BUILDCONFIGS_COLLECTION, schema: storedResourceSchema(BUILDCONFIGS_COLLECTION) }]), BuildsModule],
-  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc, BuilderImageChangedHandler],
+  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, DescribeBuilders, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc, BuilderImageChangedHandler],
 })
 export class BuildConfigsModule {}

@@ -5,6 +5,7 @@ import { binaryBuildRequest, createRequest, detectRequest, handleParsed, instant
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
+import { DescribeBuilders } from './describe-builders.usecase';
 import { DetectBuildStrategy } from './detect-strategy.usecase';
 import { InstantiateBuild } from './instantiate-build.usecase';
 import { ReceiveWebhook } from './receive-webhook.usecase';
@@ -22,6 +23,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     private readonly instantiate: InstantiateBuild,
     private readonly webhook: ReceiveWebhook,
     private readonly detect: DetectBuildStrategy,
+    private readonly builders: DescribeBuilders,
   ) {}
 
   onModuleInit() {
@@ -35,6 +37,7 @@ export class BuildConfigsRpc implements OnModuleInit {
       this.instantiate.execute(r.namespace, r.name, r.message ?? 'Manually triggered'),
     );
     handleParsed(this.rpc, 'buildconfigs.instantiatebinary', binaryBuildRequest, 'BinaryBuildRequest', (r) => this.instantiate.forUpload(r));
+    this.rpc.handle('buildconfigs.builders', () => this.builders.execute());
     handleParsed(this.rpc, 'buildconfigs.detect', detectRequest, 'App', (r) => this.detect.execute(r));
     handleParsed(this.rpc, 'buildconfigs.webhook', webhookRequest, 'WebhookRequest', (r) => this.webhook.execute(r));
   }

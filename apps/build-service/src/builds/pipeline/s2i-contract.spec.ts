@@ -19,6 +19,7 @@ describe("source-to-image's contract", () => {
       assemble: '/usr/libexec/s2i/assemble',
       run: '/usr/libexec/s2i/run',
       saveArtifacts: '/usr/libexec/s2i/save-artifacts',
+      usage: '/usr/libexec/s2i/usage',
       sourceScripts: false,
     });
     expect(s2iPaths({ 'io.openshift.s2i.scripts-url': 'image:///opt/s2i/', 'io.openshift.s2i.destination': '/opt/app/' }, ['assemble', 'save-artifacts'])).toEqual({
@@ -26,6 +27,7 @@ describe("source-to-image's contract", () => {
       assemble: '/opt/app/scripts/assemble',
       run: '/opt/s2i/run',
       saveArtifacts: '/opt/app/scripts/save-artifacts',
+      usage: '/opt/s2i/usage',
       sourceScripts: true,
     });
   });

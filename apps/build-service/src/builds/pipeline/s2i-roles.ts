@@ -31,9 +31,9 @@ const ASSEMBLE_SCRIPT = [
   'if [ "$3" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
   'exec "$2"',
 ].join('\n');
-/** Run in a container of the previous image: its `save-artifacts` ($1) writes a tar on stdout. Exit 86: the image has no such script. */
-const SAVE_ARTIFACTS_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
-const NO_SAVE_ARTIFACTS = 86;
+/** Runs an optional s2i script ($1) of the image: `save-artifacts` (its stdout a tar), `usage`. Exit 86: the image has no such script. */
+export const OPTIONAL_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
+const NO_SUCH_SCRIPT = 86;
 const S2I_USER = '1001';
 const APP_PORT = '8080/tcp';
 const FAILURE_TAIL_LINES = 10;
@@ -74,6 +74,7 @@ export interface S2IPaths {
   assemble: string;
   run: string;
   saveArtifacts: string;
+  usage: string;
   /** The source brings scripts of its own, copied to `<destination>/scripts`. */
   sourceScripts: boolean;
 }
@@ -91,7 +92,7 @@ export function s2iPaths(builderLabels: Record<string, string>, sourceScripts: r
   }
   const inImage = url.slice('image://'.length).replace(/\/+$/, '');
   const script = (name: string) => (sourceScripts.includes(name) ? `${destination}/scripts/${name}` : `${inImage}/${name}`);
-  return { destination, assemble: script('assemble'), run: script('run'), saveArtifacts: script('save-artifacts'), sourceScripts: sourceScripts.length > 0 };
+  return { destination, assemble: script('assemble'), run: script('run'), saveArtifacts: script('save-artifacts'), usage: script('usage'), sourceScripts: sourceScripts.length > 0 };
 }
 
 /**
@@ -173,7 +174,7 @@ export class S2IAssembler implements Assembler {
         name: `${buildContainerName(ctx.build)}-save-artifacts`,
         image: reference,
         entrypoint: ['/bin/sh', '-c'],
-        cmd: [SAVE_ARTIFACTS_SCRIPT, 'save-artifacts', saveArtifacts],
+        cmd: [OPTIONAL_SCRIPT, 'save-artifacts', saveArtifacts],
         env: [],
         user: assembleUser(image).user,
         labels: buildContainerLabels(ctx.build),
@@ -185,7 +186,7 @@ export class S2IAssembler implements Assembler {
       .finally(() => finished(saved.end()));
     await this.runtime.remove(containerId);
     if (exitCode === 0) return createReadStream(file);
-    const why = exitCode === NO_SAVE_ARTIFACTS ? `the previous image has no ${saveArtifacts}` : `${saveArtifacts} exited with code ${exitCode}`;
+    const why = exitCode === NO_SUCH_SCRIPT ? `the previous image has no ${saveArtifacts}` : `${saveArtifacts} exited with code ${exitCode}`;
     await ctx.log.write(`---> Incremental build: ${why}, building in full\n`);
     return undefined;
   }
