@@ -348,6 +348,16 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect((await finished('incremental-3')).status).toMatchObject({ phase: 'Complete' });
     expect(await fullLog('incremental-3')).toMatch(/Incremental build: pulling the previous image \S+\/incremental@sha256:\w+ to node local\n[^]*build number 3\n/);
     expect(execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', reference]).toString()).toBe('3\n');
+
+    // A save-artifacts that writes half a tar and fails, met by an assemble already reading it: that assemble is stopped and made again in full.
+    writeFileSync(path.join(repo.dir, '.s2i/bin/save-artifacts'), '#!/bin/sh\nhead -c 1536 /dev/zero\nexit 3\n', { mode: 0o755 });
+    execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', 'commit', '--quiet', '-am', 'a failing save-artifacts'], { cwd: repo.dir });
+    await rpc.request('buildconfigs.instantiate', { namespace, name: 'incremental' });
+    expect((await finished('incremental-4')).status).toMatchObject({ phase: 'Complete' });
+    await rpc.request('buildconfigs.instantiate', { namespace, name: 'incremental' });
+    expect((await finished('incremental-5')).status).toMatchObject({ phase: 'Complete' });
+    expect(await fullLog('incremental-5')).toMatch(/Incremental build: \/tmp\/scripts\/save-artifacts exited with code 3, building in full\n[^]*build number 1\n/);
+    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-5`] } })).toEqual([]);
   });
 
   it("runs assemble with the BuildConfig's memory and CPU limits, and without a network when it says so", async () => {

@@ -81,6 +81,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const kill = () => void this.docker.kill(containerId).catch(() => undefined);
     spec.signal?.addEventListener('abort', kill, { once: true });
     try {
+      // Aborted while the container was being made: the listener came too late to hear it.
+      spec.signal?.throwIfAborted();
       const { stream, output } = await this.docker.attach(containerId, spec.onOutput, spec.onStdout);
       const ended = output.catch(() => undefined);
       await this.docker.start(containerId);

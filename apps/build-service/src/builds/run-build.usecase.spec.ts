@@ -58,8 +58,9 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
  * `stopped` (refuses every call: an engine stopped), `glitch` (the run fails, the engine
  * still answers), `hookExitCode` (the post-commit hook's container) and `dockerError` (the
  * engine's words on a Dockerfile it failed), `saveExitCode` (save-artifacts' container),
- * `previousElsewhere` (the output tag's image is not on the node until pulled) and `pullError`
- * (every pull) script its answers.
+ * `previousElsewhere` (the output tag's image is not on the node until pulled), `pullError`
+ * (every pull) and `saveHangs` (save-artifacts writes a little, then waits to be stopped; the
+ * assemble does not read its input) script its answers.
  */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
@@ -69,7 +70,7 @@ class FakeRuntime implements ContainerRuntime {
   /** What it was given to unpack (stdin, a build context), as `name=content` per entry. */
   input: string[] = [];
   constructor(
-    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string } = {},
+    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean } = {},
   ) {}
   private readonly pulled = new Set<string>();
   async inspectImage(reference: string) {
@@ -81,6 +82,10 @@ class FakeRuntime implements ContainerRuntime {
     this.calls.push(`run ${spec.name} ${spec.image}`);
     this.runs.push(spec);
     if (spec.name.endsWith('-save-artifacts')) {
+      if (this.script.saveHangs) {
+        await spec.onStdout?.(Buffer.alloc(512));
+        await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
+      }
       if (!this.script.saveExitCode) for await (const chunk of tarOf({ count: '1' })) await spec.onStdout?.(chunk);
       return { containerId: 'saver-1', exitCode: this.script.saveExitCode ?? 0 };
     }
@@ -88,7 +93,8 @@ class FakeRuntime implements ContainerRuntime {
       await spec.onOutput(Buffer.from('hook: 3 tests passed\n'));
       return { containerId: 'hook-1', exitCode: this.script.hookExitCode ?? 0 };
     }
-    if (spec.input) this.input = await entriesOf(spec.input);
+    // Read as an engine would until the container is stopped (an input cut short never ends).
+    if (spec.input && !this.script.saveHangs) this.input = await untilAborted(entriesOf(spec.input), spec.signal);
     await spec.onOutput(Buffer.from('---> Installing application source\n'));
     if (this.script.deaf) await new Promise(() => undefined);
     if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
@@ -149,6 +155,12 @@ function tarOf(files: Record<string, string>): Readable {
   for (const [name, content] of Object.entries(files)) archive.entry({ name }, content);
   archive.finalize();
   return archive;
+}
+
+/** `work`, or the signal's reason once it is aborted. */
+function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  return Promise.race([work, new Promise<never>((_resolve, reject) => (signal.aborted ? reject(signal.reason) : signal.addEventListener('abort', () => reject(signal.reason), { once: true })))]);
 }
 
 /** The entries of a tar as `name=content`. */
@@ -308,7 +320,7 @@ describe('RunBuild with a fake container runtime', () => {
   describe('incremental', () => {
     const incremental = () => aBuild({ strategy: { type: 'Source', sourceStrategy: { from: { kind: 'Builder', name: 'nodejs' }, env: [], incremental: true } } });
 
-    it("hands what the previous image's save-artifacts wrote to assemble, in <destination>/artifacts", async () => {
+    it("streams what the previous image's save-artifacts writes into the assemble started beside it, in <destination>/artifacts", async () => {
       const runtime = new FakeRuntime();
       const { run, current } = setup(runtime, incremental());
       await run();
@@ -316,8 +328,8 @@ describe('RunBuild with a fake container runtime', () => {
         `inspectImage ${BUILDER}`,
         `inspectImage ${PREVIOUS_ON_NODE}`,
         `run paas-build-demo.app-1-save-artifacts ${PREVIOUS_ON_NODE}`,
-        'remove saver-1',
         `run paas-build-demo.app-1 ${BUILDER}`,
+        'remove saver-1',
       ]);
       expect(runtime.runs[0]).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: [expect.stringContaining('exec "$1"'), 'save-artifacts', '/usr/libexec/s2i/save-artifacts'], user: '1001' });
       expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
@@ -338,6 +350,14 @@ describe('RunBuild with a fake container runtime', () => {
       expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
       expect(await logOf()).toContain(`---> Incremental build: pulling the previous image ${PREVIOUS_ON_NODE} to node local\n`);
       expect((await current()).status.phase).toBe('Complete');
+    });
+
+    it('stops a save-artifacts still writing once the assemble has failed', async () => {
+      const runtime = new FakeRuntime({ saveHangs: true, exitCode: 2 });
+      const { run, current } = setup(runtime, incremental());
+      await run();
+      expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed' });
+      expect(runtime.runs.map((spec) => spec.signal?.aborted)).toEqual([true, false]);
     });
 
     it('builds in full, saying why, without a previous image, one that cannot be had, or without its save-artifacts', async () => {

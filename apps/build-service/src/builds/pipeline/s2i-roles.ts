@@ -3,11 +3,7 @@ import { BUILD_IMAGE_LABELS, BUILD_MANAGER, buildContainerResources, type Build,
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
@@ -129,11 +125,25 @@ export class S2IAssembler implements Assembler {
     const { user, overruled } = assembleUser(builder);
     if (overruled) await ctx.log.write(`---> ${overruled}\n`);
     if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
-    const artifacts = incremental(ctx.build) ? await this.savedArtifacts(ctx, source) : undefined;
-    return this.runAssemble(ctx, source, { image, paths, user, artifacts });
+    const assembling = { image, paths, user };
+    const saving = incremental(ctx.build) ? await this.startSavingArtifacts(ctx, source) : undefined;
+    if (!saving) return this.runAssemble(ctx, source, assembling);
+    try {
+      return await this.runAssemble(ctx, source, { ...assembling, artifacts: saving.tar, signal: AbortSignal.any([ctx.signal, saving.failed]) });
+    } catch (error) {
+      if (ctx.signal.aborted || !saving.failed.aborted) throw error;
+      await ctx.log.write(`---> Incremental build: ${(saving.failed.reason as Error).message}, building in full\n`);
+      return this.runAssemble(ctx, source, assembling);
+    } finally {
+      await saving.finish();
+    }
   }
 
-  private async runAssemble(ctx: BuildContext, source: FetchedSource, { image, paths, user, artifacts }: { image: string; paths: S2IPaths; user: string; artifacts?: Readable }) {
+  private async runAssemble(
+    ctx: BuildContext,
+    source: FetchedSource,
+    { image, paths, user, artifacts, signal = ctx.signal }: { image: string; paths: S2IPaths; user: string; artifacts?: Readable; signal?: AbortSignal },
+  ) {
     await ctx.log.write(`---> Running ${paths.assemble} in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({
       name: buildContainerName(ctx.build),
@@ -146,7 +156,7 @@ export class S2IAssembler implements Assembler {
       resources: buildContainerResources(ctx.build.spec),
       input: artifacts ? incrementalInput(artifacts, source.archive()) : source.archive(),
       onOutput: (chunk) => ctx.log.write(chunk),
-      signal: ctx.signal,
+      signal,
     });
     if (exitCode !== 0) {
       await this.runtime.remove(containerId);
@@ -156,40 +166,78 @@ export class S2IAssembler implements Assembler {
   }
 
   /**
-   * Incremental: the output tag's previous image (pulled to this node when it lacks it) runs its
-   * `save-artifacts` (as a user of its own, never root); its stdout, a tar of what it keeps, is
-   * written to the build's scratch directory, and answered as a stream of it. No previous image,
-   * no script, or a script that fails: a full build, said in the log.
+   * Incremental: the output tag's previous image (pulled to this node when it lacks it) starts
+   * its `save-artifacts` (as a user of its own, never root), and its stdout, a tar of what it
+   * keeps, streams straight into the assemble started beside it (the two containers start at
+   * once). The tar ends only once save-artifacts exited 0; otherwise `failed` is aborted, with
+   * why, and the tar cut: the assemble reading it is stopped and made again in full.
+   * Undefined (a full build, said in the log) without a previous image.
    */
-  private async savedArtifacts(ctx: BuildContext, source: FetchedSource): Promise<Readable | undefined> {
+  private async startSavingArtifacts(ctx: BuildContext, source: FetchedSource): Promise<SavingArtifacts | undefined> {
     const previous = await this.previousImage(ctx);
     if (!previous) return undefined;
     const { reference, image } = previous;
     const { saveArtifacts } = s2iPaths(image.labels, source.scripts);
     await ctx.log.write(`---> Incremental build: saving artifacts with ${saveArtifacts} of the previous image\n`);
-    const file = path.join(ctx.workDir, 'artifacts.tar');
-    const saved = createWriteStream(file);
-    const { containerId, exitCode } = await this.runtime
-      .run({
-        name: `${buildContainerName(ctx.build)}-save-artifacts`,
-        image: reference,
-        entrypoint: ['/bin/sh', '-c'],
-        cmd: [OPTIONAL_SCRIPT, 'save-artifacts', saveArtifacts],
-        env: [],
-        user: assembleUser(image).user,
-        labels: buildContainerLabels(ctx.build),
-        resources: buildContainerResources(ctx.build.spec),
-        onOutput: (chunk) => ctx.log.write(chunk),
-        onStdout: (chunk) => (saved.write(chunk) ? Promise.resolve() : once(saved, 'drain').then(() => undefined)),
-        signal: ctx.signal,
-      })
-      .finally(() => finished(saved.end()));
-    await this.runtime.remove(containerId);
-    if (exitCode === 0) return createReadStream(file);
-    const why = exitCode === NO_SUCH_SCRIPT ? `the previous image has no ${saveArtifacts}` : `${saveArtifacts} exited with code ${exitCode}`;
-    await ctx.log.write(`---> Incremental build: ${why}, building in full\n`);
-    return undefined;
+    const tar = new PassThrough();
+    const failing = new AbortController();
+    // Stopped once the assemble is done with it: one that ended early leaves it blocked on a full pipe.
+    const stopping = new AbortController();
+    const saved = this.runtime.run({
+      name: `${buildContainerName(ctx.build)}-save-artifacts`,
+      image: reference,
+      entrypoint: ['/bin/sh', '-c'],
+      cmd: [OPTIONAL_SCRIPT, 'save-artifacts', saveArtifacts],
+      env: [],
+      user: assembleUser(image).user,
+      labels: buildContainerLabels(ctx.build),
+      resources: buildContainerResources(ctx.build.spec),
+      onOutput: (chunk) => ctx.log.write(chunk),
+      onStdout: (chunk) => writeWaitingForRoom(tar, chunk),
+      signal: AbortSignal.any([ctx.signal, stopping.signal]),
+    });
+    // Once the assemble is done with it, its end says nothing more; before, a failure stops that assemble.
+    // The tar is cut without an error either way: the assemble hears why from `failed`, not from a stream nobody may listen to yet.
+    const fail = (why: string) => {
+      if (!stopping.signal.aborted) failing.abort(new Error(why));
+      tar.destroy();
+    };
+    const ended = saved.then(
+      async ({ containerId, exitCode }) => {
+        if (exitCode === 0) tar.end();
+        else fail(exitCode === NO_SUCH_SCRIPT ? `the previous image has no ${saveArtifacts}` : `${saveArtifacts} exited with code ${exitCode}`);
+        await this.runtime.remove(containerId);
+      },
+      (error: Error) => fail(`${saveArtifacts} could not be run: ${error.message}`),
+    );
+    return {
+      tar,
+      failed: failing.signal,
+      finish: async () => {
+        stopping.abort(new Error('the assemble is done with the saved artifacts'));
+        await ended;
+      },
+    };
   }
+}
+
+/** A save-artifacts under way (S2IAssembler.startSavingArtifacts). */
+interface SavingArtifacts {
+  /** Its stdout, ended once it exited 0. */
+  tar: Readable;
+  /** Aborted, with why, when it did not exit 0: the assemble reading `tar` must stop. */
+  failed: AbortSignal;
+  /** Stops it if it still runs, and waits until its container is gone. */
+  finish(): Promise<void>;
+}
+
+/** Writes `chunk`, resolving once `stream` has room for more (or is gone: nobody reads what is left). */
+function writeWaitingForRoom(stream: PassThrough, chunk: Buffer): Promise<void> {
+  if (stream.destroyed || stream.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('drain', resolve);
+    stream.once('close', resolve);
+  });
 }
 
 /** Whether a Source build is incremental (`sourceStrategy.incremental`). */
