@@ -138,6 +138,24 @@ describe('DockerContainerRuntime.run', () => {
     await runtime.run({ name: 'paas-build-demo.app-2', image: 'b', cmd: ['x'], env: [], user: '1001', labels: {}, resources, onOutput: async () => undefined });
     expect(created[1].HostConfig).toMatchObject({ Memory: 256 * 1024 ** 2, MemorySwap: 256 * 1024 ** 2, NanoCpus: 500_000_000, NetworkMode: 'none' });
   });
+
+  it('refuses a stdout kept apart (data) that broke off, and removes the container; plain output that broke off does not matter', async () => {
+    const removed: string[] = [];
+    const client = {
+      createContainer: async () => 'c1',
+      attach: async () => ({ stream: new Duplex({ read: () => undefined, write: (_c, _e, done) => done() }), output: Promise.reject(new Error('socket hang up')) }),
+      start: async () => undefined,
+      wait: async () => 0,
+      kill: async () => undefined,
+      remove: async (id: string) => void removed.push(id),
+    } as unknown as DockerClient;
+    const runtime = new DockerContainerRuntime(client);
+    const spec = { name: 'paas-build-demo.app-1-save-artifacts', image: 'b', cmd: ['x'], env: [], user: '1001', labels: {}, onOutput: async () => undefined };
+
+    await expect(runtime.run({ ...spec, onStdout: async () => undefined })).rejects.toThrow('the output of paas-build-demo.app-1-save-artifacts broke off');
+    expect(removed).toEqual(['c1']);
+    await expect(runtime.run(spec)).resolves.toEqual({ containerId: 'c1', exitCode: 0 });
+  });
 });
 
 describe('userAgentWithTrace', () => {

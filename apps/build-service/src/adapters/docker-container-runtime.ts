@@ -14,6 +14,8 @@ export interface BuildContainerLimits {
 export const DEFAULT_BUILD_CONTAINER_LIMITS: BuildContainerLimits = { memoryBytes: 2 * 1024 ** 3, pidsLimit: 1024 };
 
 const CPU_PERIOD_MICROS = 100_000;
+/** How long the attach stream may go on delivering output after the container exited (an engine may never end it). */
+const OUTPUT_AFTER_EXIT_MS = 2_000;
 const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from )/;
 
 /** The last word on each layer, `<id>: <outcome>`, in the order the layers were first named. */
@@ -84,7 +86,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
       // Aborted while the container was being made: the listener came too late to hear it.
       spec.signal?.throwIfAborted();
       const { stream, output } = await this.docker.attach(containerId, spec.onOutput, spec.onStdout);
-      const ended = output.catch(() => undefined);
+      const ended = output.then(
+        () => 'ended' as const,
+        () => 'failed' as const,
+      );
       await this.docker.start(containerId);
       // Only after start: a wait on a container that is merely created answers at once, with 0.
       const exited = this.docker.wait(containerId);
@@ -97,8 +102,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
         });
       }
       const exitCode = await exited;
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      const outcome = await Promise.race([ended, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), OUTPUT_AFTER_EXIT_MS).unref())]);
       spec.signal?.throwIfAborted();
+      // stdout kept apart is data (save-artifacts' tar): it must have come whole, or not at all.
+      if (spec.onStdout && outcome !== 'ended') throw new Error(`the output of ${spec.name} ${outcome === 'late' ? `had not all come ${OUTPUT_AFTER_EXIT_MS / 1000} s after it exited` : 'broke off'}`);
       return { containerId, exitCode };
     } catch (error) {
       await this.docker.remove(containerId).catch(() => undefined);
