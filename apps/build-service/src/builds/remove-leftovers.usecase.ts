@@ -45,6 +45,23 @@ export class RemoveBuildLeftovers {
     };
   }
 
+  /** The build caches of `namespace` on every Ready node, once it has no build left (its BuildConfigs, or itself, deleted); one still in use stays for the next sweep. */
+  async removeCaches(namespace: string): Promise<void> {
+    await Promise.all(
+      this.nodes.list().filter(isNodeReady).map(async (node) => {
+        const engine = this.nodes.engine(node.metadata.name);
+        if (!engine) return;
+        try {
+          for (const volume of await withinTime(engine.runtime.listCacheVolumes({ [BUILD_IMAGE_LABELS.cacheNamespace]: namespace, [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER }), ENGINE_CALL_TIMEOUT_MS)) {
+            if (await withinTime(engine.runtime.removeVolume(volume.name), ENGINE_CALL_TIMEOUT_MS)) this.logger.log({ msg: `removed build cache ${volume.name} on node ${node.metadata.name} (namespace ${namespace} has no build)` });
+          }
+        } catch (error) {
+          this.logger.warn({ msg: `build caches of ${namespace} on node ${node.metadata.name} not removed: ${(error as Error).message}` });
+        }
+      }),
+    );
+  }
+
   /** Every Ready node, and the scratch directories. */
   async execute(): Promise<void> {
     await this.sweep(this.nodes.list().filter(isNodeReady));
