@@ -12,17 +12,13 @@
 # builder_files: what the contract needs in any root "$r": the app dirs, user
 #   1001 (added to the root's /etc/passwd), the host's CA bundle, the S2I scripts.
 # builder_import <display name> <description> <tags> [--change ...]...: imports
-#   "$r" as $TAG and drops the image it replaces. A builder whose assemble keeps
-#   downloads in a build cache passes --change "$CACHE_LABEL": the platform then
-#   mounts a volume of the build's namespace at /opt/app-root/cache (made empty,
-#   owned by 1001, in every image).
+#   "$r" as $TAG and drops the image it replaces.
 set -eu
 umask 022
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt # optional; copied when present
 lib_dir=$(cd "$(dirname "$0")/.." && pwd)
-CACHE_LABEL='LABEL paas.dev/cache-dir=/opt/app-root/cache'
 
 die() { echo "✗ ${TAG:-builder}: $*" >&2; exit 1; }
 
@@ -82,7 +78,7 @@ TXT
 
 builder_files() {
   mkdir -p "$r/usr/local/bin" "$r/usr/libexec/s2i" "$r/etc/ssl/certs" "$r/tmp/src" \
-    "$r/opt/app-root/src" "$r/opt/app-root/etc" "$r/opt/app-root/cache"
+    "$r/opt/app-root/src" "$r/opt/app-root/etc"
   # The app user 1001 in group 0 (OpenShift convention: files are group-0
   # writable so any uid in group 0 can run the app too).
   grep -q '^[^:]*:[^:]*:1001:' "$r/etc/passwd" ||

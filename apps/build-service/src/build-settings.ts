@@ -39,10 +39,6 @@ export interface BuildSettings {
   nodeWaitMs: number;
   /** What a Binary build's archive may unpack to: entries (BUILD_BINARY_MAX_ENTRIES, 100,000) and bytes (BUILD_BINARY_MAX_UNPACKED_BYTES, 1 GiB). */
   binaryLimits: ArchiveLimits;
-  /** Mount the build cache a builder asks for (BUILD_CACHE, on unless `off`). */
-  cache: boolean;
-  /** A build cache volume older than this is removed when no build uses it, so that a namespace's cache starts afresh (BUILD_CACHE_MAX_AGE_HOURS, a week). */
-  cacheMaxAgeMs: number;
 }
 
 export const BUILD_STRATEGY_TYPES = ['Source', 'Docker'] as const;
@@ -72,8 +68,6 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
       maxEntries: Number(env.BUILD_BINARY_MAX_ENTRIES) || 100_000,
       maxUnpackedBytes: Number(env.BUILD_BINARY_MAX_UNPACKED_BYTES) || 1024 ** 3,
     },
-    cache: env.BUILD_CACHE !== 'off',
-    cacheMaxAgeMs: (Number(env.BUILD_CACHE_MAX_AGE_HOURS) || 168) * 3_600_000,
   };
 }
 

@@ -118,7 +118,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited', 'site', 'cached', 'offline']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited', 'site']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
       const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
       for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
@@ -126,8 +126,6 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
       for (const image of images.filter((i) => i.Labels?.['paas.dev/build']?.startsWith(`${namespace}.`))) {
         await engine.getImage(image.Id).remove({ force: true }).catch(() => undefined);
       }
-      const { Volumes: caches } = await engine.listVolumes({ filters: { label: [`paas.dev/build-cache=${namespace}`] } });
-      for (const cache of caches ?? []) await engine.getVolume(cache.Name).remove().catch(() => undefined);
     }
     nodes?.stop();
     await testBus?.drain();
@@ -360,37 +358,6 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect((await finished('incremental-5')).status).toMatchObject({ phase: 'Complete' });
     expect(await fullLog('incremental-5')).toMatch(/Incremental build: \/tmp\/scripts\/save-artifacts exited with code 3, building in full\n[^]*build number 1\n/);
     expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-5`] } })).toEqual([]);
-  });
-
-  it("keeps npm's downloads in a build cache of the namespace: another app of it installs the same locked package without a network, and no image holds the cache", async () => {
-    const files = (name: string) => ({
-      'package.json': JSON.stringify({ name, version: '1.0.0', main: 'server.js', dependencies: { ms: '2.1.3' } }),
-      'package-lock.json': JSON.stringify({
-        name,
-        version: '1.0.0',
-        lockfileVersion: 3,
-        requires: true,
-        packages: { '': { name, version: '1.0.0', dependencies: { ms: '2.1.3' } }, 'node_modules/ms': { version: '2.1.3', integrity: 'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==', license: 'MIT' } },
-      }),
-      'server.js': "require('ms');\n",
-    });
-    const first = gitRepo(files('cached'));
-    const second = gitRepo(files('offline'));
-    repos.push(first.dir, second.dir);
-    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('cached', first.dir) });
-    expect((await finished('cached-1')).status).toMatchObject({ phase: 'Complete' });
-    expect(await fullLog('cached-1')).toContain('---> npm ci (build cache)');
-
-    // No network at all: what npm installs comes from the cache.
-    const offlineConfig = buildConfig('offline', second.dir);
-    await rpc.request('buildconfigs.create', { namespace, body: { ...offlineConfig, spec: { ...offlineConfig.spec, network: 'Disabled' } } });
-    const offline = await finished('offline-1');
-    expect(offline.status).toMatchObject({ phase: 'Complete' });
-
-    const { Volumes: caches } = await docker.listVolumes({ filters: { label: [`paas.dev/build-cache=${namespace}`] } });
-    expect(caches?.map((cache) => cache.Name)).toEqual([expect.stringMatching(new RegExp(`^paas-build-cache\\.[\\w.-]+\\.${namespace}\\.nodejs$`))]);
-    const inImage = execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', '--entrypoint', '/bin/sh', `${REGISTRY_HOST}/${namespace}/offline:latest`, '-c', 'ls -A /opt/app-root/cache; ls node_modules']).toString();
-    expect(inImage).toBe('ms\n');
   });
 
   it("runs assemble with the BuildConfig's memory and CPU limits, and without a network when it says so", async () => {

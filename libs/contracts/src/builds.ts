@@ -427,10 +427,6 @@ export const BUILD_IMAGE_LABELS = {
   managedBy: 'paas.dev/managed-by',
   /** Set on builder images (apps/build-service/builders/<name>/build-image.sh), and inherited by what they build. */
   builder: 'paas.dev/builder',
-  /** On a builder image: the absolute directory where its assemble keeps downloads across builds when the platform mounts a build cache there. */
-  cacheDir: 'paas.dev/cache-dir',
-  /** On a build cache volume: the namespace whose builds use it. */
-  cacheNamespace: 'paas.dev/build-cache',
 } as const;
 /** `paas.dev/managed-by` of build containers and of the images they are committed as. */
 export const BUILD_MANAGER = 'build-service';

@@ -42,5 +42,4 @@ npm_env='NPM_CONFIG_CACHE=/tmp/.npm NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_
 
 builder_import "Node.js $node_version" "S2I builder for Node.js $node_version apps (busybox, node, npm $npm_version)" builder,nodejs \
   --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/opt/app-root/src PORT=8080 NODE_ENV=production' \
-  --change "ENV $npm_env" \
-  --change "$CACHE_LABEL"
+  --change "ENV $npm_env"

@@ -39,5 +39,4 @@ python_version=$(chroot "$r" /usr/bin/python3 -c 'import sys; print("%d.%d.%d" %
 
 builder_import "Python $python_version" "S2I builder for Python $python_version apps (Debian $suite, pip, a virtualenv)" builder,python \
   --change 'ENV PATH=/opt/app-root/venv/bin:/usr/local/bin:/usr/bin:/bin VIRTUAL_ENV=/opt/app-root/venv HOME=/opt/app-root/src PORT=8080' \
-  --change 'ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=15' \
-  --change "$CACHE_LABEL"
+  --change 'ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=15'

@@ -27,9 +27,6 @@ export interface DockerClient {
   /** The push progress objects, in order; a failed push is only an `error` entry among them. */
   push(repository: string, tag: string, options: PushOptions): Promise<PushProgress[]>;
   listContainers(labels: Record<string, string>): Promise<Docker.ContainerInfo[]>;
-  listVolumes(labels: Record<string, string>): Promise<Docker.VolumeInspectInfo[]>;
-  /** False when a container uses it (409) or there is none (404). */
-  removeVolume(name: string): Promise<boolean>;
   /**
    * `POST /build` with the tar `context` as the body and `query` (objects sent as JSON); each
    * progress object goes to `onProgress` as it comes. Resolves with them all once the engine
@@ -204,26 +201,8 @@ export class DockerodeClient implements DockerClient {
   }
 
   listContainers(labels: Record<string, string>) {
-    return this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+    return this.docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) } });
   }
-
-  async listVolumes(labels: Record<string, string>) {
-    return (await this.docker.listVolumes({ filters: { label: labelFilter(labels) } })).Volumes ?? [];
-  }
-
-  async removeVolume(name: string) {
-    try {
-      await this.docker.getVolume(name).remove();
-      return true;
-    } catch (error) {
-      if ([404, 409].includes((error as { statusCode?: number }).statusCode ?? 0)) return false;
-      throw error;
-    }
-  }
-}
-
-function labelFilter(labels: Record<string, string>): string[] {
-  return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
 }
 
 /** A Writable that hands each chunk (Buffers, or objects in `objectMode`) to `onOutput` and takes the next once that resolves. */

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance } from '@paas/platform/config';
-import { BUILD_CONTAINER_PREFIX, ImageBuildError, PushError, type CacheVolume, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
+import { BUILD_CONTAINER_PREFIX, ImageBuildError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
 import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 import type { BuildProgress, DockerClient, PushProgress } from './docker-client';
 
@@ -76,7 +76,6 @@ export class DockerContainerRuntime implements ContainerRuntime {
         ...(cpuMillis === undefined ? {} : { NanoCpus: cpuMillis * 1e6 }),
         ...(spec.resources?.networkDisabled ? { NetworkMode: 'none' } : {}),
         PidsLimit: this.limits.pidsLimit,
-        ...(spec.cache ? { Mounts: [{ Type: 'volume' as const, Source: spec.cache.volume, Target: spec.cache.target, VolumeOptions: { NoCopy: false, Labels: spec.cache.labels, DriverConfig: { Name: 'local', Options: {} } } }] } : {}),
         // The output reaches the build log through attach; a json-file copy would grow unbounded.
         LogConfig: { Type: 'none', Config: {} },
       },
@@ -199,15 +198,6 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   remove(containerIdOrName: string) {
     return this.docker.remove(containerIdOrName);
-  }
-
-  async listCacheVolumes(labels: Labels): Promise<CacheVolume[]> {
-    const volumes = await this.docker.listVolumes(labels);
-    return volumes.map((v) => ({ name: v.Name, labels: v.Labels ?? {}, createdAt: (v as { CreatedAt?: string }).CreatedAt ?? '' })).filter((v) => belongsToInstance(v.labels));
-  }
-
-  removeVolume(name: string) {
-    return this.docker.removeVolume(name);
   }
 
   async listBuildContainers(labels: Labels): Promise<ContainerSummary[]> {

@@ -95,25 +95,12 @@ describe('BuildController', () => {
     const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000, containerLimits: { memoryBytes: 2 * GIB, pidsLimit: 1024 } } as BuildSettings;
     const pruned: string[] = [];
     const deleteBuild = { execute: async (namespace: string, name: string) => (pruned.push(name), await store.delete(namespace, name), successStatus('deleted')), releaseUpload: async () => undefined };
-    const cachesRemoved: string[] = [];
-    const leftovers = { removeCaches: async (namespace: string) => void cachesRemoved.push(namespace) };
-    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings, deleteBuild, leftovers);
+    controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings, deleteBuild);
     // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
     await controller.builds.start();
     const get = (name: string) => store.get('demo', name);
-    return { store, leases, runs, removed, published, logs, get, nodes, pruned, cachesRemoved };
+    return { store, leases, runs, removed, published, logs, get, nodes, pruned };
   }
-
-  it("removes a namespace's build caches once its last build is deleted", async () => {
-    const { store, cachesRemoved } = await setup([aBuild('app-1', 'Complete'), aBuild('app-2', 'Failed')]);
-    await controller.onModuleInit();
-    await store.delete('demo', 'app-1');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(cachesRemoved).toEqual([]);
-    await store.delete('demo', 'app-2');
-    while (!cachesRemoved.length) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(cachesRemoved).toEqual(['demo']);
-  });
 
   it('claims a New build with its runner lease, records Pending with the runner, and runs it', async () => {
     const { leases, runs, get } = await setup([aBuild('app-1', 'New')]);

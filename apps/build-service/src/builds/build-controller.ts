@@ -14,7 +14,6 @@ import { attemptOf, lostNodeOf, MAX_ATTEMPTS, nextAttempt } from './build-attemp
 import { removeBuildContainer } from './build-containers';
 import { BUILD_CONFIG_LABEL, BUILD_NUMBER_ANNOTATION } from '../buildconfigs/instantiate-build.usecase';
 import { DeleteBuild } from './delete-build.usecase';
-import { RemoveBuildLeftovers } from './remove-leftovers.usecase';
 import { buildEvent, CANCELLED_MESSAGE, RunBuild } from './run-build.usecase';
 
 /** The replica that claimed a build (`<host>/<pid>/<random>`). */
@@ -64,7 +63,6 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     @Inject(BUILD_LOGS) private readonly logs: BuildLogStore,
     @Inject(BUILD_SETTINGS) private readonly settings: BuildSettings,
     @Inject(DeleteBuild) private readonly deleteBuild: Pick<DeleteBuild, 'execute' | 'releaseUpload'>,
-    @Inject(RemoveBuildLeftovers) private readonly leftovers: Pick<RemoveBuildLeftovers, 'removeCaches'>,
   ) {
     this.builds = new Informer(store, feed, { resyncMs: settings.resyncMs });
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'builds', concurrency: 4 });
@@ -78,9 +76,6 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
       // So does one that ends before it ran (cancelled): the next of its BuildConfig may go (runPolicy).
       const ended = type === 'DELETED' || (!TERMINAL.includes(previous?.status.phase ?? 'New') && TERMINAL.includes(object.status.phase));
       if (left || ended) this.enqueueWaiting();
-      // The namespace's last build gone (its BuildConfigs, or itself, deleted): so are its build caches.
-      const { namespace } = object.metadata;
-      if (type === 'DELETED' && this.owns(namespace) && !this.builds.list().some((build) => build.metadata.namespace === namespace)) void this.leftovers.removeCaches(namespace);
     });
     // A node that comes, turns Ready or is uncordoned may take the builds that wait.
     this.nodes.onChange(() => this.enqueueWaiting());

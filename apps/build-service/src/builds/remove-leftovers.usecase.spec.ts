@@ -3,27 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
-import type { CacheVolume, ContainerRuntime, ContainerSummary } from './pipeline/container-runtime';
+import type { ContainerRuntime, ContainerSummary } from './pipeline/container-runtime';
 import { RemoveBuildLeftovers } from './remove-leftovers.usecase';
 
 function build(name: string, phase: BuildPhase, nodeName?: string): Build {
   return { metadata: { name, namespace: 'demo', uid: `uid-${name}` }, status: { phase, stages: [], nodeName } } as unknown as Build;
 }
 
-const DAY = 86_400_000;
-
-/**
- * An engine holding the build containers of `names` and the build cache `volumes`; what is
- * removed from it lands in `removed` as `<node>:<id or volume>` (a volume named `busy-…` is in use: not removed).
- */
-function engine(node: string, names: string[], removed: string[], volumes: CacheVolume[] = []): ContainerRuntime {
+/** An engine holding the build containers of `names`; what is removed from it lands in `removed` as `<node>:<id>`. */
+function engine(node: string, names: string[], removed: string[]): ContainerRuntime {
   const containers: ContainerSummary[] = names.map((name) => ({ id: `c-${name}`, name: `paas-build-demo.${name}`, labels: { 'paas.dev/build': `demo.${name}` } }));
-  return {
-    listBuildContainers: async () => containers,
-    remove: async (id: string) => void removed.push(`${node}:${id}`),
-    listCacheVolumes: async () => volumes,
-    removeVolume: async (name: string) => !name.startsWith('busy-') && removed.push(`${node}:${name}`) > 0,
-  } as unknown as ContainerRuntime;
+  return { listBuildContainers: async () => containers, remove: async (id: string) => void removed.push(`${node}:${id}`) } as unknown as ContainerRuntime;
 }
 
 describe('RemoveBuildLeftovers', () => {
@@ -41,7 +31,7 @@ describe('RemoveBuildLeftovers', () => {
       'node-2': engine('node-2', ['app-3'], removed),
     });
 
-    await new RemoveBuildLeftovers({ list: async () => builds }, nodes, { buildsDir: dir, cacheMaxAgeMs: DAY }).execute();
+    await new RemoveBuildLeftovers({ list: async () => builds }, nodes, { buildsDir: dir }).execute();
 
     // app-5 runs on node-1: its container on local is an earlier attempt's. node-2 is NotReady: not asked.
     expect(removed.sort()).toEqual(['local:c-app-3', 'local:c-app-5', 'local:c-gone-9', 'node-1:c-app-4']);
@@ -52,7 +42,7 @@ describe('RemoveBuildLeftovers', () => {
   it('sweeps a node when it turns Ready again, and not on every change of it', async () => {
     const removed: string[] = [];
     const nodes = new FakeBuildNodes([aNode('node-1', { ready: false })], { 'node-1': engine('node-1', ['app-1'], removed) });
-    const leftovers = new RemoveBuildLeftovers({ list: async () => [build('app-1', 'New')] }, nodes, { buildsDir: dir, cacheMaxAgeMs: DAY });
+    const leftovers = new RemoveBuildLeftovers({ list: async () => [build('app-1', 'New')] }, nodes, { buildsDir: dir });
     const stop = leftovers.watchNodes();
 
     nodes.set(aNode('node-1', { ready: false }));
@@ -61,25 +51,13 @@ describe('RemoveBuildLeftovers', () => {
     // app-1 is New, not yet placed again: its container is kept.
     expect(removed).toEqual([]);
 
-    const finished = new RemoveBuildLeftovers({ list: async () => [build('app-1', 'Failed')] }, nodes, { buildsDir: dir, cacheMaxAgeMs: DAY });
-    const stopFinished = finished.watchNodes();
+    const finished = new RemoveBuildLeftovers({ list: async () => [build('app-1', 'Failed')] }, nodes, { buildsDir: dir });
+    finished.watchNodes();
     nodes.set(aNode('node-1', { ready: false }));
     nodes.set(aNode('node-1'));
     nodes.set(aNode('node-1'));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(removed).toEqual(['node-1:c-app-1']);
     stop();
-    stopFinished();
-  });
-
-  it("removes the build caches of namespaces without a build, and those older than the maximum age, unless a build uses them", async () => {
-    const cache = (name: string, namespace: string, ageMs: number): CacheVolume => ({ name, labels: { 'paas.dev/build-cache': namespace }, createdAt: new Date(Date.now() - ageMs).toISOString() });
-    const removed: string[] = [];
-    const volumes = [cache('fresh', 'demo', 60_000), cache('stale', 'demo', 2 * DAY), cache('orphan', 'gone', 60_000), cache('busy-orphan', 'gone', 60_000)];
-    const nodes = new FakeBuildNodes([aNode('local')], { local: engine('local', [], removed, volumes) });
-
-    await new RemoveBuildLeftovers({ list: async () => [build('app-1', 'Complete', 'local')] }, nodes, { buildsDir: dir, cacheMaxAgeMs: DAY }).execute();
-
-    expect(removed.sort()).toEqual(['local:orphan', 'local:stale']);
   });
 });

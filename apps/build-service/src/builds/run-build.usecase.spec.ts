@@ -13,7 +13,7 @@ import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { ImageBuildError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec } from './pipeline/container-runtime';
 import { DockerImageBuilder } from './pipeline/docker-roles';
 import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
-import { buildCacheMount, RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
+import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
 import { RunBuild } from './run-build.usecase';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { ATTEMPT_ANNOTATION, LOST_NODE_ANNOTATION } from './build-attempts';
@@ -137,12 +137,6 @@ class FakeRuntime implements ContainerRuntime {
     if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
     return [];
   }
-  async listCacheVolumes() {
-    return [];
-  }
-  async removeVolume() {
-    return true;
-  }
 }
 
 /** Hands out `token:<repository>:<actions>`, or fails when told to; namespace `private` lets no other namespace's builds pull. */
@@ -203,7 +197,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 }, cache: true, cacheMaxAgeMs: 3_600_000 });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 } });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
@@ -326,24 +320,6 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'PostCommitHookFailed', message: expect.stringContaining('the post-commit hook exited with code 2') });
     expect(runtime.runs[1]).toMatchObject({ entrypoint: ['npm'], cmd: ['test'] });
     expect(runtime.calls.filter((call) => call.startsWith('push'))).toEqual([]);
-  });
-
-  it("mounts the build cache the builder asks for, a volume of the build's namespace and builder, into assemble only", async () => {
-    const runtime = new FakeRuntime();
-    runtime.inspectImage = async () => ({ id: 'sha256:builder', labels: { 'paas.dev/cache-dir': '/opt/app-root/cache', 'paas.dev/builder': 'nodejs' }, user: '1001' });
-    const { run, current } = setup(runtime, aBuild({ postCommit: { script: 'npm test' } }));
-    await run();
-    expect((await current()).status.phase).toBe('Complete');
-    const { instance } = loadConfig();
-    expect(runtime.runs[0].cache).toEqual({
-      volume: `paas-build-cache.${instance}.demo.nodejs`,
-      target: '/opt/app-root/cache',
-      labels: { 'paas.dev/build-cache': 'demo', 'paas.dev/managed-by': 'build-service', [INSTANCE_LABEL]: instance },
-    });
-    // The post-commit hook runs in the image, without the cache.
-    expect(runtime.runs[1].cache).toBeUndefined();
-    expect(buildCacheMount(aBuild(), { id: 'sha256:0123456789abcdef', labels: { 'paas.dev/cache-dir': '/cache' }, user: '' })?.volume).toBe(`paas-build-cache.${instance}.demo.0123456789ab`);
-    expect(buildCacheMount(aBuild(), { id: 'sha256:0123456789abcdef', labels: { 'paas.dev/cache-dir': 'relative' }, user: '' })).toBeUndefined();
   });
 
   describe('incremental', () => {

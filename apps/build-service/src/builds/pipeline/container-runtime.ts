@@ -8,8 +8,6 @@ export const REGISTRY_CREDENTIALS = Symbol('REGISTRY_CREDENTIALS');
 
 /** Build containers are named so; a name cannot leak into a committed image the way labels do. */
 export const BUILD_CONTAINER_PREFIX = 'paas-build-';
-/** Build cache volumes are named `<prefix><instance>.<namespace>.<builder>`. */
-export const BUILD_CACHE_PREFIX = 'paas-build-cache.';
 
 export interface ImageInfo {
   id: string;
@@ -39,22 +37,6 @@ export interface RunSpec {
   onStdout?: (chunk: Buffer) => Promise<void>;
   /** Aborting kills the container; `run` then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** A build cache mounted into the container. */
-  cache?: CacheMount;
-}
-
-/** A named volume of the engine at `target`, made (with `labels`, holding what the image has there) when it is first mounted. */
-export interface CacheMount {
-  volume: string;
-  target: string;
-  labels: Labels;
-}
-
-export interface CacheVolume {
-  name: string;
-  labels: Labels;
-  /** ISO time. */
-  createdAt: string;
 }
 
 export interface CommitSpec {
@@ -138,8 +120,4 @@ export interface ContainerRuntime {
   remove(containerIdOrName: string): Promise<void>;
   /** Build containers (named `paas-build-...`) carrying all these labels. */
   listBuildContainers(labels: Labels): Promise<ContainerSummary[]>;
-  /** Build cache volumes (of this platform instance) carrying all these labels. */
-  listCacheVolumes(labels: Labels): Promise<CacheVolume[]>;
-  /** Removes a volume; false when a container still uses it (or it is gone already). */
-  removeVolume(name: string): Promise<boolean>;
 }

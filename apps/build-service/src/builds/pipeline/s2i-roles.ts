@@ -5,7 +5,7 @@ import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_CACHE_PREFIX, BUILD_CONTAINER_PREFIX, PushError, type CacheMount, type ContainerRuntime, type ImageInfo } from './container-runtime';
+import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
 import { incrementalInput } from './s2i-input';
 import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Pusher } from './roles';
@@ -113,8 +113,6 @@ export class S2IAssembler implements Assembler {
     private readonly previousImage: PreviousImageResolver,
     /** The node whose engine this is, for messages. */
     private readonly nodeName: string,
-    /** Mount the build cache a builder asks for (BUILD_CACHE). */
-    private readonly withCache = true,
   ) {}
 
   async assemble(ctx: BuildContext, source: FetchedSource) {
@@ -127,7 +125,7 @@ export class S2IAssembler implements Assembler {
     const { user, overruled } = assembleUser(builder);
     if (overruled) await ctx.log.write(`---> ${overruled}\n`);
     if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
-    const assembling = { image, paths, user, cache: this.withCache ? buildCacheMount(ctx.build, builder) : undefined };
+    const assembling = { image, paths, user };
     const saving = incremental(ctx.build) ? await this.startSavingArtifacts(ctx, source) : undefined;
     if (!saving) return this.runAssemble(ctx, source, assembling);
     try {
@@ -144,7 +142,7 @@ export class S2IAssembler implements Assembler {
   private async runAssemble(
     ctx: BuildContext,
     source: FetchedSource,
-    { image, paths, user, cache, artifacts, signal = ctx.signal }: { image: string; paths: S2IPaths; user: string; cache?: CacheMount; artifacts?: Readable; signal?: AbortSignal },
+    { image, paths, user, artifacts, signal = ctx.signal }: { image: string; paths: S2IPaths; user: string; artifacts?: Readable; signal?: AbortSignal },
   ) {
     await ctx.log.write(`---> Running ${paths.assemble} in ${image}\n`);
     const { containerId, exitCode } = await this.runtime.run({
@@ -159,7 +157,6 @@ export class S2IAssembler implements Assembler {
       input: artifacts ? incrementalInput(artifacts, source.archive()) : source.archive(),
       onOutput: (chunk) => ctx.log.write(chunk),
       signal,
-      cache,
     });
     if (exitCode !== 0) {
       await this.runtime.remove(containerId);
@@ -241,25 +238,6 @@ function writeWaitingForRoom(stream: PassThrough, chunk: Buffer): Promise<void> 
     stream.once('drain', resolve);
     stream.once('close', resolve);
   });
-}
-
-/**
- * The build cache a builder image asks for (`paas.dev/cache-dir`, an absolute path): a volume
- * of the build's namespace and builder on the build's node, shared by that namespace's builds
- * only (what one namespace's build writes there no other namespace's build reads). The
- * builder's own name (`paas.dev/builder`) keys it, else its image id: a new release of a
- * builder of no name starts a new cache.
- */
-export function buildCacheMount(build: Build, builder: ImageInfo): CacheMount | undefined {
-  const target = builder.labels[BUILD_IMAGE_LABELS.cacheDir];
-  if (!target?.startsWith('/')) return undefined;
-  const { instance } = loadConfig();
-  const owner = (builder.labels[BUILD_IMAGE_LABELS.builder] || builder.id.replace(/^sha256:/, '').slice(0, 12)).replace(/[^\w.-]/g, '-');
-  return {
-    volume: `${BUILD_CACHE_PREFIX}${instance}.${build.metadata.namespace}.${owner}`,
-    target,
-    labels: { [BUILD_IMAGE_LABELS.cacheNamespace]: build.metadata.namespace, [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: instance },
-  };
 }
 
 /** Whether a Source build is incremental (`sourceStrategy.incremental`). */

@@ -46,7 +46,7 @@ export class BuildStrategyFactory {
           ...common,
           type: 'Source',
           source: sourceFetcher({ s2i: true }),
-          assembler: new S2IAssembler(node.runtime, builderImage, (ctx) => this.images.previousOnNode(ctx), node.name, this.settings.cache),
+          assembler: new S2IAssembler(node.runtime, builderImage, (ctx) => this.images.previousOnNode(ctx), node.name),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
         };
