@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BUILDS_INTO_ITS_BUILDER, builderStreamTag, isGitSource, type BuildConfigSpec } from '@paas/contracts/builds';
 import type { StatusCause } from '@paas/contracts/status';
 import { isNodeSchedulable } from '@paas/contracts/nodes';
-import { ApiError, statusOf } from '@paas/platform/api-error';
+import { ApiError } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { withinTime } from '@paas/platform/docker-engines';
 import { GIT, GitError, type Git, type GitCredentials } from '../adapters/git-cli';
@@ -11,12 +11,13 @@ import { BUILDER_STREAMS, type BuilderStreams } from '../adapters/builder-stream
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
+import { refusedPull } from '../builds/pipeline/build-images';
 import { REGISTRY_CREDENTIALS } from '../builds/pipeline/container-runtime';
 import { builderRefOf } from '../builds/pipeline/s2i-roles';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
 /** How long one node's engine may take to say whether it has the builder image. */
-const IMAGE_CHECK_TIMEOUT_MS = 3_000;
+export const IMAGE_CHECK_TIMEOUT_MS = 3_000;
 
 /** A repository on the build host's own disk: an absolute path or a file:// URL. */
 export function isLocalSource(uri: string): boolean {
@@ -80,13 +81,7 @@ export class CheckBuildSource {
   /** Asked in that order: nothing is said of another namespace's tags to builds it does not let pull them. */
   private async checkBuilderStream(namespace: string, stream: { namespace: string; name: string }, spec: BuildConfigSpec): Promise<StatusCause[]> {
     if (stream.namespace !== namespace) {
-      const refusal = await this.credentials.authConfig(`${stream.namespace}/${stream.name.split(':')[0]}`, ['pull'], { forBuildsOf: namespace }).then(
-        () => undefined,
-        (error: Error) => {
-          if (statusOf(error).code === 403) return error.message;
-          throw error;
-        },
-      );
+      const refusal = await refusedPull(this.credentials, namespace, stream);
       if (refusal) return [{ field: 'spec.strategy.sourceStrategy.from.namespace', reason: 'Forbidden', message: refusal }];
     } else if (stream.name === spec.output.to.name) {
       return [{ field: 'spec.output.to.name', reason: 'Invalid', message: BUILDS_INTO_ITS_BUILDER }];

@@ -8,10 +8,9 @@ import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_CONTAINER_PREFIX, type ContainerRuntime, type ImageInfo } from '../builds/pipeline/container-runtime';
 import { assembleUser, OPTIONAL_SCRIPT, s2iPaths } from '../builds/pipeline/s2i-roles';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
+import { IMAGE_CHECK_TIMEOUT_MS } from './check-build-source';
 import { BUILDER_MARKERS } from './detect-strategy.usecase';
 
-/** How long one node's engine may take to say whether it has a builder image. */
-const IMAGE_CHECK_TIMEOUT_MS = 3_000;
 /** A usage script gets this long, this much memory and no network; what it prints past USAGE_MAX_CHARS is cut. */
 const USAGE_TIMEOUT_MS = 10_000;
 const USAGE_MEMORY_BYTES = 64 << 20;

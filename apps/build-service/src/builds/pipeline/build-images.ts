@@ -2,6 +2,7 @@ import { builderStreamTag, type Build } from '@paas/contracts/builds';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { platformRepositoryOf } from '@paas/contracts/auth';
+import { parseImageStreamTag } from '@paas/contracts/images';
 import type { BuilderStreams } from '../../adapters/builder-streams';
 import type { NodeEngine } from '../../nodes/build-nodes';
 import type { ImageInfo } from './container-runtime';
@@ -43,9 +44,8 @@ export class BuildImages {
     if (!stream) return from?.kind === 'Builder' ? (Object.hasOwn(this.catalog, from.name) ? this.catalog[from.name] : undefined) : from?.name;
     const shown = stream.namespace === build.metadata.namespace ? stream.name : `${stream.namespace}/${stream.name}`;
     if (stream.namespace !== build.metadata.namespace) {
-      await this.credentials.authConfig(`${stream.namespace}/${stream.name.split(':')[0]}`, ['pull'], { forBuildsOf: build.metadata.namespace }).catch((error: Error) => {
-        throw statusOf(error).code === 403 ? new BuildFailure('BuilderImageNotFound', `builder ${shown}: ${error.message}`) : error;
-      });
+      const refusal = await refusedPull(this.credentials, build.metadata.namespace, stream);
+      if (refusal) throw new BuildFailure('BuilderImageNotFound', `builder ${shown}: ${refusal}`);
     }
     const pullSpec = await this.streams.imageOf(stream.namespace, stream.name);
     if (!pullSpec) return undefined;
@@ -102,6 +102,20 @@ export class BuildImages {
   /** An image of the platform registry named for the registry as `node` reaches it; any other as it is. */
   private asNodeNames(pullSpec: string, node: NodeEngine): string {
     return pullSpec.startsWith(`${this.registryHost}/`) ? `${node.registryHost}${pullSpec.slice(this.registryHost.length)}` : pullSpec;
+  }
+}
+
+/**
+ * Why the builds of `namespace` may not pull the stream tag of another namespace (the gateway's
+ * 403 for a token asked `forBuildsOf` them); undefined when they may. Any other failure is thrown.
+ */
+export async function refusedPull(credentials: RegistryCredentials, namespace: string, stream: { namespace: string; name: string }): Promise<string | undefined> {
+  try {
+    await credentials.authConfig(`${stream.namespace}/${parseImageStreamTag(stream.name).stream}`, ['pull'], { forBuildsOf: namespace });
+    return undefined;
+  } catch (error) {
+    if (statusOf(error).code === 403) return (error as Error).message;
+    throw error;
   }
 }
 
