@@ -74,6 +74,8 @@ export const BUS_ROLES: Record<ServiceName, BusRole> = {
     // The events it records as Kubernetes Events, by one durable consumer each.
     consumes: RECORDED_EVENT_TYPES.map((type) => ({ type })),
     kinds: ['Namespace', 'User', 'ServiceAccount', 'RoleBinding', 'Event'],
+    // A followed build log ends as soon as its build does.
+    watches: ['Build'],
     // Binary builds' uploads, stored as they stream in (deleted again when no build takes one).
     objectStores: [BINARY_INPUT_BUCKET],
   },

@@ -1,12 +1,16 @@
+import { InMemoryFeed } from '@paas/platform/in-memory-repository';
 import type { RpcClient } from '@paas/platform/rpc';
 import type { NamespacesService } from '../namespaces/namespaces.service';
 import { ResourceGateway } from './resource-gateway';
+import { ResourceWakeups } from './resource-wakeups';
+
+const gatewayOf = (rpc: RpcClient, feed = new InMemoryFeed()) => new ResourceGateway(rpc, {} as NamespacesService, new ResourceWakeups(feed));
 
 describe('ResourceGateway.buildLog', () => {
   it('stops following a silent build once its client has gone', async () => {
     let polls = 0;
     const rpc = { request: async () => (polls++, { log: '', offset: 0, nextOffset: 0, phase: 'Running' }) } as unknown as RpcClient;
-    const gateway = new ResourceGateway(rpc, {} as NamespacesService);
+    const gateway = gatewayOf(rpc);
     const clientGone = new AbortController();
     setTimeout(() => clientGone.abort(), 50);
     const chunks: string[] = [];
@@ -17,6 +21,24 @@ describe('ResourceGateway.buildLog', () => {
     expect(polls).toBe(pollsWhenStopped);
   });
 
+  it('waits for the build it follows to change between reads, and stops waiting once it ended', async () => {
+    const answers = [
+      { log: 'one\n', offset: 0, nextOffset: 4, phase: 'Running' },
+      { log: '', offset: 4, nextOffset: 4, phase: 'Running' },
+      { log: '', offset: 4, nextOffset: 4, phase: 'Complete' },
+    ];
+    const rpc = { request: async () => answers.shift() } as unknown as RpcClient;
+    const calls: string[] = [];
+    const wakeups = {
+      follow: (kind: string, namespace: string, name: string) => (calls.push(`follow ${kind} ${namespace}/${name}`), { next: async () => void calls.push('next'), stop: () => void calls.push('stop') }),
+    } as unknown as ResourceWakeups;
+    const chunks: string[] = [];
+    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService, wakeups).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
+    expect(chunks).toEqual(['one\n']);
+    // Read again at once after text; after none, only once the build changed (or the poll interval passed).
+    expect(calls).toEqual(['follow Build demo/hello-1', 'next', 'stop']);
+  });
+
   it('reads a finished build to its end without following', async () => {
     const answers = [
       { log: 'one\n', offset: 0, nextOffset: 4, phase: 'Complete' },
@@ -24,7 +46,7 @@ describe('ResourceGateway.buildLog', () => {
     ];
     const rpc = { request: async () => answers.shift() } as unknown as RpcClient;
     const chunks: string[] = [];
-    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
+    for await (const chunk of gatewayOf(rpc).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
     expect(chunks).toEqual(['one\n']);
   });
 });
@@ -40,7 +62,7 @@ describe('ResourceGateway.podLog', () => {
     ];
     const rpc = { request: async (_method: string, request: object) => (asked.push(request), answers.shift()) } as unknown as RpcClient;
     const chunks: string[] = [];
-    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService).podLog('demo', 'web-1-abcde', { tailLines: 2 }, true)) chunks.push(chunk);
+    for await (const chunk of gatewayOf(rpc).podLog('demo', 'web-1-abcde', { tailLines: 2 }, true)) chunks.push(chunk);
     expect(chunks).toEqual(['one\ntwo\n', 'three\n']);
     expect(asked).toEqual([
       { namespace: 'demo', name: 'web-1-abcde', tailLines: 2, timestamps: true },
@@ -63,7 +85,7 @@ describe('ResourceGateway.deploymentLog', () => {
     ];
     const rpc = { request: async (_method: string, request: object) => (asked.push(request), answers.shift()) } as unknown as RpcClient;
     const chunks: string[] = [];
-    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService).deploymentLog('demo', 'web', { tailLines: 5 }, true)) chunks.push(chunk);
+    for await (const chunk of gatewayOf(rpc).deploymentLog('demo', 'web', { tailLines: 5 }, true)) chunks.push(chunk);
     expect(chunks).toEqual(['--> Scaling up web-2 from 0 to 1\n', '--> Success\n']);
     expect(asked).toEqual([
       { namespace: 'demo', name: 'web', tailLines: 5 },

@@ -8,6 +8,7 @@ import { RpcClient } from '@paas/platform/rpc';
 import type { Principal } from '../auth/principal';
 import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces.service';
 import { CREATE_TIMEOUT_MS } from '../timeouts';
+import { ResourceWakeups } from './resource-wakeups';
 
 const LOG_POLL_INTERVAL_MS = 250;
 
@@ -20,6 +21,7 @@ export class ResourceGateway {
   constructor(
     private readonly rpc: RpcClient,
     private readonly namespaces: NamespacesService,
+    private readonly wakeups: ResourceWakeups,
   ) {}
 
   /** One page when `page.limit` is set (`metadata.continue` of the answer asks for the next). */
@@ -94,14 +96,20 @@ export class ResourceGateway {
    */
   async *buildLog(namespace: string, name: string, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
     assertNamespaceName(namespace);
-    let offset = 0;
-    while (!signal?.aborted) {
-      const chunk = await this.rpc.request('builds.log', { namespace, name, offset });
-      if (chunk.log) yield chunk.log;
-      offset = chunk.nextOffset;
-      const finished = TERMINAL_BUILD_PHASES.includes(chunk.phase);
-      if (!follow || (finished && !chunk.log)) return;
-      if (!chunk.log) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
+    // Followed from before the first read: the build's end (a change of it) wakes the follower at once.
+    const wakeup = follow ? this.wakeups.follow('Build', namespace, name) : undefined;
+    try {
+      let offset = 0;
+      while (!signal?.aborted) {
+        const chunk = await this.rpc.request('builds.log', { namespace, name, offset });
+        if (chunk.log) yield chunk.log;
+        offset = chunk.nextOffset;
+        const finished = TERMINAL_BUILD_PHASES.includes(chunk.phase);
+        if (!wakeup || (finished && !chunk.log)) return;
+        if (!chunk.log) await wakeup.next(LOG_POLL_INTERVAL_MS, signal);
+      }
+    } finally {
+      wakeup?.stop();
     }
   }
 
