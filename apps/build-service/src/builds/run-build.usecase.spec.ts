@@ -246,8 +246,9 @@ describe('RunBuild with a fake container runtime', () => {
       `inspectImage ${BUILDER}`,
       `run paas-build-demo.app-1 ${BUILDER}`,
       'commit container-1 reg.test:5000/demo/app:latest',
-      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
+      // Once committed, the container goes while the image is pushed.
       'remove paas-build-demo.app-1',
+      'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
     ]);
     expect(runtime.input).toEqual(['server.js=hello']);
     expect(runtime.runs[0]).toMatchObject({
@@ -305,7 +306,7 @@ describe('RunBuild with a fake container runtime', () => {
 
     // Between the commit and the push, its container removed.
     const commit = runtime.calls.indexOf('commit container-1 reg.test:5000/demo/app:latest');
-    expect(runtime.calls.slice(commit + 1, commit + 4)).toEqual(['run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest', 'remove hook-1', expect.stringMatching(/^push /)]);
+    expect(runtime.calls.slice(commit + 1)).toEqual(['remove paas-build-demo.app-1', 'run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest', 'remove hook-1', expect.stringMatching(/^push /)]);
     expect(runtime.runs[1]).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: ['npm test'], user: '1001', env: ['NODE_ENV=production'], labels: { 'paas.dev/build': 'demo.app-1' } });
     expect(runtime.runs[1].input).toBeUndefined();
     expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit', 'Push']);
@@ -398,10 +399,10 @@ describe('RunBuild with a fake container runtime', () => {
       expect(runtime.calls).toEqual([
         'buildImage reg.test:5000/demo/app:latest Dockerfile',
         'inspectImage sha256:built',
+        'remove paas-build-demo.app-1',
         'run paas-build-demo.app-1-post-commit reg.test:5000/demo/app:latest',
         'remove hook-1',
         'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
-        'remove paas-build-demo.app-1',
       ]);
       expect(runtime.input).toEqual(['server.js=hello']);
       expect(runtime.imageBuilds[0]).toMatchObject({
@@ -466,7 +467,7 @@ describe('RunBuild with a fake container runtime', () => {
 
     await run();
 
-    expect(runtime.calls.slice(-2)).toEqual(['push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount', 'remove paas-build-demo.app-1']);
+    expect(runtime.calls.slice(-2)).toEqual(['remove paas-build-demo.app-1', 'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount']);
     expect(phases).toEqual(['Pending', 'Running', 'Failed']);
     expect((await current()).status).toMatchObject({ reason: 'PushImageToRegistryFailed', message: expect.stringContaining('denied: requested access') });
     expect((await current()).status.output).toBeUndefined();

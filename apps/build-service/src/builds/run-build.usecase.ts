@@ -97,6 +97,10 @@ export class RunBuild {
     let outcome: { digest: string } | { failure: BuildFailure };
     // Opened inside the try (a node's TLS files may be missing), kept for judging a failure.
     let engine: NodeEngine | undefined;
+    const warn = (what: string) => (error: Error) => this.logger.warn({ msg: `could not ${what} of ${key}: ${error.message}` });
+    // Once: as soon as the image is made (runStages), else at the end.
+    let containerRemoval: Promise<void> | undefined;
+    const removeContainer = () => (containerRemoval ??= removeBuildContainer(this.nodes, claimed).catch(warn('remove the container')));
     try {
       log = await this.logs.open(namespace, name);
       engine = this.nodes.engine(nodeName);
@@ -113,7 +117,7 @@ export class RunBuild {
       });
       const ctx: BuildContext = { build, workDir, log, signal: controller.signal, node: engine };
       // A stage waiting on an engine that stopped answering must not hold the build: an abort ends it.
-      outcome = { digest: await untilAborted(this.runStages(ctx), controller.signal) };
+      outcome = { digest: await untilAborted(this.runStages(ctx, removeContainer), controller.signal) };
       build = ctx.build;
     } catch (error) {
       build = claimed;
@@ -124,8 +128,7 @@ export class RunBuild {
       stopWatchingNode();
       // Cleaned up before the outcome is recorded: a build seen Complete or Failed has left nothing behind
       // (a node that does not answer within ENGINE_CALL_TIMEOUT_MS is left to the leftover sweep).
-      const warn = (what: string) => (error: Error) => this.logger.warn({ msg: `could not ${what} of ${key}: ${error.message}` });
-      await removeBuildContainer(this.nodes, claimed).catch(warn('remove the container'));
+      await removeContainer();
       if (workDir) await rm(workDir, { recursive: true, force: true }).catch(warn('remove the scratch directory'));
       const recorded = await this.finish(build, log, startedAt, outcome);
       await log?.close().catch(warn('close the log'));
@@ -148,12 +151,15 @@ export class RunBuild {
     return stop;
   }
 
-  private async runStages(ctx: BuildContext): Promise<string> {
+  /** `removeContainer` is called once the build's container is no longer needed: its work is in the image. */
+  private async runStages(ctx: BuildContext, removeContainer: () => void): Promise<string> {
     const strategy = this.strategies.forBuild(ctx.build, ctx.node);
     const { namespace, name } = ctx.build.metadata;
     const source = await this.stage(ctx, 'FetchSource', () => strategy.source.fetch(ctx));
     ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
     const { imageReference, user } = await this.makeImage(ctx, strategy, source);
+    // Removed while the image is checked and pushed, not after: the engine does both at once.
+    removeContainer();
     if (ctx.build.spec.postCommit) await this.stage(ctx, 'PostCommit', () => strategy.postCommit.run(ctx, imageReference, user));
     const { digest } = await this.stage(ctx, 'Push', () => strategy.pusher.push(ctx, imageReference));
     return digest;
