@@ -108,20 +108,25 @@ describe('PodProber, readiness', () => {
     expect(urls).toHaveLength(1);
   });
 
-  it('probes a pod every 250 ms until it is first Ready, then at its period', async () => {
+  it('probes a pod every 25 ms in its first 2 s, then every 250 ms until it is first Ready, then at its period', async () => {
     const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
     const container = pod.spec.containers[0];
     const probe = { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 };
     const slow = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: probe }] } };
-    const { probesAt, ready } = await setup([false, false, true, false], slow);
+    // Not ready for its first 81 probes: 80 in the first 2 s, then one 250 ms on.
+    const { probesAt, ready } = await setup([...Array(81).fill(false), true, false], slow);
     expect(await probesAt(0)).toBe(1);
-    expect(await probesAt(200)).toBe(1);
-    expect(await probesAt(250)).toBe(2);
-    expect(await probesAt(500)).toBe(3);
+    expect(await probesAt(20)).toBe(1);
+    expect(await probesAt(25)).toBe(2);
+    for (let ms = 50; ms < 2_000; ms += 25) await probesAt(ms);
+    expect(await probesAt(1_975)).toBe(80);
+    expect(await probesAt(2_000)).toBe(81);
+    expect(await probesAt(2_200)).toBe(81);
+    expect(await probesAt(2_250)).toBe(82);
     expect(await ready()).toBe('True');
-    expect(await probesAt(9_000)).toBe(3);
-    expect(await probesAt(10_500)).toBe(4);
-    expect(await probesAt(10_750)).toBe(4); // not ready is not a new start: still the period
+    expect(await probesAt(12_000)).toBe(82);
+    expect(await probesAt(12_250)).toBe(83);
+    expect(await probesAt(12_500)).toBe(83); // not ready is not a new start: still the period
   });
 });
 

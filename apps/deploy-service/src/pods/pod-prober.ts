@@ -13,8 +13,13 @@ import { PodRepository } from './pod.repository';
 import { isReady, isTerminating, podChanged } from './pod-state';
 import type { ReadinessTracker } from './readiness';
 
-/** How often a pod is probed until it is first Ready (or at its period, if shorter): a new pod takes traffic soon after it answers. */
-export const STARTUP_PERIOD_MS = 250;
+/**
+ * How often a pod is probed until it is first Ready (or at its period, if shorter): every
+ * `fastMs` in its first `fastForMs`, when most apps begin to answer, so that a new pod takes
+ * traffic within a few milliseconds of answering; then every `periodMs`, so that one slow to
+ * start (or never ready) costs little.
+ */
+export const UNTIL_READY = { fastMs: 25, fastForMs: 2_000, periodMs: 250 };
 
 type ProbeKind = 'startup' | 'readiness' | 'liveness';
 const KINDS: ProbeKind[] = ['startup', 'readiness', 'liveness'];
@@ -30,8 +35,10 @@ interface Target {
   check: { url: string } | { host: string; port: number } | { command: string[] };
   probe: Probe;
   ready: boolean;
-  /** Ready at least once: from then on probed at its period, before that every STARTUP_PERIOD_MS. */
+  /** Ready at least once: from then on probed at its period, before that as UNTIL_READY says. */
   wasReady: boolean;
+  /** When it began to be probed (its container had just started). */
+  since: number;
   failures: number;
   nextAt: number;
   inFlight: boolean;
@@ -53,8 +60,9 @@ interface Target {
  * Readiness: Ready after one success, not ready after `failureThreshold` failures in a row; a
  * change is written to the pod's Ready condition with `pod.changed` in its outbox, and that
  * change has the pod's RC and Services reconciled. Until a pod is first Ready it is probed
- * every 250 ms, then at its period (10 s by default, as Kubernetes'): a platform at rest
- * probes each pod rarely, a new pod is seen Ready soon after it answers.
+ * every 25 ms for 2 s, then every 250 ms (UNTIL_READY); after, at its period (10 s by default,
+ * as Kubernetes'): a platform at rest probes each pod rarely, a new pod is seen Ready within
+ * milliseconds of answering.
  *
  * Liveness: probed at its period from `initialDelaySeconds` on; after `failureThreshold`
  * failures in a row the pod is marked not ready (`LivenessProbeFailed`, with `pod.changed`)
@@ -123,6 +131,7 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
       ready: isReady(pod),
       wasReady: isReady(pod),
       failures: 0,
+      since: this.settings.now(),
       nextAt: this.settings.now() + probe.initialDelaySeconds * 1000,
       inFlight: false,
     });
@@ -192,11 +201,16 @@ export class PodProber implements ReadinessTracker, OnModuleInit, OnApplicationS
     } finally {
       target.inFlight = false;
       target.wasReady ||= target.ready;
-      const periodMs = target.probe.periodSeconds * 1000;
-      // Liveness is probed at its period from the start; readiness fast until the first Ready.
-      const fast = target.kind === 'readiness' && !target.wasReady;
-      target.nextAt = this.settings.now() + (fast ? Math.min(periodMs, STARTUP_PERIOD_MS) : periodMs);
+      target.nextAt = this.settings.now() + this.periodOf(target);
     }
+  }
+
+  /** Liveness is probed at its period from the start; readiness as UNTIL_READY says until the first Ready. */
+  private periodOf(target: Target): number {
+    const periodMs = target.probe.periodSeconds * 1000;
+    if (target.kind !== 'readiness' || target.wasReady) return periodMs;
+    const early = this.settings.now() - target.since < UNTIL_READY.fastForMs;
+    return Math.min(periodMs, early ? UNTIL_READY.fastMs : UNTIL_READY.periodMs);
   }
 
   private run({ check, probe, nodeName, containerID }: Target): Promise<boolean> {
