@@ -51,10 +51,25 @@ describe('CreateAppUseCase', () => {
     expect(calls.filter((call) => !call.endsWith('(dry run)'))).toEqual([]);
   });
 
-  it('deletes what it created, newest first, when a later create is refused', async () => {
+  it('creates the BuildConfig, which starts the first build, only once the rest exists', async () => {
+    const { calls, rpc } = fakeRpc();
+    const created = await new CreateAppUseCase(rpc, namespaces).execute('demo', body);
+    expect(calls.filter((call) => !call.endsWith('(dry run)')).at(-1)).toBe('buildconfigs.create');
+    expect(created.items).toHaveLength(5);
+  });
+
+  it('deletes what it created, in the reverse of the creation order, when another create is refused, and creates no BuildConfig', async () => {
     const { calls, rpc } = fakeRpc({ 'routes.create': ApiError.alreadyExists('Route', 'hello') });
     await expect(new CreateAppUseCase(rpc, namespaces).execute('demo', body)).rejects.toMatchObject({ status: { code: 409 } });
-    expect(calls.filter((call) => !call.endsWith('(dry run)'))).toEqual(['imagestreams.create', 'services.create', 'routes.create', 'services.delete', 'imagestreams.delete']);
+    expect(calls.filter((call) => !call.endsWith('(dry run)'))).toEqual([
+      'imagestreams.create',
+      'services.create',
+      'routes.create',
+      'deploymentconfigs.create',
+      'deploymentconfigs.delete',
+      'services.delete',
+      'imagestreams.delete',
+    ]);
   });
 
   it('also deletes the resource whose create timed out, since it may exist', async () => {

@@ -12,14 +12,15 @@ import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces
 import { CREATE_TIMEOUT_MS } from '../timeouts';
 import { appManifests, type AppManifests } from './app-manifests';
 
-/** Creation order: the BuildConfig last, because creating it starts the first build. */
-const CREATION_ORDER: (keyof AppManifests)[] = ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs'];
+/** Created together, then the BuildConfig: creating it starts the first build, whose image the DeploymentConfig must be there to see. */
+const CREATION_STEPS: (keyof AppManifests)[][] = [['imagestreams', 'services', 'routes', 'deploymentconfigs'], ['buildconfigs']];
+const CREATION_ORDER = CREATION_STEPS.flat();
 
 /**
  * `new-app`: validate the request, pick how to build the app when it names no builder, have
  * every owner dry-run its resource (so an unknown builder or an unreachable repository is a
- * 422 before anything exists), then create them in order, deleting what was created if a
- * later create fails: all or nothing.
+ * 422 before anything exists), then create them (the BuildConfig last), deleting what was
+ * created if any create fails: all or nothing.
  */
 @Injectable()
 export class CreateAppUseCase {
@@ -67,23 +68,34 @@ export class CreateAppUseCase {
 
   private async createAll(namespace: string, manifests: AppManifests) {
     const created: { plural: keyof AppManifests; name: string; resource: unknown }[] = [];
-    for (const plural of CREATION_ORDER) {
-      const name = manifests[plural].metadata.name;
-      try {
-        const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
-        created.push({ plural, name, resource });
-      } catch (error) {
-        // A create that timed out or failed inside its owner may still have happened: undo it too.
-        const uncertain = statusOf(error).code >= 500 ? [{ plural, name, resource: undefined }] : [];
+    // A create that timed out or failed inside its owner may still have happened: undone too.
+    const uncertain: { plural: keyof AppManifests; name: string }[] = [];
+    for (const step of CREATION_STEPS) {
+      const results = await Promise.allSettled(
+        step.map(async (plural) => {
+          const name = manifests[plural].metadata.name;
+          try {
+            const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
+            created.push({ plural, name, resource });
+          } catch (error) {
+            if (statusOf(error).code >= 500) uncertain.push({ plural, name });
+            throw error;
+          }
+        }),
+      );
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) {
         await this.rollBack(namespace, [...created, ...uncertain]);
-        throw error;
+        throw failed.reason;
       }
     }
-    return created;
+    return created.sort((a, b) => CREATION_ORDER.indexOf(a.plural) - CREATION_ORDER.indexOf(b.plural));
   }
 
+  /** Deletes in the reverse of the creation order. */
   private async rollBack(namespace: string, created: { plural: keyof AppManifests; name: string }[]) {
-    for (const { plural, name } of [...created].reverse()) {
+    const newestFirst = [...created].sort((a, b) => CREATION_ORDER.indexOf(b.plural) - CREATION_ORDER.indexOf(a.plural));
+    for (const { plural, name } of newestFirst) {
       await this.rpc.request(resourceMethod(plural, 'delete'), { namespace, name }).catch((error) => {
         if (statusOf(error).code !== 404) this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` });
       });
