@@ -50,9 +50,12 @@ export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: strin
   }
   const inSource = (file: string) => path.posix.join(contextDir ?? '', file);
   const readFile = (file: string) => git.readFile(repoDir, inSource(file));
-  const environment = options.s2i ? s2iEnvironment((await readFile('.s2i/environment')) ?? '') : [];
-  const excluded = options.s2i ? ignorePatterns((await readFile('.s2iignore')) ?? '') : [];
-  const scripts = options.s2i ? await git.listDirectory(repoDir, inSource('.s2i/bin')) : [];
+  // Three reads of the commit, each a git process: at once.
+  const [environmentFile, ignoreFile, scripts] = options.s2i
+    ? await Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin'))])
+    : [undefined, undefined, []];
+  const environment = options.s2i ? s2iEnvironment(environmentFile ?? '') : [];
+  const excluded = ignorePatterns(ignoreFile ?? '');
   const tarFile = path.join(ctx.workDir, 'source.tar');
   await git.archive(repoDir, contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
     throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
