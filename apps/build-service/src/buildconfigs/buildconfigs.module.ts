@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { storedResourceSchema } from '@paas/platform/resource-repository';
 import { BuildsModule } from '../builds/builds.module';
+import { BuildConfigCache } from './buildconfig-cache';
 import { BUILDCONFIGS_COLLECTION, BuildConfigRepository } from './buildconfig.repository';
 import { BuilderImageChangedHandler } from './builder-image-changed.handler';
 import { BuildConfigsRpc } from './buildconfigs.rpc';
@@ -16,6 +17,6 @@ import { UpdateBuildConfig } from './update-buildconfig.usecase';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: BUILDCONFIGS_COLLECTION, schema: storedResourceSchema(BUILDCONFIGS_COLLECTION) }]), BuildsModule],
-  providers: [BuildConfigRepository, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, DescribeBuilders, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc, BuilderImageChangedHandler],
+  providers: [BuildConfigRepository, BuildConfigCache, CheckBuildSource, CreateBuildConfig, UpdateBuildConfig, DeleteBuildConfig, DetectBuildStrategy, DescribeBuilders, InstantiateBuild, ReceiveWebhook, BuildConfigsRpc, BuilderImageChangedHandler],
 })
 export class BuildConfigsModule {}

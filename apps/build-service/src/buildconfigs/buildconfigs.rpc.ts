@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RpcServer } from '@paas/platform/rpc';
 import { listResponse } from '@paas/platform/rpc-input';
 import { binaryBuildRequest, createRequest, detectRequest, handleParsed, instantiateRequest, listRequest, namedRequest, updateRequest, webhookRequest } from '../rpc-requests';
+import { BuildConfigCache } from './buildconfig-cache';
 import { BuildConfigRepository } from './buildconfig.repository';
 import { CreateBuildConfig } from './create-buildconfig.usecase';
 import { DeleteBuildConfig } from './delete-buildconfig.usecase';
@@ -17,6 +18,7 @@ export class BuildConfigsRpc implements OnModuleInit {
   constructor(
     private readonly rpc: RpcServer,
     private readonly buildConfigs: BuildConfigRepository,
+    private readonly cache: BuildConfigCache,
     private readonly create: CreateBuildConfig,
     private readonly update: UpdateBuildConfig,
     private readonly remove: DeleteBuildConfig,
@@ -30,7 +32,7 @@ export class BuildConfigsRpc implements OnModuleInit {
     const kind = 'BuildConfig';
     handleParsed(this.rpc, 'buildconfigs.create', createRequest, kind, (r) => this.create.execute(r.namespace, r.body, r.dryRun));
     handleParsed(this.rpc, 'buildconfigs.get', namedRequest, kind, (r) => this.buildConfigs.get(r.namespace, r.name));
-    handleParsed(this.rpc, 'buildconfigs.list', listRequest, kind, (r) => listResponse(kind, this.buildConfigs, r));
+    handleParsed(this.rpc, 'buildconfigs.list', listRequest, kind, (r) => listResponse(kind, this.cache.pages, r));
     handleParsed(this.rpc, 'buildconfigs.update', updateRequest, kind, (r) => this.update.execute(r.namespace, r.name, r.body));
     handleParsed(this.rpc, 'buildconfigs.delete', namedRequest, kind, (r) => this.remove.execute(r.namespace, r.name));
     handleParsed(this.rpc, 'buildconfigs.instantiate', instantiateRequest, 'BuildRequest', (r) =>

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { builderStreamTag } from '@paas/contracts/builds';
 import { EventBus } from '@paas/platform/events';
 import { builderRefOf } from '../builds/pipeline/s2i-roles';
-import { BuildConfigRepository } from './buildconfig.repository';
+import { BuildConfigCache } from './buildconfig-cache';
 import { InstantiateBuild } from './instantiate-build.usecase';
 
 /**
@@ -10,6 +10,8 @@ import { InstantiateBuild } from './instantiate-build.usecase';
  * build of every BuildConfig whose builder is that tag (of its own namespace, or of another
  * namespace by name) and that has an ImageChange trigger, once per image
  * (InstantiateBuild.forImageChange), so a new builder image rebuilds every app that uses it.
+ * The BuildConfigs of every namespace are looked through on each push: in the cache, not the
+ * database.
  */
 @Injectable()
 export class BuilderImageChangedHandler implements OnApplicationBootstrap {
@@ -17,7 +19,7 @@ export class BuilderImageChangedHandler implements OnApplicationBootstrap {
 
   constructor(
     @Inject(EventBus) private readonly events: EventBus,
-    @Inject(BuildConfigRepository) private readonly buildConfigs: BuildConfigRepository,
+    @Inject(BuildConfigCache) private readonly buildConfigs: Pick<BuildConfigCache, 'list'>,
     @Inject(InstantiateBuild) private readonly instantiate: InstantiateBuild,
   ) {}
 
