@@ -108,25 +108,25 @@ describe('PodProber, readiness', () => {
     expect(urls).toHaveLength(1);
   });
 
-  it('probes a pod every 25 ms in its first 2 s, then every 250 ms until it is first Ready, then at its period', async () => {
+  it('probes a pod again after half the time it has taken so far (25 ms to 250 ms) until it is first Ready, then at its period', async () => {
     const pod = runningPod(replicationController(1, 1), 'web-1-a', 'c1', 40001, false);
     const container = pod.spec.containers[0];
     const probe = { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 };
     const slow = { ...pod, spec: { ...pod.spec, containers: [{ ...container, readinessProbe: probe }] } };
-    // Not ready for its first 81 probes: 80 in the first 2 s, then one 250 ms on.
-    const { probesAt, ready } = await setup([...Array(81).fill(false), true, false], slow);
-    expect(await probesAt(0)).toBe(1);
-    expect(await probesAt(20)).toBe(1);
-    expect(await probesAt(25)).toBe(2);
-    for (let ms = 50; ms < 2_000; ms += 25) await probesAt(ms);
-    expect(await probesAt(1_975)).toBe(80);
-    expect(await probesAt(2_000)).toBe(81);
-    expect(await probesAt(2_200)).toBe(81);
-    expect(await probesAt(2_250)).toBe(82);
+    // Ready at its 15th probe.
+    const { probesAt, ready } = await setup([...Array(14).fill(false), true, false], slow);
+    const probedAt: number[] = [];
+    for (let ms = 0; ms <= 3_000; ms++) if ((await probesAt(ms)) > probedAt.length) probedAt.push(ms);
+    const gaps = probedAt.slice(1).map((ms, i) => ms - probedAt[i]);
+    expect(probedAt.slice(0, 8)).toEqual([0, 25, 50, 75, 113, 170, 255, 383]);
+    expect(gaps.every((gap, i) => gap <= 250 && (i === 0 || gap >= gaps[i - 1]))).toBe(true);
+    expect(probedAt.filter((ms) => ms < 2_000)).toHaveLength(14);
+    expect(probedAt).toHaveLength(15);
     expect(await ready()).toBe('True');
-    expect(await probesAt(12_000)).toBe(82);
-    expect(await probesAt(12_250)).toBe(83);
-    expect(await probesAt(12_500)).toBe(83); // not ready is not a new start: still the period
+    const readyAt = probedAt[14];
+    expect(await probesAt(readyAt + 9_999)).toBe(15);
+    expect(await probesAt(readyAt + 10_000)).toBe(16);
+    expect(await probesAt(readyAt + 10_250)).toBe(16); // not ready is not a new start: still the period
   });
 });
 
