@@ -79,6 +79,7 @@ async function platformRun(i) {
   // Its build followed as `oc logs -f` does (polling the API every few ms would take CPU from the build it times).
   const followed = await fetch(`${GATEWAY}/api/v1/namespaces/${namespace}/builds/${name}-1/log?follow=true`, { headers: { authorization: AUTHORIZATION } });
   const log = await followed.text();
+  if (!followed.ok) throw new Error(`following build ${name}-1 answered ${followed.status}: ${log}`);
   const { body: build } = await api('GET', `/builds/${name}-1`);
   if (build?.status?.phase !== 'Complete') throw new Error(`build ${build?.status?.phase}: ${build?.status?.message}\n${log}`);
   const firstOk = await until(async () => ((await routerStatus(`${name}-${namespace}.apps.localhost`)) === 200 ? Date.now() : undefined), 10);
