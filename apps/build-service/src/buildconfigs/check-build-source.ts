@@ -12,12 +12,17 @@ import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { redactCredentials } from '../builds/pipeline/redact-credentials';
 import { refusedPull } from '../builds/pipeline/build-images';
-import { REGISTRY_CREDENTIALS } from '../builds/pipeline/container-runtime';
+import { REGISTRY_CREDENTIALS, type ContainerRuntime, type ImageInfo } from '../builds/pipeline/container-runtime';
 import { builderRefOf } from '../builds/pipeline/s2i-roles';
 
 const BUILDER_FIELD = 'spec.strategy.sourceStrategy.from.name';
 /** How long one node's engine may take to say whether it has the builder image. */
-export const IMAGE_CHECK_TIMEOUT_MS = 3_000;
+const IMAGE_CHECK_TIMEOUT_MS = 3_000;
+
+/** What each engine says of `image`, at once; one that does not answer within IMAGE_CHECK_TIMEOUT_MS is a rejection. */
+export function inspectOnEach(runtimes: ContainerRuntime[], image: string): Promise<PromiseSettledResult<ImageInfo | undefined>[]> {
+  return Promise.allSettled(runtimes.map((runtime) => withinTime(runtime.inspectImage(image), IMAGE_CHECK_TIMEOUT_MS)));
+}
 
 /** A repository on the build host's own disk: an absolute path or a file:// URL. */
 export function isLocalSource(uri: string): boolean {
@@ -69,7 +74,7 @@ export class CheckBuildSource {
     if (!image) return [{ field: BUILDER_FIELD, reason: 'NotFound', message: `unknown builder "${from.name}"; available: ${Object.keys(this.settings.builders).join(', ')}` }];
     const engines = this.nodes.list().filter(isNodeSchedulable).flatMap((node) => this.nodes.engine(node.metadata.name) ?? []);
     if (!engines.length) return [];
-    const answers = await Promise.allSettled(engines.map((engine) => withinTime(engine.runtime.inspectImage(image), IMAGE_CHECK_TIMEOUT_MS)));
+    const answers = await inspectOnEach(engines.map((engine) => engine.runtime), image);
     if (answers.some((answer) => answer.status === 'fulfilled' && answer.value)) return [];
     const unanswered = answers.flatMap((answer, i) => (answer.status === 'rejected' ? [`${engines[i].name}: ${(answer.reason as Error).message}`] : []));
     if (unanswered.length === engines.length) throw ApiError.of('ServiceUnavailable', `no build node's container engine answered: ${unanswered.join('; ')}`);

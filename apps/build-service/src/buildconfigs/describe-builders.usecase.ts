@@ -2,13 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BUILD_IMAGE_LABELS, BUILD_MANAGER, type CatalogBuilder, type CatalogBuilderList } from '@paas/contracts/builds';
 import { isNodeSchedulable } from '@paas/contracts/nodes';
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
-import { withinTime } from '@paas/platform/docker-engines';
 import { randomUUID } from 'node:crypto';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_CONTAINER_PREFIX, type ContainerRuntime, type ImageInfo } from '../builds/pipeline/container-runtime';
 import { assembleUser, OPTIONAL_SCRIPT, s2iPaths } from '../builds/pipeline/s2i-roles';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
-import { IMAGE_CHECK_TIMEOUT_MS } from './check-build-source';
+import { inspectOnEach } from './check-build-source';
 import { BUILDER_MARKERS } from './detect-strategy.usecase';
 
 /** A usage script gets this long, this much memory and no network; what it prints past USAGE_MAX_CHARS is cut. */
@@ -70,7 +69,7 @@ export class DescribeBuilders {
 
 /** The first runtime that has `image`, with what it says of it; one that does not answer in time counts as not having it. */
 async function firstHaving(runtimes: ContainerRuntime[], image: string): Promise<{ runtime: ContainerRuntime; info: ImageInfo } | undefined> {
-  const answers = await Promise.allSettled(runtimes.map((runtime) => withinTime(runtime.inspectImage(image), IMAGE_CHECK_TIMEOUT_MS)));
+  const answers = await inspectOnEach(runtimes, image);
   const index = answers.findIndex((answer) => answer.status === 'fulfilled' && answer.value);
   return index === -1 ? undefined : { runtime: runtimes[index], info: (answers[index] as PromiseFulfilledResult<ImageInfo>).value };
 }
