@@ -94,12 +94,16 @@ describe('BuildController', () => {
     const logs = new BuildLogFiles(dir);
     const settings = { concurrency: options.concurrency ?? 4, resyncMs: 60_000, nodeWaitMs: options.nodeWaitMs ?? 600_000, containerLimits: { memoryBytes: 2 * GIB, pidsLimit: 1024 } } as BuildSettings;
     const pruned: string[] = [];
-    const deleteBuild = { execute: async (namespace: string, name: string) => (pruned.push(name), await store.delete(namespace, name), successStatus('deleted')), releaseUpload: async () => undefined };
+    const released: string[] = [];
+    const deleteBuild = {
+      execute: async (namespace: string, name: string) => (pruned.push(name), await store.delete(namespace, name), successStatus('deleted')),
+      releaseUpload: async (build: Build) => void released.push(build.metadata.uid),
+    };
     controller = new BuildController(store as unknown as BuildRepository, feed as never, ownership, leases as unknown as Leases, runs as unknown as RunBuild, nodes, logs, settings, deleteBuild);
     // Its informer, but not the work queue it feeds: the test reconciles by hand, one key at a time.
     await controller.builds.start();
     const get = (name: string) => store.get('demo', name);
-    return { store, leases, runs, removed, published, logs, get, nodes, pruned };
+    return { store, leases, runs, removed, published, logs, get, nodes, pruned, released };
   }
 
   it('claims a New build with its runner lease, records Pending with the runner, and runs it', async () => {
@@ -114,6 +118,23 @@ describe('BuildController', () => {
     runs.finish('demo/app-1');
     await new Promise((resolve) => setImmediate(resolve));
     expect(leases.held.size).toBe(0);
+  });
+
+  it("lets an ended Binary build's upload go once, not at every resync; a build made again under its name is new", async () => {
+    const binary = (uid: string) => {
+      const build = aBuild('app-1', 'Complete');
+      return { ...build, metadata: { ...build.metadata, uid }, spec: { ...build.spec, binary: { object: `object-${uid}`, bytes: 10, sha256: 'a'.repeat(64) } } };
+    };
+    const { store, released } = await setup([binary('uid-1'), aBuild('git-1', 'Complete')]);
+    await controller.reconcile('demo/app-1');
+    await controller.reconcile('demo/app-1');
+    await controller.reconcile('demo/git-1');
+    expect(released).toEqual(['uid-1']);
+    await store.delete('demo', 'app-1');
+    await controller.reconcile('demo/app-1');
+    store.seed(binary('uid-2'));
+    await controller.reconcile('demo/app-1');
+    expect(released).toEqual(['uid-1', 'uid-2']);
   });
 
   it('leaves a New build waiting, saying why, while this replica runs as many builds as it may', async () => {

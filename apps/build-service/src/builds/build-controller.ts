@@ -52,6 +52,8 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
   private resyncTimer?: NodeJS.Timeout;
   /** Claims under way: slots taken before their builds run. */
   private claiming = 0;
+  /** The uid of each ended Binary build (by `<ns>/<name>`) whose upload was let go: its resyncs ask the bucket no more. */
+  private readonly uploadsReleased = new Map<string, string>();
 
   constructor(
     @Inject(BuildRepository) private readonly store: BuildStore & BuildRepository,
@@ -120,10 +122,11 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     if (!build) {
       // Deleted: a run of it here stops.
       this.runBuild.abort(namespace, name);
+      this.uploadsReleased.delete(key);
       return {};
     }
     if (TERMINAL.includes(build.status.phase)) {
-      await this.deleteBuild.releaseUpload(build);
+      await this.releaseUploadOnce(key, build);
       return this.pruneHistory(build);
     }
     if (build.status.cancelled) return this.cancel(build);
@@ -131,6 +134,13 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     if (build.status.phase === 'New') return (await this.heldByRunPolicy(build)) ?? this.claim(build);
     if (IN_FLIGHT.includes(build.status.phase)) return this.checkRunner(build);
     return {};
+  }
+
+  /** Once per ended Binary build in this process (a restarted replica asks once more: deleting an upload twice is harmless). */
+  private async releaseUploadOnce(key: string, build: Build) {
+    if (!build.spec.binary || this.uploadsReleased.get(key) === build.metadata.uid) return;
+    await this.deleteBuild.releaseUpload(build);
+    this.uploadsReleased.set(key, build.metadata.uid);
   }
 
   /** Places it, takes the runner lease, then records the claim (Pending, its node), then runs it; a full replica asks again soon. */
