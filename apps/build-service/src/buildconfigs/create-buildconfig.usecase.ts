@@ -32,14 +32,13 @@ export class CreateBuildConfig {
     const { name, labels, annotations } = input.metadata;
     if (await this.buildConfigs.find(namespace, name)) throw ApiError.alreadyExists('BuildConfig', name);
     await this.checkSource.execute(namespace, name, input.spec);
-    const draft = { metadata: { name, namespace, labels, annotations }, spec: input.spec, status: { lastVersion: 0 } };
+    // A Binary BuildConfig has no files to build until an upload brings them.
+    const startsBuild = input.spec.source.type !== 'Binary' && input.spec.triggers.some((t) => t.type === 'ConfigChange');
+    // Stored with its first build counted: that build is made next, without reading the BuildConfig back to count it.
+    const draft = { metadata: { name, namespace, labels, annotations }, spec: input.spec, status: { lastVersion: startsBuild ? 1 : 0 } };
     if (dryRun) return dryRunPreview<BuildConfig>('BuildConfig', draft);
     const created = await this.buildConfigs.create(draft);
-    // A Binary BuildConfig has no files to build until an upload brings them.
-    if (created.spec.source.type !== 'Binary' && created.spec.triggers.some((t) => t.type === 'ConfigChange')) {
-      await this.instantiate.execute(namespace, name, 'Build configuration change');
-      return this.buildConfigs.get(namespace, name);
-    }
+    if (startsBuild) await this.instantiate.first(created, 'Build configuration change');
     return created;
   }
 }

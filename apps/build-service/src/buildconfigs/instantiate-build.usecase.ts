@@ -41,6 +41,11 @@ export class InstantiateBuild {
     return this.builds.create(env?.length ? withEnv(build, env) : build, { outbox: requested });
   }
 
+  /** Build 1 of a BuildConfig stored with it counted (`status.lastVersion` 1). */
+  first(bc: BuildConfig, message: string): Promise<Build> {
+    return this.builds.create(this.newBuild(bc, message), { outbox: requested });
+  }
+
   /** A Build of a Binary BuildConfig from an upload the gateway stored; its revision is what the request says, else the uploader's. */
   async forUpload({ namespace, name, upload, uploader, revision }: BinaryBuildRequest): Promise<Build> {
     const { source } = (await this.buildConfigs.get(namespace, name)).spec;
