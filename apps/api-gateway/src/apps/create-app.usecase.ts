@@ -15,6 +15,7 @@ import { appManifests, type AppManifests } from './app-manifests';
 /** Created together, then the BuildConfig: creating it starts the first build, whose image the DeploymentConfig must be there to see. */
 const CREATION_STEPS: (keyof AppManifests)[][] = [['imagestreams', 'services', 'routes', 'deploymentconfigs'], ['buildconfigs']];
 const CREATION_ORDER = CREATION_STEPS.flat();
+const inCreationOrder = (a: { plural: keyof AppManifests }, b: { plural: keyof AppManifests }) => CREATION_ORDER.indexOf(a.plural) - CREATION_ORDER.indexOf(b.plural);
 
 /**
  * `new-app`: validate the request, pick how to build the app when it names no builder, have
@@ -89,13 +90,12 @@ export class CreateAppUseCase {
         throw failed.reason;
       }
     }
-    return created.sort((a, b) => CREATION_ORDER.indexOf(a.plural) - CREATION_ORDER.indexOf(b.plural));
+    return created.sort(inCreationOrder);
   }
 
   /** Deletes in the reverse of the creation order. */
   private async rollBack(namespace: string, created: { plural: keyof AppManifests; name: string }[]) {
-    const newestFirst = [...created].sort((a, b) => CREATION_ORDER.indexOf(b.plural) - CREATION_ORDER.indexOf(a.plural));
-    for (const { plural, name } of newestFirst) {
+    for (const { plural, name } of [...created].sort(inCreationOrder).reverse()) {
       await this.rpc.request(resourceMethod(plural, 'delete'), { namespace, name }).catch((error) => {
         if (statusOf(error).code !== 404) this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` });
       });

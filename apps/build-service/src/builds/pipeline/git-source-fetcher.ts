@@ -54,7 +54,7 @@ export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: strin
   const [environmentFile, ignoreFile, scripts] = options.s2i
     ? await Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin'))])
     : [undefined, undefined, []];
-  const environment = options.s2i ? s2iEnvironment(environmentFile ?? '') : [];
+  const environment = s2iEnvironment(environmentFile ?? '');
   const excluded = ignorePatterns(ignoreFile ?? '');
   const tarFile = path.join(ctx.workDir, 'source.tar');
   await git.archive(repoDir, contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
