@@ -30,24 +30,30 @@ describe('ResourceGateway.buildLog', () => {
     const rpc = { request: async () => answers.shift() } as unknown as RpcClient;
     const calls: string[] = [];
     const wakeups = {
-      follow: (kind: string, namespace: string, name: string) => (calls.push(`follow ${kind} ${namespace}/${name}`), { next: async () => void calls.push('next'), stop: () => void calls.push('stop') }),
+      follow: (kind: string, namespace: string, name: string) => (
+        calls.push(`follow ${kind} ${namespace}/${name}`), { next: async (ms: number) => void calls.push(`next ${ms}`), stop: () => void calls.push('stop') }
+      ),
     } as unknown as ResourceWakeups;
     const chunks: string[] = [];
     for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService, wakeups).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
     expect(chunks).toEqual(['one\n']);
-    // Read again at once after text; after none, only once the build changed (or the poll interval passed).
-    expect(calls).toEqual(['follow Build demo/hello-1', 'next', 'stop']);
+    // After text, the next read waits for a batch to gather; after none, for the poll interval; either ends at the build's change.
+    expect(calls).toEqual(['follow Build demo/hello-1', 'next 100', 'next 250', 'stop']);
   });
 
-  it('reads a finished build to its end without following', async () => {
+  it('reads a finished build to its end without waiting', async () => {
     const answers = [
       { log: 'one\n', offset: 0, nextOffset: 4, phase: 'Complete' },
-      { log: '', offset: 4, nextOffset: 4, phase: 'Complete' },
+      { log: 'two\n', offset: 4, nextOffset: 8, phase: 'Complete' },
+      { log: '', offset: 8, nextOffset: 8, phase: 'Complete' },
     ];
     const rpc = { request: async () => answers.shift() } as unknown as RpcClient;
+    const waits: number[] = [];
+    const wakeups = { follow: () => ({ next: async (ms: number) => void waits.push(ms), stop: () => undefined }) } as unknown as ResourceWakeups;
     const chunks: string[] = [];
-    for await (const chunk of gatewayOf(rpc).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
-    expect(chunks).toEqual(['one\n']);
+    for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService, wakeups).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
+    expect(chunks).toEqual(['one\n', 'two\n']);
+    expect(waits).toEqual([]);
   });
 });
 

@@ -11,6 +11,11 @@ import { CREATE_TIMEOUT_MS } from '../timeouts';
 import { ResourceWakeups } from './resource-wakeups';
 
 const LOG_POLL_INTERVAL_MS = 250;
+/**
+ * After a read that brought output, how long a follower waits before the next: a busy log
+ * reaches its client in batches, not at one read (two processes' work) per line written.
+ */
+const LOG_BATCH_MS = 100;
 
 /**
  * The REST verbs on `/api/v1/namespaces/{ns}/{plural}` as requests to the service that
@@ -106,7 +111,8 @@ export class ResourceGateway {
         offset = chunk.nextOffset;
         const finished = TERMINAL_BUILD_PHASES.includes(chunk.phase);
         if (!wakeup || (finished && !chunk.log)) return;
-        if (!chunk.log) await wakeup.next(LOG_POLL_INTERVAL_MS, signal);
+        // A build that ended is read to its end at once.
+        if (!finished) await wakeup.next(chunk.log ? LOG_BATCH_MS : LOG_POLL_INTERVAL_MS, signal);
       }
     } finally {
       wakeup?.stop();
@@ -114,8 +120,8 @@ export class ResourceGateway {
   }
 
   /**
-   * What a pod's container wrote; with `follow`, what it writes next, read again every
-   * poll interval from the last line's time on, until it stops and nothing more comes or
+   * What a pod's container wrote; with `follow`, what it writes next, read again from the
+   * last line's time on (LOG_BATCH_MS after output, the poll interval after none), until it stops and nothing more comes or
    * `signal` aborts. Across a restart the follower goes on with the new container.
    */
   async *podLog(namespace: string, name: string, options: PodLogOptions, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
@@ -134,13 +140,13 @@ export class ResourceGateway {
         yield `${lines.map((line) => (options.timestamps ? line : line.slice(line.indexOf(' ') + 1))).join('\n')}\n`;
       }
       if (!chunk.running && !last) return;
-      if (!last) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
+      await sleep(last ? LOG_BATCH_MS : LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 
   /**
-   * A revision's rollout log; with `follow`, what its next steps add, read again every poll
-   * interval from where the last read ended, until the log is complete and nothing more
+   * A revision's rollout log; with `follow`, what its next steps add, read again from where
+   * the last read ended (as a pod's log is), until the log is complete and nothing more
    * comes or `signal` aborts. A follower stays with the revision it first read.
    */
   async *deploymentLog(namespace: string, name: string, options: DeploymentLogOptions, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
@@ -151,7 +157,7 @@ export class ResourceGateway {
       if (chunk.log) yield chunk.log;
       request = { version: chunk.version, offset: chunk.nextOffset, ...(options.timestamps ? { timestamps: true } : {}) };
       if (!follow || (chunk.complete && !chunk.log)) return;
-      if (!chunk.log) await sleep(LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
+      await sleep(chunk.log ? LOG_BATCH_MS : LOG_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 
