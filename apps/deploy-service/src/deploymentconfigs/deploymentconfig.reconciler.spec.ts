@@ -45,13 +45,12 @@ async function setup(dc: DeploymentConfig, rcs: ReplicationController[], pods: P
   dcs.seed(dc);
   rcs.forEach((rc) => rcStore.seed(rc));
   pods.forEach((pod) => fixture.pods.seed(pod));
-  const revisions = { ensureLatest: jest.fn(async () => undefined) };
   const now = { value: Date.parse('2030-01-01T00:01:00Z') };
-  const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current, triggered: false })), forget: jest.fn() };
+  const imageTriggers = { resolve: jest.fn(async (current: DeploymentConfig) => ({ dc: current })), forget: jest.fn() };
   const rolloutLogs = new MemoryRolloutLogs();
-  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, revisions, imageTriggers, testSettings(now), rolloutLogs, noHooks);
+  const reconciler = new DeploymentConfigReconciler(dcs, rcStore, informers, imageTriggers, testSettings(now), rolloutLogs, noHooks);
   const replicas = async () => Object.fromEntries((await rcStore.list()).map((rc) => [rc.metadata.name, rc.spec.replicas]));
-  return { log, dcs, rcStore, published, revisions, reconciler, replicas, now, rolloutLogs };
+  return { log, dcs, rcStore, published, reconciler, replicas, now, rolloutLogs };
 }
 
 describe('DeploymentConfigReconciler', () => {
@@ -206,10 +205,28 @@ describe('DeploymentConfigReconciler', () => {
     expect(announced(published)).toEqual([expect.objectContaining({ type: 'deployment.failed', data: expect.objectContaining({ reason: 'ProgressDeadlineExceeded' }) })]);
   });
 
-  it('creates the missing RC of the latest revision (a crash between the DC write and the RC create)', async () => {
-    const { reconciler, revisions } = await setup(deploymentConfig(1), []);
-    expect(await reconciler.reconcile('demo/web')).toEqual({ requeueAfterMs: 0 });
-    expect(revisions.ensureLatest).toHaveBeenCalledWith(expect.objectContaining({ status: expect.objectContaining({ latestVersion: 1 }) }));
+  it('starts a revision that has no RC yet (a moved image tag, or a crash after the DC write) in one write: Pending, at its first step, announced', async () => {
+    const { reconciler, rcStore, published, rolloutLogs, replicas } = await setup(deploymentConfig(2, 2), [revision(1, 2, 2, 'Complete')]);
+    await reconciler.reconcile('demo/web');
+    // maxSurge 1, maxUnavailable 0: one new pod beside the two old ones.
+    expect(await replicas()).toEqual({ 'web-1': 2, 'web-2': 1 });
+    const started = await rcStore.get('demo', 'web-2');
+    expect(started.metadata.resourceVersion).toBe('1');
+    expect(started.metadata.annotations).toMatchObject({ 'openshift.io/deployment.phase': 'Running', 'paas.dev/deployment.scaled-up-at': '2030-01-01T00:01:00.000Z' });
+    expect(published.map((event) => event.id)).toEqual(['deployment.triggered:uid-web:2', `deployment.scaled:${started.metadata.uid}:1`]);
+    expect(rolloutLogs.texts(started.metadata.uid)).toEqual(["--> Scaling up web-2 from 0 to 2, scaling down web-1 from 2 to 0 (keep 2 pods available, don't exceed 3 pods)", '    Scaling web-2 up to 1']);
+  });
+
+  it('starts a first revision at every replica, and one whose pre hook must run first at none', async () => {
+    const first = await setup(deploymentConfig(1, 3), []);
+    await first.reconciler.reconcile('demo/web');
+    expect(await first.replicas()).toEqual({ 'web-1': 3 });
+
+    const dc = deploymentConfig(1, 3);
+    const hooked = { ...dc, spec: { ...dc.spec, strategy: { ...dc.spec.strategy, rollingParams: { ...dc.spec.strategy.rollingParams, pre: { failurePolicy: 'Abort', execNewPod: { command: ['true'] } } } } } } as DeploymentConfig;
+    const held = await setup(hooked, []);
+    await held.reconciler.reconcile('demo/web');
+    expect(await held.replicas()).toEqual({ 'web-1': 0 });
   });
 
   it('deletes the RCs of a deleted DC (their changes have them reconciled, and their pods go)', async () => {

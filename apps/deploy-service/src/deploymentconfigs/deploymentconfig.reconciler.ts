@@ -27,7 +27,7 @@ import { DeploymentConfigRepository } from './deploymentconfig.repository';
 import { ImageChangeTriggerController } from './image-change-trigger';
 import { hookAnnotation, hookOutcomes, LifecycleHooks } from './lifecycle-hooks';
 import { revisionHistoryLimit, revisionsToPrune } from './revision-history';
-import { Revisions, revisionName, revisionPhase, revisionVersion } from './revisions';
+import { revisionName, revisionPhase, revisionVersion, startingRevision } from './revisions';
 import { RolloutLogRepository, rolloutLogLines, type RolloutLogWriter, type ScaledRevision, type StartingRevision } from './rollout-log';
 import { minAvailable, nextDeadline, planRollout, rolloutEnded, type HookOutcome, type RevisionState, type RolloutFailure } from './rollout-plan';
 
@@ -55,7 +55,6 @@ export class DeploymentConfigReconciler implements Controller {
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(ReplicationControllerRepository) private readonly rcs: Store<ReplicationController>,
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'dcs' | 'rcs' | 'pods'>,
-    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
     @Inject(ImageChangeTriggerController) private readonly imageTriggers: Pick<ImageChangeTriggerController, 'resolve' | 'forget'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: DeploySettings,
     @Inject(RolloutLogRepository) private readonly rolloutLogs: RolloutLogWriter,
@@ -66,45 +65,49 @@ export class DeploymentConfigReconciler implements Controller {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
-    const dc = this.cache.dcs.get(namespace, name);
+    const cached = this.cache.dcs.get(namespace, name);
     const labelled = this.cache.rcs.list({ namespace, labels: { [DEPLOYMENT_LABELS.deploymentConfig]: name } });
-    const owned = labelled.filter((rc) => isOwnedBy(rc, dc));
+    const owned = labelled.filter((rc) => isOwnedBy(rc, cached));
     // RCs of a deleted DC (or an older DC of that name) go; their RC reconcile removes the pods.
     for (const rc of labelled.filter((rc) => !owned.includes(rc))) {
       await this.rcs.delete(namespace, rc.metadata.name).catch(() => undefined);
       await this.rolloutLogs.remove(rc.metadata.uid);
       await this.hooks.removeAll(namespace, rc.metadata.name);
     }
-    if (!dc) {
+    if (!cached) {
       this.imageTriggers.forget(namespace, name);
       await this.rolloutLogs.removeAllOf(namespace, name);
       return {};
     }
-    // Level-triggered ImageChange: a lost or failed imagestream.updated is caught up here.
-    const triggers = await this.imageTriggers.resolve(dc);
-    if (triggers.triggered) return { requeueAfterMs: 0 };
+    // Level-triggered ImageChange: a lost or failed imagestream.updated is caught up here; a
+    // moved tag makes a new revision, started below.
+    const { dc, ...triggers } = await this.imageTriggers.resolve(cached);
 
     const version = dc.status.latestVersion;
+    const minReadyMs = (dc.spec.minReadySeconds ?? 0) * 1000;
     let latest = owned.find((rc) => rc.metadata.name === revisionName(name, version));
-    if (version > 0 && !latest) {
-      await this.revisions.ensureLatest(dc);
-      return { requeueAfterMs: 0 };
-    }
     // The replicas every revision had when the newest one started: its log's first line.
     let started: StartingRevision[] | undefined;
-    if (latest && revisionPhase(latest) === 'New') {
+    const scaled: ScaledRevision[] = [];
+    if (version > 0 && !latest) {
+      started = owned.map((rc) => ({ name: rc.metadata.name, replicas: rc.spec.replicas }));
+      latest = await this.startRevision(dc, owned, minReadyMs);
+      // Made meanwhile by another writer (the API's ensureLatest): the next reconcile sees it.
+      if (!latest) return { requeueAfterMs: 0 };
+      owned.push(latest);
+      if (latest.spec.replicas) scaled.push({ name: latest.metadata.name, from: 0, to: latest.spec.replicas });
+    } else if (latest && revisionPhase(latest) === 'New') {
+      // Made by the API (a ConfigChange, `oc rollout latest`, a rollback) at 0 pods: its rollout starts here.
       started = owned.map((rc) => ({ name: rc.metadata.name, replicas: rc.spec.replicas }));
       latest = await this.setRevision(dc, latest, { phase: 'Pending' });
     }
     const rolling = latest !== undefined && !rolloutEnded(revisionPhase(latest));
 
-    const minReadyMs = (dc.spec.minReadySeconds ?? 0) * 1000;
     const states = owned.map((rc) => this.stateOf(latest && rc.metadata.name === latest.metadata.name ? latest : rc, minReadyMs));
     // Chosen from what is observed, before this step scales anything: a revision goes only once
     // it was seen asked for no pod and with none left.
     const prunable = revisionsToPrune(revisionHistoryLimit(dc.spec), version, states);
     const plan = planRollout(dc.spec, version, states, this.settings.now());
-    const scaled: ScaledRevision[] = [];
     for (const rc of owned) {
       const replicas = plan.scale[rc.metadata.name];
       const phase = plan.phases[rc.metadata.name];
@@ -149,6 +152,32 @@ export class DeploymentConfigReconciler implements Controller {
       waits.push(Math.max(0, Math.min(this.settings.resyncMs, nextDeadline(dc.spec, newest) - this.settings.now() + 1)));
     }
     return waits.length ? { requeueAfterMs: Math.min(...waits) } : {};
+  }
+
+  /**
+   * Makes the RC of the DC's newest revision as its rollout starts (`deployment.triggered` goes
+   * out through the create's outbox), in the phase and at the replicas the strategy's first
+   * step gives it (none while a hook must run first): its pods start as soon as it exists,
+   * not after a write that marks it Pending and another that scales it. Undefined when its
+   * name was taken meanwhile.
+   */
+  private async startRevision(dc: DeploymentConfig, owned: ReplicationController[], minReadyMs: number): Promise<ReplicationController | undefined> {
+    const now = this.settings.now();
+    const version = dc.status.latestVersion;
+    const name = revisionName(dc.metadata.name, version);
+    const fresh: RevisionState = { name, version, desired: 0, current: 0, ready: 0, phase: 'Pending', createdAt: now, progressAt: now };
+    const first = planRollout(dc.spec, version, [...owned.map((rc) => this.stateOf(rc, minReadyMs)), fresh], now);
+    // Only a step that goes on rolling is taken here; an end (a revision of 0 replicas) is reached by the plan below, which tells it.
+    const phase = first.phases[name] === 'Running' ? 'Running' : 'Pending';
+    const replicas = first.hook ? 0 : (first.scale[name] ?? 0);
+    try {
+      return await this.rcs.create(startingRevision(dc, { phase, replicas, at: new Date(now).toISOString() }), {
+        outbox: (rc) => [...phaseEvents(dc, rc, 'Pending'), ...scaledEvents(dc, { ...rc, spec: { ...rc.spec, replicas: 0 } }, rc)],
+      });
+    } catch (error) {
+      if (error instanceof ApiError && error.status.reason === 'AlreadyExists') return undefined;
+      throw error;
+    }
   }
 
   /** A revision as the caches show it, with what its pods say of its health; a pod is available once Ready for `minReadyMs`. */

@@ -68,9 +68,9 @@ async function setup(...pushed: string[]) {
   const settings = testSettings(now);
   const ownership = { owned: true, ownsNamespace: () => ownership.owned };
   const revisions = new Revisions(rcs);
-  const triggers = new ImageChangeTriggerController(dcs, informers, registry, revisions, enqueuer, ownership, settings);
+  const triggers = new ImageChangeTriggerController(dcs, informers, registry, enqueuer, ownership, settings);
   const service = new DeploymentConfigsService(dcs, revisions, informers, quotaAdmission(informers));
-  const reconciler = new DeploymentConfigReconciler(dcs, rcs, informers, revisions, triggers, settings, new MemoryRolloutLogs(), noHooks);
+  const reconciler = new DeploymentConfigReconciler(dcs, rcs, informers, triggers, settings, new MemoryRolloutLogs(), noHooks);
   /** What the WorkQueue does with an enqueued key: one reconcile at a time, again while it asks for an immediate rerun. */
   const reconcile = async () => {
     for (let run = 0; run < 5; run++) if ((await reconciler.reconcile('demo/web')).requeueAfterMs !== 0) return;

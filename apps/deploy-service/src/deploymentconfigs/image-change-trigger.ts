@@ -10,7 +10,7 @@ import { DeployInformers } from '../informers';
 import { ENQUEUER, type Enqueuer } from '../reconcile/enqueuer';
 import { keyOf, type Store } from '../store';
 import { DeploymentConfigRepository } from './deploymentconfig.repository';
-import { Revisions, nextRevision } from './revisions';
+import { nextRevision } from './revisions';
 import { applyTriggeredImage, imageChangeTriggers } from './triggers';
 
 /**
@@ -38,8 +38,9 @@ type TagLookup = { image?: string; snapshot?: string } | 'unavailable';
  * ImageChange triggers, level-triggered: the DC reconcile calls `resolve`, which reads each
  * automatic trigger's tag from the registry-service (`items[0]`, never an event's payload)
  * and, where it differs from `lastTriggeredImage`, sets the image and `latestVersion + 1`
- * in one optimistic write and creates the revision's RC. Idempotent, and safe because the
- * WorkQueue runs one reconcile per DC at a time. `imagestream.updated` only enqueues keys.
+ * in one optimistic write; the reconcile goes on to start that revision. Idempotent, and safe
+ * because the WorkQueue runs one reconcile per DC at a time. `imagestream.updated` only
+ * enqueues keys.
  *
  * Cost: one `imagestreamtags.get` per trigger per DC when an event asked for it, else at most
  * once per resync period; while the registry is unavailable or slow, checks are skipped for
@@ -59,7 +60,6 @@ export class ImageChangeTriggerController {
     @Inject(DeploymentConfigRepository) private readonly dcs: Store<DeploymentConfig>,
     @Inject(DeployInformers) private readonly cache: Pick<DeployInformers, 'dcs'>,
     @Inject(RpcClient) private readonly rpc: ImageStreamReader,
-    @Inject(Revisions) private readonly revisions: Pick<Revisions, 'ensureLatest'>,
     @Inject(ENQUEUER) private readonly enqueue: Enqueuer,
     @Inject(ShardOwnership) private readonly ownership: Pick<ShardOwnership, 'ownsNamespace'>,
     @Inject(DEPLOY_SETTINGS) private readonly settings: Pick<DeploySettings, 'now' | 'resyncMs'>,
@@ -89,23 +89,23 @@ export class ImageChangeTriggerController {
 
   /**
    * Checks the DC's automatic triggers against the registry when due (asked by an event, or
-   * not checked for a resync period) and rolls a moved tag out. Returns the DC as stored
-   * afterwards and whether a new revision was started.
+   * not checked for a resync period) and, for a moved tag, asks for a new revision. Returns
+   * the DC as stored afterwards, and when to check again while the registry does not answer.
    */
-  async resolve(dc: DeploymentConfig): Promise<{ dc: DeploymentConfig; triggered: boolean; retryAfterMs?: number }> {
+  async resolve(dc: DeploymentConfig): Promise<{ dc: DeploymentConfig; retryAfterMs?: number }> {
     const { namespace, name } = dc.metadata;
     const key = keyOf(namespace, name);
     const froms = [...new Set(imageChangeTriggers(dc.spec).filter((t) => t.imageChangeParams.automatic).map((t) => t.imageChangeParams.from.name))];
     const now = this.settings.now();
     // Half a period, so the resync's own reconcile always finds the check due.
     const due = this.requested.has(key) || now - (this.checkedAt.get(key) ?? -Infinity) >= this.settings.resyncMs / 2;
-    if (!froms.length || !due) return { dc, triggered: false };
+    if (!froms.length || !due) return { dc };
     // Paused: nothing triggers; the check is made as soon as the DC is resumed (its update reconciles it).
     if (dc.spec.paused) {
       this.requested.add(key);
-      return { dc, triggered: false };
+      return { dc };
     }
-    if (now < this.registryUnavailableUntil) return { dc, triggered: false, retryAfterMs: this.registryUnavailableUntil - now };
+    if (now < this.registryUnavailableUntil) return { dc, retryAfterMs: this.registryUnavailableUntil - now };
     this.requested.delete(key);
 
     const current = new Map<string, { image: string; snapshot: string }>();
@@ -117,7 +117,7 @@ export class ImageChangeTriggerController {
         this.registryUnavailableUntil = this.settings.now() + this.registryRetryMs;
         const retryAfterMs = this.registryRetryMs;
         this.registryRetryMs = Math.min(this.registryRetryMs * 2, REGISTRY_RETRY_MAX_MS);
-        return { dc, triggered: false, retryAfterMs };
+        return { dc, retryAfterMs };
       }
       if (lookup.image && lookup.snapshot) current.set(from, { image: lookup.image, snapshot: lookup.snapshot });
     }
@@ -147,10 +147,9 @@ export class ImageChangeTriggerController {
         status: nextRevision(latest.status, triggeredBy),
       };
     });
-    if (!triggeredBy) return { dc: updated, triggered: false };
+    if (!triggeredBy) return { dc: updated };
     this.logger.log({ msg: `deploymentconfig ${namespace}/${name} revision ${updated.status.latestVersion}: ${triggeredBy}` });
-    await this.revisions.ensureLatest(updated);
-    return { dc: updated, triggered: true };
+    return { dc: updated };
   }
 
   /**

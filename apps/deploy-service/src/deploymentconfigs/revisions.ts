@@ -23,6 +23,11 @@ export function nextRevision(status: DeploymentConfigStatus, cause: string): Dep
   return { ...status, latestVersion: status.latestVersion + 1, details: { message: cause } };
 }
 
+/** Why revision `latestVersion` was made: the cause written with the version; a DC stored before there were details says less. */
+function revisionCause(dc: DeploymentConfig): string {
+  return dc.status.details?.message ?? 'recovered: the revision had no ReplicationController';
+}
+
 /** The ReplicationController of revision `latestVersion`: the DC's template frozen, starting at 0 pods. */
 export function newRevision(dc: DeploymentConfig, cause: string): NewResource<ReplicationController> {
   const { name, namespace, uid } = dc.metadata;
@@ -50,6 +55,21 @@ export function newRevision(dc: DeploymentConfig, cause: string): NewResource<Re
   };
 }
 
+/**
+ * The newest revision's RC as the DC controller starts its rollout: in the phase and at the
+ * replicas its first step gives it (stamped as scaled then), so that its pods start with no
+ * further write.
+ */
+export function startingRevision(dc: DeploymentConfig, step: { phase: DeploymentPhase; replicas: number; at: string }): NewResource<ReplicationController> {
+  const rc = newRevision(dc, revisionCause(dc));
+  const scaled: Record<string, string> = step.replicas > 0 ? { [DEPLOYMENT_ANNOTATIONS.scaledAt]: step.at, [DEPLOYMENT_ANNOTATIONS.scaledUpAt]: step.at } : {};
+  return {
+    ...rc,
+    metadata: { ...rc.metadata, annotations: { ...rc.metadata.annotations, [DEPLOYMENT_ANNOTATIONS.phase]: step.phase, ...scaled } },
+    spec: { ...rc.spec, replicas: step.replicas },
+  };
+}
+
 /** The DC template a revision froze, without the label that names the revision. */
 export function revisionTemplate(rc: ReplicationController): PodTemplate {
   const labels = { ...rc.spec.template.metadata.labels };
@@ -65,9 +85,7 @@ export class Revisions {
   async ensureLatest(dc: DeploymentConfig): Promise<void> {
     const { namespace, name } = dc.metadata;
     if (dc.status.latestVersion > 0 && !(await this.rcs.find(namespace, revisionName(name, dc.status.latestVersion)))) {
-      // The cause written with the version; a DC stored before there were details says less.
-      const cause = dc.status.details?.message ?? 'recovered: the revision had no ReplicationController';
-      await this.rcs.create(newRevision(dc, cause)).catch((error) => {
+      await this.rcs.create(newRevision(dc, revisionCause(dc))).catch((error) => {
         if (!(error instanceof ApiError && error.status.reason === 'AlreadyExists')) throw error;
       });
     }
