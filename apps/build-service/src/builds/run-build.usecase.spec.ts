@@ -299,6 +299,36 @@ describe('RunBuild with a fake container runtime', () => {
     expect(await logOf()).toContain(`5f70bf18a086: Mounted from demo/other\n3b4c1a9e2d77: Pushed\nPush successful: ${DIGEST}\n`);
   });
 
+  it("goes from stage to stage without waiting for the status writes, and writes the outcome after all of them, in order", async () => {
+    const runtime = new FakeRuntime();
+    const { store, phases, run, current } = setup(runtime);
+    const update = store.update.bind(store);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    store.update = async (...args: Parameters<typeof update>) => (await held, update(...args));
+
+    const ran = run();
+    const pushed = () => runtime.calls.some((call) => call.startsWith('push '));
+    for (const giveUpAt = Date.now() + 5_000; !pushed() && Date.now() < giveUpAt; ) await new Promise((resolve) => setTimeout(resolve, 1));
+    // Fetched, assembled, committed and pushed while not one write (Running included) had been made.
+    expect(runtime.calls.filter((call) => call.startsWith('push '))).toHaveLength(1);
+    expect(phases).toEqual(['Pending']);
+
+    release();
+    await ran;
+    expect(phases).toEqual(['Pending', 'Running', 'Complete']);
+    expect((await current()).status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'Push']);
+    expect((await current()).spec.revision?.commit).toBe(COMMIT);
+  });
+
+  it('completes a build whose stage records could not be written (the outcome is the write that counts)', async () => {
+    const runtime = new FakeRuntime();
+    const { store, run, current } = setup(runtime);
+    store.updateStatus = async () => Promise.reject(new Error('the database did not answer'));
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Complete', stages: [], output: { to: { imageDigest: DIGEST } } });
+  });
+
   it('runs the postCommit hook in the committed image before the push, as the assemble user, recorded as a stage', async () => {
     const runtime = new FakeRuntime();
     const { run, current } = setup(runtime, aBuild({ postCommit: { script: 'npm test' } }));

@@ -23,6 +23,8 @@ export const CANCELLED_MESSAGE = 'The build was cancelled by the user.';
 const ENGINE_CHECK_TIMEOUT_MS = 3_000;
 
 type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
+/** Runs one stage of a build and records it. */
+type StageRunner = <T>(stage: BuildStageName, work: () => Promise<T>) => Promise<T>;
 
 /**
  * Runs a build the BuildController has claimed through its strategy's stages: Running,
@@ -93,7 +95,6 @@ export class RunBuild {
     // made (ENOSPC, EACCES) must end the build as Failed, never leave it Pending for good.
     let log: OpenBuildLog | undefined;
     let workDir: string | undefined;
-    let build = claimed;
     let outcome: { digest: string } | { failure: BuildFailure };
     // Opened inside the try (a node's TLS files may be missing), kept for judging a failure.
     let engine: NodeEngine | undefined;
@@ -101,6 +102,7 @@ export class RunBuild {
     // Once: as soon as the image is made (runStages), else at the end.
     let containerRemoval: Promise<void> | undefined;
     const removeContainer = () => (containerRemoval ??= removeBuildContainer(this.nodes, claimed).catch(warn('remove the container')));
+    const writes = new StatusWrites(warn('record the status'));
     try {
       log = await this.logs.open(namespace, name);
       engine = this.nodes.engine(nodeName);
@@ -112,15 +114,15 @@ export class RunBuild {
       const workRoot = path.join(this.settings.buildsDir, 'work');
       await mkdir(workRoot, { recursive: true });
       workDir = await mkdtemp(path.join(workRoot, `${namespace}.${name}-`));
-      build = await this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
-        outbox: (next) => [buildEvent('build.started', next, {})],
-      });
-      const ctx: BuildContext = { build, workDir, log, signal: controller.signal, node: engine };
+      writes.add(() =>
+        this.builds.update(namespace, name, (current) => ({ ...current, status: { ...current.status, phase: 'Running', startTimestamp: new Date(startedAt).toISOString() } }), {
+          outbox: (next) => [buildEvent('build.started', next, {})],
+        }),
+      );
+      const ctx: BuildContext = { build: claimed, workDir, log, signal: controller.signal, node: engine };
       // A stage waiting on an engine that stopped answering must not hold the build: an abort ends it.
-      outcome = { digest: await untilAborted(this.runStages(ctx, removeContainer), controller.signal) };
-      build = ctx.build;
+      outcome = { digest: await untilAborted(this.runStages(ctx, removeContainer, writes), controller.signal) };
     } catch (error) {
-      build = claimed;
       outcome = { failure: await this.failureOf(controller.signal.aborted ? controller.signal.reason : error, key, engine) };
     }
     try {
@@ -130,7 +132,9 @@ export class RunBuild {
       // (a node that does not answer within ENGINE_CALL_TIMEOUT_MS is left to the leftover sweep).
       await removeContainer();
       if (workDir) await rm(workDir, { recursive: true, force: true }).catch(warn('remove the scratch directory'));
-      const recorded = await this.finish(build, log, startedAt, outcome);
+      // The outcome is written after what the run recorded on its way.
+      await writes.settled();
+      const recorded = await this.finish(claimed, log, startedAt, outcome);
       await log?.close().catch(warn('close the log'));
       return recorded;
     } finally {
@@ -152,43 +156,39 @@ export class RunBuild {
   }
 
   /** `removeContainer` is called once the build's container is no longer needed: its work is in the image. */
-  private async runStages(ctx: BuildContext, removeContainer: () => void): Promise<string> {
+  private async runStages(ctx: BuildContext, removeContainer: () => void, writes: StatusWrites): Promise<string> {
     const strategy = this.strategies.forBuild(ctx.build, ctx.node);
     const { namespace, name } = ctx.build.metadata;
-    const source = await this.stage(ctx, 'FetchSource', () => strategy.source.fetch(ctx));
-    ctx.build = await this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } }));
-    const { imageReference, user } = await this.makeImage(ctx, strategy, source);
+    const stage: StageRunner = (stageName, work) => this.stage(ctx, writes, stageName, work);
+    const source = await stage('FetchSource', () => strategy.source.fetch(ctx));
+    // The commit another attempt of this build must build.
+    writes.add(() => this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } })));
+    const { imageReference, user } = await this.makeImage(ctx, strategy, source, stage);
     // Removed while the image is checked and pushed, not after: the engine does both at once.
     removeContainer();
-    if (ctx.build.spec.postCommit) await this.stage(ctx, 'PostCommit', () => strategy.postCommit.run(ctx, imageReference, user));
-    const { digest } = await this.stage(ctx, 'Push', () => strategy.pusher.push(ctx, imageReference));
+    if (ctx.build.spec.postCommit) await stage('PostCommit', () => strategy.postCommit.run(ctx, imageReference, user));
+    const { digest } = await stage('Push', () => strategy.pusher.push(ctx, imageReference));
     return digest;
   }
 
   /** Assemble then Commit (Source), or Build (Docker): the image to push, and whom it runs as. */
-  private async makeImage(ctx: BuildContext, strategy: BuildStrategy, source: FetchedSource): Promise<{ imageReference: string; user: string }> {
-    if (strategy.type === 'Docker') return this.stage(ctx, 'Build', () => strategy.builder.build(ctx, source));
-    const assembled = await this.stage(ctx, 'Assemble', () => strategy.assembler.assemble(ctx, source));
-    const { imageReference } = await this.stage(ctx, 'Commit', () => strategy.committer.commit(ctx, assembled, source));
+  private async makeImage(ctx: BuildContext, strategy: BuildStrategy, source: FetchedSource, stage: StageRunner): Promise<{ imageReference: string; user: string }> {
+    if (strategy.type === 'Docker') return stage('Build', () => strategy.builder.build(ctx, source));
+    const assembled = await stage('Assemble', () => strategy.assembler.assemble(ctx, source));
+    const { imageReference } = await stage('Commit', () => strategy.committer.commit(ctx, assembled, source));
     return { imageReference, user: assembled.user };
   }
 
-  /** Runs one stage and records it (also when it fails) with its start time and duration. */
-  private async stage<T>(ctx: BuildContext, stage: BuildStageName, work: () => Promise<T>): Promise<T> {
+  /** Runs one stage and records it (also when it fails) with its start time and duration, the next stage going on meanwhile. */
+  private async stage<T>(ctx: BuildContext, writes: StatusWrites, stage: BuildStageName, work: () => Promise<T>): Promise<T> {
     ctx.signal.throwIfAborted();
     const start = Date.now();
-    const record = () => {
+    try {
+      return await work();
+    } finally {
       const entry: BuildStage = { name: stage, startTime: new Date(start).toISOString(), durationMilliseconds: Date.now() - start };
       const { namespace, name } = ctx.build.metadata;
-      return this.builds.updateStatus(namespace, name, (status) => ({ ...status, stages: [...status.stages, entry] }));
-    };
-    try {
-      const result = await work();
-      ctx.build = await record();
-      return result;
-    } catch (error) {
-      await record().catch(() => undefined);
-      throw error;
+      writes.add(() => this.builds.updateStatus(namespace, name, (status) => ({ ...status, stages: [...status.stages, entry] })));
     }
   }
 
@@ -249,6 +249,26 @@ export class RunBuild {
       this.logger.warn({ msg: `could not record the end of build ${namespace}/${name}: ${(error as Error).message}` });
       return undefined;
     }
+  }
+}
+
+/**
+ * A run's status writes on its way (Running, each stage as it ends, the commit fetched), made
+ * one after another while the build goes on: none of them holds up the next stage. One that
+ * fails is told and skipped (the outcome's write is the one that counts); `settled` resolves
+ * once all are done, before the outcome is written.
+ */
+class StatusWrites {
+  private chain = Promise.resolve();
+
+  constructor(private readonly onFailure: (error: Error) => void) {}
+
+  add(write: () => Promise<unknown>): void {
+    this.chain = this.chain.then(() => write().then(() => undefined, this.onFailure));
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
   }
 }
 
