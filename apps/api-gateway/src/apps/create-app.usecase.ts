@@ -12,16 +12,19 @@ import { NamespacesService, assertNamespaceName } from '../namespaces/namespaces
 import { CREATE_TIMEOUT_MS } from '../timeouts';
 import { appManifests, type AppManifests } from './app-manifests';
 
-/** Created together, then the BuildConfig: creating it starts the first build, whose image the DeploymentConfig must be there to see. */
-const CREATION_STEPS: (keyof AppManifests)[][] = [['imagestreams', 'services', 'routes', 'deploymentconfigs'], ['buildconfigs']];
-const CREATION_ORDER = CREATION_STEPS.flat();
+/**
+ * Created all at once: the first build (started by the BuildConfig's create) may push before
+ * the DeploymentConfig exists, which deploys the tag as it finds it on its first reconcile. The
+ * order is the one they are answered and undone (in reverse) in.
+ */
+const CREATION_ORDER: (keyof AppManifests)[] = ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs'];
 const inCreationOrder = (a: { plural: keyof AppManifests }, b: { plural: keyof AppManifests }) => CREATION_ORDER.indexOf(a.plural) - CREATION_ORDER.indexOf(b.plural);
 
 /**
  * `new-app`: validate the request, pick how to build the app when it names no builder, have
  * every owner dry-run its resource (so an unknown builder or an unreachable repository is a
- * 422 before anything exists), then create them (the BuildConfig last), deleting what was
- * created if any create fails: all or nothing.
+ * 422 before anything exists), then create them at once, deleting what was created (a
+ * BuildConfig with the build it started) if any create fails: all or nothing.
  */
 @Injectable()
 export class CreateAppUseCase {
@@ -71,24 +74,22 @@ export class CreateAppUseCase {
     const created: { plural: keyof AppManifests; name: string; resource: unknown }[] = [];
     // A create that timed out or failed inside its owner may still have happened: undone too.
     const uncertain: { plural: keyof AppManifests; name: string }[] = [];
-    for (const step of CREATION_STEPS) {
-      const results = await Promise.allSettled(
-        step.map(async (plural) => {
-          const name = manifests[plural].metadata.name;
-          try {
-            const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
-            created.push({ plural, name, resource });
-          } catch (error) {
-            if (statusOf(error).code >= 500) uncertain.push({ plural, name });
-            throw error;
-          }
-        }),
-      );
-      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) {
-        await this.rollBack(namespace, [...created, ...uncertain]);
-        throw failed.reason;
-      }
+    const results = await Promise.allSettled(
+      CREATION_ORDER.map(async (plural) => {
+        const name = manifests[plural].metadata.name;
+        try {
+          const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
+          created.push({ plural, name, resource });
+        } catch (error) {
+          if (statusOf(error).code >= 500) uncertain.push({ plural, name });
+          throw error;
+        }
+      }),
+    );
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      await this.rollBack(namespace, [...created, ...uncertain]);
+      throw failed.reason;
     }
     return created.sort(inCreationOrder);
   }
