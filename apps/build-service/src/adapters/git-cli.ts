@@ -189,15 +189,14 @@ export class GitCli implements Git {
     return type.trim() === 'tree';
   }
 
+  // One git process each: asking the object's type first would be a second.
   async listDirectory(dir: string, path: string): Promise<string[]> {
-    if (!(await this.hasDirectory(dir, path))) return [];
-    return (await runGit(['ls-tree', '--name-only', `FETCH_HEAD:${path}`], { cwd: dir })).split('\n').filter(Boolean);
+    const names = await runGit(['ls-tree', '--name-only', `FETCH_HEAD:${path}`], { cwd: dir }).catch(() => ''); // not a tree there
+    return names.split('\n').filter(Boolean);
   }
 
   async readFile(dir: string, path: string): Promise<string | undefined> {
-    const type = await runGit(['cat-file', '-t', `FETCH_HEAD:${path}`], { cwd: dir }).catch(() => '');
-    if (type.trim() !== 'blob') return undefined;
-    return runGit(['cat-file', 'blob', `FETCH_HEAD:${path}`], { cwd: dir });
+    return runGit(['cat-file', 'blob', `FETCH_HEAD:${path}`], { cwd: dir }).catch(() => undefined); // not a file there
   }
 
   async archive(dir: string, path: string | undefined, file: string, options: { excluded?: string[]; signal?: AbortSignal } = {}): Promise<void> {

@@ -167,8 +167,9 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     const lease = runnerLease(build);
     if (!(await this.leases.acquire(lease))) return { requeueAfterMs: this.leases.timing.leaseMs };
     let claimed: Build | undefined;
+    let stored: Build | undefined;
     try {
-      await this.store.update(namespace, name, (current) => {
+      stored = await this.store.update(namespace, name, (current) => {
         // Called again on fresh state after a lost race: only the write that lands counts.
         claimed = undefined;
         if (current.status.phase !== 'New' || current.metadata.uid !== build.metadata.uid) return undefined;
@@ -185,10 +186,9 @@ export class BuildController implements OnModuleInit, OnApplicationBootstrap, On
     } finally {
       if (!claimed) await this.leases.release(lease, { forget: true });
     }
-    if (!claimed) return {};
-    const running = await this.store.get(namespace, name);
+    if (!claimed || !stored) return {};
     void this.runBuild
-      .run(running)
+      .run(stored)
       .catch((error: Error) => this.logger.error({ msg: `build ${namespace}/${name} failed to run: ${error.message}` }))
       .finally(async () => {
         await this.leases.release(lease, { forget: true }).catch(() => undefined);

@@ -50,16 +50,19 @@ export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: strin
   }
   const inSource = (file: string) => path.posix.join(contextDir ?? '', file);
   const readFile = (file: string) => git.readFile(repoDir, inSource(file));
-  // Three reads of the commit, each a git process: at once.
+  const tarFile = path.join(ctx.workDir, 'source.tar');
+  const archive = (excluded: string[]) =>
+    git.archive(repoDir, contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
+      throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
+    });
+  // The three reads of the commit and the archive, each a git process, at once: the archive is
+  // made again only for a source whose .s2iignore leaves something out.
   const [environmentFile, ignoreFile, scripts] = options.s2i
-    ? await Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin'))])
-    : [undefined, undefined, []];
+    ? await Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin')), archive([])])
+    : [undefined, undefined, [], await archive([])];
   const environment = s2iEnvironment(environmentFile ?? '');
   const excluded = ignorePatterns(ignoreFile ?? '');
-  const tarFile = path.join(ctx.workDir, 'source.tar');
-  await git.archive(repoDir, contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
-    throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
-  });
+  if (excluded.length) await archive(excluded);
   return { revision, archive: () => createReadStream(tarFile), scripts, environment, readFile };
 }
 
