@@ -367,7 +367,13 @@ describe('RunBuild with a fake container runtime', () => {
         `run paas-build-demo.app-1 ${BUILDER}`,
         'remove saver-1',
       ]);
-      expect(runtime.runs[0]).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: [expect.stringContaining('exec "$1"'), 'save-artifacts', '/usr/libexec/s2i/save-artifacts'], user: '1001' });
+      expect(runtime.runs[0]).toMatchObject({
+        entrypoint: ['/bin/sh', '-c'],
+        cmd: [expect.stringContaining('exec "$1"'), 'save-artifacts', '/usr/libexec/s2i/save-artifacts'],
+        user: '1001',
+        resources: { networkDisabled: true },
+      });
+      expect(runtime.runs[1].resources?.networkDisabled).toBe(false);
       expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
       expect(runtime.runs[1].cmd.at(-1)).toBe('artifacts');
       expect((await current()).status.phase).toBe('Complete');

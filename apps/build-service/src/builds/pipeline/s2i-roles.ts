@@ -191,7 +191,8 @@ export class S2IAssembler implements Assembler {
       env: [],
       user: assembleUser(image).user,
       labels: buildContainerLabels(ctx.build),
-      resources: buildContainerResources(ctx.build.spec),
+      // It only reads files: no network to reach (nor to set up, ~30 ms of its start).
+      resources: { ...buildContainerResources(ctx.build.spec), networkDisabled: true },
       onOutput: (chunk) => ctx.log.write(chunk),
       onStdout: (chunk) => writeWaitingForRoom(tar, chunk),
       signal: AbortSignal.any([ctx.signal, stopping.signal]),
