@@ -168,7 +168,8 @@ export class Leases {
     }
     this.held.set(name, startedAt + this.timing.leaseMs - this.margin);
     this.seen.set(name, { term: entry, changedAt: startedAt });
-    await this.model.deleteMany({ name, term: { $lt: term } }).exec();
+    // A first term has none before it to remove (a build's runner lease, taken once per build).
+    if (term > 1) await this.model.deleteMany({ name, term: { $lt: term } }).exec();
     return true;
   }
 
