@@ -51,11 +51,11 @@ describe('CreateAppUseCase', () => {
     expect(calls.filter((call) => !call.endsWith('(dry run)'))).toEqual([]);
   });
 
-  it('creates the five at once, once every dry run passed, and answers them in the creation order', async () => {
+  it('creates the BuildConfig (which starts the first build) first, alone, then the other four, once every dry run passed', async () => {
     const { calls, rpc } = fakeRpc();
     const created = await new CreateAppUseCase(rpc, namespaces).execute('demo', body);
-    const creates = ['imagestreams.create', 'services.create', 'routes.create', 'deploymentconfigs.create', 'buildconfigs.create'];
-    expect(calls).toEqual([...creates.map((call) => `${call} (dry run)`), ...creates]);
+    const others = ['imagestreams.create', 'services.create', 'routes.create', 'deploymentconfigs.create'];
+    expect(calls).toEqual([...[...others, 'buildconfigs.create'].map((call) => `${call} (dry run)`), 'buildconfigs.create', ...others]);
     expect(created.items).toHaveLength(5);
   });
 
@@ -66,7 +66,7 @@ describe('CreateAppUseCase', () => {
   });
 
   it('also deletes the resource whose create timed out, since it may exist', async () => {
-    const { calls, rpc } = fakeRpc({ 'buildconfigs.create': ApiError.of('Timeout', 'build-service did not answer in time') });
+    const { calls, rpc } = fakeRpc({ 'deploymentconfigs.create': ApiError.of('Timeout', 'deploy-service did not answer in time') });
     await expect(new CreateAppUseCase(rpc, namespaces).execute('demo', body)).rejects.toMatchObject({ status: { code: 504 } });
     expect(calls.filter((call) => call.endsWith('.delete'))).toEqual([
       'buildconfigs.delete',

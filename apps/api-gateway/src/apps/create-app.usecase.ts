@@ -13,18 +13,21 @@ import { CREATE_TIMEOUT_MS } from '../timeouts';
 import { appManifests, type AppManifests } from './app-manifests';
 
 /**
- * Created all at once: the first build (started by the BuildConfig's create) may push before
- * the DeploymentConfig exists, which deploys the tag as it finds it on its first reconcile. The
- * order is the one they are answered and undone (in reverse) in.
+ * The BuildConfig first, alone: its create starts the first build, and the other four, made
+ * together while it runs, would only slow its writes down (the database takes one write at a
+ * time). A build that pushes before the DeploymentConfig exists is deployed by its first
+ * reconcile, which finds the tag moved.
  */
-const CREATION_ORDER: (keyof AppManifests)[] = ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs'];
-const inCreationOrder = (a: { plural: keyof AppManifests }, b: { plural: keyof AppManifests }) => CREATION_ORDER.indexOf(a.plural) - CREATION_ORDER.indexOf(b.plural);
+const CREATION_STEPS: (keyof AppManifests)[][] = [['buildconfigs'], ['imagestreams', 'services', 'routes', 'deploymentconfigs']];
+/** The order they are answered in, and undone in reverse (the BuildConfig, with the build it started, first). */
+const ANSWER_ORDER: (keyof AppManifests)[] = ['imagestreams', 'services', 'routes', 'deploymentconfigs', 'buildconfigs'];
+const inAnswerOrder = (a: { plural: keyof AppManifests }, b: { plural: keyof AppManifests }) => ANSWER_ORDER.indexOf(a.plural) - ANSWER_ORDER.indexOf(b.plural);
 
 /**
  * `new-app`: validate the request, pick how to build the app when it names no builder, have
  * every owner dry-run its resource (so an unknown builder or an unreachable repository is a
- * 422 before anything exists), then create them at once, deleting what was created (a
- * BuildConfig with the build it started) if any create fails: all or nothing.
+ * 422 before anything exists), then create them (the BuildConfig first), deleting what was
+ * created (a BuildConfig with the build it started) if any create fails: all or nothing.
  */
 @Injectable()
 export class CreateAppUseCase {
@@ -59,7 +62,7 @@ export class CreateAppUseCase {
 
   private async dryRun(namespace: string, manifests: AppManifests): Promise<void> {
     const results = await Promise.allSettled(
-      CREATION_ORDER.map((plural) =>
+      ANSWER_ORDER.map((plural) =>
         this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural], dryRun: true }, { timeoutMs: CREATE_TIMEOUT_MS }),
       ),
     );
@@ -74,29 +77,31 @@ export class CreateAppUseCase {
     const created: { plural: keyof AppManifests; name: string; resource: unknown }[] = [];
     // A create that timed out or failed inside its owner may still have happened: undone too.
     const uncertain: { plural: keyof AppManifests; name: string }[] = [];
-    const results = await Promise.allSettled(
-      CREATION_ORDER.map(async (plural) => {
-        const name = manifests[plural].metadata.name;
-        try {
-          const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
-          created.push({ plural, name, resource });
-        } catch (error) {
-          if (statusOf(error).code >= 500) uncertain.push({ plural, name });
-          throw error;
-        }
-      }),
-    );
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) {
-      await this.rollBack(namespace, [...created, ...uncertain]);
-      throw failed.reason;
+    for (const step of CREATION_STEPS) {
+      const results = await Promise.allSettled(
+        step.map(async (plural) => {
+          const name = manifests[plural].metadata.name;
+          try {
+            const resource = await this.rpc.request(resourceMethod(plural, 'create'), { namespace, body: manifests[plural] }, { timeoutMs: CREATE_TIMEOUT_MS });
+            created.push({ plural, name, resource });
+          } catch (error) {
+            if (statusOf(error).code >= 500) uncertain.push({ plural, name });
+            throw error;
+          }
+        }),
+      );
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) {
+        await this.rollBack(namespace, [...created, ...uncertain]);
+        throw failed.reason;
+      }
     }
-    return created.sort(inCreationOrder);
+    return created.sort(inAnswerOrder);
   }
 
   /** Deletes in the reverse of the creation order. */
   private async rollBack(namespace: string, created: { plural: keyof AppManifests; name: string }[]) {
-    for (const { plural, name } of [...created].sort(inCreationOrder).reverse()) {
+    for (const { plural, name } of [...created].sort(inAnswerOrder).reverse()) {
       await this.rpc.request(resourceMethod(plural, 'delete'), { namespace, name }).catch((error) => {
         if (statusOf(error).code !== 404) this.logger.error({ msg: `rollback of ${plural}/${name} in ${namespace} failed: ${(error as Error).message}` });
       });
