@@ -201,6 +201,18 @@ describe('registry-service', () => {
       return { digest: sha256(body), size: body.length, layer: layerDigest, subjectHeader: put.headers.get('oci-subject') };
     }
 
+    it('forgets the repository of a deleted ImageStream: its tags, manifests and blob links', async () => {
+      const repository = `${namespace}/forgotten`;
+      const image = await pushImage(repository, randomBytes(32));
+      const body = await (await api(`/v2/${repository}/manifests/${image.digest}`, { headers: { accept: ociHeaders['content-type'] } })).text();
+      expect((await api(`/v2/${repository}/manifests/v1`, { method: 'PUT', body, headers: ociHeaders })).status).toBe(201);
+      await app.get(ImageStreamsService).delete({ namespace, name: 'forgotten' });
+      expect((await api(`/v2/${repository}/manifests/v1`)).status).toBe(404);
+      expect((await api(`/v2/${repository}/manifests/${image.digest}`)).status).toBe(404);
+      expect((await api(`/v2/${repository}/blobs/${image.layer}`, { method: 'HEAD' })).status).toBe(404);
+      expect((await api(`/v2/${repository}/tags/list`)).status).toBe(404);
+    });
+
     it('indexes manifests by subject for the referrers API, filtered by artifact type on request', async () => {
       const repository = `${namespace}/referrers`;
       const subject = await pushImage(repository, randomBytes(32));

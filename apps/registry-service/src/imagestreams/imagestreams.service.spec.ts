@@ -12,7 +12,9 @@ describe('ImageStreamsService', () => {
       return input as ImageStream;
     },
   };
-  const service = new ImageStreamsService(repository as unknown as ImageStreamRepository, { resolve: async () => undefined } as unknown as FollowTagReferences);
+  const forgotten: string[] = [];
+  const registry = { deleteRepository: async (name: string) => void forgotten.push(name) };
+  const service = new ImageStreamsService(repository as unknown as ImageStreamRepository, { resolve: async () => undefined } as unknown as FollowTagReferences, registry);
   beforeEach(() => {
     created.length = 0;
     process.env.REGISTRY_HOST = 'registry.test:5000';
@@ -34,5 +36,15 @@ describe('ImageStreamsService', () => {
     await expect(service.create({ namespace: 'demo', body: { metadata: { name: 'hello', namespace: 'other' } } })).rejects.toMatchObject({ status: { code: 400 } });
     await expect(service.list({ labelSelector: 'no-equals' })).rejects.toMatchObject({ status: { code: 400 } });
     expect(created).toEqual([]);
+  });
+
+  it('forgets the repository of a stream it deletes (its tags, manifests and blob links)', async () => {
+    const deleting = new ImageStreamsService(
+      { delete: async (_namespace: string, name: string) => ({ metadata: { name } }) } as unknown as ImageStreamRepository,
+      {} as FollowTagReferences,
+      registry,
+    );
+    await deleting.delete({ namespace: 'demo', name: 'hello' });
+    expect(forgotten).toEqual(['demo/hello']);
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { IMAGE_STREAM_TAG_NAME, imageStreamInput, parseImageStreamTag, type ImageStream, type ImageStreamTag } from '@paas/contracts/images';
 import type { ResourceList } from '@paas/contracts/meta';
 import type { CreateRequest, DeleteRequest, GetRequest, ListRequest, UpdateRequest } from '@paas/contracts/rpc';
@@ -6,6 +6,7 @@ import { successStatus, type Status } from '@paas/contracts/status';
 import { ApiError } from '@paas/platform/api-error';
 import { loadConfig } from '@paas/platform/config';
 import { dryRunPreview, listResponse, parseBody } from '@paas/platform/rpc-input';
+import { RegistryMetadataRepository } from '../distribution/registry-metadata.repository';
 import { FollowTagReferences } from './follow-tag-references.usecase';
 import { ImageStreamRepository } from './imagestream.repository';
 import { emptyStatus } from './tag-history';
@@ -14,13 +15,16 @@ const KIND = 'ImageStream';
 
 /**
  * ImageStreams as a resource: users own `metadata` and `spec`; `status` (the repository
- * to push to and each tag's history) is written only by pushes to the registry.
+ * to push to and each tag's history) is written only by pushes to the registry. A stream
+ * is its repository: deleting it forgets the repository's tags, manifests and blob links
+ * (what no other repository links, garbage collection then removes from the store).
  */
 @Injectable()
 export class ImageStreamsService {
   constructor(
     private readonly streams: ImageStreamRepository,
     private readonly references: FollowTagReferences,
+    @Inject(RegistryMetadataRepository) private readonly registry: Pick<RegistryMetadataRepository, 'deleteRepository'>,
   ) {}
 
   async create(request: CreateRequest): Promise<ImageStream> {
@@ -86,6 +90,9 @@ export class ImageStreamsService {
 
   async delete(request: DeleteRequest): Promise<Status> {
     const deleted = await this.streams.delete(request.namespace, request.name);
+    // Else the images of a deleted stream (of a deleted namespace) would stay for good, counted
+    // against a namespace of that name made later.
+    await this.registry.deleteRepository(`${request.namespace}/${request.name}`);
     return successStatus(`imagestream "${deleted.metadata.name}" deleted`, { name: deleted.metadata.name, kind: KIND });
   }
 }
