@@ -19,6 +19,8 @@ export interface RegistrySettings {
   namespaceQuotaBytes: number | undefined;
   /** How long a namespace's quota, as the api-gateway told it, is used before asking again. */
   quotaCacheMs: number;
+  /** How often the ImageStream cache lists every stream again (beside the changes it hears). */
+  resyncMs: number;
   /** Docker token authentication: where clients get tokens (the api-gateway) and for which service. */
   auth: { enabled: boolean; realm: string; service: string };
 }
@@ -35,6 +37,7 @@ export function loadRegistrySettings(env: NodeJS.ProcessEnv = process.env): Regi
     gcGraceMs: numberFrom(env.REGISTRY_GC_GRACE_SECONDS, 3600) * 1000,
     namespaceQuotaBytes: env.REGISTRY_NAMESPACE_QUOTA === 'none' ? undefined : (parseByteQuantity(env.REGISTRY_NAMESPACE_QUOTA ?? '') ?? DEFAULT_NAMESPACE_QUOTA_BYTES),
     quotaCacheMs: numberFrom(env.REGISTRY_QUOTA_CACHE_SECONDS, 30) * 1000,
+    resyncMs: numberFrom(env.REGISTRY_RESYNC_MS, 300_000),
     auth: {
       enabled: env.REGISTRY_AUTH !== 'none',
       realm: env.REGISTRY_AUTH_REALM || `${loadConfig(env).gatewayUrl}/auth/token`,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { parseImageStreamTag, type ImageStream } from '@paas/contracts/images';
 import { RegistryMetadataRepository } from '../distribution/registry-metadata.repository';
+import { ImageStreamCache } from './imagestream-cache';
 import { ImageStreamRepository } from './imagestream.repository';
 import { RecordImageTag } from './record-image-tag.usecase';
 
@@ -18,6 +19,7 @@ const MAX_CHAIN = 5;
 export class FollowTagReferences {
   constructor(
     private readonly streams: ImageStreamRepository,
+    private readonly cache: ImageStreamCache,
     private readonly metadata: RegistryMetadataRepository,
     private readonly imageTags: RecordImageTag,
   ) {}
@@ -25,7 +27,7 @@ export class FollowTagReferences {
   /** Tag `stream:tag` of `namespace` moved to `digest`: every tag that follows it moves too. */
   async tagMoved(namespace: string, stream: string, tag: string, digest: string, depth = 0): Promise<void> {
     if (depth >= MAX_CHAIN) return;
-    for (const follower of await this.streams.list({ namespace })) {
+    for (const follower of await this.cache.list({ namespace })) {
       for (const reference of follower.spec.tags) {
         const source = parseImageStreamTag(reference.from.name);
         if (source.stream === stream && source.tag === tag) await this.follow(namespace, stream, follower.metadata.name, reference.name, digest, depth);
