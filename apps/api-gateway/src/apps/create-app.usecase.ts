@@ -99,7 +99,7 @@ export class CreateAppUseCase {
     return created.sort(inAnswerOrder);
   }
 
-  /** Deletes in the reverse of the creation order. */
+  /** Deletes in the reverse of the answer order: the BuildConfig, with the build it started, first. */
   private async rollBack(namespace: string, created: { plural: keyof AppManifests; name: string }[]) {
     for (const { plural, name } of [...created].sort(inAnswerOrder).reverse()) {
       await this.rpc.request(resourceMethod(plural, 'delete'), { namespace, name }).catch((error) => {

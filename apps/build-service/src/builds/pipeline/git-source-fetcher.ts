@@ -57,9 +57,10 @@ export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: strin
     });
   // The three reads of the commit and the archive, each a git process, at once: the archive is
   // made again only for a source whose .s2iignore leaves something out.
-  const [environmentFile, ignoreFile, scripts] = options.s2i
-    ? await Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin')), archive([])])
-    : [undefined, undefined, [], await archive([])];
+  const reads: Promise<[string | undefined, string | undefined, string[]]> = options.s2i
+    ? Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin'))])
+    : Promise.resolve([undefined, undefined, []]);
+  const [[environmentFile, ignoreFile, scripts]] = await Promise.all([reads, archive([])]);
   const environment = s2iEnvironment(environmentFile ?? '');
   const excluded = ignorePatterns(ignoreFile ?? '');
   if (excluded.length) await archive(excluded);
