@@ -121,8 +121,9 @@ export class ResourceGateway {
 
   /**
    * What a pod's container wrote; with `follow`, what it writes next, read again from the
-   * last line's time on (LOG_BATCH_MS after output, the poll interval after none), until it stops and nothing more comes or
-   * `signal` aborts. Across a restart the follower goes on with the new container.
+   * last line's time on (LOG_BATCH_MS after output, the poll interval after none), until it
+   * stops and nothing more comes or `signal` aborts. Across a restart the follower goes on
+   * with the new container.
    */
   async *podLog(namespace: string, name: string, options: PodLogOptions, follow: boolean, signal?: AbortSignal): AsyncGenerator<string> {
     assertNamespaceName(namespace);
