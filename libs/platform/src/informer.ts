@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { matchesLabels, type Labels } from '@paas/contracts/meta';
 import type { WatchEventType } from '@paas/contracts/watch';
 import { byListOrder, pageOf, type ListPage, type PageRequest } from './list-page';
@@ -195,6 +195,35 @@ export class Informer<R extends AnyResource> {
  * microseconds instead of a read of the whole collection (FerretDB filters nothing but `_id`
  * in SQLite: about 100 ms for 1,000 documents).
  */
+/**
+ * A service's own informer of one kind, started and stopped with its Nest app: `list` answers
+ * from it while it is current (Informer.current), from the store otherwise. Subclass it as an
+ * injectable with the kind's repository (BuildConfigCache, ImageStreamCache).
+ */
+export class InformerCache<R extends AnyResource> implements OnModuleInit, OnApplicationShutdown {
+  protected readonly informer: Informer<R>;
+
+  constructor(
+    protected readonly store: InformerSource<R> & { list(filter?: ListFilter): Promise<R[]> },
+    feed: ChangeSource,
+    options: InformerOptions,
+  ) {
+    this.informer = new Informer(store, feed, options);
+  }
+
+  async onModuleInit() {
+    await this.informer.start();
+  }
+
+  onApplicationShutdown() {
+    this.informer.stop();
+  }
+
+  async list(filter: ListFilter = {}): Promise<R[]> {
+    return this.informer.current ? this.informer.list(filter) : this.store.list(filter);
+  }
+}
+
 export function listsFromCache<R extends AnyResource>(informer: Informer<R>, store: { listPage(filter: ListFilter, page: PageRequest): Promise<ListPage<R>> }) {
   return {
     listPage: async (filter: ListFilter, page: PageRequest): Promise<ListPage<R>> => (informer.current ? pageOf(informer.list(filter), page) : store.listPage(filter, page)),

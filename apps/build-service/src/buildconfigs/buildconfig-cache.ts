@@ -1,7 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { BuildConfig } from '@paas/contracts/builds';
-import { Informer, listsFromCache } from '@paas/platform/informer';
-import type { ListFilter } from '@paas/platform/resource-repository';
+import { InformerCache, listsFromCache } from '@paas/platform/informer';
 import { ResourceFeed } from '@paas/platform/resource-feed';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BuildConfigRepository } from './buildconfig.repository';
@@ -12,28 +11,15 @@ import { BuildConfigRepository } from './buildconfig.repository';
  * look across every namespace) and a `buildconfigs` list read no database at rest.
  */
 @Injectable()
-export class BuildConfigCache implements OnModuleInit, OnApplicationShutdown {
-  private readonly informer: Informer<BuildConfig>;
+export class BuildConfigCache extends InformerCache<BuildConfig> {
   readonly pages: ReturnType<typeof listsFromCache<BuildConfig>>;
 
   constructor(
-    @Inject(BuildConfigRepository) private readonly store: BuildConfigRepository,
+    @Inject(BuildConfigRepository) store: BuildConfigRepository,
     @Inject(ResourceFeed) feed: ResourceFeed,
     @Inject(BUILD_SETTINGS) settings: BuildSettings,
   ) {
-    this.informer = new Informer(store, feed, { resyncMs: settings.resyncMs });
+    super(store, feed, { resyncMs: settings.resyncMs });
     this.pages = listsFromCache(this.informer, store);
-  }
-
-  async onModuleInit() {
-    await this.informer.start();
-  }
-
-  onApplicationShutdown() {
-    this.informer.stop();
-  }
-
-  async list(filter: ListFilter = {}): Promise<BuildConfig[]> {
-    return this.informer.current ? this.informer.list(filter) : this.store.list(filter);
   }
 }

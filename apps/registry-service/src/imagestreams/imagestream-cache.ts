@@ -1,7 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ImageStream } from '@paas/contracts/images';
-import { Informer } from '@paas/platform/informer';
-import type { ListFilter } from '@paas/platform/resource-repository';
+import { InformerCache } from '@paas/platform/informer';
 import { ResourceFeed } from '@paas/platform/resource-feed';
 import { REGISTRY_SETTINGS, type RegistrySettings } from '../registry-settings';
 import { ImageStreamRepository } from './imagestream.repository';
@@ -13,26 +12,12 @@ import { ImageStreamRepository } from './imagestream.repository';
  * every namespace, with its history, decoded), on the push's way to its answer.
  */
 @Injectable()
-export class ImageStreamCache implements OnModuleInit, OnApplicationShutdown {
-  private readonly informer: Informer<ImageStream>;
-
+export class ImageStreamCache extends InformerCache<ImageStream> {
   constructor(
-    @Inject(ImageStreamRepository) private readonly store: ImageStreamRepository,
+    @Inject(ImageStreamRepository) store: ImageStreamRepository,
     @Inject(ResourceFeed) feed: ResourceFeed,
     @Inject(REGISTRY_SETTINGS) settings: Pick<RegistrySettings, 'resyncMs'>,
   ) {
-    this.informer = new Informer(store, feed, { resyncMs: settings.resyncMs });
-  }
-
-  async onModuleInit() {
-    await this.informer.start();
-  }
-
-  onApplicationShutdown() {
-    this.informer.stop();
-  }
-
-  async list(filter: ListFilter = {}): Promise<ImageStream[]> {
-    return this.informer.current ? this.informer.list(filter) : this.store.list(filter);
+    super(store, feed, { resyncMs: settings.resyncMs });
   }
 }
