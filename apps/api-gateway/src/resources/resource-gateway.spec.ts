@@ -6,6 +6,17 @@ import { ResourceWakeups } from './resource-wakeups';
 
 const gatewayOf = (rpc: RpcClient, feed = new InMemoryFeed()) => new ResourceGateway(rpc, {} as NamespacesService, new ResourceWakeups(feed));
 
+/** Wakeups that only record what a follower did: `follow <kind> <ns>/<name>`, `next <ms>` for each wait, `stop`. */
+function recordingWakeups() {
+  const calls: string[] = [];
+  const wakeups = {
+    follow: (kind: string, namespace: string, name: string) => (
+      calls.push(`follow ${kind} ${namespace}/${name}`), { next: async (ms: number) => void calls.push(`next ${ms}`), stop: () => void calls.push('stop') }
+    ),
+  } as unknown as ResourceWakeups;
+  return { calls, wakeups };
+}
+
 describe('ResourceGateway.buildLog', () => {
   it('stops following a silent build once its client has gone', async () => {
     let polls = 0;
@@ -28,12 +39,7 @@ describe('ResourceGateway.buildLog', () => {
       { log: '', offset: 4, nextOffset: 4, phase: 'Complete' },
     ];
     const rpc = { request: async () => answers.shift() } as unknown as RpcClient;
-    const calls: string[] = [];
-    const wakeups = {
-      follow: (kind: string, namespace: string, name: string) => (
-        calls.push(`follow ${kind} ${namespace}/${name}`), { next: async (ms: number) => void calls.push(`next ${ms}`), stop: () => void calls.push('stop') }
-      ),
-    } as unknown as ResourceWakeups;
+    const { calls, wakeups } = recordingWakeups();
     const chunks: string[] = [];
     for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService, wakeups).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
     expect(chunks).toEqual(['one\n']);
@@ -48,12 +54,11 @@ describe('ResourceGateway.buildLog', () => {
       { log: '', offset: 8, nextOffset: 8, phase: 'Complete' },
     ];
     const rpc = { request: async () => answers.shift() } as unknown as RpcClient;
-    const waits: number[] = [];
-    const wakeups = { follow: () => ({ next: async (ms: number) => void waits.push(ms), stop: () => undefined }) } as unknown as ResourceWakeups;
+    const { calls, wakeups } = recordingWakeups();
     const chunks: string[] = [];
     for await (const chunk of new ResourceGateway(rpc, {} as NamespacesService, wakeups).buildLog('demo', 'hello-1', true)) chunks.push(chunk);
     expect(chunks).toEqual(['one\n', 'two\n']);
-    expect(waits).toEqual([]);
+    expect(calls).toEqual(['follow Build demo/hello-1', 'stop']);
   });
 });
 
