@@ -96,7 +96,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
       exited.catch(() => undefined);
       // Ends stdin once the whole archive is in; the container sees EOF (StdinOnce).
       if (spec.input) {
-        await pipeline(spec.input, stream).catch((error: NodeJS.ErrnoException) => {
+        await pipeline(await spec.input, stream).catch((error: NodeJS.ErrnoException) => {
           // An assemble that exits before reading all its input closes the pipe: its exit code tells.
           if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET' && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
         });
@@ -172,6 +172,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
       { repo: spec.repository, tag: spec.tag },
       {
         Cmd: spec.cmd,
+        // The engine keeps the container's other variables (a commit merges its config by name).
+        Env: spec.env,
         User: spec.user,
         ExposedPorts: Object.fromEntries(spec.exposedPorts.map((port) => [port, {}])),
         Labels: spec.labels,

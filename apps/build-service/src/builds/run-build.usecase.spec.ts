@@ -12,7 +12,7 @@ import type { BuildSettings } from '../build-settings';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { ImageBuildError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec } from './pipeline/container-runtime';
 import { DockerImageBuilder } from './pipeline/docker-roles';
-import type { BuildStrategy, FetchedSource, SourceFetcher } from './pipeline/roles';
+import { BuildFailure, type BuildStrategy, type FetchedSource, type SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
 import { RunBuild } from './run-build.usecase';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
@@ -69,6 +69,8 @@ class FakeRuntime implements ContainerRuntime {
   imageBuilds: ImageBuildSpec[] = [];
   /** What it was given to unpack (stdin, a build context), as `name=content` per entry. */
   input: string[] = [];
+  /** The lines an assemble container read before its tar (the script, copy, artifacts, the source's variables). */
+  lines: string[] = [];
   constructor(
     private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean } = {},
   ) {}
@@ -94,7 +96,7 @@ class FakeRuntime implements ContainerRuntime {
       return { containerId: 'hook-1', exitCode: this.script.hookExitCode ?? 0 };
     }
     // Read as an engine would until the container is stopped (an input cut short never ends).
-    if (spec.input && !this.script.saveHangs) this.input = await untilAborted(entriesOf(spec.input), spec.signal);
+    if (spec.input && !this.script.saveHangs) ({ lines: this.lines, entries: this.input } = await untilAborted(Promise.resolve(spec.input).then(assembleInputOf), spec.signal));
     await spec.onOutput(Buffer.from('---> Installing application source\n'));
     if (this.script.deaf) await new Promise(() => undefined);
     if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
@@ -168,6 +170,15 @@ function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
   return Promise.race([work, new Promise<never>((_resolve, reject) => (signal.aborted ? reject(signal.reason) : signal.addEventListener('abort', () => reject(signal.reason), { once: true })))]);
 }
 
+/** What an assemble container reads: its lines up to the empty one, then the tar's entries. */
+async function assembleInputOf(input: Readable): Promise<{ lines: string[]; entries: string[] }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(chunk as Buffer);
+  const all = Buffer.concat(chunks);
+  const end = all.indexOf('\n\n');
+  return { lines: all.subarray(0, end).toString().split('\n'), entries: await entriesOf(Readable.from([all.subarray(end + 2)])) };
+}
+
 /** The entries of a tar as `name=content`. */
 function entriesOf(input: Readable): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -206,7 +217,7 @@ describe('RunBuild with a fake container runtime', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A claimed (Pending) build in an in-memory store that records every phase written and every event published. */
-  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings(), credentials = new FakeCredentials(), streams = outputStreams()) {
+  function setup(runtime: FakeRuntime, build = aBuild(), logStore: BuildLogStore = logs, buildSettings = settings(), credentials = new FakeCredentials(), streams = outputStreams(), source = fakeSource) {
     const published: { type: string; data: unknown }[] = [];
     const phases: BuildPhase[] = [];
     const store = new InMemoryResourceRepository<Build>('Build', {
@@ -221,7 +232,7 @@ describe('RunBuild with a fake container runtime', () => {
     store.seed({ ...build, status: { ...build.status, phase: 'Pending', nodeName: 'local' } });
     const nodes = new FakeBuildNodes([aNode('local')], { local: runtime });
     const strategyOf = ({ spec: { strategy } }: Build): BuildStrategy => {
-      const common = { source: fakeSource, postCommit: new S2IPostCommitHook(runtime), pusher: new RegistryPusher(runtime, credentials) };
+      const common = { source, postCommit: new S2IPostCommitHook(runtime), pusher: new RegistryPusher(runtime, credentials) };
       if (strategy.type === 'Docker') return { ...common, type: 'Docker', builder: new DockerImageBuilder(runtime, 'reg.test:5000', strategy.dockerStrategy) };
       const images = new BuildImages(buildSettings.builders, buildSettings.registryHost, streams, credentials);
       return { ...common, type: 'Source', assembler: new S2IAssembler(runtime, async () => BUILDER, (ctx) => images.previousOnNode(ctx), 'local'), committer: new S2ICommitter(runtime, 'reg.test:5000', async () => BUILDER) };
@@ -251,8 +262,9 @@ describe('RunBuild with a fake container runtime', () => {
       'push reg.test:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount',
     ]);
     expect(runtime.input).toEqual(['server.js=hello']);
+    expect(runtime.lines).toEqual(['/usr/libexec/s2i/assemble', 'none', 'none']);
     expect(runtime.runs[0]).toMatchObject({
-      cmd: ['/bin/sh', '-c', expect.stringContaining('tar -C "$1/src" -xf -'), 'assemble', '/tmp', '/usr/libexec/s2i/assemble', 'none', 'none'],
+      cmd: ['/bin/sh', '-c', expect.stringContaining('tar -C "$1/src" -xf -'), 'assemble', '/tmp'],
       env: ['NODE_ENV=production'],
       labels: { 'paas.dev/build': 'demo.app-1', 'paas.dev/managed-by': 'build-service' },
     });
@@ -260,6 +272,7 @@ describe('RunBuild with a fake container runtime', () => {
       repository: 'reg.test:5000/demo/app',
       tag: 'latest',
       cmd: ['/usr/libexec/s2i/run'],
+      env: [],
       user: '1001',
       exposedPorts: ['8080/tcp'],
       labels: {
@@ -297,6 +310,38 @@ describe('RunBuild with a fake container runtime', () => {
     expect(await logOf()).toContain('---> Building on node local (unix:///var/run/docker.sock)\n');
     expect(await logOf()).toContain('---> Installing application source');
     expect(await logOf()).toContain(`5f70bf18a086: Mounted from demo/other\n3b4c1a9e2d77: Pushed\nPush successful: ${DIGEST}\n`);
+  });
+
+  it("starts the builder container while the source is fetched, then hands it the source, its .s2i/environment under the BuildConfig's, kept in the image", async () => {
+    const runtime = new FakeRuntime();
+    const fetchedOnceRunning: SourceFetcher = {
+      async fetch(ctx) {
+        // Resolves only once the container runs: a builder started after the fetch never would.
+        await assembling(runtime);
+        return { ...(await fakeSource.fetch(ctx)), environment: ['NODE_ENV=development', 'GREETING=hello'] };
+      },
+    };
+    const { run, current } = setup(runtime, aBuild(), logs, settings(), new FakeCredentials(), outputStreams(), fetchedOnceRunning);
+    await run();
+    expect((await current()).status.phase).toBe('Complete');
+    expect(runtime.runs[0].env).toEqual(['NODE_ENV=production']);
+    expect(runtime.lines).toEqual(['/usr/libexec/s2i/assemble', 'none', 'none', 'GREETING=hello']);
+    expect(runtime.commits[0].env).toEqual(['GREETING=hello']);
+  });
+
+  it('stops the builder container it started when the source cannot be fetched', async () => {
+    const runtime = new FakeRuntime();
+    const unreachable: SourceFetcher = {
+      async fetch() {
+        await assembling(runtime);
+        throw new BuildFailure('FetchSourceFailed', 'failed to fetch https://git.example/app.git main: not found');
+      },
+    };
+    const { run, current } = setup(runtime, aBuild(), logs, settings(), new FakeCredentials(), outputStreams(), unreachable);
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'FetchSourceFailed' });
+    expect(runtime.runs.map((spec) => `${spec.name} ${spec.signal?.aborted}`)).toEqual(['paas-build-demo.app-1 true']);
+    expect(runtime.calls.filter((call) => call.startsWith('commit') || call.startsWith('push'))).toEqual([]);
   });
 
   it("goes from stage to stage without waiting for the status writes, and writes the outcome after all of them, in order", async () => {
@@ -362,20 +407,21 @@ describe('RunBuild with a fake container runtime', () => {
       await run();
       expect(runtime.calls.slice(0, 5)).toEqual([
         `inspectImage ${BUILDER}`,
+        // Started while the source was fetched, waiting for it.
+        `run paas-build-demo.app-1 ${BUILDER}`,
         `inspectImage ${PREVIOUS_ON_NODE}`,
         `run paas-build-demo.app-1-save-artifacts ${PREVIOUS_ON_NODE}`,
-        `run paas-build-demo.app-1 ${BUILDER}`,
         'remove saver-1',
       ]);
-      expect(runtime.runs[0]).toMatchObject({
+      expect(runtime.runs[1]).toMatchObject({
         entrypoint: ['/bin/sh', '-c'],
         cmd: [expect.stringContaining('exec "$1"'), 'save-artifacts', '/usr/libexec/s2i/save-artifacts'],
         user: '1001',
         resources: { networkDisabled: true },
       });
-      expect(runtime.runs[1].resources?.networkDisabled).toBe(false);
+      expect(runtime.runs[0].resources?.networkDisabled).toBe(false);
       expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
-      expect(runtime.runs[1].cmd.at(-1)).toBe('artifacts');
+      expect(runtime.lines[2]).toBe('artifacts');
       expect((await current()).status.phase).toBe('Complete');
     });
 
@@ -383,7 +429,7 @@ describe('RunBuild with a fake container runtime', () => {
       const runtime = new FakeRuntime({ previousElsewhere: true });
       const { run, current } = setup(runtime, incremental());
       await run();
-      expect(runtime.calls.slice(1, 5)).toEqual([
+      expect(runtime.calls.slice(2, 6)).toEqual([
         `inspectImage ${PREVIOUS_ON_NODE}`,
         `pull ${PREVIOUS_ON_NODE} token:demo/app:pull`,
         `inspectImage ${PREVIOUS_ON_NODE}`,
@@ -399,7 +445,7 @@ describe('RunBuild with a fake container runtime', () => {
       const { run, current } = setup(runtime, incremental());
       await run();
       expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed' });
-      expect(runtime.runs.map((spec) => spec.signal?.aborted)).toEqual([true, false]);
+      expect(runtime.runs.map((spec) => `${spec.name} ${spec.signal?.aborted}`)).toEqual(['paas-build-demo.app-1 false', 'paas-build-demo.app-1-save-artifacts true']);
     });
 
     it('builds in full, saying why, without a previous image, one that cannot be had, or without its save-artifacts', async () => {
@@ -414,7 +460,7 @@ describe('RunBuild with a fake container runtime', () => {
         const runtime = new FakeRuntime(script);
         const { run, current } = setup(runtime, incremental(), logs, settings(), new FakeCredentials(), streams);
         await run();
-        expect(runtime.runs.at(-1)?.cmd.at(-1)).toBe('none');
+        expect(runtime.lines[2]).toBe('none');
         expect(runtime.input).toEqual(['server.js=hello']);
         expect((await current()).status.phase).toBe('Complete');
         expect(await logOf()).toContain(`---> Incremental build: ${why}, building in full`);

@@ -12,7 +12,7 @@ import { BUILD_NODES, type BuildNodes, type NodeEngine } from '../nodes/build-no
 import { attemptOf, MAX_ATTEMPTS, nextAttempt } from './build-attempts';
 import { ENGINE_CALL_TIMEOUT_MS, removeBuildContainer } from './build-containers';
 import { BuildRepository, type BuildStore } from './build.repository';
-import { BuildFailure, type BuildContext, type BuildStrategy, type FetchedSource } from './pipeline/roles';
+import { BuildFailure, type BuildContext, type BuildStrategy, type FetchedSource, type Preparation } from './pipeline/roles';
 import { buildContainerName } from './pipeline/s2i-roles';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
 
@@ -160,10 +160,15 @@ export class RunBuild {
     const strategy = this.strategies.forBuild(ctx.build, ctx.node);
     const { namespace, name } = ctx.build.metadata;
     const stage: StageRunner = (stageName, work) => this.stage(ctx, writes, stageName, work);
-    const source = await stage('FetchSource', () => strategy.source.fetch(ctx));
+    // A Source build's builder container starts while the source is fetched, and waits for it.
+    const prepared = strategy.type === 'Source' ? strategy.assembler.prepare(ctx) : undefined;
+    const source = await stage('FetchSource', () => strategy.source.fetch(ctx)).catch(async (error: unknown) => {
+      await prepared?.cancel(error);
+      throw error;
+    });
     // The commit another attempt of this build must build.
     writes.add(() => this.builds.update(namespace, name, (current) => ({ ...current, spec: { ...current.spec, revision: source.revision } })));
-    const { imageReference, user } = await this.makeImage(ctx, strategy, source, stage);
+    const { imageReference, user } = await this.makeImage(ctx, strategy, source, stage, prepared);
     // Removed while the image is checked and pushed, not after: the engine does both at once.
     removeContainer();
     if (ctx.build.spec.postCommit) await stage('PostCommit', () => strategy.postCommit.run(ctx, imageReference, user));
@@ -172,9 +177,9 @@ export class RunBuild {
   }
 
   /** Assemble then Commit (Source), or Build (Docker): the image to push, and whom it runs as. */
-  private async makeImage(ctx: BuildContext, strategy: BuildStrategy, source: FetchedSource, stage: StageRunner): Promise<{ imageReference: string; user: string }> {
+  private async makeImage(ctx: BuildContext, strategy: BuildStrategy, source: FetchedSource, stage: StageRunner, prepared?: Preparation): Promise<{ imageReference: string; user: string }> {
     if (strategy.type === 'Docker') return stage('Build', () => strategy.builder.build(ctx, source));
-    const assembled = await stage('Assemble', () => strategy.assembler.assemble(ctx, source));
+    const assembled = await stage('Assemble', () => strategy.assembler.assemble(ctx, source, prepared));
     const { imageReference } = await stage('Commit', () => strategy.committer.commit(ctx, assembled, source));
     return { imageReference, user: assembled.user };
   }

@@ -29,8 +29,12 @@ export interface RunSpec {
   labels: Labels;
   /** The build's limits and network (the runtime's defaults where it sets none). */
   resources?: BuildContainerResources;
-  /** Streamed into the container's stdin, then stdin is closed; without it the container has no stdin. */
-  input?: Readable;
+  /**
+   * Streamed into the container's stdin, then stdin is closed; without it the container has no
+   * stdin. A promise: the container is started before its input is at hand (it waits on stdin);
+   * one that rejects ends the run as a failure of it does (the container removed).
+   */
+  input?: Readable | Promise<Readable>;
   /** stdout and stderr, demultiplexed, as they are written; more is read once it resolves. */
   onOutput: (chunk: Buffer) => Promise<void>;
   /** stdout apart, as it is written (`onOutput` then gets stderr only); more is read once it resolves. */
@@ -44,6 +48,8 @@ export interface CommitSpec {
   repository: string;
   tag: string;
   cmd: string[];
+  /** `NAME=value`, over the container's own variables of the same names. */
+  env: string[];
   user: string;
   exposedPorts: string[];
   labels: Labels;

@@ -58,9 +58,18 @@ export interface Assembled {
   user: string;
 }
 
+/** What an assembler started before the source was at hand (the builder container). */
+export interface Preparation {
+  /** Stops it unless it is done (then a no-op); resolves once it has stopped. */
+  cancel(reason: unknown): Promise<void>;
+}
+
 /** Runs the assemble script over the source; answers the container to commit. */
 export interface Assembler {
-  assemble(ctx: BuildContext, source: FetchedSource): Promise<Assembled>;
+  /** Starts what needs no source while the source is fetched; cancelled when no source comes. */
+  prepare(ctx: BuildContext): Preparation;
+  /** `prepared`: what `prepare` answered for this build (prepared anew when absent). */
+  assemble(ctx: BuildContext, source: FetchedSource, prepared?: Preparation): Promise<Assembled>;
 }
 
 /** Turns the assembled container into the application image; answers `<repository>:<tag>`. */

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { extract, pack, type Headers, type Pack } from 'tar-stream';
 
 /**
@@ -16,6 +16,16 @@ export function incrementalInput(artifacts: Readable, source: Readable): Readabl
     merged.finalize();
   })().catch((error: Error) => merged.destroy(error));
   return merged;
+}
+
+/** What the builder container reads on stdin (s2i-roles' ASSEMBLE_SCRIPT): `lines`, each ended by a newline, then the tar. */
+export function assembleInput(lines: string[], tar: Readable): Readable {
+  return Readable.from(
+    (async function* () {
+      yield Buffer.from(lines.map((line) => `${line}\n`).join(''));
+      yield* tar;
+    })(),
+  );
 }
 
 /** Each entry of the tar `input` into `into`, its name (and a hard link's target) renamed. */

@@ -7,25 +7,29 @@ import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
-import { incrementalInput } from './s2i-input';
-import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Pusher } from './roles';
+import { assembleInput, incrementalInput } from './s2i-input';
+import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Preparation, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
 /** source-to-image's labels on a builder image: where its scripts are, and where the source goes. */
 export const S2I_LABELS = { scriptsUrl: 'io.openshift.s2i.scripts-url', destination: 'io.openshift.s2i.destination', assembleUser: 'io.openshift.s2i.assemble-user' } as const;
 const DEFAULT_DESTINATION = '/tmp';
 /**
- * The source into `<destination>/src` (read from stdin; for an incremental build stdin holds
- * `src/` and `artifacts/`, unpacked at the destination), the source's own `.s2i/bin` scripts
- * (when it brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`.
- * Arguments, never interpolated: $1 the destination, $2 the assemble script, $3 `copy` or not,
- * $4 `artifacts` or not.
+ * What the builder container runs, started before the source is at hand ($1: the destination):
+ * it reads from stdin, a line each, the assemble script, `copy` or not, `artifacts` or not, then
+ * the source's `.s2i/environment` (a `NAME=value` per line, an empty line after the last), then
+ * the tar: the source into `<destination>/src` (for an incremental build the tar holds `src/`
+ * and `artifacts/`, unpacked at the destination); the source's own `.s2i/bin` scripts (when it
+ * brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`. Nothing read
+ * is interpolated: `read` takes each line whole, `export` each variable as it is.
  */
 const ASSEMBLE_SCRIPT = [
   'set -e',
-  'if [ "$4" = artifacts ]; then tar -C "$1" -xf -; else mkdir -p "$1/src" && tar -C "$1/src" -xf -; fi',
-  'if [ "$3" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
-  'exec "$2"',
+  'IFS= read -r assemble; IFS= read -r copy; IFS= read -r artifacts',
+  'while IFS= read -r variable && [ -n "$variable" ]; do export "$variable"; done',
+  'if [ "$artifacts" = artifacts ]; then tar -C "$1" -xf -; else mkdir -p "$1/src" && tar -C "$1/src" -xf -; fi',
+  'if [ "$copy" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
+  'exec "$assemble"',
 ].join('\n');
 /** Runs an optional s2i script ($1) of the image: `save-artifacts` (its stdout a tar), `usage`. Exit 86: the image has no such script. */
 export const OPTIONAL_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
@@ -81,7 +85,7 @@ export interface S2IPaths {
  * source under the builder's `io.openshift.s2i.destination` (`/tmp`).
  */
 export function s2iPaths(builderLabels: Record<string, string>, sourceScripts: readonly string[]): S2IPaths {
-  const destination = (builderLabels[S2I_LABELS.destination] || DEFAULT_DESTINATION).replace(/(.)\/+$/, '$1');
+  const destination = s2iDestination(builderLabels);
   const url = builderLabels[S2I_LABELS.scriptsUrl] || S2I_SCRIPTS_URL;
   if (!url.startsWith('image:///')) {
     throw new BuildFailure('InvalidScriptsURL', `the builder's ${S2I_LABELS.scriptsUrl} is "${url}": only an image:// path is used, or scripts in the source's .s2i/bin`);
@@ -89,6 +93,11 @@ export function s2iPaths(builderLabels: Record<string, string>, sourceScripts: r
   const inImage = url.slice('image://'.length).replace(/\/+$/, '');
   const script = (name: string) => (sourceScripts.includes(name) ? `${destination}/scripts/${name}` : `${inImage}/${name}`);
   return { destination, assemble: script('assemble'), run: script('run'), saveArtifacts: script('save-artifacts'), usage: script('usage'), sourceScripts: sourceScripts.length > 0 };
+}
+
+/** Where the source goes in the builder: its `io.openshift.s2i.destination` (`/tmp` when unlabelled). */
+function s2iDestination(builderLabels: Record<string, string>): string {
+  return (builderLabels[S2I_LABELS.destination] || DEFAULT_DESTINATION).replace(/(.)\/+$/, '$1');
 }
 
 /**
@@ -105,7 +114,31 @@ export function assembleUser(builder: ImageInfo): { user: string; overruled?: st
   return { user: wanted };
 }
 
-/** Streams the source tar into a builder container that runs the `assemble` script (s2iPaths). */
+/** A build's builder as its node has it, and whom assemble runs as there (assembleUser). */
+interface FoundBuilder {
+  image: string;
+  info: ImageInfo;
+  user: string;
+  /** Why the image's own user was overruled, when it was. */
+  overruled?: string;
+}
+
+/**
+ * A builder container started before the source is at hand (S2IAssembler.prepare): it waits on
+ * stdin (ASSEMBLE_SCRIPT) while the source is fetched.
+ */
+export interface PreparedAssembly extends Preparation {
+  /** The builder found on the node; rejects with BuilderImageNotFound when it is not there. */
+  builder: Promise<FoundBuilder>;
+  /** Hands the container its input; resolves once it exited. */
+  feed(input: Readable): Promise<{ containerId: string; exitCode: number }>;
+}
+
+/**
+ * Runs the builder's (or the source's) `assemble` in a builder container (s2iPaths), which is
+ * started while the source is fetched and then reads it on stdin (ASSEMBLE_SCRIPT): the
+ * container's start (150–300 ms on an engine) is no longer on the build's path after the fetch.
+ */
 export class S2IAssembler implements Assembler {
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -115,54 +148,104 @@ export class S2IAssembler implements Assembler {
     private readonly nodeName: string,
   ) {}
 
-  async assemble(ctx: BuildContext, source: FetchedSource) {
-    const image = await this.builderImage(ctx.build);
-    const builder = image && (await this.runtime.inspectImage(image));
-    if (!image || !builder) {
-      throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
-    }
-    const paths = s2iPaths(builder.labels, source.scripts);
-    const { user, overruled } = assembleUser(builder);
-    if (overruled) await ctx.log.write(`---> ${overruled}\n`);
-    if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
-    const assembling = { image, paths, user };
-    const saving = incremental(ctx.build) ? await this.startSavingArtifacts(ctx, source) : undefined;
-    if (!saving) return this.runAssemble(ctx, source, assembling);
+  /** Finds the builder on the node and starts its container, which waits for the source. */
+  prepare(ctx: BuildContext): PreparedAssembly {
+    return this.startContainer(ctx, this.findBuilder(ctx));
+  }
+
+  async assemble(ctx: BuildContext, source: FetchedSource, prepared: PreparedAssembly = this.prepare(ctx)) {
     try {
-      return await this.runAssemble(ctx, source, { ...assembling, artifacts: saving.tar, signal: AbortSignal.any([ctx.signal, saving.failed]) });
-    } catch (error) {
-      if (ctx.signal.aborted || !saving.failed.aborted) throw error;
-      await ctx.log.write(`---> Incremental build: ${(saving.failed.reason as Error).message}, building in full\n`);
-      return this.runAssemble(ctx, source, assembling);
+      const builder = await prepared.builder;
+      const paths = s2iPaths(builder.info.labels, source.scripts);
+      if (builder.overruled) await ctx.log.write(`---> ${builder.overruled}\n`);
+      if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
+      const saving = incremental(ctx.build) ? await this.startSavingArtifacts(ctx, source) : undefined;
+      if (!saving) return await this.feed(ctx, prepared, source, { builder, paths });
+      // A save-artifacts that failed (or fails) stops the assemble reading its tar.
+      const stopAssemble = () => void prepared.cancel(saving.failed.reason);
+      if (saving.failed.aborted) stopAssemble();
+      else saving.failed.addEventListener('abort', stopAssemble, { once: true });
+      try {
+        return await this.feed(ctx, prepared, source, { builder, paths, artifacts: saving.tar });
+      } catch (error) {
+        if (ctx.signal.aborted || !saving.failed.aborted) throw error;
+        await ctx.log.write(`---> Incremental build: ${(saving.failed.reason as Error).message}, building in full\n`);
+        const again = this.startContainer(ctx, prepared.builder);
+        try {
+          return await this.feed(ctx, again, source, { builder, paths });
+        } finally {
+          await again.cancel(new Error('the assemble is over'));
+        }
+      } finally {
+        await saving.finish();
+      }
     } finally {
-      await saving.finish();
+      // A container never fed (the build failed before) is stopped and removed; one that ran is left as it is.
+      await prepared.cancel(new Error('the assemble is over'));
     }
   }
 
-  private async runAssemble(
-    ctx: BuildContext,
-    source: FetchedSource,
-    { image, paths, user, artifacts, signal = ctx.signal }: { image: string; paths: S2IPaths; user: string; artifacts?: Readable; signal?: AbortSignal },
-  ) {
-    await ctx.log.write(`---> Running ${paths.assemble} in ${image}\n`);
-    const { containerId, exitCode } = await this.runtime.run({
-      name: buildContainerName(ctx.build),
-      image,
-      cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', paths.destination, paths.assemble, paths.sourceScripts ? 'copy' : 'none', artifacts ? 'artifacts' : 'none'],
-      // The BuildConfig's environment wins over the source's, as in s2i.
-      env: [...source.environment, ...buildEnv(ctx.build)],
-      user,
-      labels: buildContainerLabels(ctx.build),
-      resources: buildContainerResources(ctx.build.spec),
-      input: artifacts ? incrementalInput(artifacts, source.archive()) : source.archive(),
-      onOutput: (chunk) => ctx.log.write(chunk),
-      signal,
-    });
+  private async findBuilder(ctx: BuildContext): Promise<FoundBuilder> {
+    const image = await this.builderImage(ctx.build);
+    const info = image && (await this.runtime.inspectImage(image));
+    if (!image || !info) {
+      throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
+    }
+    return { image, info, ...assembleUser(info) };
+  }
+
+  /** The builder container, started once `builder` is found, waiting for what `feed` hands it; `cancel` stops it. */
+  private startContainer(ctx: BuildContext, builder: Promise<FoundBuilder>): PreparedAssembly {
+    const stopping = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stopping.signal]);
+    let handOver: (input: Readable) => void = () => undefined;
+    let refuse: (reason: unknown) => void = () => undefined;
+    const input = new Promise<Readable>((resolve, reject) => ([handOver, refuse] = [resolve, reject]));
+    input.catch(() => undefined);
+    signal.addEventListener('abort', () => refuse(signal.reason), { once: true });
+    const ran = builder.then(({ image, info, user }) =>
+      this.runtime.run({
+        name: buildContainerName(ctx.build),
+        image,
+        cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', s2iDestination(info.labels)],
+        // The source's .s2i/environment comes on stdin, less what the BuildConfig sets (sourceEnvironment).
+        env: buildEnv(ctx.build),
+        user,
+        labels: buildContainerLabels(ctx.build),
+        resources: buildContainerResources(ctx.build.spec),
+        input,
+        onOutput: (chunk) => ctx.log.write(chunk),
+        signal,
+      }),
+    );
+    let ended = false;
+    ran.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    return {
+      builder,
+      feed: (data) => {
+        handOver(data);
+        return ran;
+      },
+      cancel: async (reason) => {
+        if (!ended) stopping.abort(reason);
+        await ran.catch(() => undefined);
+      },
+    };
+  }
+
+  /** Hands the container ASSEMBLE_SCRIPT's lines and the tar; a non-zero exit is AssembleFailed. */
+  private async feed(ctx: BuildContext, container: PreparedAssembly, source: FetchedSource, { builder, paths, artifacts }: { builder: FoundBuilder; paths: S2IPaths; artifacts?: Readable }) {
+    await ctx.log.write(`---> Running ${paths.assemble} in ${builder.image}\n`);
+    const lines = [paths.assemble, paths.sourceScripts ? 'copy' : 'none', artifacts ? 'artifacts' : 'none', ...sourceEnvironment(ctx.build, source), ''];
+    const { containerId, exitCode } = await container.feed(assembleInput(lines, artifacts ? incrementalInput(artifacts, source.archive()) : source.archive()));
     if (exitCode !== 0) {
       await this.runtime.remove(containerId);
       throw new BuildFailure('AssembleFailed', `assemble exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
     }
-    return { containerId, run: [paths.run], user };
+    return { containerId, run: [paths.run], user: builder.user };
   }
 
   /**
@@ -247,6 +330,12 @@ function incremental(build: Build): boolean {
   return strategy.type === 'Source' && strategy.sourceStrategy.incremental === true;
 }
 
+/** The source's `.s2i/environment` less what the BuildConfig sets too: the BuildConfig's wins, as in s2i. */
+export function sourceEnvironment(build: Build, source: FetchedSource): string[] {
+  const set = new Set(buildEnv(build).map((variable) => variable.split('=')[0]));
+  return source.environment.filter((variable) => !set.has(variable.split('=')[0]));
+}
+
 /** The BuildConfig's environment (`sourceStrategy.env`) as `NAME=value`; a Docker build's is its Dockerfile's. */
 function buildEnv(build: Build): string[] {
   const { strategy } = build.spec;
@@ -316,6 +405,8 @@ export class S2ICommitter implements Committer {
         repository,
         tag,
         cmd: run,
+        // The container has the BuildConfig's; the image keeps the source's too (s2i).
+        env: sourceEnvironment(build, source),
         user,
         exposedPorts: [APP_PORT],
         labels: {
