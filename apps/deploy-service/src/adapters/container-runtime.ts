@@ -68,6 +68,8 @@ export interface ContainerRuntime {
   /** The node's address, where published ports answer. */
   readonly hostIP: string;
   run(request: RunRequest): Promise<RuntimeContainer>;
+  /** Whether the node holds `image` (a reference of the platform registry as REGISTRY_HOST names it, or any other). */
+  hasImage(image: string): Promise<boolean>;
   /** Stops with a grace period (SIGTERM, then SIGKILL) and removes; absent is fine. */
   remove(id: string, options?: { graceSeconds?: number }): Promise<void>;
   /** Containers (running or not) that carry every one of these labels. */

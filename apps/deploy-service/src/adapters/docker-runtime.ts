@@ -130,6 +130,10 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  async hasImage(image: string): Promise<boolean> {
+    return Boolean(await this.docker.inspectImage(this.asTheNodeNamesIt(image)));
+  }
+
   /**
    * The namespace's network on this node, made when missing: a bridge of its own, labelled
    * with the platform instance and the namespace. A network of that name that this platform

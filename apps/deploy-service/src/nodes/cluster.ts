@@ -4,6 +4,7 @@ import type { Labels } from '@paas/contracts/meta';
 import type { ContainerRuntime, RuntimeContainer } from '../adapters/container-runtime';
 import { DeployInformers } from '../informers';
 import { NodeEngines } from './node-engines';
+import { withinTime } from '@paas/platform/docker-engines';
 
 /** How long a `die` event is remembered: far longer than the engine takes to list the container as exited. */
 const DIED_MEMORY_MS = 60_000;
@@ -22,7 +23,12 @@ export interface Cluster {
   listByOwner(labels: Labels): Promise<NodeContainer[]>;
   /** Whether the engine sent an `oom` event for this container (lately). */
   wasOomKilled(id: string): boolean;
+  /** Which of these nodes hold `image` now; one whose engine does not answer within IMAGE_CHECK_MS does not. */
+  nodesHolding(image: string, nodes: string[]): Promise<Set<string>>;
 }
+
+/** How long a node's engine has to say whether it holds an image, for the placement of a pod. */
+export const IMAGE_CHECK_MS = 1_000;
 
 export const CLUSTER = Symbol('CLUSTER');
 
@@ -73,6 +79,10 @@ export class NodeCluster implements Cluster {
     return this.oomKilled.has(id);
   }
 
+  nodesHolding(image: string, nodes: string[]): Promise<Set<string>> {
+    return holding(nodes, (node) => this.runtimeOf(node)?.hasImage(image));
+  }
+
   async listByOwner(labels: Labels): Promise<NodeContainer[]> {
     const ready = this.cache.nodes.list({ namespace: NODE_SCOPE }).filter(isNodeReady);
     const listed = await Promise.all(
@@ -95,4 +105,10 @@ function remember(memory: Map<string, number>, id: string): void {
   const now = Date.now();
   memory.set(id, now);
   for (const [known, at] of memory) if (now - at > DIED_MEMORY_MS) memory.delete(known);
+}
+
+/** The nodes whose `has` says yes within IMAGE_CHECK_MS (asked at once); no runtime, an error or no answer is a no. */
+export async function holding(nodes: string[], has: (node: string) => Promise<boolean> | undefined): Promise<Set<string>> {
+  const answers = await Promise.all(nodes.map((node) => withinTime(has(node) ?? Promise.resolve(false), IMAGE_CHECK_MS).catch(() => false)));
+  return new Set(nodes.filter((_, i) => answers[i]));
 }

@@ -20,6 +20,15 @@ describe('placePod', () => {
     expect(placePod(nodes, [], 'web')).toEqual({ node: 'a' });
   });
 
+  it('prefers a node that holds the image among those the replicas spread to evenly, over one with fewer pods', () => {
+    const nodes = [aNode('a'), aNode('b'), aNode('c')];
+    expect(placePod(nodes, [], 'web', 0, {}, 0, new Set(['b']))).toEqual({ node: 'b' });
+    expect(placePod(nodes, [podOn('b', 'x', 'other'), podOn('b', 'y', 'other')], 'web', 0, {}, 0, new Set(['b']))).toEqual({ node: 'b' });
+    // Spreading comes first: a second replica leaves the node with the image.
+    expect(placePod(nodes, [podOn('b', 'x')], 'web', 0, {}, 0, new Set(['b']))).toEqual({ node: 'a' });
+    expect(placePod(nodes, [podOn('b', 'x')], 'web', 0, {}, 0, new Set(['b', 'c']))).toEqual({ node: 'c' });
+  });
+
   it('places nothing on a node that is NotReady, cordoned, draining or full, and says why when nothing is left', () => {
     const gib = 1024 ** 3;
     expect(placePod([aNode('a', { ready: false }), aNode('b')], [], 'web')).toEqual({ node: 'b' });

@@ -354,6 +354,16 @@ describe('ReplicationControllerReconciler', () => {
       expect(onNode1?.status).toMatchObject({ hostIP: '10.250.6.2', containerID: expect.stringMatching(/^node-1:c/) });
     });
 
+    it("puts a DeploymentConfig's first pod on the node that holds its image (no pull), its next on another", async () => {
+      const rc = replicationController(1, 1);
+      const { pods, nodes, cluster, reconciler, key } = await setup(rc);
+      nodes.seed(aNode('node-1'));
+      // What the RC runs is on node-1 only (built there): local would win on its name.
+      cluster.node('node-1').images.add(rc.spec.template.spec.containers[0].image);
+      await reconciler.reconcile(key);
+      expect((await pods.list()).map((pod) => pod.spec.nodeName)).toEqual(['node-1']);
+    });
+
     it('replaces the pods of a node that stopped answering on the others, at once', async () => {
       const rc = replicationController(1, 2);
       const { pods, nodes, cluster, reconciler, key, log } = await setup(rc);

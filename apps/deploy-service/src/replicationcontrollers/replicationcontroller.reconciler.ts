@@ -5,7 +5,7 @@ import { CRASH_LOOP_BACK_OFF, DEPLOYMENT_LABELS, type ContainerTermination, type
 import type { ReconcileResult } from '@paas/platform/work-queue';
 import type { Controller } from '../reconcile/controller';
 import { randomBytes } from 'node:crypto';
-import { isNodeDraining, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
+import { isNodeDraining, isNodeReady, NODE_SCOPE, type Node } from '@paas/contracts/nodes';
 import { ImagePullError, RUNTIME_LABELS, type RuntimeContainer } from '../adapters/container-runtime';
 import { CLUSTER, type Cluster, type NodeContainer } from '../nodes/cluster';
 import { placePod, type Placement } from '../nodes/scheduler';
@@ -255,7 +255,7 @@ export class ReplicationControllerReconciler implements Controller {
 
   /** A pod created while no node could take it: placed once one can. */
   private async schedule(rc: ReplicationController, pod: Pod, errors: Error[]): Promise<Pod> {
-    const placement = this.place(rc);
+    const placement = await this.place(rc);
     if (!('node' in placement)) return pod;
     const placed = await this.pods.update(pod.metadata.namespace, pod.metadata.name, (current) => ({
       ...current,
@@ -265,17 +265,21 @@ export class ReplicationControllerReconciler implements Controller {
     return this.start(rc, placed, false, errors);
   }
 
-  private place(rc: ReplicationController): Placement {
+  /** Where the scheduler places a new pod of `rc`; with more than one Ready node, those that hold its image are asked for first. */
+  private async place(rc: ReplicationController): Promise<Placement> {
     const [container] = rc.spec.template.spec.containers;
     const dc = rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] ?? rc.metadata.name;
     const { nodeSelector } = rc.spec.template.spec;
-    return placePod(this.cache.nodes.list({ namespace: NODE_SCOPE }), this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes, nodeSelector, this.settings.podMemoryBytes);
+    const nodes = this.cache.nodes.list({ namespace: NODE_SCOPE });
+    const ready = nodes.filter(isNodeReady).map((node) => node.metadata.name);
+    const withImage = container && ready.length > 1 ? await this.cluster.nodesHolding(container.image, ready) : new Set<string>();
+    return placePod(nodes, this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes, nodeSelector, this.settings.podMemoryBytes, withImage);
   }
 
   /** Creates a pod where the scheduler places it (`spec.nodeName` empty when no node can take it yet). */
-  private createPod(rc: ReplicationController): Promise<Pod> {
+  private async createPod(rc: ReplicationController): Promise<Pod> {
     const { namespace, name } = rc.metadata;
-    const placement = this.place(rc);
+    const placement = await this.place(rc);
     const now = this.settings.now();
     const scheduled =
       'node' in placement

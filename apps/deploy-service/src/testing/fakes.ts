@@ -12,7 +12,7 @@ import type { DeploySettings } from '../deploy-settings';
 import type { RolloutLogLine } from '../deploymentconfigs/rollout-log';
 import type { EndpointsRecord } from '../endpoints/endpoints.repository';
 import type { DeployInformers } from '../informers';
-import type { Cluster, NodeContainer } from '../nodes/cluster';
+import { holding, type Cluster, type NodeContainer } from '../nodes/cluster';
 import type { ReadinessTracker } from '../pods/readiness';
 import { QuotaAdmission } from '../quotas/quota-admission';
 import type { Enqueuer } from '../reconcile/enqueuer';
@@ -121,6 +121,10 @@ export class FakeCluster implements Cluster {
     return this.oomKilled.has(id);
   }
 
+  nodesHolding(image: string, nodes: string[]): Promise<Set<string>> {
+    return holding(nodes, (node) => this.node(node).hasImage(image));
+  }
+
   async listByOwner(labels: Labels): Promise<NodeContainer[]> {
     const ready = this.fixture.informers.nodes.list({ namespace: NODE_SCOPE }).filter(isNodeReady);
     const listed = await Promise.all(ready.map(async (node) => (await this.node(node.metadata.name).listByOwner(labels)).map((c) => ({ ...c, node: node.metadata.name }))));
@@ -147,6 +151,13 @@ export class FakeRuntime implements ContainerRuntime {
     private readonly prefix = '',
   ) {
     this.hostIP = nodeName === 'local' ? '127.0.0.1' : `10.250.${nodeName.length}.2`;
+  }
+
+  /** The images it holds: none unless a test puts some here. */
+  readonly images = new Set<string>();
+
+  async hasImage(image: string): Promise<boolean> {
+    return this.images.has(image);
   }
 
   async run(request: RunRequest): Promise<RuntimeContainer> {
