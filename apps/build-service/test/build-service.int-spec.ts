@@ -216,9 +216,10 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   it("follows the s2i contract: the source's own .s2i/bin scripts, .s2i/environment, .s2iignore and contextDir; its own failing assemble fails the build", async () => {
     const own = gitRepo({
       'README.md': 'the app is in web/\n',
-      'web/.s2i/bin/assemble': `#!/bin/sh\nset -e\necho "own assemble, greeting $GREETING"\n${WHO_AM_I}cp -R /tmp/src/. ./\n`,
+      'web/.s2i/bin/assemble': `#!/bin/sh\nset -e\necho "own assemble, greeting $GREETING (assemble=$assemble)"\n${WHO_AM_I}cp -R /tmp/src/. ./\n`,
       'web/.s2i/bin/run': '#!/bin/sh\necho "own run: $GREETING; files: $(ls -A | tr \'\\n\' \' \')"\n',
-      'web/.s2i/environment': '# set for assemble and kept in the image\nGREETING=hello from the source\n',
+      // A variable named as the builder container's own shell variables changes nothing of its work.
+      'web/.s2i/environment': '# set for assemble and kept in the image\nGREETING=hello from the source\nassemble=/bin/false\n',
       'web/.s2iignore': '*.log\nsecrets\n',
       'web/index.html': 'hi\n',
       'web/debug.log': 'left out\n',
@@ -234,7 +235,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(built.status.phase).toBe('Complete');
     const log = await fullLog('own-1');
     expect(log).toContain("---> Using the source's .s2i/bin scripts (assemble, run)");
-    expect(log).toContain('own assemble, greeting hello from the source');
+    expect(log).toContain('own assemble, greeting hello from the source (assemble=/bin/false)');
     // Not root, no capabilities, no way to gain privileges.
     expect(log).toMatch(/Uid: 1001\s.*CapEff: 0{16} .*NoNewPrivs: 1 /);
     const reference = `${REGISTRY_HOST}/${namespace}/own:latest`;

@@ -20,16 +20,21 @@ const DEFAULT_DESTINATION = '/tmp';
  * the source's `.s2i/environment` (a `NAME=value` per line, an empty line after the last), then
  * the tar: the source into `<destination>/src` (for an incremental build the tar holds `src/`
  * and `artifacts/`, unpacked at the destination); the source's own `.s2i/bin` scripts (when it
- * brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`. Nothing read
- * is interpolated: `read` takes each line whole, `export` each variable as it is.
+ * brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`, given the
+ * variables by `env`. What it reads is kept in the positional parameters, which no variable of
+ * the source can change, and is never interpolated: `read` takes each line whole.
  */
 const ASSEMBLE_SCRIPT = [
   'set -e',
   'IFS= read -r assemble; IFS= read -r copy; IFS= read -r artifacts',
-  'while IFS= read -r variable && [ -n "$variable" ]; do export "$variable"; done',
-  'if [ "$artifacts" = artifacts ]; then tar -C "$1" -xf -; else mkdir -p "$1/src" && tar -C "$1/src" -xf -; fi',
-  'if [ "$copy" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
-  'exec "$assemble"',
+  'set -- "$1" "$assemble" "$copy" "$artifacts"',
+  'while IFS= read -r variable && [ -n "$variable" ]; do set -- "$@" "$variable"; done',
+  'unset assemble copy artifacts variable',
+  'if [ "$4" = artifacts ]; then tar -C "$1" -xf -; else mkdir -p "$1/src" && tar -C "$1/src" -xf -; fi',
+  'if [ "$3" = copy ]; then mkdir -p "$1/scripts" && cp "$1/src/.s2i/bin/"* "$1/scripts/" && chmod 755 "$1/scripts/"*; fi',
+  'script=$2',
+  'shift 4',
+  'exec env "$@" "$script"',
 ].join('\n');
 /** Runs an optional s2i script ($1) of the image: `save-artifacts` (its stdout a tar), `usage`. Exit 86: the image has no such script. */
 export const OPTIONAL_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
