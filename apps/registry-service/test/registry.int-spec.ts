@@ -19,6 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startRegistry } from './support/in-process-registry';
 import { RegistryMaintenance } from '../src/distribution/registry-maintenance';
+import { BLOB_LINKS, RegistryMetadataRepository, type BlobLinkDoc } from '../src/distribution/registry-metadata.repository';
 import { IMAGESTREAMS_COLLECTION, ImageStreamRepository } from '../src/imagestreams/imagestream.repository';
 import { ImageStreamsService } from '../src/imagestreams/imagestreams.service';
 
@@ -211,6 +212,29 @@ describe('registry-service', () => {
       expect((await api(`/v2/${repository}/manifests/${image.digest}`)).status).toBe(404);
       expect((await api(`/v2/${repository}/blobs/${image.layer}`, { method: 'HEAD' })).status).toBe(404);
       expect((await api(`/v2/${repository}/tags/list`)).status).toBe(404);
+    });
+
+    it("answers a namespace's blobs for its quota from one read a second, with this process's links and unlinks", async () => {
+      const metadata = app.get(RegistryMetadataRepository);
+      const links = app.get<Model<BlobLinkDoc>>(getModelToken(BLOB_LINKS));
+      const held = `${namespace}-held`;
+      const reads = jest.spyOn(links, 'find');
+      const readsOfHeld = () => reads.mock.calls.filter(([filter]) => JSON.stringify(filter).includes(held)).length;
+      await metadata.linkBlob(`${held}/a`, 'sha256:aa', 10);
+      expect(await metadata.namespaceBlobs(held)).toEqual(new Map([['sha256:aa', 10]]));
+      // Another replica's link is not seen within the second; this process's own are.
+      await links.create({ _id: `${held}/b@sha256:bb`, repository: `${held}/b`, digest: 'sha256:bb', size: 20 });
+      await metadata.linkBlob(`${held}/a`, 'sha256:cc', 30);
+      expect(await metadata.namespaceBlobs(held)).toEqual(new Map([['sha256:aa', 10], ['sha256:cc', 30]]));
+      expect(readsOfHeld()).toBe(1);
+      // An unlink here reads again.
+      await metadata.unlinkBlob(`${held}/a`, 'sha256:aa');
+      expect(await metadata.namespaceBlobs(held)).toEqual(new Map([['sha256:bb', 20], ['sha256:cc', 30]]));
+      await links.create({ _id: `${held}/b@sha256:dd`, repository: `${held}/b`, digest: 'sha256:dd', size: 40 });
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await metadata.namespaceBlobs(held)).get('sha256:dd')).toBe(40);
+      expect(readsOfHeld()).toBe(3);
+      reads.mockRestore();
     });
 
     it('indexes manifests by subject for the referrers API, filtered by artifact type on request', async () => {

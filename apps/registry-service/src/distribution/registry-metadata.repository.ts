@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { namespaceOfRepository } from '@paas/contracts/auth';
 import { Schema, type Model } from 'mongoose';
 import { upsertById } from '@paas/platform/mongo';
 
@@ -20,6 +21,14 @@ export const TAGS = 'registry_tags';
 
 const KNOWN_REPOSITORY_TTL_MS = 60_000;
 const MAX_KNOWN_REPOSITORIES = 10_000;
+/**
+ * How long a namespace's blobs, read for a quota check, answer the next checks. A push checks
+ * each blob it uploads or mounts, and each read goes through every blob link of the registry
+ * (FerretDB filters outside SQLite: ~0.1 ms a link); this process's own links and unlinks keep
+ * the answer current, another replica's are seen within this time.
+ */
+const NAMESPACE_BLOBS_TTL_MS = 1_000;
+const MAX_NAMESPACE_BLOBS = 1_000;
 
 interface RepositoryDoc {
   _id: string;
@@ -97,6 +106,8 @@ export interface Page {
 export class RegistryMetadataRepository {
   /** Repositories this process recorded, and when. */
   private readonly knownRepositories = new Map<string, number>();
+  /** Namespace → its blobs as read (from when the read began), for NAMESPACE_BLOBS_TTL_MS. */
+  private readonly heldBlobs = new Map<string, { blobs: Map<string, number>; at: number }>();
 
   constructor(
     @InjectModel(REPOSITORIES) private readonly repositories: Model<RepositoryDoc>,
@@ -108,6 +119,7 @@ export class RegistryMetadataRepository {
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
     await this.ensureRepository(repository);
     await upsertById(this.blobLinks, `${repository}@${digest}`, { $set: { repository, digest, size, usedAt: new Date() } });
+    this.heldBlobs.get(namespaceOfRepository(repository) ?? '')?.blobs.set(digest, size);
   }
 
   /** Marks a linked blob as wanted now (a pusher checked it exists and will reference it). */
@@ -116,7 +128,9 @@ export class RegistryMetadataRepository {
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
-    return (await this.blobLinks.deleteOne({ _id: `${repository}@${digest}` }).exec()).deletedCount === 1;
+    const deleted = (await this.blobLinks.deleteOne({ _id: `${repository}@${digest}` }).exec()).deletedCount === 1;
+    this.heldBlobs.delete(namespaceOfRepository(repository) ?? '');
+    return deleted;
   }
 
   /**
@@ -124,12 +138,18 @@ export class RegistryMetadataRepository {
    * size: what the namespace's registry quota counts.
    */
   async namespaceBlobs(namespace: string): Promise<Map<string, number>> {
+    const held = this.heldBlobs.get(namespace);
+    if (held && Date.now() - held.at < NAMESPACE_BLOBS_TTL_MS) return new Map(held.blobs);
+    const at = Date.now();
     // Repository names sort by their bytes: `<ns>/` up to, not including, `<ns>0` ('0' follows '/').
     const links = await this.blobLinks
       .find({ repository: { $gte: `${namespace}/`, $lt: `${namespace}0` } }, { digest: 1, size: 1 })
       .lean<Pick<BlobLinkDoc, 'digest' | 'size'>[]>()
       .exec();
-    return new Map(links.map((link) => [link.digest, link.size]));
+    const blobs = new Map(links.map((link) => [link.digest, link.size]));
+    if (this.heldBlobs.size >= MAX_NAMESPACE_BLOBS) this.heldBlobs.clear();
+    this.heldBlobs.set(namespace, { blobs, at });
+    return new Map(blobs);
   }
 
   async blobLink(repository: string, digest: string): Promise<{ size: number; usedAt?: Date } | undefined> {
@@ -213,11 +233,13 @@ export class RegistryMetadataRepository {
   async unlinkEverywhere(digest: string): Promise<BlobLinkDoc[]> {
     const links = await this.blobLinks.find({ digest }).lean<BlobLinkDoc[]>().exec();
     if (links.length) await this.blobLinks.deleteMany({ _id: { $in: links.map((link) => link._id) } }).exec();
+    this.heldBlobs.clear();
     return links;
   }
 
   async restoreLinks(links: BlobLinkDoc[]): Promise<void> {
     for (const { _id, ...link } of links) await upsertById(this.blobLinks, _id, { $set: link });
+    this.heldBlobs.clear();
   }
 
   /** Deletes the manifest and every tag of the repository that points at it; false when there was none. */
@@ -267,6 +289,7 @@ export class RegistryMetadataRepository {
       this.blobLinks.deleteMany({ repository }).exec(),
       this.repositories.deleteOne({ _id: repository }).exec(),
     ]);
+    this.heldBlobs.delete(namespaceOfRepository(repository) ?? '');
   }
 
   /**
