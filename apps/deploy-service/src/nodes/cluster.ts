@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isNodeReady, NODE_SCOPE } from '@paas/contracts/nodes';
 import type { Labels } from '@paas/contracts/meta';
+import { withinTime } from '@paas/platform/docker-engines';
 import type { ContainerRuntime, RuntimeContainer } from '../adapters/container-runtime';
 import { DeployInformers } from '../informers';
 import { NodeEngines } from './node-engines';
-import { withinTime } from '@paas/platform/docker-engines';
 
 /** How long a `die` event is remembered: far longer than the engine takes to list the container as exited. */
 const DIED_MEMORY_MS = 60_000;

@@ -354,7 +354,7 @@ describe('ReplicationControllerReconciler', () => {
       expect(onNode1?.status).toMatchObject({ hostIP: '10.250.6.2', containerID: expect.stringMatching(/^node-1:c/) });
     });
 
-    it("puts a DeploymentConfig's first pod on the node that holds its image (no pull), its next on another", async () => {
+    it("puts a DeploymentConfig's first pod on the node that holds its image (no pull), over one that comes first by name", async () => {
       const rc = replicationController(1, 1);
       const { pods, nodes, cluster, reconciler, key } = await setup(rc);
       nodes.seed(aNode('node-1'));
