@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance } from '@paas/platform/config';
-import { BUILD_CONTAINER_PREFIX, ImageBuildError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
+import { BUILD_CONTAINER_PREFIX, ImageBuildError, ImageNotFoundError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
 import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
 import type { BuildProgress, DockerClient, PushProgress } from './docker-client';
 
@@ -52,34 +52,38 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const memory = spec.resources?.memoryBytes ?? this.limits.memoryBytes;
     const cpuMillis = spec.resources?.cpuMillis;
     const stdin = spec.input !== undefined;
-    const containerId = await this.docker.createContainer({
-      name: spec.name,
-      Image: spec.image,
-      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
-      Cmd: spec.cmd,
-      Env: spec.env,
-      Labels: spec.labels,
-      OpenStdin: stdin,
-      StdinOnce: stdin,
-      AttachStdin: stdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      User: spec.user,
-      HostConfig: {
-        Init: true,
-        // Nothing a build needs, so nothing it could misuse: no capabilities, no setuid gains.
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        Memory: memory,
-        MemorySwap: memory, // no swap on top
-        ...(cpuMillis === undefined ? {} : { NanoCpus: cpuMillis * 1e6 }),
-        ...(spec.resources?.networkDisabled ? { NetworkMode: 'none' } : {}),
-        PidsLimit: this.limits.pidsLimit,
-        // The output reaches the build log through attach; a json-file copy would grow unbounded.
-        LogConfig: { Type: 'none', Config: {} },
-      },
-    });
+    const containerId = await this.docker
+      .createContainer({
+        name: spec.name,
+        Image: spec.image,
+        ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+        Cmd: spec.cmd,
+        Env: spec.env,
+        Labels: spec.labels,
+        OpenStdin: stdin,
+        StdinOnce: stdin,
+        AttachStdin: stdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        User: spec.user,
+        HostConfig: {
+          Init: true,
+          // Nothing a build needs, so nothing it could misuse: no capabilities, no setuid gains.
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          Memory: memory,
+          MemorySwap: memory, // no swap on top
+          ...(cpuMillis === undefined ? {} : { NanoCpus: cpuMillis * 1e6 }),
+          ...(spec.resources?.networkDisabled ? { NetworkMode: 'none' } : {}),
+          PidsLimit: this.limits.pidsLimit,
+          // The output reaches the build log through attach; a json-file copy would grow unbounded.
+          LogConfig: { Type: 'none', Config: {} },
+        },
+      })
+      .catch((error: { statusCode?: number; message?: string }) => {
+        throw error.statusCode === 404 ? new ImageNotFoundError(`the engine does not have ${spec.image}: ${error.message}`) : error;
+      });
     const kill = () => void this.docker.kill(containerId).catch(() => undefined);
     spec.signal?.addEventListener('abort', kill, { once: true });
     try {

@@ -10,7 +10,7 @@ import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository'
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
-import { ImageBuildError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec } from './pipeline/container-runtime';
+import { ImageBuildError, ImageNotFoundError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec } from './pipeline/container-runtime';
 import { DockerImageBuilder } from './pipeline/docker-roles';
 import { BuildFailure, type BuildStrategy, type FetchedSource, type SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
@@ -59,8 +59,10 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
  * still answers), `hookExitCode` (the post-commit hook's container) and `dockerError` (the
  * engine's words on a Dockerfile it failed), `saveExitCode` (save-artifacts' container),
  * `previousElsewhere` (the output tag's image is not on the node until pulled), `pullError`
- * (every pull) and `saveHangs` (save-artifacts writes a little, then waits to be stopped; the
- * assemble does not read its input) script its answers.
+ * (every pull), `saveHangs` (save-artifacts writes a little, then waits to be stopped; the
+ * assemble does not read its input), `builderGoneOnce` (the builder is not there at the first
+ * look) and `builderGoneAtCreate` (the first assemble container's create finds no image) script
+ * its answers.
  */
 class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
@@ -72,12 +74,16 @@ class FakeRuntime implements ContainerRuntime {
   /** The lines an assemble container read before its tar (the script, copy, artifacts, the source's variables). */
   lines: string[] = [];
   constructor(
-    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean } = {},
+    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean; builderGoneOnce?: boolean; builderGoneAtCreate?: boolean } = {},
   ) {}
   private readonly pulled = new Set<string>();
   async inspectImage(reference: string) {
     this.calls.push(`inspectImage ${reference}`);
     if (this.script.previousElsewhere && reference.includes('/demo/app@') && !this.pulled.has(reference)) return undefined;
+    if (this.script.builderGoneOnce && reference === BUILDER) {
+      this.script.builderGoneOnce = false;
+      return undefined;
+    }
     return { id: 'sha256:builder', labels: {}, user: '1001' };
   }
   async run(spec: RunSpec) {
@@ -94,6 +100,10 @@ class FakeRuntime implements ContainerRuntime {
     if (spec.name.endsWith('-post-commit')) {
       await spec.onOutput(Buffer.from('hook: 3 tests passed\n'));
       return { containerId: 'hook-1', exitCode: this.script.hookExitCode ?? 0 };
+    }
+    if (this.script.builderGoneAtCreate) {
+      this.script.builderGoneAtCreate = false;
+      throw new ImageNotFoundError(`the engine does not have ${spec.image}: No such image`);
     }
     // Read as an engine would until the container is stopped (an input cut short never ends).
     if (spec.input && !this.script.saveHangs) ({ lines: this.lines, entries: this.input } = await untilAborted(Promise.resolve(spec.input).then(assembleInputOf), spec.signal));
@@ -327,6 +337,17 @@ describe('RunBuild with a fake container runtime', () => {
     expect(runtime.runs[0].env).toEqual(['NODE_ENV=production']);
     expect(runtime.lines).toEqual(['/usr/libexec/s2i/assemble', 'none', 'none', 'GREETING=hello']);
     expect(runtime.commits[0].env).toEqual(['GREETING=hello']);
+  });
+
+  it('looks for the builder once more when it is gone from the node at the first look, or at the container\'s create', async () => {
+    for (const script of [{ builderGoneOnce: true }, { builderGoneAtCreate: true }]) {
+      const runtime = new FakeRuntime(script);
+      const { run, current } = setup(runtime);
+      await run();
+      expect((await current()).status.phase).toBe('Complete');
+      expect(runtime.calls.filter((call) => call === `inspectImage ${BUILDER}`)).toHaveLength(2);
+      rmSync(path.join(dir, 'demo'), { recursive: true, force: true });
+    }
   });
 
   it('stops the builder container it started when the source cannot be fetched', async () => {

@@ -97,6 +97,9 @@ export interface ContainerSummary {
 /** A failed push, with the registry's own words. */
 export class PushError extends Error {}
 
+/** A container's image the engine does not have (any more: an image GC or a user's `rmi` since it was looked at). */
+export class ImageNotFoundError extends Error {}
+
 /**
  * What a build needs from a container engine, in the build's own terms (source-to-image's
  * docker wrapper). The pipeline is tested against a fake of this; the Docker adapter
@@ -104,7 +107,7 @@ export class PushError extends Error {}
  */
 export interface ContainerRuntime {
   inspectImage(reference: string): Promise<ImageInfo | undefined>;
-  /** Creates, attaches, starts and waits for the container; it is kept (for `commit`) until `remove`. */
+  /** Creates, attaches, starts and waits for the container; it is kept (for `commit`) until `remove`. ImageNotFoundError when its image is gone. */
   run(spec: RunSpec): Promise<{ containerId: string; exitCode: number }>;
   /**
    * Builds a Dockerfile (the engine's build API), its step containers limited as build

@@ -5,7 +5,7 @@ import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_CONTAINER_PREFIX, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
+import { BUILD_CONTAINER_PREFIX, ImageNotFoundError, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
 import { assembleInput, incrementalInput } from './s2i-input';
 import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Preparation, type Pusher } from './roles';
@@ -190,13 +190,17 @@ export class S2IAssembler implements Assembler {
     }
   }
 
-  private async findBuilder(ctx: BuildContext): Promise<FoundBuilder> {
+  /**
+   * The builder on the node. An image the resolver found (or pulled) may be gone by the time it
+   * is looked at (the node's image GC, someone's `rmi`): it is resolved once more, which pulls a
+   * stream tag's image again.
+   */
+  private async findBuilder(ctx: BuildContext, attempts = 2): Promise<FoundBuilder> {
     const image = await this.builderImage(ctx.build);
     const info = image && (await this.runtime.inspectImage(image));
-    if (!image || !info) {
-      throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
-    }
-    return { image, info, ...assembleUser(info) };
+    if (image && info) return { image, info, ...assembleUser(info) };
+    if (image && attempts > 1) return this.findBuilder(ctx, attempts - 1);
+    throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
   }
 
   /** The builder container, started once `builder` is found, waiting for what `feed` hands it; `cancel` stops it. */
@@ -208,7 +212,7 @@ export class S2IAssembler implements Assembler {
     const input = new Promise<Readable>((resolve, reject) => ([handOver, refuse] = [resolve, reject]));
     input.catch(() => undefined);
     signal.addEventListener('abort', () => refuse(signal.reason), { once: true });
-    const ran = builder.then(({ image, info, user }) =>
+    const run = ({ image, info, user }: FoundBuilder) =>
       this.runtime.run({
         name: buildContainerName(ctx.build),
         image,
@@ -221,8 +225,9 @@ export class S2IAssembler implements Assembler {
         input,
         onOutput: (chunk) => ctx.log.write(chunk),
         signal,
-      }),
-    );
+      });
+    // An image gone between its inspection and the container's create is found (pulled) again, once.
+    const ran = builder.then((found) => run(found).catch(async (error: unknown) => (error instanceof ImageNotFoundError ? run(await this.findBuilder(ctx, 1)) : Promise.reject(error))));
     let ended = false;
     ran.then(
       () => (ended = true),
