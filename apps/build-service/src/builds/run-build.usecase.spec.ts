@@ -776,6 +776,28 @@ describe('BuildStrategyFactory on a node', () => {
     expect(runtime.calls).toEqual(['commit container-1 10.250.1.1:5000/demo/app:latest', 'push 10.250.1.1:5000/demo/app:latest paas-build-service token:demo/app:push,pull+mount']);
   });
 
+  it("pulls a builder stream tag's image again when it is gone from the node between the resolver's look and the assembler's", async () => {
+    const fromStream = aBuild({ strategy: { type: 'Source', sourceStrategy: { from: { kind: 'ImageStreamTag', name: 'builders:node' }, env: [] } } });
+    const onNode = `10.250.1.1:5000/demo/builders@sha256:${'b'.repeat(64)}`;
+    const runtime = new FakeRuntime();
+    // There at the first look, removed (someone's rmi) right after it, there again once pulled.
+    let present = true;
+    let looks = 0;
+    runtime.inspectImage = async () => {
+      const answer = present ? { id: 'sha256:builder', labels: {}, user: '1001' } : undefined;
+      if (++looks === 1) present = false;
+      return answer;
+    };
+    runtime.pull = async (reference: string) => {
+      runtime.calls.push(`pull ${reference}`);
+      present = true;
+    };
+    const strategy = factory.forBuild(fromStream, node(runtime));
+    if (strategy.type !== 'Source') throw new Error('a Source build makes a Source strategy');
+    await strategy.assembler.assemble({ ...ctx(runtime), build: fromStream }, source);
+    expect(runtime.calls).toEqual([`pull ${onNode}`, `run paas-build-demo.app-1 ${onNode}`]);
+  });
+
   it("runs a builder stream tag's image, by digest as the node reaches the registry, pulled there with a pull token when the node lacks it", async () => {
     const fromStream = (name: string) => aBuild({ strategy: { type: 'Source', sourceStrategy: { from: { kind: 'ImageStreamTag', name }, env: [] } } });
     const onNode = `10.250.1.1:5000/demo/builders@sha256:${'b'.repeat(64)}`;

@@ -68,8 +68,11 @@ export function builderRefOf({ strategy }: Pick<BuildConfigSpec, 'strategy'>): B
   return strategy.type === 'Source' ? strategy.sourceStrategy.from : undefined;
 }
 
-/** Resolves the builder a BuildConfig names to the image to run (on the build's node). */
-export type BuilderImageResolver = (build: Build) => Promise<string | undefined>;
+/**
+ * Resolves the builder a BuildConfig names to the image to run (on the build's node), once per
+ * build; `again`: resolved anew (a stream tag's image pulled again when the node lacks it).
+ */
+export type BuilderImageResolver = (build: Build, options?: { again?: boolean }) => Promise<string | undefined>;
 /** An incremental build's previous image on the build's node; undefined (the log says why) for a full build. */
 export type PreviousImageResolver = (ctx: BuildContext) => Promise<{ reference: string; image: ImageInfo } | undefined>;
 
@@ -195,11 +198,11 @@ export class S2IAssembler implements Assembler {
    * is looked at (the node's image GC, someone's `rmi`): it is resolved once more, which pulls a
    * stream tag's image again.
    */
-  private async findBuilder(ctx: BuildContext, attempts = 2): Promise<FoundBuilder> {
-    const image = await this.builderImage(ctx.build);
+  private async findBuilder(ctx: BuildContext, attempts = 2, again = false): Promise<FoundBuilder> {
+    const image = await this.builderImage(ctx.build, { again });
     const info = image && (await this.runtime.inspectImage(image));
     if (image && info) return { image, info, ...assembleUser(info) };
-    if (image && attempts > 1) return this.findBuilder(ctx, attempts - 1);
+    if (image && attempts > 1) return this.findBuilder(ctx, attempts - 1, true);
     throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
   }
 
@@ -227,7 +230,7 @@ export class S2IAssembler implements Assembler {
         signal,
       });
     // An image gone between its inspection and the container's create is found (pulled) again, once.
-    const ran = builder.then((found) => run(found).catch(async (error: unknown) => (error instanceof ImageNotFoundError ? run(await this.findBuilder(ctx, 1)) : Promise.reject(error))));
+    const ran = builder.then((found) => run(found).catch(async (error: unknown) => (error instanceof ImageNotFoundError ? run(await this.findBuilder(ctx, 1, true)) : Promise.reject(error))));
     let ended = false;
     ran.then(
       () => (ended = true),

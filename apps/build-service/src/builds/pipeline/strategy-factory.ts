@@ -13,7 +13,7 @@ import { BinarySourceFetcher } from './binary-source-fetcher';
 import { GitSourceFetcher } from './git-source-fetcher';
 import { BuildImages } from './build-images';
 import type { BuildStrategy } from './roles';
-import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './s2i-roles';
+import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook, type BuilderImageResolver } from './s2i-roles';
 
 
 /** Picks the roles a build's strategy is made of (Source: S2I; Docker: the engine's build), on the engine of the node it runs on. */
@@ -39,9 +39,9 @@ export class BuildStrategyFactory {
     const common = { postCommit: new S2IPostCommitHook(node.runtime), pusher: new RegistryPusher(node.runtime, this.credentials) };
     switch (strategy.type) {
       case 'Source': {
-        // Resolved (and pulled) once per build, when assemble first asks.
+        // Resolved (and pulled) once per build, when assemble first asks; anew when the image turned out gone.
         let resolved: Promise<string | undefined> | undefined;
-        const builderImage = (b: Build) => (resolved ??= this.images.builderOnNode(b, node));
+        const builderImage: BuilderImageResolver = (b, { again = false } = {}) => (resolved = !resolved || again ? this.images.builderOnNode(b, node) : resolved);
         return {
           ...common,
           type: 'Source',
