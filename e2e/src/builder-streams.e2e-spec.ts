@@ -43,20 +43,31 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
       return image && image !== except ? image : undefined;
     });
 
-  /** A new builder image on the tag: the same one with a label more. */
+  /**
+   * A new builder image on the tag: the same one with a label more. Its local copy is removed
+   * (`forgetPushed`) once the builds it starts are done: this engine is also the node `local`,
+   * where those builds resolve and pull it, and an `rmi` of its tag there takes away the digest
+   * reference a build has just pulled (a build resolves it anew once, not without end).
+   */
   const pushRelease = (release: number) => {
     const container = docker('create', '--label', 'paas.dev/test=builder-stream-e2e', 'paas-builder/nodejs:latest');
     docker('commit', '--change', `LABEL paas.dev/builder-release=${release}`, container, pushed);
     docker('rm', container);
     docker('push', pushed);
-    docker('rmi', pushed);
   };
+  const forgetPushed = () => docker('rmi', pushed);
 
   afterAll(async () => {
     await deleteNamespace(user);
     removeBuiltImages(user, ['hello-1', 'hello-2', 'hello-3']);
     await deleteNamespace(namespace);
     removeBuiltImages(namespace, ['app-1', 'app-2', 'app-3']);
+    // A release a failed test did not get to forget (gone already otherwise).
+    try {
+      execFileSync('docker', ['rmi', pushed], { stdio: 'ignore' });
+    } catch {
+      // nothing left to remove
+    }
     // The builder as each node pulled it, by digest: those references only (the first is the host's paas-builder/nodejs itself).
     for (const engine of engineArguments()) {
       const ids = execFileSync('docker', [...engine, 'images', '-q', '--filter', `reference=*/${namespace}/builders`], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -92,6 +103,7 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
     pushRelease(2);
     const second = await tagImage('node', digest);
     const rebuilt = await finished('app-2');
+    forgetPushed();
     expect(rebuilt.spec.triggeredBy).toEqual([{ message: `Image change: builders:node is now ${second}` }]);
     expect(rebuilt.status).toMatchObject({ phase: 'Complete' });
     expect((await api().get(`/api/v1/namespaces/${namespace}/builds/app-2/log`)).text).toContain(`/${namespace}/builders@${second}\n`);
@@ -119,6 +131,7 @@ describe('a builder from an ImageStreamTag of the platform registry', () => {
     expect(rebuilt.spec.triggeredBy).toEqual([{ message: `Image change: ${namespace}/builders:node is now ${third}` }]);
     expect(rebuilt.status).toMatchObject({ phase: 'Complete' });
     expect((await finished('app-3')).status).toMatchObject({ phase: 'Complete' });
+    forgetPushed();
 
     // Taken back: the next build fails, though its node has the image by now.
     expect((await api().delete(`/api/v1/namespaces/${namespace}/rolebindings/builds-of-user`)).status).toBe(200);
