@@ -190,12 +190,6 @@ export class Informer<R extends AnyResource> {
 }
 
 /**
- * Lists answered from `informer` while it is current, as Kubernetes' API server answers them
- * from its watch cache, and from `store` otherwise: a list of a few hundred objects costs
- * microseconds instead of a read of the whole collection (FerretDB filters nothing but `_id`
- * in SQLite: about 100 ms for 1,000 documents).
- */
-/**
  * A service's own informer of one kind, started and stopped with its Nest app: `list` answers
  * from it while it is current (Informer.current), from the store otherwise. Subclass it as an
  * injectable with the kind's repository (BuildConfigCache, ImageStreamCache).
@@ -224,6 +218,12 @@ export class InformerCache<R extends AnyResource> implements OnModuleInit, OnApp
   }
 }
 
+/**
+ * Lists answered from `informer` while it is current, as Kubernetes' API server answers them
+ * from its watch cache, and from `store` otherwise: a list of a few hundred objects costs
+ * microseconds instead of a read of the whole collection (FerretDB filters nothing but `_id`
+ * in SQLite: about 100 ms for 1,000 documents).
+ */
 export function listsFromCache<R extends AnyResource>(informer: Informer<R>, store: { listPage(filter: ListFilter, page: PageRequest): Promise<ListPage<R>> }) {
   return {
     listPage: async (filter: ListFilter, page: PageRequest): Promise<ListPage<R>> => (informer.current ? pageOf(informer.list(filter), page) : store.listPage(filter, page)),
