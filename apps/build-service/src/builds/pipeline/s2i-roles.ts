@@ -195,14 +195,14 @@ export class S2IAssembler implements Assembler {
 
   /**
    * The builder on the node. An image the resolver found (or pulled) may be gone by the time it
-   * is looked at (the node's image GC, someone's `rmi`): it is resolved once more, which pulls a
-   * stream tag's image again.
+   * is looked at (the node's image GC, someone's `rmi`): it is resolved once more (`again`),
+   * which pulls a stream tag's image again.
    */
-  private async findBuilder(ctx: BuildContext, attempts = 2, again = false): Promise<FoundBuilder> {
+  private async findBuilder(ctx: BuildContext, again = false): Promise<FoundBuilder> {
     const image = await this.builderImage(ctx.build, { again });
     const info = image && (await this.runtime.inspectImage(image));
     if (image && info) return { image, info, ...assembleUser(info) };
-    if (image && attempts > 1) return this.findBuilder(ctx, attempts - 1, true);
+    if (image && !again) return this.findBuilder(ctx, true);
     throw new BuildFailure('BuilderImageNotFound', `builder "${builderRefOf(ctx.build.spec)?.name}" is not available on node ${this.nodeName}`);
   }
 
@@ -230,7 +230,7 @@ export class S2IAssembler implements Assembler {
         signal,
       });
     // An image gone between its inspection and the container's create is found (pulled) again, once.
-    const ran = builder.then((found) => run(found).catch(async (error: unknown) => (error instanceof ImageNotFoundError ? run(await this.findBuilder(ctx, 1, true)) : Promise.reject(error))));
+    const ran = builder.then((found) => run(found).catch(async (error: unknown) => (error instanceof ImageNotFoundError ? run(await this.findBuilder(ctx, true)) : Promise.reject(error))));
     let ended = false;
     ran.then(
       () => (ended = true),
