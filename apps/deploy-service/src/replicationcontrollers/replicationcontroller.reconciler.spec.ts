@@ -364,6 +364,31 @@ describe('ReplicationControllerReconciler', () => {
       expect((await pods.list()).map((pod) => pod.spec.nodeName)).toEqual(['node-1']);
     });
 
+    it("asks the nodes for a new revision's image once a reconcile, while it lists their containers, and not when no pod is to be placed", async () => {
+      const rc = replicationController(1, 3);
+      const { pods, nodes, cluster, reconciler, key } = await setup(rc);
+      nodes.seed(aNode('node-1'));
+      const calls: string[] = [];
+      const list = cluster.listByOwner.bind(cluster);
+      jest.spyOn(cluster, 'listByOwner').mockImplementation(async (labels) => {
+        calls.push('list');
+        const listed = await list(labels);
+        calls.push('listed');
+        return listed;
+      });
+      const asked = jest.spyOn(cluster, 'nodesHolding').mockImplementation(async () => {
+        calls.push('asked');
+        return new Set();
+      });
+
+      await reconciler.reconcile(key);
+      expect(calls).toEqual(['asked', 'list', 'listed']);
+      expect(await pods.list()).toHaveLength(3);
+
+      await reconciler.reconcile(key);
+      expect(asked).toHaveBeenCalledTimes(1);
+    });
+
     it('replaces the pods of a node that stopped answering on the others, at once', async () => {
       const rc = replicationController(1, 2);
       const { pods, nodes, cluster, reconciler, key, log } = await setup(rc);

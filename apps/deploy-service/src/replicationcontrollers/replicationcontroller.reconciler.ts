@@ -73,10 +73,14 @@ export class ReplicationControllerReconciler implements Controller {
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const rc = this.cache.rcs.get(namespace, name);
-    const containers = await this.cluster.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
     const labelled = this.cache.pods.list({ namespace, labels: { [DEPLOYMENT_LABELS.deployment]: name } });
     const owned = labelled.filter((pod) => isOwnedBy(pod, rc));
     const orphans = labelled.filter((pod) => !owned.includes(pod));
+    // Placing pods asks the nodes which hold the image: once a reconcile, and while they list
+    // their containers when the cache already shows a pod to place (a scale up, a new revision).
+    const imageHolders = once(() => (rc ? this.nodesHoldingImage(rc) : Promise.resolve(new Set<string>())));
+    if (rc && this.placesPods(rc, owned)) void imageHolders();
+    const containers = await this.cluster.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
     await this.removeOrphans(namespace, orphans, containers, owned);
     if (!rc) return {};
 
@@ -102,7 +106,7 @@ export class ReplicationControllerReconciler implements Controller {
         continue;
       }
       if (!isTerminating(pod)) {
-        const synced = pod.spec.nodeName ? await this.syncContainer(rc, pod, mine, budget, errors, requeue) : await this.schedule(rc, pod, errors);
+        const synced = pod.spec.nodeName ? await this.syncContainer(rc, pod, mine, budget, errors, requeue) : await this.schedule(rc, pod, imageHolders, errors);
         if (!synced.spec.nodeName) requeue(UNSCHEDULABLE_RETRY_MS);
         live.push(synced);
         continue;
@@ -131,7 +135,7 @@ export class ReplicationControllerReconciler implements Controller {
           requeue(0);
           break;
         }
-        const pod = await this.createPod(rc);
+        const pod = await this.createPod(rc, imageHolders);
         if (pod.spec.nodeName) placed.push(pod);
         else requeue(UNSCHEDULABLE_RETRY_MS);
       }
@@ -149,6 +153,19 @@ export class ReplicationControllerReconciler implements Controller {
     await this.writeStatus(rc);
     if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  /** Whether the cache shows a pod of `rc` to place: one not placed yet, or fewer placed than asked for. */
+  private placesPods(rc: ReplicationController, owned: Pod[]): boolean {
+    const placed = owned.filter((pod) => !isTerminating(pod) && pod.spec.nodeName && !this.isLost(pod));
+    return placed.length < rc.spec.replicas || owned.some((pod) => !isTerminating(pod) && !pod.spec.nodeName);
+  }
+
+  /** With more than one Ready node, those that hold the image of `rc` (a pod placed there needs no pull). */
+  private async nodesHoldingImage(rc: ReplicationController): Promise<Set<string>> {
+    const [container] = rc.spec.template.spec.containers;
+    const ready = this.cache.nodes.list({ namespace: NODE_SCOPE }).filter(isNodeReady).map((node) => node.metadata.name);
+    return container && ready.length > 1 ? this.cluster.nodesHolding(container.image, ready) : new Set();
   }
 
   private node(name: string): Node | undefined {
@@ -254,8 +271,8 @@ export class ReplicationControllerReconciler implements Controller {
   }
 
   /** A pod created while no node could take it: placed once one can. */
-  private async schedule(rc: ReplicationController, pod: Pod, errors: Error[]): Promise<Pod> {
-    const placement = await this.place(rc);
+  private async schedule(rc: ReplicationController, pod: Pod, imageHolders: () => Promise<Set<string>>, errors: Error[]): Promise<Pod> {
+    const placement = await this.place(rc, imageHolders);
     if (!('node' in placement)) return pod;
     const placed = await this.pods.update(pod.metadata.namespace, pod.metadata.name, (current) => ({
       ...current,
@@ -265,21 +282,20 @@ export class ReplicationControllerReconciler implements Controller {
     return this.start(rc, placed, false, errors);
   }
 
-  /** Where the scheduler places a new pod of `rc`; with more than one Ready node, those that hold its image are asked for first. */
-  private async place(rc: ReplicationController): Promise<Placement> {
+  /** Where the scheduler places a new pod of `rc`; the nodes that hold its image (`imageHolders`) are asked for first. */
+  private async place(rc: ReplicationController, imageHolders: () => Promise<Set<string>>): Promise<Placement> {
     const [container] = rc.spec.template.spec.containers;
     const dc = rc.metadata.labels?.[DEPLOYMENT_LABELS.deploymentConfig] ?? rc.metadata.name;
     const { nodeSelector } = rc.spec.template.spec;
     const nodes = this.cache.nodes.list({ namespace: NODE_SCOPE });
-    const ready = nodes.filter(isNodeReady).map((node) => node.metadata.name);
-    const withImage = container && ready.length > 1 ? await this.cluster.nodesHolding(container.image, ready) : new Set<string>();
+    const withImage = await imageHolders();
     return placePod(nodes, this.cache.pods.list(), dc, container?.resources?.limits.memoryBytes ?? this.settings.podMemoryBytes, nodeSelector, this.settings.podMemoryBytes, withImage);
   }
 
   /** Creates a pod where the scheduler places it (`spec.nodeName` empty when no node can take it yet). */
-  private async createPod(rc: ReplicationController): Promise<Pod> {
+  private async createPod(rc: ReplicationController, imageHolders: () => Promise<Set<string>>): Promise<Pod> {
     const { namespace, name } = rc.metadata;
-    const placement = await this.place(rc);
+    const placement = await this.place(rc, imageHolders);
     const now = this.settings.now();
     const scheduled =
       'node' in placement
@@ -443,6 +459,12 @@ export class ReplicationControllerReconciler implements Controller {
     if (before.replicas === status.replicas && before.readyReplicas === status.readyReplicas && before.observedGeneration === status.observedGeneration) return;
     await this.rcs.updateStatus(namespace, name, () => status);
   }
+}
+
+/** `produce`, called the first time only: later calls get the same promise. */
+function once<T>(produce: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => (promise ??= produce());
 }
 
 function isStopped(container: NodeContainer): boolean {
