@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NatsConnection, Subscription } from 'nats';
 import { busNames } from './bus-names';
+import { busSettings } from './bus-settings';
 import { loadConfig } from './config';
 import { databaseName } from './mongo';
 
@@ -126,6 +127,25 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * How many clients of the platform's NATS subscribe to `subject`, from each server's monitor
+ * (`/connz`; its port lies as far from NATS_MONITOR_PORT as the server's from NATS_PORT, as `npm
+ * run up` places them). A killed process's exit is not the server's forgetting it: the server
+ * reads the closed socket when it gets to it, and a request published meanwhile may go to the
+ * dead member of a queue group and be lost. A test that kills one waits for this count to drop.
+ */
+export async function subscribersOf(subject: string): Promise<number> {
+  const portShift = Number(process.env.NATS_MONITOR_PORT ?? 8222) - Number(process.env.NATS_PORT ?? 4222);
+  let count = 0;
+  for (const server of busSettings().servers) {
+    const { hostname, port } = new URL(server);
+    const response = await fetch(`http://${hostname}:${Number(port || 4222) + portShift}/connz?subs=1&limit=4096`);
+    const connz = (await response.json()) as { connections?: { subscriptions_list?: string[] }[] };
+    count += (connz.connections ?? []).filter((connection) => connection.subscriptions_list?.includes(subject)).length;
+  }
+  return count;
 }
 
 /** Asks `method` on the bus of `prefix` (a service started with `spawnService`); throws the Status of a refusal. */
