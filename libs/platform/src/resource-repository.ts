@@ -333,11 +333,25 @@ export class ResourceRepository<R extends AnyResource> implements ResourceStore<
 
   async update(namespace: string, name: string, mutate: Mutate<R>, options: UpdateOptions<R> = {}): Promise<R> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      const current = await this.get(namespace, name);
+      // The first try starts from the version this process saw last, read alone (the walk reads
+      // the one after it too): the insert of the next proves it the newest, and when it is not,
+      // the insert is refused and the next try walks. A resourceVersion asked for is compared
+      // with the newest, so that update walks at once.
+      const hinted = attempt === 0 && !options.resourceVersion ? await this.atHint(namespace, name) : undefined;
+      const current = hinted ?? (await this.get(namespace, name));
       if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) {
         throw ApiError.conflict(this.kind, name, CONFLICT_MESSAGE);
       }
-      const next = await nextVersion(current, mutate);
+      let next: R | undefined;
+      try {
+        next = await nextVersion(current, mutate);
+      } catch (error) {
+        // A refusal of what may be an older version than the newest: asked again of the newest.
+        if (hinted) continue;
+        throw error;
+      }
+      // Nothing to change in the hint's version, which may not be the newest: the answer must be.
+      if (!next && hinted) continue;
       if (!next) return current;
       const events = options.outbox?.(next) ?? [];
       if (await this.insertVersion(next, events)) {
@@ -496,6 +510,16 @@ export class ResourceRepository<R extends AnyResource> implements ResourceStore<
     }
     this.logger.debug({ msg: `${this.kind} ${key}: no version at its head's floor; reading every version of the name` });
     return this.scan(namespace, name);
+  }
+
+  /** The version at this process's hint for the name, when it is stored and live (not a marker, a seal or a deletion). */
+  private async atHint(namespace: string, name: string): Promise<R | undefined> {
+    await this.migrateLayout();
+    const key = keyOf(namespace, name);
+    const rv = this.hints.get(key);
+    if (rv === undefined) return undefined;
+    const stored = await this.model.findById(versionId(key, rv)).lean<AtVersion>().exec();
+    return stored && isVersion(stored) && !stored.deleted ? (JSON.parse(stored.doc) as R) : undefined;
   }
 
   /** Undefined when the walk proved nothing (`@from` missing, or it ended on a marker). */

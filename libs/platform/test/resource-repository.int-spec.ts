@@ -155,6 +155,34 @@ describe('ResourceRepository on the Mongo-compatible server', () => {
       expect(await repo.get(namespace, 'w')).toMatchObject({ spec: { size: 31 }, metadata: { resourceVersion: '31' } });
     });
 
+    it('updates from the version its hint names, read alone; from one that is no longer the newest, it lands on the newest', async () => {
+      const other = await replica();
+      await repo.create(widget('w'));
+      const reads = jest.spyOn(model, 'findById');
+      await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size: 2 } }));
+      expect(reads).toHaveBeenCalledTimes(1);
+      reads.mockRestore();
+
+      /** Another replica writes `size`; the version this one's hint names stays whole, as while its events are owed. */
+      const writtenElsewhere = async (size: number) => {
+        const [hinted] = (await storedOf('w')).flatMap((stored) => ('doc' in stored && stored.doc ? [stored] : [])).sort((a, b) => b.rv - a.rv);
+        await other.update(namespace, 'w', (w) => ({ ...w, spec: { size } }));
+        await model.replaceOne({ _id: hinted._id }, hinted).exec();
+      };
+      await writtenElsewhere(3);
+      expect(await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size: w.spec.size + 10 } }))).toMatchObject({ spec: { size: 13 }, metadata: { resourceVersion: '4' } });
+      // Nothing to change in the hint's version is no answer: the newest is.
+      await writtenElsewhere(21);
+      expect(await repo.update(namespace, 'w', (w) => w)).toMatchObject({ spec: { size: 21 }, metadata: { resourceVersion: '5' } });
+      // Nor is a refusal of it: the newest is asked.
+      await writtenElsewhere(30);
+      const grow = (w: Widget) => {
+        if (w.spec.size < 30) throw new Error(`refused at size ${w.spec.size}`);
+        return { ...w, spec: { size: w.spec.size + 1 } };
+      };
+      expect(await repo.update(namespace, 'w', grow)).toMatchObject({ spec: { size: 31 }, metadata: { resourceVersion: '7' } });
+    });
+
     it('reads a name whose head a racing sweep set below its versions, and mends the head at the next sweep', async () => {
       await repo.create(widget('w'));
       for (let size = 2; size <= 5; size++) await repo.update(namespace, 'w', (w) => ({ ...w, spec: { size } }));
