@@ -112,4 +112,15 @@ describe('registry-service token authentication', () => {
     const withSource = await api(`/v2/${target}/blobs/uploads/?mount=${sha256('layer')}&from=${repository}`, token([pushPull(target), pull()]), { method: 'POST' });
     expect([withSource.status, withSource.headers.get('docker-content-digest')]).toEqual([201, sha256('layer')]);
   });
+
+  it('mounts a blob whose `from` is gone (or missing) from another repository the token may pull from that holds it', async () => {
+    const target = `${namespace}/discovered`;
+    const gone = `${namespace}/deleted-since`;
+    const notReadable = await api(`/v2/${target}/blobs/uploads/?mount=${sha256('layer')}&from=${gone}`, token([pushPull(target), pull(gone)]), { method: 'POST' });
+    expect(notReadable.status).toBe(202);
+    const discovered = await api(`/v2/${target}/blobs/uploads/?mount=${sha256('layer')}&from=${gone}`, token([pushPull(target), pull(gone), pull()]), { method: 'POST' });
+    expect([discovered.status, discovered.headers.get('docker-content-digest')]).toEqual([201, sha256('layer')]);
+    const withoutFrom = await api(`/v2/${namespace}/anonymous/blobs/uploads/?mount=${sha256('layer')}`, token([pushPull(`${namespace}/anonymous`), pull()]), { method: 'POST' });
+    expect(withoutFrom.status).toBe(201);
+  });
 });

@@ -28,6 +28,9 @@ class FakeMetadata {
     const size = this.links.get(`${repository}@${digest}`);
     return size === undefined ? undefined : { size };
   }
+  async linksOf(digest: string) {
+    return [...this.links].filter(([key]) => key.endsWith(`@${digest}`)).map(([key, size]) => ({ repository: key.split('@')[0], size }));
+  }
 }
 
 describe('BlobUploads', () => {
@@ -137,6 +140,15 @@ describe('BlobUploads', () => {
     await uploads.monolithic('ns/base', digestOf('layer'), body('layer'));
     await expect(uploads.mount('ns/app', digestOf('layer'), 'ns/elsewhere')).resolves.toBeUndefined();
     await expect(uploads.mount('ns/app', digestOf('layer'), 'ns/base')).resolves.toEqual({ digest: digestOf('layer'), size: 5 });
+    expect(metadata.links.has(`ns/app@${digestOf('layer')}`)).toBe(true);
+  });
+
+  it('mounts a blob from any repository the caller may pull from that holds it, and from none it may not', async () => {
+    await uploads.monolithic('ns/base', digestOf('layer'), body('layer'));
+    await expect(uploads.mountFromAny('ns/app', digestOf('layer'), (source) => source !== 'ns/base')).resolves.toBeUndefined();
+    await expect(uploads.mountFromAny('ns/app', digestOf('nothing'), () => true)).resolves.toBeUndefined();
+    expect(metadata.links.has(`ns/app@${digestOf('layer')}`)).toBe(false);
+    await expect(uploads.mountFromAny('ns/app', digestOf('layer'), (source) => source === 'ns/base')).resolves.toEqual({ digest: digestOf('layer'), size: 5 });
     expect(metadata.links.has(`ns/app@${digestOf('layer')}`)).toBe(true);
   });
 

@@ -120,10 +120,28 @@ export class BlobUploads {
   async mount(repository: string, digestParam: string, from: string): Promise<{ digest: string; size: number } | undefined> {
     const digest = parseDigest(digestParam);
     const link = await this.metadata.blobLink(from, digest);
-    if (!link || !(await this.store.stat(digest))) return undefined;
-    await this.quota.assertRoom(repository, digest, link.size);
-    await this.metadata.linkBlob(repository, digest, link.size);
-    return { digest, size: link.size };
+    return link && this.linkStored(repository, digest, link.size);
+  }
+
+  /**
+   * The distribution spec's automatic content discovery: links the blob into `repository` from
+   * any repository that holds it and that `mayPull` allows (the caller's token); false when none
+   * does. A client's `from` names the repository it remembers the blob from, and that one may be
+   * gone: an engine that pushed a builder's layer to an app whose namespace was deleted since
+   * names that app, and without this uploaded the whole layer again.
+   */
+  async mountFromAny(repository: string, digestParam: string, mayPull: (source: string) => boolean): Promise<{ digest: string; size: number } | undefined> {
+    const digest = parseDigest(digestParam);
+    const source = (await this.metadata.linksOf(digest)).find((link) => link.repository !== repository && mayPull(link.repository));
+    return source && this.linkStored(repository, digest, source.size);
+  }
+
+  /** Links a blob of `size` into `repository` when its bytes are stored, within the namespace's quota. */
+  private async linkStored(repository: string, digest: string, size: number): Promise<{ digest: string; size: number } | undefined> {
+    if (!(await this.store.stat(digest))) return undefined;
+    await this.quota.assertRoom(repository, digest, size);
+    await this.metadata.linkBlob(repository, digest, size);
+    return { digest, size };
   }
 
   /** Runs `work` as the only request on upload `id` in this process; a second one is refused, not queued. */

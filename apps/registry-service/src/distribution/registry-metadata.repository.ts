@@ -157,6 +157,11 @@ export class RegistryMetadataRepository {
     return link ? { size: link.size, usedAt: link.usedAt } : undefined;
   }
 
+  /** Every repository's link to `digest` (a read of every link: FerretDB filters outside SQLite). */
+  async linksOf(digest: string): Promise<BlobLinkDoc[]> {
+    return this.blobLinks.find({ digest }).lean<BlobLinkDoc[]>().exec();
+  }
+
   async putManifest(manifest: ManifestRecord): Promise<void> {
     await this.ensureRepository(manifest.repository);
     const { annotations, ...fields } = manifest;
@@ -231,7 +236,7 @@ export class RegistryMetadataRepository {
 
   /** Removes `digest` from every repository; answers the links removed, to put back if it turns out to be needed. */
   async unlinkEverywhere(digest: string): Promise<BlobLinkDoc[]> {
-    const links = await this.blobLinks.find({ digest }).lean<BlobLinkDoc[]>().exec();
+    const links = await this.linksOf(digest);
     if (links.length) await this.blobLinks.deleteMany({ _id: { $in: links.map((link) => link._id) } }).exec();
     this.heldBlobs.clear();
     return links;

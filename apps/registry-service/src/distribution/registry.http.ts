@@ -209,9 +209,11 @@ export class RegistryHttp {
 
   private async startUpload(name: string, request: Request, reply: FastifyReply, caller: Caller) {
     const { mount, from, digest } = request.query;
-    // A mount from a repository the caller may not pull from is an ordinary upload, as in distribution.
-    if (mount && from && caller.can('repository', from, 'pull')) {
-      const mounted = await this.uploads.mount(name, mount, from);
+    if (mount) {
+      // From `from` when the caller may pull from it; else from any repository it may pull
+      // from that holds the blob; else an ordinary upload (never a mount from one it may not read).
+      const mayPull = (source: string) => caller.can('repository', source, 'pull');
+      const mounted = (from && mayPull(from) && (await this.uploads.mount(name, mount, from))) || (await this.uploads.mountFromAny(name, mount, mayPull));
       if (mounted) return this.created(reply, name, mounted);
     }
     if (digest) return this.created(reply, name, await this.uploads.monolithic(name, digest, bodyOf(request)));
