@@ -78,11 +78,11 @@ export class ReplicationControllerReconciler implements Controller {
     const orphans = labelled.filter((pod) => !owned.includes(pod));
     // Placing pods asks the nodes which hold the image: once a reconcile, and while they list
     // their containers when the cache already shows a pod to place (a scale up, a new revision).
-    const imageHolders = once(() => (rc ? this.nodesHoldingImage(rc) : Promise.resolve(new Set<string>())));
-    if (rc && this.placesPods(rc, owned)) void imageHolders();
+    const askedEarly = rc && this.placesPods(rc, owned) ? this.nodesHoldingImage(rc) : undefined;
     const containers = await this.cluster.listByOwner({ [RUNTIME_LABELS.namespace]: namespace, [RUNTIME_LABELS.rc]: name });
     await this.removeOrphans(namespace, orphans, containers, owned);
     if (!rc) return {};
+    const imageHolders = once(() => askedEarly ?? this.nodesHoldingImage(rc));
 
     const byPod = new Map<string, NodeContainer[]>();
     for (const container of containers) {
