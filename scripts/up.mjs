@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   REPO, bin, busEnv, dirs, externalMongo, infrastructure, ports, relative, serviceEnv, toolEnv,
 } from './lib/config.mjs';
+import { publishBuilders } from './lib/builders.mjs';
 import { main, ok, produce, seconds, warn } from './lib/log.mjs';
 import { checkNatsCluster, stopOtherNatsLayouts } from './lib/nats.mjs';
 import { checkNatsCredentials, ensureNatsAuth } from './lib/nats-auth.mjs';
@@ -57,6 +58,7 @@ await main(async () => {
     await startServices(scale.replicas, {
       'registry-service': { PAAS_EXTRA_LISTEN: nodes.map((node) => node.hostIP).join(',') },
     }, busEnv(scale.nats));
+    await publishBuilders(nodes);
     await registerNodes(writeNodesFile(nodes));
   }
   printSummary(scale, Date.now() - started);

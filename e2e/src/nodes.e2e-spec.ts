@@ -123,6 +123,9 @@ describe('pods on several nodes', () => {
       expect(build.status.nodeName).toBe('node-1');
       const log = await api().get(`/api/v1/namespaces/${namespace}/builds/built-1/log`).expect(200);
       expect(log.text).toContain('---> Building on node node-1 (tcp://');
+      // The builder's layers are mounted from the registry, not uploaded from node-1 (the engine shows each by its diff id's first 12 digits).
+      const builderLayers = JSON.parse(execFileSync('docker', [...engineOf(await node('node-1')), 'image', 'inspect', '--format', '{{json .RootFS.Layers}}', 'paas-builder/nodejs:latest'], { encoding: 'utf8' })) as string[];
+      for (const layer of builderLayers) expect(log.text).toMatch(new RegExp(`${layer.slice('sha256:'.length, 'sha256:'.length + 12)}: (Mounted from|Layer already exists)`));
       await servingOn('built', ['node-1']);
       expect((await throughRouter(host('built'))).status).toBe(200);
     } finally {

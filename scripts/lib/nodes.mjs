@@ -10,18 +10,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NODE_NET, PAAS_HOME, dirs, ports, relative, serviceEnv } from './config.mjs';
-import { ok, produce, warn } from './log.mjs';
+import { asAdmin } from './gateway.mjs';
+import { ok, warn } from './log.mjs';
 import { ensureNodeCertificates, tlsFiles } from './node-certs.mjs';
 import { ensureNodePodGuard } from './pod-guard.mjs';
-import { capture, logFile, ownedPid, pidNames, runLogged, stop, tail } from './proc.mjs';
+import { capture, logFile, ownedPid, pidNames, stop, tail } from './proc.mjs';
 import { ensureRunning } from './start.mjs';
 
 const NET_ID = NODE_NET.split('.')[1];
 const ENGINE_PORT = 2376;
 export const NODES_FILE = path.join(dirs.run, 'nodes.json');
-/** Builder images every engine needs for builds (apps/build-service/builders). */
-const BUILDER_IMAGES = 'paas-builder/*';
-
 /**
  * The node engine's own settings (not the host engine's /etc/docker/daemon.json). Every
  * namespace with pods on a node has a network of its own there: Docker's default pools give
@@ -73,12 +71,12 @@ function nodePlan(index) {
 }
 
 /** The docker CLI's arguments to talk to the node's engine with the platform's client certificate. */
-function engineArgs(node) {
+export function engineArgs(node) {
   const tls = tlsFiles(node.tlsDir);
   return ['-H', node.engineUrl, '--tlsverify', `--tlscacert=${tls.ca}`, `--tlscert=${tls.cert}`, `--tlskey=${tls.key}`];
 }
 
-const dockerOn = (node, ...args) => capture('docker', [...engineArgs(node), ...args]);
+export const dockerOn = (node, ...args) => capture('docker', [...engineArgs(node), ...args]);
 
 /** The node's engine as an entry of the process table (pid file .paas/run/node-<i>.pid). */
 function engineEntry(node) {
@@ -119,24 +117,6 @@ function ensureNetwork(node) {
 function removeNetwork(node) {
   if (linkExists(node.hostVeth)) capture('ip', ['link', 'del', node.hostVeth]); // takes its peer along
   if (netnsExists(node.netns)) capture('ip', ['netns', 'del', node.netns]);
-}
-
-/** Loads each builder image into the node's engine when it is missing there or differs. */
-async function loadBuilderImages(node) {
-  const images = capture('docker', ['images', '--no-trunc', '--filter', `reference=${BUILDER_IMAGES}`,
-    '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).trim().split('\n').filter(Boolean).map((line) => line.split(' '));
-  for (const [image, id] of images) {
-    let present = '';
-    try {
-      present = dockerOn(node, 'image', 'inspect', '--format', '{{.Id}}', image).trim();
-    } catch {
-      // not there yet
-    }
-    if (present === id) continue;
-    const log = `${node.name}-images`;
-    await produce(`${node.name}: loading ${image} (log ${relative(logFile(log))})`, `${node.name}: ${image} loaded`, () =>
-      runLogged(log, 'bash', ['-o', 'pipefail', '-c', 'docker save "$1" | docker "${@:2}" load', 'bash', image, ...engineArgs(node)]));
-  }
 }
 
 /** Indexes of the nodes that exist in any form: an engine's pid file or a namespace. */
@@ -184,7 +164,10 @@ export async function ensureNodeNetworks(count) {
   return nodes;
 }
 
-/** Certificates, engines (started together, each waited for) and builder images of `nodes`. */
+/**
+ * Certificates and engines (started together, each waited for) of `nodes`. Their builder
+ * images come from the platform's registry once it runs (builders.mjs).
+ */
 export async function ensureNodeEngines(nodes) {
   for (const node of nodes) {
     const { made } = ensureNodeCertificates(node.tlsDir, { name: node.name, ip: node.nodeIP });
@@ -200,10 +183,7 @@ export async function ensureNodeEngines(nodes) {
     for (const node of broken) setNetworkStoreAside(node);
     await ensureRunning(nodes.map(engineEntry));
   }
-  for (const node of nodes) {
-    ensureNodePodGuard(node);
-    await loadBuilderImages(node);
-  }
+  for (const node of nodes) ensureNodePodGuard(node);
 }
 
 /**
@@ -251,17 +231,7 @@ const MANAGED_NODE = /^(local|node-\d+)$/;
  * registered by hand (other names) are left alone.
  */
 export async function registerNodes(entries) {
-  const password = fs.readFileSync(path.join(PAAS_HOME, 'secrets', 'admin-password'), 'utf8').trim();
-  const api = async (method, url, body) => {
-    const res = await fetch(`http://127.0.0.1:${ports.gateway}/api/v1/nodes${url}`, {
-      method,
-      headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body && JSON.stringify(body),
-    });
-    const answer = await res.json().catch(() => ({}));
-    if (res.status >= 400 && res.status !== 404 && res.status !== 409) throw new Error(`${method} /api/v1/nodes${url}: ${res.status} ${answer.message ?? ''}`);
-    return { status: res.status, body: answer };
-  };
+  const api = (method, url, body) => asAdmin(method, `/api/v1/nodes${url}`, body, [404, 409]);
   const wanted = new Map(entries.map((entry) => [entry.name, entry]));
   for (const entry of entries) {
     const spec = { engine: { url: entry.engineUrl, ...(entry.tlsDir ? { tlsDir: entry.tlsDir } : {}) }, hostIP: entry.hostIP, registryHost: entry.registryHost };
