@@ -162,7 +162,7 @@ try {
     platform.push(await platformRound(i, repo));
     const [p, r] = [platform[i], reference[i]];
     process.stderr.write(
-      `round ${i + 1}/${ROUNDS}: build-service full ${seconds(p.full.total)} s (on ${p.full.node}), incremental ${seconds(p.incremental.total)} s (on ${p.incremental.node}); reference full ${seconds(r.full)} s, incremental ${seconds(r.incremental)} s\n`,
+      `round ${i + 1}/${ROUNDS}: build-service full ${seconds(p.full.total)} s (on ${p.full.node}, Push ${seconds(p.full.stages.Push)} s), incremental ${seconds(p.incremental.total)} s (on ${p.incremental.node}, Push ${seconds(p.incremental.stages.Push)} s); reference full ${seconds(r.full)} s, incremental ${seconds(r.incremental)} s\n`,
     );
   }
 } finally {
