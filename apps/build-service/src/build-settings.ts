@@ -39,6 +39,12 @@ export interface BuildSettings {
   nodeWaitMs: number;
   /** What a Binary build's archive may unpack to: entries (BUILD_BINARY_MAX_ENTRIES, 100,000) and bytes (BUILD_BINARY_MAX_UNPACKED_BYTES, 1 GiB). */
   binaryLimits: ArchiveLimits;
+  /**
+   * Whether a catalog builder's next build on a node finds its container started ahead
+   * (WarmBuilders: one idle container per builder in use and node); `BUILD_WARM_CONTAINERS=off`:
+   * each build starts its own.
+   */
+  warmContainers: boolean;
 }
 
 export const BUILD_STRATEGY_TYPES = ['Source', 'Docker'] as const;
@@ -62,6 +68,7 @@ export function loadBuildSettings(env: NodeJS.ProcessEnv = process.env): BuildSe
       pidsLimit: Number(env.BUILD_PIDS_LIMIT) || DEFAULT_BUILD_CONTAINER_LIMITS.pidsLimit,
     },
     concurrency: Number(env.BUILD_CONCURRENCY) || 4,
+    warmContainers: env.BUILD_WARM_CONTAINERS !== 'off',
     resyncMs: Number(env.BUILD_RESYNC_MS) || 300_000,
     nodeWaitMs: Number(env.BUILD_NODE_WAIT_MS) || 600_000,
     binaryLimits: {

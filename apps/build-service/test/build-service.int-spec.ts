@@ -24,6 +24,13 @@ import { runningNodes, ServedNodes, type RunningNode } from './support/served-no
 
 // The running platform's registry (a copy's follows its PAAS_PORT_OFFSET).
 const REGISTRY_HOST = loadConfig().registryHost;
+
+/**
+ * The containers of build `key` (`<ns>.<name>`: its assemble's, its save-artifacts' and its
+ * post-commit hook's) on an engine, by name: a builder container started ahead and claimed by
+ * the build keeps the label it was made with (`paas.dev/build=warm`).
+ */
+const buildContainers = (engine: Docker, key: string) => engine.listContainers({ all: true, filters: { name: [`^/paas-build-${key.replace(/\./g, '\\.')}(-save-artifacts|-post-commit)?$`] } });
 process.env.REGISTRY_HOST = REGISTRY_HOST;
 // A build with no node to run on fails after this long (the default is minutes).
 process.env.BUILD_NODE_WAIT_MS = '4000';
@@ -118,10 +125,10 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
   });
 
   afterAll(async () => {
-    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited', 'site']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
+    for (const name of ['app', 'broken', 'own', 'refusing', 'slow', 'ahead', 'rooted', 'hooked', 'unhooked', 'nodeps', 'remote', 'lost', 'docker', 'dockerfail', 'nodockerfile', 'incremental', 'limited', 'site']) await rpc?.request('buildconfigs.delete', { namespace, name }).catch(() => undefined);
     for (const engine of [docker, ...(node1 ? [dockerFor({ url: node1.engineUrl, tlsDir: node1.tlsDir })] : [])]) {
-      const containers = await engine.listContainers({ all: true, filters: { label: ['paas.dev/build'] } });
-      for (const container of containers.filter((c) => c.Labels['paas.dev/build']?.startsWith(`${namespace}.`))) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+      const containers = await engine.listContainers({ all: true, filters: { name: [`^/paas-build-${namespace}\\.`] } });
+      for (const container of containers) await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
       const images = await engine.listImages({ filters: { label: ['paas.dev/build'] } });
       for (const image of images.filter((i) => i.Labels?.['paas.dev/build']?.startsWith(`${namespace}.`))) {
         await engine.getImage(image.Id).remove({ force: true }).catch(() => undefined);
@@ -169,7 +176,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
       'io.openshift.s2i.scripts-url': 'image:///usr/libexec/s2i',
       'paas.dev/build': `${namespace}.app-1`,
     });
-    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.app-1`] } })).toEqual([]);
+    expect(await buildContainers(docker, `${namespace}.app-1`)).toEqual([]);
 
     const deadline = Date.now() + 10_000;
     while (!completed.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -210,7 +217,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(build.status.stages.map((s) => s.name)).toEqual(['FetchSource', 'Assemble']);
     const log = await fullLog('broken-1');
     expect(log).toContain('---> Build FAILED');
-    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.broken-1`] } })).toEqual([]);
+    expect(await buildContainers(docker, `${namespace}.broken-1`)).toEqual([]);
   });
 
   it("follows the s2i contract: the source's own .s2i/bin scripts, .s2i/environment, .s2iignore and contextDir; its own failing assemble fails the build", async () => {
@@ -254,7 +261,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     const slow = gitRepo({ '.s2i/bin/assemble': '#!/bin/sh\necho "assembling slowly"\nexec sleep 300\n', 'package.json': '{"name":"x","version":"1.0.0"}' });
     repos.push(slow.dir);
     await rpc.request('buildconfigs.create', { namespace, body: buildConfig('slow', slow.dir) });
-    const containerOf = () => docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.slow-1`] } });
+    const containerOf = () => buildContainers(docker, `${namespace}.slow-1`);
     await eventually('the assemble container of slow-1 to run', async () => ((await fullLog('slow-1')).includes('assembling slowly') && (await containerOf()).length === 1 ? true : undefined), 60_000, 200);
 
     const cancelled = await rpc.request('builds.cancel', { namespace, name: 'slow-1' });
@@ -268,6 +275,26 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(await fullLog('slow-1')).toContain('---> The build was cancelled by the user.');
     await expect(rpc.request('builds.cancel', { namespace, name: 'slow-1' })).rejects.toMatchObject({ status: { code: 400 } });
     await expect(rpc.request('builds.cancel', { namespace, name: 'ghost-1' })).rejects.toMatchObject({ status: { code: 404 } });
+  });
+
+  it("runs the next build of a catalog builder on the node in the builder container started after the last one there, with the BuildConfig's variables", async () => {
+    // This process's own (the instance label): the builds above left one waiting for the next nodejs build on local.
+    const waiting = () => docker.listContainers({ all: true, filters: { name: ['^/paas-build-warm-'], label: [`paas.dev/instance=${loadConfig().instance}`] } });
+    const [ahead] = await eventually('a builder container to wait for the next build', async () => ((await waiting()).length ? waiting() : undefined), 30_000, 200);
+    const repo = gitRepo({ '.s2i/bin/assemble': '#!/bin/sh\necho "GREETING is $GREETING"\nexec sleep 300\n', 'package.json': '{"name":"x","version":"1.0.0"}' });
+    repos.push(repo.dir);
+    await rpc.request('buildconfigs.create', { namespace, body: buildConfig('ahead', repo.dir, { env: [{ name: 'GREETING', value: 'hello from the BuildConfig' }] }) });
+
+    const running = await eventually('ahead-1 to assemble', async () => {
+      const [container] = await buildContainers(docker, `${namespace}.ahead-1`);
+      return container && (await fullLog('ahead-1')).includes('GREETING is hello from the BuildConfig') ? container : undefined;
+    }, 60_000, 200);
+    // The same container, renamed the build's.
+    expect(running.Id).toBe(ahead.Id);
+    await rpc.request('builds.cancel', { namespace, name: 'ahead-1' });
+    expect((await finished('ahead-1')).status.phase).toBe('Cancelled');
+    // Its assemble over, another waits for the build after.
+    await eventually('another builder container to wait', async () => ((await waiting()).some((container) => container.Id !== ahead.Id) ? true : undefined), 30_000, 200);
   });
 
   it('runs the assemble of a builder image that says root as 1001, saying so, and commits the image to run as 1001', async () => {
@@ -310,7 +337,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(failed.status).toMatchObject({ phase: 'Failed', reason: 'PostCommitHookFailed', message: expect.stringContaining('exited with code 3') });
     expect(await fullLog('unhooked-1')).toContain('failing on purpose');
     expect(failed.status.stages.map((stage) => stage.name)).toEqual(['FetchSource', 'Assemble', 'Commit', 'PostCommit']);
-    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.unhooked-1`] } })).toEqual([]);
+    expect(await buildContainers(docker, `${namespace}.unhooked-1`)).toEqual([]);
   });
 
   it("builds incrementally: the previous image's save-artifacts output reaches the next assemble in /tmp/artifacts, pulled when the node lacks it, and its container is removed", async () => {
@@ -341,7 +368,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(await fullLog('incremental-2')).toMatch(/Incremental build: saving artifacts with \/tmp\/scripts\/save-artifacts of the previous image[^]*build number 2\n/);
     const reference = `${REGISTRY_HOST}/${namespace}/incremental:latest`;
     expect(execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', reference]).toString()).toBe('2\n');
-    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-2`] } })).toEqual([]);
+    expect(await buildContainers(docker, `${namespace}.incremental-2`)).toEqual([]);
 
     // As if the next build ran on another node: the engine no longer has the previous image, which comes from the registry.
     await docker.getImage((await docker.getImage(reference).inspect()).Id).remove({ force: true });
@@ -358,7 +385,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     await rpc.request('buildconfigs.instantiate', { namespace, name: 'incremental' });
     expect((await finished('incremental-5')).status).toMatchObject({ phase: 'Complete' });
     expect(await fullLog('incremental-5')).toMatch(/Incremental build: \/tmp\/scripts\/save-artifacts exited with code 3, building in full\n[^]*build number 1\n/);
-    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.incremental-5`] } })).toEqual([]);
+    expect(await buildContainers(docker, `${namespace}.incremental-5`)).toEqual([]);
   });
 
   it("runs assemble with the BuildConfig's memory and CPU limits, and without a network when it says so", async () => {
@@ -459,7 +486,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
     expect(image.Config.Labels).toMatchObject({ 'io.openshift.build.commit.id': repo.commit, 'io.openshift.build.source-context-dir': 'web', 'paas.dev/build': `${namespace}.docker-1`, 'paas.dev/managed-by': 'build-service' });
     const greeting = execFileSync('docker', ['run', '--rm', '--label', 'paas.dev/test=build-service', '--entrypoint', 'cat', reference, 'greeting.txt']).toString();
     expect(greeting).toBe('hi from a build arg\n');
-    expect(await docker.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.docker-1`] } })).toEqual([]);
+    expect(await buildContainers(docker, `${namespace}.docker-1`)).toEqual([]);
 
     const failed = await finished('dockerfail-1');
     expect(failed.status).toMatchObject({ phase: 'Failed', reason: 'DockerBuildFailed', message: expect.stringContaining('returned a non-zero code: 3') });
@@ -500,7 +527,7 @@ describe('build-service against real NATS, FerretDB, Docker engines and a regist
 
   describe('on node-1, the second engine `npm run up -- --nodes 2` runs', () => {
     const node1Engine = () => dockerFor({ url: (node1 as RunningNode).engineUrl, tlsDir: (node1 as RunningNode).tlsDir });
-    const containersOf = async (engine: Docker, build: string) => engine.listContainers({ all: true, filters: { label: [`paas.dev/build=${namespace}.${build}`] } });
+    const containersOf = async (engine: Docker, build: string) => buildContainers(engine, `${namespace}.${build}`);
     beforeAll(() => {
       if (!node1) throw new Error('these tests need node-1 (npm run up -- --nodes 2), listed in .paas/run/nodes.json');
       // The host's engine cordoned: the build can only go to node-1.

@@ -77,7 +77,19 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  // Each replica stopped and waited for: at shutdown it removes the builder containers it started ahead, which the removal below would race.
+  await Promise.all(
+    replicas
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map(
+        (child) =>
+          new Promise((resolve) => {
+            const unwilling = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => resolve(clearTimeout(unwilling)));
+            child.kill('SIGTERM');
+          }),
+      ),
+  );
   relay?.unsubscribe();
   nodes?.stop();
   const containers = execFileSync('docker', ['ps', '-aq', '--filter', `label=paas.dev/instance=${prefix}`], { encoding: 'utf8' }).split('\n').filter(Boolean);

@@ -21,6 +21,10 @@ export interface DockerClient {
   wait(containerId: string): Promise<number>;
   kill(containerId: string): Promise<void>;
   remove(containerId: string): Promise<void>;
+  /** Renames the container; the engine's 409 when a container has `name`, its 404 when this one is gone. */
+  rename(containerId: string, name: string): Promise<void>;
+  /** Changes a running container's limits. */
+  update(containerId: string, limits: { Memory?: number; MemorySwap?: number; NanoCpus?: number }): Promise<void>;
   commit(containerId: string, query: { repo: string; tag: string }, config: object): Promise<string>;
   /** Pulls `reference` (a tag or a digest) with `auth` presented to the registry; a failed pull throws with the engine's words. */
   pull(reference: string, options: { auth?: RegistryAuthConfig; signal?: AbortSignal }): Promise<void>;
@@ -122,6 +126,14 @@ export class DockerodeClient implements DockerClient {
       .catch((error: { statusCode?: number }) => {
         if (error.statusCode !== 404) throw error;
       });
+  }
+
+  async rename(containerId: string, name: string) {
+    await this.docker.getContainer(containerId).rename({ name });
+  }
+
+  async update(containerId: string, limits: { Memory?: number; MemorySwap?: number; NanoCpus?: number }) {
+    await this.docker.getContainer(containerId).update(limits);
   }
 
   async commit(containerId: string, query: { repo: string; tag: string }, config: object) {

@@ -2,7 +2,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ImageBuildError, PushError } from '../builds/pipeline/container-runtime';
+import { ContainerGoneError, ImageBuildError, PushError } from '../builds/pipeline/container-runtime';
 import { userAgentWithTrace } from '../builds/pipeline/s2i-roles';
 import { registryAuthHeader, type BuildProgress, type DockerClient, type PushOptions, type PushProgress } from './docker-client';
 import { DockerContainerRuntime } from './docker-container-runtime';
@@ -155,6 +155,71 @@ describe('DockerContainerRuntime.run', () => {
     await expect(runtime.run({ ...spec, onStdout: async () => undefined })).rejects.toThrow('the output of paas-build-demo.app-1-save-artifacts broke off');
     expect(removed).toEqual(['c1']);
     await expect(runtime.run(spec)).resolves.toEqual({ containerId: 'c1', exitCode: 0 });
+  });
+});
+
+describe('DockerContainerRuntime.startWaiting', () => {
+  /** An engine whose container writes `early` once attached, and exits 0 once its stdin ended (or when `exit` is called). */
+  function engine(early: string, renameFails?: number) {
+    const calls: string[] = [];
+    let exit: (code: number) => void = () => undefined;
+    const exited = new Promise<number>((resolve) => (exit = resolve));
+    const stdin: Buffer[] = [];
+    const client = {
+      createContainer: async (options: Docker.ContainerCreateOptions) => (calls.push(`create ${options.name} stdin=${options.OpenStdin}`), 'c1'),
+      attach: async (_id: string, onOutput: (chunk: Buffer) => Promise<void>) => {
+        void onOutput(Buffer.from(early));
+        const stream = new Duplex({ read: () => undefined, write: (chunk, _e, done) => (stdin.push(chunk), done()), final: (done) => (exit(0), done()) });
+        return { stream, output: exited.then(() => undefined) };
+      },
+      start: async () => void calls.push('start'),
+      wait: () => exited,
+      kill: async () => undefined,
+      remove: async (id: string) => void calls.push(`remove ${id}`),
+      rename: async (id: string, name: string) => {
+        if (renameFails) throw Object.assign(new Error(`rename failed (${renameFails})`), { statusCode: renameFails });
+        calls.push(`rename ${id} ${name}`);
+      },
+      update: async (id: string, limits: object) => void calls.push(`update ${id} ${JSON.stringify(limits)}`),
+    } as unknown as DockerClient;
+    return { runtime: new DockerContainerRuntime(client, { memoryBytes: 512 << 20, pidsLimit: 100 }), calls, stdin, exit };
+  }
+  const waiting = { name: 'paas-build-warm-1', image: 'b', cmd: ['x'], env: [], user: '1001', labels: {} };
+
+  it("starts a container reading stdin; its claim renames it the run's, sets the run's limits, hands over what it wrote, then streams the input", async () => {
+    const { runtime, calls, stdin } = engine('builder says hi\n');
+    const container = await runtime.startWaiting(waiting);
+    expect(calls).toEqual(['create paas-build-warm-1 stdin=true', 'start']);
+
+    const output: string[] = [];
+    const resources = { memoryBytes: 256 << 20, cpuMillis: 500, networkDisabled: false };
+    const ran = await container.claim({ name: 'paas-build-demo.app-2', resources, input: Readable.from([Buffer.from('the source')]), onOutput: async (chunk) => void output.push(chunk.toString()) });
+
+    expect(ran).toEqual({ containerId: 'c1', exitCode: 0 });
+    expect(calls.slice(2)).toEqual(['rename c1 paas-build-demo.app-2', `update c1 ${JSON.stringify({ Memory: 256 << 20, MemorySwap: 256 << 20, NanoCpus: 500_000_000 })}`]);
+    expect(output).toEqual(['builder says hi\n']);
+    expect(Buffer.concat(stdin).toString()).toBe('the source');
+    await expect(container.gone).resolves.toBeUndefined();
+  });
+
+  it('keeps the limits it was made with when the run asks for the same, and is ContainerGoneError once it exited or when the engine no longer has it', async () => {
+    const same = engine('');
+    const kept = await same.runtime.startWaiting(waiting);
+    await kept.claim({ name: 'paas-build-demo.app-2', input: Readable.from([]), onOutput: async () => undefined });
+    expect(same.calls.filter((call) => call.startsWith('update'))).toEqual([]);
+
+    const exited = engine('');
+    const early = await exited.runtime.startWaiting(waiting);
+    exited.exit(137);
+    await early.gone;
+    await expect(early.claim({ name: 'paas-build-demo.app-2', onOutput: async () => undefined })).rejects.toBeInstanceOf(ContainerGoneError);
+    expect(exited.calls.at(-1)).toBe('remove c1');
+
+    const removed = engine('', 404);
+    await expect((await removed.runtime.startWaiting(waiting)).claim({ name: 'paas-build-demo.app-2', onOutput: async () => undefined })).rejects.toBeInstanceOf(ContainerGoneError);
+    // Another run has the name (a second runner of the build): refused as a create would be.
+    const taken = engine('', 409);
+    await expect((await taken.runtime.startWaiting(waiting)).claim({ name: 'paas-build-demo.app-2', onOutput: async () => undefined })).rejects.toThrow('rename failed (409)');
   });
 });
 

@@ -1,8 +1,9 @@
 import { pipeline } from 'node:stream/promises';
 import type { Labels } from '@paas/contracts/meta';
 import { belongsToInstance } from '@paas/platform/config';
-import { BUILD_CONTAINER_PREFIX, ImageBuildError, ImageNotFoundError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec } from '../builds/pipeline/container-runtime';
+import { BUILD_CONTAINER_PREFIX, ContainerGoneError, ImageBuildError, ImageNotFoundError, PushError, type CommitSpec, type ImageBuildSpec, type ContainerRuntime, type ContainerSummary, type PushSpec, type RunSpec, type WaitingContainer, type WaitingSpec } from '../builds/pipeline/container-runtime';
 import type { RegistryAuthConfig } from '@paas/platform/registry-tokens';
+import type { Duplex } from 'node:stream';
 import type { BuildProgress, DockerClient, PushProgress } from './docker-client';
 
 /** What one build container may use; its output is read by the build, not kept by the engine. */
@@ -29,6 +30,15 @@ function layerOutcomes(progress: PushProgress[]): string[] {
   return [...outcomes].filter(([, status]) => status).map(([id, status]) => `${id}: ${status}`);
 }
 
+/** A container attached and started (DockerContainerRuntime.begin). */
+interface Begun {
+  stream: Duplex;
+  /** How its output ended: whole, or broken off. */
+  ended: Promise<'ended' | 'failed'>;
+  /** Its exit code once it exited. */
+  exited: Promise<number>;
+}
+
 /** `<repository>:<tag>` apart (the repository may hold a registry's `host:port`). */
 function splitReference(reference: string): { repository: string; tag: string } {
   const separator = reference.lastIndexOf(':');
@@ -49,10 +59,58 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async run(spec: RunSpec) {
     spec.signal?.throwIfAborted();
-    const memory = spec.resources?.memoryBytes ?? this.limits.memoryBytes;
-    const cpuMillis = spec.resources?.cpuMillis;
-    const stdin = spec.input !== undefined;
-    const containerId = await this.docker
+    const containerId = await this.create(spec, spec.input !== undefined);
+    return this.supervise(containerId, spec, () => this.begin(containerId, spec.onOutput, spec.onStdout));
+  }
+
+  /**
+   * A container of `spec` created, attached and started, waiting on stdin. What it writes before
+   * its claim is kept for the run that claims it (a builder's entrypoint may say something).
+   */
+  async startWaiting(spec: WaitingSpec): Promise<WaitingContainer> {
+    const containerId = await this.create(spec, true);
+    const early: Buffer[] = [];
+    let forward: ((chunk: Buffer) => Promise<void>) | undefined;
+    const onOutput = async (chunk: Buffer) => {
+      if (forward) await forward(chunk);
+      else early.push(chunk);
+    };
+    const begun = await this.begin(containerId, onOutput).catch(async (error: unknown) => {
+      await this.docker.remove(containerId).catch(() => undefined);
+      throw error;
+    });
+    let exited = false;
+    const gone = begun.exited.then(
+      () => void (exited = true),
+      () => void (exited = true),
+    );
+    const stillThere = () => {
+      if (exited) throw new ContainerGoneError(`waiting container ${containerId} exited before its claim`);
+    };
+    return {
+      id: containerId,
+      gone,
+      claim: (claim) =>
+        this.supervise(containerId, claim, async () => {
+          stillThere();
+          await this.docker.rename(containerId, claim.name).catch((error: { statusCode?: number; message?: string }) => {
+            throw error.statusCode === 404 ? new ContainerGoneError(`waiting container ${containerId} is gone: ${error.message}`) : error;
+          });
+          // It may have exited meanwhile: a claimed container that no longer reads would fail the build.
+          stillThere();
+          const limits = this.limitsOf(claim.resources);
+          if (limits.Memory !== this.limitsOf(spec.resources).Memory || limits.NanoCpus !== undefined) await this.docker.update(containerId, limits);
+          for (const chunk of early.splice(0)) await claim.onOutput(chunk);
+          forward = claim.onOutput;
+          return begun;
+        }),
+    };
+  }
+
+  /** The container of `spec`, created; ImageNotFoundError when the engine lacks its image. */
+  private create(spec: WaitingSpec, stdin: boolean): Promise<string> {
+    const { Memory, MemorySwap, NanoCpus } = this.limitsOf(spec.resources);
+    return this.docker
       .createContainer({
         name: spec.name,
         Image: spec.image,
@@ -72,9 +130,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
           // Nothing a build needs, so nothing it could misuse: no capabilities, no setuid gains.
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
-          Memory: memory,
-          MemorySwap: memory, // no swap on top
-          ...(cpuMillis === undefined ? {} : { NanoCpus: cpuMillis * 1e6 }),
+          Memory,
+          MemorySwap,
+          ...(NanoCpus === undefined ? {} : { NanoCpus }),
           ...(spec.resources?.networkDisabled ? { NetworkMode: 'none' } : {}),
           PidsLimit: this.limits.pidsLimit,
           // The output reaches the build log through attach; a json-file copy would grow unbounded.
@@ -84,20 +142,40 @@ export class DockerContainerRuntime implements ContainerRuntime {
       .catch((error: { statusCode?: number; message?: string }) => {
         throw error.statusCode === 404 ? new ImageNotFoundError(`the engine does not have ${spec.image}: ${error.message}`) : error;
       });
+  }
+
+  /** The memory (no swap on top) and CPU a container gets: the build's, else this runtime's defaults (no CPU limit). */
+  private limitsOf(resources: RunSpec['resources']): { Memory: number; MemorySwap: number; NanoCpus?: number } {
+    const memory = resources?.memoryBytes ?? this.limits.memoryBytes;
+    return { Memory: memory, MemorySwap: memory, ...(resources?.cpuMillis === undefined ? {} : { NanoCpus: resources.cpuMillis * 1e6 }) };
+  }
+
+  /** Attaches to the created container, starts it and waits for its exit. */
+  private async begin(containerId: string, onOutput: RunSpec['onOutput'], onStdout?: RunSpec['onStdout']): Promise<Begun> {
+    const { stream, output } = await this.docker.attach(containerId, onOutput, onStdout);
+    const ended = output.then(
+      () => 'ended' as const,
+      () => 'failed' as const,
+    );
+    await this.docker.start(containerId);
+    // Only after start: a wait on a container that is merely created answers at once, with 0.
+    const exited = this.docker.wait(containerId);
+    exited.catch(() => undefined);
+    return { stream, ended, exited };
+  }
+
+  /**
+   * The run of a container `begin` brings running: its input streamed in, its exit waited for,
+   * its output checked; aborting `spec.signal` kills it. The container is removed when the run
+   * fails; one that ran is kept (for `commit`).
+   */
+  private async supervise(containerId: string, spec: Pick<RunSpec, 'name' | 'input' | 'onStdout' | 'signal'>, begin: () => Promise<Begun>) {
     const kill = () => void this.docker.kill(containerId).catch(() => undefined);
     spec.signal?.addEventListener('abort', kill, { once: true });
     try {
       // Aborted while the container was being made: the listener came too late to hear it.
       spec.signal?.throwIfAborted();
-      const { stream, output } = await this.docker.attach(containerId, spec.onOutput, spec.onStdout);
-      const ended = output.then(
-        () => 'ended' as const,
-        () => 'failed' as const,
-      );
-      await this.docker.start(containerId);
-      // Only after start: a wait on a container that is merely created answers at once, with 0.
-      const exited = this.docker.wait(containerId);
-      exited.catch(() => undefined);
+      const { stream, ended, exited } = await begin();
       // Ends stdin once the whole archive is in; the container sees EOF (StdinOnce).
       if (spec.input) {
         await pipeline(await spec.input, stream).catch((error: NodeJS.ErrnoException) => {

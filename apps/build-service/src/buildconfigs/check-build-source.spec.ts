@@ -10,7 +10,7 @@ import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { CheckBuildSource } from './check-build-source';
 import { parseBuildConfig } from './create-buildconfig.usecase';
 
-const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 } };
+const settings: BuildSettings = { registryHost: 'r:5000', buildsDir: '/tmp', builders: { nodejs: 'paas-builder/nodejs:latest' }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 }, warmContainers: true };
 
 function body(overrides: { ref?: string; builder?: { kind: string; name: string; namespace?: string }; uri?: string } = {}) {
   return {

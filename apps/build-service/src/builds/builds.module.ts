@@ -8,6 +8,7 @@ import { BuildsRpc } from './builds.rpc';
 import { CancelBuild } from './cancel-build.usecase';
 import { DeleteBuild } from './delete-build.usecase';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
+import { WarmBuilders } from './pipeline/warm-builders';
 import { RemoveBuildLeftovers } from './remove-leftovers.usecase';
 import { RunBuild } from './run-build.usecase';
 
@@ -16,6 +17,7 @@ import { RunBuild } from './run-build.usecase';
   providers: [
     BuildRepository,
     BuildStrategyFactory,
+    WarmBuilders,
     RunBuild,
     BuildController,
     RemoveBuildLeftovers,

@@ -60,4 +60,20 @@ describe('RemoveBuildLeftovers', () => {
     expect(removed).toEqual(['node-1:c-app-1']);
     stop();
   });
+
+  it('keeps a builder container started ahead once a build in flight there claimed it (renamed its own), and removes one still waiting', async () => {
+    const removed: string[] = [];
+    const warm = { 'paas.dev/build': 'warm' };
+    const containers: ContainerSummary[] = [
+      { id: 'c-claimed', name: 'paas-build-demo.app-1', labels: warm },
+      { id: 'c-waiting', name: 'paas-build-warm-1a2b3c4d', labels: warm },
+      { id: 'c-done', name: 'paas-build-demo.app-2', labels: warm },
+    ];
+    const runtime = { listBuildContainers: async () => containers, remove: async (id: string) => void removed.push(id) } as unknown as ContainerRuntime;
+    const nodes = new FakeBuildNodes([aNode('local')], { local: runtime });
+
+    await new RemoveBuildLeftovers({ list: async () => [build('app-1', 'Running', 'local'), build('app-2', 'Complete', 'local')] }, nodes, { buildsDir: dir }).execute();
+
+    expect(removed.sort()).toEqual(['c-done', 'c-waiting']);
+  });
 });

@@ -7,6 +7,8 @@ import { withinTime } from '@paas/platform/docker-engines';
 import { BUILD_SETTINGS, type BuildSettings } from '../build-settings';
 import { BUILD_NODES, type BuildNodes } from '../nodes/build-nodes';
 import { ENGINE_CALL_TIMEOUT_MS } from './build-containers';
+import { BUILD_CONTAINER_PREFIX, type ContainerSummary } from './pipeline/container-runtime';
+import { WARM_BUILD_KEY } from './pipeline/s2i-roles';
 import { BuildRepository, type BuildStore } from './build.repository';
 
 const IN_FLIGHT: Build['status']['phase'][] = ['New', 'Pending', 'Running'];
@@ -60,7 +62,7 @@ export class RemoveBuildLeftovers {
         if (!engine) return;
         try {
           for (const container of await withinTime(engine.runtime.listBuildContainers({ 'paas.dev/managed-by': 'build-service' }), ENGINE_CALL_TIMEOUT_MS)) {
-            const placedOn = inFlight.get(container.labels['paas.dev/build']);
+            const placedOn = inFlight.get(buildKeyOf(container));
             // A build in flight and not yet placed (waiting, or between attempts) may have left it here: kept until it is placed.
             if (placedOn === name || placedOn === '') continue;
             this.logger.log({ msg: `removing leftover build container ${container.name} on node ${name}` });
@@ -72,4 +74,14 @@ export class RemoveBuildLeftovers {
       }),
     );
   }
+}
+
+/**
+ * The build (`<ns>.<name>`) a build container is of: its label's, or, for a builder container
+ * started ahead (WarmBuilders), its name's once a build claimed it (`paas-build-<ns>.<name>`;
+ * one still waiting has none in flight, and goes).
+ */
+function buildKeyOf(container: ContainerSummary): string {
+  const key = container.labels['paas.dev/build'];
+  return key === WARM_BUILD_KEY ? container.name.slice(BUILD_CONTAINER_PREFIX.length) : key;
 }

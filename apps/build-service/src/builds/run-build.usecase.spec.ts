@@ -10,7 +10,7 @@ import { InMemoryResourceRepository } from '@paas/platform/in-memory-repository'
 import { BuildLogFiles, type BuildLogStore } from '../adapters/build-log-files';
 import type { BuildSettings } from '../build-settings';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
-import { ImageBuildError, ImageNotFoundError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec } from './pipeline/container-runtime';
+import { ContainerGoneError, ImageBuildError, ImageNotFoundError, PushError, type CommitSpec, type ContainerRuntime, type ImageBuildSpec, type PushSpec, type RunSpec, type WaitingContainer, type WaitingSpec } from './pipeline/container-runtime';
 import { DockerImageBuilder } from './pipeline/docker-roles';
 import { BuildFailure, type BuildStrategy, type FetchedSource, type SourceFetcher } from './pipeline/roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook } from './pipeline/s2i-roles';
@@ -18,6 +18,7 @@ import { RunBuild } from './run-build.usecase';
 import { aNode, FakeBuildNodes } from '../testing/fake-nodes';
 import { ATTEMPT_ANNOTATION, LOST_NODE_ANNOTATION } from './build-attempts';
 import { BuildStrategyFactory } from './pipeline/strategy-factory';
+import { WARM_START_DELAY_MS, WarmBuilders } from './pipeline/warm-builders';
 import type { Git } from '../adapters/git-cli';
 import type { BuilderStreams } from '../adapters/builder-streams';
 import { BuildImages } from './pipeline/build-images';
@@ -117,6 +118,23 @@ class FakeRuntime implements ContainerRuntime {
     if (this.script.exitCode) await spec.onOutput(Buffer.from('---> Build FAILED: nothing to start\n'));
     return { containerId: 'container-1', exitCode: this.script.exitCode ?? 0 };
   }
+  /** The waiting containers it started that are gone (removed, or exited: `exitsBeforeClaim`), each with the way to say so. */
+  private readonly leaving = new Map<string, () => void>();
+  exitsBeforeClaim = false;
+  async startWaiting(spec: WaitingSpec): Promise<WaitingContainer> {
+    const id = `waiting-${this.leaving.size + 1}`;
+    this.calls.push(`startWaiting ${id} ${spec.image} as ${spec.user} ${JSON.stringify(spec.env)}`);
+    const gone = new Promise<void>((resolve) => this.leaving.set(id, resolve));
+    return {
+      id,
+      gone,
+      claim: async (claim) => {
+        if (this.exitsBeforeClaim) throw new ContainerGoneError(`waiting container ${id} exited before its claim`);
+        this.calls.push(`claim ${id} as ${claim.name}`);
+        return this.run({ ...spec, ...claim });
+      },
+    };
+  }
   async buildImage(spec: ImageBuildSpec) {
     this.calls.push(`buildImage ${spec.tag} ${spec.dockerfile}`);
     this.imageBuilds.push(spec);
@@ -144,6 +162,7 @@ class FakeRuntime implements ContainerRuntime {
   }
   async remove(id: string) {
     this.calls.push(`remove ${id}`);
+    this.leaving.get(id)?.();
   }
   async listBuildContainers() {
     if (this.script.stopped) throw Object.assign(new Error('connect ECONNREFUSED 10.250.1.2:2376'), { code: 'ECONNREFUSED' });
@@ -218,7 +237,7 @@ const fakeSource: SourceFetcher = {
 describe('RunBuild with a fake container runtime', () => {
   let dir: string;
   let logs: BuildLogFiles;
-  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 } });
+  const settings = (): BuildSettings => ({ registryHost: 'reg.test:5000', buildsDir: dir, builders: { nodejs: BUILDER }, allowLocalSources: true, strategies: ['Source', 'Docker'], gitCheckTimeoutMs: 1000, logMaxBytes: 1 << 20, containerLimits: { memoryBytes: 1 << 30, pidsLimit: 100 }, concurrency: 4, resyncMs: 300_000, nodeWaitMs: 600_000, binaryLimits: { maxEntries: 1000, maxUnpackedBytes: 1 << 20 }, warmContainers: true });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'run-build-spec-'));
@@ -282,7 +301,7 @@ describe('RunBuild with a fake container runtime', () => {
       repository: 'reg.test:5000/demo/app',
       tag: 'latest',
       cmd: ['/usr/libexec/s2i/run'],
-      env: [],
+      env: ['NODE_ENV=production'],
       user: '1001',
       exposedPorts: ['8080/tcp'],
       labels: {
@@ -336,7 +355,7 @@ describe('RunBuild with a fake container runtime', () => {
     expect((await current()).status.phase).toBe('Complete');
     expect(runtime.runs[0].env).toEqual(['NODE_ENV=production']);
     expect(runtime.lines).toEqual(['/usr/libexec/s2i/assemble', 'none', 'none', 'GREETING=hello']);
-    expect(runtime.commits[0].env).toEqual(['GREETING=hello']);
+    expect(runtime.commits[0].env).toEqual(['GREETING=hello', 'NODE_ENV=production']);
   });
 
   it('looks for the builder once more when it is gone from the node at the first look, or at the container\'s create', async () => {
@@ -762,6 +781,7 @@ describe('BuildStrategyFactory on a node', () => {
     { credentials: async () => undefined },
     streams,
     { put: async () => ({ object: 'none', bytes: 0, sha256: '' }), download: async () => undefined, delete: async () => undefined },
+    new WarmBuilders(),
   );
   const ctx = (runtime: FakeRuntime) => ({ build: aBuild(), workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: node(runtime) });
   const source: FetchedSource = { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => Readable.from([]), scripts: [], environment: [], readFile: async () => undefined };
@@ -841,5 +861,122 @@ describe('BuildStrategyFactory on a node', () => {
     const strategy = factory.forBuild(aBuild(), node(runtime));
     if (strategy.type !== 'Source') throw new Error('a Source build makes a Source strategy');
     await expect(strategy.assembler.assemble(ctx(runtime), source)).rejects.toMatchObject({ reason: 'BuilderImageNotFound', message: 'builder "nodejs" is not available on node node-1' });
+  });
+});
+
+/** Once the timers and promises under way (a pool's start, a waiting container's claim) have run. */
+async function settled(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/** A pool that starts the next container at once (not WARM_START_DELAY_MS after). */
+function warmNow(): WarmBuilders {
+  const warm = new WarmBuilders();
+  warm.startDelayMs = 0;
+  return warm;
+}
+
+describe('S2IAssembler with builder containers started ahead', () => {
+  const source: FetchedSource = { revision: { commit: COMMIT, author: 'Ann <ann@example.com>', message: 'first' }, archive: () => tarOf({ 'server.js': 'hello' }), scripts: [], environment: ['GREETING=hello'], readFile: async () => undefined };
+  const buildNamed = (name: string, overrides: Partial<Build['spec']> = {}): Build => {
+    const build = aBuild(overrides);
+    return { ...build, metadata: { ...build.metadata, name } };
+  };
+  const ctx = (runtime: FakeRuntime, build: Build) => ({ build, workDir: '/nowhere', log: { write: async () => undefined, tail: () => '' }, signal: new AbortController().signal, node: { name: 'local', engineUrl: 'unix:///var/run/docker.sock', registryHost: '127.0.0.1:5000', runtime } });
+
+  /** Runs the build's assemble as RunBuild does (the container prepared first), then lets the assembler start the next waiting one. */
+  async function assemble(assembler: S2IAssembler, runtime: FakeRuntime, build: Build) {
+    const context = ctx(runtime, build);
+    await assembler.assemble(context, source, assembler.prepare(context));
+    await settled();
+  }
+
+  it("hands the next build of a catalog builder on the node the container started after the last one's, with the BuildConfig's variables on stdin", async () => {
+    const runtime = new FakeRuntime();
+    const assembler = new S2IAssembler(runtime, async () => BUILDER, async () => undefined, 'local', warmNow());
+
+    await assemble(assembler, runtime, buildNamed('app-1'));
+    await assemble(assembler, runtime, buildNamed('app-2'));
+
+    expect(runtime.calls.filter((call) => /^(run|startWaiting|claim) /.test(call))).toEqual([
+      `run paas-build-demo.app-1 ${BUILDER}`,
+      `startWaiting waiting-1 ${BUILDER} as 1001 []`,
+      'claim waiting-1 as paas-build-demo.app-2',
+      `run paas-build-demo.app-2 ${BUILDER}`,
+      `startWaiting waiting-2 ${BUILDER} as 1001 []`,
+    ]);
+    // The source's variables, then the BuildConfig's (the last wins in `env`), as the cold container's own environment would have had them.
+    expect(runtime.lines).toEqual(['/usr/libexec/s2i/assemble', 'none', 'none', 'GREETING=hello', 'NODE_ENV=production']);
+  });
+
+  it("gives a user's builder image, or a BuildConfig variable holding a line break, a container of its own, and starts none ahead for it", async () => {
+    const streamBuilder = { strategy: { type: 'Source' as const, sourceStrategy: { from: { kind: 'ImageStreamTag' as const, name: 'builders:node' }, env: [] } } };
+    const multiLine = { strategy: { type: 'Source' as const, sourceStrategy: { from: { kind: 'Builder' as const, name: 'nodejs' }, env: [{ name: 'KEY', value: 'line 1\nline 2' }] } } };
+    for (const overrides of [streamBuilder, multiLine]) {
+      const runtime = new FakeRuntime();
+      const assembler = new S2IAssembler(runtime, async () => BUILDER, async () => undefined, 'local', warmNow());
+      await assemble(assembler, runtime, buildNamed('app-1', overrides));
+      await assemble(assembler, runtime, buildNamed('app-2', overrides));
+      expect(runtime.calls.filter((call) => /^(run|startWaiting|claim) /.test(call))).toEqual([`run paas-build-demo.app-1 ${BUILDER}`, `run paas-build-demo.app-2 ${BUILDER}`]);
+      expect(runtime.lines).toEqual(['/usr/libexec/s2i/assemble', 'none', 'none', 'GREETING=hello']);
+    }
+  });
+
+  it('starts a container of its own when the waiting one is gone before the build (removed) or at its claim (exited)', async () => {
+    const removed = new FakeRuntime();
+    const assembler = new S2IAssembler(removed, async () => BUILDER, async () => undefined, 'local', warmNow());
+    await assemble(assembler, removed, buildNamed('app-1'));
+    await removed.remove('waiting-1');
+    await assemble(assembler, removed, buildNamed('app-2'));
+    expect(removed.calls.filter((call) => /^(run|claim) /.test(call))).toEqual([`run paas-build-demo.app-1 ${BUILDER}`, `run paas-build-demo.app-2 ${BUILDER}`]);
+
+    const exited = new FakeRuntime();
+    const another = new S2IAssembler(exited, async () => BUILDER, async () => undefined, 'local', warmNow());
+    await assemble(another, exited, buildNamed('app-1'));
+    exited.exitsBeforeClaim = true;
+    await assemble(another, exited, buildNamed('app-2'));
+    expect(exited.calls.filter((call) => /^(run|claim) /.test(call))).toEqual([`run paas-build-demo.app-1 ${BUILDER}`, `run paas-build-demo.app-2 ${BUILDER}`]);
+  });
+});
+
+describe('WarmBuilders', () => {
+  const key = (imageId: string) => ({ node: 'local', image: BUILDER, imageId, user: '1001', destination: '/tmp', networkDisabled: false });
+  const spec = { name: 'paas-build-warm-1', image: BUILDER, cmd: ['/bin/sh'], env: [], user: '1001', labels: {} };
+
+  it('keeps one container per builder and node: a new image of the builder replaces the waiting one, a shutdown removes what waits', async () => {
+    const runtime = new FakeRuntime();
+    const warm = warmNow();
+    warm.replenish(runtime, key('sha256:old'), spec);
+    warm.replenish(runtime, key('sha256:old'), spec);
+    await settled();
+    warm.replenish(runtime, key('sha256:new'), spec);
+    await settled();
+    expect(runtime.calls).toEqual([`startWaiting waiting-1 ${BUILDER} as 1001 []`, 'remove waiting-1', `startWaiting waiting-2 ${BUILDER} as 1001 []`]);
+    expect(await warm.take(key('sha256:old'))).toBeUndefined();
+
+    await warm.onApplicationShutdown();
+    expect(runtime.calls.at(-1)).toBe('remove waiting-2');
+    expect(await warm.take(key('sha256:new'))).toBeUndefined();
+  });
+
+  it('starts the next container WARM_START_DELAY_MS after it is asked for, and none when a build comes first (that build asks again once assembled)', async () => {
+    jest.useFakeTimers();
+    try {
+      const runtime = new FakeRuntime();
+      const warm = new WarmBuilders();
+      warm.replenish(runtime, key('sha256:new'), spec);
+      expect(await warm.take(key('sha256:new'))).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(WARM_START_DELAY_MS);
+      expect(runtime.calls).toEqual([]);
+
+      warm.replenish(runtime, key('sha256:new'), spec);
+      await jest.advanceTimersByTimeAsync(WARM_START_DELAY_MS - 1);
+      expect(runtime.calls).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(runtime.calls).toEqual([`startWaiting waiting-1 ${BUILDER} as 1001 []`]);
+      expect((await warm.take(key('sha256:new')))?.id).toBe('waiting-1');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

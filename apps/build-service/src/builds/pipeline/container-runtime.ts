@@ -43,6 +43,32 @@ export interface RunSpec {
   signal?: AbortSignal;
 }
 
+/**
+ * A container to start before the run it will serve is known: what `run` needs less the run's
+ * own name, input, output and signal. It waits on stdin (its command reads it first).
+ */
+export type WaitingSpec = Omit<RunSpec, 'input' | 'onOutput' | 'onStdout' | 'signal'>;
+
+/** What a run brings to a waiting container it claims (RunSpec's per-run part). */
+export type ClaimSpec = Pick<RunSpec, 'name' | 'resources' | 'input' | 'onOutput' | 'signal'>;
+
+/** A started container waiting on stdin until a run claims it (ContainerRuntime.startWaiting). */
+export interface WaitingContainer {
+  readonly id: string;
+  /** Settles once it exited or is gone, claimed or not (removed by someone, its engine stopped). */
+  readonly gone: Promise<void>;
+  /**
+   * Makes it the run's, then goes on as `run` does: renamed to `spec.name` (refused, as a create
+   * is, when a container has that name), given the run's memory and CPU limits, its output
+   * (any it wrote before, first) handed to the run's, its input streamed in. ContainerGoneError
+   * when it is no longer there to claim.
+   */
+  claim(spec: ClaimSpec): Promise<{ containerId: string; exitCode: number }>;
+}
+
+/** A waiting container that exited or was removed before its claim: the run starts a container of its own. */
+export class ContainerGoneError extends Error {}
+
 export interface CommitSpec {
   /** `<registry>/<namespace>/<imagestream>` */
   repository: string;
@@ -109,6 +135,8 @@ export interface ContainerRuntime {
   inspectImage(reference: string): Promise<ImageInfo | undefined>;
   /** Creates, attaches, starts and waits for the container; it is kept (for `commit`) until `remove`. ImageNotFoundError when its image is gone. */
   run(spec: RunSpec): Promise<{ containerId: string; exitCode: number }>;
+  /** Creates, attaches and starts a container that waits on stdin for a run to claim it; removed with `remove` when none does. */
+  startWaiting(spec: WaitingSpec): Promise<WaitingContainer>;
   /**
    * Builds a Dockerfile (the engine's build API), its step containers limited as build
    * containers are and removed whatever the outcome, and tags it with the labels; answers the

@@ -3,21 +3,26 @@ import { BUILD_IMAGE_LABELS, BUILD_MANAGER, buildContainerResources, type Build,
 import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
+import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BUILD_CONTAINER_PREFIX, ImageNotFoundError, PushError, type ContainerRuntime, type ImageInfo } from './container-runtime';
+import { BUILD_CONTAINER_PREFIX, ContainerGoneError, ImageNotFoundError, PushError, type ContainerRuntime, type ImageInfo, type RunSpec } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
 import { assembleInput, incrementalInput } from './s2i-input';
+import type { WarmBuilders, WarmKey } from './warm-builders';
 import { BuildFailure, type Assembled, type Assembler, type BuildContext, type Committer, type FetchedSource, type PostCommitRunner, type Preparation, type Pusher } from './roles';
 
 export const S2I_SCRIPTS_URL = 'image:///usr/libexec/s2i';
 /** source-to-image's labels on a builder image: where its scripts are, and where the source goes. */
 export const S2I_LABELS = { scriptsUrl: 'io.openshift.s2i.scripts-url', destination: 'io.openshift.s2i.destination', assembleUser: 'io.openshift.s2i.assemble-user' } as const;
 const DEFAULT_DESTINATION = '/tmp';
+/** The `paas.dev/build` label of a builder container started ahead (WarmBuilders), until a build claims it (and renames it its own). */
+export const WARM_BUILD_KEY = 'warm';
 /**
  * What the builder container runs, started before the source is at hand ($1: the destination):
  * it reads from stdin, a line each, the assemble script, `copy` or not, `artifacts` or not, then
- * the source's `.s2i/environment` (a `NAME=value` per line, an empty line after the last), then
+ * the source's `.s2i/environment` (a `NAME=value` per line; then the BuildConfig's, for a build
+ * that may run in a container started ahead, which has none of them; an empty line after the last), then
  * the tar: the source into `<destination>/src` (for an incremental build the tar holds `src/`
  * and `artifacts/`, unpacked at the destination); the source's own `.s2i/bin` scripts (when it
  * brings any) into `<destination>/scripts`, as s2i lays them out; then `assemble`, given the
@@ -108,6 +113,11 @@ function s2iDestination(builderLabels: Record<string, string>): string {
   return (builderLabels[S2I_LABELS.destination] || DEFAULT_DESTINATION).replace(/(.)\/+$/, '$1');
 }
 
+/** What a builder container runs (ASSEMBLE_SCRIPT, given the destination): it reads its work on stdin. */
+function assembleCommand(builder: ImageInfo): string[] {
+  return ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', s2iDestination(builder.labels)];
+}
+
 /**
  * Whom assemble runs as: the builder's `io.openshift.s2i.assemble-user`, else the image's own
  * user; never root, whatever the image says (root, uid 0, or no user at all): then s2i's
@@ -154,9 +164,11 @@ export class S2IAssembler implements Assembler {
     private readonly previousImage: PreviousImageResolver,
     /** The node whose engine this is, for messages. */
     private readonly nodeName: string,
+    /** Builder containers started ahead for the next build of a builder on this node; none: each build starts its own. */
+    private readonly warm?: Pick<WarmBuilders, 'take' | 'replenish'>,
   ) {}
 
-  /** Finds the builder on the node and starts its container, which waits for the source. */
+  /** Finds the builder on the node and starts its container, which waits for the source (or takes one that waits already). */
   prepare(ctx: BuildContext): PreparedAssembly {
     return this.startContainer(ctx, this.findBuilder(ctx));
   }
@@ -215,26 +227,41 @@ export class S2IAssembler implements Assembler {
     const input = new Promise<Readable>((resolve, reject) => ([handOver, refuse] = [resolve, reject]));
     input.catch(() => undefined);
     signal.addEventListener('abort', () => refuse(signal.reason), { once: true });
-    const run = ({ image, info, user }: FoundBuilder) =>
-      this.runtime.run({
+    const run = async (found: FoundBuilder) => {
+      const spec: RunSpec = {
         name: buildContainerName(ctx.build),
-        image,
-        cmd: ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', s2iDestination(info.labels)],
+        image: found.image,
+        cmd: assembleCommand(found.info),
         // The source's .s2i/environment comes on stdin, less what the BuildConfig sets (sourceEnvironment).
         env: buildEnv(ctx.build),
-        user,
+        user: found.user,
         labels: buildContainerLabels(ctx.build),
         resources: buildContainerResources(ctx.build.spec),
         input,
         onOutput: (chunk) => ctx.log.write(chunk),
         signal,
-      });
+      };
+      const key = this.warmKey(ctx.build, found);
+      const waiting = key && (await this.warm?.take(key));
+      try {
+        // A container started ahead has no environment of the BuildConfig: it comes on stdin (feed).
+        if (waiting) return await waiting.claim(spec);
+      } catch (error) {
+        if (!(error instanceof ContainerGoneError)) throw error;
+      }
+      return this.runtime.run(spec);
+    };
     // An image gone between its inspection and the container's create is found (pulled) again, once.
     const ran = builder.then((found) => run(found).catch(async (error: unknown) => (error instanceof ImageNotFoundError ? run(await this.findBuilder(ctx, true)) : Promise.reject(error))));
     let ended = false;
     ran.then(
       () => (ended = true),
       () => (ended = true),
+    );
+    // Once this one has run, one waits for the next build of the builder (started now: not beside this build's own start and assemble).
+    void ran.then(
+      () => this.startNextWaiting(ctx.build, builder),
+      () => this.startNextWaiting(ctx.build, builder),
     );
     return {
       builder,
@@ -249,10 +276,44 @@ export class S2IAssembler implements Assembler {
     };
   }
 
+  /**
+   * Whether a build may run in a builder container started ahead: one of a catalog builder (the
+   * platform's own images; a user's builder image stays theirs to remove), whose BuildConfig
+   * variables can go on stdin a line each (none holds a line break).
+   */
+  private warmEligible(build: Build): boolean {
+    return this.warm !== undefined && builderRefOf(build.spec)?.kind === 'Builder' && buildEnv(build).every((variable) => !/[\r\n]/.test(variable));
+  }
+
+  private warmKey(build: Build, found: FoundBuilder): WarmKey | undefined {
+    if (!this.warmEligible(build)) return undefined;
+    const networkDisabled = buildContainerResources(build.spec)?.networkDisabled === true;
+    return { node: this.nodeName, image: found.image, imageId: found.info.id, user: found.user, destination: s2iDestination(found.info.labels), networkDisabled };
+  }
+
+  /** Starts a builder container that waits for the next build like this one, when this build may use one. */
+  private async startNextWaiting(build: Build, builder: Promise<FoundBuilder>): Promise<void> {
+    const found = await builder.catch(() => undefined);
+    const key = found && this.warmKey(build, found);
+    if (!found || !key) return;
+    this.warm?.replenish(this.runtime, key, {
+      name: `${BUILD_CONTAINER_PREFIX}${WARM_BUILD_KEY}-${randomUUID().slice(0, 8)}`,
+      image: found.image,
+      cmd: assembleCommand(found.info),
+      env: [],
+      user: found.user,
+      labels: { [BUILD_IMAGE_LABELS.build]: WARM_BUILD_KEY, [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: loadConfig().instance },
+      // The claiming build's memory and CPU are set then; its network cannot be.
+      resources: key.networkDisabled ? { networkDisabled: true } : undefined,
+    });
+  }
+
   /** Hands the container ASSEMBLE_SCRIPT's lines and the tar; a non-zero exit is AssembleFailed. */
   private async feed(ctx: BuildContext, container: PreparedAssembly, source: FetchedSource, { builder, paths, artifacts }: { builder: FoundBuilder; paths: S2IPaths; artifacts?: Readable }) {
     await ctx.log.write(`---> Running ${paths.assemble} in ${builder.image}\n`);
-    const lines = [paths.assemble, paths.sourceScripts ? 'copy' : 'none', artifacts ? 'artifacts' : 'none', ...sourceEnvironment(ctx.build, source), ''];
+    // The BuildConfig's variables after the source's (env: the last wins), for a container started ahead without them.
+    const viaStdin = this.warmEligible(ctx.build) ? buildEnv(ctx.build) : [];
+    const lines = [paths.assemble, paths.sourceScripts ? 'copy' : 'none', artifacts ? 'artifacts' : 'none', ...sourceEnvironment(ctx.build, source), ...viaStdin, ''];
     const { containerId, exitCode } = await container.feed(assembleInput(lines, artifacts ? incrementalInput(artifacts, source.archive()) : source.archive()));
     if (exitCode !== 0) {
       await this.runtime.remove(containerId);
@@ -418,8 +479,8 @@ export class S2ICommitter implements Committer {
         repository,
         tag,
         cmd: run,
-        // The container has the BuildConfig's; the image keeps the source's too (s2i).
-        env: sourceEnvironment(build, source),
+        // The source's and the BuildConfig's, as s2i keeps them (a container started ahead has neither in its own).
+        env: [...sourceEnvironment(build, source), ...buildEnv(build)],
         user,
         exposedPorts: [APP_PORT],
         labels: {

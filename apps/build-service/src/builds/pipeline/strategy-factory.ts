@@ -14,6 +14,7 @@ import { GitSourceFetcher } from './git-source-fetcher';
 import { BuildImages } from './build-images';
 import type { BuildStrategy } from './roles';
 import { RegistryPusher, S2IAssembler, S2ICommitter, S2IPostCommitHook, type BuilderImageResolver } from './s2i-roles';
+import { WarmBuilders } from './warm-builders';
 
 
 /** Picks the roles a build's strategy is made of (Source: S2I; Docker: the engine's build), on the engine of the node it runs on. */
@@ -26,6 +27,7 @@ export class BuildStrategyFactory {
     @Inject(SOURCE_SECRETS) private readonly secrets: SourceSecrets,
     @Inject(BUILDER_STREAMS) streams: BuilderStreams,
     @Inject(BINARY_INPUTS) private readonly binaryInputs: BinaryInputs,
+    @Inject(WarmBuilders) private readonly warm: WarmBuilders,
   ) {
     this.images = new BuildImages(settings.builders, settings.registryHost, streams, credentials);
   }
@@ -46,7 +48,7 @@ export class BuildStrategyFactory {
           ...common,
           type: 'Source',
           source: sourceFetcher({ s2i: true }),
-          assembler: new S2IAssembler(node.runtime, builderImage, (ctx) => this.images.previousOnNode(ctx), node.name),
+          assembler: new S2IAssembler(node.runtime, builderImage, (ctx) => this.images.previousOnNode(ctx), node.name, this.settings.warmContainers ? this.warm : undefined),
           // Named for the registry as this node reaches it: the engine pushes there.
           committer: new S2ICommitter(node.runtime, node.registryHost, builderImage),
         };
