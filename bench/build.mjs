@@ -29,6 +29,9 @@ const LABEL = 'paas.dev/bench=build';
 const DEPENDENCIES = SMOKE ? { ms: '2.1.3' } : { express: '4.21.2' };
 const inNamespace = (url) => `/namespaces/${namespace}${url}`;
 const seconds = (ms) => (ms / 1000).toFixed(2);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The pause before each round (see the loop below). */
+const AT_REST_MS = 2_500;
 
 function s2iCli() {
   const candidates = [process.env.S2I_BIN, path.resolve(REPO_ROOT, '../shared/tools/s2i')].filter(Boolean);
@@ -158,7 +161,10 @@ const platform = [];
 const reference = [];
 try {
   for (let i = 0; i < ROUNDS; i++) {
+    // Each round on a machine at rest: the platform starts its next builder container 1.5 s after an assemble.
+    await sleep(AT_REST_MS);
     reference.push(cli ? s2iRound(i, repo, cli) : dockerRound(i, repo));
+    await sleep(AT_REST_MS);
     platform.push(await platformRound(i, repo));
     const [p, r] = [platform[i], reference[i]];
     process.stderr.write(

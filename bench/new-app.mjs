@@ -23,6 +23,8 @@ const ADMIN_PASSWORD = process.env.PAAS_ADMIN_PASSWORD || readFileSync(path.join
 const AUTHORIZATION = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The pause before each run (see the loop below). */
+const AT_REST_MS = 2_500;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const seconds = (ms) => (ms / 1000).toFixed(2);
 
@@ -141,7 +143,11 @@ try {
   docker(['login', REGISTRY, '-u', 'admin', '--password-stdin'], ADMIN_PASSWORD);
   // Alternate the two so machine noise falls on both alike.
   for (let i = 0; i < RUNS; i++) {
+    // Each run on a machine at rest: what the one before left running (a rollout's last steps,
+    // the platform's next builder container, started 1.5 s after an assemble) is not timed in it.
+    await sleep(AT_REST_MS);
     reference.push(await referenceRun(i));
+    await sleep(AT_REST_MS);
     platform.push(await platformRun(i));
     process.stderr.write(`run ${i + 1}/${RUNS}: platform ${seconds(platform[i].total)} s, reference ${seconds(reference[i])} s\n`);
   }
