@@ -48,6 +48,22 @@ async function call<T>(what: string, request: () => Promise<{ status: number; bo
   }
 }
 
+/** Each build of the app (phase, node, attempts, reason and message) and the last lines of the newest one's log. */
+async function buildsSay(namespace: string, app: string): Promise<string> {
+  try {
+    const builds = (await api().get(`/api/v1/namespaces/${namespace}/builds`).query({ labelSelector: `buildconfig=${app}` })).body.items as {
+      metadata: { name: string; annotations?: Record<string, string> };
+      status: { phase: string; nodeName?: string; reason?: string; message?: string };
+    }[];
+    const lines = builds.map(({ metadata, status }) => `${metadata.name}: ${status.phase} on ${status.nodeName ?? '-'} ${JSON.stringify(metadata.annotations ?? {})} ${status.reason ?? ''} ${status.message ?? ''}`);
+    const newest = builds.map((build) => build.metadata.name).sort((a, b) => Number(a.split('-').pop()) - Number(b.split('-').pop())).at(-1);
+    const log = newest ? (await api().get(`/api/v1/namespaces/${namespace}/builds/${newest}/log`)).text : '';
+    return `builds of ${namespace}/${app}:\n${lines.join('\n')}\nthe log of ${newest} ends:\n${log.split('\n').slice(-25).join('\n')}`;
+  } catch (error) {
+    return `the builds of ${namespace}/${app} could not be read: ${(error as Error).message}`;
+  }
+}
+
 /**
  * GET through the router as an HTTP client does: a request whose connection broke before an
  * answer (a router replica killed with it) is sent once more on a new connection, as clients do
@@ -249,8 +265,9 @@ describe('chaos: every part fails once while apps are built, rolled out and serv
 
       await chaos.disrupt(chaos.name.includes('deploy-service') || chaos.name.includes('build-service') ? namespace : served);
       if (chaos.healFirst) heal();
-      await serves(namespace, 'fresh', `fresh ${namespace}`);
-      await serves(served, 'steady', `v${version}`);
+      // A flow that does not complete fails with what its builds say (the namespaces, and so their records and logs, go with the suite).
+      await serves(namespace, 'fresh', `fresh ${namespace}`).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\n${await buildsSay(namespace, 'fresh')}`)));
+      await serves(served, 'steady', `v${version}`).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\n${await buildsSay(served, 'steady')}`)));
       await eventually('the steady app to run its replicas again', async () => ((await podsOf(served, 'steady')).filter(isReady).length === 2 ? true : undefined), 120_000);
     } finally {
       outcome = await traffic.end();
