@@ -56,7 +56,7 @@ function aBuild(overrides: Partial<Build['spec']> = {}): Build {
 /**
  * Records each call in order; `exitCode`, `pushError` (every push), `pushErrorsFirst` (the
  * first pushes, one each), `hang` (until aborted), `deaf` (never answers: an engine gone),
- * `stopped` (refuses every call: an engine stopped), `glitch` (the run fails, the engine
+ * `stopped` (refuses every call: an engine stopped), `stopsAtFailure` (stops so right after a push fails or an assemble exits non-zero), `glitch` (the run fails, the engine
  * still answers), `hookExitCode` (the post-commit hook's container) and `dockerError` (the
  * engine's words on a Dockerfile it failed), `saveExitCode` (save-artifacts' container),
  * `previousElsewhere` (the output tag's image is not on the node until pulled), `pullError`
@@ -75,7 +75,7 @@ class FakeRuntime implements ContainerRuntime {
   /** The lines an assemble container read before its tar (the script, copy, artifacts, the source's variables). */
   lines: string[] = [];
   constructor(
-    private readonly script: { exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean; builderGoneOnce?: boolean; builderGoneAtCreate?: boolean } = {},
+    private readonly script: { stopsAtFailure?: boolean; exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean; builderGoneOnce?: boolean; builderGoneAtCreate?: boolean } = {},
   ) {}
   private readonly pulled = new Set<string>();
   async inspectImage(reference: string) {
@@ -116,6 +116,7 @@ class FakeRuntime implements ContainerRuntime {
       await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
     }
     if (this.script.exitCode) await spec.onOutput(Buffer.from('---> Build FAILED: nothing to start\n'));
+    if (this.script.exitCode && this.script.stopsAtFailure) this.script.stopped = true;
     return { containerId: 'container-1', exitCode: this.script.exitCode ?? 0 };
   }
   /** The waiting containers it started that are gone (removed, or exited: `exitsBeforeClaim`), each with the way to say so. */
@@ -152,6 +153,7 @@ class FakeRuntime implements ContainerRuntime {
   async push(reference: string, options: PushSpec) {
     this.calls.push(`push ${reference} ${options.userAgent.split(' ')[0]} ${options.auth?.registrytoken}`);
     const failure = this.script.pushErrorsFirst?.shift() ?? this.script.pushError;
+    if (failure && this.script.stopsAtFailure) this.script.stopped = true;
     if (failure) throw new PushError(failure);
     return { digest: DIGEST, layers: ['5f70bf18a086: Mounted from demo/other', '3b4c1a9e2d77: Pushed'] };
   }
@@ -698,6 +700,21 @@ describe('RunBuild with a fake container runtime', () => {
     expect(again.metadata.annotations).toMatchObject({ [ATTEMPT_ANNOTATION]: '2', [LOST_NODE_ANNOTATION]: 'local' });
     expect(published.map((event) => event.type)).toEqual(['build.started']);
   });
+
+  it("runs a build again when a stage on the engine fails in the engine's words as it stops (a push cut short, an assemble killed), and keeps a stage's own failure while the engine answers", async () => {
+    for (const script of [{ pushError: 'connect ECONNREFUSED 10.250.1.2:2376', stopsAtFailure: true }, { exitCode: 143, stopsAtFailure: true }]) {
+      const { run, current } = setup(new FakeRuntime(script));
+      await run();
+      const again = await current();
+      expect(again.status).toMatchObject({ phase: 'New', message: expect.stringMatching(/^attempt 2: the engine of node local stopped answering while the build ran on it \((failed to push|assemble exited with code 143)/) });
+      expect(again.metadata.annotations).toMatchObject({ [ATTEMPT_ANNOTATION]: '2', [LOST_NODE_ANNOTATION]: 'local' });
+      rmSync(path.join(dir, 'demo'), { recursive: true, force: true });
+    }
+    // Killed, but the engine answers all along (ENGINE_GOING_MS): the build's own failure.
+    const { run, current } = setup(new FakeRuntime({ exitCode: 143 }));
+    await run();
+    expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'AssembleFailed' });
+  }, 15_000);
 
   it('fails a build whose engine failed it unexpectedly but still answers, as an internal error', async () => {
     const { run, current } = setup(new FakeRuntime({ glitch: true }));

@@ -21,6 +21,9 @@ export const CANCELLED_MESSAGE = 'The build was cancelled by the user.';
 
 /** How long a node's engine has to answer when a build on it failed unexpectedly (else the node is taken as lost). */
 const ENGINE_CHECK_TIMEOUT_MS = 3_000;
+/** How long a stage's failure that the engine's going away would explain waits for the engine to be gone (it exits once its containers are stopped). */
+const ENGINE_GOING_MS = 3_000;
+const ENGINE_RECHECK_MS = 250;
 
 type StrategySource = Pick<BuildStrategyFactory, 'forBuild'>;
 /** Runs one stage of a build and records it. */
@@ -200,16 +203,33 @@ export class RunBuild {
   /**
    * What a run's error is recorded as. An unexpected one while the node's engine no longer
    * answers is the node's loss, as when the node turns NotReady (which takes up to the node
-   * grace): an engine stopped under a build refuses its connections at once.
+   * grace): an engine stopped under a build refuses new connections at once. So is a stage's
+   * failure that the engine's going away explains (`engineMayHaveCaused`: an assemble killed as
+   * the engine stopped its containers, a commit or push cut short) when the engine stops
+   * answering within ENGINE_GOING_MS: while it stops its containers it still answers on the
+   * connections it has open (the chaos suite's "stop node-1's engine" saw a build fail as
+   * AssembleFailed, code 143, so).
    */
   private async failureOf(error: unknown, key: string, engine: NodeEngine | undefined): Promise<BuildFailure> {
-    if (error instanceof BuildFailure || !engine) return this.asFailure(error, key);
-    const answers = await withinTime(engine.runtime.listBuildContainers({}), ENGINE_CHECK_TIMEOUT_MS).then(
-      () => true,
-      () => false,
-    );
-    if (answers) return this.asFailure(error, key);
-    return new BuildFailure('NodeLost', `the engine of node ${engine.name} stopped answering while the build ran on it (${(error as Error)?.message ?? String(error)})`);
+    if (!engine || (error instanceof BuildFailure && !error.engineMayHaveCaused)) return this.asFailure(error, key);
+    // A stage's failure in the engine's words: it may be the engine stopping, which can still answer on a connection it had open.
+    if (await this.keepsAnswering(engine, error instanceof BuildFailure ? ENGINE_GOING_MS : 0)) return this.asFailure(error, key);
+    const said = String((error as Error)?.message ?? error).split('\n')[0];
+    return new BuildFailure('NodeLost', `the engine of node ${engine.name} stopped answering while the build ran on it (${said})`);
+  }
+
+  /** Whether the engine answers now, and at each check within `forMs` (every ENGINE_RECHECK_MS). */
+  private async keepsAnswering(engine: NodeEngine, forMs: number): Promise<boolean> {
+    const until = Date.now() + forMs;
+    for (;;) {
+      const answers = await withinTime(engine.runtime.listBuildContainers({}), ENGINE_CHECK_TIMEOUT_MS).then(
+        () => true,
+        () => false,
+      );
+      if (!answers) return false;
+      if (Date.now() >= until) return true;
+      await new Promise((resolve) => setTimeout(resolve, ENGINE_RECHECK_MS));
+    }
   }
 
   private asFailure(error: unknown, key: string): BuildFailure {

@@ -8,6 +8,12 @@ export class BuildFailure extends Error {
   constructor(
     readonly reason: BuildFailureReason,
     message: string,
+    /**
+     * The node's engine going away fails a stage so too (a container killed as the engine
+     * stops its containers, a commit or push cut short): RunBuild asks the engine before it
+     * records this as the build's own failure.
+     */
+    readonly engineMayHaveCaused = false,
   ) {
     super(message);
     this.name = 'BuildFailure';

@@ -113,6 +113,11 @@ function s2iDestination(builderLabels: Record<string, string>): string {
   return (builderLabels[S2I_LABELS.destination] || DEFAULT_DESTINATION).replace(/(.)\/+$/, '$1');
 }
 
+/** An exit code of 128 + a signal's number: the process was killed (by the engine stopping its containers, say), it did not fail. */
+function killedBySignal(exitCode: number): boolean {
+  return exitCode > 128;
+}
+
 /** What a builder container runs (ASSEMBLE_SCRIPT, given the destination): it reads its work on stdin. */
 function assembleCommand(builder: ImageInfo): string[] {
   return ['/bin/sh', '-c', ASSEMBLE_SCRIPT, 'assemble', s2iDestination(builder.labels)];
@@ -317,7 +322,7 @@ export class S2IAssembler implements Assembler {
     const { containerId, exitCode } = await container.feed(assembleInput(lines, artifacts ? incrementalInput(artifacts, source.archive()) : source.archive()));
     if (exitCode !== 0) {
       await this.runtime.remove(containerId);
-      throw new BuildFailure('AssembleFailed', `assemble exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
+      throw new BuildFailure('AssembleFailed', `assemble exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`, killedBySignal(exitCode));
     }
     return { containerId, run: [paths.run], user: builder.user };
   }
@@ -457,7 +462,7 @@ export class S2IPostCommitHook implements PostCommitRunner {
       signal: ctx.signal,
     });
     await this.runtime.remove(containerId);
-    if (exitCode !== 0) throw new BuildFailure('PostCommitHookFailed', `the post-commit hook exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`);
+    if (exitCode !== 0) throw new BuildFailure('PostCommitHookFailed', `the post-commit hook exited with code ${exitCode}:\n${ctx.log.tail(FAILURE_TAIL_LINES)}`, killedBySignal(exitCode));
   }
 }
 
@@ -492,7 +497,7 @@ export class S2ICommitter implements Committer {
         },
       })
       .catch((error: Error) => {
-        throw new BuildFailure('CommitFailed', `failed to commit the build container: ${error.message}`);
+        throw new BuildFailure('CommitFailed', `failed to commit the build container: ${error.message}`, true);
       });
     return { imageReference: `${repository}:${tag}` };
   }
@@ -519,7 +524,7 @@ export class RegistryPusher implements Pusher {
         return { digest };
       } catch (error) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
-        if (error instanceof PushError) throw new BuildFailure('PushImageToRegistryFailed', `failed to push ${imageReference}: ${error.message}`);
+        if (error instanceof PushError) throw new BuildFailure('PushImageToRegistryFailed', `failed to push ${imageReference}: ${error.message}`, true);
         throw error;
       } finally {
         span.end();
