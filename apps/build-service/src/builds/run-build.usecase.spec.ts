@@ -720,7 +720,7 @@ describe('RunBuild with a fake container runtime', () => {
     const { run, current } = setup(new FakeRuntime({ glitch: true }));
     await run();
     expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'InternalError', message: 'the build failed with an internal error: unexpected end of the engine stream' });
-  });
+  }, 15_000);
 
   it("fails a claimed build, instead of leaving it Pending, when its node's engine cannot be opened", async () => {
     const { run, current, nodes } = setup(new FakeRuntime());

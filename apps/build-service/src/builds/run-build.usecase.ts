@@ -201,19 +201,19 @@ export class RunBuild {
   }
 
   /**
-   * What a run's error is recorded as. An unexpected one while the node's engine no longer
-   * answers is the node's loss, as when the node turns NotReady (which takes up to the node
-   * grace): an engine stopped under a build refuses new connections at once. So is a stage's
-   * failure that the engine's going away explains (`engineMayHaveCaused`: an assemble killed as
-   * the engine stopped its containers, a commit or push cut short) when the engine stops
-   * answering within ENGINE_GOING_MS: while it stops its containers it still answers on the
-   * connections it has open (the chaos suite's "stop node-1's engine" saw a build fail as
-   * AssembleFailed, code 143, so).
+   * What a run's error is recorded as. An unexpected one, or a stage's failure that the engine's
+   * going away explains (`engineMayHaveCaused`: an assemble killed as the engine stopped its
+   * containers, a commit or push cut short), is the node's loss, as when the node turns NotReady
+   * (which takes up to the node grace), when the engine stops answering within ENGINE_GOING_MS.
+   * An engine stopped under a build refuses new connections at once, but it answers on those it
+   * has open until it exits, its containers stopped: the chaos suite's "stop node-1's engine"
+   * saw builds fail so as AssembleFailed (code 143) and as an internal error ("transport is
+   * closing") when the engine was asked once only.
    */
   private async failureOf(error: unknown, key: string, engine: NodeEngine | undefined): Promise<BuildFailure> {
     if (!engine || (error instanceof BuildFailure && !error.engineMayHaveCaused)) return this.asFailure(error, key);
-    // A stage's failure in the engine's words: it may be the engine stopping, which can still answer on a connection it had open.
-    if (await this.keepsAnswering(engine, error instanceof BuildFailure ? ENGINE_GOING_MS : 0)) return this.asFailure(error, key);
+    // The engine stopping still answers on the connections it has open until it exits: asked again for a while.
+    if (await this.keepsAnswering(engine, ENGINE_GOING_MS)) return this.asFailure(error, key);
     const said = String((error as Error)?.message ?? error).split('\n')[0];
     return new BuildFailure('NodeLost', `the engine of node ${engine.name} stopped answering while the build ran on it (${said})`);
   }
