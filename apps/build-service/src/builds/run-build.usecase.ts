@@ -21,7 +21,7 @@ export const CANCELLED_MESSAGE = 'The build was cancelled by the user.';
 
 /** How long a node's engine has to answer when a build on it failed unexpectedly (else the node is taken as lost). */
 const ENGINE_CHECK_TIMEOUT_MS = 3_000;
-/** How long a stage's failure that the engine's going away would explain waits for the engine to be gone (it exits once its containers are stopped). */
+/** How long a failure the engine's going away could explain keeps asking the engine (a stopping one exits once its containers are stopped), and how often. */
 const ENGINE_GOING_MS = 3_000;
 const ENGINE_RECHECK_MS = 250;
 
