@@ -49,7 +49,7 @@ async function publish(builder) {
   const repository = `${BUILDER_NAMESPACE}/${builder.stream}`;
   const target = `${serviceEnv.REGISTRY_HOST}/${repository}`;
   const current = await latestDigest(builder.stream);
-  if (current && repoDigests([], builder.image).includes(`${target}@${current}`)) return current;
+  if (current && inspected([], builder.image).repoDigests.includes(`${target}@${current}`)) return current;
   const log = 'builder-publish';
   await produce(`publishing ${builder.image} as ${repository}:latest (log ${relative(logFile(log))})`, `${builder.image} published as ${repository}:latest`, async () => {
     capture('docker', ['tag', builder.image, `${target}:latest`]);
@@ -63,7 +63,8 @@ async function publish(builder) {
 /** Pulls the builder from the registry onto the node, by digest, unless the node's copy came from there already. */
 async function pullOnto(node, builder, digest) {
   const source = `${node.registryHost}/${BUILDER_NAMESPACE}/${builder.stream}@${digest}`;
-  if (imageId(node, builder.image) === builder.id && repoDigests(engineArgs(node), builder.image).includes(source)) return;
+  const present = inspected(engineArgs(node), builder.image);
+  if (present.id === builder.id && present.repoDigests.includes(source)) return;
   // A copy `up` loaded from the host before (2026-12-07) goes first: an engine records which
   // blob a layer is only when it downloads it, not for an image it holds already.
   try {
@@ -76,7 +77,7 @@ async function pullOnto(node, builder, digest) {
     await withRegistryToken(node.registryHost, `${BUILDER_NAMESPACE}/${builder.stream}`, 'pull', (env) => runLogged(log, 'docker', [...engineArgs(node), 'pull', source], { env }));
     dockerOn(node, 'tag', source, builder.image);
   });
-  const pulled = imageId(node, builder.image);
+  const pulled = inspected(engineArgs(node), builder.image).id;
   if (pulled !== builder.id) throw new Failure(`${node.name}: ${source} is image ${pulled}, not the host's ${builder.image} (${builder.id})`);
 }
 
@@ -86,20 +87,13 @@ async function latestDigest(stream) {
   return body.status?.tags?.find((tag) => tag.tag === 'latest')?.items?.[0]?.image;
 }
 
-function imageId(node, image) {
+/** The image's id and its digests in registries, on the host's engine (`engine` empty) or a node's (`engineArgs`); none when it is not there. */
+function inspected(engine, image) {
   try {
-    return dockerOn(node, 'image', 'inspect', '--format', '{{.Id}}', image).trim();
+    const [id, digests] = capture('docker', [...engine, 'image', 'inspect', '--format', '{{.Id}} {{json .RepoDigests}}', image]).trim().split(' ');
+    return { id, repoDigests: JSON.parse(digests) };
   } catch {
-    return undefined; // not there yet
-  }
-}
-
-/** The image's digests in registries, on the host's engine (`engine` empty) or a node's (`engineArgs`). */
-function repoDigests(engine, image) {
-  try {
-    return JSON.parse(capture('docker', [...engine, 'image', 'inspect', '--format', '{{json .RepoDigests}}', image]));
-  } catch {
-    return [];
+    return { id: undefined, repoDigests: [] };
   }
 }
 
