@@ -43,9 +43,7 @@ function checker(options: { images?: string[]; gitError?: GitError } = {}) {
       if (options.gitError) throw options.gitError;
     },
     fetch: jest.fn(),
-    hasDirectory: jest.fn(),
-    listDirectory: jest.fn(),
-    readFile: jest.fn(),
+    read: jest.fn(),
     archive: jest.fn(),
     importTree: jest.fn(),
   };

@@ -17,10 +17,11 @@ describe('DetectBuildStrategy', () => {
     const git = {
       fetch: async () => {
         if (options.fetchError) throw options.fetchError;
-        return { commit: 'c'.repeat(40), author: 'Ann', message: 'first' };
       },
-      hasDirectory: async (_dir: string, at: string) => at === 'web',
-      listDirectory: async () => files,
+      read: async (_dir: string, [at]: string[]) => ({
+        revision: { commit: 'c'.repeat(40), author: 'Ann', message: 'first' },
+        entries: [at === '' || at === 'web' ? { type: 'directory', names: files } : undefined],
+      }),
     } as unknown as Git;
     const settings = { buildsDir: dir, builders: { nodejs: 'paas-builder/nodejs:latest', python: 'paas-builder/python:latest', static: 'paas-builder/static:latest' }, allowLocalSources: options.allowLocalSources ?? true, gitCheckTimeoutMs: 1000 } as unknown as BuildSettings;
     return new DetectBuildStrategy(git, settings);

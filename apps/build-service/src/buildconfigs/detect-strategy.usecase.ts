@@ -51,9 +51,13 @@ export class DetectBuildStrategy {
         const why = error.name === 'AbortError' || error.name === 'TimeoutError' ? `no answer within ${this.settings.gitCheckTimeoutMs / 1000} s` : error.message;
         throw invalid('source.git', `${redactCredentials(uri)} (ref ${ref}) could not be read to pick a build strategy: ${redactCredentials(why)}`);
       });
-      const repoDir = path.join(dir, 'repo.git');
-      if (contextDir && !(await this.git.hasDirectory(repoDir, contextDir))) throw invalid('source.contextDir', `the repository has no directory "${contextDir}" at ${ref}`);
-      return await this.git.listDirectory(repoDir, contextDir ?? '');
+      const {
+        entries: [top],
+      } = await this.git.read(path.join(dir, 'repo.git'), [contextDir ?? '']).catch((error: Error) => {
+        throw invalid('source.git', `${redactCredentials(uri)} (ref ${ref}) was fetched but could not be read: ${error.message}`);
+      });
+      if (top?.type !== 'directory') throw invalid('source.contextDir', `the repository has no directory "${contextDir}" at ${ref}`);
+      return top.names;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -54,6 +54,6 @@ export class BinarySourceFetcher implements SourceFetcher {
     });
     const revision = { commit: given?.commit ?? commit, author: given?.author ?? 'unknown', message: given?.message ?? `Binary upload of ${upload.bytes} bytes` };
     await ctx.log.write(`\t${files} file(s), ${upload.sha256.slice(0, 12)} (sha256)\n\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
-    return sourceOfCommit(this.git, ctx, repoDir, revision, this.options);
+    return sourceOfCommit(this.git, ctx, repoDir, { ...this.options, revision });
   }
 }

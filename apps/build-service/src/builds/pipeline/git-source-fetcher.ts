@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { isGitSource } from '@paas/contracts/builds';
-import { GitError, type Git, type Revision } from '../../adapters/git-cli';
+import { GitError, type CommitEntry, type Git, type Revision } from '../../adapters/git-cli';
 import type { SourceSecrets } from '../../adapters/source-secrets';
 import { redactCredentials } from './redact-credentials';
 import { BuildFailure, type BuildContext, type FetchedSource, type SourceFetcher } from './roles';
@@ -30,42 +30,53 @@ export class GitSourceFetcher implements SourceFetcher {
     if (credentials) await ctx.log.write(`\tUsing the source secret "${source.sourceSecret?.name}" (${credentials.kind === 'ssh' ? 'ssh key' : 'user and password'})\n`);
     // A webhook's build fetches the commit that was pushed; any other the branch's head.
     const wanted = ctx.build.spec.revision?.commit ?? source.git.ref;
-    const revision = await this.git.fetch(source.git.uri, wanted, repoDir, ctx.signal, credentials).catch((error: Error) => {
+    await this.git.fetch(source.git.uri, wanted, repoDir, ctx.signal, credentials).catch((error: Error) => {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to fetch ${shownUri} ${wanted}: ${redactCredentials(error.message)}`);
     });
-    await ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
-    return sourceOfCommit(this.git, ctx, repoDir, revision, this.options);
+    return sourceOfCommit(this.git, ctx, repoDir, this.options);
   }
 }
 
 /**
  * The source a build reads from the commit FETCH_HEAD names in `repoDir` (fetched from git, or
- * a Binary build's upload imported): its tree at `contextDir` as a tar, without what
- * `.s2iignore` names; for an s2i build also `.s2i/environment` and `.s2i/bin`.
+ * a Binary build's upload imported, whose `revision` it was given): its tree at `contextDir` as
+ * a tar, without what `.s2iignore` names; for an s2i build also `.s2i/environment` and `.s2i/bin`.
  */
-export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: string, revision: Revision, options: { s2i: boolean }): Promise<FetchedSource> {
+export async function sourceOfCommit(git: Git, ctx: BuildContext, repoDir: string, options: { s2i: boolean; revision?: Revision }): Promise<FetchedSource> {
   const { contextDir } = ctx.build.spec.source;
-  if (contextDir && !(await git.hasDirectory(repoDir, contextDir))) {
-    throw new BuildFailure('InvalidContextDirectory', `the context directory "${contextDir}" does not exist in ${ctx.build.spec.source.type === 'Binary' ? 'the upload' : `commit ${revision.commit.slice(0, 12)}`}`);
-  }
   const inSource = (file: string) => path.posix.join(contextDir ?? '', file);
-  const readFile = (file: string) => git.readFile(repoDir, inSource(file));
   const tarFile = path.join(ctx.workDir, 'source.tar');
   const archive = (excluded: string[]) =>
     git.archive(repoDir, contextDir, tarFile, { excluded, signal: ctx.signal }).catch((error: GitError) => {
       throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to archive the source: ${redactCredentials(error.message)}`);
     });
-  // The three reads of the commit and the archive, each a git process, at once: the archive is
-  // made again only for a source whose .s2iignore leaves something out.
-  const reads: Promise<[string | undefined, string | undefined, string[]]> = options.s2i
-    ? Promise.all([readFile('.s2i/environment'), readFile('.s2iignore'), git.listDirectory(repoDir, inSource('.s2i/bin'))])
-    : Promise.resolve([undefined, undefined, []]);
-  const [[environmentFile, ignoreFile, scripts]] = await Promise.all([reads, archive([])]);
-  const environment = s2iEnvironment(environmentFile ?? '');
-  const excluded = ignorePatterns(ignoreFile ?? '');
+  // One git process reads the commit, its context directory and what s2i looks for, beside the
+  // one that archives the tree: the archive is made again only for a source whose .s2iignore
+  // leaves something out.
+  const s2iPaths = options.s2i ? ['.s2i/environment', '.s2iignore', '.s2i/bin'].map(inSource) : [];
+  const [read, archived] = await Promise.allSettled([git.read(repoDir, [contextDir ?? '', ...s2iPaths], ctx.signal), archive([])]);
+  if (read.status === 'rejected') {
+    throw ctx.signal.aborted ? ctx.signal.reason : new BuildFailure('FetchSourceFailed', `failed to read the fetched commit: ${redactCredentials((read.reason as Error).message)}`);
+  }
+  const {
+    revision: fetched,
+    entries: [context, environmentFile, ignoreFile, scriptsDir],
+  } = read.value;
+  const revision = options.revision ?? fetched;
+  if (context?.type !== 'directory') {
+    throw new BuildFailure('InvalidContextDirectory', `the context directory "${contextDir}" does not exist in ${ctx.build.spec.source.type === 'Binary' ? 'the upload' : `commit ${revision.commit.slice(0, 12)}`}`);
+  }
+  if (archived.status === 'rejected') throw archived.reason;
+  if (!options.revision) await ctx.log.write(`\tCommit:\t${revision.commit} (${revision.message})\n\tAuthor:\t${revision.author}\n`);
+  const environment = s2iEnvironment(contentOf(environmentFile) ?? '');
+  const excluded = ignorePatterns(contentOf(ignoreFile) ?? '');
   if (excluded.length) await archive(excluded);
-  return { revision, archive: () => createReadStream(tarFile), scripts, environment, readFile };
+  const readFile = async (file: string) => contentOf((await git.read(repoDir, [inSource(file)], ctx.signal)).entries[0]);
+  return { revision, archive: () => createReadStream(tarFile), scripts: scriptsDir?.type === 'directory' ? scriptsDir.names : [], environment, readFile };
 }
+
+/** A file's content; undefined for a directory or nothing. */
+const contentOf = (entry: CommitEntry | undefined) => (entry?.type === 'file' ? entry.content : undefined);
 
 const ENV_LINE = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 
