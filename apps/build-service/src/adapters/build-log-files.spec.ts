@@ -35,6 +35,8 @@ describe('BuildLogFiles', () => {
     expect(statSync(file).size).toBe(10 * 1024 * 1024 + note.length);
     const end = await logs.read('demo', 'app-1', 10 * 1024 * 1024 - 4);
     expect(end.text).toBe(`xxx\n${note}`);
+    // One read answers at most 1 MiB.
+    expect(await logs.read('demo', 'app-1', 0)).toMatchObject({ nextOffset: 1024 * 1024 });
     expect(log.tail(1)).toBe('error: build error: assemble exited with code 1');
   });
 

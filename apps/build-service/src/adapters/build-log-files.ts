@@ -82,14 +82,20 @@ export class BuildLogFiles implements BuildLogStore {
   }
 
   async read(namespace: string, name: string, offset: number) {
-    const handle = await open(this.file(namespace, name), 'r').catch((error: NodeJS.ErrnoException) => {
+    const file = this.file(namespace, name);
+    const missing = (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw error;
-    });
+    };
+    // Most reads are a follower's asking a few times a second and finding nothing new: those
+    // look at the size only, and a read takes a buffer of what there is (not 1 MiB each time).
+    const size = (await stat(file).catch(missing))?.size ?? 0;
+    const length = Math.min(size - offset, MAX_READ_BYTES);
+    const handle = length > 0 ? await open(file, 'r').catch(missing) : undefined;
     if (!handle) return { text: '', nextOffset: offset };
     try {
-      const buffer = Buffer.alloc(MAX_READ_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, MAX_READ_BYTES, offset);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
       const complete = buffer.subarray(0, completeUtf8Length(buffer.subarray(0, bytesRead)));
       return { text: complete.toString('utf8'), nextOffset: offset + complete.length };
     } finally {

@@ -29,7 +29,10 @@ export class BuildsRpc implements OnModuleInit {
     handleParsed(this.rpc, 'builds.cancel', namedRequest, kind, (r) => this.cancelBuild.execute(r.namespace, r.name));
     handleParsed(this.rpc, 'builds.log', logRequest, 'BuildLog', async ({ namespace, name, offset }) => {
       // The phase is read first: a follower that sees a terminal phase and no text has everything.
-      const { status } = await this.builds.get(namespace, name);
+      // Followers ask a few times a second, so it comes from the cache while that is current (the
+      // cache trails the database: a phase terminal there was terminal in the database first).
+      const builds = this.controller.builds;
+      const { status } = (builds.current && builds.get(namespace, name)) || (await this.builds.get(namespace, name));
       const { text, nextOffset } = await this.logs.read(namespace, name, offset);
       return { log: text, offset, nextOffset, phase: status.phase };
     });
