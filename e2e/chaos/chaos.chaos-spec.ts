@@ -214,11 +214,12 @@ describe('chaos: every part fails once while apps are built, rolled out and serv
 
   const podsOf = async (namespace: string, app: string): Promise<PodView[]> =>
     (await call('pods', async () => api().get(`/api/v1/namespaces/${namespace}/pods`).query({ labelSelector: `deploymentconfig=${app}` }))).body.items;
+  // A flow that does not complete fails with what its builds say (the namespaces, and so their records and logs, go with the suite).
   const serves = (namespace: string, app: string, text: string) =>
     eventually(`${app} in ${namespace} to serve "${text}"`, async () => {
       const answer = await throughRouter(host(app, namespace), new http.Agent());
       return answer.status === 200 && answer.body === text ? true : undefined;
-    }, 240_000, 250);
+    }, 240_000, 250).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\n${await buildsSay(namespace, app)}`)));
 
   beforeAll(async () => {
     if (!existsSync(path.join(HOME, 'run', 'api-gateway-1.pid'))) throw new Error('the chaos suite needs two replicas of every service and two nodes: npm run test:chaos brings the platform up so');
@@ -265,9 +266,8 @@ describe('chaos: every part fails once while apps are built, rolled out and serv
 
       await chaos.disrupt(chaos.name.includes('deploy-service') || chaos.name.includes('build-service') ? namespace : served);
       if (chaos.healFirst) heal();
-      // A flow that does not complete fails with what its builds say (the namespaces, and so their records and logs, go with the suite).
-      await serves(namespace, 'fresh', `fresh ${namespace}`).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\n${await buildsSay(namespace, 'fresh')}`)));
-      await serves(served, 'steady', `v${version}`).catch(async (error: Error) => Promise.reject(new Error(`${error.message}\n${await buildsSay(served, 'steady')}`)));
+      await serves(namespace, 'fresh', `fresh ${namespace}`);
+      await serves(served, 'steady', `v${version}`);
       await eventually('the steady app to run its replicas again', async () => ((await podsOf(served, 'steady')).filter(isReady).length === 2 ? true : undefined), 120_000);
     } finally {
       outcome = await traffic.end();

@@ -48,6 +48,19 @@ describe('GitCli.read', () => {
     ]);
   });
 
+  it('fails a read that answers more than 16 MiB, rather than taking the file as absent', async () => {
+    const big = path.join(dir, 'big');
+    mkdirSync(big);
+    writeFileSync(path.join(big, 'huge.env'), Buffer.alloc(17 << 20, 'a'));
+    execFileSync('git', ['init', '--quiet', '--initial-branch=main'], { cwd: big });
+    execFileSync('git', ['-c', 'user.name=Ann', '-c', 'user.email=ann@example.com', 'add', '-A'], { cwd: big });
+    execFileSync('git', ['-c', 'user.name=Ann', '-c', 'user.email=ann@example.com', 'commit', '--quiet', '-m', 'big'], { cwd: big });
+    const repo = path.join(dir, 'fetched-big');
+    await new GitCli().fetch(big, 'main', repo);
+
+    await expect(new GitCli().read(repo, ['huge.env'])).rejects.toThrow('git cat-file answered more than 16 MiB');
+  });
+
   it("answers an annotated tag's commit", async () => {
     const read = await new GitCli().read(await fetched('v1'), []);
 

@@ -90,51 +90,34 @@ function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
-export function runGit(args: string[], options: { cwd?: string; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<string> {
+type GitRun = { cwd?: string; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string>; input?: string };
+
+export async function runGit(args: string[], options: GitRun = {}): Promise<string> {
+  return (await gitOutput(args, options)).toString();
+}
+
+/** The most one git run may answer (a source file read past it fails the read rather than the service). */
+const MAX_OUTPUT_BYTES = 16 << 20;
+
+/** `git <args>` (with `input` on its standard input); its standard output. */
+function gitOutput(args: string[], options: GitRun): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       args,
-      { cwd: options.cwd, env: { ...gitEnv(), ...options.env }, timeout: options.timeoutMs, signal: options.signal, maxBuffer: 16 << 20, killSignal: 'SIGKILL' },
+      { cwd: options.cwd, env: { ...gitEnv(), ...options.env }, timeout: options.timeoutMs, signal: options.signal, maxBuffer: MAX_OUTPUT_BYTES, killSignal: 'SIGKILL', encoding: 'buffer' },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
+        if ((error as NodeJS.ErrnoException).code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return reject(new GitError(`git ${args[0]} answered more than ${MAX_OUTPUT_BYTES >> 20} MiB`, 'failed'));
         const killed = (error as { killed?: boolean }).killed || error.name === 'AbortError';
         // execFile's own message repeats the command line, URL and all.
-        const detail = redactCredentials(lastLine(stderr) || error.message);
+        const detail = redactCredentials(lastLine(stderr.toString()) || error.message);
         reject(new GitError(killed ? 'git timed out' : detail, killed ? 'timeout' : 'failed'));
       },
     );
-  });
-}
-
-/** The most a read of the commit may answer; a source file past it fails the read rather than the service. */
-const MAX_READ_BYTES = 16 << 20;
-
-/** `git <args>` with `input` on its standard input; its standard output. */
-function runGitWithInput(args: string[], input: string, options: { cwd: string; signal?: AbortSignal }): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: gitEnv(), signal: options.signal, killSignal: 'SIGKILL', stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let stderr = '';
-    let failure: GitError | undefined;
-    child.stdout.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes <= MAX_READ_BYTES) chunks.push(chunk);
-      else if (!failure) {
-        failure = new GitError(`git ${args[0]} answered more than ${MAX_READ_BYTES >> 20} MiB`, 'failed');
-        child.kill('SIGKILL');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr = `${stderr}${chunk.toString()}`.slice(-4096)));
-    child.stdin.on('error', () => undefined); // a git that died says why through its exit
-    child.once('error', (error) => reject(error.name === 'AbortError' ? new GitError('git timed out', 'timeout') : new GitError(error.message, 'failed')));
-    child.once('close', (code) => {
-      if (failure) reject(failure);
-      else if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(new GitError(redactCredentials(lastLine(stderr)) || `git ${args[0]} exited with code ${code}`, 'failed'));
-    });
-    child.stdin.end(input);
+    if (options.input === undefined) return;
+    child.stdin?.on('error', () => undefined); // a git that died says why through its exit
+    child.stdin?.end(options.input);
   });
 }
 
@@ -279,7 +262,7 @@ export class GitCli implements Git {
   async read(dir: string, paths: string[], signal?: AbortSignal): Promise<CommitRead> {
     const names = ['FETCH_HEAD^{commit}', ...paths.map((relative) => `FETCH_HEAD:${relative}`)];
     // -z: a name is ended by NUL, so that any path (a newline in it too) is asked for as it is.
-    const output = await runGitWithInput(['cat-file', '--batch', '-z'], names.map((name) => `${name}\0`).join(''), { cwd: dir, signal });
+    const output = await gitOutput(['cat-file', '--batch', '-z'], { cwd: dir, signal, input: names.map((name) => `${name}\0`).join('') });
     const [commit, ...objects] = batchObjects(output, names);
     if (commit?.type !== 'commit') throw new GitError('FETCH_HEAD names no commit', 'failed');
     return { revision: revisionOf(commit), entries: objects.map(entryOf) };

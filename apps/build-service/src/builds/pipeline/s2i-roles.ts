@@ -65,7 +65,12 @@ export function outputRepository(build: Build): { repository: string; tag: strin
 }
 
 export function buildContainerLabels(build: Build): Record<string, string> {
-  return { [BUILD_IMAGE_LABELS.build]: buildKey(build), [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: loadConfig().instance };
+  return containerLabels(buildKey(build));
+}
+
+/** The labels of a container of the build-service's: whose build it is (`paas.dev/build`), by whom and for which instance. */
+function containerLabels(build: string): Record<string, string> {
+  return { [BUILD_IMAGE_LABELS.build]: build, [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: loadConfig().instance };
 }
 
 /** The builder image a Source build (or BuildConfig) names (`sourceStrategy.from`); a Docker build has none. */
@@ -307,7 +312,7 @@ export class S2IAssembler implements Assembler {
       cmd: assembleCommand(found.info),
       env: [],
       user: found.user,
-      labels: { [BUILD_IMAGE_LABELS.build]: WARM_BUILD_KEY, [BUILD_IMAGE_LABELS.managedBy]: BUILD_MANAGER, [INSTANCE_LABEL]: loadConfig().instance },
+      labels: containerLabels(WARM_BUILD_KEY),
       // The claiming build's memory and CPU are set then; its network cannot be.
       resources: key.networkDisabled ? { networkDisabled: true } : undefined,
     });
