@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { extract, pack, type Headers } from 'tar-stream';
 import type { Build, BuildPhase } from '@paas/contracts/builds';
 import { ApiError } from '@paas/platform/api-error';
@@ -74,6 +75,8 @@ class FakeRuntime implements ContainerRuntime {
   input: string[] = [];
   /** The lines an assemble container read before its tar (the script, copy, artifacts, the source's variables). */
   lines: string[] = [];
+  /** The script a save-artifacts container was told to run, on its stdin. */
+  saveScript?: string;
   constructor(
     private readonly script: { stopsAtFailure?: boolean; exitCode?: number; hookExitCode?: number; pushError?: string; pushErrorsFirst?: string[]; hang?: boolean; deaf?: boolean; stopped?: boolean; glitch?: boolean; dockerError?: string; saveExitCode?: number; previousElsewhere?: boolean; pullError?: string; saveHangs?: boolean; builderGoneOnce?: boolean; builderGoneAtCreate?: boolean } = {},
   ) {}
@@ -91,6 +94,8 @@ class FakeRuntime implements ContainerRuntime {
     this.calls.push(`run ${spec.name} ${spec.image}`);
     this.runs.push(spec);
     if (spec.name.endsWith('-save-artifacts')) {
+      // It reads which script to run before it writes anything (SAVE_ARTIFACTS_SCRIPT).
+      this.saveScript = await untilAborted(Promise.resolve(spec.input).then(async (input) => (input ? (await text(input)).trim() : '')), spec.signal);
       if (this.script.saveHangs) {
         await spec.onStdout?.(Buffer.alloc(512));
         await new Promise((_resolve, reject) => spec.signal?.addEventListener('abort', () => reject(spec.signal?.reason)));
@@ -447,21 +452,16 @@ describe('RunBuild with a fake container runtime', () => {
       const runtime = new FakeRuntime();
       const { run, current } = setup(runtime, incremental());
       await run();
-      expect(runtime.calls.slice(0, 5)).toEqual([
-        `inspectImage ${BUILDER}`,
-        // Started while the source was fetched, waiting for it.
-        `run paas-build-demo.app-1 ${BUILDER}`,
-        `inspectImage ${PREVIOUS_ON_NODE}`,
-        `run paas-build-demo.app-1-save-artifacts ${PREVIOUS_ON_NODE}`,
-        'remove saver-1',
-      ]);
-      expect(runtime.runs[1]).toMatchObject({
-        entrypoint: ['/bin/sh', '-c'],
-        cmd: [expect.stringContaining('exec "$1"'), 'save-artifacts', '/usr/libexec/s2i/save-artifacts'],
-        user: '1001',
-        resources: { networkDisabled: true },
-      });
-      expect(runtime.runs[0].resources?.networkDisabled).toBe(false);
+      // Both started while the source was fetched, each waiting for it (in no set order).
+      expect(runtime.calls.slice(0, 4).sort()).toEqual(
+        [`inspectImage ${BUILDER}`, `run paas-build-demo.app-1 ${BUILDER}`, `inspectImage ${PREVIOUS_ON_NODE}`, `run paas-build-demo.app-1-save-artifacts ${PREVIOUS_ON_NODE}`].sort(),
+      );
+      expect(runtime.calls[4]).toBe('remove saver-1');
+      const [saver] = runtime.runs.filter((spec) => spec.name.endsWith('-save-artifacts'));
+      expect(saver).toMatchObject({ entrypoint: ['/bin/sh', '-c'], cmd: [expect.stringContaining('read -r script'), 'save-artifacts'], user: '1001', resources: { networkDisabled: true } });
+      // The source named the script once it was fetched (it brings none of its own: the image's).
+      expect(runtime.saveScript).toBe('/usr/libexec/s2i/save-artifacts');
+      expect(runtime.runs.find((spec) => spec.name === 'paas-build-demo.app-1')?.resources?.networkDisabled).toBe(false);
       expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
       expect(runtime.lines[2]).toBe('artifacts');
       expect((await current()).status.phase).toBe('Complete');
@@ -471,7 +471,7 @@ describe('RunBuild with a fake container runtime', () => {
       const runtime = new FakeRuntime({ previousElsewhere: true });
       const { run, current } = setup(runtime, incremental());
       await run();
-      expect(runtime.calls.slice(2, 6)).toEqual([
+      expect(runtime.calls.filter((call) => call.includes(PREVIOUS_ON_NODE))).toEqual([
         `inspectImage ${PREVIOUS_ON_NODE}`,
         `pull ${PREVIOUS_ON_NODE} token:demo/app:pull`,
         `inspectImage ${PREVIOUS_ON_NODE}`,
@@ -480,6 +480,22 @@ describe('RunBuild with a fake container runtime', () => {
       expect(runtime.input).toEqual(['artifacts/count=1', 'src/server.js=hello']);
       expect(await logOf()).toContain(`---> Incremental build: pulling the previous image ${PREVIOUS_ON_NODE} to node local\n`);
       expect((await current()).status.phase).toBe('Complete');
+    });
+
+    it('stops the save-artifacts started beside a fetch that fails, and removes its container', async () => {
+      const runtime = new FakeRuntime();
+      const unreachable: SourceFetcher = {
+        async fetch() {
+          while (!runtime.calls.some((call) => call.includes('-save-artifacts'))) await new Promise((resolve) => setTimeout(resolve, 5));
+          throw new BuildFailure('FetchSourceFailed', 'failed to fetch https://git.example/app.git main: not found');
+        },
+      };
+      const { run, current } = setup(runtime, incremental(), logs, settings(), new FakeCredentials(), outputStreams(), unreachable);
+      await run();
+      expect((await current()).status).toMatchObject({ phase: 'Failed', reason: 'FetchSourceFailed' });
+      expect(runtime.runs.map((spec) => `${spec.name} ${spec.signal?.aborted}`).sort()).toEqual(['paas-build-demo.app-1 true', 'paas-build-demo.app-1-save-artifacts true']);
+      // Never told which script to run; its container is gone with the build's.
+      expect(runtime.saveScript).toBeUndefined();
     });
 
     it('stops a save-artifacts still writing once the assemble has failed', async () => {

@@ -4,7 +4,7 @@ import { INSTANCE_LABEL, loadConfig } from '@paas/platform/config';
 import { statusOf } from '@paas/platform/api-error';
 import type { RegistryCredentials } from '@paas/platform/registry-tokens';
 import { randomUUID } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_CONTAINER_PREFIX, ContainerGoneError, ImageNotFoundError, PushError, type ContainerRuntime, type ImageInfo, type RunSpec } from './container-runtime';
 import { redactCredentials } from './redact-credentials';
@@ -43,6 +43,12 @@ const ASSEMBLE_SCRIPT = [
 ].join('\n');
 /** Runs an optional s2i script ($1) of the image: `save-artifacts` (its stdout a tar), `usage`. Exit 86: the image has no such script. */
 export const OPTIONAL_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
+/**
+ * Runs the previous image's `save-artifacts` (its stdout a tar), whose path it reads from stdin
+ * first: the container is started while the source is fetched, and the source says which script
+ * it is (its own `.s2i/bin` one or the image's). Exit 86: the image has no such script.
+ */
+const SAVE_ARTIFACTS_SCRIPT = 'IFS= read -r script || exit 86\n[ -x "$script" ] || exit 86\nexec "$script"';
 const NO_SUCH_SCRIPT = 86;
 const S2I_USER = '1001';
 const APP_PORT = '8080/tcp';
@@ -158,6 +164,8 @@ interface FoundBuilder {
 export interface PreparedAssembly extends Preparation {
   /** The builder found on the node; rejects with BuilderImageNotFound when it is not there. */
   builder: Promise<FoundBuilder>;
+  /** An incremental build's save-artifacts, started beside the builder container; undefined for a full build (the log says why). */
+  saving?: Promise<SavingArtifacts | undefined>;
   /** Hands the container its input; resolves once it exited. */
   feed(input: Readable): Promise<{ containerId: string; exitCode: number }>;
 }
@@ -178,9 +186,23 @@ export class S2IAssembler implements Assembler {
     private readonly warm?: Pick<WarmBuilders, 'take' | 'replenish'>,
   ) {}
 
-  /** Finds the builder on the node and starts its container, which waits for the source (or takes one that waits already). */
+  /**
+   * Finds the builder on the node and starts its container, which waits for the source (or takes
+   * one that waits already); an incremental build's save-artifacts starts too, and waits for the
+   * source to say which script it runs. Cancelling stops both.
+   */
   prepare(ctx: BuildContext): PreparedAssembly {
-    return this.startContainer(ctx, this.findBuilder(ctx));
+    const assembly = this.startContainer(ctx, this.findBuilder(ctx));
+    if (!incremental(ctx.build)) return assembly;
+    const saving = this.startSavingArtifacts(ctx);
+    saving.catch(() => undefined);
+    return {
+      ...assembly,
+      saving,
+      cancel: async (reason) => {
+        await Promise.all([assembly.cancel(reason), saving.then((started) => started?.finish(), () => undefined)]);
+      },
+    };
   }
 
   async assemble(ctx: BuildContext, source: FetchedSource, prepared: PreparedAssembly = this.prepare(ctx)) {
@@ -189,8 +211,11 @@ export class S2IAssembler implements Assembler {
       const paths = s2iPaths(builder.info.labels, source.scripts);
       if (builder.overruled) await ctx.log.write(`---> ${builder.overruled}\n`);
       if (paths.sourceScripts) await ctx.log.write(`---> Using the source's .s2i/bin scripts (${source.scripts.join(', ')})\n`);
-      const saving = incremental(ctx.build) ? await this.startSavingArtifacts(ctx, source) : undefined;
-      if (!saving) return await this.feed(ctx, prepared, source, { builder, paths });
+      const saving = await prepared.saving;
+      // One that could not even be started while the source was fetched: no container to stop, built in full at once.
+      if (saving?.failed.aborted) await ctx.log.write(`---> Incremental build: ${(saving.failed.reason as Error).message}, building in full\n`);
+      if (!saving || saving.failed.aborted) return await this.feed(ctx, prepared, source, { builder, paths });
+      await saving.run(source);
       // A save-artifacts that failed (or fails) stops the assemble reading its tar.
       const stopAssemble = () => void prepared.cancel(saving.failed.reason);
       if (saving.failed.aborted) stopAssemble();
@@ -334,18 +359,19 @@ export class S2IAssembler implements Assembler {
 
   /**
    * Incremental: the output tag's previous image (pulled to this node when it lacks it) starts
-   * its `save-artifacts` (as a user of its own, never root), and its stdout, a tar of what it
-   * keeps, streams straight into the assemble started beside it (the two containers start at
-   * once). The tar ends only once save-artifacts exited 0; otherwise `failed` is aborted, with
-   * why, and the tar cut: the assemble reading it is stopped and made again in full.
-   * Undefined (a full build, said in the log) without a previous image.
+   * a container for its `save-artifacts` (as a user of its own, never root) while the source is
+   * fetched (`prepare`); once `run` names the script, its stdout, a tar of what it keeps, streams
+   * straight into the assemble. The tar ends only once save-artifacts exited 0; otherwise
+   * `failed` is aborted, with why, and the tar cut: the assemble reading it is stopped and made
+   * again in full. Undefined (a full build, said in the log) without a previous image.
    */
-  private async startSavingArtifacts(ctx: BuildContext, source: FetchedSource): Promise<SavingArtifacts | undefined> {
+  private async startSavingArtifacts(ctx: BuildContext): Promise<SavingArtifacts | undefined> {
     const previous = await this.previousImage(ctx);
     if (!previous) return undefined;
     const { reference, image } = previous;
-    const { saveArtifacts } = s2iPaths(image.labels, source.scripts);
-    await ctx.log.write(`---> Incremental build: saving artifacts with ${saveArtifacts} of the previous image\n`);
+    let saveArtifacts = '';
+    let handOver: (script: string) => void = () => undefined;
+    const script = new Promise<string>((resolve) => (handOver = resolve));
     const tar = new PassThrough();
     const failing = new AbortController();
     // Stopped once the assemble is done with it: one that ended early leaves it blocked on a full pipe.
@@ -354,7 +380,7 @@ export class S2IAssembler implements Assembler {
       name: `${buildContainerName(ctx.build)}-save-artifacts`,
       image: reference,
       entrypoint: ['/bin/sh', '-c'],
-      cmd: [OPTIONAL_SCRIPT, 'save-artifacts', saveArtifacts],
+      cmd: [SAVE_ARTIFACTS_SCRIPT, 'save-artifacts'],
       env: [],
       user: assembleUser(image).user,
       labels: buildContainerLabels(ctx.build),
@@ -362,6 +388,7 @@ export class S2IAssembler implements Assembler {
       resources: { ...buildContainerResources(ctx.build.spec), networkDisabled: true },
       onOutput: (chunk) => ctx.log.write(chunk),
       onStdout: (chunk) => writeWaitingForRoom(tar, chunk),
+      input: script.then((path) => Readable.from([`${path}\n`])),
       signal: AbortSignal.any([ctx.signal, stopping.signal]),
     });
     // Once the assemble is done with it, its end says nothing more; before, a failure stops that assemble.
@@ -376,11 +403,16 @@ export class S2IAssembler implements Assembler {
         else fail(exitCode === NO_SUCH_SCRIPT ? `the previous image has no ${saveArtifacts}` : `${saveArtifacts} exited with code ${exitCode}`);
         await this.runtime.remove(containerId);
       },
-      (error: Error) => fail(`${saveArtifacts} could not be run: ${error.message}`),
+      (error: Error) => fail(`${saveArtifacts || 'save-artifacts'} could not be run: ${error.message}`),
     );
     return {
       tar,
       failed: failing.signal,
+      run: async (source) => {
+        saveArtifacts = s2iPaths(image.labels, source.scripts).saveArtifacts;
+        await ctx.log.write(`---> Incremental build: saving artifacts with ${saveArtifacts} of the previous image\n`);
+        handOver(saveArtifacts);
+      },
       finish: async () => {
         stopping.abort(new Error('the assemble is done with the saved artifacts'));
         await ended;
@@ -391,6 +423,8 @@ export class S2IAssembler implements Assembler {
 
 /** A save-artifacts under way (S2IAssembler.startSavingArtifacts). */
 interface SavingArtifacts {
+  /** Names the script to run, the source's (its `.s2i/bin`) or the previous image's, and says so in the log. */
+  run(source: FetchedSource): Promise<void>;
   /** Its stdout, ended once it exited 0. */
   tar: Readable;
   /** Aborted, with why, when it did not exit 0: the assemble reading `tar` must stop. */
