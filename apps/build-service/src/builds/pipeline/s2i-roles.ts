@@ -41,7 +41,7 @@ const ASSEMBLE_SCRIPT = [
   'shift 4',
   'exec env "$@" "$script"',
 ].join('\n');
-/** Runs an optional s2i script ($1) of the image: `save-artifacts` (its stdout a tar), `usage`. Exit 86: the image has no such script. */
+/** Runs an optional s2i script ($1) of the image (`usage`). Exit 86: the image has no such script. */
 export const OPTIONAL_SCRIPT = '[ -x "$1" ] || exit 86\nexec "$1"';
 /**
  * Runs the previous image's `save-artifacts` (its stdout a tar), whose path it reads from stdin
@@ -194,12 +194,14 @@ export class S2IAssembler implements Assembler {
   prepare(ctx: BuildContext): PreparedAssembly {
     const assembly = this.startContainer(ctx, this.findBuilder(ctx));
     if (!incremental(ctx.build)) return assembly;
-    const saving = this.startSavingArtifacts(ctx);
+    const cancelled = new AbortController();
+    const saving = this.startSavingArtifacts(ctx, cancelled.signal);
     saving.catch(() => undefined);
     return {
       ...assembly,
       saving,
       cancel: async (reason) => {
+        cancelled.abort(reason);
         await Promise.all([assembly.cancel(reason), saving.then((started) => started?.finish(), () => undefined)]);
       },
     };
@@ -363,11 +365,12 @@ export class S2IAssembler implements Assembler {
    * fetched (`prepare`); once `run` names the script, its stdout, a tar of what it keeps, streams
    * straight into the assemble. The tar ends only once save-artifacts exited 0; otherwise
    * `failed` is aborted, with why, and the tar cut: the assemble reading it is stopped and made
-   * again in full. Undefined (a full build, said in the log) without a previous image.
+   * again in full. Undefined (a full build, said in the log) without a previous image, and
+   * when `cancelled` (the fetch failed) before the previous image was found.
    */
-  private async startSavingArtifacts(ctx: BuildContext): Promise<SavingArtifacts | undefined> {
+  private async startSavingArtifacts(ctx: BuildContext, cancelled: AbortSignal): Promise<SavingArtifacts | undefined> {
     const previous = await this.previousImage(ctx);
-    if (!previous) return undefined;
+    if (!previous || cancelled.aborted) return undefined;
     const { reference, image } = previous;
     let saveArtifacts = '';
     let handOver: (script: string) => void = () => undefined;
