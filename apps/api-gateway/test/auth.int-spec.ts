@@ -158,7 +158,11 @@ describe('api-gateway authentication and authorization', () => {
   it('issues registry tokens for the intersection of what is asked and what the roles allow', async () => {
     const repository = `${namespace}/app`;
     const ask = `repository:${repository}:pull,push,delete`;
-    expect((await registryToken(as(owner), ask)).access).toEqual([{ type: 'repository', name: repository, actions: ['pull', 'push', 'delete'] }]);
+    // A push token also lets the engine mount layers from wherever its holder may pull already (every repository of its namespaces).
+    expect((await registryToken(as(owner), ask)).access).toEqual([
+      { type: 'repository', name: repository, actions: ['pull', 'push', 'delete'] },
+      { type: 'repository', name: `${namespace}/*`, actions: ['pull'] },
+    ]);
     const viewerClaims = await registryToken(as(viewer), ask, `repository:other-${suffix}/app:pull`);
     expect(viewerClaims).toMatchObject({ iss: 'paas-api-gateway', aud: 'paas-registry', sub: viewer.name, access: [{ type: 'repository', name: repository, actions: ['pull'] }] });
     expect(viewerClaims.exp - viewerClaims.iat).toBe(300);
@@ -167,7 +171,9 @@ describe('api-gateway authentication and authorization', () => {
     expect((await registryToken(gateway.admin, ask, 'registry:catalog:*')).access).toEqual([
       { type: 'repository', name: repository, actions: ['pull', 'push', 'delete'] },
       { type: 'registry', name: 'catalog', actions: ['*'] },
+      { type: 'repository', name: '*', actions: ['pull'] },
     ]);
+    expect((await registryToken(gateway.admin, `repository:${repository}:pull`)).access).toEqual([{ type: 'repository', name: repository, actions: ['pull'] }]);
     expect((await registryToken(as(owner), 'registry:catalog:*')).access).toEqual([]);
   });
 
@@ -238,7 +244,13 @@ describe('api-gateway authentication and authorization', () => {
     expectStatus(await robot.post(`/api/v1/namespaces/robot-${suffix}/routes`).send({ metadata: { name: 'r' }, spec: {} }), 403, 'Forbidden');
 
     const claims = await registryToken(gateway.as('docker', minted.body.token), `repository:${namespace}/app:pull,push,delete`);
-    expect(claims).toMatchObject({ sub: `system:serviceaccount:${namespace}:ci`, access: [{ type: 'repository', name: `${namespace}/app`, actions: ['pull', 'push'] }] });
+    expect(claims).toMatchObject({
+      sub: `system:serviceaccount:${namespace}:ci`,
+      access: [
+        { type: 'repository', name: `${namespace}/app`, actions: ['pull', 'push'] },
+        { type: 'repository', name: `${namespace}/*`, actions: ['pull'] },
+      ],
+    });
 
     await as(owner).delete(`/api/v1/namespaces/${namespace}/serviceaccounts/ci`).expect(200);
     expectStatus(await robot.get(`/api/v1/namespaces/${namespace}/serviceaccounts`), 401, 'Unauthorized');

@@ -4,6 +4,7 @@ import {
   formatScope,
   grantedActions,
   namespaceOfRepository,
+  namespaceRepositories,
   parseScope,
   parseScopes,
   platformRepositoryOf,
@@ -89,8 +90,19 @@ describe('granting', () => {
     expect(accessAllows(access, 'registry', 'catalog', 'pull')).toBe(false);
   });
 
-  it('never parses a user scope naming every repository', () => {
+  it('reads a repository entry named <namespace>/* as every repository of that namespace, and of no other', () => {
+    const access = [{ type: 'repository' as const, name: namespaceRepositories('demo'), actions: ['pull'] }];
+    expect(accessAllows(access, 'repository', 'demo/a', 'pull')).toBe(true);
+    expect(accessAllows(access, 'repository', 'demo/a/b', 'pull')).toBe(true);
+    expect(accessAllows(access, 'repository', 'demo-other/a', 'pull')).toBe(false);
+    expect(accessAllows(access, 'repository', 'demo', 'pull')).toBe(false);
+    expect(accessAllows(access, 'repository', 'demo/a', 'push')).toBe(false);
+    expect(accessAllows(access, 'registry', 'demo/a', 'pull')).toBe(false);
+  });
+
+  it('never parses a user scope naming every repository, or every one of a namespace', () => {
     expect(parseScope('repository:*:pull')).toBeUndefined();
+    expect(parseScope('repository:demo/*:pull')).toBeUndefined();
   });
 });
 

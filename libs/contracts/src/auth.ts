@@ -148,20 +148,25 @@ export function namespaceOfRepository(repository: string): string | undefined {
 }
 
 /**
- * A repository entry named `*` covers every repository. Only platform services get one (a
- * user's scope cannot even name it): the build-service pulls from anywhere so that the engine
- * can mount a layer it pushed to another repository instead of uploading it again.
+ * A repository entry named `*` covers every repository, and one named `<namespace>/*`
+ * (namespaceRepositories) every repository of that namespace. Only the gateway puts them in a
+ * token (a user's scope cannot even name them), for pushes: the engine can then mount a layer
+ * it pushed to another repository instead of uploading it again.
  */
 export const ANY_REPOSITORY = '*';
 
+export function namespaceRepositories(namespace: string): string {
+  return `${namespace}/*`;
+}
+
 /** Whether a token's access claim lets its holder do `action` on `name` (`*` grants every action). */
 export function accessAllows(access: readonly AccessEntry[], type: AccessEntry['type'], name: string, action: string): boolean {
-  return access.some(
-    (entry) =>
-      entry.type === type &&
-      (entry.name === name || (type === 'repository' && entry.name === ANY_REPOSITORY)) &&
-      (entry.actions.includes(action) || entry.actions.includes('*')),
-  );
+  return access.some((entry) => entry.type === type && (entry.name === name || (type === 'repository' && coversRepository(entry.name, name))) && (entry.actions.includes(action) || entry.actions.includes('*')));
+}
+
+/** Whether an access entry's name covers repository `name`: `*`, or `<namespace>/*` for a repository of that namespace. */
+function coversRepository(entryName: string, name: string): boolean {
+  return entryName === ANY_REPOSITORY || (entryName.endsWith('/*') && name.startsWith(entryName.slice(0, -1)));
 }
 
 export const REGISTRY_ACTIONS: readonly RegistryAction[] = ['pull', 'push', 'delete', '*'];

@@ -49,7 +49,13 @@ export class Authorizer {
   /** Whether each namespace is one the principal may see (bound to any role there). */
   async namespaceFilter(principal: Principal): Promise<(namespace: string) => boolean> {
     if (principal.clusterAdmin) return () => true;
-    const visible = new Set((await this.roleBindings.list()).filter((binding) => bindsPrincipal(binding, principal)).map((binding) => binding.metadata.namespace));
+    const visible = await this.boundNamespaces(principal);
     return (namespace) => visible.has(namespace);
+  }
+
+  /** The namespaces whose role bindings bind the principal (to any role: each lets it see and pull there). */
+  async boundNamespaces(principal: Principal): Promise<Set<string>> {
+    if (principal.kind === 'Anonymous') return new Set();
+    return new Set((await this.roleBindings.list()).filter((binding) => bindsPrincipal(binding, principal)).map((binding) => binding.metadata.namespace));
   }
 }

@@ -6,6 +6,7 @@ import {
   BUILDER_SERVICE_ACCOUNT,
   grantedActions,
   namespaceOfRepository,
+  namespaceRepositories,
   REGISTRY_ACTIONS_OF_ROLE,
   REGISTRY_SERVICE,
   REGISTRY_TOKEN_DEFAULT_TTL_SECONDS,
@@ -26,6 +27,8 @@ import { SigningKeyRepository } from './signing-key.repository';
 
 /** Registry tokens of users live 5 minutes: Docker asks for a new one per push or pull. */
 const USER_TOKEN_TTL_SECONDS = 300;
+/** A push token names at most this many namespaces to mount layers from (mountSources); bound in more, it names none. */
+const MOUNT_NAMESPACES_MAX = 64;
 
 export interface IssuedToken {
   token: string;
@@ -56,14 +59,31 @@ export class RegistryTokenIssuer implements OnModuleInit {
     return { keys: [(await this.signingKey()).publicJwk] };
   }
 
-  /** For a user, a service account or (undefined) an anonymous caller. */
+  /** For a user, a service account or (undefined) an anonymous caller; a push token also names where layers may be mounted from (mountSources). */
   async issueFor(principal: Principal | undefined, asked: AccessEntry[]): Promise<IssuedToken> {
     const access: AccessEntry[] = [];
     for (const entry of asked) {
       const actions = grantedActions(entry.actions, await this.allowedActions(principal, entry));
       if (actions.length) access.push({ ...entry, actions });
     }
+    const pushes = access.some((entry) => entry.type === 'repository' && (entry.actions.includes('push') || entry.actions.includes('*')));
+    if (principal && pushes) access.push(...(await this.mountSources(principal)));
     return this.sign(principal?.name ?? 'system:anonymous', access, USER_TOKEN_TTL_SECONDS);
+  }
+
+  /**
+   * Pull on every repository the caller may pull already, namespace by namespace (all of them
+   * for a cluster-admin), for a push. The engine asks to mount a layer only from the
+   * repositories it last pushed that layer to (three, newest first), and those may all be gone
+   * (their namespaces deleted): the registry then mounts it from any repository the token lets
+   * it pull, instead of taking the whole layer again. A caller bound in more than
+   * MOUNT_NAMESPACES_MAX namespaces gets none of these (the token would outgrow a header).
+   */
+  private async mountSources(principal: Principal): Promise<AccessEntry[]> {
+    if (principal.clusterAdmin) return [{ type: 'repository', name: ANY_REPOSITORY, actions: ['pull'] }];
+    const namespaces = await this.authorizer.boundNamespaces(principal);
+    if (namespaces.size > MOUNT_NAMESPACES_MAX) return [];
+    return [...namespaces].map((namespace) => ({ type: 'repository', name: namespaceRepositories(namespace), actions: ['pull'] }));
   }
 
   /**
