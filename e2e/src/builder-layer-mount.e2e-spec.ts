@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { loadConfig } from '@paas/platform/config';
 import { eventually } from '@paas/platform/testing';
-import { adminPassword, api, AppRepository, deleteNamespace, randomSuffix, removeBuiltImages } from './support';
+import { adminPassword, api, AppRepository, deleteNamespace, randomSuffix, removeBuiltImages, run } from './support';
 
 const REGISTRY = loadConfig().registryHost;
 const LABEL = 'paas.dev/test=layer-mount';
@@ -104,9 +102,3 @@ describe("a user's docker push of a layer whose last repositories are deleted", 
     expect(pushed).not.toMatch(/Mounted from/);
   }, 60_000);
 });
-
-async function run(command: string, args: string[], input?: string): Promise<string> {
-  const child = promisify(execFile)(command, args, { maxBuffer: 16 << 20 });
-  if (input !== undefined) child.child.stdin?.end(input);
-  return (await child).stdout;
-}

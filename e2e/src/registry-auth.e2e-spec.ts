@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ANONYMOUS_PULL_ANNOTATION } from '@paas/contracts/auth';
 import { loadConfig } from '@paas/platform/config';
-import { adminPassword, api, deleteNamespace, GATEWAY_URL, randomSuffix } from './support';
+import { adminPassword, api, deleteNamespace, GATEWAY_URL, randomSuffix, run } from './support';
 
 const REGISTRY = loadConfig().registryHost;
 const LABEL = 'paas.dev/test=registry-auth';
@@ -82,11 +80,3 @@ describe('registry authentication through the gateway', () => {
     expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
   }, 60_000);
 });
-
-async function run(command: string, args: string[], input?: string): Promise<string> {
-  const child = promisify(execFile)(command, args, { maxBuffer: 16 << 20 });
-  if (input !== undefined) {
-    child.child.stdin?.end(input);
-  }
-  return (await child).stdout;
-}

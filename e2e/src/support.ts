@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { ADMIN_PASSWORD_FILE, ADMIN_USER } from '@paas/contracts/auth';
 import { loadConfig } from '@paas/platform/config';
 import { eventually } from '@paas/platform/testing';
@@ -148,6 +149,13 @@ export function removeBuiltImages(namespace: string, builds: string[]): void {
       if (ids.length) execFileSync('docker', [...engine, 'rmi', '-f', ...ids], { stdio: 'ignore' });
     }
   }
+}
+
+/** Runs `command` (its stdin `input`, when given), answering its stdout; a non-zero exit rejects with its stderr. */
+export async function run(command: string, args: string[], input?: string): Promise<string> {
+  const child = promisify(execFile)(command, args, { maxBuffer: 16 << 20 });
+  if (input !== undefined) child.child.stdin?.end(input);
+  return (await child).stdout;
 }
 
 export function randomSuffix(): string {
